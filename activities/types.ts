@@ -1,0 +1,93 @@
+/** The activities' contract, imported by workflow code with `import type` only. */
+import type { CertificateSettings } from '../domain/settings.ts';
+import type { MessageKind } from '../workflows/contract.ts';
+
+export type AwardStatus = 'active' | 'renewed' | 'expired' | 'revoked';
+
+export interface CourseSummary {
+  id: string;
+  title: string;
+  status: 'draft' | 'live' | 'archived';
+  hasEnrollmentMessage: boolean;
+}
+
+export interface AwardContext {
+  awardId: string;
+  status: AwardStatus;
+  certificateId: string;
+  certificateTitle: string;
+  learnerId: string;
+  learnerName: string;
+  /** ISO instant, or null for an award that does not expire. */
+  expiresAt: string | null;
+  settings: CertificateSettings;
+  settingsVersion: number;
+  /** The recertification course in the current settings, if one is chosen and exists. */
+  recertificationCourse: CourseSummary | null;
+  renewedByAwardId: string | null;
+  revokedReason: string | null;
+}
+
+export interface CreateAttemptInput {
+  awardId: string;
+  courseId: string;
+}
+export interface CreateAttemptResult {
+  attemptId: string;
+  courseId: string;
+  supersededAttemptId: string | null;
+  /** false when a retry found the attempt an earlier try created. */
+  created: boolean;
+}
+
+export interface SendMessageInput {
+  kind: MessageKind;
+  awardId: string;
+  attemptId?: string | null;
+  /** For reminders: which reminder (days before expiry) this is. */
+  reminderDaysBeforeExpiry?: number;
+}
+export interface SendMessageResult {
+  status: 'sent' | 'failed' | 'skipped';
+  messageId: string | null;
+  error?: string;
+  /** Why nothing was sent, for `skipped`. */
+  reason?: string;
+}
+
+export interface ExpireAwardResult {
+  expired: boolean;
+  status: AwardStatus;
+}
+
+/** Activities on the main task queue: they know Postgres. */
+export interface RecertificationActivities {
+  loadAwardContext(input: { awardId: string }): Promise<AwardContext>;
+  createRecertificationAttempt(input: CreateAttemptInput): Promise<CreateAttemptResult>;
+  expireAward(input: { awardId: string }): Promise<ExpireAwardResult>;
+}
+
+/** Activities on the email task queue: they know Postgres and the email provider. */
+export interface MessageActivities {
+  sendMessage(input: SendMessageInput): Promise<SendMessageResult>;
+}
+
+export interface SignalPageInput {
+  certificateId: string;
+  settingsVersion: number;
+  /** Award id to continue after (keyset paging), or null to start. */
+  afterAwardId: string | null;
+  limit: number;
+}
+export interface SignalPageResult {
+  signalled: number;
+  /** Workflows that had already closed. */
+  skipped: number;
+  nextAfterAwardId: string | null;
+}
+
+/** Activities that fan a settings change out to the running workflows of a certificate. */
+export interface PropagationActivities {
+  signalCertificateWorkflows(input: SignalPageInput): Promise<SignalPageResult>;
+  completeSettingsPropagation(input: { certificateId: string; settingsVersion: number; signalled: number }): Promise<void>;
+}

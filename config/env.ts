@@ -1,0 +1,129 @@
+/**
+ * The service's configuration, read from the environment once and validated with zod.
+ * A bad variable stops the process at start with a message naming it.
+ */
+import { z } from 'zod';
+
+const optionalUrl = z.string().url().optional();
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('recertification'),
+  TEMPORAL_UI_URL: optionalUrl,
+  RESEND_API_KEY: z.string().min(1).optional(),
+  RESEND_BASE_URL: optionalUrl,
+  EMAIL_FROM: z.string().min(3).default('Recertify <recertify@example.com>'),
+  EMAIL_REQUESTS_PER_SECOND: z.coerce.number().positive().max(1000).default(4),
+  EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
+  ADMIN_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  APP_BASE_URL: z.string().url().default('http://localhost:3000'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(30),
+  WORKER_BUNDLE_PATH: z.string().optional(),
+  NODE_ENV: z.string().optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  databaseUrl: string;
+  temporal: {
+    address: string;
+    namespace: string;
+    apiKey: string | undefined;
+    tls: boolean;
+    taskQueue: string;
+    uiUrl: string;
+  };
+  email: {
+    resendApiKey: string | undefined;
+    resendBaseUrl: string | undefined;
+    from: string;
+    requestsPerSecond: number;
+    batchSize: number;
+  };
+  adminApiToken: string;
+  appBaseUrl: string;
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  reconcileIntervalSeconds: number;
+  workerBundlePath: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Defaults that make `npm run dev` work with no configuration; production sets every one. */
+export const DEV_DEFAULTS = {
+  DATABASE_URL: 'postgres://postgres:postgres@127.0.0.1:5432/recertify',
+  TEMPORAL_ADDRESS: '127.0.0.1:7233',
+  ADMIN_API_TOKEN: 'dev-admin-token-change-me',
+};
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, as shells and .env files often leave them.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  const missing: string[] = [];
+  const pick = (name: keyof typeof DEV_DEFAULTS, value: string | undefined): string => {
+    if (value) return value;
+    if (production) missing.push(`${name}: required when NODE_ENV=production`);
+    return DEV_DEFAULTS[name];
+  };
+  const config: Config = {
+    databaseUrl: pick('DATABASE_URL', env.DATABASE_URL),
+    temporal: {
+      address: pick('TEMPORAL_ADDRESS', env.TEMPORAL_ADDRESS),
+      namespace: env.TEMPORAL_NAMESPACE,
+      apiKey: env.TEMPORAL_API_KEY,
+      tls: env.TEMPORAL_TLS ? env.TEMPORAL_TLS === 'true' : Boolean(env.TEMPORAL_API_KEY),
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      uiUrl: env.TEMPORAL_UI_URL ?? 'http://localhost:8233',
+    },
+    email: {
+      resendApiKey: env.RESEND_API_KEY,
+      resendBaseUrl: env.RESEND_BASE_URL,
+      from: env.EMAIL_FROM,
+      requestsPerSecond: env.EMAIL_REQUESTS_PER_SECOND,
+      batchSize: env.EMAIL_BATCH_SIZE,
+    },
+    adminApiToken: pick('ADMIN_API_TOKEN', env.ADMIN_API_TOKEN),
+    appBaseUrl: env.APP_BASE_URL.replace(/\/$/, ''),
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+    workerBundlePath: env.WORKER_BUNDLE_PATH,
+  };
+  if (missing.length) throw new ConfigError(missing);
+  return config;
+}
+
+/** Loads the config or exits with the message naming the bad variables. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}

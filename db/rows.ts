@@ -1,0 +1,89 @@
+/** Row shapes as postgres.js returns them (camelCase, timestamps as Date). */
+import type { CertificateSettings } from '../domain/settings.ts';
+
+export interface LearnerRow {
+  id: string;
+  email: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface EnrollmentMessage {
+  subject: string;
+  body: string;
+}
+
+export type CourseStatus = 'draft' | 'live' | 'archived';
+export interface CourseRow {
+  id: string;
+  title: string;
+  status: CourseStatus;
+  enrollmentMessage: EnrollmentMessage | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CertificateRow {
+  id: string;
+  title: string;
+  settings: CertificateSettings;
+  settingsVersion: number;
+  associatedCourseIds: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type AwardStatus = 'active' | 'renewed' | 'expired' | 'revoked';
+export interface AwardRow {
+  id: string;
+  certificateId: string;
+  learnerId: string;
+  awardedAt: Date;
+  expiresAt: Date | null;
+  status: AwardStatus;
+  previousAwardId: string | null;
+  renewedByAwardId: string | null;
+  sourceAttemptId: string | null;
+  workflowId: string | null;
+  workflowStartedAt: Date | null;
+  revokedReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type AttemptStatus = 'enrolled' | 'in_progress' | 'completed' | 'superseded';
+export interface AttemptRow {
+  id: string;
+  courseId: string;
+  learnerId: string;
+  status: AttemptStatus;
+  progress: number;
+  source: 'recertification' | 'manual';
+  awardId: string | null;
+  createdAt: Date;
+  completedAt: Date | null;
+  supersededAt: Date | null;
+}
+
+export type MessageKind = 'certificate_expiring' | 'course_enrollment' | 'certificate_expired' | 'recertification_reminder';
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed';
+export interface MessageRow {
+  id: string;
+  kind: MessageKind;
+  learnerId: string;
+  awardId: string | null;
+  attemptId: string | null;
+  toAddress: string;
+  fromAddress: string;
+  subject: string;
+  body: string;
+  provider: 'resend' | 'log';
+  providerMessageId: string | null;
+  status: MessageStatus;
+  error: string | null;
+  idempotencyKey: string;
+  batchId: string | null;
+  sendAttempts: number;
+  createdAt: Date;
+  sentAt: Date | null;
+}

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { migrate } from '../db/migrate.ts';
+import { createTestDatabase } from './support/db.ts';
+
+test('migrations apply to an empty database, are idempotent, and enforce the invariants', async () => {
+  const db = await createTestDatabase('migr', { migrate: false });
+  try {
+    const first = await migrate(db.url);
+    assert.ok(first.length >= 1, 'the first run applies the migrations');
+    const second = await migrate(db.url);
+    assert.deepEqual(second, [], 'a second run applies nothing');
+    const tables = await db.sql<{ tablename: string }[]>`select tablename from pg_tables where schemaname = 'public' order by 1`;
+    for (const t of ['learners', 'courses', 'certificates', 'certificate_courses', 'awards', 'course_attempts', 'messages']) {
+      assert.ok(tables.some((r) => r.tablename === t), `table ${t} exists`);
+    }
+    // One current attempt per learner and course.
+    const [learner] = await db.sql<{ id: string }[]>`insert into learners (email, name) values ('a@example.com', 'A') returning id`;
+    const [course] = await db.sql<{ id: string }[]>`insert into courses (title, status) values ('C', 'live') returning id`;
+    await db.sql`insert into course_attempts (course_id, learner_id, source) values (${course!.id}, ${learner!.id}, 'manual')`;
+    await assert.rejects(
+      db.sql`insert into course_attempts (course_id, learner_id, source) values (${course!.id}, ${learner!.id}, 'manual')`,
+      /course_attempts_one_current/,
+    );
+    // Learner email unique regardless of case.
+    await assert.rejects(db.sql`insert into learners (email, name) values ('A@example.com', 'B')`, /learners_email_unique/);
+    // Message idempotency key unique.
+    const msg = { kind: 'certificate_expiring', learnerId: learner!.id, toAddress: 'a@example.com', fromAddress: 'x@example.com', subject: 's', body: 'b', provider: 'log', idempotencyKey: 'k1' };
+    await db.sql`insert into messages ${db.sql(msg)}`;
+    await assert.rejects(db.sql`insert into messages ${db.sql(msg)}`, /messages_idempotency_key_key/);
+  } finally {
+    await db.drop();
+  }
+});

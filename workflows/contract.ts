@@ -1,0 +1,85 @@
+/**
+ * The recertification workflow's public contract: its input, signals, query and status shape.
+ * The API imports these to start, signal and query; nothing here does I/O.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { CertificateSettings } from '../domain/settings.ts';
+
+export const RECERTIFICATION_WORKFLOW = 'recertificationWorkflow';
+export const workflowIdForAward = (awardId: string): string => `recertification-${awardId}`;
+
+export type Phase = 'scheduled' | 'waiting_for_settings' | 'assigned' | 'renewed' | 'expired' | 'revoked';
+export type MessageKind = 'certificate_expiring' | 'course_enrollment' | 'certificate_expired' | 'recertification_reminder';
+
+export interface RecertificationInput {
+  awardId: string;
+  certificateId: string;
+  learnerId: string;
+  /** ISO instant; the award's expiry when the workflow started. The database stays the truth. */
+  expiresAt: string;
+  /** State carried over a continue-as-new; absent on the first run. */
+  carried?: CarriedState;
+}
+
+export interface SettingsChangedSignal {
+  settingsVersion: number;
+  settings: CertificateSettings;
+}
+export interface AwardRenewedSignal {
+  newAwardId: string;
+}
+export interface AwardRevokedSignal {
+  reason: string;
+}
+export interface ExpiryChangedSignal {
+  expiresAt: string;
+}
+
+export const settingsChangedSignal = defineSignal<[SettingsChangedSignal]>('settingsChanged');
+export const awardRenewedSignal = defineSignal<[AwardRenewedSignal]>('awardRenewed');
+export const awardRevokedSignal = defineSignal<[AwardRevokedSignal]>('awardRevoked');
+export const expiryChangedSignal = defineSignal<[ExpiryChangedSignal]>('expiryChanged');
+export const statusQuery = defineQuery<RecertificationStatus>('status');
+
+export interface HistoryEntry {
+  at: string;
+  event: string;
+  detail?: string;
+}
+
+export interface SentMessage {
+  kind: MessageKind;
+  messageId: string | null;
+  status: 'sent' | 'failed' | 'skipped';
+  at: string;
+  error?: string;
+}
+
+export interface CreatedAttempt {
+  attemptId: string;
+  courseId: string;
+  supersededAttemptId: string | null;
+  at: string;
+}
+
+export interface RecertificationStatus {
+  awardId: string;
+  phase: Phase;
+  dueAt: string | null;
+  expiresAt: string;
+  settingsVersion: number;
+  settings: CertificateSettings | null;
+  /** Why the workflow is waiting for settings, when it is. */
+  waitingReason: string | null;
+  attempt: CreatedAttempt | null;
+  messages: SentMessage[];
+  history: HistoryEntry[];
+  renewedByAwardId: string | null;
+  revokedReason: string | null;
+}
+
+export interface CarriedState {
+  status: RecertificationStatus;
+  remindersSent: number[];
+  expiringNoticeSent: boolean;
+}

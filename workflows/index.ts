@@ -1,0 +1,3 @@
+/** The workflows the worker registers. */
+export { recertificationWorkflow } from './recertification.ts';
+export { settingsPropagationWorkflow } from './settings-propagation.ts';

@@ -1,0 +1,289 @@
+/**
+ * One durable workflow per expiring award (SPEC §4). It sleeps until the due time (expiry − lead
+ * days) in a wait that signals can wake and re-plan, enrolls the learner in the recertification
+ * course as a fresh attempt, sends the chosen messages, then waits for renewal until expiry.
+ *
+ * Deterministic and replay-safe: no I/O, no Node APIs, activities by type only. Change the logic of a
+ * deployed version with `patched()` and add a recorded history under test/histories.
+ */
+import {
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { MessageActivities, RecertificationActivities, AwardContext, SendMessageInput } from '../activities/types.ts';
+import type { CertificateSettings } from '../domain/settings.ts';
+import { dueAt as computeDueAt, reminderAt } from '../domain/dates.ts';
+import {
+  awardRenewedSignal,
+  awardRevokedSignal,
+  expiryChangedSignal,
+  settingsChangedSignal,
+  statusQuery,
+  type CarriedState,
+  type MessageKind,
+  type Phase,
+  type RecertificationInput,
+  type RecertificationStatus,
+} from './contract.ts';
+import { CertificateExpiresAt, RecertificationDueAt, RecertificationPhase } from './search-attributes.ts';
+
+const MAX_HISTORY = 50;
+const MAX_MESSAGES = 30;
+/** Continue-as-new well before a history grows heavy (many settings changes over years). */
+const HISTORY_EVENTS_LIMIT = 5_000;
+
+const db = proxyActivities<RecertificationActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+export async function recertificationWorkflow(input: RecertificationInput): Promise<RecertificationStatus> {
+  const mail = proxyActivities<MessageActivities>({
+    taskQueue: `${workflowInfo().taskQueue}-email`,
+    // A send may wait its turn behind a burst (the provider's rate limit), so it gets time.
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '2 minutes',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  });
+
+  const status: RecertificationStatus = input.carried?.status ?? {
+    awardId: input.awardId,
+    phase: 'scheduled',
+    dueAt: null,
+    expiresAt: input.expiresAt,
+    settingsVersion: 0,
+    settings: null,
+    waitingReason: null,
+    attempt: null,
+    messages: [],
+    history: [],
+    renewedByAwardId: null,
+    revokedReason: null,
+  };
+  const remindersSent = new Set<number>(input.carried?.remindersSent ?? []);
+  let expiringNoticeSent = input.carried?.expiringNoticeSent ?? false;
+  let wake = false;
+  let ending: 'renewed' | 'revoked' | null = null;
+
+  const now = (): number => Date.now();
+  const record = (event: string, detail?: string): void => {
+    status.history.push({ at: new Date(now()).toISOString(), event, ...(detail ? { detail } : {}) });
+    if (status.history.length > MAX_HISTORY) status.history.splice(0, status.history.length - MAX_HISTORY);
+  };
+
+  setHandler(statusQuery, () => status);
+  setHandler(settingsChangedSignal, ({ settingsVersion, settings }) => {
+    if (settingsVersion <= status.settingsVersion) return; // an older change arriving late
+    status.settings = settings;
+    status.settingsVersion = settingsVersion;
+    record('settings_changed', `version ${settingsVersion}`);
+    wake = true;
+  });
+  setHandler(expiryChangedSignal, ({ expiresAt }) => {
+    if (Number.isNaN(Date.parse(expiresAt)) || expiresAt === status.expiresAt) return;
+    record('expiry_changed', `${status.expiresAt} → ${expiresAt}`);
+    status.expiresAt = new Date(expiresAt).toISOString();
+    wake = true;
+  });
+  setHandler(awardRenewedSignal, ({ newAwardId }) => {
+    if (ending) return;
+    ending = 'renewed';
+    status.renewedByAwardId = newAwardId;
+    record('renewed', `by award ${newAwardId}`);
+    wake = true;
+  });
+  setHandler(awardRevokedSignal, ({ reason }) => {
+    if (ending) return;
+    ending = 'revoked';
+    status.revokedReason = reason;
+    record('revoked', reason);
+    wake = true;
+  });
+
+  const settings = (): CertificateSettings | null => status.settings;
+  const leadDays = (): number => settings()?.recertification.leadDays ?? 30;
+  const expiresMs = (): number => Date.parse(status.expiresAt);
+  const dueMs = (): number => computeDueAt(new Date(status.expiresAt), leadDays()).getTime();
+
+  const publish = (): void => {
+    upsertSearchAttributes([
+      { key: RecertificationPhase, value: status.phase },
+      { key: RecertificationDueAt, value: status.dueAt ? new Date(status.dueAt) : null },
+      { key: CertificateExpiresAt, value: new Date(status.expiresAt) },
+    ]);
+    setCurrentDetails(describe(status));
+  };
+  const setPhase = (phase: Phase, extra?: { reason?: string }): void => {
+    const dueIso = phase === 'scheduled' || phase === 'waiting_for_settings' || phase === 'assigned' ? new Date(dueMs()).toISOString() : status.dueAt;
+    const changed = status.phase !== phase || status.dueAt !== dueIso || status.waitingReason !== (extra?.reason ?? null);
+    status.phase = phase;
+    status.dueAt = dueIso;
+    status.waitingReason = extra?.reason ?? null;
+    if (changed) {
+      record(`phase_${phase}`, extra?.reason ?? (phase === 'scheduled' ? `due ${dueIso}` : undefined));
+      publish();
+    }
+  };
+  const applyContext = (ctx: AwardContext): void => {
+    if (ctx.settingsVersion >= status.settingsVersion) {
+      status.settings = ctx.settings;
+      status.settingsVersion = ctx.settingsVersion;
+    }
+    if (ctx.expiresAt && ctx.expiresAt !== status.expiresAt) status.expiresAt = ctx.expiresAt;
+    if (!ending && ctx.status === 'renewed') {
+      ending = 'renewed';
+      status.renewedByAwardId = ctx.renewedByAwardId;
+    }
+    if (!ending && ctx.status === 'revoked') {
+      ending = 'revoked';
+      status.revokedReason = ctx.revokedReason;
+    }
+  };
+  const send = async (kind: MessageKind, extra: Omit<SendMessageInput, 'kind' | 'awardId'> = {}): Promise<void> => {
+    const result = await mail.sendMessage({ kind, awardId: input.awardId, ...extra });
+    status.messages.push({
+      kind,
+      messageId: result.messageId,
+      status: result.status,
+      at: new Date(now()).toISOString(),
+      ...(result.error ? { error: result.error } : {}),
+    });
+    if (status.messages.length > MAX_MESSAGES) status.messages.splice(0, status.messages.length - MAX_MESSAGES);
+    record(`message_${result.status}`, result.error ? `${kind}: ${result.error}` : result.reason ? `${kind}: ${result.reason}` : kind);
+  };
+  /** Sleeps until `untilMs`, or until a signal asks to re-plan. */
+  const sleepUntil = async (untilMs: number): Promise<void> => {
+    const ms = untilMs - now();
+    if (ms > 0 && !wake && !ending) await condition(() => wake || ending !== null, ms);
+  };
+
+  if (!input.carried) {
+    const ctx = await db.loadAwardContext({ awardId: input.awardId });
+    applyContext(ctx);
+    if (!ctx.expiresAt && !ending) {
+      record('not_expiring', 'the award has no expiry; nothing to automate');
+      status.dueAt = null;
+      return status;
+    }
+    if (ctx.status === 'expired') {
+      status.phase = 'expired';
+      record('already_expired');
+      publish();
+      return status;
+    }
+    record('started', `expires ${status.expiresAt}, lead ${leadDays()} days`);
+  }
+
+  for (;;) {
+    wake = false;
+    if (ending) break;
+    if (workflowInfo().historyLength > HISTORY_EVENTS_LIMIT || workflowInfo().continueAsNewSuggested) {
+      const carried: CarriedState = { status, remindersSent: [...remindersSent], expiringNoticeSent };
+      await continueAsNew<typeof recertificationWorkflow>({ ...input, expiresAt: status.expiresAt, carried });
+    }
+
+    if (now() >= expiresMs()) {
+      const result = await db.expireAward({ awardId: input.awardId });
+      if (result.status === 'renewed' || result.status === 'revoked') {
+        ending = result.status;
+        continue;
+      }
+      status.phase = 'expired';
+      record('expired');
+      publish();
+      if (result.expired && settings()?.expiredNotice.enabled) await send('certificate_expired');
+      return status;
+    }
+
+    if (status.phase !== 'assigned') {
+      if (now() < dueMs()) {
+        setPhase('scheduled');
+        await sleepUntil(dueMs());
+        continue;
+      }
+      // Due. Signals are the fast path; the database is the truth: re-read before acting.
+      const ctx = await db.loadAwardContext({ awardId: input.awardId });
+      applyContext(ctx);
+      if (ending) continue;
+      if (now() < dueMs() || now() >= expiresMs()) continue; // the expiry or lead days moved: re-plan
+      const rc = ctx.settings.recertification;
+      const course = ctx.recertificationCourse;
+      if (ctx.settings.expiration.enabled && rc.enabled && course && course.status === 'live') {
+        const attempt = await db.createRecertificationAttempt({ awardId: input.awardId, courseId: course.id });
+        status.attempt = {
+          attemptId: attempt.attemptId,
+          courseId: attempt.courseId,
+          supersededAttemptId: attempt.supersededAttemptId,
+          at: new Date(now()).toISOString(),
+        };
+        // Reminders whose time has already passed are not sent late.
+        for (const d of rc.reminderDaysBeforeExpiry) if (reminderAt(new Date(status.expiresAt), d).getTime() <= now()) remindersSent.add(d);
+        setPhase('assigned');
+        record('enrolled', `course ${course.title}${attempt.supersededAttemptId ? ', previous attempt superseded' : ''}`);
+        if (ctx.settings.expiringNotice.enabled && !expiringNoticeSent) {
+          expiringNoticeSent = true;
+          await send('certificate_expiring', { attemptId: attempt.attemptId });
+        }
+        if (course.hasEnrollmentMessage) await send('course_enrollment', { attemptId: attempt.attemptId });
+        continue;
+      }
+      const reason = !ctx.settings.expiration.enabled || !rc.enabled
+        ? 'recertification is off for this certificate'
+        : !rc.courseId || !course
+          ? 'no recertification course is chosen'
+          : `the recertification course "${course.title}" is ${course.status}, not live`;
+      setPhase('waiting_for_settings', { reason });
+      if (ctx.settings.expiringNotice.enabled && !expiringNoticeSent) {
+        expiringNoticeSent = true;
+        await send('certificate_expiring');
+      }
+      await sleepUntil(expiresMs());
+      continue;
+    }
+
+    // Assigned: wait for renewal until expiry, reminding on the configured days.
+    const reminderDays = settings()?.recertification.reminderDaysBeforeExpiry ?? [];
+    let next: { day: number; at: number } | null = null;
+    for (const day of reminderDays) {
+      if (remindersSent.has(day)) continue;
+      const at = reminderAt(new Date(status.expiresAt), day).getTime();
+      if (!next || at < next.at) next = { day, at };
+    }
+    if (next && next.at <= now()) {
+      remindersSent.add(next.day);
+      await send('recertification_reminder', { attemptId: status.attempt?.attemptId ?? null, reminderDaysBeforeExpiry: next.day });
+      continue;
+    }
+    setCurrentDetails(describe(status));
+    await sleepUntil(Math.min(next ? next.at : Infinity, expiresMs()));
+  }
+
+  status.phase = ending;
+  record(`phase_${ending}`);
+  publish();
+  return status;
+}
+
+/** The "current details" shown in the Temporal UI: what the workflow waits for next. */
+function describe(s: RecertificationStatus): string {
+  const day = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') + ' UTC' : '—');
+  switch (s.phase) {
+    case 'scheduled':
+      return `**Scheduled.** Enrolls in the recertification course at ${day(s.dueAt)}; the certificate expires ${day(s.expiresAt)}.`;
+    case 'waiting_for_settings':
+      return `**Waiting for settings:** ${s.waitingReason ?? ''}. Acts when an admin fixes the settings, or expires at ${day(s.expiresAt)}.`;
+    case 'assigned':
+      return `**Assigned.** Learner enrolled${s.attempt ? ` (attempt ${s.attempt.attemptId})` : ''}; waiting for renewal until ${day(s.expiresAt)}.`;
+    case 'renewed':
+      return `**Renewed** by award ${s.renewedByAwardId ?? ''}. Done.`;
+    case 'expired':
+      return `**Expired** at ${day(s.expiresAt)} without renewal. Done.`;
+    case 'revoked':
+      return `**Revoked:** ${s.revokedReason ?? ''}. Done.`;
+  }
+}
