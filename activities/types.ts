@@ -42,7 +42,7 @@ export interface CreateAttemptResult {
 
 export interface SendMessageInput {
   kind: MessageKind;
-  awardId: string;
+  awardId: string | null;
   attemptId?: string | null;
   /** For reminders: which reminder (days before expiry) this is. */
   reminderDaysBeforeExpiry?: number;

@@ -1,0 +1,177 @@
+/**
+ * Message templates (SPEC §3 "Messages"): subject and HTML body for each message kind. Pure functions.
+ *
+ * Placeholders: {{learner.name}}, {{learner.email}}, {{certificate.title}}, {{course.title}},
+ * {{course.url}}, {{expiresAt}} (a readable UTC date), {{daysLeft}}. In the body every substituted
+ * value is HTML-escaped; the subject is plain text with CR/LF removed (no header injection). An
+ * unknown placeholder is left as written; a known one without a value (say {{course.url}} when no
+ * course is assigned) becomes empty.
+ */
+import type { EnrollmentMessage, MessageKind } from '../../db/rows.ts';
+
+export interface TemplateContext {
+  appBaseUrl: string;
+  learner: { name: string; email: string };
+  certificate?: { title: string } | null;
+  /** The course the message points to (the recertification course or the enrolled course). */
+  course?: { id: string; title: string } | null;
+  expiresAt?: Date | null;
+  daysLeft?: number | null;
+}
+
+export interface RenderedMessage {
+  subject: string;
+  html: string;
+}
+
+export const PLACEHOLDERS = [
+  'learner.name',
+  'learner.email',
+  'certificate.title',
+  'course.title',
+  'course.url',
+  'expiresAt',
+  'daysLeft',
+] as const;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/** A subject line: one line of plain text. */
+export function sanitizeSubject(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** "5 March 2026": the calendar date in UTC, independent of the server's locale and time zone. */
+export function formatUtcDate(date: Date): string {
+  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+}
+
+export function courseUrl(appBaseUrl: string, courseId: string): string {
+  return `${appBaseUrl.replace(/\/+$/, '')}/courses/${encodeURIComponent(courseId)}`;
+}
+
+/** The placeholder values of a context (raw, not yet escaped); undefined when not available. */
+export function placeholderValues(ctx: TemplateContext): Record<Placeholder, string | undefined> {
+  return {
+    'learner.name': ctx.learner.name,
+    'learner.email': ctx.learner.email,
+    'certificate.title': ctx.certificate?.title,
+    'course.title': ctx.course?.title,
+    'course.url': ctx.course ? courseUrl(ctx.appBaseUrl, ctx.course.id) : undefined,
+    expiresAt: ctx.expiresAt ? formatUtcDate(ctx.expiresAt) : undefined,
+    daysLeft: ctx.daysLeft === null || ctx.daysLeft === undefined ? undefined : String(ctx.daysLeft),
+  };
+}
+
+const PLACEHOLDER_RE = /\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g;
+const isPlaceholder = (name: string): name is Placeholder => (PLACEHOLDERS as readonly string[]).includes(name);
+
+/**
+ * Substitutes placeholders in `template`. `mode: 'html'` escapes each value (the template itself is
+ * trusted markup); `mode: 'text'` inserts values as they are.
+ */
+export function fillPlaceholders(template: string, values: Record<Placeholder, string | undefined>, mode: 'html' | 'text'): string {
+  return template.replace(PLACEHOLDER_RE, (whole, name: string) => {
+    if (!isPlaceholder(name)) return whole;
+    const value = values[name] ?? '';
+    return mode === 'html' ? escapeHtml(value) : value;
+  });
+}
+
+/** Subject and body templates → the rendered message. The body template is trusted HTML. */
+export function renderTemplate(subject: string, htmlBody: string, ctx: TemplateContext): RenderedMessage {
+  const values = placeholderValues(ctx);
+  return {
+    subject: sanitizeSubject(fillPlaceholders(subject, values, 'text')),
+    html: layout(fillPlaceholders(htmlBody, values, 'html')),
+  };
+}
+
+const HAS_MARKUP = /<\/?[a-z][a-z0-9]*(\s[^>]*)?>/i;
+
+/**
+ * An administrator's body text as HTML. Text with markup is used as written (admins hold the admin
+ * token); plain text is escaped and its blank-line paragraphs and line breaks kept.
+ */
+export function adminBodyToHtml(body: string): string {
+  if (HAS_MARKUP.test(body)) return body;
+  return body
+    .replace(/\r\n?/g, '\n')
+    .trim()
+    .split(/\n{2,}/)
+    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`)
+    .join('\n');
+}
+
+function layout(inner: string): string {
+  return `<!doctype html><html><body style="font-family: Arial, Helvetica, sans-serif; line-height: 1.5; color: #1f2933;">\n${inner}\n</body></html>`;
+}
+
+const courseLink = '<a href="{{course.url}}">{{course.title}}</a>';
+
+export function renderCertificateExpiring(ctx: TemplateContext): RenderedMessage {
+  const next = ctx.course
+    ? `<p>To keep it, you have been enrolled in the recertification course ${courseLink}. Complete it before {{expiresAt}} to receive a renewed certificate.</p>\n<p><a href="{{course.url}}">Start the course</a></p>`
+    : '<p>Please contact your administrator to renew it before it lapses.</p>';
+  return renderTemplate(
+    'Your certificate "{{certificate.title}}" expires on {{expiresAt}}',
+    `<p>Hello {{learner.name}},</p>\n<p>Your certificate <strong>{{certificate.title}}</strong> expires on <strong>{{expiresAt}}</strong>.</p>\n${next}`,
+    ctx,
+  );
+}
+
+export function renderRecertificationReminder(ctx: TemplateContext): RenderedMessage {
+  const days = ctx.daysLeft === 1 ? '{{daysLeft}} day' : '{{daysLeft}} days';
+  const next = ctx.course
+    ? `<p>Complete the recertification course ${courseLink} to renew it.</p>\n<p><a href="{{course.url}}">Continue the course</a></p>`
+    : '<p>Please contact your administrator to renew it.</p>';
+  return renderTemplate(
+    `Reminder: "{{certificate.title}}" expires in ${days}`,
+    `<p>Hello {{learner.name}},</p>\n<p>Your certificate <strong>{{certificate.title}}</strong> expires in ${days}, on <strong>{{expiresAt}}</strong>.</p>\n${next}`,
+    ctx,
+  );
+}
+
+export function renderCertificateExpired(ctx: TemplateContext): RenderedMessage {
+  const next = ctx.course
+    ? `<p>You can still complete the course ${courseLink} to be awarded the certificate again.</p>`
+    : '<p>Please contact your administrator if you need it renewed.</p>';
+  return renderTemplate(
+    'Your certificate "{{certificate.title}}" has expired',
+    `<p>Hello {{learner.name}},</p>\n<p>Your certificate <strong>{{certificate.title}}</strong> expired on <strong>{{expiresAt}}</strong>.</p>\n${next}`,
+    ctx,
+  );
+}
+
+/** A course's own enrollment message, written by an administrator. */
+export function renderCourseEnrollment(ctx: TemplateContext, message: EnrollmentMessage): RenderedMessage {
+  return renderTemplate(message.subject, adminBodyToHtml(message.body), ctx);
+}
+
+/**
+ * Renders a message of `kind`. `course_enrollment` needs the course's enrollment message and
+ * returns null without one (nothing to send).
+ */
+export function renderMessage(
+  kind: MessageKind,
+  ctx: TemplateContext,
+  enrollmentMessage: EnrollmentMessage | null = null,
+): RenderedMessage | null {
+  switch (kind) {
+    case 'certificate_expiring':
+      return renderCertificateExpiring(ctx);
+    case 'recertification_reminder':
+      return renderRecertificationReminder(ctx);
+    case 'certificate_expired':
+      return renderCertificateExpired(ctx);
+    case 'course_enrollment':
+      return enrollmentMessage ? renderCourseEnrollment(ctx, enrollmentMessage) : null;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The send-message activity (SPEC §5 "Send a message"): loads what the message is about, renders it,
+ * and hands it to the mailer, which records and sends it exactly once per idempotency key:
+ *   course_enrollment         attempt:<attemptId>:course_enrollment
+ *   certificate_expiring      award:<awardId>:certificate_expiring
+ *   certificate_expired       award:<awardId>:certificate_expired
+ *   recertification_reminder  award:<awardId>:recertification_reminder:<days>
+ * A permanent failure is returned as `failed` (the workflow goes on); a retryable one is thrown so
+ * Temporal retries with backoff (honouring the provider's retry-after).
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Sql } from '../db/client.ts';
+import type { MessageRow } from '../db/rows.ts';
+import * as q from '../db/queries/messages.ts';
+import type { Logger } from '../config/logger.ts';
+import type { MessageActivities, SendMessageInput, SendMessageResult } from './types.ts';
+import type { Mailer, MessageDraft } from './mail/mailer.ts';
+import { RetryableSendError } from './mail/providers.ts';
+import { renderMessage, type TemplateContext } from './mail/templates.ts';
+
+export interface MessageActivityDeps {
+  sql: Sql;
+  mailer: Mailer;
+  appBaseUrl: string;
+  /** The From header, e.g. `Recertify <recertify@example.com>`. */
+  from: string;
+  log: Logger;
+}
+
+const invalid = (message: string): ApplicationFailure => ApplicationFailure.nonRetryable(message, 'InvalidMessageInput');
+
+/** The idempotency key of the message `input` asks for: one message per award/attempt and kind. */
+export function messageIdempotencyKey(input: SendMessageInput): string {
+  switch (input.kind) {
+    case 'course_enrollment':
+      if (!input.attemptId) throw invalid('course_enrollment needs an attemptId');
+      return `attempt:${input.attemptId}:course_enrollment`;
+    case 'certificate_expiring':
+    case 'certificate_expired':
+      if (!input.awardId) throw invalid(`${input.kind} needs an awardId`);
+      return `award:${input.awardId}:${input.kind}`;
+    case 'recertification_reminder':
+      if (!input.awardId) throw invalid('recertification_reminder needs an awardId');
+      if (input.reminderDaysBeforeExpiry === undefined) throw invalid('recertification_reminder needs reminderDaysBeforeExpiry');
+      return `award:${input.awardId}:recertification_reminder:${input.reminderDaysBeforeExpiry}`;
+  }
+}
+
+function draftFromRow(row: MessageRow): MessageDraft {
+  return {
+    kind: row.kind,
+    learnerId: row.learnerId,
+    awardId: row.awardId,
+    attemptId: row.attemptId,
+    to: row.toAddress,
+    from: row.fromAddress,
+    subject: row.subject,
+    html: row.body,
+    idempotencyKey: row.idempotencyKey,
+  };
+}
+
+/** Heartbeats while `work` waits (in the mailer's queue, behind the rate limit), when in an activity. */
+async function heartbeating<T>(work: Promise<T>, intervalMs = 10_000): Promise<T> {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return await work; // called outside an activity (tests, scripts)
+  }
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), intervalMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+type Plan = { draft: MessageDraft } | { skipped: string };
+
+export function createMessageActivities({ sql, mailer, appBaseUrl, from, log }: MessageActivityDeps): MessageActivities {
+  /** Decides whether there is something to send and renders it. */
+  async function plan(input: SendMessageInput, idempotencyKey: string): Promise<Plan> {
+    const { award, certificate, attempt, course, learner } = await q.loadMessageSubjects(sql, {
+      awardId: input.awardId,
+      attemptId: input.attemptId ?? null,
+    });
+    if (input.awardId && (!award || !certificate)) throw ApplicationFailure.nonRetryable(`award ${input.awardId} not found`, 'AwardNotFound');
+    if (input.attemptId && !attempt) throw ApplicationFailure.nonRetryable(`attempt ${input.attemptId} not found`, 'AttemptNotFound');
+    if (!learner) throw ApplicationFailure.nonRetryable('learner not found', 'LearnerNotFound');
+
+    const ctx: TemplateContext = {
+      appBaseUrl,
+      learner: { name: learner.name, email: learner.email },
+      certificate: certificate ? { title: certificate.title } : null,
+      course: course ? { id: course.id, title: course.title } : null,
+      expiresAt: award?.expiresAt ?? null,
+      daysLeft: input.reminderDaysBeforeExpiry ?? null,
+    };
+
+    switch (input.kind) {
+      case 'course_enrollment':
+        if (!course?.enrollmentMessage) return { skipped: 'the course has no enrollment message' };
+        if (attempt?.status === 'superseded') return { skipped: 'the attempt was superseded' };
+        break;
+      case 'certificate_expiring':
+        if (award?.status !== 'active') return { skipped: `the award is ${award?.status ?? 'missing'}` };
+        if (!award.expiresAt) return { skipped: 'the award does not expire' };
+        break;
+      case 'recertification_reminder': {
+        if (award?.status !== 'active') return { skipped: `the award is ${award?.status ?? 'missing'}` };
+        // The learner may have re-enrolled since: what counts is their current attempt on the course.
+        const current = attempt?.status === 'superseded' ? await q.findCurrentAttempt(sql, attempt.learnerId, attempt.courseId) : attempt;
+        if (current?.status === 'completed') return { skipped: 'the learner has completed the course' };
+        break;
+      }
+      case 'certificate_expired':
+        if (award?.status !== 'expired') return { skipped: `the award is ${award?.status ?? 'missing'}` };
+        break;
+    }
+
+    const rendered = renderMessage(input.kind, ctx, course?.enrollmentMessage ?? null);
+    if (!rendered) return { skipped: 'nothing to render' };
+    return {
+      draft: {
+        kind: input.kind,
+        learnerId: learner.id,
+        awardId: award?.id ?? null,
+        attemptId: attempt?.id ?? null,
+        to: learner.email,
+        from,
+        subject: rendered.subject,
+        html: rendered.html,
+        idempotencyKey,
+      },
+    };
+  }
+
+  return {
+    async sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
+      const idempotencyKey = messageIdempotencyKey(input);
+      // A message recorded by an earlier try is delivered as it was recorded, whatever changed
+      // since: it may already be on its way (exactly once beats re-deciding).
+      const existing = await q.getMessageByKey(sql, idempotencyKey);
+      let draft: MessageDraft;
+      if (existing) {
+        draft = draftFromRow(existing);
+      } else {
+        const planned = await plan(input, idempotencyKey);
+        if ('skipped' in planned) {
+          log.info({ kind: input.kind, awardId: input.awardId, attemptId: input.attemptId, reason: planned.skipped }, 'message skipped');
+          return { status: 'skipped', messageId: null, reason: planned.skipped };
+        }
+        draft = planned.draft;
+      }
+      try {
+        const result = await heartbeating(mailer.deliver(draft));
+        const { message } = result;
+        log.info({ kind: input.kind, messageId: message.id, status: result.status, provider: message.provider, idempotencyKey }, 'message delivered');
+        return result.status === 'sent'
+          ? { status: 'sent', messageId: message.id }
+          : { status: 'failed', messageId: message.id, error: message.error ?? 'failed' };
+      } catch (err) {
+        if (err instanceof RetryableSendError) {
+          // Retried by Temporal's policy; a provider's retry-after sets the next delay.
+          throw ApplicationFailure.create({
+            message: err.message,
+            type: 'RetryableSendError',
+            nonRetryable: false,
+            ...(err.retryAfterMs !== null ? { nextRetryDelay: Math.max(1000, err.retryAfterMs) } : {}),
+          });
+        }
+        throw err;
+      }
+    },
+  };
+}

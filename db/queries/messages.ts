@@ -1,0 +1,258 @@
+/**
+ * The only SQL for `messages` and `email_batches` (SPEC §2 Message, §5 "Send a message").
+ *
+ * A message's life: `queued` (inserted, unique idempotency key) → `sending` (claimed by exactly one
+ * provider request, recorded in `email_batches`) → `sent` | `failed`. A row in `sending` stays bound
+ * to its batch until that batch's outcome is recorded, so a retry re-sends the *same* request (same
+ * payloads, same order, same provider idempotency key) instead of sending the message again.
+ */
+import type { Sql, TransactionSql } from '../client.ts';
+import type {
+  AttemptRow,
+  AwardRow,
+  CertificateRow,
+  CourseRow,
+  LearnerRow,
+  MessageKind,
+  MessageRow,
+  MessageStatus,
+} from '../rows.ts';
+
+export type MessageProvider = MessageRow['provider'];
+
+export interface NewMessage {
+  kind: MessageKind;
+  learnerId: string;
+  awardId: string | null;
+  attemptId: string | null;
+  toAddress: string;
+  fromAddress: string;
+  subject: string;
+  body: string;
+  provider: MessageProvider;
+  idempotencyKey: string;
+}
+
+export type BatchStatus = 'sending' | 'sent' | 'failed';
+export interface EmailBatchRow {
+  id: string;
+  idempotencyKey: string;
+  /** The messages of the provider request, in payload order. */
+  messageIds: string[];
+  status: BatchStatus;
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+/** The recorded outcome of one message of a provider request. */
+export type MessageOutcome =
+  | { messageId: string; ok: true; providerMessageId: string }
+  | { messageId: string; ok: false; error: string };
+
+// ---------------------------------------------------------------------------------------------
+// messages
+
+/**
+ * Inserts the message unless its idempotency key exists, and returns the stored row either way.
+ * The first writer wins: a later draft with the same key (re-rendered, maybe different) is ignored.
+ */
+export async function insertOrGetMessage(sql: Sql, m: NewMessage): Promise<{ message: MessageRow; created: boolean }> {
+  const [inserted] = await sql<MessageRow[]>`
+    insert into messages (kind, learner_id, award_id, attempt_id, to_address, from_address, subject, body, provider, idempotency_key)
+    values (${m.kind}, ${m.learnerId}, ${m.awardId}, ${m.attemptId}, ${m.toAddress}, ${m.fromAddress}, ${m.subject}, ${m.body},
+            ${m.provider}, ${m.idempotencyKey})
+    on conflict (idempotency_key) do nothing
+    returning *`;
+  if (inserted) return { message: inserted, created: true };
+  const existing = await getMessageByKey(sql, m.idempotencyKey);
+  if (!existing) throw new Error(`message ${m.idempotencyKey} conflicted but cannot be read`);
+  return { message: existing, created: false };
+}
+
+export async function getMessageById(sql: Sql, id: string): Promise<MessageRow | null> {
+  const [row] = await sql<MessageRow[]>`select * from messages where id = ${id}`;
+  return row ?? null;
+}
+
+export async function getMessageByKey(sql: Sql, idempotencyKey: string): Promise<MessageRow | null> {
+  const [row] = await sql<MessageRow[]>`select * from messages where idempotency_key = ${idempotencyKey}`;
+  return row ?? null;
+}
+
+/** The rows of `ids`, in the order of `ids` (missing ids are left out). */
+export async function getMessagesByIds(sql: Sql | TransactionSql, ids: string[]): Promise<MessageRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await sql<MessageRow[]>`select * from messages where id = any(${ids}::uuid[])`;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/**
+ * Records a permanent failure of a message that never joined a provider request (e.g. an invalid
+ * address). Only a `queued` row changes; returns the row as it is afterwards.
+ */
+export async function markMessageFailed(sql: Sql, id: string, error: string): Promise<MessageRow> {
+  const [row] = await sql<MessageRow[]>`
+    update messages set status = 'failed', error = ${error}
+    where id = ${id} and status = 'queued' returning *`;
+  if (row) return row;
+  const current = await getMessageById(sql, id);
+  if (!current) throw new Error(`message ${id} not found`);
+  return current;
+}
+
+export interface ListMessagesFilter {
+  learnerId?: string;
+  awardId?: string;
+  limit: number;
+  /** Only messages created strictly before this instant (keyset paging by `createdAt`). */
+  before?: Date | string;
+}
+
+/** The message log, newest first. */
+export async function listMessages(sql: Sql, filter: ListMessagesFilter): Promise<MessageRow[]> {
+  const limit = Math.max(1, Math.min(Math.trunc(filter.limit), 1000));
+  const before = filter.before === undefined ? undefined : new Date(filter.before);
+  if (before && Number.isNaN(before.getTime())) throw new Error(`invalid "before" instant: ${String(filter.before)}`);
+  return await sql<MessageRow[]>`
+    select * from messages
+    where true
+      ${filter.learnerId ? sql`and learner_id = ${filter.learnerId}` : sql``}
+      ${filter.awardId ? sql`and award_id = ${filter.awardId}` : sql``}
+      ${before ? sql`and created_at < ${before}` : sql``}
+    order by created_at desc, id desc
+    limit ${limit}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// email_batches: the ledger of provider requests
+
+/**
+ * Writes the ledger row of a provider request and binds its messages to it, in one transaction:
+ * the batch row (its own idempotency key, the ordered message ids) and, for every message, status
+ * `sending` + `batch_id`. Only messages still `queued` are claimed (row locks make two processes
+ * racing for the same message claim it once); the batch holds exactly the claimed ones, in the
+ * order given. Returns null when none could be claimed.
+ */
+export async function claimBatch(
+  sql: Sql,
+  args: { batchId: string; idempotencyKey: string; messageIds: string[]; provider: MessageProvider },
+): Promise<{ batch: EmailBatchRow; messages: MessageRow[] } | null> {
+  if (args.messageIds.length === 0) return null;
+  return await sql.begin(async (tx) => {
+    const claimable = await tx<{ id: string }[]>`
+      select id from messages
+      where id = any(${args.messageIds}::uuid[]) and status = 'queued' and batch_id is null
+      for update`;
+    const ok = new Set(claimable.map((r) => r.id));
+    const ids = args.messageIds.filter((id) => ok.has(id));
+    if (ids.length === 0) return null;
+    const [batch] = await tx<EmailBatchRow[]>`
+      insert into email_batches (id, idempotency_key, message_ids, status)
+      values (${args.batchId}, ${args.idempotencyKey}, ${ids}::uuid[], 'sending')
+      returning *`;
+    if (!batch) throw new Error('insert into email_batches returned no row');
+    await tx`
+      update messages
+      set status = 'sending', batch_id = ${batch.id}, provider = ${args.provider}, send_attempts = send_attempts + 1, error = null
+      where id = any(${ids}::uuid[])`;
+    return { batch, messages: await getMessagesByIds(tx, ids) };
+  });
+}
+
+export async function getBatch(sql: Sql, id: string): Promise<EmailBatchRow | null> {
+  const [row] = await sql<EmailBatchRow[]>`select * from email_batches where id = ${id}`;
+  return row ?? null;
+}
+
+/** Counts one more provider request for the messages of a batch being re-sent. */
+export async function countBatchResend(sql: Sql, batchId: string): Promise<void> {
+  await sql`update messages set send_attempts = send_attempts + 1 where batch_id = ${batchId} and status = 'sending'`;
+}
+
+/**
+ * Records the answer to a batch's provider request: each message `sent` (with the provider's id) or
+ * `failed` (with the reason), and the batch done, in one transaction. Only rows still `sending` in
+ * this batch change, so recording the same answer twice is harmless. Returns the batch's rows.
+ */
+export async function completeBatch(sql: Sql, batchId: string, outcomes: MessageOutcome[]): Promise<MessageRow[]> {
+  const ids = outcomes.map((o) => o.messageId);
+  const statuses: MessageStatus[] = outcomes.map((o) => (o.ok ? 'sent' : 'failed'));
+  const providerIds = outcomes.map((o) => (o.ok ? o.providerMessageId : null));
+  const errors = outcomes.map((o) => (o.ok ? null : o.error));
+  const batchStatus: BatchStatus = outcomes.some((o) => o.ok) ? 'sent' : 'failed';
+  return await sql.begin(async (tx) => {
+    await tx`
+      update messages m
+      set status = v.status,
+          provider_message_id = v.provider_message_id,
+          error = v.error,
+          sent_at = case when v.status = 'sent' then now() else null end
+      from unnest(${ids}::uuid[], ${statuses}::text[], ${providerIds}::text[], ${errors}::text[])
+        as v(id, status, provider_message_id, error)
+      where m.id = v.id and m.batch_id = ${batchId} and m.status = 'sending'`;
+    await tx`
+      update email_batches set status = ${batchStatus}, completed_at = now()
+      where id = ${batchId} and status = 'sending'`;
+    return await tx<MessageRow[]>`select * from messages where batch_id = ${batchId}`;
+  });
+}
+
+/**
+ * Notes a retryable failure (rate limit, 5xx, network) of a batch's request on its messages, for the
+ * message log. They stay `sending` and bound to the batch: the next try re-sends the same request.
+ */
+export async function noteBatchRetryableError(sql: Sql, batchId: string, error: string): Promise<void> {
+  await sql`update messages set error = ${error} where batch_id = ${batchId} and status = 'sending'`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// what the send-message activity reads
+
+export interface MessageSubjects {
+  award: AwardRow | null;
+  certificate: Pick<CertificateRow, 'id' | 'title' | 'settings'> | null;
+  attempt: AttemptRow | null;
+  course: CourseRow | null;
+  learner: LearnerRow | null;
+}
+
+/**
+ * Loads what a message is about: the award (and its certificate), the attempt (and its course), and
+ * the learner (the award's, else the attempt's). Without `attemptId`, the award's recertification
+ * attempt is used when one exists.
+ */
+export async function loadMessageSubjects(
+  sql: Sql,
+  args: { awardId: string | null; attemptId: string | null },
+): Promise<MessageSubjects> {
+  const [award] = args.awardId ? await sql<AwardRow[]>`select * from awards where id = ${args.awardId}` : [];
+  const [certificate] = award
+    ? await sql<Pick<CertificateRow, 'id' | 'title' | 'settings'>[]>`
+        select id, title, settings from certificates where id = ${award.certificateId}`
+    : [];
+  let attempt: AttemptRow | undefined;
+  if (args.attemptId) {
+    [attempt] = await sql<AttemptRow[]>`select * from course_attempts where id = ${args.attemptId}`;
+  } else if (award) {
+    [attempt] = await sql<AttemptRow[]>`
+      select * from course_attempts where award_id = ${award.id} and source = 'recertification'`;
+  }
+  const [course] = attempt ? await sql<CourseRow[]>`select * from courses where id = ${attempt.courseId}` : [];
+  const learnerId = award?.learnerId ?? attempt?.learnerId;
+  const [learner] = learnerId ? await sql<LearnerRow[]>`select * from learners where id = ${learnerId}` : [];
+  return {
+    award: award ?? null,
+    certificate: certificate ?? null,
+    attempt: attempt ?? null,
+    course: course ?? null,
+    learner: learner ?? null,
+  };
+}
+
+/** The learner's current (not superseded) attempt on a course, if any. */
+export async function findCurrentAttempt(sql: Sql, learnerId: string, courseId: string): Promise<AttemptRow | null> {
+  const [row] = await sql<AttemptRow[]>`
+    select * from course_attempts where learner_id = ${learnerId} and course_id = ${courseId} and status <> 'superseded'`;
+  return row ?? null;
+}
