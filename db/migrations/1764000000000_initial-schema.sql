@@ -48,7 +48,7 @@ CREATE TABLE course_attempts (
   completed_at   timestamptz,
   superseded_at  timestamptz,
   CHECK (source <> 'recertification' OR award_id IS NOT NULL),
-  CHECK ((status = 'completed') = (completed_at IS NOT NULL))
+  CHECK (status <> 'completed' OR completed_at IS NOT NULL)
 );
 -- At most one current (not superseded) attempt per learner and course.
 CREATE UNIQUE INDEX course_attempts_one_current ON course_attempts (learner_id, course_id) WHERE status <> 'superseded';

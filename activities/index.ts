@@ -1,0 +1,31 @@
+/** Builds every activity from its dependencies (database, Temporal client, mailer). */
+import type { Client } from '@temporalio/client';
+import type { Sql } from '../db/client.ts';
+import type { Logger } from '../config/logger.ts';
+import { createRecertificationActivities } from './recertification.ts';
+import { createPropagationActivities } from './propagation.ts';
+import { createMessageActivities } from './messages.ts';
+import type { Mailer } from './mail/mailer.ts';
+import type { MessageActivities, PropagationActivities, RecertificationActivities } from './types.ts';
+
+export interface ActivityDeps {
+  sql: Sql;
+  client: Client;
+  mailer: Mailer;
+  appBaseUrl: string;
+  from: string;
+  log: Logger;
+}
+
+export function createActivities(deps: ActivityDeps): {
+  activities: RecertificationActivities & PropagationActivities;
+  messageActivities: MessageActivities;
+} {
+  return {
+    activities: {
+      ...createRecertificationActivities(deps),
+      ...createPropagationActivities(deps),
+    },
+    messageActivities: createMessageActivities(deps),
+  };
+}

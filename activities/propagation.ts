@@ -1,0 +1,64 @@
+/** Activities that signal a certificate's running workflows after its settings changed. */
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Sql } from '../db/client.ts';
+import * as q from '../db/queries/propagation.ts';
+import type { Logger } from '../config/logger.ts';
+import { settingsChangedSignal } from '../workflows/contract.ts';
+import type { PropagationActivities, SignalPageInput, SignalPageResult } from './types.ts';
+
+export interface PropagationDeps {
+  sql: Sql;
+  client: Client;
+  log: Logger;
+  /** Signals in flight at once per activity. */
+  concurrency?: number;
+}
+
+function heartbeat(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // called outside an activity (unit use): nothing to report to
+  }
+}
+
+export function createPropagationActivities({ sql, client, log, concurrency = 32 }: PropagationDeps): PropagationActivities {
+  return {
+    async signalCertificateWorkflows(input: SignalPageInput): Promise<SignalPageResult> {
+      const current = await q.certificateSettings(sql, input.certificateId);
+      if (!current) return { signalled: 0, skipped: 0, nextAfterAwardId: null };
+      // Always send the newest settings; the workflow ignores versions older than what it has.
+      const payload = { settingsVersion: current.settingsVersion, settings: current.settings };
+      const page = await q.activeWorkflowPage(sql, input);
+      let signalled = 0;
+      let skipped = 0;
+      let next = 0;
+      const workers = Array.from({ length: Math.min(concurrency, page.length) }, async () => {
+        while (next < page.length) {
+          const row = page[next++]!;
+          try {
+            await client.workflow.getHandle(row.workflowId).signal(settingsChangedSignal, payload);
+            signalled++;
+          } catch (err) {
+            if (err instanceof WorkflowNotFoundError) skipped++;
+            else throw err;
+          }
+          if ((signalled + skipped) % 100 === 0) heartbeat({ done: signalled + skipped });
+        }
+      });
+      await Promise.all(workers);
+      log.debug({ certificateId: input.certificateId, signalled, skipped }, 'settings propagation page');
+      return {
+        signalled,
+        skipped,
+        nextAfterAwardId: page.length === input.limit ? page[page.length - 1]!.id : null,
+      };
+    },
+
+    async completeSettingsPropagation(input): Promise<void> {
+      await q.completePropagation(sql, input);
+      log.info(input, 'settings propagated');
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Replays every recorded workflow history in test/histories against the current workflow code.
+ * A change that would break a workflow already running in production (a non-determinism error) fails
+ * here; guard such changes with `patched()`. Record new histories with
+ * `RECORD_HISTORIES=1 npx tsx scripts/test.ts recertification-workflow`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import proto from '@temporalio/proto';
+const { temporal } = proto;
+import { WORKFLOWS_PATH } from '../worker/run.ts';
+import { quietTemporalRuntime } from './support/temporal.ts';
+
+const DIR = new URL('./histories/', import.meta.url).pathname;
+
+test('recorded histories replay against the current workflow code', async () => {
+  quietTemporalRuntime();
+  const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+  assert.ok(files.length >= 4, `expected recorded histories in ${DIR}, found ${files.length}`);
+  const histories = files.map((f) => {
+    const { workflowId, history } = JSON.parse(readFileSync(join(DIR, f), 'utf8')) as { workflowId: string; history: unknown };
+    return { workflowId, history: temporal.api.history.v1.History.fromObject(history as Record<string, unknown>) };
+  });
+  const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);
+  let replayed = 0;
+  for await (const r of results) {
+    assert.equal(r.error, undefined, `${r.workflowId} failed to replay: ${String(r.error)}`);
+    replayed++;
+  }
+  assert.equal(replayed, files.length);
+});

@@ -1,0 +1,60 @@
+/**
+ * `npm run worker`: a production worker process. Run any number of them against the same Temporal
+ * namespace and PostgreSQL. SIGINT/SIGTERM stop polling and let running activities finish.
+ */
+import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { loadConfigOrExit } from '../config/env.ts';
+import { createLogger } from '../config/logger.ts';
+import { connectClient, connectWorker } from '../config/temporal.ts';
+import { createSql } from '../db/client.ts';
+import { migrate } from '../db/migrate.ts';
+import { createActivities } from '../activities/index.ts';
+import { createMailerFromConfig } from '../activities/mail/index.ts';
+import { runWorkers } from './run.ts';
+
+const config = loadConfigOrExit();
+const log = createLogger('worker', config.logLevel);
+
+Runtime.install({
+  logger: {
+    log: (level, message, meta) => log[level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error'](meta ?? {}, message),
+    trace: (m, meta) => log.trace(meta ?? {}, m),
+    debug: (m, meta) => log.debug(meta ?? {}, m),
+    info: (m, meta) => log.info(meta ?? {}, m),
+    warn: (m, meta) => log.warn(meta ?? {}, m),
+    error: (m, meta) => log.error(meta ?? {}, m),
+  },
+  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+});
+
+await migrate(config.databaseUrl, (m) => log.debug(m));
+const sql = createSql(config.databaseUrl, { max: 20 });
+const client = await connectClient(config);
+const connection = await connectWorker(config);
+const mailer = createMailerFromConfig(config.email, sql, log);
+const { activities, messageActivities } = createActivities({
+  sql,
+  client,
+  mailer,
+  appBaseUrl: config.appBaseUrl,
+  from: config.email.from,
+  log,
+});
+const running = await runWorkers({
+  connection,
+  namespace: config.temporal.namespace,
+  taskQueue: config.temporal.taskQueue,
+  activities,
+  messageActivities,
+  workflowBundlePath: config.workerBundlePath,
+});
+log.info(
+  { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, temporal: config.temporal.address, email: config.email.resendApiKey ? 'resend' : 'log' },
+  'worker running',
+);
+await running.done;
+log.info('worker stopped; closing connections');
+await mailer.close();
+await sql.end({ timeout: 5 });
+await connection.close();
+await client.connection.close();

@@ -1,0 +1,75 @@
+/**
+ * Builds and runs Recertify's Temporal workers:
+ *  - `<taskQueue>`: the workflows, and the activities that touch PostgreSQL (and signal workflows);
+ *  - `<taskQueue>-email`: the send-message activity, with many slots so the mailer can coalesce a
+ *    burst of due sends into provider batch requests under the provider's rate limit.
+ * Shutdown stops polling and lets running activities finish (up to the grace time).
+ */
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { MessageActivities, PropagationActivities, RecertificationActivities } from '../activities/types.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const DEFAULT_BUNDLE_PATH = fileURLToPath(new URL('../dist/workflow-bundle.js', import.meta.url));
+
+export interface WorkerSetOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: RecertificationActivities & PropagationActivities;
+  messageActivities: MessageActivities;
+  /** A prebuilt workflow bundle (production); otherwise workflows are bundled at start. */
+  workflowBundlePath?: string;
+  shutdownGraceTime?: string;
+  /** Overrides for tests and benchmarks. */
+  workflowWorker?: Partial<WorkerOptions>;
+  emailWorker?: Partial<WorkerOptions>;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /** Resolves when both workers have stopped. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
+  const bundlePath = opts.workflowBundlePath ?? (existsSync(DEFAULT_BUNDLE_PATH) && process.env.NODE_ENV === 'production' ? DEFAULT_BUNDLE_PATH : undefined);
+  const workflowSource = bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH };
+  const grace = (opts.shutdownGraceTime ?? '30 seconds') as WorkerOptions['shutdownGraceTime'];
+  const main = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...workflowSource,
+    activities: opts.activities,
+    shutdownGraceTime: grace,
+    maxConcurrentActivityTaskExecutions: 100,
+    ...opts.workflowWorker,
+  });
+  const email = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: `${opts.taskQueue}-email`,
+    activities: opts.messageActivities,
+    shutdownGraceTime: grace,
+    // Sends mostly wait for their turn in the mailer's rate-limited batches; slots are cheap.
+    maxConcurrentActivityTaskExecutions: 1000,
+    ...opts.emailWorker,
+  });
+  return [main, email];
+}
+
+export async function runWorkers(opts: WorkerSetOptions): Promise<RunningWorkers> {
+  const workers = await createWorkers(opts);
+  const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  return {
+    workers,
+    done,
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await done;
+    },
+  };
+}
