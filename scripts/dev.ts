@@ -58,11 +58,13 @@ try {
     env.DATABASE_URL = await pg.createDatabase('recertify');
   }
   if (!process.env.TEMPORAL_ADDRESS) {
-    say(`starting Temporal dev server on :7233 (Web UI :8233), data in ${DATA}/temporal.db`);
-    const temporal = await startTemporalDevServer({ dbFile: resolve(DATA, 'temporal.db'), port: 7233, uiPort: 8233 });
+    const port = Number(process.env.RECERTIFY_DEV_TEMPORAL_PORT ?? 7233);
+    const uiPort = Number(process.env.RECERTIFY_DEV_TEMPORAL_UI_PORT ?? 8233);
+    say(`starting Temporal dev server on :${port} (Web UI :${uiPort}), data in ${DATA}/temporal.db`);
+    const temporal = await startTemporalDevServer({ dbFile: resolve(DATA, 'temporal.db'), port, uiPort });
     started.push(temporal);
     env.TEMPORAL_ADDRESS = temporal.address;
-    env.TEMPORAL_UI_URL ??= 'http://localhost:8233';
+    env.TEMPORAL_UI_URL ??= `http://localhost:${uiPort}`;
   }
   env.ADMIN_API_TOKEN ??= DEV_DEFAULTS.ADMIN_API_TOKEN;
   const config = loadConfig(env);

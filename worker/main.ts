@@ -27,7 +27,7 @@ Runtime.install({
   telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
 });
 
-await migrate(config.databaseUrl, (m) => log.debug(m));
+if (process.env.MIGRATE_ON_START !== 'false') await migrate(config.databaseUrl, (m) => log.debug(m));
 const sql = createSql(config.databaseUrl, { max: 20 });
 const client = await connectClient(config);
 const connection = await connectWorker(config);
