@@ -1,3 +1,4 @@
 /** The workflows the worker registers. */
 export { recertificationWorkflow } from './recertification.ts';
 export { settingsPropagationWorkflow } from './settings-propagation.ts';
+export { enrollmentMessageWorkflow } from './enrollment-message.ts';

@@ -1,0 +1,232 @@
+/**
+ * The API's gateway to Temporal: starts the recertification workflow of an award, signals it, asks
+ * it for its status; starts settings propagations and enrollment-message sends.
+ *
+ * Every start happens after the database commit that makes it necessary, and every start is safe to
+ * repeat (deterministic workflow ids, `USE_EXISTING` for a running one, `REJECT_DUPLICATE` for a
+ * closed one): the request path and the reconciler (api/reconciler.ts) may race and both be right.
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { Config } from '../config/env.ts';
+import type { Logger } from '../config/logger.ts';
+import type { Sql } from '../db/client.ts';
+import type { AwardRow } from '../db/rows.ts';
+import * as awardsQ from '../db/queries/awards.ts';
+import * as certsQ from '../db/queries/certificates.ts';
+import { DEFAULT_LEAD_DAYS } from '../domain/settings.ts';
+import { dueAt } from '../domain/dates.ts';
+import {
+  RECERTIFICATION_WORKFLOW,
+  awardRenewedSignal,
+  awardRevokedSignal,
+  expiryChangedSignal,
+  statusQuery,
+  workflowIdForAward,
+  type RecertificationInput,
+  type RecertificationStatus,
+} from '../workflows/contract.ts';
+import { settingsPropagationWorkflowId, type SettingsPropagationInput } from '../workflows/settings-propagation.ts';
+import { ENROLLMENT_MESSAGE_WORKFLOW, enrollmentMessageWorkflowId, type EnrollmentMessageInput } from '../workflows/enrollment-message.ts';
+import {
+  AwardId,
+  CertificateExpiresAt,
+  CertificateId,
+  LearnerId,
+  RecertificationDueAt,
+  RecertificationPhase,
+} from '../workflows/search-attributes.ts';
+
+export interface TemporalDeps {
+  client: Client;
+  config: Config;
+  log: Logger;
+}
+
+export { workflowIdForAward };
+
+/** How long a request waits for one Temporal call before leaving the rest to the reconciler. */
+export const TEMPORAL_CALL_TIMEOUT_MS = 5000;
+const withinDeadline = <T>(deps: TemporalDeps, fn: () => Promise<T>): Promise<T> =>
+  deps.client.withDeadline(Date.now() + TEMPORAL_CALL_TIMEOUT_MS, fn);
+
+const isAlreadyStarted = (err: unknown): boolean => err instanceof WorkflowExecutionAlreadyStartedError;
+
+function formatInstant(d: Date): string {
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/**
+ * Starts (or finds) the recertification workflow of an expiring award. Returns false for an award
+ * that needs none (no expiry, no workflow id). A workflow that already ran to its end counts as started.
+ */
+export async function startAwardWorkflow(
+  deps: TemporalDeps,
+  info: awardsQ.AwardStartInfo,
+): Promise<{ workflowId: string; existing: boolean } | null> {
+  const { award } = info;
+  const { expiresAt, workflowId } = award;
+  if (!expiresAt || !workflowId) return null;
+  const leadDays = Number.isInteger(info.leadDays) && info.leadDays > 0 ? info.leadDays : DEFAULT_LEAD_DAYS;
+  const input: RecertificationInput = {
+    awardId: award.id,
+    certificateId: award.certificateId,
+    learnerId: award.learnerId,
+    expiresAt: expiresAt.toISOString(),
+  };
+  try {
+    await withinDeadline(deps, () => deps.client.workflow.start(RECERTIFICATION_WORKFLOW, {
+      taskQueue: deps.config.temporal.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: CertificateId, value: award.certificateId },
+        { key: LearnerId, value: award.learnerId },
+        { key: AwardId, value: award.id },
+        { key: RecertificationPhase, value: 'scheduled' },
+        { key: RecertificationDueAt, value: dueAt(expiresAt, leadDays) },
+        { key: CertificateExpiresAt, value: expiresAt },
+      ],
+      staticSummary: `${info.certificateTitle} for ${info.learnerName} <${info.learnerEmail}>, expires ${formatInstant(expiresAt)}`,
+      staticDetails: `Award ${award.id} of certificate ${award.certificateId} to learner ${award.learnerId}, awarded ${formatInstant(award.awardedAt)}.`,
+    }));
+    return { workflowId, existing: false };
+  } catch (err) {
+    if (isAlreadyStarted(err)) return { workflowId, existing: true };
+    throw err;
+  }
+}
+
+/**
+ * Makes sure the award's workflow runs and records that Temporal confirmed it
+ * (`workflow_started_at`). Returns the award as it is afterwards. Throws when Temporal is unreachable:
+ * the award keeps `workflow_started_at = null` and the reconciler tries again.
+ */
+export async function ensureAwardWorkflow(deps: TemporalDeps & { sql: Sql }, awardId: string): Promise<AwardRow | null> {
+  const info = await awardsQ.loadAwardStartInfo(deps.sql, awardId);
+  if (!info) return null;
+  if (info.award.workflowStartedAt || !info.award.workflowId || !info.award.expiresAt) return info.award;
+  const started = await startAwardWorkflow(deps, info);
+  if (!started) return info.award;
+  return (await awardsQ.markWorkflowStarted(deps.sql, awardId)) ?? info.award;
+}
+
+/** Like ensureAwardWorkflow, for the request path: a Temporal failure is logged, not thrown. */
+export async function tryEnsureAwardWorkflow(deps: TemporalDeps & { sql: Sql }, award: AwardRow): Promise<AwardRow> {
+  if (!award.workflowId || !award.expiresAt) return award;
+  try {
+    return (await ensureAwardWorkflow(deps, award.id)) ?? award;
+  } catch (err) {
+    deps.log.warn({ err, awardId: award.id, workflowId: award.workflowId }, 'could not start the award workflow; the reconciler will retry');
+    return award;
+  }
+}
+
+export type SignalOutcome = 'signalled' | 'workflow_closed' | 'failed' | 'no_workflow';
+
+async function signal(deps: TemporalDeps, workflowId: string | null, send: (h: WorkflowHandle) => Promise<void>, what: string): Promise<SignalOutcome> {
+  if (!workflowId) return 'no_workflow';
+  try {
+    await withinDeadline(deps, () => send(deps.client.workflow.getHandle(workflowId)));
+    return 'signalled';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return 'workflow_closed';
+    // The database already holds the change: the workflow reads it at its next step. Signals are the fast path.
+    deps.log.warn({ err, workflowId, signal: what }, 'signal failed; the workflow will read the change from the database');
+    return 'failed';
+  }
+}
+
+export const signalAwardRenewed = (deps: TemporalDeps, workflowId: string | null, newAwardId: string): Promise<SignalOutcome> =>
+  signal(deps, workflowId, (h) => h.signal(awardRenewedSignal, { newAwardId }), 'awardRenewed');
+export const signalAwardRevoked = (deps: TemporalDeps, workflowId: string | null, reason: string): Promise<SignalOutcome> =>
+  signal(deps, workflowId, (h) => h.signal(awardRevokedSignal, { reason }), 'awardRevoked');
+export const signalExpiryChanged = (deps: TemporalDeps, workflowId: string | null, expiresAt: Date): Promise<SignalOutcome> =>
+  signal(deps, workflowId, (h) => h.signal(expiryChangedSignal, { expiresAt: expiresAt.toISOString() }), 'expiryChanged');
+
+export type RecertificationView =
+  | { available: true; workflowStatus: string; status: RecertificationStatus }
+  | { available: false; workflowStatus: string | null; reason: string };
+
+/**
+ * The workflow's live `status`: the query of a running workflow, the result of a completed one.
+ * Never throws; says why when the status is not available.
+ */
+export async function recertificationStatus(deps: TemporalDeps, award: AwardRow, timeoutMs = 3000): Promise<RecertificationView> {
+  if (!award.workflowId) return { available: false, workflowStatus: null, reason: 'the award does not expire, so it has no workflow' };
+  if (!award.workflowStartedAt) {
+    return { available: false, workflowStatus: null, reason: 'the workflow has not been started yet (the reconciler will start it)' };
+  }
+  const handle = deps.client.workflow.getHandle<(input: RecertificationInput) => Promise<RecertificationStatus>>(award.workflowId);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    const description = await deps.client.withDeadline(deadline, () => handle.describe());
+    const workflowStatus = description.status.name;
+    if (workflowStatus === 'COMPLETED') {
+      const status = await deps.client.withDeadline(deadline, () => handle.result());
+      return { available: true, workflowStatus, status };
+    }
+    if (workflowStatus !== 'RUNNING') return { available: false, workflowStatus, reason: `the workflow is ${workflowStatus.toLowerCase()}` };
+    const status = await deps.client.withDeadline(deadline, () => handle.query(statusQuery));
+    return { available: true, workflowStatus, status };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { available: false, workflowStatus: null, reason: 'Temporal does not know the workflow (past retention?)' };
+    const message = err instanceof Error ? err.message : String(err);
+    deps.log.warn({ err, workflowId: award.workflowId }, 'recertification status unavailable');
+    return { available: false, workflowStatus: null, reason: `Temporal did not answer: ${message}` };
+  }
+}
+
+/** Starts (or finds) the workflow that signals a settings version to every running workflow of the certificate, and marks it. */
+export async function startSettingsPropagation(deps: TemporalDeps & { sql: Sql }, certificateId: string, settingsVersion: number): Promise<void> {
+  const input: SettingsPropagationInput = { certificateId, settingsVersion };
+  try {
+    await withinDeadline(deps, () => deps.client.workflow.start('settingsPropagationWorkflow', {
+      taskQueue: deps.config.temporal.taskQueue,
+      workflowId: settingsPropagationWorkflowId(certificateId, settingsVersion),
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `Settings v${settingsVersion} of certificate ${certificateId} to its running workflows`,
+    }));
+  } catch (err) {
+    if (!isAlreadyStarted(err)) throw err;
+  }
+  await certsQ.markPropagationStarted(deps.sql, certificateId, settingsVersion);
+}
+
+/** Like startSettingsPropagation, for the request path: a Temporal failure is logged (the reconciler retries). */
+export async function tryStartSettingsPropagation(deps: TemporalDeps & { sql: Sql }, certificateId: string, settingsVersion: number): Promise<boolean> {
+  try {
+    await startSettingsPropagation(deps, certificateId, settingsVersion);
+    return true;
+  } catch (err) {
+    deps.log.warn({ err, certificateId, settingsVersion }, 'could not start the settings propagation; the reconciler will retry');
+    return false;
+  }
+}
+
+/** Starts (or finds) the workflow that sends a manual enrollment's course enrollment message. */
+export async function startEnrollmentMessage(deps: TemporalDeps, attemptId: string): Promise<string> {
+  const workflowId = enrollmentMessageWorkflowId(attemptId);
+  const input: EnrollmentMessageInput = { attemptId };
+  try {
+    await withinDeadline(deps, () => deps.client.workflow.start(ENROLLMENT_MESSAGE_WORKFLOW, {
+      taskQueue: deps.config.temporal.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `Course enrollment message for attempt ${attemptId}`,
+    }));
+  } catch (err) {
+    if (!isAlreadyStarted(err)) throw err;
+  }
+  return workflowId;
+}

@@ -1,0 +1,103 @@
+/**
+ * Makes the database and Temporal agree after a failure between a commit and the Temporal call that
+ * should follow it (the API process died, Temporal was unreachable):
+ *  - awards with a workflow id whose start Temporal never confirmed (`workflow_started_at` null);
+ *  - settings changes whose propagation workflow was not started;
+ *  - manual enrollments whose course enrollment message was never recorded.
+ * Every API process runs it every RECONCILE_INTERVAL_SECONDS. Each step is idempotent (deterministic
+ * workflow ids, USE_EXISTING / REJECT_DUPLICATE), so any number of processes may run it at once.
+ * Rows younger than a grace period are left to the request that created them.
+ */
+import * as awardsQ from '../db/queries/awards.ts';
+import * as attemptsQ from '../db/queries/attempts.ts';
+import * as certsQ from '../db/queries/certificates.ts';
+import type { Sql } from '../db/client.ts';
+import { ensureAwardWorkflow, startEnrollmentMessage, startSettingsPropagation, type TemporalDeps } from './recertification.ts';
+
+export interface ReconcilerDeps extends TemporalDeps {
+  sql: Sql;
+}
+
+export interface ReconcileOptions {
+  /** Leave rows younger than this to the request that is handling them (default 5 s). */
+  graceSeconds?: number;
+  /** Rows per kind per pass (default 200). */
+  batchSize?: number;
+  /** How far back to look for enrollment messages never recorded (default 24 h). */
+  enrollmentWindowHours?: number;
+}
+
+export interface ReconcileReport {
+  awardWorkflowsStarted: number;
+  propagationsStarted: number;
+  enrollmentMessagesStarted: number;
+  failures: number;
+}
+
+export async function reconcileOnce(deps: ReconcilerDeps, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+  const olderThanSeconds = opts.graceSeconds ?? 5;
+  const limit = opts.batchSize ?? 200;
+  const report: ReconcileReport = { awardWorkflowsStarted: 0, propagationsStarted: 0, enrollmentMessagesStarted: 0, failures: 0 };
+  const attempt = async (what: string, ids: Record<string, unknown>, fn: () => Promise<void>): Promise<boolean> => {
+    try {
+      await fn();
+      return true;
+    } catch (err) {
+      report.failures++;
+      deps.log.warn({ err, ...ids }, `reconciler: ${what} failed`);
+      return false;
+    }
+  };
+
+  for (const awardId of await awardsQ.awardsAwaitingWorkflow(deps.sql, { olderThanSeconds, limit })) {
+    if (await attempt('award workflow start', { awardId }, async () => void (await ensureAwardWorkflow(deps, awardId)))) {
+      report.awardWorkflowsStarted++;
+    }
+  }
+  for (const p of await certsQ.pendingPropagations(deps.sql, { olderThanSeconds, limit })) {
+    const ids = { certificateId: p.certificateId, settingsVersion: p.settingsVersion };
+    if (await attempt('settings propagation start', ids, () => startSettingsPropagation(deps, p.certificateId, p.settingsVersion))) {
+      report.propagationsStarted++;
+    }
+  }
+  const attempts = await attemptsQ.attemptsAwaitingEnrollmentMessage(deps.sql, {
+    olderThanSeconds: Math.max(olderThanSeconds, 60),
+    withinHours: opts.enrollmentWindowHours ?? 24,
+    limit,
+  });
+  for (const attemptId of attempts) {
+    if (await attempt('enrollment message start', { attemptId }, async () => void (await startEnrollmentMessage(deps, attemptId)))) {
+      report.enrollmentMessagesStarted++;
+    }
+  }
+  if (report.awardWorkflowsStarted + report.propagationsStarted + report.enrollmentMessagesStarted + report.failures > 0) deps.log.info(report, 'reconciled');
+  return report;
+}
+
+export interface RunningReconciler {
+  stop(): Promise<void>;
+}
+
+/** Runs reconcileOnce every `intervalSeconds` (0 disables it) until stopped. */
+export function startReconciler(deps: ReconcilerDeps, intervalSeconds: number, opts: ReconcileOptions = {}): RunningReconciler {
+  if (intervalSeconds <= 0) return { stop: async () => {} };
+  let stopped = false;
+  let current: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = (): void => {
+    if (stopped) return;
+    current = reconcileOnce(deps, opts)
+      .catch((err: unknown) => deps.log.warn({ err }, 'reconciler pass failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalSeconds * 1000 * (0.9 + Math.random() * 0.2));
+      });
+  };
+  timer = setTimeout(tick, Math.min(intervalSeconds, 5) * 1000);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await current;
+    },
+  };
+}

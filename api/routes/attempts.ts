@@ -1,0 +1,256 @@
+/**
+ * Course attempts: manual enrollment, progress, completion (SPEC §2, §6).
+ *
+ * Completion, in one transaction: the attempt becomes `completed` (progress 100), and every
+ * certificate whose associated content holds the course is awarded; where the learner holds an active
+ * award of it, the new award renews it (old `renewed` + `renewedByAwardId`, new `previousAwardId`,
+ * expiry by the certificate's anchor rule). The attempt row lock serializes concurrent completions and
+ * the unique index `awards_once_per_attempt` backs it: a repeated or concurrent completion answers
+ * the first completion's result (200, `alreadyCompleted: true`) and awards nothing more. After the
+ * commit the old workflows are signalled `awardRenewed` and the new awards' workflows started.
+ */
+import { randomUUID } from 'node:crypto';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { TransactionSql } from '../../db/client.ts';
+import type { AttemptRow, AwardRow } from '../../db/rows.ts';
+import * as attemptsQ from '../../db/queries/attempts.ts';
+import * as awardsQ from '../../db/queries/awards.ts';
+import * as certsQ from '../../db/queries/certificates.ts';
+import * as coursesQ from '../../db/queries/courses.ts';
+import * as learnersQ from '../../db/queries/learners.ts';
+import { expiryFor } from '../../domain/dates.ts';
+import { workflowIdForAward } from '../../workflows/contract.ts';
+import { enrollmentMessageWorkflowId } from '../../workflows/enrollment-message.ts';
+import { bearer, type ApiDeps, type App } from '../deps.ts';
+import { conflict, errorResponses, notFound, unprocessable } from '../errors.ts';
+import { runIdempotent, type IdempotencyScope } from '../idempotency.ts';
+import { signalAwardRenewed, startEnrollmentMessage, tryEnsureAwardWorkflow } from '../recertification.ts';
+import {
+  AttemptListQuery,
+  AttemptPatchSchema,
+  AttemptSchema,
+  AwardSchema,
+  EnrollmentCreateSchema,
+  IdParams,
+  IdempotencyHeaders,
+  body,
+  json,
+  toAttempt,
+  toAward,
+} from '../schemas.ts';
+
+const tags = ['Attempts'];
+
+const EnrollmentCreatedSchema = z
+  .object({
+    attempt: AttemptSchema,
+    supersededAttemptId: z.string().nullable().openapi({ description: 'The attempt this one replaced (kept as history).' }),
+    enrollmentMessageWorkflowId: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The workflow sending the course\'s enrollment message; null when the course has none.' }),
+  })
+  .openapi('EnrollmentCreated');
+type EnrollmentCreated = z.infer<typeof EnrollmentCreatedSchema>;
+
+const CompletionSchema = z
+  .object({
+    attempt: AttemptSchema,
+    awards: z.array(AwardSchema).openapi({ description: 'The awards this completion made, one per certificate whose associated content holds the course.' }),
+    renewed: z.array(z.object({ previousAwardId: z.string(), newAwardId: z.string() })),
+    alreadyCompleted: z.boolean().openapi({ description: 'true when the attempt had been completed before: this is the first completion\'s result.' }),
+  })
+  .openapi('Completion');
+
+interface CompletionResult {
+  attempt: AttemptRow;
+  awards: AwardRow[];
+  /** Old award → new award, with the old award's workflow id. */
+  renewals: { previous: AwardRow; next: AwardRow }[];
+  alreadyCompleted: boolean;
+}
+
+async function complete(tx: TransactionSql, attemptId: string): Promise<CompletionResult> {
+  const attempt = await attemptsQ.getAttempt(tx, attemptId, { forUpdate: true });
+  if (!attempt) throw notFound('Attempt', attemptId);
+  if (attempt.status === 'superseded') throw conflict('attempt_superseded', `Attempt ${attemptId} was superseded by a newer attempt.`, { status: attempt.status });
+  if (attempt.status === 'completed') {
+    const awards = await awardsQ.awardsFromAttempt(tx, attemptId);
+    const renewals: CompletionResult['renewals'] = [];
+    for (const next of awards) {
+      const previous = next.previousAwardId ? await awardsQ.getAward(tx, next.previousAwardId) : null;
+      if (previous) renewals.push({ previous, next });
+    }
+    return { attempt, awards, renewals, alreadyCompleted: true };
+  }
+  const completed = await attemptsQ.markCompleted(tx, attemptId);
+  const completedAt = completed.completedAt ?? new Date();
+  const awards: AwardRow[] = [];
+  const renewals: CompletionResult['renewals'] = [];
+  for (const certificate of await certsQ.certificatesForCourse(tx, attempt.courseId)) {
+    await certsQ.lockCertificateShared(tx, certificate.id);
+    const previous = await awardsQ.findActiveAward(tx, certificate.id, attempt.learnerId, { forUpdate: true });
+    const { expiration } = certificate.settings;
+    const expiresAt = expiration.enabled
+      ? expiryFor({ completedAt, validFor: expiration.validFor, anchor: expiration.anchor, previousExpiresAt: previous?.expiresAt ?? null })
+      : null;
+    if (previous) await awardsQ.retireForRenewal(tx, previous.id);
+    const id = randomUUID();
+    const award = await awardsQ.insertAward(tx, {
+      id,
+      certificateId: certificate.id,
+      learnerId: attempt.learnerId,
+      awardedAt: completedAt,
+      expiresAt,
+      workflowId: expiresAt ? workflowIdForAward(id) : null,
+      previousAwardId: previous?.id ?? null,
+      sourceAttemptId: attempt.id,
+    });
+    awards.push(award);
+    if (previous) {
+      await awardsQ.markRenewed(tx, previous.id, award.id);
+      renewals.push({ previous, next: award });
+    }
+  }
+  return { attempt: completed, awards, renewals, alreadyCompleted: false };
+}
+
+export function registerAttemptRoutes(app: App, deps: ApiDeps): void {
+  const { sql, config } = deps;
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/courses/{id}/enrollments',
+      tags,
+      security: bearer,
+      summary: 'Enroll a learner in a live course (a fresh attempt; sends the course\'s enrollment message)',
+      description:
+        'Supersedes the learner\'s current attempt on the course (kept as history, progress reset). 422 `course_not_live`, ' +
+        '`unknown_learner`. The enrollment message, when the course has one, is sent by a workflow (`enrollment-message-<attemptId>`).',
+      request: { params: IdParams, headers: IdempotencyHeaders, body: body(EnrollmentCreateSchema) },
+      responses: {
+        201: json(EnrollmentCreatedSchema, 'The new attempt.'),
+        ...errorResponses(400, 401, 404, 415, 422),
+      },
+    }),
+    async (c) => {
+      const { id: courseId } = c.req.valid('param');
+      const { learnerId } = c.req.valid('json');
+      const scope: IdempotencyScope = {
+        route: 'POST /api/courses/{id}/enrollments',
+        key: c.req.valid('header')['idempotency-key'],
+        payload: { courseId, learnerId },
+      };
+      const outcome = await runIdempotent<EnrollmentCreated>(sql, scope, async (tx) => {
+        const course = await coursesQ.getCourse(tx, courseId);
+        if (!course) throw notFound('Course', courseId);
+        if (course.status !== 'live') {
+          throw unprocessable('course_not_live', `Course "${course.title}" is ${course.status}; learners enroll in live courses only.`, { status: course.status });
+        }
+        if (!(await learnersQ.getLearner(tx, learnerId))) throw unprocessable('unknown_learner', `No learner ${learnerId}.`, { field: 'learnerId' });
+        const { attempt, supersededAttemptId } = await attemptsQ.createManualAttempt(tx, { learnerId, courseId });
+        const body: EnrollmentCreated = {
+          attempt: toAttempt(attempt),
+          supersededAttemptId,
+          enrollmentMessageWorkflowId: course.enrollmentMessage ? enrollmentMessageWorkflowId(attempt.id) : null,
+        };
+        return { status: 201, body };
+      });
+      if (outcome.replayed) {
+        c.header('Idempotent-Replayed', 'true');
+        return c.json(outcome.body as EnrollmentCreated, 201);
+      }
+      const created = outcome.body;
+      if (created.enrollmentMessageWorkflowId) {
+        // A failure here is caught up by the reconciler (attempts without their enrollment message).
+        await startEnrollmentMessage(deps, created.attempt.id).catch((err: unknown) =>
+          deps.log.warn({ err, attemptId: created.attempt.id }, 'could not start the enrollment message; the reconciler will retry'),
+        );
+      }
+      return c.json(created, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/attempts',
+      tags,
+      security: bearer,
+      summary: 'A learner\'s attempts (current and superseded), newest first',
+      request: { query: AttemptListQuery },
+      responses: {
+        200: json(z.object({ attempts: z.array(AttemptSchema) }), 'The attempts.'),
+        ...errorResponses(400, 401),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const rows = await attemptsQ.listAttempts(sql, q);
+      return c.json({ attempts: rows.map(toAttempt) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/attempts/{id}',
+      tags,
+      security: bearer,
+      summary: 'Record progress (0–100) on an open attempt',
+      description: 'The attempt becomes `in_progress`. 409 `attempt_superseded` / `attempt_completed` for a closed one; completion is its own call.',
+      request: { params: IdParams, body: body(AttemptPatchSchema) },
+      responses: {
+        200: json(AttemptSchema, 'The attempt.'),
+        ...errorResponses(400, 401, 404, 409, 415),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { progress } = c.req.valid('json');
+      const row = await attemptsQ.setProgress(sql, id, progress);
+      if (row) return c.json(toAttempt(row), 200);
+      const current = await attemptsQ.getAttempt(sql, id);
+      if (!current) throw notFound('Attempt', id);
+      throw conflict(`attempt_${current.status}`, `Attempt ${id} is ${current.status}.`, { status: current.status });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/attempts/{id}/complete',
+      tags,
+      security: bearer,
+      summary: 'Complete an attempt: awards (or renews) every certificate whose associated content holds the course',
+      description:
+        'One transaction; a repeated or concurrent completion answers the first result (200, `alreadyCompleted: true`). ' +
+        '409 `attempt_superseded` for an attempt a newer one replaced.',
+      request: { params: IdParams },
+      responses: {
+        200: json(CompletionSchema, 'The completed attempt and the awards it made.'),
+        ...errorResponses(400, 401, 404, 409),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const result = await sql.begin((tx) => complete(tx, id));
+      const awards: AwardRow[] = [];
+      if (!result.alreadyCompleted) {
+        for (const { previous, next } of result.renewals) await signalAwardRenewed(deps, previous.workflowId, next.id);
+      }
+      // Start the new awards' workflows (also on a repeat, in case the first call died before it could).
+      for (const award of result.awards) awards.push(award.workflowStartedAt ? award : await tryEnsureAwardWorkflow(deps, award));
+      return c.json(
+        {
+          attempt: toAttempt(result.attempt),
+          awards: awards.map((a) => toAward(config, a)),
+          renewed: result.renewals.map(({ previous, next }) => ({ previousAwardId: previous.id, newAwardId: next.id })),
+          alreadyCompleted: result.alreadyCompleted,
+        },
+        200,
+      );
+    },
+  );
+}

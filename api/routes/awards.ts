@@ -1,0 +1,256 @@
+/**
+ * Awards (SPEC §2, §4, §6). Creating an expiring award inserts it with its workflow id and
+ * `workflow_started_at = null`, commits, then starts the workflow and records the start; if the
+ * process or Temporal fails in between, the reconciler starts it (the row and the workflow never
+ * disagree for longer than a reconcile interval). A learner holds at most one active award of a
+ * certificate: a manual award while one is active is 409 `already_awarded` (renewals come from course
+ * completions, which retire the old award in the same transaction).
+ */
+import { randomUUID } from 'node:crypto';
+import { createRoute, z } from '@hono/zod-openapi';
+import * as awardsQ from '../../db/queries/awards.ts';
+import * as certsQ from '../../db/queries/certificates.ts';
+import * as learnersQ from '../../db/queries/learners.ts';
+import { addDuration } from '../../domain/dates.ts';
+import { workflowIdForAward } from '../../workflows/contract.ts';
+import { bearer, type ApiDeps, type App } from '../deps.ts';
+import { conflict, errorResponses, isUniqueViolation, notFound, unprocessable } from '../errors.ts';
+import { runIdempotent, updateIdempotentAnswer, type IdempotencyScope } from '../idempotency.ts';
+import {
+  recertificationStatus,
+  signalAwardRevoked,
+  signalExpiryChanged,
+  tryEnsureAwardWorkflow,
+  type SignalOutcome,
+} from '../recertification.ts';
+import {
+  AwardCreateSchema,
+  AwardListQuery,
+  AwardPatchSchema,
+  AwardSchema,
+  IdParams,
+  IdempotencyHeaders,
+  RecertificationStatusSchema,
+  RevokeSchema,
+  SignalOutcomeSchema,
+  body,
+  json,
+  toAward,
+  type AwardDto,
+} from '../schemas.ts';
+
+const tags = ['Awards'];
+/** Clock skew tolerated for an `awardedAt` a little in the future. */
+const FUTURE_TOLERANCE_MS = 60_000;
+
+const AwardCreatedSchema = z.object({ award: AwardSchema, workflowId: z.string().nullable() }).openapi('AwardCreated');
+type AwardCreated = z.infer<typeof AwardCreatedSchema>;
+const AwardChangedSchema = z.object({ award: AwardSchema, signal: SignalOutcomeSchema }).openapi('AwardChanged');
+
+export function registerAwardRoutes(app: App, deps: ApiDeps): void {
+  const { sql, config } = deps;
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/certificates/{id}/awards',
+      tags,
+      security: bearer,
+      summary: 'Award the certificate to a learner; starts the recertification workflow when it expires',
+      description:
+        'expiresAt = awardedAt + the certificate\'s `expiration.validFor`, or null when expiration is off (no workflow). ' +
+        '409 `already_awarded` when the learner holds an active award of it; 422 `unknown_learner`, `awarded_at_in_future`. ' +
+        'With an `Idempotency-Key`, a repeat returns the first answer and starts nothing.',
+      request: { params: IdParams, headers: IdempotencyHeaders, body: body(AwardCreateSchema) },
+      responses: {
+        201: json(AwardCreatedSchema, 'The award and its workflow id (null when it does not expire).'),
+        ...errorResponses(400, 401, 404, 409, 415, 422),
+      },
+    }),
+    async (c) => {
+      const { id: certificateId } = c.req.valid('param');
+      const input = c.req.valid('json');
+      const scope: IdempotencyScope = {
+        route: 'POST /api/certificates/{id}/awards',
+        key: c.req.valid('header')['idempotency-key'],
+        payload: { certificateId, body: input },
+      };
+      const outcome = await runIdempotent<AwardCreated>(sql, scope, async (tx) => {
+        if (!(await certsQ.lockCertificateShared(tx, certificateId))) throw notFound('Certificate', certificateId);
+        const certificate = await certsQ.getCertificate(tx, certificateId);
+        if (!certificate) throw notFound('Certificate', certificateId);
+        const learner = await learnersQ.getLearner(tx, input.learnerId);
+        if (!learner) throw unprocessable('unknown_learner', `No learner ${input.learnerId}.`, { field: 'learnerId' });
+        const now = Date.now();
+        const awardedAt = input.awardedAt ? new Date(input.awardedAt) : new Date(now);
+        if (awardedAt.getTime() > now + FUTURE_TOLERANCE_MS) {
+          throw unprocessable('awarded_at_in_future', 'awardedAt must not be in the future.', { field: 'awardedAt' });
+        }
+        const existing = await awardsQ.findActiveAward(tx, certificateId, learner.id);
+        if (existing) throw alreadyAwarded(existing.id);
+        const { expiration } = certificate.settings;
+        const expiresAt = expiration.enabled ? addDuration(awardedAt, expiration.validFor) : null;
+        const id = randomUUID();
+        const award = await awardsQ
+          .insertAward(tx, { id, certificateId, learnerId: learner.id, awardedAt, expiresAt, workflowId: expiresAt ? workflowIdForAward(id) : null })
+          .catch((err: unknown) => {
+            if (isUniqueViolation(err, 'awards_one_active')) throw alreadyAwarded(null);
+            throw err;
+          });
+        return { status: 201, body: { award: toAward(config, award), workflowId: award.workflowId } };
+      });
+      if (outcome.replayed) {
+        c.header('Idempotent-Replayed', 'true');
+        return c.json(outcome.body as AwardCreated, 201);
+      }
+      // After the commit: start the workflow (a failure leaves it to the reconciler).
+      const created = outcome.body;
+      const award = await awardsQ.getAward(sql, created.award.id);
+      if (!award) throw new Error('award vanished');
+      const final: AwardCreated = { award: toAward(config, await tryEnsureAwardWorkflow(deps, award)), workflowId: award.workflowId };
+      await updateIdempotentAnswer(sql, scope, 201, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
+      return c.json(final, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/awards',
+      tags,
+      security: bearer,
+      summary: 'List awards by certificate, learner and status (newest first)',
+      request: { query: AwardListQuery },
+      responses: {
+        200: json(
+          z.object({ awards: z.array(AwardSchema), nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for the next page.' }) }),
+          'The awards.',
+        ),
+        ...errorResponses(400, 401),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const rows = await awardsQ.listAwards(sql, { ...q, before: q.before ? new Date(q.before) : undefined });
+      const last = rows[rows.length - 1];
+      return c.json({ awards: rows.map((r) => toAward(config, r)), nextBefore: rows.length === q.limit && last ? last.createdAt.toISOString() : null }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/awards/{id}',
+      tags,
+      security: bearer,
+      summary: 'Get an award with its workflow\'s live recertification status',
+      request: { params: IdParams },
+      responses: {
+        200: json(
+          z.object({
+            award: AwardSchema,
+            workflowStatus: z.string().nullable().openapi({ description: 'Temporal\'s execution status (RUNNING, COMPLETED, …), when known.' }),
+            recertification: RecertificationStatusSchema.nullable(),
+            recertificationUnavailable: z.string().nullable().openapi({ description: 'Why `recertification` is null.' }),
+          }),
+          'The award.',
+        ),
+        ...errorResponses(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const award = await awardsQ.getAward(sql, id);
+      if (!award) throw notFound('Award', id);
+      const view = await recertificationStatus(deps, award);
+      return c.json(
+        {
+          award: toAward(config, award),
+          workflowStatus: view.workflowStatus,
+          recertification: view.available ? view.status : null,
+          recertificationUnavailable: view.available ? null : view.reason,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/awards/{id}',
+      tags,
+      security: bearer,
+      summary: 'Change an active award\'s expiry (extend or shorten); signals its workflow',
+      description:
+        '422 `invalid_expiry` unless expiresAt is after awardedAt; 409 `award_not_active` for a renewed, expired or revoked award. ' +
+        'An award that did not expire gets its workflow started.',
+      request: { params: IdParams, body: body(AwardPatchSchema) },
+      responses: {
+        200: json(AwardChangedSchema, 'The award as it is now and what reached its workflow.'),
+        ...errorResponses(400, 401, 404, 409, 415, 422),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const expiresAt = new Date(c.req.valid('json').expiresAt);
+      const award = await sql.begin(async (tx) => {
+        const current = await awardsQ.getAward(tx, id, { forUpdate: true });
+        if (!current) throw notFound('Award', id);
+        if (current.status !== 'active') throw notActive(current.id, current.status);
+        if (expiresAt.getTime() <= current.awardedAt.getTime()) {
+          throw unprocessable('invalid_expiry', 'expiresAt must be after awardedAt.', { field: 'expiresAt', awardedAt: current.awardedAt.toISOString() });
+        }
+        const updated = await awardsQ.setAwardExpiry(tx, id, expiresAt, workflowIdForAward(id));
+        if (!updated) throw notActive(current.id, current.status);
+        return updated;
+      });
+      // An award without a running workflow (it did not expire, or the start is pending) gets it started
+      // now; the signal then tells a workflow that was already running.
+      const final = await tryEnsureAwardWorkflow(deps, award);
+      const signal: SignalOutcome = final.workflowStartedAt ? await signalExpiryChanged(deps, final.workflowId, expiresAt) : 'failed';
+      return c.json({ award: toAward(config, final), signal }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/awards/{id}/revoke',
+      tags,
+      security: bearer,
+      summary: 'Revoke an active award; signals its workflow, which ends',
+      request: { params: IdParams, body: body(RevokeSchema) },
+      responses: {
+        200: json(AwardChangedSchema, 'The revoked award and what reached its workflow.'),
+        ...errorResponses(400, 401, 404, 409, 415),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { reason } = c.req.valid('json');
+      const award = await sql.begin(async (tx) => {
+        const current = await awardsQ.getAward(tx, id, { forUpdate: true });
+        if (!current) throw notFound('Award', id);
+        if (current.status !== 'active') throw notActive(current.id, current.status);
+        const revoked = await awardsQ.revokeAward(tx, id, reason);
+        if (!revoked) throw notActive(current.id, current.status);
+        return revoked;
+      });
+      const signal = await signalAwardRevoked(deps, award.workflowId, reason);
+      return c.json({ award: toAward(config, award), signal }, 200);
+    },
+  );
+}
+
+function alreadyAwarded(awardId: string | null): Error {
+  return conflict('already_awarded', 'The learner already holds an active award of this certificate (completing one of its courses renews it).', {
+    awardId,
+  });
+}
+
+function notActive(id: string, status: string): Error {
+  return conflict('award_not_active', `Award ${id} is ${status}; only an active award can change.`, { status });
+}
+
+export type { AwardDto };

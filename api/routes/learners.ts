@@ -1,0 +1,72 @@
+/** Learners: `POST /api/learners`, `GET /api/learners`, `GET /api/learners/{id}`. */
+import { createRoute, z } from '@hono/zod-openapi';
+import * as q from '../../db/queries/learners.ts';
+import { bearer, type ApiDeps, type App } from '../deps.ts';
+import { conflict, errorResponses, notFound } from '../errors.ts';
+import { IdParams, LearnerCreateSchema, LearnerSchema, ListQuery, body, json, toLearner } from '../schemas.ts';
+
+const tags = ['Learners'];
+
+export function registerLearnerRoutes(app: App, { sql }: ApiDeps): void {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/learners',
+      tags,
+      security: bearer,
+      summary: 'Create a learner',
+      request: { body: body(LearnerCreateSchema) },
+      responses: {
+        201: json(LearnerSchema, 'The learner.'),
+        ...errorResponses(400, 401, 409, 415),
+      },
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      const row = await q.insertLearner(sql, input);
+      if (!row) throw conflict('email_taken', `A learner with email ${input.email} exists.`, { field: 'email' });
+      return c.json(toLearner(row), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/learners',
+      tags,
+      security: bearer,
+      summary: 'List learners (newest first), optionally by email',
+      request: { query: ListQuery.extend({ email: z.string().max(320).optional() }) },
+      responses: {
+        200: json(z.object({ learners: z.array(LearnerSchema) }), 'The learners.'),
+        ...errorResponses(400, 401),
+      },
+    }),
+    async (c) => {
+      const { limit, email } = c.req.valid('query');
+      const rows = await q.listLearners(sql, { limit, email });
+      return c.json({ learners: rows.map(toLearner) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/learners/{id}',
+      tags,
+      security: bearer,
+      summary: 'Get a learner',
+      request: { params: IdParams },
+      responses: {
+        200: json(LearnerSchema, 'The learner.'),
+        ...errorResponses(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const row = await q.getLearner(sql, id);
+      if (!row) throw notFound('Learner', id);
+      return c.json(toLearner(row), 200);
+    },
+  );
+}

@@ -1,0 +1,360 @@
+/**
+ * The API's JSON shapes (camelCase), as zod schemas that validate requests and generate the OpenAPI
+ * document, and the serializers from database rows to them.
+ */
+import { z } from '@hono/zod-openapi';
+import type { Config } from '../config/env.ts';
+import { workflowUiUrl } from '../config/temporal.ts';
+import type { AttemptRow, AwardRow, CertificateRow, CourseRow, LearnerRow, MessageRow } from '../db/rows.ts';
+import { SettingsPatchSchema as DomainSettingsPatch, SettingsSchema as DomainSettings } from '../domain/settings.ts';
+import { iso, isoOrNull } from './util.ts';
+
+// ---------------------------------------------------------------------------------------------
+// building blocks
+
+export const Id = z.uuid().openapi({ example: '3f1c9a4e-5b7d-4e2a-9c1f-2b8e6d4a7c10' });
+export const Instant = z.iso.datetime({ offset: true }).openapi({ example: '2026-03-01T09:00:00.000Z' });
+const Limit = z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'Page size (1–1000, default 100).' });
+
+export const IdParams = z.object({ id: Id.openapi({ param: { name: 'id', in: 'path' } }) });
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({
+      param: { name: 'idempotency-key', in: 'header' },
+      description: 'Repeating a request with the same key returns the first answer and changes nothing; the same key with another body is 422 `idempotency_key_reused`.',
+      example: 'award-2026-03-01-ada',
+    }),
+});
+
+// The domain's schemas (domain/settings.ts) may be built before @hono/zod-openapi extends zod, so they
+// are re-wrapped here (same shape, same strictness) to carry OpenAPI names.
+export const SettingsSchema = z.object(DomainSettings.shape).strict().openapi('CertificateSettings');
+export const SettingsPatchSchema = z.object(DomainSettingsPatch.shape).strict().openapi('CertificateSettingsPatch', {
+  description: 'Any part of the settings; what is left out stays as it is.',
+});
+
+// ---------------------------------------------------------------------------------------------
+// learners
+
+export const LearnerSchema = z
+  .object({ id: Id, email: z.string(), name: z.string(), createdAt: Instant })
+  .openapi('Learner');
+export type LearnerDto = z.infer<typeof LearnerSchema>;
+export const LearnerCreateSchema = z
+  .object({
+    email: z.email().max(320).openapi({ example: 'ada@example.com' }),
+    name: z.string().trim().min(1).max(200).openapi({ example: 'Ada Lovelace' }),
+  })
+  .strict()
+  .openapi('LearnerCreate');
+
+export const toLearner = (r: LearnerRow): LearnerDto => ({ id: r.id, email: r.email, name: r.name, createdAt: iso(r.createdAt) });
+
+// ---------------------------------------------------------------------------------------------
+// courses
+
+export const CourseStatusSchema = z.enum(['draft', 'live', 'archived']);
+export const EnrollmentMessageSchema = z
+  .object({
+    subject: z.string().trim().min(1).max(300).openapi({ example: 'You are enrolled in {{course.title}}' }),
+    body: z.string().trim().min(1).max(20_000).openapi({ example: 'Hi {{learner.name}}, start here: {{course.url}}' }),
+  })
+  .strict()
+  .openapi('EnrollmentMessage');
+export const CourseSchema = z
+  .object({
+    id: Id,
+    title: z.string(),
+    status: CourseStatusSchema,
+    enrollmentMessage: EnrollmentMessageSchema.nullable(),
+    createdAt: Instant,
+    updatedAt: Instant,
+  })
+  .openapi('Course');
+export type CourseDto = z.infer<typeof CourseSchema>;
+export const CourseCreateSchema = z
+  .object({
+    title: z.string().trim().min(1).max(200).openapi({ example: 'Forklift Safety Refresher' }),
+    status: CourseStatusSchema.default('draft'),
+    enrollmentMessage: EnrollmentMessageSchema.nullable().default(null),
+  })
+  .strict()
+  .openapi('CourseCreate');
+export const CoursePatchSchema = z
+  .object({
+    title: z.string().trim().min(1).max(200),
+    status: CourseStatusSchema,
+    enrollmentMessage: EnrollmentMessageSchema.nullable(),
+  })
+  .partial()
+  .strict()
+  .openapi('CoursePatch');
+export const CourseListQuery = z.object({ status: CourseStatusSchema.optional(), limit: Limit });
+
+export const toCourse = (r: CourseRow): CourseDto => ({
+  id: r.id,
+  title: r.title,
+  status: r.status,
+  enrollmentMessage: r.enrollmentMessage ? { subject: r.enrollmentMessage.subject, body: r.enrollmentMessage.body } : null,
+  createdAt: iso(r.createdAt),
+  updatedAt: iso(r.updatedAt),
+});
+
+// ---------------------------------------------------------------------------------------------
+// certificates
+
+const CourseIds = z
+  .array(Id)
+  .max(100)
+  .refine((ids) => new Set(ids).size === ids.length, 'associatedCourseIds must not repeat a course');
+
+export const CertificateSchema = z
+  .object({
+    id: Id,
+    title: z.string(),
+    associatedCourseIds: z.array(Id).openapi({ description: 'Completing any of these courses awards the certificate.' }),
+    settings: SettingsSchema,
+    settingsVersion: z.number().int(),
+    createdAt: Instant,
+    updatedAt: Instant,
+  })
+  .openapi('Certificate');
+export type CertificateDto = z.infer<typeof CertificateSchema>;
+export const CertificateCreateSchema = z
+  .object({
+    title: z.string().trim().min(1).max(200).openapi({ example: 'Forklift Operator' }),
+    associatedCourseIds: CourseIds.default([]),
+    settings: SettingsPatchSchema.optional(),
+  })
+  .strict()
+  .openapi('CertificateCreate');
+export const CertificatePatchSchema = z
+  .object({
+    title: z.string().trim().min(1).max(200),
+    associatedCourseIds: CourseIds,
+    settings: SettingsPatchSchema,
+  })
+  .partial()
+  .strict()
+  .openapi('CertificatePatch');
+export const WarningSchema = z
+  .object({
+    code: z.enum(['course_not_in_associated_content', 'duplicate_messages', 'no_message', 'recertification_disabled_with_expiration']),
+    field: z.string(),
+    message: z.string(),
+  })
+  .openapi('SettingsWarning');
+export const ListQuery = z.object({ limit: Limit });
+
+export const toCertificate = (r: CertificateRow): CertificateDto => ({
+  id: r.id,
+  title: r.title,
+  associatedCourseIds: r.associatedCourseIds,
+  settings: r.settings,
+  settingsVersion: r.settingsVersion,
+  createdAt: iso(r.createdAt),
+  updatedAt: iso(r.updatedAt),
+});
+
+// ---------------------------------------------------------------------------------------------
+// awards
+
+export const AwardStatusSchema = z.enum(['active', 'renewed', 'expired', 'revoked']);
+export const AwardSchema = z
+  .object({
+    id: Id,
+    certificateId: Id,
+    learnerId: Id,
+    awardedAt: Instant,
+    expiresAt: Instant.nullable(),
+    status: AwardStatusSchema,
+    previousAwardId: Id.nullable(),
+    renewedByAwardId: Id.nullable(),
+    sourceAttemptId: Id.nullable().openapi({ description: 'The completed course attempt that earned it, if any.' }),
+    workflowId: z.string().nullable().openapi({ description: 'The recertification workflow (expiring awards only).' }),
+    workflowStartedAt: Instant.nullable().openapi({ description: 'When Temporal confirmed the workflow; null until then.' }),
+    workflowUrl: z.string().nullable().openapi({ description: 'The workflow in the Temporal Web UI.' }),
+    revokedReason: z.string().nullable(),
+    createdAt: Instant,
+    updatedAt: Instant,
+  })
+  .openapi('Award');
+export type AwardDto = z.infer<typeof AwardSchema>;
+export const AwardCreateSchema = z
+  .object({
+    learnerId: Id,
+    awardedAt: Instant.optional().openapi({ description: 'When it was earned (default now); the expiry counts from it. Not in the future.' }),
+  })
+  .strict()
+  .openapi('AwardCreate');
+export const AwardPatchSchema = z
+  .object({ expiresAt: Instant.openapi({ description: 'The new expiry; after awardedAt.' }) })
+  .strict()
+  .openapi('AwardPatch');
+export const RevokeSchema = z
+  .object({ reason: z.string().trim().min(1).max(500).openapi({ example: 'Issued in error' }) })
+  .strict()
+  .openapi('AwardRevoke');
+export const AwardListQuery = z.object({
+  certificateId: Id.optional(),
+  learnerId: Id.optional(),
+  status: AwardStatusSchema.optional(),
+  before: Instant.optional().openapi({ description: 'Only awards created before this instant (paging: pass the previous page\'s `nextBefore`).' }),
+  limit: Limit,
+});
+
+export function toAward(config: Config, r: AwardRow): AwardDto {
+  return {
+    id: r.id,
+    certificateId: r.certificateId,
+    learnerId: r.learnerId,
+    awardedAt: iso(r.awardedAt),
+    expiresAt: isoOrNull(r.expiresAt),
+    status: r.status,
+    previousAwardId: r.previousAwardId,
+    renewedByAwardId: r.renewedByAwardId,
+    sourceAttemptId: r.sourceAttemptId,
+    workflowId: r.workflowId,
+    workflowStartedAt: isoOrNull(r.workflowStartedAt),
+    workflowUrl: r.workflowId ? workflowUiUrl(config, r.workflowId) : null,
+    revokedReason: r.revokedReason,
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
+  };
+}
+
+const PhaseSchema = z.enum(['scheduled', 'waiting_for_settings', 'assigned', 'renewed', 'expired', 'revoked']);
+const MessageKindSchema = z.enum(['certificate_expiring', 'course_enrollment', 'certificate_expired', 'recertification_reminder']);
+export const RecertificationStatusSchema = z
+  .object({
+    awardId: z.string(),
+    phase: PhaseSchema,
+    dueAt: z.string().nullable(),
+    expiresAt: z.string(),
+    settingsVersion: z.number(),
+    settings: SettingsSchema.nullable(),
+    waitingReason: z.string().nullable(),
+    attempt: z
+      .object({ attemptId: z.string(), courseId: z.string(), supersededAttemptId: z.string().nullable(), at: z.string() })
+      .nullable(),
+    messages: z.array(
+      z.object({
+        kind: MessageKindSchema,
+        messageId: z.string().nullable(),
+        status: z.enum(['sent', 'failed', 'skipped']),
+        at: z.string(),
+        error: z.string().optional(),
+      }),
+    ),
+    history: z.array(z.object({ at: z.string(), event: z.string(), detail: z.string().optional() })),
+    renewedByAwardId: z.string().nullable(),
+    revokedReason: z.string().nullable(),
+  })
+  .openapi('RecertificationStatus', { description: "The workflow's `status` query (SPEC §4)." });
+
+export const SignalOutcomeSchema = z
+  .enum(['signalled', 'workflow_closed', 'failed', 'no_workflow'])
+  .openapi({ description: 'What reached the workflow: `failed` still applies, as the workflow reads the database at its next step.' });
+
+// ---------------------------------------------------------------------------------------------
+// attempts
+
+export const AttemptSchema = z
+  .object({
+    id: Id,
+    courseId: Id,
+    learnerId: Id,
+    status: z.enum(['enrolled', 'in_progress', 'completed', 'superseded']),
+    progress: z.number().int(),
+    source: z.enum(['recertification', 'manual']),
+    awardId: Id.nullable(),
+    createdAt: Instant,
+    completedAt: Instant.nullable(),
+    supersededAt: Instant.nullable(),
+  })
+  .openapi('Attempt');
+export type AttemptDto = z.infer<typeof AttemptSchema>;
+export const EnrollmentCreateSchema = z.object({ learnerId: Id }).strict().openapi('EnrollmentCreate');
+export const AttemptPatchSchema = z
+  .object({ progress: z.number().int().min(0).max(100).openapi({ example: 40 }) })
+  .strict()
+  .openapi('AttemptPatch');
+export const AttemptListQuery = z.object({ learnerId: Id.optional(), courseId: Id.optional(), limit: Limit });
+
+export const toAttempt = (r: AttemptRow): AttemptDto => ({
+  id: r.id,
+  courseId: r.courseId,
+  learnerId: r.learnerId,
+  status: r.status,
+  progress: r.progress,
+  source: r.source,
+  awardId: r.awardId,
+  createdAt: iso(r.createdAt),
+  completedAt: isoOrNull(r.completedAt),
+  supersededAt: isoOrNull(r.supersededAt),
+});
+
+// ---------------------------------------------------------------------------------------------
+// messages
+
+export const MessageSchema = z
+  .object({
+    id: Id,
+    kind: MessageKindSchema,
+    learnerId: Id,
+    awardId: Id.nullable(),
+    attemptId: Id.nullable(),
+    to: z.string(),
+    from: z.string(),
+    subject: z.string(),
+    body: z.string().openapi({ description: 'The rendered HTML body.' }),
+    provider: z.enum(['resend', 'log']),
+    providerMessageId: z.string().nullable(),
+    status: z.enum(['queued', 'sending', 'sent', 'failed']),
+    error: z.string().nullable(),
+    sendAttempts: z.number().int(),
+    createdAt: Instant,
+    sentAt: Instant.nullable(),
+  })
+  .openapi('Message');
+export type MessageDto = z.infer<typeof MessageSchema>;
+export const MessageListQuery = z.object({
+  learnerId: Id.optional(),
+  awardId: Id.optional(),
+  before: Instant.optional().openapi({ description: 'Only messages created before this instant (paging: the previous page\'s `nextBefore`).' }),
+  limit: Limit,
+});
+
+export const toMessage = (r: MessageRow): MessageDto => ({
+  id: r.id,
+  kind: r.kind,
+  learnerId: r.learnerId,
+  awardId: r.awardId,
+  attemptId: r.attemptId,
+  to: r.toAddress,
+  from: r.fromAddress,
+  subject: r.subject,
+  body: r.body,
+  provider: r.provider,
+  providerMessageId: r.providerMessageId,
+  status: r.status,
+  error: r.error,
+  sendAttempts: r.sendAttempts,
+  createdAt: iso(r.createdAt),
+  sentAt: isoOrNull(r.sentAt),
+});
+
+/** A JSON response for createRoute's `responses`. */
+export function json<T extends z.ZodType>(schema: T, description: string): { description: string; content: { 'application/json': { schema: T } } } {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+/** A required JSON request body for createRoute's `request.body`. */
+export function body<T extends z.ZodType>(schema: T): { required: true; content: { 'application/json': { schema: T } } } {
+  return { required: true, content: { 'application/json': { schema } } };
+}

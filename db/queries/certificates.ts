@@ -1,0 +1,130 @@
+/** The only SQL for `certificates`, their associated content, and `settings_propagations`. */
+import type postgres from 'postgres';
+import type { Sql, TransactionSql } from '../client.ts';
+import type { CertificateRow } from '../rows.ts';
+import type { CertificateSettings } from '../../domain/settings.ts';
+
+type Db = Sql | TransactionSql;
+type Fragment = postgres.PendingQuery<postgres.Row[]>;
+
+async function selectCertificates(sql: Db, tail: Fragment): Promise<CertificateRow[]> {
+  return await sql<CertificateRow[]>`
+    select c.*,
+      coalesce((select array_agg(cc.course_id order by cc.position, cc.course_id)
+                from certificate_courses cc where cc.certificate_id = c.id), '{}') as associated_course_ids
+    from certificates c
+    ${tail}`;
+}
+
+export async function getCertificate(sql: Db, id: string, opts: { forUpdate?: boolean } = {}): Promise<CertificateRow | null> {
+  if (opts.forUpdate) await sql`select id from certificates where id = ${id} for update`;
+  const [row] = await selectCertificates(sql, sql`where c.id = ${id}`);
+  return row ?? null;
+}
+
+/**
+ * Holds the certificate's settings still for the caller's transaction (a share lock): awarding takes
+ * it, a settings change takes the row's update lock, so an award is either counted by the change or
+ * created after it (its workflow then reads the new settings).
+ */
+export async function lockCertificateShared(tx: TransactionSql, id: string): Promise<boolean> {
+  const rows = await tx`select id from certificates where id = ${id} for share`;
+  return rows.length === 1;
+}
+
+export async function listCertificates(sql: Db, filter: { limit: number }): Promise<CertificateRow[]> {
+  return await selectCertificates(sql, sql`order by c.created_at desc, c.id desc limit ${filter.limit}`);
+}
+
+/** Certificates whose associated content holds the course (completing it awards them). */
+export async function certificatesForCourse(sql: Db, courseId: string): Promise<CertificateRow[]> {
+  return await selectCertificates(
+    sql,
+    sql`where exists (select 1 from certificate_courses x where x.certificate_id = c.id and x.course_id = ${courseId}) order by c.id`,
+  );
+}
+
+export async function insertCertificate(
+  tx: TransactionSql,
+  args: { title: string; settings: CertificateSettings; associatedCourseIds: string[] },
+): Promise<CertificateRow> {
+  const [row] = await tx<{ id: string }[]>`
+    insert into certificates (title, settings) values (${args.title}, ${tx.json(toJson(args.settings))}) returning id`;
+  if (!row) throw new Error('insert into certificates returned no row');
+  await setAssociatedCourses(tx, row.id, args.associatedCourseIds);
+  const cert = await getCertificate(tx, row.id);
+  if (!cert) throw new Error('certificate vanished');
+  return cert;
+}
+
+export async function setAssociatedCourses(tx: TransactionSql, certificateId: string, courseIds: string[]): Promise<void> {
+  await tx`delete from certificate_courses where certificate_id = ${certificateId}`;
+  if (courseIds.length === 0) return;
+  const positions = courseIds.map((_, i) => i);
+  await tx`
+    insert into certificate_courses (certificate_id, course_id, position)
+    select ${certificateId}, u.course_id, u.position
+    from unnest(${courseIds}::uuid[], ${positions}::int[]) as u(course_id, position)`;
+}
+
+/**
+ * Updates title and/or settings; a settings change bumps `settings_version`. Returns the new
+ * version. The caller holds the row lock (getCertificate forUpdate) and sets associated content.
+ */
+export async function updateCertificate(
+  tx: TransactionSql,
+  id: string,
+  patch: { title?: string; settings?: CertificateSettings },
+): Promise<number> {
+  const [row] = await tx<{ settingsVersion: number }[]>`
+    update certificates set
+      title = coalesce(${patch.title ?? null}, title),
+      settings = ${patch.settings ? tx`${tx.json(toJson(patch.settings))}` : tx`settings`},
+      settings_version = settings_version + ${patch.settings ? 1 : 0},
+      updated_at = now()
+    where id = ${id}
+    returning settings_version`;
+  if (!row) throw new Error(`certificate ${id} vanished`);
+  return row.settingsVersion;
+}
+
+function toJson(settings: CertificateSettings): Parameters<Sql['json']>[0] {
+  return JSON.parse(JSON.stringify(settings)) as Parameters<Sql['json']>[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// settings_propagations
+
+export async function insertPropagation(tx: TransactionSql, certificateId: string, settingsVersion: number): Promise<void> {
+  await tx`
+    insert into settings_propagations (certificate_id, settings_version) values (${certificateId}, ${settingsVersion})
+    on conflict do nothing`;
+}
+
+export async function markPropagationStarted(sql: Db, certificateId: string, settingsVersion: number): Promise<void> {
+  await sql`
+    update settings_propagations set started_at = coalesce(started_at, now())
+    where certificate_id = ${certificateId} and settings_version = ${settingsVersion}`;
+}
+
+export interface PendingPropagation {
+  certificateId: string;
+  settingsVersion: number;
+  createdAt: Date;
+}
+
+/** Propagations whose workflow was not (confirmed) started, older than `olderThanSeconds`. */
+export async function pendingPropagations(sql: Db, args: { olderThanSeconds: number; limit: number }): Promise<PendingPropagation[]> {
+  return await sql<PendingPropagation[]>`
+    select certificate_id, settings_version, created_at from settings_propagations
+    where started_at is null and created_at < now() - make_interval(secs => ${args.olderThanSeconds})
+    order by created_at limit ${args.limit}`;
+}
+
+/** Active awards of the certificate that have a workflow: what a settings change signals. */
+export async function countActiveWorkflows(sql: Db, certificateId: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from awards
+    where certificate_id = ${certificateId} and status = 'active' and workflow_id is not null`;
+  return row?.n ?? 0;
+}

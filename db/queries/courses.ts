@@ -1,0 +1,54 @@
+/** The only SQL for `courses`. */
+import type { Sql, TransactionSql } from '../client.ts';
+import type { CourseRow, CourseStatus, EnrollmentMessage } from '../rows.ts';
+
+type Db = Sql | TransactionSql;
+
+export async function insertCourse(
+  sql: Db,
+  args: { title: string; status: CourseStatus; enrollmentMessage: EnrollmentMessage | null },
+): Promise<CourseRow> {
+  const [row] = await sql<CourseRow[]>`
+    insert into courses (title, status, enrollment_message)
+    values (${args.title}, ${args.status}, ${args.enrollmentMessage ? sql.json({ ...args.enrollmentMessage }) : null})
+    returning *`;
+  if (!row) throw new Error('insert into courses returned no row');
+  return row;
+}
+
+export async function getCourse(sql: Db, id: string): Promise<CourseRow | null> {
+  const [row] = await sql<CourseRow[]>`select * from courses where id = ${id}`;
+  return row ?? null;
+}
+
+/** The courses of `ids` that exist (any order). */
+export async function getCourses(sql: Db, ids: string[]): Promise<CourseRow[]> {
+  if (ids.length === 0) return [];
+  return await sql<CourseRow[]>`select * from courses where id = any(${ids}::uuid[])`;
+}
+
+export async function listCourses(sql: Db, filter: { status?: CourseStatus; limit: number }): Promise<CourseRow[]> {
+  return await sql<CourseRow[]>`
+    select * from courses
+    where true ${filter.status ? sql`and status = ${filter.status}` : sql``}
+    order by created_at desc, id desc
+    limit ${filter.limit}`;
+}
+
+/** Applies the given fields; null when the course does not exist. */
+export async function updateCourse(
+  sql: Db,
+  id: string,
+  patch: { title?: string; status?: CourseStatus; enrollmentMessage?: EnrollmentMessage | null },
+): Promise<CourseRow | null> {
+  const message = patch.enrollmentMessage === undefined ? undefined : patch.enrollmentMessage ? sql.json({ ...patch.enrollmentMessage }) : null;
+  const [row] = await sql<CourseRow[]>`
+    update courses set
+      title = coalesce(${patch.title ?? null}, title),
+      status = coalesce(${patch.status ?? null}, status),
+      enrollment_message = ${message === undefined ? sql`enrollment_message` : message},
+      updated_at = now()
+    where id = ${id}
+    returning *`;
+  return row ?? null;
+}

@@ -1,0 +1,48 @@
+/**
+ * The only SQL for `idempotent_requests` (HTTP `Idempotency-Key`). The claim is written in the same
+ * transaction as the request's effect, so a concurrent repeat waits on the key's row until the first
+ * commits (then reads its answer) or rolls back (then runs itself).
+ */
+import type { TransactionSql, Sql } from '../client.ts';
+
+type Db = Sql | TransactionSql;
+
+export interface StoredIdempotentRequest {
+  key: string;
+  route: string;
+  requestHash: string;
+  statusCode: number | null;
+  response: unknown;
+  createdAt: Date;
+}
+
+export type IdempotencyClaim =
+  | { kind: 'claimed' }
+  | { kind: 'replay'; statusCode: number; response: unknown }
+  | { kind: 'mismatch'; stored: StoredIdempotentRequest };
+
+export async function claimIdempotencyKey(
+  tx: TransactionSql,
+  args: { route: string; key: string; requestHash: string },
+): Promise<IdempotencyClaim> {
+  const inserted = await tx`
+    insert into idempotent_requests (key, route, request_hash) values (${args.key}, ${args.route}, ${args.requestHash})
+    on conflict (route, key) do nothing
+    returning key`;
+  if (inserted.length === 1) return { kind: 'claimed' };
+  const [stored] = await tx<StoredIdempotentRequest[]>`
+    select * from idempotent_requests where route = ${args.route} and key = ${args.key}`;
+  if (!stored) throw new Error('idempotency key conflicted but cannot be read');
+  if (stored.requestHash !== args.requestHash) return { kind: 'mismatch', stored };
+  if (stored.statusCode === null) throw new Error('idempotent request stored without an answer');
+  return { kind: 'replay', statusCode: stored.statusCode, response: stored.response };
+}
+
+export async function storeIdempotentResponse(
+  sql: Db,
+  args: { route: string; key: string; statusCode: number; response: unknown },
+): Promise<void> {
+  await sql`
+    update idempotent_requests set status_code = ${args.statusCode}, response = ${sql.json(JSON.parse(JSON.stringify(args.response)) as Parameters<Sql['json']>[0])}
+    where route = ${args.route} and key = ${args.key}`;
+}

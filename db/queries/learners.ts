@@ -1,0 +1,27 @@
+/** The only SQL for `learners`. */
+import type { Sql, TransactionSql } from '../client.ts';
+import type { LearnerRow } from '../rows.ts';
+
+type Db = Sql | TransactionSql;
+
+/** Inserts a learner; null when the email (case-insensitively) is taken. */
+export async function insertLearner(sql: Db, args: { email: string; name: string }): Promise<LearnerRow | null> {
+  const [row] = await sql<LearnerRow[]>`
+    insert into learners (email, name) values (${args.email}, ${args.name})
+    on conflict do nothing
+    returning *`;
+  return row ?? null;
+}
+
+export async function getLearner(sql: Db, id: string): Promise<LearnerRow | null> {
+  const [row] = await sql<LearnerRow[]>`select * from learners where id = ${id}`;
+  return row ?? null;
+}
+
+export async function listLearners(sql: Db, filter: { email?: string; limit: number }): Promise<LearnerRow[]> {
+  return await sql<LearnerRow[]>`
+    select * from learners
+    where true ${filter.email ? sql`and lower(email) = lower(${filter.email})` : sql``}
+    order by created_at desc, id desc
+    limit ${filter.limit}`;
+}

@@ -1,0 +1,24 @@
+/**
+ * Sends the course enrollment message of a manual enrollment (SPEC §3 "Course Enrollment message":
+ * sent for every enrollment into the course, whatever created it). A short workflow so the send gets
+ * Temporal's retries and the email queue's rate limiting, like every other message.
+ */
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { MessageActivities, SendMessageResult } from '../activities/types.ts';
+
+export interface EnrollmentMessageInput {
+  attemptId: string;
+}
+
+export const ENROLLMENT_MESSAGE_WORKFLOW = 'enrollmentMessageWorkflow';
+export const enrollmentMessageWorkflowId = (attemptId: string): string => `enrollment-message-${attemptId}`;
+
+export async function enrollmentMessageWorkflow(input: EnrollmentMessageInput): Promise<SendMessageResult> {
+  const mail = proxyActivities<MessageActivities>({
+    taskQueue: `${workflowInfo().taskQueue}-email`,
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '2 minutes',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  });
+  return await mail.sendMessage({ kind: 'course_enrollment', awardId: null, attemptId: input.attemptId });
+}
