@@ -5,8 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
+import { bodyLimit } from 'hono/body-limit';
 import { bearerAuth } from './auth.ts';
+import { docsPage } from './docs.ts';
 import type { ApiDeps, AppEnv } from './deps.ts';
 import { errorResponse, handleError, validationHook } from './errors.ts';
 import { registerAttemptRoutes } from './routes/attempts.ts';
@@ -21,6 +22,30 @@ export type { ApiDeps } from './deps.ts';
 
 export const OPENAPI_PATH = '/api/openapi.json';
 export const DOCS_PATH = '/api/docs';
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Reads and discards a refused body (up to a bound) so the client gets the 413 instead of a reset
+ * connection; beyond the bound the connection is dropped.
+ */
+async function drain(req: Request, bound = 16 * MAX_BODY_BYTES): Promise<void> {
+  if (!req.body || req.bodyUsed) return;
+  const reader = req.body.getReader();
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      total += value.byteLength;
+      if (total > bound) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // the client went away
+  }
+}
 
 export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const { log, config } = deps;
@@ -38,6 +63,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     else log.info(entry, 'request');
   });
   app.use('/api/*', bearerAuth(config.adminApiToken));
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: async (c) => {
+        await drain(c.req.raw);
+        return errorResponse(c, 413, 'payload_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
     type: 'http',
@@ -64,7 +99,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     },
     servers: [{ url: new URL(c.req.url).origin }],
   }));
-  app.get(DOCS_PATH, swaggerUI({ url: OPENAPI_PATH, persistAuthorization: true }));
+  app.get(DOCS_PATH, docsPage(app, OPENAPI_PATH, 'Recertify API'));
+
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `No route ${c.req.method} ${c.req.path}.`));
   app.onError((err, c) => handleError(err, c, log));

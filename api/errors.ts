@@ -1,7 +1,8 @@
 /**
  * The API's one error shape (SPEC §6): `{"error": {"code", "message", "details"}}`.
  *   400 malformed input (bad JSON, failed validation), 401 auth, 404 unknown resource,
- *   409 conflict with the current state, 415 body not JSON, 422 a business rule, 503 not ready.
+ *   409 conflict with the current state, 413 body too large, 415 body not JSON, 422 a business rule,
+ *   503 not ready.
  * Handlers throw `ApiError`; `onError` turns it (and anything else) into that shape.
  */
 import type { Context } from 'hono';
@@ -10,7 +11,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from '@hono/zod-openapi';
 import type { Logger } from '../config/logger.ts';
 
-export type ErrorStatus = 400 | 401 | 404 | 409 | 415 | 422 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 422 | 500 | 503;
 
 export class ApiError extends Error {
   constructor(
@@ -54,6 +55,7 @@ export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<
     401: 'Missing or wrong bearer token (`unauthorized`).',
     404: 'Unknown resource (`not_found`).',
     409: 'Conflicts with the current state.',
+    413: 'The body is larger than 1 MB (`payload_too_large`).',
     415: 'The body is not `application/json` (`unsupported_media_type`).',
     422: 'Breaks a business rule.',
     500: 'Unexpected failure (`internal_error`).',

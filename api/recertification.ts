@@ -183,6 +183,45 @@ export async function recertificationStatus(deps: TemporalDeps, award: AwardRow,
   }
 }
 
+export interface WorkflowSummary {
+  /** Temporal's execution status: RUNNING, COMPLETED, … */
+  workflowStatus: string;
+  phase: string | null;
+  dueAt: string | null;
+}
+
+/**
+ * Phase and due time of many awards' workflows from one visibility query per 100 awards (the search
+ * attributes the workflow keeps current), for lists. Visibility lags a little behind the workflows.
+ * Returns null when Temporal does not answer.
+ */
+export async function summarizeAwardWorkflows(deps: TemporalDeps, awards: AwardRow[]): Promise<Map<string, WorkflowSummary> | null> {
+  const ids = awards.filter((a) => a.workflowId).map((a) => a.id);
+  const out = new Map<string, WorkflowSummary>();
+  try {
+    for (let i = 0; i < ids.length; i += 100) {
+      // Award ids are validated UUIDs: safe to quote into the query.
+      const query = `AwardId IN (${ids.slice(i, i + 100).map((id) => `'${id}'`).join(', ')})`;
+      await withinDeadline(deps, async () => {
+        for await (const wf of deps.client.workflow.list({ query })) {
+          const awardId = wf.typedSearchAttributes.get(AwardId);
+          if (!awardId || wf.type !== RECERTIFICATION_WORKFLOW) continue;
+          const due = wf.typedSearchAttributes.get(RecertificationDueAt);
+          out.set(awardId, {
+            workflowStatus: wf.status.name,
+            phase: wf.typedSearchAttributes.get(RecertificationPhase) ?? null,
+            dueAt: due ? due.toISOString() : null,
+          });
+        }
+      });
+    }
+    return out;
+  } catch (err) {
+    deps.log.warn({ err }, 'workflow summaries unavailable');
+    return null;
+  }
+}
+
 /** Starts (or finds) the workflow that signals a settings version to every running workflow of the certificate, and marks it. */
 export async function startSettingsPropagation(deps: TemporalDeps & { sql: Sql }, certificateId: string, settingsVersion: number): Promise<void> {
   const input: SettingsPropagationInput = { certificateId, settingsVersion };

@@ -201,6 +201,10 @@ export const RevokeSchema = z
   .strict()
   .openapi('AwardRevoke');
 export const AwardListQuery = z.object({
+  include: z
+    .enum(['recertification'])
+    .optional()
+    .openapi({ description: '`recertification`: add each workflow\'s phase and due time (from Temporal visibility, one query per page).' }),
   certificateId: Id.optional(),
   learnerId: Id.optional(),
   status: AwardStatusSchema.optional(),
@@ -227,6 +231,19 @@ export function toAward(config: Config, r: AwardRow): AwardDto {
     updatedAt: iso(r.updatedAt),
   };
 }
+
+export const WorkflowSummarySchema = z
+  .object({
+    workflowStatus: z.string().openapi({ example: 'RUNNING' }),
+    phase: z.string().nullable().openapi({ example: 'scheduled' }),
+    dueAt: z.string().nullable(),
+  })
+  .openapi('WorkflowSummary');
+export const AwardListItemSchema = AwardSchema.extend({
+  recertification: WorkflowSummarySchema.nullable()
+    .optional()
+    .openapi({ description: 'With `include=recertification`: the workflow\'s phase and due time, or null when it has none (yet).' }),
+}).openapi('AwardListItem');
 
 const PhaseSchema = z.enum(['scheduled', 'waiting_for_settings', 'assigned', 'renewed', 'expired', 'revoked']);
 const MessageKindSchema = z.enum(['certificate_expiring', 'course_enrollment', 'certificate_expired', 'recertification_reminder']);

@@ -135,12 +135,51 @@ test('the seed scenario: award → due → enrolled and notified → completed �
   const { awards } = await get<{ awards: AwardDto[] }>(`/api/awards?certificateId=${certificate.id}&learnerId=${learner.id}&status=active`);
   assert.deepEqual(awards.map((a) => a.id), [renewal.id]);
 
-  // One visibility query finds the certificate's workflows.
+  // One visibility query finds the certificate's workflows; the awards list can show their phases.
   await stack.eventually('both workflows in visibility', async () => {
     let n = 0;
     for await (const _ of stack.client.workflow.list({ query: `CertificateId = '${certificate.id}'` })) n++;
     return n === 2;
   });
+  type Summary = { workflowStatus: string; phase: string | null; dueAt: string | null } | null;
+  const listed = await stack.eventually('the phases in the awards list', async () => {
+    const page = await get<{ awards: (AwardDto & { recertification: Summary })[] }>(`/api/awards?certificateId=${certificate.id}&include=recertification`);
+    const byId = new Map(page.awards.map((a) => [a.id, a.recertification]));
+    return byId.get(award.id)?.phase === 'renewed' && byId.get(renewal.id)?.phase === 'scheduled' ? byId : null;
+  });
+  assert.equal(listed.get(renewal.id)?.workflowStatus, 'RUNNING');
+  assert.equal(listed.get(renewal.id)?.dueAt, new Date(Date.parse(renewal.expiresAt!) - 30 * DAY_MS).toISOString());
+});
+
+test('a workflow waiting because its course is not live enrolls as soon as the course is published', async () => {
+  const learner = await post<LearnerDto>('/api/learners', { email: 'grace@example.com', name: 'Grace Hopper' });
+  const course = await post<CourseDto>('/api/courses', { title: 'Crane Refresher', status: 'live' });
+  const { certificate } = await post<{ certificate: CertificateDto }>('/api/certificates', {
+    title: 'Crane Operator',
+    associatedCourseIds: [course.id],
+    settings: {
+      expiration: { enabled: true, validFor: { amount: 60, unit: 'days' }, anchor: 'completion' },
+      recertification: { enabled: true, courseId: course.id, leadDays: 30 },
+      expiringNotice: { enabled: false },
+    },
+  });
+  const { award } = await post<{ award: AwardDto }>(`/api/certificates/${certificate.id}/awards`, {
+    learnerId: learner.id,
+    awardedAt: new Date(Date.now() + 2500 - 30 * DAY_MS).toISOString(),
+  });
+  await patch<CourseDto>(`/api/courses/${course.id}`, { status: 'draft' });
+  const waiting = await stack.eventually('waiting for settings', async () => {
+    const v = await get<AwardView>(`/api/awards/${award.id}`);
+    return v.recertification?.phase === 'waiting_for_settings' ? v : null;
+  });
+  assert.match(waiting.recertification?.waitingReason ?? '', /not live/);
+  await patch<CourseDto>(`/api/courses/${course.id}`, { status: 'live' });
+  const assigned = await stack.eventually('assigned after publishing', async () => {
+    const v = await get<AwardView>(`/api/awards/${award.id}`);
+    return v.recertification?.phase === 'assigned' ? v : null;
+  });
+  const { attempts } = await get<{ attempts: AttemptDto[] }>(`/api/attempts?learnerId=${learner.id}`);
+  assert.deepEqual(attempts.map((a) => a.id), [assigned.recertification?.attempt?.attemptId]);
 });
 
 /** A live course, a learner, and a certificate with expiration (60 days) and recertification (30 days' lead). */

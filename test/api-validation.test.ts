@@ -106,6 +106,7 @@ test('bad input answers its status and code and changes nothing in the database 
     { name: 'not JSON', method: 'POST', path: '/api/learners', body: 'email=x', headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' },
     { name: 'no body', method: 'POST', path: '/api/learners', status: 400, code: 'validation_failed' },
     { name: 'an array body', method: 'POST', path: '/api/learners', body: [], status: 400, code: 'validation_failed' },
+    { name: 'a body over 1 MB', method: 'POST', path: '/api/learners', body: { email: 'x@example.com', name: 'x'.repeat(1_100_000) }, status: 413, code: 'payload_too_large' },
     // learners
     { name: 'invalid email', method: 'POST', path: '/api/learners', body: { email: 'not-an-email', name: 'X' }, status: 400, code: 'validation_failed' },
     { name: 'missing name', method: 'POST', path: '/api/learners', body: { email: 'x@example.com' }, status: 400, code: 'validation_failed' },
@@ -227,6 +228,8 @@ test('the OpenAPI document, generated from the routes, and the docs page are pub
   assert.equal(docs.status, 200);
   assert.match(docs.headers.get('content-type') ?? '', /text\/html/);
   assert.match(docs.body, /openapi\.json/);
+  assert.match(docs.body, /swagger-ui-bundle\.js/, 'Swagger UI');
+  assert.match(docs.body, /POST \/api\/certificates\/\{id\}\/awards/, 'the plain list readable without the CDN');
 
   assert.equal((await stack.request('GET', '/healthz', undefined, { authorization: null })).status, 200);
   const ready = await stack.request<{ status: string; checks: { database: { ok: boolean }; temporal: { ok: boolean } } }>('GET', '/readyz', undefined, { authorization: null });

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { TransactionSql } from '../../db/client.ts';
+import type { Sql, TransactionSql } from '../../db/client.ts';
 import type { AttemptRow, AwardRow } from '../../db/rows.ts';
 import * as attemptsQ from '../../db/queries/attempts.ts';
 import * as awardsQ from '../../db/queries/awards.ts';
@@ -22,7 +22,7 @@ import { expiryFor } from '../../domain/dates.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
 import { enrollmentMessageWorkflowId } from '../../workflows/enrollment-message.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
-import { conflict, errorResponses, notFound, unprocessable } from '../errors.ts';
+import { conflict, errorResponses, isUniqueViolation, notFound, unprocessable } from '../errors.ts';
 import { runIdempotent, type IdempotencyScope } from '../idempotency.ts';
 import { signalAwardRenewed, startEnrollmentMessage, tryEnsureAwardWorkflow } from '../recertification.ts';
 import {
@@ -113,6 +113,21 @@ async function complete(tx: TransactionSql, attemptId: string): Promise<Completi
     }
   }
   return { attempt: completed, awards, renewals, alreadyCompleted: false };
+}
+
+/**
+ * Runs the completion transaction. A manual award of the same certificate committed between our
+ * check for an active award and our insert trips `awards_one_active`: run again, now renewing it.
+ */
+async function completeWithRetry(sql: Sql, attemptId: string): Promise<CompletionResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sql.begin((tx) => complete(tx, attemptId));
+    } catch (err) {
+      if (attempt < 3 && isUniqueViolation(err, 'awards_one_active')) continue;
+      throw err;
+    }
+  }
 }
 
 export function registerAttemptRoutes(app: App, deps: ApiDeps): void {
@@ -235,7 +250,7 @@ export function registerAttemptRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const result = await sql.begin((tx) => complete(tx, id));
+      const result = await completeWithRetry(sql, id);
       const awards: AwardRow[] = [];
       if (!result.alreadyCompleted) {
         for (const { previous, next } of result.renewals) await signalAwardRenewed(deps, previous.workflowId, next.id);

@@ -20,11 +20,13 @@ import {
   recertificationStatus,
   signalAwardRevoked,
   signalExpiryChanged,
+  summarizeAwardWorkflows,
   tryEnsureAwardWorkflow,
   type SignalOutcome,
 } from '../recertification.ts';
 import {
   AwardCreateSchema,
+  AwardListItemSchema,
   AwardListQuery,
   AwardPatchSchema,
   AwardSchema,
@@ -123,17 +125,30 @@ export function registerAwardRoutes(app: App, deps: ApiDeps): void {
       request: { query: AwardListQuery },
       responses: {
         200: json(
-          z.object({ awards: z.array(AwardSchema), nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for the next page.' }) }),
+          z.object({
+            awards: z.array(AwardListItemSchema),
+            recertificationUnavailable: z.string().nullable().optional().openapi({ description: 'Why the summaries are missing, with include=recertification.' }),
+            nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for the next page.' }) }),
           'The awards.',
         ),
         ...errorResponses(400, 401),
       },
     }),
     async (c) => {
-      const q = c.req.valid('query');
+      const { include, ...q } = c.req.valid('query');
       const rows = await awardsQ.listAwards(sql, { ...q, before: q.before ? new Date(q.before) : undefined });
       const last = rows[rows.length - 1];
-      return c.json({ awards: rows.map((r) => toAward(config, r)), nextBefore: rows.length === q.limit && last ? last.createdAt.toISOString() : null }, 200);
+      const nextBefore = rows.length === q.limit && last ? last.createdAt.toISOString() : null;
+      if (include !== 'recertification') return c.json({ awards: rows.map((r) => toAward(config, r)), nextBefore }, 200);
+      const summaries = await summarizeAwardWorkflows(deps, rows);
+      return c.json(
+        {
+          awards: rows.map((r) => ({ ...toAward(config, r), recertification: summaries?.get(r.id) ?? null })),
+          recertificationUnavailable: summaries ? null : 'Temporal did not answer',
+          nextBefore,
+        },
+        200,
+      );
     },
   );
 

@@ -1,13 +1,16 @@
 /** Courses: create, list (by status), get, patch (title, publishing, enrollment message). */
 import { createRoute, z } from '@hono/zod-openapi';
 import * as q from '../../db/queries/courses.ts';
+import * as certsQ from '../../db/queries/certificates.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound } from '../errors.ts';
+import { tryStartSettingsPropagation } from '../recertification.ts';
 import { CourseCreateSchema, CourseListQuery, CoursePatchSchema, CourseSchema, IdParams, body, json, toCourse } from '../schemas.ts';
 
 const tags = ['Courses'];
 
-export function registerCourseRoutes(app: App, { sql }: ApiDeps): void {
+export function registerCourseRoutes(app: App, deps: ApiDeps): void {
+  const { sql } = deps;
   app.openapi(
     createRoute({
       method: 'post',
@@ -78,7 +81,8 @@ export function registerCourseRoutes(app: App, { sql }: ApiDeps): void {
       summary: 'Change title, status (publish: `live`) or enrollment message (null removes it)',
       description:
         'Running recertification workflows read the course when they fall due: a course that is no longer live then ' +
-        'leaves them waiting for settings (SPEC §4).',
+        'leaves them waiting for settings (SPEC §4). A status change is signalled to the running workflows of every ' +
+        'certificate that recertifies with the course, so one waiting for the course to go live enrolls at once.',
       request: { params: IdParams, body: body(CoursePatchSchema) },
       responses: {
         200: json(CourseSchema, 'The course as it is now.'),
@@ -88,8 +92,24 @@ export function registerCourseRoutes(app: App, { sql }: ApiDeps): void {
     async (c) => {
       const { id } = c.req.valid('param');
       const patch = c.req.valid('json');
-      const row = await q.updateCourse(sql, id, patch);
-      if (!row) throw notFound('Course', id);
+      const { row, propagations } = await sql.begin(async (tx) => {
+        const before = await q.getCourse(tx, id);
+        if (!before) throw notFound('Course', id);
+        const updated = await q.updateCourse(tx, id, patch);
+        if (!updated) throw notFound('Course', id);
+        // Publishing or withdrawing a recertification course is news to the workflows of the
+        // certificates that use it (one waiting for its course to go live re-checks).
+        const out: { certificateId: string; settingsVersion: number }[] = [];
+        if (updated.status !== before.status) {
+          for (const cert of await certsQ.bumpVersionsForRecertificationCourse(tx, id)) {
+            if ((await certsQ.countActiveWorkflows(tx, cert.id)) === 0) continue;
+            await certsQ.insertPropagation(tx, cert.id, cert.settingsVersion);
+            out.push({ certificateId: cert.id, settingsVersion: cert.settingsVersion });
+          }
+        }
+        return { row: updated, propagations: out };
+      });
+      for (const p of propagations) await tryStartSettingsPropagation(deps, p.certificateId, p.settingsVersion);
       return c.json(toCourse(row), 200);
     },
   );

@@ -88,6 +88,22 @@ export async function updateCertificate(
   return row.settingsVersion;
 }
 
+/**
+ * Bumps `settings_version` (settings unchanged) of every certificate that recertifies with the
+ * course, so their running workflows get a newer version to act on when the course is published or
+ * withdrawn (a workflow waiting because its course was not live re-checks). Returns the new versions.
+ */
+export async function bumpVersionsForRecertificationCourse(
+  tx: TransactionSql,
+  courseId: string,
+): Promise<{ id: string; settingsVersion: number }[]> {
+  return await tx<{ id: string; settingsVersion: number }[]>`
+    update certificates set settings_version = settings_version + 1, updated_at = now()
+    where settings -> 'recertification' ->> 'courseId' = ${courseId}
+      and (settings -> 'recertification' ->> 'enabled')::boolean
+    returning id, settings_version`;
+}
+
 function toJson(settings: CertificateSettings): Parameters<Sql['json']>[0] {
   return JSON.parse(JSON.stringify(settings)) as Parameters<Sql['json']>[0];
 }

@@ -42,6 +42,8 @@ export interface StackOptions {
   workers?: boolean;
   /** Database name prefix (default `stack`). */
   dbPrefix?: string;
+  /** Start the Temporal dev server with its Web UI on a free port (default headless); sets TEMPORAL_UI_URL. */
+  temporalUi?: boolean;
 }
 
 export interface StackResponse<T> {
@@ -94,7 +96,8 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
 
     const tempDir = mkdtempSync(join(tmpdir(), 'recertify-stack-'));
     cleanups.push(async () => rmSync(tempDir, { recursive: true, force: true }));
-    const temporal = await startTemporalDevServer({ dbFile: join(tempDir, 'temporal.db'), port: await freePort(), log: (m) => log.debug(m) });
+    const uiPort = opts.temporalUi ? await freePort() : undefined;
+    const temporal = await startTemporalDevServer({ dbFile: join(tempDir, 'temporal.db'), port: await freePort(), uiPort, log: (m) => log.debug(m) });
     cleanups.push(() => temporal.stop());
 
     const token = `test-token-${randomBytes(16).toString('hex')}`;
@@ -112,6 +115,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       RECONCILE_INTERVAL_SECONDS: String(opts.reconcileIntervalSeconds ?? 0),
+      ...(temporal.uiUrl ? { TEMPORAL_UI_URL: temporal.uiUrl } : {}),
       ...opts.env,
     });
 

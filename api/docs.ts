@@ -1,0 +1,60 @@
+/**
+ * `/api/docs`: Swagger UI (from @hono/swagger-ui, its assets from the jsdelivr CDN) over the generated
+ * OpenAPI document. The page also carries a plain, server-rendered list of every operation, which
+ * Swagger UI replaces when it loads, so the docs stay readable where the CDN is out of reach.
+ */
+import type { Context } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { SwaggerUI } from '@hono/swagger-ui';
+import type { AppEnv } from './deps.ts';
+
+const escapeHtml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+
+interface Operation {
+  summary?: string;
+  description?: string;
+  tags?: string[];
+}
+
+export function docsPage(app: OpenAPIHono<AppEnv>, openapiPath: string, title: string): (c: Context) => Response {
+  let cached: string | null = null;
+  const render = (): string => {
+    const doc = app.getOpenAPIDocument({ openapi: '3.0.3', info: { title, version: '1.0.0' } });
+    const byTag = new Map<string, string[]>();
+    for (const [path, item] of Object.entries(doc.paths ?? {})) {
+      for (const [method, raw] of Object.entries(item as Record<string, Operation>)) {
+        if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+        const tag = raw.tags?.[0] ?? 'Other';
+        const line =
+          `<li><code>${method.toUpperCase()} ${escapeHtml(path)}</code> — ${escapeHtml(raw.summary ?? '')}` +
+          (raw.description ? `<br><small>${escapeHtml(raw.description)}</small>` : '') +
+          '</li>';
+        byTag.set(tag, [...(byTag.get(tag) ?? []), line]);
+      }
+    }
+    const fallback = [...byTag.entries()].map(([tag, lines]) => `<h2>${escapeHtml(tag)}</h2><ul>${lines.join('')}</ul>`).join('');
+    return SwaggerUI({
+      url: openapiPath,
+      persistAuthorization: true,
+      manuallySwaggerUIHtml: (asset) => `
+        <div id="swagger-ui">
+          <h1>${escapeHtml(title)}</h1>
+          <p>The OpenAPI document: <a href="${openapiPath}">${openapiPath}</a>. Every <code>/api</code> route needs
+          <code>Authorization: Bearer &lt;ADMIN_API_TOKEN&gt;</code>. (This plain list is shown until Swagger UI loads.)</p>
+          ${fallback}
+        </div>
+        ${asset.css.map((url) => `<link rel="stylesheet" href="${url}" />`).join('')}
+        ${asset.js.map((url) => `<script src="${url}" crossorigin="anonymous"></script>`).join('')}
+        <script>
+          window.addEventListener('load', () => {
+            if (window.SwaggerUIBundle) window.ui = SwaggerUIBundle({ url: '${openapiPath}', dom_id: '#swagger-ui', persistAuthorization: true });
+          });
+        </script>`,
+    });
+  };
+  return (c) => {
+    cached ??= render();
+    return c.html(`<!doctype html><html lang="en"><head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" /><title>${escapeHtml(title)}</title></head><body>${cached}</body></html>`);
+  };
+}
