@@ -11,25 +11,29 @@ export const ValidForSchema = z
   })
   .strict();
 
+const ExpirationSchema = z
+  .object({
+    enabled: z.boolean(),
+    validFor: ValidForSchema,
+    anchor: z.enum(['completion', 'previous_expiry']),
+  })
+  .strict();
+const RecertificationSchema = z
+  .object({
+    enabled: z.boolean(),
+    courseId: z.string().uuid().nullable(),
+    leadDays: z.number().int().min(1, 'leadDays must be at least 1').max(365, 'leadDays must be at most 365'),
+    reminderDaysBeforeExpiry: z.array(z.number().int().min(1).max(365)).max(10),
+  })
+  .strict();
+const NoticeSchema = z.object({ enabled: z.boolean() }).strict();
+
 export const SettingsSchema = z
   .object({
-    expiration: z
-      .object({
-        enabled: z.boolean(),
-        validFor: ValidForSchema,
-        anchor: z.enum(['completion', 'previous_expiry']),
-      })
-      .strict(),
-    recertification: z
-      .object({
-        enabled: z.boolean(),
-        courseId: z.string().uuid().nullable(),
-        leadDays: z.number().int().min(1, 'leadDays must be at least 1').max(365, 'leadDays must be at most 365'),
-        reminderDaysBeforeExpiry: z.array(z.number().int().min(1).max(365)).max(10),
-      })
-      .strict(),
-    expiringNotice: z.object({ enabled: z.boolean() }).strict(),
-    expiredNotice: z.object({ enabled: z.boolean() }).strict(),
+    expiration: ExpirationSchema,
+    recertification: RecertificationSchema,
+    expiringNotice: NoticeSchema,
+    expiredNotice: NoticeSchema,
   })
   .strict();
 
@@ -38,25 +42,10 @@ export type CertificateSettings = z.infer<typeof SettingsSchema>;
 /** A partial settings document as a PATCH carries it: every field optional, deeply. */
 export const SettingsPatchSchema = z
   .object({
-    expiration: z
-      .object({
-        enabled: z.boolean(),
-        validFor: ValidForSchema,
-        anchor: z.enum(['completion', 'previous_expiry']),
-      })
-      .strict()
-      .partial(),
-    recertification: z
-      .object({
-        enabled: z.boolean(),
-        courseId: z.string().uuid().nullable(),
-        leadDays: z.number().int().min(1, 'leadDays must be at least 1').max(365, 'leadDays must be at most 365'),
-        reminderDaysBeforeExpiry: z.array(z.number().int().min(1).max(365)).max(10),
-      })
-      .strict()
-      .partial(),
-    expiringNotice: z.object({ enabled: z.boolean() }).strict().partial(),
-    expiredNotice: z.object({ enabled: z.boolean() }).strict().partial(),
+    expiration: ExpirationSchema.partial(),
+    recertification: RecertificationSchema.partial(),
+    expiringNotice: NoticeSchema.partial(),
+    expiredNotice: NoticeSchema.partial(),
   })
   .strict()
   .partial();
