@@ -56,6 +56,9 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
     shutdownGraceTime: grace,
     // Sends mostly wait for their turn in the mailer's rate-limited batches; slots are cheap.
     maxConcurrentActivityTaskExecutions: 1000,
+    // Sends heartbeat every 10 s while they wait; pass each one on (the default throttle, 80% of the
+    // 30 s heartbeat timeout, would leave the server only a few seconds of slack).
+    maxHeartbeatThrottleInterval: '10 seconds',
     ...opts.emailWorker,
   });
   return [main, email];

@@ -45,9 +45,10 @@ const db = proxyActivities<RecertificationActivities>({
 export async function recertificationWorkflow(input: RecertificationInput): Promise<RecertificationStatus> {
   const mail = proxyActivities<MessageActivities>({
     taskQueue: `${workflowInfo().taskQueue}-email`,
-    // A send may wait its turn behind a burst (the provider's rate limit), so it gets time.
+    // A send may wait its turn behind a burst (the provider's rate limit), so it gets time; it
+    // heartbeats while it waits, so a send on a worker that died is retried within 30 s.
     startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '2 minutes',
+    heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
   });
 

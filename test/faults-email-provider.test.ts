@@ -1,0 +1,87 @@
+/**
+ * Fault: the email provider misbehaves during a due burst — it answers 429 with `retry-after`, then
+ * 500 for a while, then accepts a batch but the connection drops before the answer. Every message
+ * is still sent exactly once: the mailer pauses for `retry-after` (no request reaches the provider
+ * before it), failed batches are retried with backoff as the *same* stored request, and the batch
+ * whose answer was lost is answered from the provider's idempotency store, not emailed twice.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestDatabase } from './support/db.ts';
+import { startFakeResend } from './support/fake-resend.ts';
+import {
+  deliveryReport,
+  eventually,
+  maxActivityAttempt,
+  progress,
+  seedDueBurst,
+  spawnWorker,
+  startAwardWorkflows,
+  startRestartableTemporal,
+  type WorkerProcess,
+} from './support/faults.ts';
+
+const AWARDS = 60;
+const RETRY_AFTER_S = 3;
+const TASK_QUEUE = 'faults-email-provider';
+
+test('provider 429 with retry-after, then 500s, then a lost answer: every message sent exactly once', { timeout: 150_000 }, async () => {
+  const db = await createTestDatabase('faults_email');
+  const temporal = await startRestartableTemporal();
+  const fake = await startFakeResend({ latencyMs: 50, rateLimit: 5 });
+  let worker: WorkerProcess | undefined;
+  try {
+    worker = await spawnWorker({
+      databaseUrl: db.url,
+      temporalAddress: temporal.address,
+      taskQueue: TASK_QUEUE,
+      resend: { url: fake.url, apiKey: fake.apiKey },
+      emailRequestsPerSecond: 4,
+      emailBatchSize: 10,
+    });
+    const client = await temporal.client();
+    const burst = await seedDueBurst(db.sql, { count: AWARDS, dueAt: new Date(Date.now() + 6_000) });
+    await startAwardWorkflows(client, TASK_QUEUE, burst.awards);
+
+    // The first requests of the burst meet the faults, in this order.
+    fake.failNext(2, 429, { retryAfterSeconds: RETRY_AFTER_S });
+    fake.failNext(3, 500);
+    fake.failNext(1, 'lose-response');
+    const started = Date.now();
+
+    await eventually(`all ${AWARDS} messages sent`, async () => (await progress(db.sql, burst)).sent === AWARDS, 120_000, 250);
+    const drainedMs = Date.now() - started;
+
+    const report = await deliveryReport(db.sql, fake, burst);
+    assert.deepEqual(report.violations, [], 'exactly one attempt, message and email per award');
+    assert.equal(report.providerEmails, AWARDS, 'the provider emailed each learner once');
+    assert.deepEqual(report.duplicateRecipients, []);
+
+    const log = fake.requestLog().sort((a, b) => a.at - b.at);
+    const statuses = log.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 429).length, 2, 'only the two injected 429s: the mailer never tripped the rate limit itself');
+    assert.equal(statuses.filter((s) => s === 500).length, 3, 'the three injected 500s');
+    assert.equal(statuses.filter((s) => s === -1).length, 1, 'the lost answer');
+    assert.ok(fake.requests().replayed >= 1, 'the batch whose answer was lost was re-sent with its key and answered from the idempotency store');
+    assert.ok(fake.maxRequestsInAnySecond() <= 5, `at most 5 requests in any second (${fake.maxRequestsInAnySecond()})`);
+    // retry-after: after each 429, nothing reached the provider for RETRY_AFTER_S seconds.
+    for (const [i, r] of log.entries()) {
+      if (r.status !== 429) continue;
+      const next = log[i + 1];
+      assert.ok(next, 'requests followed the 429');
+      const gap = next.at - r.at;
+      assert.ok(gap >= RETRY_AFTER_S * 1000 - 50, `the next request came ${gap.toFixed(0)} ms after a 429 with retry-after ${RETRY_AFTER_S} s`);
+    }
+    const retried = await Promise.all(burst.awards.slice(0, 20).map((a) => maxActivityAttempt(client, a.id, 'sendMessage')));
+    assert.ok(retried.some((n) => n > 1), 'send activities were retried');
+    console.log(
+      `[faults] email provider: ${log.length} requests (${statuses.filter((s) => s === 429).length}×429, ${statuses.filter((s) => s === 500).length}×500, 1 lost answer, ` +
+        `${fake.requests().replayed} replayed); all ${AWARDS} sent ${(drainedMs / 1000).toFixed(1)} s after the faults were armed`,
+    );
+  } finally {
+    await worker?.stop(2_000);
+    await fake.stop();
+    await temporal.dispose();
+    await db.drop();
+  }
+});
