@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { createAdminApp } from './admin/index.tsx';
 import { bearerAuth } from './auth.ts';
 import { docsPage } from './docs.ts';
 import type { ApiDeps, AppEnv } from './deps.ts';
@@ -101,6 +102,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   }));
   app.get(DOCS_PATH, docsPage(app, OPENAPI_PATH, 'Recertify API'));
 
+  app.route('/admin', createAdminApp(deps, app)); // the admin page (api/admin): HTML, signed-in by cookie
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `No route ${c.req.method} ${c.req.path}.`));
   app.onError((err, c) => handleError(err, c, log));

@@ -3,30 +3,28 @@
  * no certificates: live, draft and archived courses, a certificate with recertification on, learners,
  * and awards, one of which falls due about two minutes after start.
  */
+import type { CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { addDuration, DAY_MS } from '../domain/dates.ts';
 
 type Json = Record<string, unknown>;
 
 export async function seedDemo(base: string, token: string, dueInMs = 2 * 60_000): Promise<string | null> {
-  const call = async (method: string, path: string, body?: Json): Promise<Json> => {
+  const call = async <T>(method: string, path: string, body?: Json): Promise<T> => {
     const res = await fetch(`${base}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body ? JSON.stringify(body) : undefined,
     });
-    const json = (await res.json()) as Json;
+    const json: unknown = await res.json();
     if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
-    return json;
+    return json as T;
   };
-  const pick = (json: Json, key: string): Json => ((json[key] as Json | undefined) ?? json);
-  const idOf = (json: Json, key: string): string => String(pick(json, key).id);
 
-  const existing = await call('GET', '/api/certificates');
-  const list = (existing.certificates ?? existing.items ?? existing.data ?? []) as unknown[];
-  if (Array.isArray(list) && list.length > 0) return null;
+  const existing = await call<{ certificates: CertificateDto[] }>('GET', '/api/certificates?limit=1');
+  if (existing.certificates.length > 0) return null;
 
-  const course = (title: string, status: string, enrollmentMessage: Json | null = null) =>
-    call('POST', '/api/courses', { title, status, enrollmentMessage }).then((j) => idOf(j, 'course'));
+  const course = async (title: string, status: CourseDto['status'], enrollmentMessage: Json | null = null): Promise<string> =>
+    (await call<CourseDto>('POST', '/api/courses', { title, status, enrollmentMessage })).id;
   const basics = await course('Forklift Safety', 'live');
   const refresher = await course('Forklift Safety Refresher', 'live');
   await course('Advanced Rigging (in preparation)', 'draft');
@@ -36,7 +34,7 @@ export async function seedDemo(base: string, token: string, dueInMs = 2 * 60_000
     body: '<p>Hello {{learner.name}},</p><p>Your annual briefing is ready: <a href="{{course.url}}">{{course.title}}</a>.</p>',
   });
 
-  const cert = idOf(await call('POST', '/api/certificates', { title: 'Forklift Operator', associatedCourseIds: [basics, refresher] }), 'certificate');
+  const cert = (await call<{ certificate: CertificateDto }>('POST', '/api/certificates', { title: 'Forklift Operator', associatedCourseIds: [basics, refresher] })).certificate.id;
   await call('PATCH', `/api/certificates/${cert}`, {
     settings: {
       expiration: { enabled: true, validFor: { amount: 12, unit: 'months' }, anchor: 'completion' },
@@ -46,7 +44,7 @@ export async function seedDemo(base: string, token: string, dueInMs = 2 * 60_000
     },
   });
 
-  const learner = (name: string, email: string) => call('POST', '/api/learners', { name, email }).then((j) => idOf(j, 'learner'));
+  const learner = async (name: string, email: string): Promise<string> => (await call<LearnerDto>('POST', '/api/learners', { name, email })).id;
   const now = Date.now();
   const awardedAtFor = (expiresAt: number) => addDuration(new Date(expiresAt), { amount: -12, unit: 'months' }).toISOString();
   const award = (learnerId: string, awardedAt: string) => call('POST', `/api/certificates/${cert}/awards`, { learnerId, awardedAt });

@@ -1,0 +1,118 @@
+/**
+ * The admin page reads and writes through the JSON API in-process (`app.request` with the admin
+ * bearer token): the settings rules, warnings, workflow starts and signals are the API's own, and
+ * the page never holds a second copy of them. Answers are typed with the API's DTOs.
+ */
+import type { ErrorBody } from '../errors.ts';
+import type { AwardDto, CertificateDto, CourseDto, MessageDto } from '../schemas.ts';
+import type { RecertificationStatus } from '../../workflows/contract.ts';
+
+export type ApiFailure = ErrorBody['error'];
+export type ApiResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: ApiFailure };
+
+export interface SettingsWarningDto {
+  code: 'course_not_in_associated_content' | 'duplicate_messages' | 'no_message' | 'recertification_disabled_with_expiration';
+  field: string;
+  message: string;
+}
+
+export interface CertificatePatchAnswer {
+  certificate: CertificateDto;
+  warnings: SettingsWarningDto[];
+  signalled: number;
+  propagation: { settingsVersion: number; workflowId: string; started: boolean } | null;
+}
+
+export interface AwardView {
+  award: AwardDto;
+  workflowStatus: string | null;
+  recertification: RecertificationStatus | null;
+  recertificationUnavailable: string | null;
+}
+
+export interface CertificatePatchBody {
+  associatedCourseIds?: string[];
+  settings?: Record<string, Record<string, unknown>>;
+}
+
+/** What `app.request` offers (Hono's in-process fetch). */
+export interface InProcessFetch {
+  request(input: string, init?: RequestInit): Response | Promise<Response>;
+}
+
+export interface AdminApi {
+  get<T>(path: string): Promise<ApiResult<T>>;
+  patch<T>(path: string, body: unknown): Promise<ApiResult<T>>;
+  listCertificates(): Promise<CertificateDto[]>;
+  getCertificate(id: string): Promise<CertificateDto | null>;
+  listCourses(status?: 'live' | 'draft' | 'archived'): Promise<CourseDto[]>;
+  listAwards(certificateId: string): Promise<AwardDto[]>;
+  getAward(id: string): Promise<AwardView | null>;
+  listMessages(q: { learnerId?: string; awardId?: string; before?: string; limit?: number }): Promise<{ messages: MessageDto[]; nextBefore: string | null }>;
+  patchCertificate(id: string, body: CertificatePatchBody): Promise<ApiResult<CertificatePatchAnswer>>;
+}
+
+export class AdminApiError extends Error {
+  constructor(
+    public readonly status: number,
+    public readonly failure: ApiFailure,
+  ) {
+    super(`API ${status} ${failure.code}: ${failure.message}`);
+    this.name = 'AdminApiError';
+  }
+}
+
+function isErrorBody(value: unknown): value is ErrorBody {
+  return typeof value === 'object' && value !== null && 'error' in value && typeof (value as { error: unknown }).error === 'object';
+}
+
+export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> => {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await app.request(`http://admin.internal${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const parsed: unknown = await res.json().catch(() => null);
+    if (res.ok) return { ok: true, status: res.status, body: parsed as T };
+    const error: ApiFailure = isErrorBody(parsed)
+      ? parsed.error
+      : { code: 'http_error', message: `The API answered ${res.status}.`, details: null };
+    return { ok: false, status: res.status, error };
+  };
+  /** A read that must succeed (a 404 is null); anything else is an error page. */
+  const read = async <T>(path: string): Promise<T | null> => {
+    const r = await call<T>('GET', path);
+    if (r.ok) return r.body;
+    if (r.status === 404) return null;
+    throw new AdminApiError(r.status, r.error);
+  };
+  const must = async <T>(path: string): Promise<T> => {
+    const v = await read<T>(path);
+    if (v === null) throw new AdminApiError(404, { code: 'not_found', message: `${path} does not exist.`, details: null });
+    return v;
+  };
+  const qs = (params: Record<string, string | number | undefined>): string => {
+    const s = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') s.set(k, String(v));
+    const text = s.toString();
+    return text ? `?${text}` : '';
+  };
+  return {
+    get: (path) => call('GET', path),
+    patch: (path, body) => call('PATCH', path, body),
+    listCertificates: async () => (await must<{ certificates: CertificateDto[] }>('/api/certificates?limit=1000')).certificates,
+    getCertificate: (id) => read<CertificateDto>(`/api/certificates/${encodeURIComponent(id)}`),
+    listCourses: async (status) => (await must<{ courses: CourseDto[] }>(`/api/courses${qs({ status, limit: 1000 })}`)).courses,
+    listAwards: async (certificateId) =>
+      (await must<{ awards: AwardDto[] }>(`/api/awards${qs({ certificateId, limit: 1000 })}`)).awards,
+    getAward: (id) => read<AwardView>(`/api/awards/${encodeURIComponent(id)}`),
+    listMessages: (q) =>
+      must<{ messages: MessageDto[]; nextBefore: string | null }>(
+        `/api/messages${qs({ learnerId: q.learnerId, awardId: q.awardId, before: q.before, limit: q.limit ?? 100 })}`,
+      ),
+    patchCertificate: (id, body) => call<CertificatePatchAnswer>('PATCH', `/api/certificates/${encodeURIComponent(id)}`, body),
+  };
+}

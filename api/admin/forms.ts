@@ -1,0 +1,227 @@
+/**
+ * The Settings form: its values (as typed, so a bad entry is shown back as it was), and the turn of a
+ * submitted form into the PATCH the JSON API takes. Only what the admin changed is sent, so the API's
+ * rules see exactly the change (e.g. re-saving notices does not re-check a course that has since gone
+ * draft). Numbers are checked against the domain's own schema (domain/settings.ts) so every bad field
+ * is reported at once; the API checks again and has the last word.
+ *
+ * Form field names are the API's field paths (`recertification.leadDays`, …), so an error or warning
+ * from the API lands beside the field it names.
+ */
+import { SettingsPatchSchema, type CertificateSettings } from '../../domain/settings.ts';
+import type { CertificateDto } from '../schemas.ts';
+import { canonicalJson, sha256 } from '../util.ts';
+import type { CertificatePatchBody } from './api-client.ts';
+
+export const F = {
+  expirationEnabled: 'expiration.enabled',
+  amount: 'expiration.validFor.amount',
+  unit: 'expiration.validFor.unit',
+  anchor: 'expiration.anchor',
+  recertificationEnabled: 'recertification.enabled',
+  courseId: 'recertification.courseId',
+  leadDays: 'recertification.leadDays',
+  reminders: 'recertification.reminderDaysBeforeExpiry',
+  expiringNotice: 'expiringNotice.enabled',
+  expiredNotice: 'expiredNotice.enabled',
+  associated: 'associatedCourseIds',
+  revision: 'revision',
+} as const;
+
+export type FieldErrors = Record<string, string>;
+
+export interface SettingsFormValues {
+  /** A fingerprint of the settings and associated content the form was rendered from. */
+  revision: string;
+  expirationEnabled: boolean;
+  amount: string;
+  unit: string;
+  anchor: string;
+  recertificationEnabled: boolean;
+  courseId: string;
+  leadDays: string;
+  reminders: string;
+  expiringNotice: boolean;
+  expiredNotice: boolean;
+  associatedCourseIds: string[];
+}
+
+/** Friendly messages per field; the rule itself lives in domain/settings.ts. */
+export const FIELD_MESSAGES: Record<string, string> = {
+  [F.amount]: 'Enter a whole number from 1 to 1200.',
+  [F.unit]: 'Choose days, weeks, months or years.',
+  [F.anchor]: 'Choose when a renewed certificate’s expiry counts from.',
+  [F.leadDays]: 'Lead days must be a whole number from 1 to 365.',
+  [F.reminders]: 'Reminders are whole numbers of days from 1 to 365, separated by commas (at most 10).',
+  [F.courseId]: 'Choose a live course.',
+  [F.associated]: 'Choose courses from the list.',
+};
+
+export function revisionOf(cert: CertificateDto): string {
+  return sha256(canonicalJson({ settings: cert.settings, associatedCourseIds: cert.associatedCourseIds })).slice(0, 32);
+}
+
+export function valuesFromCertificate(cert: CertificateDto): SettingsFormValues {
+  const s: CertificateSettings = cert.settings;
+  return {
+    revision: revisionOf(cert),
+    expirationEnabled: s.expiration.enabled,
+    amount: String(s.expiration.validFor.amount),
+    unit: s.expiration.validFor.unit,
+    anchor: s.expiration.anchor,
+    recertificationEnabled: s.recertification.enabled,
+    courseId: s.recertification.courseId ?? '',
+    leadDays: String(s.recertification.leadDays),
+    reminders: s.recertification.reminderDaysBeforeExpiry.join(', '),
+    expiringNotice: s.expiringNotice.enabled,
+    expiredNotice: s.expiredNotice.enabled,
+    associatedCourseIds: [...cert.associatedCourseIds],
+  };
+}
+
+export type FormBody = Record<string, string | File | (string | File)[]>;
+
+const text = (body: FormBody, name: string): string => {
+  const v = body[name];
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' ? first : '';
+};
+const list = (body: FormBody, name: string): string[] => {
+  const v = body[name];
+  const all = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return all.filter((x): x is string => typeof x === 'string');
+};
+/** A checkbox is on when the form carries it (browsers send `on` for a ticked box without a value). */
+const checked = (body: FormBody, name: string): boolean => list(body, name).includes('on');
+
+export function valuesFromForm(body: FormBody): SettingsFormValues {
+  return {
+    revision: text(body, F.revision),
+    expirationEnabled: checked(body, F.expirationEnabled),
+    amount: text(body, F.amount).trim(),
+    unit: text(body, F.unit),
+    anchor: text(body, F.anchor),
+    recertificationEnabled: checked(body, F.recertificationEnabled),
+    courseId: text(body, F.courseId),
+    leadDays: text(body, F.leadDays).trim(),
+    reminders: text(body, F.reminders).trim(),
+    expiringNotice: checked(body, F.expiringNotice),
+    expiredNotice: checked(body, F.expiredNotice),
+    associatedCourseIds: [...new Set(list(body, F.associated))],
+  };
+}
+
+function wholeNumber(raw: string): number | null {
+  return /^[+-]?\d{1,9}$/.test(raw) ? Number(raw) : null;
+}
+
+function reminderDays(raw: string): number[] | null {
+  if (raw === '') return [];
+  const parts = raw.split(/[\s,;]+/).filter(Boolean);
+  const nums = parts.map(wholeNumber);
+  if (nums.some((n) => n === null)) return null;
+  return [...new Set(nums as number[])].sort((a, b) => b - a);
+}
+
+const sameList = (a: readonly unknown[], b: readonly unknown[]): boolean => canonicalJson(a) === canonicalJson(b);
+
+/**
+ * The PATCH body for the change the form makes to `current`, or the field errors that stop it (then
+ * nothing is sent). Hidden fields are ignored: the recertification fields while expiration or
+ * recertification is off, the messages while expiration is off. `liveCourseIds` are the dropdown's
+ * choices: an empty choice while the saved course is no longer live keeps the saved one (the API then
+ * says whether that is still allowed).
+ */
+export function buildPatch(
+  values: SettingsFormValues,
+  current: CertificateDto,
+  liveCourseIds: ReadonlySet<string>,
+): { patch: CertificatePatchBody; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const cur = current.settings;
+  const expiration: Record<string, unknown> = {};
+  const recertification: Record<string, unknown> = {};
+  const expiringNotice: Record<string, unknown> = {};
+  const expiredNotice: Record<string, unknown> = {};
+
+  if (values.expirationEnabled !== cur.expiration.enabled) expiration.enabled = values.expirationEnabled;
+  if (values.expirationEnabled) {
+    const amount = wholeNumber(values.amount);
+    if (amount === null) errors[F.amount] = `“${values.amount}” is not a whole number. ${FIELD_MESSAGES[F.amount]}`;
+    else if (amount !== cur.expiration.validFor.amount || values.unit !== cur.expiration.validFor.unit) {
+      expiration.validFor = { amount, unit: values.unit };
+    }
+    if (values.anchor !== cur.expiration.anchor) expiration.anchor = values.anchor;
+
+    if (values.recertificationEnabled !== cur.recertification.enabled) recertification.enabled = values.recertificationEnabled;
+    if (values.recertificationEnabled) {
+      const keepSaved = values.courseId === '' && cur.recertification.courseId !== null && !liveCourseIds.has(cur.recertification.courseId);
+      const courseId = values.courseId === '' ? null : values.courseId;
+      if (!keepSaved && courseId !== cur.recertification.courseId) recertification.courseId = courseId;
+      const lead = wholeNumber(values.leadDays);
+      if (lead === null) errors[F.leadDays] = `“${values.leadDays}” is not a whole number. ${FIELD_MESSAGES[F.leadDays]}`;
+      else if (lead !== cur.recertification.leadDays) recertification.leadDays = lead;
+      const reminders = reminderDays(values.reminders);
+      if (reminders === null) errors[F.reminders] = `“${values.reminders}” is not a list of whole numbers. ${FIELD_MESSAGES[F.reminders]}`;
+      else if (!sameList(reminders, cur.recertification.reminderDaysBeforeExpiry)) recertification.reminderDaysBeforeExpiry = reminders;
+    }
+    if (values.expiringNotice !== cur.expiringNotice.enabled) expiringNotice.enabled = values.expiringNotice;
+    if (values.expiredNotice !== cur.expiredNotice.enabled) expiredNotice.enabled = values.expiredNotice;
+  }
+
+  const settings: Record<string, Record<string, unknown>> = {};
+  if (Object.keys(expiration).length) settings.expiration = expiration;
+  if (Object.keys(recertification).length) settings.recertification = recertification;
+  if (Object.keys(expiringNotice).length) settings.expiringNotice = expiringNotice;
+  if (Object.keys(expiredNotice).length) settings.expiredNotice = expiredNotice;
+
+  // The domain's schema: every range error at once, in the API's own words, next to its field.
+  const checkedPatch = SettingsPatchSchema.safeParse(settings);
+  if (!checkedPatch.success) {
+    for (const issue of checkedPatch.error.issues) {
+      const field = fieldOf(issue.path.map(String).join('.'));
+      errors[field] ??= FIELD_MESSAGES[field] ?? issue.message;
+    }
+  }
+
+  const patch: CertificatePatchBody = {};
+  if (Object.keys(settings).length) patch.settings = settings;
+  // Associated content keeps its order; unticked courses leave, ticked ones join at the end.
+  const chosen = new Set(values.associatedCourseIds);
+  const associated = [...current.associatedCourseIds.filter((id) => chosen.has(id)), ...values.associatedCourseIds.filter((id) => !current.associatedCourseIds.includes(id))];
+  if (!sameList(associated, current.associatedCourseIds)) patch.associatedCourseIds = associated;
+  return { patch, errors };
+}
+
+/** The form field an API or schema path names (`settings.recertification.leadDays` → `recertification.leadDays`). */
+export function fieldOf(path: string): string {
+  const p = path.replace(/^settings\./, '');
+  if (p.startsWith(`${F.reminders}.`)) return F.reminders;
+  if (p.startsWith(`${F.associated}.`)) return F.associated;
+  if (p === 'expiration.validFor') return F.amount;
+  return p;
+}
+
+/** Field errors from an API failure (400 validation details, 422 rule violations); the rest is general. */
+export function errorsFromApi(failure: { code: string; message: string; details: unknown }): { fields: FieldErrors; general: string | null } {
+  const fields: FieldErrors = {};
+  const details = failure.details;
+  if (details && typeof details === 'object') {
+    const d = details as { issues?: unknown; violations?: unknown; field?: unknown };
+    if (Array.isArray(d.issues)) {
+      for (const issue of d.issues as { path?: unknown; message?: unknown }[]) {
+        if (typeof issue.path !== 'string') continue;
+        const field = fieldOf(issue.path);
+        fields[field] ??= FIELD_MESSAGES[field] ?? String(issue.message);
+      }
+    }
+    if (Array.isArray(d.violations)) {
+      for (const v of d.violations as { field?: unknown; message?: unknown }[]) {
+        if (typeof v.field === 'string' && typeof v.message === 'string') fields[fieldOf(v.field)] ??= v.message;
+      }
+    } else if (typeof d.field === 'string') {
+      fields[fieldOf(d.field)] ??= failure.message;
+    }
+  }
+  return { fields, general: Object.keys(fields).length ? null : failure.message };
+}

@@ -1,0 +1,78 @@
+/** The page frame: header with navigation, the flash banner, the content. */
+import type { Child } from 'hono/jsx';
+
+export type Section = 'certificates' | 'expiring' | 'mailbox' | 'login' | 'none';
+
+export interface Banner {
+  kind: 'ok' | 'error' | 'info' | 'warn';
+  text: Child;
+}
+
+export function Layout(props: {
+  title: string;
+  section: Section;
+  temporalUiUrl?: string;
+  banner?: Banner | null;
+  /** After a form POST answered with a page, the browser's address becomes this GET URL (reload = GET). */
+  replaceUrl?: string;
+  children?: Child;
+}) {
+  const nav = (href: string, label: string, section: Section) => (
+    <a href={href} class={props.section === section ? 'current' : undefined} aria-current={props.section === section ? 'page' : undefined}>
+      {label}
+    </a>
+  );
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · Recertify admin`}</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href="/admin/assets/admin.css" />
+        <script src="/admin/assets/admin.js" defer></script>
+      </head>
+      <body data-replace-url={props.replaceUrl}>
+        <header class="top">
+          <a class="brand" href="/admin/certificates">
+            Recertify <span>admin</span>
+          </a>
+          {props.section !== 'login' && (
+            <nav>
+              {nav('/admin/certificates', 'Certificates', 'certificates')}
+              {nav('/admin/expiring', 'Expiring soon', 'expiring')}
+              {nav('/admin/mailbox', 'Mailbox', 'mailbox')}
+              {props.temporalUiUrl && (
+                <a href={props.temporalUiUrl} target="_blank" rel="noopener">
+                  Temporal UI ↗
+                </a>
+              )}
+              <form method="post" action="/admin/logout" class="inline">
+                <button type="submit" class="link">
+                  Sign out
+                </button>
+              </form>
+            </nav>
+          )}
+        </header>
+        <main>
+          {props.banner && (
+            <div class={`banner ${props.banner.kind}`} role={props.banner.kind === 'error' ? 'alert' : 'status'} id="banner">
+              {props.banner.text}
+            </div>
+          )}
+          {props.children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+export function PhaseBadge(props: { phase: string | null; label?: string }) {
+  if (!props.phase) return <span class="muted">—</span>;
+  return <span class={`badge phase-${props.phase}`}>{props.label ?? props.phase.replace(/_/g, ' ')}</span>;
+}
+
+export function StatusBadge(props: { status: string }) {
+  return <span class={`badge status-${props.status}`}>{props.status}</span>;
+}

@@ -1,0 +1,471 @@
+/**
+ * The admin page in headless Chromium (Debian's `chromium`, driven by playwright-core; no browser
+ * download) against the real stack: PostgreSQL, a Temporal dev server with its Web UI, the workers and
+ * the API. Changes made through the page are checked in the JSON API and the database.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
+import { workflowUiUrl } from '../config/temporal.ts';
+import { DAY_MS } from '../domain/dates.ts';
+import type { CertificateSettings } from '../domain/settings.ts';
+import { startStack, type TestStack } from './support/stack.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const browserTest = haveChromium ? test : test.skip;
+if (!haveChromium) console.warn(`[admin-page] Chromium not found at ${CHROMIUM}: browser tests skipped (scripts/provision.sh --with-browser installs it)`);
+const SCREENSHOTS = 'docs/screenshots';
+
+let stack: TestStack;
+let browser: Browser | undefined;
+let ctx: BrowserContext;
+let page: Page;
+
+before(async () => {
+  stack = await startStack({ dbPrefix: 'admin_page', temporalUi: true });
+  if (!haveChromium) return;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  ctx = await browser.newContext({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
+  page = await ctx.newPage();
+  await signIn(page);
+});
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+async function api<T>(method: string, path: string, body?: unknown, expect?: number): Promise<T> {
+  const res = await stack.request<T>(method, path, body);
+  const ok = expect ? res.status === expect : res.status >= 200 && res.status < 300;
+  assert.ok(ok, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+const uid = () => Math.random().toString(36).slice(2, 8);
+// Titles need not be unique (tests work by id); emails must be.
+const course = (title: string, status: 'draft' | 'live' | 'archived', enrollmentMessage: { subject: string; body: string } | null = null) =>
+  api<CourseDto>('POST', '/api/courses', { title, status, enrollmentMessage });
+const learner = (name: string) =>
+  api<LearnerDto>('POST', '/api/learners', { name, email: `${name.toLowerCase().replace(/[^a-z]+/g, '.').replace(/^\.|\.$/g, '')}.${uid()}@example.com` });
+async function certificate(title: string, associatedCourseIds: string[], settings?: unknown): Promise<CertificateDto> {
+  return (await api<{ certificate: CertificateDto }>('POST', '/api/certificates', { title, associatedCourseIds, settings })).certificate;
+}
+const getCertificate = (id: string) => api<CertificateDto>('GET', `/api/certificates/${id}`);
+
+async function signIn(p: Page): Promise<void> {
+  await p.goto(`${stack.api}/admin/certificates`);
+  await p.fill('#token', stack.token);
+  await Promise.all([p.waitForURL('**/admin/certificates'), p.click('button[type=submit]')]);
+}
+
+/** Submits a form by clicking `selector`; returns the HTTP status of the page that answers. */
+async function submit(p: Page, selector: string): Promise<number> {
+  const [res] = await Promise.all([p.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), p.click(selector)]);
+  await p.waitForLoadState('domcontentloaded');
+  return res.status();
+}
+
+const settingsUrl = (id: string) => `${stack.api}/admin/certificates/${id}/settings`;
+const awardsUrl = (id: string) => `${stack.api}/admin/certificates/${id}/awards`;
+const fieldError = (p: Page, field: string) => p.locator(`.field-error[data-field="${field}"]`);
+const fieldWarning = (p: Page, field: string, code: string) => p.locator(`.field-warning[data-field="${field}"][data-warning="${code}"]`);
+
+async function dbState(id: string): Promise<unknown> {
+  const [row] = await stack.sql`select settings, settings_version, updated_at from certificates where id = ${id}`;
+  const courses = await stack.sql`select course_id, position from certificate_courses where certificate_id = ${id} order by position`;
+  return { row, courses };
+}
+
+/**
+ * The README's screenshots: written to docs/screenshots when missing or with UPDATE_SCREENSHOTS=1,
+ * otherwise to a temp directory (so a test run does not dirty the work tree).
+ */
+async function screenshot(p: Page, name: string): Promise<void> {
+  const update = process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(join(SCREENSHOTS, name));
+  const dir = update ? SCREENSHOTS : join(tmpdir(), 'recertify-screenshots');
+  mkdirSync(dir, { recursive: true });
+  await p.screenshot({ path: join(dir, name), fullPage: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// sign-in
+
+browserTest('sign-in: pages need it, a wrong token is refused, the cookie holds no token and does not open /api', async () => {
+  const fresh = await browser!.newContext();
+  try {
+    const p = await fresh.newPage();
+    await p.goto(`${stack.api}/admin/mailbox`);
+    assert.match(p.url(), /\/admin\/login\?next=%2Fadmin%2Fmailbox$/);
+    await p.fill('#token', 'not-the-token-at-all');
+    assert.equal(await submit(p, 'button[type=submit]'), 401);
+    assert.match(await p.locator('#token-error').innerText(), /not the admin token/);
+    assert.deepEqual(await fresh.cookies(), []);
+
+    await p.fill('#token', stack.token);
+    await Promise.all([p.waitForURL('**/admin/mailbox'), p.click('button[type=submit]')]);
+    const [cookie] = await fresh.cookies();
+    assert.ok(cookie, 'a session cookie is set');
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    assert.equal(cookie.path, '/');
+    assert.ok(!cookie.value.includes(stack.token), 'the cookie is not the token');
+    // The JSON API stays bearer-only: the cookie does not authorize it.
+    const apiRes = await fresh.request.get(`${stack.api}/api/certificates`);
+    assert.equal(apiRes.status(), 401);
+    // A cross-site form post is refused even with the cookie.
+    const forged = await fresh.request.post(`${stack.api}/admin/logout`, { headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, data: 'x=1' });
+    assert.equal(forged.status(), 403);
+
+    await Promise.all([p.waitForURL('**/admin/login'), p.click('text=Sign out')]);
+    assert.deepEqual(await fresh.cookies(), []);
+  } finally {
+    await fresh.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// settings
+
+browserTest('settings: a change made on the page is saved (reload and GET /api) with the warnings beside the fields; the one-click fix adds the course', async () => {
+  const basics = await course('Forklift Safety', 'live');
+  const refresher = await course('Forklift Safety Refresher', 'live', { subject: 'Welcome to {{course.title}}', body: '<p>Hi {{learner.name}}</p>' });
+  const cert = await certificate('Forklift Operator', [basics.id]);
+  assert.equal(cert.settings.expiration.enabled, false);
+
+  await page.goto(settingsUrl(cert.id));
+  assert.equal(await page.locator('#recertification-section').isVisible(), false, 'hidden while expiration is off');
+  await page.check('#expiration-enabled');
+  assert.equal(await page.locator('#recertification-section').isVisible(), true);
+  await page.fill('[name="expiration.validFor.amount"]', '2');
+  await page.selectOption('[name="expiration.validFor.unit"]', 'years');
+  await page.selectOption('[name="expiration.anchor"]', 'previous_expiry');
+  assert.equal(await page.locator('#recertification-course').isVisible(), false, 'the dropdown shows once recertification is on');
+  await page.check('#recertification-enabled');
+  await page.selectOption('#recertification-course', refresher.id);
+  assert.match(await page.locator('#enrollment-note').innerText(), /Course Enrollment message of “Forklift Safety Refresher” \(subject “Welcome to \{\{course.title\}\}”\)/);
+  await page.fill('[name="recertification.leadDays"]', '45');
+  await page.fill('[name="recertification.reminderDaysBeforeExpiry"]', '1, 14 7');
+  await page.check('#expired-notice');
+  assert.equal(await submit(page, '#save-settings'), 200);
+
+  // Saved, as the API says.
+  const expected: CertificateSettings = {
+    expiration: { enabled: true, validFor: { amount: 2, unit: 'years' }, anchor: 'previous_expiry' },
+    recertification: { enabled: true, courseId: refresher.id, leadDays: 45, reminderDaysBeforeExpiry: [14, 7, 1] },
+    expiringNotice: { enabled: true },
+    expiredNotice: { enabled: true },
+  };
+  assert.deepEqual((await getCertificate(cert.id)).settings, expected);
+  // The warnings of SPEC §3, beside their fields and in the summary.
+  assert.match(await page.locator('#banner').innerText(), /Settings saved/);
+  assert.equal(await fieldWarning(page, 'recertification.courseId', 'course_not_in_associated_content').count(), 1);
+  assert.equal(await fieldWarning(page, 'expiringNotice.enabled', 'duplicate_messages').count(), 1);
+  assert.deepEqual(await page.locator('#warnings-summary li').evaluateAll((els) => els.map((e) => e.getAttribute('data-warning'))), ['course_not_in_associated_content', 'duplicate_messages']);
+  assert.equal(new URL(page.url()).pathname, `/admin/certificates/${cert.id}/settings`);
+  await screenshot(page, 'settings.png');
+
+  // Reloaded, the page shows the saved values.
+  await page.goto(settingsUrl(cert.id));
+  assert.equal(await page.inputValue('[name="recertification.leadDays"]'), '45');
+  assert.equal(await page.inputValue('[name="recertification.reminderDaysBeforeExpiry"]'), '14, 7, 1');
+  assert.equal(await page.inputValue('#recertification-course'), refresher.id);
+  assert.equal(await page.inputValue('[name="expiration.validFor.unit"]'), 'years');
+  assert.equal(await page.isChecked('#expired-notice'), true);
+
+  // The one-click fix: a save shows the warning with its button, which adds the course.
+  await submit(page, '#save-settings');
+  assert.equal(await submit(page, '#fix-associated-content'), 200);
+  assert.match(await page.locator('#banner').innerText(), /Added “Forklift Safety Refresher” to the associated content/);
+  assert.deepEqual((await getCertificate(cert.id)).associatedCourseIds, [basics.id, refresher.id]);
+  assert.equal(await fieldWarning(page, 'recertification.courseId', 'course_not_in_associated_content').count(), 0, 'the warning is gone');
+  assert.equal(await page.isChecked(`#assoc-${refresher.id}`), true);
+
+  // Turning the expiring message off removes the duplicate; a course without its own message would then be silent.
+  await page.uncheck('#expiring-notice');
+  await submit(page, '#save-settings');
+  assert.equal(await fieldWarning(page, 'expiringNotice.enabled', 'duplicate_messages').count(), 0);
+  assert.equal((await getCertificate(cert.id)).settings.expiringNotice.enabled, false);
+});
+
+browserTest('settings: associated content is editable', async () => {
+  const a = await course('Rigging Basics', 'live');
+  const b = await course('Rigging Theory', 'draft');
+  const cert = await certificate('Rigger', [a.id]);
+  await page.goto(settingsUrl(cert.id));
+  await page.check(`#assoc-${b.id}`);
+  await page.uncheck(`#assoc-${a.id}`);
+  assert.equal(await submit(page, '#save-settings'), 200);
+  assert.deepEqual((await getCertificate(cert.id)).associatedCourseIds, [b.id]);
+});
+
+browserTest('settings: the Recertification Course dropdown lists LIVE courses only', async () => {
+  const live = await course('Crane Refresher', 'live');
+  const draft = await course('Crane Refresher (draft)', 'draft');
+  const archived = await course('Crane Refresher (old)', 'archived');
+  const cert = await certificate('Crane Operator', [live.id], {
+    expiration: { enabled: true },
+    recertification: { enabled: true, courseId: live.id },
+  });
+  await page.goto(settingsUrl(cert.id));
+  const options = await page.locator('#recertification-course option').evaluateAll((els) => els.map((e) => (e as HTMLOptionElement).value).filter(Boolean));
+  const { courses: liveCourses } = await api<{ courses: CourseDto[] }>('GET', '/api/courses?status=live');
+  assert.deepEqual(new Set(options), new Set(liveCourses.map((c) => c.id)));
+  assert.ok(options.includes(live.id));
+  assert.ok(!options.includes(draft.id), 'no draft course');
+  assert.ok(!options.includes(archived.id), 'no archived course');
+  // They exist on the page all the same (associated content lists every course).
+  assert.equal(await page.locator(`#assoc-${draft.id}`).count(), 1);
+  assert.equal(await page.locator(`#assoc-${archived.id}`).count(), 1);
+});
+
+browserTest('settings: the Recertification sub-section hides when expiration is unchecked, and saving so turns recertification off', async () => {
+  const c = await course('Ladder Safety', 'live');
+  const cert = await certificate('Ladder User', [c.id], { expiration: { enabled: true }, recertification: { enabled: true, courseId: c.id } });
+  await page.goto(settingsUrl(cert.id));
+  const section = page.locator('#recertification-section');
+  assert.equal(await section.isVisible(), true);
+  await page.uncheck('#expiration-enabled');
+  assert.equal(await section.isVisible(), false);
+  assert.equal(await page.locator('#messages-section').isVisible(), false);
+  await page.check('#expiration-enabled');
+  assert.equal(await section.isVisible(), true);
+  await page.uncheck('#expiration-enabled');
+  assert.equal(await submit(page, '#save-settings'), 200);
+  const saved = await getCertificate(cert.id);
+  assert.equal(saved.settings.expiration.enabled, false);
+  assert.equal(saved.settings.recertification.enabled, false, 'turned off with expiration');
+  assert.deepEqual(await page.locator('#warnings-summary li').evaluateAll((els) => els.map((e) => e.getAttribute('data-warning'))), ['recertification_disabled_with_expiration']);
+  await page.goto(settingsUrl(cert.id));
+  assert.equal(await section.isVisible(), false, 'hidden as the server renders it too');
+});
+
+browserTest('settings: bad input shows a clear message next to the field and saves nothing', async () => {
+  const c = await course('Scaffold Safety', 'live');
+  const cert = await certificate('Scaffolder', [c.id], { expiration: { enabled: true }, recertification: { enabled: true, courseId: c.id, leadDays: 30 } });
+  const before = await dbState(cert.id);
+  const cases: { field: string; value: string; message: RegExp }[] = [
+    { field: 'recertification.leadDays', value: '0', message: /Lead days must be a whole number from 1 to 365/ },
+    { field: 'recertification.leadDays', value: '366', message: /Lead days must be a whole number from 1 to 365/ },
+    { field: 'recertification.leadDays', value: 'thirty', message: /“thirty” is not a whole number/ },
+    { field: 'expiration.validFor.amount', value: '1.5', message: /“1.5” is not a whole number/ },
+    { field: 'recertification.reminderDaysBeforeExpiry', value: '7, soon', message: /not a list of whole numbers/ },
+  ];
+  for (const k of cases) {
+    await page.goto(settingsUrl(cert.id));
+    await page.check('#expired-notice'); // a valid change alongside: it must not be saved either
+    await page.fill(`[name="${k.field}"]`, k.value);
+    assert.equal(await submit(page, '#save-settings'), 400, `${k.field} = ${k.value}`);
+    assert.match(await fieldError(page, k.field).innerText(), k.message);
+    assert.match(await page.locator('#banner').innerText(), /Nothing was saved/);
+    assert.equal(await page.inputValue(`[name="${k.field}"]`), k.value, 'the entry is shown back as typed');
+    assert.equal(await page.getAttribute(`[name="${k.field}"]`, 'aria-invalid'), 'true');
+    assert.deepEqual(await dbState(cert.id), before, `nothing saved for ${k.field} = ${k.value}`);
+  }
+  // A rule the API enforces (422): recertification needs a course.
+  const noCourse = await certificate('Welder', [c.id], { expiration: { enabled: true } });
+  const beforeNoCourse = await dbState(noCourse.id);
+  await page.goto(settingsUrl(noCourse.id));
+  await page.check('#recertification-enabled');
+  assert.equal(await submit(page, '#save-settings'), 422);
+  assert.match(await fieldError(page, 'recertification.courseId').innerText(), /Choose a recertification course/);
+  assert.deepEqual(await dbState(noCourse.id), beforeNoCourse);
+});
+
+// ---------------------------------------------------------------------------------------------
+// awards, mailbox, Temporal UI
+
+interface Scenario {
+  cert: CertificateDto;
+  due: AwardDto;
+  later: AwardDto;
+  dueLearner: LearnerDto;
+}
+let scenario: Promise<Scenario> | undefined;
+/** A certificate with two awards: one falls due seconds after creation, one in 30 days. */
+function awardsScenario(): Promise<Scenario> {
+  scenario ??= (async () => {
+    const c = await course('Hazmat Refresher', 'live');
+    const cert = await certificate('Hazmat Handler', [c.id], {
+      expiration: { enabled: true, validFor: { amount: 60, unit: 'days' }, anchor: 'completion' },
+      recertification: { enabled: true, courseId: c.id, leadDays: 30 },
+      expiringNotice: { enabled: true },
+    });
+    const dueLearner = await learner('Katherine Johnson');
+    const laterLearner = await learner('Dorothy Vaughan');
+    const due = (await api<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: dueLearner.id, awardedAt: new Date(Date.now() + 3000 - 30 * DAY_MS).toISOString() })).award;
+    const later = (await api<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: laterLearner.id })).award;
+    return { cert, due, later, dueLearner };
+  })();
+  return scenario;
+}
+
+const phaseOf = (p: Page, awardId: string) => p.locator(`tr[data-award-id="${awardId}"] td[data-col="phase"]`).getAttribute('data-phase');
+
+browserTest('awards view: learner, expiry, status, workflow phase and due date, and the link to the workflow', async () => {
+  const { cert, due, later } = await awardsScenario();
+  await page.goto(awardsUrl(cert.id));
+  const row = page.locator(`tr[data-award-id="${later.id}"]`);
+  assert.match(await row.innerText(), /Dorothy Vaughan/);
+  assert.equal(await phaseOf(page, later.id), 'scheduled');
+  const expectedDue = new Date(Date.parse(later.expiresAt!) - 30 * DAY_MS).toISOString();
+  assert.equal(await row.locator('td[data-col="due"]').getAttribute('data-due'), expectedDue);
+  assert.match(await row.locator('td[data-col="due"]').innerText(), new RegExp(expectedDue.slice(0, 16).replace('T', ' ')));
+  assert.match(await row.locator('td[data-col="expires"]').innerText(), new RegExp(later.expiresAt!.slice(0, 16).replace('T', ' ')));
+  assert.equal(await row.locator('a.workflow-link').getAttribute('href'), workflowUiUrl(stack.config, `recertification-${later.id}`));
+
+  // The due award is enrolled within seconds; the page shows it once it happened.
+  await stack.eventually('the due award assigned on the page', async () => {
+    await page.goto(awardsUrl(cert.id));
+    return (await phaseOf(page, due.id)) === 'assigned';
+  });
+  assert.match(await page.locator(`tr[data-award-id="${due.id}"]`).innerText(), /Katherine Johnson[\s\S]*active[\s\S]*Assigned/);
+  await screenshot(page, 'awards.png');
+});
+
+browserTest('mailbox: the message log lists the expiring notice, newest first, and shows its rendered body', async () => {
+  const { due, dueLearner } = await awardsScenario();
+  const message = await stack.eventually('the expiring notice recorded', async () => {
+    const [m] = await stack.sql<{ id: string; subject: string }[]>`select id, subject from messages where award_id = ${due.id} and kind = 'certificate_expiring' and status = 'sent'`;
+    return m;
+  });
+  // A newer message: a manual enrollment into a course with its own enrollment message.
+  const welcome = await course('Hazmat Basics', 'live', { subject: 'Welcome to {{course.title}}', body: '<p>Hi {{learner.name}}, start at {{course.url}}</p>' });
+  await api('POST', `/api/courses/${welcome.id}/enrollments`, { learnerId: dueLearner.id }, 201);
+  const newer = await stack.eventually('the enrollment message recorded', async () => {
+    const [m] = await stack.sql<{ id: string }[]>`select id from messages where learner_id = ${dueLearner.id} and kind = 'course_enrollment' and status = 'sent'`;
+    return m;
+  });
+  await page.goto(`${stack.api}/admin/mailbox`);
+  const ids = await page.locator('tr[data-message-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-message-id')));
+  assert.ok(ids.indexOf(newer.id) >= 0 && ids.indexOf(newer.id) < ids.indexOf(message.id), 'newest first');
+  assert.match(await page.locator(`tr[data-message-id="${newer.id}"]`).innerText(), /Course enrollment[\s\S]*Welcome to Hazmat Basics/);
+  const row = page.locator(`tr[data-message-id="${message.id}"]`);
+  const text = await row.innerText();
+  assert.match(text, /Certificate expiring/);
+  assert.match(text, /Katherine Johnson/);
+  assert.ok(text.includes(dueLearner.email), 'the address');
+  assert.match(text, /sent/);
+  assert.match(text, /resend/, 'provider');
+  await row.locator('a.subject').click();
+  await page.waitForURL(`**/admin/mailbox/${message.id}`);
+  assert.equal(await page.locator('#message-subject').innerText(), message.subject);
+  const frame = page.frameLocator('#message-body');
+  assert.match(await frame.locator('body').innerText(), /Katherine Johnson/);
+  assert.equal(await page.getAttribute('#message-body', 'sandbox'), '', 'the body runs sandboxed');
+});
+
+test("the Temporal UI link of an award opens its workflow (dev server with the Web UI)", async () => {
+  const { cert, later } = await awardsScenario();
+  const ui = stack.temporal.uiUrl;
+  assert.ok(ui, 'the stack runs the Web UI');
+  const workflowId = `recertification-${later.id}`;
+  // The link as the Awards view renders it.
+  const res = await adminGet(`/admin/certificates/${cert.id}/awards`);
+  const html = await res.text();
+  const link = workflowUiUrl(stack.config, workflowId);
+  assert.ok(html.includes(`href="${link}"`), 'the Awards view links the workflow');
+  assert.ok(link.startsWith(ui));
+  await stack.eventually('the Web UI serving', async () => (await fetch(ui).catch(() => null))?.ok, 30_000);
+  const pageRes = await fetch(link);
+  assert.equal(pageRes.status, 200);
+  assert.match(pageRes.headers.get('content-type') ?? '', /text\/html/);
+  // The SPA then asks the UI server's API for the workflow: it answers with it.
+  const apiRes = await fetch(`${ui}/api/v1/namespaces/${stack.config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`);
+  assert.equal(apiRes.status, 200);
+  const body = (await apiRes.json()) as { workflowExecutionInfo?: { execution?: { workflowId?: string }; type?: { name?: string } } };
+  assert.equal(body.workflowExecutionInfo?.execution?.workflowId, workflowId);
+  assert.equal(body.workflowExecutionInfo?.type?.name, 'recertificationWorkflow');
+  // The "due this month" link's query, through the same UI API, finds exactly this certificate's workflows due this month.
+  const dueLink = /id="due-this-month-link"[^>]*href="([^"]+)"|href="([^"]+)"[^>]*id="due-this-month-link"/.exec(html);
+  const href = (dueLink?.[1] ?? dueLink?.[2] ?? '').replace(/&amp;/g, '&').replace(/&#39;/g, "'");
+  const query = new URL(href).searchParams.get('query') ?? '';
+  assert.match(query, new RegExp(`^CertificateId = '${cert.id}' AND RecertificationDueAt >= '.*' AND RecertificationDueAt < '.*'$`));
+  const [, from, until] = /'([^']+)' AND RecertificationDueAt < '([^']+)'/.exec(query) ?? [];
+  const listed = await stack.eventually('the due-this-month query answered', async () => {
+    const r = await fetch(`${ui}/api/v1/namespaces/${stack.config.temporal.namespace}/workflows?query=${encodeURIComponent(query)}`);
+    if (!r.ok) return null;
+    const j = (await r.json()) as { executions?: { execution: { workflowId: string } }[] };
+    return (j.executions ?? []).map((e) => e.execution.workflowId).sort();
+  });
+  const { due } = await awardsScenario();
+  const expected = [due, later]
+    .filter((a) => {
+      const t = Date.parse(a.expiresAt!) - 30 * DAY_MS;
+      return t >= Date.parse(from!) && t < Date.parse(until!);
+    })
+    .map((a) => `recertification-${a.id}`)
+    .sort();
+  assert.deepEqual(listed, expected);
+});
+
+/** GET an admin page outside the browser, with a session made by signing in over HTTP. */
+let cookieHeader: string | undefined;
+async function adminGet(path: string): Promise<Response> {
+  if (!cookieHeader) {
+    const login = await fetch(`${stack.api}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: stack.token, next: '/admin/certificates' }),
+    });
+    assert.equal(login.status, 303);
+    cookieHeader = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  }
+  const res = await fetch(`${stack.api}${path}`, { headers: { cookie: cookieHeader ?? '' } });
+  assert.equal(res.status, 200, `GET ${path}`);
+  return res;
+}
+
+// ---------------------------------------------------------------------------------------------
+// expiring soon
+
+browserTest('expiring soon: the next 30/60/90 days, and a CSV export with the right rows, properly escaped', async () => {
+  const cert = await certificate('First Aid', [], { expiration: { enabled: true, validFor: { amount: 100, unit: 'days' }, anchor: 'completion' }, expiringNotice: { enabled: false } });
+  const make = async (name: string, expiresInDays: number) => {
+    const l = await learner(name);
+    const awardedAt = new Date(Date.now() + expiresInDays * DAY_MS - 100 * DAY_MS).toISOString();
+    const { award } = await api<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: l.id, awardedAt });
+    return { learner: l, award };
+  };
+  const soon = await make('Smith, "Jo"', 5);
+  const mid = await make('=HYPERLINK("http://evil.example")', 45);
+  const late = await make('Mary Jackson', 80);
+  await make('Not Yet', 99.9);
+
+  await page.goto(`${stack.api}/admin/expiring?days=60&certificateId=${cert.id}`);
+  assert.deepEqual(await page.locator('#expiring tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-award-id'))), [soon.award.id, mid.award.id]);
+  await page.click('text=Next 90 days');
+  await page.waitForURL(`**/admin/expiring?days=90&certificateId=${cert.id}`);
+  assert.deepEqual(await page.locator('#expiring tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-award-id'))), [soon.award.id, mid.award.id, late.award.id]);
+  await page.click('text=Next 30 days');
+  assert.equal(await page.locator('#expiring tbody tr').count(), 1);
+  await page.click('text=Next 60 days');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv-export')]);
+  assert.match(download.suggestedFilename(), /^expiring-next-60-days-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = readFileSync((await download.path())!, 'utf8');
+  const lines = csv.split('\r\n');
+  assert.equal(lines.pop(), '', 'ends with CRLF');
+  assert.equal(lines[0], 'award_id,certificate_id,certificate,learner_id,learner,email,awarded_at,expires_at,days_left,workflow_url');
+  assert.equal(lines.length, 3, 'header and two rows');
+  const rowFor = (a: { award: AwardDto; learner: LearnerDto }, escapedName: string, days: number) =>
+    [a.award.id, cert.id, cert.title, a.learner.id, escapedName, a.learner.email, a.award.awardedAt, a.award.expiresAt, String(days), workflowUiUrl(stack.config, `recertification-${a.award.id}`)].join(',');
+  assert.equal(lines[1], rowFor(soon, '"Smith, ""Jo"""', 4));
+  assert.equal(lines[2], rowFor(mid, `"'=HYPERLINK(""http://evil.example"")"`, 44));
+
+  const res = await page.request.get(`${stack.api}/admin/expiring.csv?days=90&certificateId=${cert.id}`);
+  assert.equal(res.status(), 200);
+  assert.match(res.headers()['content-type'] ?? '', /^text\/csv/);
+  assert.match(res.headers()['content-disposition'] ?? '', /^attachment; filename="expiring-next-90-days-/);
+  assert.equal((await res.text()).split('\r\n').filter(Boolean).length, 4);
+});

@@ -1,0 +1,187 @@
+/**
+ * The admin page's pure parts: the session cookie, CSV escaping, and the turn of the Settings form
+ * into the API's PATCH (only what changed; bad numbers stop it, next to their field).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { csvField, toCsv } from '../api/admin/csv.ts';
+import { buildPatch, errorsFromApi, revisionOf, valuesFromCertificate, valuesFromForm, type FormBody } from '../api/admin/forms.ts';
+import { createSessionValue, safeNext, verifySessionValue } from '../api/admin/session.ts';
+import { certificateQuery, thisMonth } from '../api/admin/workflows.ts';
+import type { CertificateDto } from '../api/schemas.ts';
+import { defaultSettings } from '../domain/settings.ts';
+
+const TOKEN = 'test-token-0123456789abcdef';
+const COURSE = '11111111-1111-4111-8111-111111111111';
+const OTHER = '22222222-2222-4222-8222-222222222222';
+
+function certificate(over: Partial<CertificateDto['settings']> = {}, associatedCourseIds = [COURSE]): CertificateDto {
+  const s = defaultSettings();
+  return {
+    id: '33333333-3333-4333-8333-333333333333',
+    title: 'Forklift Operator',
+    associatedCourseIds,
+    settings: {
+      ...s,
+      expiration: { enabled: true, validFor: { amount: 12, unit: 'months' }, anchor: 'completion' },
+      recertification: { enabled: true, courseId: COURSE, leadDays: 30, reminderDaysBeforeExpiry: [7, 1] },
+      ...over,
+    },
+    settingsVersion: 3,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+/** The form as the browser posts it for these values (a ticked box sends `on`, an unticked one nothing). */
+function form(cert: CertificateDto, change: Record<string, string | string[] | boolean> = {}): FormBody {
+  const v = valuesFromCertificate(cert);
+  const body: FormBody = {
+    revision: v.revision,
+    'expiration.validFor.amount': v.amount,
+    'expiration.validFor.unit': v.unit,
+    'expiration.anchor': v.anchor,
+    'recertification.courseId': v.courseId,
+    'recertification.leadDays': v.leadDays,
+    'recertification.reminderDaysBeforeExpiry': v.reminders,
+    associatedCourseIds: v.associatedCourseIds,
+  };
+  const boxes: Record<string, boolean> = {
+    'expiration.enabled': v.expirationEnabled,
+    'recertification.enabled': v.recertificationEnabled,
+    'expiringNotice.enabled': v.expiringNotice,
+    'expiredNotice.enabled': v.expiredNotice,
+  };
+  for (const [k, val] of Object.entries(change)) {
+    if (typeof val === 'boolean') boxes[k] = val;
+    else body[k] = val;
+  }
+  for (const [k, on] of Object.entries(boxes)) if (on) body[k] = 'on';
+  return body;
+}
+
+const LIVE = new Set([COURSE, OTHER]);
+
+test('session cookie: verifies its own value, refuses a tampered, expired or foreign one, never contains the token', () => {
+  const now = Date.UTC(2026, 0, 1);
+  const value = createSessionValue(TOKEN, now, 3600);
+  assert.ok(!value.includes(TOKEN));
+  assert.equal(verifySessionValue(value, TOKEN, now + 1000), true);
+  assert.equal(verifySessionValue(value, TOKEN, now + 3600_000), false, 'expired');
+  assert.equal(verifySessionValue(value, 'another-token-0123456789', now), false, 'signed with another token');
+  const [v, exp, mac] = value.split('.');
+  assert.equal(verifySessionValue(`${v}.${Number(exp) + 86400}.${mac}`, TOKEN, now), false, 'stretched expiry');
+  for (const last of ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']) {
+    const altered = `${v}.${exp}.${mac!.slice(0, -1)}${last}`;
+    if (altered !== value) assert.equal(verifySessionValue(altered, TOKEN, now), false, `altered mac (last character ${last})`);
+  }
+  assert.equal(verifySessionValue(`${v}.${exp}.${mac!.slice(1)}A`, TOKEN, now), false, 'altered mac');
+  assert.equal(verifySessionValue(undefined, TOKEN, now), false);
+  assert.equal(verifySessionValue(TOKEN, TOKEN, now), false, 'the token itself is not a session');
+});
+
+test('sign-in follows only admin paths', () => {
+  assert.equal(safeNext('/admin/mailbox?learnerId=x'), '/admin/mailbox?learnerId=x');
+  assert.equal(safeNext('https://evil.example/admin'), '/admin/certificates');
+  assert.equal(safeNext('//evil.example/admin'), '/admin/certificates');
+  assert.equal(safeNext('/api/certificates'), '/admin/certificates');
+  assert.equal(safeNext(undefined), '/admin/certificates');
+});
+
+test('CSV: RFC 4180 quoting, CRLF records, formulas kept as text', () => {
+  assert.equal(csvField('plain'), 'plain');
+  assert.equal(csvField('Smith, Jo'), '"Smith, Jo"');
+  assert.equal(csvField('say "hi"'), '"say ""hi"""');
+  assert.equal(csvField('two\nlines'), '"two\nlines"');
+  assert.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
+  assert.equal(csvField('-1'), "'-1");
+  assert.equal(csvField(-1), '-1', 'numbers are numbers');
+  assert.equal(csvField(null), '');
+  assert.equal(csvField(new Date(Date.UTC(2026, 1, 3))), '2026-02-03T00:00:00.000Z');
+  assert.equal(toCsv(['a', 'b'], [['1', 'x,y']]), 'a,b\r\n1,"x,y"\r\n');
+});
+
+test('the form sends only what changed', () => {
+  const cert = certificate();
+  const unchanged = buildPatch(valuesFromForm(form(cert)), cert, LIVE);
+  assert.deepEqual(unchanged, { patch: {}, errors: {} });
+
+  const changed = buildPatch(
+    valuesFromForm(form(cert, { 'recertification.leadDays': ' 14 ', 'recertification.courseId': OTHER, 'recertification.reminderDaysBeforeExpiry': '1 7, 3', 'expiredNotice.enabled': true })),
+    cert,
+    LIVE,
+  );
+  assert.deepEqual(changed.errors, {});
+  assert.deepEqual(changed.patch, {
+    settings: {
+      recertification: { courseId: OTHER, leadDays: 14, reminderDaysBeforeExpiry: [7, 3, 1] },
+      expiredNotice: { enabled: true },
+    },
+  });
+
+  const assoc = buildPatch(valuesFromForm(form(cert, { associatedCourseIds: [OTHER, COURSE] })), cert, LIVE);
+  assert.deepEqual(assoc.patch, { associatedCourseIds: [COURSE, OTHER] }, 'kept in order, the new one at the end');
+});
+
+test('turning expiration off sends only that; hidden fields are ignored even when bad', () => {
+  const cert = certificate();
+  const off = buildPatch(valuesFromForm(form(cert, { 'expiration.enabled': false, 'recertification.leadDays': 'abc' })), cert, LIVE);
+  assert.deepEqual(off, { patch: { settings: { expiration: { enabled: false } } }, errors: {} });
+});
+
+test('bad numbers stop the save with a message per field, in one go', () => {
+  const cert = certificate();
+  for (const [lead, why] of [['0', /1 to 365/], ['366', /1 to 365/], ['abc', /not a whole number.*1 to 365/], ['3.5', /not a whole number/], ['', /not a whole number/]] as const) {
+    const r = buildPatch(valuesFromForm(form(cert, { 'recertification.leadDays': lead })), cert, LIVE);
+    assert.match(r.errors['recertification.leadDays'] ?? '', why, `lead days ${JSON.stringify(lead)}`);
+  }
+  const many = buildPatch(
+    valuesFromForm(form(cert, { 'expiration.validFor.amount': 'x', 'recertification.leadDays': '400', 'recertification.reminderDaysBeforeExpiry': '7, soon' })),
+    cert,
+    LIVE,
+  );
+  assert.deepEqual(Object.keys(many.errors).sort(), ['expiration.validFor.amount', 'recertification.leadDays', 'recertification.reminderDaysBeforeExpiry']);
+});
+
+test('an empty course choice keeps a saved course that is no longer live; otherwise it clears it', () => {
+  const cert = certificate();
+  const notLive = buildPatch(valuesFromForm(form(cert, { 'recertification.courseId': '' })), cert, new Set([OTHER]));
+  assert.deepEqual(notLive.patch, {});
+  const live = buildPatch(valuesFromForm(form(cert, { 'recertification.courseId': '' })), cert, LIVE);
+  assert.deepEqual(live.patch, { settings: { recertification: { courseId: null } } });
+});
+
+test('API failures land beside their field', () => {
+  assert.deepEqual(
+    errorsFromApi({
+      code: 'validation_failed',
+      message: 'Invalid json.settings.recertification.leadDays',
+      details: { target: 'json', issues: [{ path: 'settings.recertification.leadDays', code: 'too_big', message: 'leadDays must be at most 365' }] },
+    }).fields,
+    { 'recertification.leadDays': 'Lead days must be a whole number from 1 to 365.' },
+  );
+  const rule = errorsFromApi({
+    code: 'course_required',
+    message: 'Choose a recertification course to enable recertification.',
+    details: { field: 'recertification.courseId', violations: [{ code: 'course_required', field: 'recertification.courseId', message: 'Choose a recertification course to enable recertification.' }] },
+  });
+  assert.deepEqual(rule, { fields: { 'recertification.courseId': 'Choose a recertification course to enable recertification.' }, general: null });
+  assert.deepEqual(errorsFromApi({ code: 'internal_error', message: 'Something went wrong', details: null }), { fields: {}, general: 'Something went wrong' });
+});
+
+test('the revision changes with settings or associated content', () => {
+  const a = certificate();
+  assert.equal(revisionOf(a), revisionOf(certificate()));
+  assert.notEqual(revisionOf(a), revisionOf(certificate({ expiredNotice: { enabled: true } })));
+  assert.notEqual(revisionOf(a), revisionOf(certificate({}, [COURSE, OTHER])));
+});
+
+test('visibility queries: a certificate, and its workflows due this month', () => {
+  const month = thisMonth(new Date(Date.UTC(2026, 11, 31, 23, 59)));
+  assert.deepEqual(month, { from: new Date(Date.UTC(2026, 11, 1)), until: new Date(Date.UTC(2027, 0, 1)) });
+  assert.equal(
+    certificateQuery(COURSE, month),
+    `CertificateId = '${COURSE}' AND RecertificationDueAt >= '2026-12-01T00:00:00.000Z' AND RecertificationDueAt < '2027-01-01T00:00:00.000Z'`,
+  );
+  assert.throws(() => certificateQuery("x' OR '1'='1"), /UUID/);
+});
