@@ -175,16 +175,108 @@ export async function spawnWorker(opts: WorkerEnv): Promise<WorkerProcess> {
       clearTimeout(timer);
       return info;
     },
-    rssBytes() {
-      if (done) return null;
-      try {
-        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-        return m ? Number(m[1]) * 1024 : null;
-      } catch {
-        return null;
-      }
-    },
+    rssBytes: () => (done ? null : procRss(pid)),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// API processes
+
+export interface ApiProcess {
+  pid: number;
+  url: string;
+  token: string;
+  output(): string;
+  alive(): boolean;
+  kill(signal: NodeJS.Signals): void;
+  stop(graceMs?: number): Promise<ExitInfo>;
+  exited: Promise<ExitInfo>;
+  rssBytes(): number | null;
+}
+
+/** Starts `api/main.ts` (the production entry) as a child process and waits for `/healthz`. */
+export async function spawnApi(opts: {
+  databaseUrl: string;
+  temporalAddress: string;
+  taskQueue: string;
+  token?: string;
+  reconcileIntervalSeconds?: number;
+  extraEnv?: Record<string, string>;
+}): Promise<ApiProcess> {
+  const port = await freePort();
+  const token = opts.token ?? `faults-admin-token-${randomUUID()}`;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  Object.assign(env, {
+    NODE_ENV: '',
+    DATABASE_URL: opts.databaseUrl,
+    TEMPORAL_ADDRESS: opts.temporalAddress,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: opts.taskQueue,
+    TEMPORAL_API_KEY: '',
+    ADMIN_API_TOKEN: token,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    APP_BASE_URL: `http://127.0.0.1:${port}`,
+    MIGRATE_ON_START: 'false',
+    RECONCILE_INTERVAL_SECONDS: String(opts.reconcileIntervalSeconds ?? 0),
+    LOG_LEVEL: process.env.FAULTS_WORKER_LOG_LEVEL ?? 'warn',
+    ...opts.extraEnv,
+  });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out = (out + d.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let done = false;
+  const exited = new Promise<ExitInfo>((resolve) =>
+    child.once('exit', (code, signal) => {
+      done = true;
+      children.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('the API to answer /healthz', async () => {
+    if (done) throw new Error(`the API exited before it was ready:\n${out}`);
+    const res = await fetch(`${url}/healthz`).catch(() => null);
+    return res?.status === 200;
+  }, 60_000, 50).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  const pid = child.pid!;
+  return {
+    pid,
+    url,
+    token,
+    output: () => out,
+    alive: () => !done,
+    kill: (signal) => void child.kill(signal),
+    exited,
+    async stop(graceMs = 10_000) {
+      if (done) return await exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const info = await exited;
+      clearTimeout(timer);
+      return info;
+    },
+    rssBytes: () => (done ? null : procRss(pid)),
+  };
+}
+
+/** Resident set size of a process from /proc, in bytes. */
+export function procRss(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
