@@ -120,6 +120,9 @@ export async function ensureAwardWorkflow(deps: TemporalDeps & { sql: Sql }, awa
 /** Like ensureAwardWorkflow, for the request path: a Temporal failure is logged, not thrown. */
 export async function tryEnsureAwardWorkflow(deps: TemporalDeps & { sql: Sql }, award: AwardRow): Promise<AwardRow> {
   if (!award.workflowId || !award.expiresAt) return award;
+  // Benchmark hook (bench/run.ts, the database-only arm): measure the HTTP and database cost alone.
+  // The award keeps workflow_started_at = null, exactly as if Temporal had been unreachable.
+  if (process.env.RECERTIFY_BENCH_SKIP_WORKFLOW_START === '1') return award;
   try {
     return (await ensureAwardWorkflow(deps, award.id)) ?? award;
   } catch (err) {
