@@ -8,7 +8,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { createAdminApp } from './admin/index.tsx';
 import { bearerAuth } from './auth.ts';
-import { docsPage } from './docs.ts';
+import { DOCS_ASSET_BASE, docsAsset, docsPage } from './docs.ts';
 import type { ApiDeps, AppEnv } from './deps.ts';
 import { errorResponse, handleError, validationHook } from './errors.ts';
 import { registerAttemptRoutes } from './routes/attempts.ts';
@@ -101,6 +101,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     servers: [{ url: new URL(c.req.url).origin }],
   }));
   app.get(DOCS_PATH, docsPage(app, OPENAPI_PATH, 'Recertify API'));
+  app.get(`${DOCS_ASSET_BASE}/:file`, docsAsset);
 
   app.route('/admin', createAdminApp(deps, app)); // the admin page (api/admin): HTML, signed-in by cookie
 

@@ -18,7 +18,7 @@ export const PUBLIC_API_PATHS = new Set(['/api/openapi.json', '/api/docs']);
 
 export function bearerAuth(expectedToken: string): MiddlewareHandler {
   return async (c, next) => {
-    if (PUBLIC_API_PATHS.has(c.req.path)) return await next();
+    if (PUBLIC_API_PATHS.has(c.req.path) || c.req.path.startsWith('/api/docs/assets/')) return await next();
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1] || !tokenMatches(match[1], expectedToken)) {

@@ -1,8 +1,11 @@
 /**
- * `/api/docs`: Swagger UI (from @hono/swagger-ui, its assets from the jsdelivr CDN) over the generated
- * OpenAPI document. The page also carries a plain, server-rendered list of every operation, which
- * Swagger UI replaces when it loads, so the docs stay readable where the CDN is out of reach.
+ * `/api/docs`: Swagger UI over the generated OpenAPI document, its assets served from the
+ * `swagger-ui-dist` package (nothing is fetched from a CDN). The page also carries a plain,
+ * server-rendered list of every operation, which Swagger UI replaces when it loads.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Context } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { SwaggerUI } from '@hono/swagger-ui';
@@ -37,15 +40,15 @@ export function docsPage(app: OpenAPIHono<AppEnv>, openapiPath: string, title: s
     return SwaggerUI({
       url: openapiPath,
       persistAuthorization: true,
-      manuallySwaggerUIHtml: (asset) => `
+      manuallySwaggerUIHtml: () => `
         <div id="swagger-ui">
           <h1>${escapeHtml(title)}</h1>
           <p>The OpenAPI document: <a href="${openapiPath}">${openapiPath}</a>. Every <code>/api</code> route needs
           <code>Authorization: Bearer &lt;ADMIN_API_TOKEN&gt;</code>. (This plain list is shown until Swagger UI loads.)</p>
           ${fallback}
         </div>
-        ${asset.css.map((url) => `<link rel="stylesheet" href="${url}" />`).join('')}
-        ${asset.js.map((url) => `<script src="${url}" crossorigin="anonymous"></script>`).join('')}
+        <link rel="stylesheet" href="${DOCS_ASSET_BASE}/swagger-ui.css" />
+        <script src="${DOCS_ASSET_BASE}/swagger-ui-bundle.js"></script>
         <script>
           window.addEventListener('load', () => {
             if (window.SwaggerUIBundle) window.ui = SwaggerUIBundle({ url: '${openapiPath}', dom_id: '#swagger-ui', persistAuthorization: true });
@@ -57,4 +60,26 @@ export function docsPage(app: OpenAPIHono<AppEnv>, openapiPath: string, title: s
     cached ??= render();
     return c.html(`<!doctype html><html lang="en"><head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" /><title>${escapeHtml(title)}</title></head><body>${cached}</body></html>`);
   };
+}
+
+/** Where the Swagger UI assets are served (public, like the docs page). */
+export const DOCS_ASSET_BASE = '/api/docs/assets';
+const ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+};
+const assetDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const assetCache = new Map<string, Buffer>();
+
+/** Serves the two Swagger UI files from the installed `swagger-ui-dist` package. */
+export function docsAsset(c: Context): Response | Promise<Response> {
+  const name = c.req.param('file') ?? '';
+  const type = ASSETS[name];
+  if (!type) return c.notFound();
+  let body = assetCache.get(name);
+  if (!body) {
+    body = readFileSync(join(assetDir, name));
+    assetCache.set(name, body);
+  }
+  return c.body(new Uint8Array(body), 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
 }

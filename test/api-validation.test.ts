@@ -229,7 +229,15 @@ test('the OpenAPI document, generated from the routes, and the docs page are pub
   assert.match(docs.headers.get('content-type') ?? '', /text\/html/);
   assert.match(docs.body, /openapi\.json/);
   assert.match(docs.body, /swagger-ui-bundle\.js/, 'Swagger UI');
-  assert.match(docs.body, /POST \/api\/certificates\/\{id\}\/awards/, 'the plain list readable without the CDN');
+  assert.match(docs.body, /POST \/api\/certificates\/\{id\}\/awards/, 'the plain list readable before Swagger UI loads');
+  assert.doesNotMatch(docs.body, /https?:\/\/(?!127\.0\.0\.1|localhost)[^"']*\.(js|css)/, 'no asset from another host');
+  for (const [file, type] of [['swagger-ui-bundle.js', /javascript/], ['swagger-ui.css', /css/]] as const) {
+    const asset = await stack.request<string>('GET', `/api/docs/assets/${file}`, undefined, { authorization: null });
+    assert.equal(asset.status, 200, `${file} is served locally`);
+    assert.match(asset.headers.get('content-type') ?? '', type);
+    assert.ok(asset.body.length > 10_000, `${file} has content`);
+  }
+  assert.equal((await stack.request('GET', '/api/docs/assets/package.json', undefined, { authorization: null })).status, 404);
 
   assert.equal((await stack.request('GET', '/healthz', undefined, { authorization: null })).status, 200);
   const ready = await stack.request<{ status: string; checks: { database: { ok: boolean }; temporal: { ok: boolean } } }>('GET', '/readyz', undefined, { authorization: null });
