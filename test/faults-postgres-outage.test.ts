@@ -104,7 +104,7 @@ test('PostgreSQL down during a due burst: activities retry and finish once it is
   }
 });
 
-test('the PostgreSQL driver survives a connection dying inside a transaction (scripts/patch-dependencies.ts)', { timeout: 60_000 }, async () => {
+test('the PostgreSQL driver survives a connection dying inside a transaction (patches/postgres+3.4.9.patch)', { timeout: 60_000 }, async () => {
   // Unpatched postgres.js 3.4.9 writes the transaction's ROLLBACK to the dead socket from a
   // setImmediate and the TypeError takes the whole process down (this test file would die with it).
   const pg = await startDedicatedPostgres();
