@@ -95,6 +95,8 @@ export async function startTemporalDevServer(opts: {
   uiPort?: number;
   namespace?: string;
   log?: (m: string) => void;
+  /** `PRAGMA=VALUE` statements for the SQLite file (the benchmarks use `journal_mode=WAL`, `synchronous=NORMAL`). */
+  sqlitePragmas?: string[];
 }): Promise<RunningTemporal> {
   const namespace = opts.namespace ?? 'default';
   mkdirSync(dirname(resolve(opts.dbFile)), { recursive: true });
@@ -112,6 +114,7 @@ export async function startTemporalDevServer(opts: {
     '--dynamic-config-value', 'frontend.persistenceMaxQPS=20000',
     '--dynamic-config-value', 'matching.persistenceMaxQPS=20000',
   ];
+  for (const pragma of opts.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);

@@ -297,7 +297,7 @@ export interface RestartableTemporal {
   dispose(): Promise<void>;
 }
 
-export async function startRestartableTemporal(opts: { log?: (m: string) => void; dir?: string } = {}): Promise<RestartableTemporal> {
+export async function startRestartableTemporal(opts: { log?: (m: string) => void; dir?: string; sqlitePragmas?: string[] } = {}): Promise<RestartableTemporal> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'recertify-temporal-'));
   const dbFile = join(dir, 'temporal.db');
   const port = await freePort();
@@ -306,7 +306,7 @@ export async function startRestartableTemporal(opts: { log?: (m: string) => void
   let client: Client | null = null;
   const start = async (): Promise<void> => {
     if (current) return;
-    current = await startTemporalDevServer({ dbFile, port, log: opts.log });
+    current = await startTemporalDevServer({ dbFile, port, log: opts.log, sqlitePragmas: opts.sqlitePragmas });
   };
   await start();
   return {

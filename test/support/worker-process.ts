@@ -80,7 +80,7 @@ const deadline = Date.now() + 30_000;
 while (!running.workers.every((w) => w.getState() === 'RUNNING') && Date.now() < deadline) {
   await new Promise((r) => setTimeout(r, 20));
 }
-process.stdout.write(`${READY_LINE} ${process.pid}\n`);
+process.stdout.write(`${READY_LINE} ${process.pid} maxCachedWorkflows=${running.workers[0]!.options.maxCachedWorkflows}\n`);
 
 await running.done;
 await mailer.close();
