@@ -5,12 +5,8 @@
 import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config/env.ts';
 import { createLogger } from '../config/logger.ts';
-import { connectClient, connectWorker } from '../config/temporal.ts';
-import { createSql } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
-import { createActivities } from '../activities/index.ts';
-import { createMailerFromConfig } from '../activities/mail/index.ts';
-import { runWorkers } from './run.ts';
+import { startWorkerProcess } from './process.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('worker', config.logLevel);
@@ -28,33 +24,11 @@ Runtime.install({
 });
 
 if (process.env.MIGRATE_ON_START !== 'false') await migrate(config.databaseUrl, (m) => log.debug(m));
-const sql = createSql(config.databaseUrl, { max: 20 });
-const client = await connectClient(config);
-const connection = await connectWorker(config);
-const mailer = createMailerFromConfig(config.email, sql, log);
-const { activities, messageActivities } = createActivities({
-  sql,
-  client,
-  mailer,
-  appBaseUrl: config.appBaseUrl,
-  from: config.email.from,
-  log,
-});
-const running = await runWorkers({
-  connection,
-  namespace: config.temporal.namespace,
-  taskQueue: config.temporal.taskQueue,
-  activities,
-  messageActivities,
-  workflowBundlePath: config.workerBundlePath,
-});
+const { running, finished } = await startWorkerProcess(config, log);
 log.info(
   { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, temporal: config.temporal.address, email: config.email.resendApiKey ? 'resend' : 'log' },
   'worker running',
 );
 await running.done;
 log.info('worker stopped; closing connections');
-await mailer.close();
-await sql.end({ timeout: 5 });
-await connection.close();
-await client.connection.close();
+await finished;

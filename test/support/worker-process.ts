@@ -14,11 +14,7 @@ import { DefaultLogger, Runtime, makeTelemetryFilterString, type WorkerOptions }
 import { z } from 'zod';
 import { loadConfigOrExit } from '../../config/env.ts';
 import { createLogger } from '../../config/logger.ts';
-import { connectClient, connectWorker } from '../../config/temporal.ts';
-import { createSql } from '../../db/client.ts';
-import { createActivities } from '../../activities/index.ts';
-import { createMailerFromConfig } from '../../activities/mail/index.ts';
-import { runWorkers } from '../../worker/run.ts';
+import { startWorkerProcess } from '../../worker/process.ts';
 
 export const READY_LINE = 'RECERTIFY_WORKER_READY';
 
@@ -42,25 +38,8 @@ Runtime.install({
   telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
 });
 
-const sql = createSql(config.databaseUrl, { max: overrides.sqlMax ?? 20 });
-const client = await connectClient(config);
-const connection = await connectWorker(config);
-const mailer = createMailerFromConfig(config.email, sql, log);
-const { activities, messageActivities } = createActivities({
-  sql,
-  client,
-  mailer,
-  appBaseUrl: config.appBaseUrl,
-  from: config.email.from,
-  log,
-});
-const running = await runWorkers({
-  connection,
-  namespace: config.temporal.namespace,
-  taskQueue: config.temporal.taskQueue,
-  activities,
-  messageActivities,
-  workflowBundlePath: config.workerBundlePath,
+const { running, finished } = await startWorkerProcess(config, log, {
+  sqlMax: overrides.sqlMax,
   shutdownGraceTime: '5 seconds',
   workflowWorker: overrides.workflowWorker as Partial<WorkerOptions> | undefined,
   emailWorker: overrides.emailWorker as Partial<WorkerOptions> | undefined,
@@ -82,8 +61,4 @@ while (!running.workers.every((w) => w.getState() === 'RUNNING') && Date.now() <
 }
 process.stdout.write(`${READY_LINE} ${process.pid} maxCachedWorkflows=${running.workers[0]!.options.maxCachedWorkflows}\n`);
 
-await running.done;
-await mailer.close();
-await sql.end({ timeout: 5 });
-await connection.close();
-await client.connection.close();
+await finished;
