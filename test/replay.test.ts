@@ -12,7 +12,12 @@ import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { WORKFLOWS_PATH } from '../worker/run.ts';
+import { DUE_STEP_LOCAL_ACTIVITIES } from '../workflows/recertification.ts';
 import { quietTemporalRuntime } from './support/temporal.ts';
+
+interface RecordedEvent {
+  markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
+}
 
 const DIR = new URL('./histories/', import.meta.url).pathname;
 
@@ -24,6 +29,18 @@ test('recorded histories replay against the current workflow code', async () => 
     const { workflowId, history } = JSON.parse(readFileSync(join(DIR, f), 'utf8')) as { workflowId: string; history: unknown };
     return { workflowId, history: temporal.api.history.v1.History.fromObject(history as Record<string, unknown>) };
   });
+  // Both sides of the patch are covered: histories recorded before it and after it. A patch leaves a
+  // `core_patch` marker whose payload carries its id.
+  const patchesOf = (f: string): string[] => {
+    const { history } = JSON.parse(readFileSync(join(DIR, f), 'utf8')) as { history: { events: RecordedEvent[] } };
+    return history.events
+      .map((e) => e.markerRecordedEventAttributes)
+      .filter((m) => m?.markerName === 'core_patch')
+      .map((m) => (JSON.parse(Buffer.from(m!.details['patch-data']!.payloads[0]!.data, 'base64').toString('utf8')) as { id: string }).id);
+  };
+  const withPatch = files.filter((f) => patchesOf(f).includes(DUE_STEP_LOCAL_ACTIVITIES)).length;
+  assert.ok(withPatch >= 3, `histories recorded with patch ${DUE_STEP_LOCAL_ACTIVITIES}: ${withPatch}`);
+  assert.ok(files.length - withPatch >= 3, `histories recorded before it: ${files.length - withPatch}`);
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);
   let replayed = 0;
   for await (const r of results) {

@@ -83,7 +83,10 @@ export async function createHarness(opts: {
       const dir = new URL('../histories/', import.meta.url).pathname;
       mkdirSync(dir, { recursive: true });
       const json = temporal.api.history.v1.History.fromObject(history).toJSON();
-      writeFileSync(`${dir}${name}.json`, JSON.stringify({ workflowId: handle.workflowId, history: json }, null, 1) + '\n');
+      // RECORD_HISTORIES=1 writes <name>.json; any other value is a suffix (<name>.<value>.json) so the
+      // histories of earlier workflow code are kept beside the new ones.
+      const suffix = process.env.RECORD_HISTORIES === '1' ? '' : `.${process.env.RECORD_HISTORIES}`;
+      writeFileSync(`${dir}${name}${suffix}.json`, JSON.stringify({ workflowId: handle.workflowId, history: json }, null, 1) + '\n');
     },
     async withWorkers(fn) {
       const workers = await createWorkers({
