@@ -2,7 +2,7 @@
  * Replays every recorded workflow history in test/histories against the current workflow code.
  * A change that would break a workflow already running in production (a non-determinism error) fails
  * here; guard such changes with `patched()`. Record new histories with
- * `RECORD_HISTORIES=1 npx tsx scripts/test.ts recertification-workflow`.
+ * `RECORD_HISTORIES=<change-id> npx tsx scripts/test.ts recertification-workflow`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
