@@ -581,6 +581,9 @@ describe('listMessages', () => {
     const ks = [key('list-1'), key('list-2'), key('list-3')];
     for (const k of ks) {
       await q.insertOrGetMessage(sql, { ...toNew(draft(k, { learnerId: w.learner.id, awardId: ks.indexOf(k) < 2 ? w.awardId : null })), provider: 'log' });
+      // `before` is a millisecond instant (a JS Date): messages created within the same millisecond as
+      // the cursor are not "before" it, so keep these apart by more than that.
+      await new Promise((r) => setTimeout(r, 3));
     }
     const all = await q.listMessages(sql, { learnerId: w.learner.id, limit: 10 });
     assert.deepEqual(all.map((m) => m.idempotencyKey), [...ks].reverse());
