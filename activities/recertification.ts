@@ -36,9 +36,8 @@ export function createRecertificationActivities({ sql, log }: RecertificationDep
     },
 
     async createRecertificationAttempt({ awardId, courseId }: CreateAttemptInput): Promise<CreateAttemptResult> {
-      const ctx = await q.loadAwardContext(sql, awardId);
-      if (!ctx) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
-      const result = await q.createRecertificationAttempt(sql, { awardId, courseId, learnerId: ctx.learner.id });
+      const result = await q.createRecertificationAttempt(sql, { awardId, courseId });
+      if (!result) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
       log.info({ awardId, attemptId: result.attempt.id, created: result.created, superseded: result.supersededAttemptId }, 'recertification attempt');
       return {
         attemptId: result.attempt.id,

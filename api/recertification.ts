@@ -19,9 +19,9 @@ import type { AwardRow } from '../db/rows.ts';
 import * as awardsQ from '../db/queries/awards.ts';
 import * as certsQ from '../db/queries/certificates.ts';
 import { DEFAULT_LEAD_DAYS } from '../domain/settings.ts';
-import { dueAt } from '../domain/dates.ts';
 import {
   RECERTIFICATION_WORKFLOW,
+  recertificationStart,
   awardRenewedSignal,
   awardRevokedSignal,
   expiryChangedSignal,
@@ -31,15 +31,8 @@ import {
   type RecertificationStatus,
 } from '../workflows/contract.ts';
 import { settingsPropagationWorkflowId, type SettingsPropagationInput } from '../workflows/settings-propagation.ts';
+import { AwardId, RecertificationDueAt, RecertificationPhase } from '../workflows/search-attributes.ts';
 import { ENROLLMENT_MESSAGE_WORKFLOW, enrollmentMessageWorkflowId, type EnrollmentMessageInput } from '../workflows/enrollment-message.ts';
-import {
-  AwardId,
-  CertificateExpiresAt,
-  CertificateId,
-  LearnerId,
-  RecertificationDueAt,
-  RecertificationPhase,
-} from '../workflows/search-attributes.ts';
 
 export interface TemporalDeps {
   client: Client;
@@ -72,27 +65,12 @@ export async function startAwardWorkflow(
   const { expiresAt, workflowId } = award;
   if (!expiresAt || !workflowId) return null;
   const leadDays = Number.isInteger(info.leadDays) && info.leadDays > 0 ? info.leadDays : DEFAULT_LEAD_DAYS;
-  const input: RecertificationInput = {
-    awardId: award.id,
-    certificateId: award.certificateId,
-    learnerId: award.learnerId,
-    expiresAt: expiresAt.toISOString(),
-  };
   try {
     await withinDeadline(deps, () => deps.client.workflow.start(RECERTIFICATION_WORKFLOW, {
+      ...recertificationStart({ ...award, expiresAt }, leadDays),
       taskQueue: deps.config.temporal.taskQueue,
-      workflowId,
-      args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: CertificateId, value: award.certificateId },
-        { key: LearnerId, value: award.learnerId },
-        { key: AwardId, value: award.id },
-        { key: RecertificationPhase, value: 'scheduled' },
-        { key: RecertificationDueAt, value: dueAt(expiresAt, leadDays) },
-        { key: CertificateExpiresAt, value: expiresAt },
-      ],
       staticSummary: `${info.certificateTitle} for ${info.learnerName} <${info.learnerEmail}>, expires ${formatInstant(expiresAt)}`,
       staticDetails: `Award ${award.id} of certificate ${award.certificateId} to learner ${award.learnerId}, awarded ${formatInstant(award.awardedAt)}.`,
     }));

@@ -4,6 +4,8 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { CertificateSettings } from '../domain/settings.ts';
+import { dueAt } from '../domain/dates.ts';
+import { AwardId, CertificateExpiresAt, CertificateId, LearnerId, RecertificationDueAt, RecertificationPhase } from './search-attributes.ts';
 
 export const RECERTIFICATION_WORKFLOW = 'recertificationWorkflow';
 export const workflowIdForAward = (awardId: string): string => `recertification-${awardId}`;
@@ -82,4 +84,32 @@ export interface CarriedState {
   status: RecertificationStatus;
   remindersSent: number[];
   expiringNoticeSent: boolean;
+}
+
+/**
+ * What every start of an award's workflow carries, whoever starts it (the API, the reconciler, tests):
+ * its id, input, and the initial search attributes the UI filters on.
+ */
+export function recertificationStart(
+  award: { id: string; certificateId: string; learnerId: string; expiresAt: Date },
+  leadDays: number,
+) {
+  const input: RecertificationInput = {
+    awardId: award.id,
+    certificateId: award.certificateId,
+    learnerId: award.learnerId,
+    expiresAt: award.expiresAt.toISOString(),
+  };
+  return {
+    workflowId: workflowIdForAward(award.id),
+    args: [input] as [RecertificationInput],
+    typedSearchAttributes: [
+      { key: CertificateId, value: award.certificateId },
+      { key: LearnerId, value: award.learnerId },
+      { key: AwardId, value: award.id },
+      { key: RecertificationPhase, value: 'scheduled' },
+      { key: RecertificationDueAt, value: dueAt(award.expiresAt, leadDays) },
+      { key: CertificateExpiresAt, value: award.expiresAt },
+    ],
+  };
 }

@@ -13,25 +13,17 @@ import type {
   CertificateRow,
   CourseRow,
   LearnerRow,
-  MessageKind,
   MessageRow,
   MessageStatus,
 } from '../rows.ts';
 
 export type MessageProvider = MessageRow['provider'];
 
-export interface NewMessage {
-  kind: MessageKind;
-  learnerId: string;
-  awardId: string | null;
-  attemptId: string | null;
-  toAddress: string;
-  fromAddress: string;
-  subject: string;
-  body: string;
-  provider: MessageProvider;
-  idempotencyKey: string;
-}
+/** A message as recorded before sending: the row's own fields, the rest filled in by the database. */
+export type NewMessage = Pick<
+  MessageRow,
+  'kind' | 'learnerId' | 'awardId' | 'attemptId' | 'toAddress' | 'fromAddress' | 'subject' | 'body' | 'provider' | 'idempotencyKey'
+>;
 
 export type BatchStatus = 'sending' | 'sent' | 'failed';
 export interface EmailBatchRow {

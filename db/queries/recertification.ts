@@ -30,26 +30,29 @@ export async function loadAwardContext(sql: Sql, awardId: string): Promise<Award
  */
 export async function createRecertificationAttempt(
   sql: Sql,
-  args: { awardId: string; courseId: string; learnerId: string },
-): Promise<{ attempt: AttemptRow; supersededAttemptId: string | null; created: boolean }> {
+  args: { awardId: string; courseId: string },
+): Promise<{ attempt: AttemptRow; supersededAttemptId: string | null; created: boolean } | null> {
   return await sql.begin(async (tx) => {
+    const [award] = await tx<{ learnerId: string }[]>`select learner_id from awards where id = ${args.awardId}`;
+    if (!award) return null;
+    const learnerId = award.learnerId;
     // Serialize concurrent tries for the same learner and course.
-    await tx`select pg_advisory_xact_lock(hashtextextended(${`attempt:${args.learnerId}:${args.courseId}`}, 0))`;
+    await tx`select pg_advisory_xact_lock(hashtextextended(${`attempt:${learnerId}:${args.courseId}`}, 0))`;
     const [existing] = await tx<AttemptRow[]>`
       select * from course_attempts where award_id = ${args.awardId} and source = 'recertification'`;
     if (existing) {
       const [prev] = await tx<{ id: string }[]>`
-        select id from course_attempts where learner_id = ${args.learnerId} and course_id = ${existing.courseId}
+        select id from course_attempts where learner_id = ${learnerId} and course_id = ${existing.courseId}
           and status = 'superseded' and superseded_at = ${existing.createdAt} limit 1`;
       return { attempt: existing, supersededAttemptId: prev?.id ?? null, created: false };
     }
     const superseded = await tx<{ id: string }[]>`
       update course_attempts set status = 'superseded', superseded_at = now()
-      where learner_id = ${args.learnerId} and course_id = ${args.courseId} and status <> 'superseded'
+      where learner_id = ${learnerId} and course_id = ${args.courseId} and status <> 'superseded'
       returning id`;
     const [attempt] = await tx<AttemptRow[]>`
       insert into course_attempts (course_id, learner_id, status, progress, source, award_id, created_at)
-      values (${args.courseId}, ${args.learnerId}, 'enrolled', 0, 'recertification', ${args.awardId}, now())
+      values (${args.courseId}, ${learnerId}, 'enrolled', 0, 'recertification', ${args.awardId}, now())
       returning *`;
     if (!attempt) throw new Error('insert returned no row');
     return { attempt, supersededAttemptId: superseded[0]?.id ?? null, created: true };

@@ -21,19 +21,11 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Sql } from '../../db/client.ts';
 import type { AwardRow } from '../../db/rows.ts';
-import { DAY_MS, dueAt as computeDueAt } from '../../domain/dates.ts';
+import { DAY_MS } from '../../domain/dates.ts';
 import { startEmbeddedPostgres, startTemporalDevServer, type RunningPostgres, type RunningTemporal } from '../../scripts/services.ts';
 import { freePort, waitFor } from '../../scripts/tools.ts';
 import { WORKFLOWS_PATH } from '../../worker/run.ts';
-import { RECERTIFICATION_WORKFLOW, statusQuery, workflowIdForAward, type RecertificationInput, type RecertificationStatus } from '../../workflows/contract.ts';
-import {
-  AwardId,
-  CertificateExpiresAt,
-  CertificateId,
-  LearnerId,
-  RecertificationDueAt,
-  RecertificationPhase,
-} from '../../workflows/search-attributes.ts';
+import { RECERTIFICATION_WORKFLOW, recertificationStart, statusQuery, workflowIdForAward, type RecertificationStatus } from '../../workflows/contract.ts';
 import type { FakeResend } from './fake-resend.ts';
 import { makeCertificate, makeCourse, recertSettings } from './fixtures.ts';
 
@@ -455,25 +447,10 @@ export async function mapLimit<T, R>(items: readonly T[], concurrency: number, f
 export async function startAwardWorkflows(client: Client, taskQueue: string, awards: AwardRow[], opts: { leadDays?: number; concurrency?: number } = {}): Promise<void> {
   const leadDays = opts.leadDays ?? 30;
   await mapLimit(awards, opts.concurrency ?? 32, async (award) => {
-    const input: RecertificationInput = {
-      awardId: award.id,
-      certificateId: award.certificateId,
-      learnerId: award.learnerId,
-      expiresAt: award.expiresAt!.toISOString(),
-    };
     await client.workflow.start(RECERTIFICATION_WORKFLOW, {
+      ...recertificationStart({ ...award, expiresAt: award.expiresAt! }, leadDays),
       taskQueue,
-      workflowId: workflowIdForAward(award.id),
-      args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: CertificateId, value: award.certificateId },
-        { key: LearnerId, value: award.learnerId },
-        { key: AwardId, value: award.id },
-        { key: RecertificationPhase, value: 'scheduled' },
-        { key: RecertificationDueAt, value: computeDueAt(award.expiresAt!, leadDays) },
-        { key: CertificateExpiresAt, value: award.expiresAt! },
-      ],
     });
   });
 }
