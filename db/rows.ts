@@ -47,6 +47,10 @@ export interface AwardRow {
   workflowId: string | null;
   workflowStartedAt: Date | null;
   revokedReason: string | null;
+  /** Day of the month (1–31) the renewal chain keeps; null for awards older than the column. */
+  anchorDay: number | null;
+  /** Set while a change the workflow must hear of awaits Temporal's acceptance of its signal. */
+  workflowSignalPendingAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

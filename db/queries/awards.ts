@@ -13,18 +13,22 @@ export interface NewAward {
   workflowId: string | null;
   previousAwardId?: string | null;
   sourceAttemptId?: string | null;
+  /** Day of the month the renewal chain keeps (domain/dates.ts); null: the awarded day. */
+  anchorDay?: number | null;
+  /** `expired` records history brought in whose expiry is already past (no automation). Default `active`. */
+  status?: 'active' | 'expired';
 }
 
 /**
- * Inserts an active award. Throws the database's unique violation `awards_one_active` when the learner
+ * Inserts an award (active unless `status` says `expired`). Throws the database's unique violation `awards_one_active` when the learner
  * already holds an active award of the certificate, `awards_once_per_attempt` when the attempt already
  * awarded it.
  */
 export async function insertAward(tx: TransactionSql, a: NewAward): Promise<AwardRow> {
   const [row] = await tx<AwardRow[]>`
-    insert into awards (id, certificate_id, learner_id, awarded_at, expires_at, status, previous_award_id, source_attempt_id, workflow_id)
-    values (${a.id}, ${a.certificateId}, ${a.learnerId}, ${a.awardedAt}, ${a.expiresAt}, 'active',
-            ${a.previousAwardId ?? null}, ${a.sourceAttemptId ?? null}, ${a.workflowId})
+    insert into awards (id, certificate_id, learner_id, awarded_at, expires_at, status, previous_award_id, source_attempt_id, workflow_id, anchor_day)
+    values (${a.id}, ${a.certificateId}, ${a.learnerId}, ${a.awardedAt}, ${a.expiresAt}, ${a.status ?? 'active'},
+            ${a.previousAwardId ?? null}, ${a.sourceAttemptId ?? null}, ${a.workflowId}, ${a.anchorDay ?? null})
     returning *`;
   if (!row) throw new Error('insert into awards returned no row');
   return row;
