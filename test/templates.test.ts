@@ -4,12 +4,12 @@ import {
   adminBodyToHtml,
   escapeHtml,
   fillPlaceholders,
-  formatUtcDate,
   placeholderValues,
   renderMessage,
   sanitizeSubject,
   type TemplateContext,
 } from '../activities/mail/templates.ts';
+import { formatInstant } from '../domain/instant-format.ts';
 
 const ctx = (over: Partial<TemplateContext> = {}): TemplateContext => ({
   appBaseUrl: 'https://lms.example.com/',
@@ -25,9 +25,50 @@ test('escapeHtml escapes the five HTML-significant characters', () => {
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
 });
 
-test('dates are rendered as the UTC calendar date', () => {
-  assert.equal(formatUtcDate(new Date('2026-03-05T23:30:00Z')), '5 March 2026');
-  assert.equal(formatUtcDate(new Date('2026-12-31T00:00:00Z')), '31 December 2026');
+// Issue 18 §7: an instant is written as date, time and zone. The expected strings are written out by
+// hand (from the IANA rules: New York is UTC−5 in winter, UTC−4 in summer; Berlin UTC+1 / UTC+2),
+// never computed with Intl here.
+test('an instant is written as date, 24-hour time and zone, in UTC by default', () => {
+  const instant = new Date('2027-03-01T02:00:00Z');
+  assert.equal(formatInstant(instant), '1 March 2027, 02:00 (UTC)');
+  assert.equal(formatInstant(instant, 'UTC'), '1 March 2027, 02:00 (UTC)');
+  assert.equal(formatInstant(new Date('2026-03-05T23:30:00Z')), '5 March 2026, 23:30 (UTC)');
+  assert.equal(formatInstant(new Date('2026-07-15T00:05:00Z')), '15 July 2026, 00:05 (UTC)', 'midnight is 00, not 24');
+});
+
+test('the same instant west of UTC falls on the previous day', () => {
+  assert.equal(formatInstant(new Date('2027-03-01T02:00:00Z'), 'America/New_York'), '28 February 2027, 21:00 (EST)');
+});
+
+test('a year boundary: the zone decides the year', () => {
+  assert.equal(formatInstant(new Date('2026-12-31T23:30:00Z')), '31 December 2026, 23:30 (UTC)');
+  assert.equal(formatInstant(new Date('2027-01-01T00:30:00Z')), '1 January 2027, 00:30 (UTC)');
+  assert.equal(formatInstant(new Date('2027-01-01T00:30:00Z'), 'America/New_York'), '31 December 2026, 19:30 (EST)');
+  assert.equal(formatInstant(new Date('2026-12-31T23:30:00Z'), 'Europe/Berlin'), '1 January 2027, 00:30 (GMT+1)');
+});
+
+test('daylight saving time: summer offsets and names', () => {
+  assert.equal(formatInstant(new Date('2026-07-15T10:00:00Z'), 'Europe/Berlin'), '15 July 2026, 12:00 (GMT+2)');
+  assert.equal(formatInstant(new Date('2026-01-15T10:00:00Z'), 'Europe/Berlin'), '15 January 2026, 11:00 (GMT+1)');
+  assert.equal(formatInstant(new Date('2026-07-15T10:00:00Z'), 'America/New_York'), '15 July 2026, 06:00 (EDT)');
+  assert.equal(formatInstant(new Date('2026-07-15T10:00:00Z'), 'Asia/Kolkata'), '15 July 2026, 15:30 (GMT+5:30)');
+});
+
+test('an unknown time zone or an invalid Date is a RangeError that says so', () => {
+  assert.throws(() => formatInstant(new Date('2027-03-01T02:00:00Z'), 'Mars/Olympus_Mons'), {
+    name: 'RangeError',
+    message: /Unknown time zone "Mars\/Olympus_Mons"/,
+  });
+  assert.throws(() => formatInstant(new Date('2027-03-01T02:00:00Z'), ''), { name: 'RangeError', message: /Unknown time zone ""/ });
+  assert.throws(() => formatInstant(new Date('not a date')), { name: 'RangeError', message: /invalid Date/ });
+});
+
+test('the expiring notice gives the expiry as date, time and zone', () => {
+  const r = renderMessage('certificate_expiring', ctx({ expiresAt: new Date('2027-03-01T02:00:00Z') }));
+  assert.ok(r);
+  assert.equal(r.subject, 'Your certificate "Forklift Operator" expires on 1 March 2027, 02:00 (UTC)');
+  assert.ok(r.html.includes('expires on <strong>1 March 2027, 02:00 (UTC)</strong>.'), r.html);
+  assert.ok(r.html.includes('Complete it before 1 March 2027, 02:00 (UTC) to receive a renewed certificate.'), r.html);
 });
 
 test('a learner name with <script> is escaped in the body and kept as text in the subject', () => {
@@ -52,9 +93,9 @@ test('course and certificate titles are escaped too', () => {
 test('the expiring notice names the certificate, the expiry date and links the course', () => {
   const r = renderMessage('certificate_expiring', ctx());
   assert.ok(r);
-  assert.equal(r.subject, 'Your certificate "Forklift Operator" expires on 5 March 2026');
+  assert.equal(r.subject, 'Your certificate "Forklift Operator" expires on 5 March 2026, 23:30 (UTC)');
   assert.ok(r.html.includes('Forklift Operator'));
-  assert.ok(r.html.includes('5 March 2026'));
+  assert.ok(r.html.includes('5 March 2026, 23:30 (UTC)'));
   assert.ok(r.html.includes('href="https://lms.example.com/courses/11111111-2222-3333-4444-555555555555"'));
   assert.ok(r.html.includes('Forklift Refresher'));
 });
@@ -73,12 +114,14 @@ test('the reminder says how many days are left', () => {
   const r7 = renderMessage('recertification_reminder', ctx({ daysLeft: 7 }));
   assert.ok(r7);
   assert.ok(r7.subject.endsWith('expires in 7 days'));
+  assert.ok(r7.html.includes('expires in 7 days, on <strong>5 March 2026, 23:30 (UTC)</strong>.'), r7.html);
   assert.ok(r7.html.includes('/courses/'));
 });
 
 test('the expired notice says it expired', () => {
   const r = renderMessage('certificate_expired', ctx());
   assert.equal(r?.subject, 'Your certificate "Forklift Operator" has expired');
+  assert.ok(r?.html.includes('expired on <strong>5 March 2026, 23:30 (UTC)</strong>.'), r?.html);
 });
 
 test('the enrollment message uses the course template with every placeholder', () => {
@@ -90,7 +133,7 @@ test('the enrollment message uses the course template with every placeholder', (
   assert.equal(r.subject, 'Forklift Refresher for Ada Lovelace (7d)');
   // Plain text body: escaped, paragraphs kept.
   assert.ok(r.html.includes('<p>Hi Ada Lovelace &lt;ada@example.com&gt;,</p>'));
-  assert.ok(r.html.includes('Open https://lms.example.com/courses/11111111-2222-3333-4444-555555555555 before 5 March 2026 (Forklift Operator).'));
+  assert.ok(r.html.includes('Open https://lms.example.com/courses/11111111-2222-3333-4444-555555555555 before 5 March 2026, 23:30 (UTC) (Forklift Operator).'));
 });
 
 test('no enrollment message: nothing to render', () => {

@@ -2,12 +2,14 @@
  * Message templates (SPEC §3 "Messages"): subject and HTML body for each message kind. Pure functions.
  *
  * Placeholders: {{learner.name}}, {{learner.email}}, {{certificate.title}}, {{course.title}},
- * {{course.url}}, {{expiresAt}} (a readable UTC date), {{daysLeft}}. In the body every substituted
+ * {{course.url}}, {{expiresAt}} (the expiry instant as date, time and zone, "1 March 2027, 02:00 (UTC)":
+ * formatInstant of domain/instant-format.ts, issue 18 §7), {{daysLeft}}. In the body every substituted
  * value is HTML-escaped; the subject is plain text with CR/LF removed (no header injection). An
  * unknown placeholder is left as written; a known one without a value (say {{course.url}} when no
  * course is assigned) becomes empty.
  */
 import type { EnrollmentMessage, MessageKind } from '../../db/rows.ts';
+import { formatInstant } from '../../domain/instant-format.ts';
 
 export interface TemplateContext {
   appBaseUrl: string;
@@ -46,13 +48,6 @@ export function sanitizeSubject(value: string): string {
   return value.replace(/[\r\n]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
 }
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-
-/** "5 March 2026": the calendar date in UTC, independent of the server's locale and time zone. */
-export function formatUtcDate(date: Date): string {
-  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
-}
-
 export function courseUrl(appBaseUrl: string, courseId: string): string {
   return `${appBaseUrl.replace(/\/+$/, '')}/courses/${encodeURIComponent(courseId)}`;
 }
@@ -65,7 +60,7 @@ export function placeholderValues(ctx: TemplateContext): Record<Placeholder, str
     'certificate.title': ctx.certificate?.title,
     'course.title': ctx.course?.title,
     'course.url': ctx.course ? courseUrl(ctx.appBaseUrl, ctx.course.id) : undefined,
-    expiresAt: ctx.expiresAt ? formatUtcDate(ctx.expiresAt) : undefined,
+    expiresAt: ctx.expiresAt ? formatInstant(ctx.expiresAt) : undefined,
     daysLeft: ctx.daysLeft === null || ctx.daysLeft === undefined ? undefined : String(ctx.daysLeft),
   };
 }
