@@ -1,6 +1,6 @@
 /**
  * Pure date rules of recertification. No I/O and no clock of their own: safe to import from workflow
- * code (deterministic) and from the API alike.
+ * code (deterministic) and from the API alike. Every date is read and built in UTC.
  */
 export type DurationUnit = 'days' | 'weeks' | 'months' | 'years';
 export interface ValidFor {
@@ -21,40 +21,134 @@ export function reminderAt(expiresAt: Date, daysBeforeExpiry: number): Date {
   return new Date(expiresAt.getTime() - daysBeforeExpiry * DAY_MS);
 }
 
+/** Days in a UTC month (`monthIndex` 0–11; any integer, normalised across years): 28–31. */
+function daysInMonth(year: number, monthIndex: number): number {
+  return new Date(Date.UTC(year, monthIndex + 1, 0)).getUTCDate();
+}
+
 /**
- * Adds a calendar duration in UTC. Months and years clamp to the last day of a shorter month
- * (31 Jan + 1 month = 28/29 Feb), as people read "valid for one month".
+ * The anchor day (1–31) in force at `at`: `anchorDay` when `at` falls on that day of its month, or on
+ * its month's last day when the month is too short for it (31 → 28 Feb, 30 Apr); otherwise `at`'s own
+ * UTC day of the month. So a chain anchored on the 31st that sits on 28 Feb still counts from the 31st,
+ * while a date that is not the anchor (an expiry an admin moved to the 15th, an expiry counted in days
+ * or weeks) starts counting from its own day. Without `anchorDay`, `at`'s own day.
  */
-export function addDuration(from: Date, validFor: ValidFor): Date {
+export function anchorDayAt(at: Date, anchorDay?: number | null): number {
+  const own = at.getUTCDate();
+  if (anchorDay == null) return own;
+  const clamped = Math.min(anchorDay, daysInMonth(at.getUTCFullYear(), at.getUTCMonth()));
+  return clamped === own ? anchorDay : own;
+}
+
+/**
+ * Adds a calendar duration in UTC, keeping the time of day. `days`/`weeks`: exact multiples of 24 h.
+ * `months`/`years` (12 months): the same day of the target month, clamped to its last day when that
+ * month is shorter (31 Jan + 1 month = 28/29 Feb), as people read "valid for one month".
+ *
+ * `anchorDay` (1–31, optional) is a renewal chain's day of the month (see `anchorDayAt`): the target day
+ * is clamped from it rather than from `from`'s own day, so 28 Feb of a chain anchored on the 31st + 1
+ * month is 31 Mar, not 28 Mar (SPEC §3: renewing early keeps the anniversary). `amount` may be negative
+ * (scripts/seed-demo.ts counts back from an expiry).
+ */
+export function addDuration(from: Date, validFor: ValidFor, anchorDay?: number | null): Date {
   const { amount, unit } = validFor;
   if (unit === 'days') return new Date(from.getTime() + amount * DAY_MS);
   if (unit === 'weeks') return new Date(from.getTime() + amount * 7 * DAY_MS);
   const months = unit === 'years' ? amount * 12 : amount;
-  const y = from.getUTCFullYear();
   const m = from.getUTCMonth() + months;
-  const targetYear = y + Math.floor(m / 12);
+  const targetYear = from.getUTCFullYear() + Math.floor(m / 12);
   const targetMonth = ((m % 12) + 12) % 12;
-  const lastDay = new Date(Date.UTC(targetYear, targetMonth + 1, 0)).getUTCDate();
-  const day = Math.min(from.getUTCDate(), lastDay);
+  const day = Math.min(anchorDayAt(from, anchorDay), daysInMonth(targetYear, targetMonth));
   return new Date(
     Date.UTC(targetYear, targetMonth, day, from.getUTCHours(), from.getUTCMinutes(), from.getUTCSeconds(), from.getUTCMilliseconds()),
   );
 }
 
+/** What `expiryFor` needs of the award being renewed (db/rows.ts AwardRow has these fields). */
+export interface PreviousAward {
+  awardedAt: Date;
+  expiresAt: Date | null;
+  /** The chain's anchor day; null on awards made before the `anchor_day` column (migration 1764000000001). */
+  anchorDay: number | null;
+}
+
+/** A new award's expiry and the anchor day (1–31) to store with it (`awards.anchor_day`). */
+export interface AwardExpiry {
+  expiresAt: Date;
+  anchorDay: number;
+}
+
 /**
- * Expiry of a new award. `completion`: completion time + validFor. `previous_expiry`: renewing
- * before the previous award lapses keeps its anniversary (previous expiry + validFor); after it
- * lapsed (or with no previous award) the completion time is the anchor.
+ * The anchor day of a legacy award (no stored `anchorDay`): its awarded day when its expiry was counted
+ * from its awardedAt, i.e. `addDuration(awardedAt, validFor)` gives exactly its expiresAt (a chain's
+ * first award, or a renewal after lapse, under today's validity); otherwise unknown (null), and the
+ * previous expiry's own day is used, as before anchor days existed. The awarded day alone is wrong for
+ * an early renewal: it was awarded at its completion, days before the anniversary it counts from.
+ */
+function legacyAnchorDay(previous: PreviousAward & { expiresAt: Date }, validFor: ValidFor): number | null {
+  return addDuration(previous.awardedAt, validFor).getTime() === previous.expiresAt.getTime() ? previous.awardedAt.getUTCDate() : null;
+}
+
+/**
+ * Expiry and anchor day of a new award (SPEC §3 `anchor`), made at `awardedAt` (a completion's
+ * completedAt, or the awardedAt an admin gives a manual award) for a certificate valid `validFor`.
+ *
+ * - `previous_expiry` and the learner's `previous` award has not lapsed at `awardedAt` (a renewal
+ *   before expiry): the anniversary is kept. The new expiry is previous expiry + validFor, clamped from
+ *   the chain's anchor day, and the new award inherits that anchor day (`anchorDayAt(previous expiry,
+ *   previous anchor day)`; for a legacy previous award see `legacyAnchorDay`). So monthly renewals of a
+ *   chain started 31 Jan expire 28 Feb, 31 Mar, 30 Apr, 31 May — not 28 Mar, 28 Apr, … for good.
+ * - Otherwise (`completion`, no previous award, one without expiry, or one that lapsed): a new chain
+ *   counted from `awardedAt`; its anchor day is `awardedAt`'s UTC day of the month.
+ *
+ * An admin's explicit expiry (`PATCH /api/awards/:id`) does not store an anchor day: a renewal counts
+ * from the new date's own day unless it is the chain's anchor day or that day clamped (see `anchorDayAt`).
  */
 export function expiryFor(args: {
-  completedAt: Date;
+  awardedAt: Date;
   validFor: ValidFor;
   anchor: ExpiryAnchor;
-  previousExpiresAt?: Date | null;
-}): Date {
-  const { completedAt, validFor, anchor, previousExpiresAt } = args;
-  if (anchor === 'previous_expiry' && previousExpiresAt && previousExpiresAt.getTime() > completedAt.getTime()) {
-    return addDuration(previousExpiresAt, validFor);
+  previous?: PreviousAward | null;
+}): AwardExpiry {
+  const { awardedAt, validFor, anchor, previous } = args;
+  if (anchor === 'previous_expiry' && previous?.expiresAt && previous.expiresAt.getTime() > awardedAt.getTime()) {
+    const renewed = { ...previous, expiresAt: previous.expiresAt };
+    const anchorDay = anchorDayAt(renewed.expiresAt, renewed.anchorDay ?? legacyAnchorDay(renewed, validFor));
+    return { expiresAt: addDuration(renewed.expiresAt, validFor, anchorDay), anchorDay };
   }
-  return addDuration(completedAt, validFor);
+  return { expiresAt: addDuration(awardedAt, validFor), anchorDay: awardedAt.getUTCDate() };
+}
+
+const shortestCache = new Map<string, number>();
+
+/**
+ * The fewest whole days `validFor` can last, over every start date: `amount` for days, 7 × `amount` for
+ * weeks; for months and years the minimum of `addDuration(start, validFor)` − start (with its month-end
+ * clamping) over starts on the 1st, 29th, 30th and 31st of every month of a whole 400-year Gregorian
+ * cycle (2000–2399, so spans over the non-leap 2100, 2200 and 2300 are included). Any other start day
+ * lasts as long as the 1st of its month (no clamping). One month → 28, 12 months → 365, 48 months →
+ * 1460. Memoised per validity. Used by the rule `lead_days_exceed_validity` (SPEC §3: lead days must
+ * be shorter than the shortest length the validity can have). `amount` ≥ 1.
+ */
+export function shortestValidityDays(validFor: ValidFor): number {
+  const { amount, unit } = validFor;
+  if (unit === 'days') return amount;
+  if (unit === 'weeks') return amount * 7;
+  const key = `${amount} ${unit}`;
+  const known = shortestCache.get(key);
+  if (known !== undefined) return known;
+  let shortest = Infinity;
+  for (let year = 2000; year < 2400; year++) {
+    for (let month = 0; month < 12; month++) {
+      const last = daysInMonth(year, month);
+      for (const day of [1, 29, 30, 31]) {
+        if (day > last) continue;
+        const start = Date.UTC(year, month, day);
+        const days = (addDuration(new Date(start), validFor).getTime() - start) / DAY_MS;
+        if (days < shortest) shortest = days;
+      }
+    }
+  }
+  shortestCache.set(key, shortest);
+  return shortest;
 }

@@ -3,13 +3,30 @@
  * Types here are imported by workflow code with `import type` only.
  */
 import { z } from 'zod';
+import { shortestValidityDays, type DurationUnit, type ValidFor } from './dates.ts';
 
+/**
+ * The longest validity, per unit: 50 years, whatever unit says it (18250 days and 2600 weeks are just
+ * under). Temporal does not create timers longer than about 99 years, and an award's workflow sleeps
+ * until its due time (issue 18 §5); 50 years leaves room for an admin's later extension.
+ */
+export const MAX_VALIDITY: Readonly<Record<DurationUnit, number>> = { days: 18250, weeks: 2600, months: 600, years: 50 };
+/** The limit in words, for messages: "at most 50 years (600 months, 2600 weeks or 18250 days)". */
+export const MAX_VALIDITY_TEXT =
+  `at most ${MAX_VALIDITY.years} years (${MAX_VALIDITY.months} months, ${MAX_VALIDITY.weeks} weeks or ${MAX_VALIDITY.days} days)`;
+
+/** `validFor`: a whole `amount` ≥ 1 of a unit, up to `MAX_VALIDITY` of that unit (400 otherwise, naming the limit). */
 export const ValidForSchema = z
   .object({
-    amount: z.number().int().min(1).max(1200),
+    amount: z.number().int().min(1, 'validFor.amount must be at least 1'),
     unit: z.enum(['days', 'weeks', 'months', 'years']),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.amount > MAX_VALIDITY[v.unit]) {
+      ctx.addIssue({ code: 'custom', path: ['amount'], message: `validFor must be ${MAX_VALIDITY_TEXT}; ${v.amount} ${v.unit} is longer` });
+    }
+  });
 
 const ExpirationSchema = z
   .object({
@@ -86,7 +103,39 @@ export interface SettingsWarning {
 export type RuleViolation =
   | { code: 'expiration_required'; message: string; field: string }
   | { code: 'course_not_live'; message: string; field: string }
-  | { code: 'course_required'; message: string; field: string };
+  | { code: 'course_required'; message: string; field: string }
+  | {
+      code: 'lead_days_exceed_validity';
+      message: string;
+      field: 'recertification.leadDays';
+      /** The largest lead (days) that fits: `shortestValidityDays` − 1 (0 when none does). */
+      maxLeadDays: number;
+      /** The fewest days the validity can last (28 for one month). */
+      shortestValidityDays: number;
+    };
+
+/**
+ * SPEC §3: `leadDays` must be shorter than the shortest length the validity can have, or every award
+ * (or, for months, some) falls due the day it is issued or before. Returns the violation, or null.
+ * `shortestValidityDays` comes from domain/dates.ts (28 days for one month, so at most 27 lead days).
+ */
+export function leadDaysViolation(validFor: ValidFor, leadDays: number): RuleViolation | null {
+  const shortest = shortestValidityDays(validFor);
+  const maxLeadDays = shortest - 1;
+  if (leadDays <= maxLeadDays) return null;
+  const validity = `${validFor.amount} ${validFor.unit}`;
+  const can = validFor.unit === 'months' || validFor.unit === 'years' ? `can be as short as ${shortest} days` : `is ${shortest} days`;
+  return {
+    code: 'lead_days_exceed_validity',
+    field: 'recertification.leadDays',
+    maxLeadDays,
+    shortestValidityDays: shortest,
+    message:
+      maxLeadDays >= 1
+        ? `Lead days must be shorter than the validity: ${validity} ${can}, so at most ${maxLeadDays} lead days fit; with ${leadDays}, an award falls due as it is issued or before.`
+        : `A validity of ${validity} is too short for any lead time: choose a longer validity.`,
+  };
+}
 
 export interface CourseFacts {
   id: string;
@@ -98,6 +147,8 @@ export interface CourseFacts {
 /**
  * Applies the business rules of SPEC §3 to a settings change. Returns the settings to save (with
  * recertification switched off when expiration is), the rule violations (422), and the warnings.
+ * `lead_days_exceed_validity` is checked while expiration is on and the patch carries
+ * `expiration.enabled`, `expiration.validFor` or `recertification.leadDays` (issue 18 §3).
  */
 export function evaluateSettings(args: {
   before: CertificateSettings;
@@ -148,6 +199,15 @@ export function evaluateSettings(args: {
         });
       }
     }
+  }
+
+  // Checked only when the patch touches what the rule relates, so a certificate saved before the rule
+  // (or by a direct write) can still be renamed or have its messages changed.
+  const leadFitTouched =
+    patch.expiration?.enabled !== undefined || patch.expiration?.validFor !== undefined || patch.recertification?.leadDays !== undefined;
+  if (settings.expiration.enabled && leadFitTouched) {
+    const violation = leadDaysViolation(settings.expiration.validFor, settings.recertification.leadDays);
+    if (violation) violations.push(violation);
   }
 
   if (settings.recertification.enabled && settings.recertification.courseId) {

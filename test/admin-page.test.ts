@@ -282,6 +282,36 @@ browserTest('settings: bad input shows a clear message next to the field and sav
   assert.deepEqual(await dbState(noCourse.id), beforeNoCourse);
 });
 
+browserTest('settings: lead days that do not fit the validity are refused beside the lead-days field, naming the largest lead that fits', async () => {
+  const c = await course('Tower Crane Refresher', 'live');
+  const cert = await certificate('Tower Crane Operator', [c.id], { expiration: { enabled: true }, recertification: { enabled: true, courseId: c.id, leadDays: 30 } });
+  const before = await dbState(cert.id);
+  await page.goto(settingsUrl(cert.id));
+  await page.fill('[name="expiration.validFor.amount"]', '1');
+  await page.selectOption('[name="expiration.validFor.unit"]', 'months');
+  assert.equal(await submit(page, '#save-settings'), 422);
+  const error = page.locator('.field:has([name="recertification.leadDays"]) .field-error[data-field="recertification.leadDays"]');
+  assert.equal(await error.count(), 1, 'the message sits in the lead-days field');
+  assert.equal(await error.isVisible(), true);
+  assert.match(await error.innerText(), /at most 27 lead days fit/);
+  assert.equal(await page.getAttribute('[name="recertification.leadDays"]', 'aria-invalid'), 'true');
+  assert.match(await page.locator('#banner').innerText(), /Nothing was saved/);
+  assert.deepEqual(await dbState(cert.id), before);
+  // The largest lead that fits saves.
+  await page.fill('[name="recertification.leadDays"]', '27');
+  assert.equal(await submit(page, '#save-settings'), 200);
+  const saved = await getCertificate(cert.id);
+  assert.deepEqual(saved.settings.expiration.validFor, { amount: 1, unit: 'months' });
+  assert.equal(saved.settings.recertification.leadDays, 27);
+  // A validity over 50 years is stopped beside the validity, naming the limit.
+  const beforeLong = await dbState(cert.id);
+  await page.fill('[name="expiration.validFor.amount"]', '51');
+  await page.selectOption('[name="expiration.validFor.unit"]', 'years');
+  assert.equal(await submit(page, '#save-settings'), 400);
+  assert.match(await fieldError(page, 'expiration.validFor.amount').innerText(), /at most 50 years/);
+  assert.deepEqual(await dbState(cert.id), beforeLong);
+});
+
 // ---------------------------------------------------------------------------------------------
 // awards, mailbox, Temporal UI
 

@@ -8,7 +8,7 @@
  * Form field names are the API's field paths (`recertification.leadDays`, …), so an error or warning
  * from the API lands beside the field it names.
  */
-import { SettingsPatchSchema, type CertificateSettings } from '../../domain/settings.ts';
+import { MAX_VALIDITY_TEXT, SettingsPatchSchema, type CertificateSettings } from '../../domain/settings.ts';
 import type { CertificateDto } from '../schemas.ts';
 import { canonicalJson, sha256 } from '../util.ts';
 import type { CertificatePatchBody } from './api-client.ts';
@@ -48,7 +48,7 @@ export interface SettingsFormValues {
 
 /** Friendly messages per field; the rule itself lives in domain/settings.ts. */
 export const FIELD_MESSAGES: Record<string, string> = {
-  [F.amount]: 'Enter a whole number from 1 to 1200.',
+  [F.amount]: `Enter a whole number from 1; the validity is ${MAX_VALIDITY_TEXT}.`,
   [F.unit]: 'Choose days, weeks, months or years.',
   [F.anchor]: 'Choose when a renewed certificate’s expiry counts from.',
   [F.leadDays]: 'Lead days must be a whole number from 1 to 365.',

@@ -4,10 +4,11 @@
  * Completion, in one transaction: the attempt becomes `completed` (progress 100), and every
  * certificate whose associated content holds the course is awarded; where the learner holds an active
  * award of it, the new award renews it (old `renewed` + `renewedByAwardId`, new `previousAwardId`,
- * expiry by the certificate's anchor rule). The attempt row lock serializes concurrent completions and
- * the unique index `awards_once_per_attempt` backs it: a repeated or concurrent completion answers
- * the first completion's result (200, `alreadyCompleted: true`) and awards nothing more. After the
- * commit the old workflows are signalled `awardRenewed` and the new awards' workflows started.
+ * expiry and anchor day by the certificate's anchor rule, domain/dates.ts `expiryFor`). The attempt
+ * row lock serializes concurrent completions and the unique index `awards_once_per_attempt` backs it:
+ * a repeated or concurrent completion answers the first completion's result (200,
+ * `alreadyCompleted: true`) and awards nothing more. After the commit the old workflows are
+ * signalled `awardRenewed` and the new awards' workflows started.
  */
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
@@ -91,9 +92,10 @@ async function complete(tx: TransactionSql, attemptId: string): Promise<Completi
     await certsQ.lockCertificateShared(tx, certificate.id);
     const previous = await awardsQ.findActiveAward(tx, certificate.id, attempt.learnerId, { forUpdate: true });
     const { expiration } = certificate.settings;
-    const expiresAt = expiration.enabled
-      ? expiryFor({ completedAt, validFor: expiration.validFor, anchor: expiration.anchor, previousExpiresAt: previous?.expiresAt ?? null })
-      : null;
+    // Renewing before expiry with anchor previous_expiry continues the chain (its anchor day);
+    // anything else starts one counted from completedAt (domain/dates.ts expiryFor).
+    const expiry = expiration.enabled ? expiryFor({ awardedAt: completedAt, validFor: expiration.validFor, anchor: expiration.anchor, previous }) : null;
+    const expiresAt = expiry?.expiresAt ?? null;
     if (previous) await awardsQ.retireForRenewal(tx, previous.id);
     const id = randomUUID();
     const award = await awardsQ.insertAward(tx, {
@@ -102,6 +104,7 @@ async function complete(tx: TransactionSql, attemptId: string): Promise<Completi
       learnerId: attempt.learnerId,
       awardedAt: completedAt,
       expiresAt,
+      anchorDay: expiry?.anchorDay ?? null,
       workflowId: expiresAt ? workflowIdForAward(id) : null,
       previousAwardId: previous?.id ?? null,
       sourceAttemptId: attempt.id,

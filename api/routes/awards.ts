@@ -11,7 +11,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import * as awardsQ from '../../db/queries/awards.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
 import * as learnersQ from '../../db/queries/learners.ts';
-import { addDuration } from '../../domain/dates.ts';
+import { expiryFor } from '../../domain/dates.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, isUniqueViolation, notFound, unprocessable } from '../errors.ts';
@@ -91,10 +91,12 @@ export function registerAwardRoutes(app: App, deps: ApiDeps): void {
         const existing = await awardsQ.findActiveAward(tx, certificateId, learner.id);
         if (existing) throw alreadyAwarded(existing.id);
         const { expiration } = certificate.settings;
-        const expiresAt = expiration.enabled ? addDuration(awardedAt, expiration.validFor) : null;
+        // A manual award starts a chain: expiry and anchor day count from awardedAt (domain/dates.ts).
+        const expiry = expiration.enabled ? expiryFor({ awardedAt, validFor: expiration.validFor, anchor: expiration.anchor, previous: null }) : null;
+        const expiresAt = expiry?.expiresAt ?? null;
         const id = randomUUID();
         const award = await awardsQ
-          .insertAward(tx, { id, certificateId, learnerId: learner.id, awardedAt, expiresAt, workflowId: expiresAt ? workflowIdForAward(id) : null })
+          .insertAward(tx, { id, certificateId, learnerId: learner.id, awardedAt, expiresAt, anchorDay: expiry?.anchorDay ?? null, workflowId: expiresAt ? workflowIdForAward(id) : null })
           .catch((err: unknown) => {
             if (isUniqueViolation(err, 'awards_one_active')) throw alreadyAwarded(null);
             throw err;

@@ -50,7 +50,10 @@ async function assertCoursesExist(tx: TransactionSql, ids: string[]): Promise<vo
   }
 }
 
-/** Applies the rules of SPEC §3 to a settings patch; 422 with the first violation's code. */
+/**
+ * Applies the rules of SPEC §3 to a settings patch; 422 with the first violation's code and message,
+ * and details `{field, …the violation's own facts (e.g. maxLeadDays, shortestValidityDays), violations}`.
+ */
 async function evaluate(
   tx: TransactionSql,
   before: CertificateSettings,
@@ -64,7 +67,10 @@ async function evaluate(
     : null;
   const { settings, violations, warnings } = evaluateSettings({ before, patch, associatedCourseIds, recertificationCourse: facts });
   const first = violations[0];
-  if (first) throw unprocessable(first.code, first.message, { field: first.field, violations });
+  if (first) {
+    const { code, message, ...ruleFacts } = first;
+    throw unprocessable(code, message, { ...ruleFacts, violations });
+  }
   return { settings, warnings };
 }
 
@@ -157,7 +163,9 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
       description:
         'Rules (422): `expiration_required` (recertification needs expiration), `course_not_live` (the recertification course ' +
         'must exist and be live), `course_required` (recertification needs a course), `unknown_course` (associated content). ' +
-        'leadDays outside 1–365 is a 400. Turning expiration off turns recertification off, with a warning. ' +
+        '`lead_days_exceed_validity` (lead days must be shorter than the shortest length of the validity, e.g. at most 27 for one month; ' +
+        'details name `maxLeadDays` and `shortestValidityDays`; checked when the change touches expiration.enabled, validFor or leadDays). ' +
+        'leadDays outside 1–365, or a validity over 50 years (600 months, 2600 weeks, 18250 days), is a 400. Turning expiration off turns recertification off, with a warning. ' +
         '`signalled` counts the active awards with a workflow that the change is queued for (0 when nothing they act on changed).',
       request: { params: IdParams, body: body(CertificatePatchSchema) },
       responses: {

@@ -103,6 +103,9 @@ export function SettingsForm(props: SettingsViewProps) {
               </div>
               <FieldNotes field={F.amount} errors={errors} warnings={warnings} />
               <FieldNotes field={F.unit} errors={errors} warnings={warnings} />
+              {/* Lead days must fit the validity even with recertification off (the expiring notice uses
+                  them); its field is then hidden, so its error shows here, beside the validity. */}
+              {!v.recertificationEnabled && <FieldNotes field={F.leadDays} errors={errors} warnings={null} />}
             </div>
             <div class="field">
               <label for={idFor(F.anchor)}>A renewed certificate’s expiry counts from</label>
@@ -148,7 +151,7 @@ export function SettingsForm(props: SettingsViewProps) {
                     <input type="text" inputmode="numeric" class="short" name={F.leadDays} id={idFor(F.leadDays)} value={v.leadDays} {...invalid(F.leadDays)} />
                     <span>days before the certificate expires</span>
                   </div>
-                  <FieldNotes field={F.leadDays} errors={errors} warnings={warnings} />
+                  {v.recertificationEnabled && <FieldNotes field={F.leadDays} errors={errors} warnings={warnings} />}
                 </div>
                 <div class="field">
                   <label for={idFor(F.reminders)}>Remind the learner</label>
