@@ -17,6 +17,7 @@ import type { MessageActivities, SendMessageInput, SendMessageResult } from './t
 import type { Mailer, MessageDraft } from './mail/mailer.ts';
 import { RetryableSendError } from './mail/providers.ts';
 import { renderMessage, type TemplateContext } from './mail/templates.ts';
+import { expiredNoticeRefusal, expiringNoticeRefusal, reminderRefusal, type AwardTruth } from '../domain/acting-rules.ts';
 
 export interface MessageActivityDeps {
   sql: Sql;
@@ -98,6 +99,28 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, from, log }: 
       expiresAt: award?.expiresAt ?? null,
       daysLeft: input.reminderDaysBeforeExpiry ?? null,
     };
+
+    // A workflow passes the instant it acts at: the message must still be due and wanted by what the
+    // database says now (a change whose signal never arrived still wins).
+    if (input.asOf !== undefined && award && certificate) {
+      const asOf = Date.parse(input.asOf);
+      if (Number.isNaN(asOf)) throw invalid(`asOf is not an instant: ${input.asOf}`);
+      const truth: AwardTruth = {
+        status: award.status,
+        awardedAt: award.awardedAt,
+        sourceAttemptId: award.sourceAttemptId,
+        expiresAt: award.expiresAt,
+        settings: certificate.settings,
+        course: null,
+      };
+      const refusal =
+        input.kind === 'certificate_expiring' ? expiringNoticeRefusal(truth, asOf)
+        : input.kind === 'recertification_reminder' ? reminderRefusal(truth, asOf, input.reminderDaysBeforeExpiry ?? -1)
+        : input.kind === 'certificate_expired' ? expiredNoticeRefusal(truth)
+        : award.status !== 'active' ? `the award is ${award.status}`
+        : null;
+      if (refusal) return { skipped: refusal };
+    }
 
     switch (input.kind) {
       case 'course_enrollment':

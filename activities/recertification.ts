@@ -3,11 +3,55 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Sql } from '../db/client.ts';
 import * as q from '../db/queries/recertification.ts';
 import type { Logger } from '../config/logger.ts';
-import type { AwardContext, CreateAttemptInput, CreateAttemptResult, ExpireAwardResult, RecertificationActivities } from './types.ts';
+import { enrollmentRefusal, type AwardTruth } from '../domain/acting-rules.ts';
+import type { AwardContext, CreateAttemptInput, CreateAttemptRefused, CreateAttemptResult, ExpireAwardResult, RecertificationActivities } from './types.ts';
 
 export interface RecertificationDeps {
   sql: Sql;
   log: Logger;
+}
+
+/** The acting rules' view of an award context row. */
+export function awardTruth(ctx: q.AwardContextRow): AwardTruth {
+  const { award, certificate, recertificationCourse: course } = ctx;
+  return {
+    status: award.status,
+    awardedAt: award.awardedAt,
+    sourceAttemptId: award.sourceAttemptId,
+    expiresAt: award.expiresAt,
+    settings: certificate.settings,
+    course: course ? { id: course.id, title: course.title, status: course.status } : null,
+  };
+}
+
+function toAwardContext(ctx: q.AwardContextRow): AwardContext {
+  const { award, certificate, learner, recertificationCourse: course } = ctx;
+  return {
+    awardId: award.id,
+    status: award.status,
+    certificateId: certificate.id,
+    certificateTitle: certificate.title,
+    learnerId: learner.id,
+    learnerName: learner.name,
+    awardedAt: award.awardedAt.toISOString(),
+    sourceAttemptId: award.sourceAttemptId,
+    expiresAt: award.expiresAt ? award.expiresAt.toISOString() : null,
+    settings: certificate.settings,
+    settingsVersion: certificate.settingsVersion,
+    recertificationCourse: course
+      ? { id: course.id, title: course.title, status: course.status, hasEnrollmentMessage: course.enrollmentMessage !== null }
+      : null,
+    renewedByAwardId: award.renewedByAwardId,
+    revokedReason: award.revokedReason,
+  };
+}
+
+/** `asOf` from a workflow: an ISO instant; anything else is a bug in the caller, not worth retrying. */
+function parseAsOf(asOf: string | undefined): number | undefined {
+  if (asOf === undefined) return undefined;
+  const ms = Date.parse(asOf);
+  if (Number.isNaN(ms)) throw ApplicationFailure.nonRetryable(`asOf is not an instant: ${asOf}`, 'InvalidInput');
+  return ms;
 }
 
 export function createRecertificationActivities({ sql, log }: RecertificationDeps): RecertificationActivities {
@@ -16,28 +60,21 @@ export function createRecertificationActivities({ sql, log }: RecertificationDep
       const ctx = await q.loadAwardContext(sql, awardId);
       // A missing award cannot appear by retrying: fail the workflow's call for good.
       if (!ctx) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
-      const { award, certificate, learner, recertificationCourse: course } = ctx;
-      return {
-        awardId: award.id,
-        status: award.status,
-        certificateId: certificate.id,
-        certificateTitle: certificate.title,
-        learnerId: learner.id,
-        learnerName: learner.name,
-        expiresAt: award.expiresAt ? award.expiresAt.toISOString() : null,
-        settings: certificate.settings,
-        settingsVersion: certificate.settingsVersion,
-        recertificationCourse: course
-          ? { id: course.id, title: course.title, status: course.status, hasEnrollmentMessage: course.enrollmentMessage !== null }
-          : null,
-        renewedByAwardId: award.renewedByAwardId,
-        revokedReason: award.revokedReason,
-      };
+      return toAwardContext(ctx);
     },
 
-    async createRecertificationAttempt({ awardId, courseId }: CreateAttemptInput): Promise<CreateAttemptResult> {
-      const result = await q.createRecertificationAttempt(sql, { awardId, courseId });
+    async createRecertificationAttempt({ awardId, courseId, asOf }: CreateAttemptInput): Promise<CreateAttemptResult | CreateAttemptRefused> {
+      const asOfMs = parseAsOf(asOf);
+      const result = await q.createRecertificationAttempt(sql, {
+        awardId,
+        courseId,
+        ...(asOfMs !== undefined ? { refuse: (ctx: q.AwardContextRow) => enrollmentRefusal(awardTruth(ctx), asOfMs, courseId) } : {}),
+      });
       if (!result) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
+      if ('refused' in result) {
+        log.info({ awardId, courseId, reason: result.refused }, 'recertification attempt refused: the database changed since the workflow planned');
+        return { refused: result.refused, context: toAwardContext(result.context) };
+      }
       log.info({ awardId, attemptId: result.attempt.id, created: result.created, superseded: result.supersededAttemptId }, 'recertification attempt');
       return {
         attemptId: result.attempt.id,
@@ -47,11 +84,12 @@ export function createRecertificationActivities({ sql, log }: RecertificationDep
       };
     },
 
-    async expireAward({ awardId }): Promise<ExpireAwardResult> {
-      const result = await q.expireAward(sql, awardId);
+    async expireAward({ awardId, asOf }): Promise<ExpireAwardResult> {
+      const asOfMs = parseAsOf(asOf);
+      const result = await q.expireAward(sql, awardId, asOfMs === undefined ? undefined : new Date(asOfMs));
       if (!result) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
       if (result.expired) log.info({ awardId }, 'award expired');
-      return result;
+      return { expired: result.expired, status: result.status, expiresAt: result.expiresAt ? result.expiresAt.toISOString() : null };
     },
   };
 }

@@ -18,6 +18,10 @@ export interface AwardContext {
   certificateTitle: string;
   learnerId: string;
   learnerName: string;
+  /** ISO instant the award was given. Absent in histories recorded before it was added. */
+  awardedAt?: string;
+  /** The completed attempt that earned the award (a completion), or null (a manual award). */
+  sourceAttemptId?: string | null;
   /** ISO instant, or null for an award that does not expire. */
   expiresAt: string | null;
   settings: CertificateSettings;
@@ -31,6 +35,11 @@ export interface AwardContext {
 export interface CreateAttemptInput {
   awardId: string;
   courseId: string;
+  /**
+   * ISO instant the workflow acts at. When given, the activity re-checks in its transaction, against
+   * the database, that the enrollment is still due (domain/acting-rules.ts) and refuses otherwise.
+   */
+  asOf?: string;
 }
 export interface CreateAttemptResult {
   attemptId: string;
@@ -39,6 +48,11 @@ export interface CreateAttemptResult {
   /** false when a retry found the attempt an earlier try created. */
   created: boolean;
 }
+/** The enrollment was not made: why, and the award's context as the database holds it now. */
+export interface CreateAttemptRefused {
+  refused: string;
+  context: AwardContext;
+}
 
 export interface SendMessageInput {
   kind: MessageKind;
@@ -46,6 +60,11 @@ export interface SendMessageInput {
   attemptId?: string | null;
   /** For reminders: which reminder (days before expiry) this is. */
   reminderDaysBeforeExpiry?: number;
+  /**
+   * ISO instant the workflow acts at. When given, the activity checks against the database that the
+   * message is still due and wanted (domain/acting-rules.ts) before recording it; otherwise `skipped`.
+   */
+  asOf?: string;
 }
 export interface SendMessageResult {
   status: 'sent' | 'failed' | 'skipped';
@@ -58,13 +77,16 @@ export interface SendMessageResult {
 export interface ExpireAwardResult {
   expired: boolean;
   status: AwardStatus;
+  /** The award's expiry as the database holds it (ISO), when the activity reported it. */
+  expiresAt?: string | null;
 }
 
 /** Activities on the main task queue: they know Postgres. */
 export interface RecertificationActivities {
   loadAwardContext(input: { awardId: string }): Promise<AwardContext>;
-  createRecertificationAttempt(input: CreateAttemptInput): Promise<CreateAttemptResult>;
-  expireAward(input: { awardId: string }): Promise<ExpireAwardResult>;
+  createRecertificationAttempt(input: CreateAttemptInput): Promise<CreateAttemptResult | CreateAttemptRefused>;
+  /** `asOf` (ISO): expire only if the database's expiry is at or before it. */
+  expireAward(input: { awardId: string; asOf?: string }): Promise<ExpireAwardResult>;
 }
 
 /** Activities on the email task queue: they know Postgres and the email provider. */

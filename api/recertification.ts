@@ -131,6 +131,29 @@ export const signalAwardRevoked = (deps: TemporalDeps, workflowId: string | null
 export const signalExpiryChanged = (deps: TemporalDeps, workflowId: string | null, expiresAt: Date): Promise<SignalOutcome> =>
   signal(deps, workflowId, (h) => h.signal(expiryChangedSignal, { expiresAt: expiresAt.toISOString() }), 'expiryChanged');
 
+/**
+ * Delivers the award's latest change to its workflow, derived from the award as the database holds it
+ * now: `active` → expiryChanged (its current expiry), `renewed` → awardRenewed, `revoked` →
+ * awardRevoked; an `expired` award's workflow has ended. The change was recorded pending
+ * (`workflow_signal_pending_at`) in the transaction that made it; once Temporal accepted the signal
+ * (or the workflow is gone) it is cleared, unless a newer change arrived meanwhile. The request path
+ * calls it after its commit and the reconciler calls it for whatever is still pending, so a change
+ * whose signal failed is delivered later. Returns what happened; never throws for Temporal's sake.
+ */
+export async function deliverAwardChange(deps: TemporalDeps & { sql: Sql }, awardId: string): Promise<SignalOutcome> {
+  const award = await awardsQ.getAward(deps.sql, awardId);
+  if (!award) return 'no_workflow';
+  const pendingAt = award.workflowSignalPendingAt;
+  let outcome: SignalOutcome;
+  if (!award.workflowId || award.status === 'expired') outcome = 'no_workflow';
+  else if (!award.workflowStartedAt) return 'failed'; // its start (by the request or the reconciler) carries the current state
+  else if (award.status === 'renewed') outcome = award.renewedByAwardId ? await signalAwardRenewed(deps, award.workflowId, award.renewedByAwardId) : 'failed';
+  else if (award.status === 'revoked') outcome = await signalAwardRevoked(deps, award.workflowId, award.revokedReason ?? 'revoked');
+  else outcome = award.expiresAt ? await signalExpiryChanged(deps, award.workflowId, award.expiresAt) : 'no_workflow';
+  if (outcome !== 'failed' && pendingAt) await awardsQ.clearSignalPending(deps.sql, award.id, pendingAt);
+  return outcome;
+}
+
 export type RecertificationView =
   | { available: true; workflowStatus: string; status: RecertificationStatus }
   | { available: false; workflowStatus: string | null; reason: string };
@@ -186,7 +209,8 @@ export async function summarizeAwardWorkflows(deps: TemporalDeps, awards: AwardR
       await withinDeadline(deps, async () => {
         for await (const wf of deps.client.workflow.list({ query })) {
           const awardId = wf.typedSearchAttributes.get(AwardId);
-          if (!awardId || wf.type !== RECERTIFICATION_WORKFLOW) continue;
+          // A run that continued as new is the same award's earlier run: the running one speaks for it.
+          if (!awardId || wf.type !== RECERTIFICATION_WORKFLOW || wf.status.name === 'CONTINUED_AS_NEW') continue;
           const due = wf.typedSearchAttributes.get(RecertificationDueAt);
           out.set(awardId, {
             workflowStatus: wf.status.name,

@@ -3,7 +3,9 @@
  * should follow it (the API process died, Temporal was unreachable):
  *  - awards with a workflow id whose start Temporal never confirmed (`workflow_started_at` null);
  *  - settings changes whose propagation workflow was not started;
- *  - manual enrollments whose course enrollment message was never recorded.
+ *  - manual enrollments whose course enrollment message was never recorded;
+ *  - award changes (expiry, revoke, renewal) whose signal Temporal never accepted: re-signalled from
+ *    the award's current state until accepted (`workflow_signal_pending_at`).
  * Every API process runs it every RECONCILE_INTERVAL_SECONDS. Each step is idempotent (deterministic
  * workflow ids, USE_EXISTING / REJECT_DUPLICATE), so any number of processes may run it at once.
  * Rows younger than a grace period are left to the request that created them.
@@ -12,7 +14,7 @@ import * as awardsQ from '../db/queries/awards.ts';
 import * as attemptsQ from '../db/queries/attempts.ts';
 import * as certsQ from '../db/queries/certificates.ts';
 import type { Sql } from '../db/client.ts';
-import { ensureAwardWorkflow, startEnrollmentMessage, startSettingsPropagation, type TemporalDeps } from './recertification.ts';
+import { deliverAwardChange, ensureAwardWorkflow, startEnrollmentMessage, startSettingsPropagation, type TemporalDeps } from './recertification.ts';
 
 export interface ReconcilerDeps extends TemporalDeps {
   sql: Sql;
@@ -31,13 +33,14 @@ export interface ReconcileReport {
   awardWorkflowsStarted: number;
   propagationsStarted: number;
   enrollmentMessagesStarted: number;
+  awardChangesDelivered: number;
   failures: number;
 }
 
 export async function reconcileOnce(deps: ReconcilerDeps, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const olderThanSeconds = opts.graceSeconds ?? 5;
   const limit = opts.batchSize ?? 200;
-  const report: ReconcileReport = { awardWorkflowsStarted: 0, propagationsStarted: 0, enrollmentMessagesStarted: 0, failures: 0 };
+  const report: ReconcileReport = { awardWorkflowsStarted: 0, propagationsStarted: 0, enrollmentMessagesStarted: 0, awardChangesDelivered: 0, failures: 0 };
   const attempt = async (what: string, ids: Record<string, unknown>, fn: () => Promise<void>): Promise<boolean> => {
     try {
       await fn();
@@ -53,6 +56,12 @@ export async function reconcileOnce(deps: ReconcilerDeps, opts: ReconcileOptions
     if (await attempt('award workflow start', { awardId }, async () => void (await ensureAwardWorkflow(deps, awardId)))) {
       report.awardWorkflowsStarted++;
     }
+  }
+  for (const awardId of await awardsQ.awardsWithPendingSignal(deps.sql, { olderThanSeconds, limit })) {
+    const delivered = await attempt('award change delivery', { awardId }, async () => {
+      if ((await deliverAwardChange(deps, awardId)) === 'failed') throw new Error('Temporal did not accept the signal');
+    });
+    if (delivered) report.awardChangesDelivered++;
   }
   for (const p of await certsQ.pendingPropagations(deps.sql, { olderThanSeconds, limit })) {
     const ids = { certificateId: p.certificateId, settingsVersion: p.settingsVersion };
@@ -70,7 +79,7 @@ export async function reconcileOnce(deps: ReconcilerDeps, opts: ReconcileOptions
       report.enrollmentMessagesStarted++;
     }
   }
-  if (report.awardWorkflowsStarted + report.propagationsStarted + report.enrollmentMessagesStarted + report.failures > 0) deps.log.info(report, 'reconciled');
+  if (Object.values(report).some((n) => n > 0)) deps.log.info(report, 'reconciled');
   return report;
 }
 

@@ -18,7 +18,16 @@ import { settingsPropagationWorkflowId } from '../workflows/settings-propagation
 import { createHarness, TASK_QUEUE, type Harness } from './support/workflow-harness.ts';
 import { attemptsOf, makeAttempt, makeAward, makeCertificate, makeCourse, makeLearner, recertSettings, updateSettings } from './support/fixtures.ts';
 import type { CertificateSettings } from '../domain/settings.ts';
-import { RecertificationPhase } from '../workflows/search-attributes.ts';
+import { AwardId, CertificateId, RecertificationDueAt, RecertificationPhase } from '../workflows/search-attributes.ts';
+import { RECERTIFICATION_WORKFLOW, recertificationStart } from '../workflows/contract.ts';
+import { MAX_TIMER_MS, type recertificationWorkflow } from '../workflows/recertification.ts';
+import { reconcileOnce, type ReconcileReport } from '../api/reconciler.ts';
+import { loadConfig } from '../config/env.ts';
+import { createLogger } from '../config/logger.ts';
+import { setAwardExpiry } from '../db/queries/awards.ts';
+import { createActivities } from '../activities/index.ts';
+import type { Mailer } from '../activities/mail/mailer.ts';
+import type { AwardRow } from '../db/rows.ts';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -114,11 +123,14 @@ test('3. awarded with 10 days left: enrolls at once', () =>
   withHarness(async (h) => {
     const s = await scenario(h, { daysToExpiry: 10 });
     await h.withWorkers(async () => {
+      const startedAt = await h.now();
       const wf = await h.start(s.award);
       await h.env.sleep(HOUR);
       const st = await wf.query(statusQuery);
       assert.equal(st.phase, 'assigned');
-      assert.ok(Date.parse(st.attempt!.at) - (await h.now()) < 2 * HOUR);
+      const enrolledAt = Date.parse(st.attempt!.at);
+      // At once: within the first minute of the workflow, not at the (long past) due time nor later.
+      assert.ok(enrolledAt >= startedAt && enrolledAt < startedAt + 60_000, `enrolled at ${st.attempt!.at}, started ${new Date(startedAt).toISOString()}`);
     });
     assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 1);
   }));
@@ -374,4 +386,225 @@ test('status query and search attributes describe the workflow', () =>
       const desc = await wf.describe();
       assert.equal(desc.typedSearchAttributes.get(RecertificationPhase), 'scheduled');
     });
+  }));
+
+// --- Every acting step acts on the database's truth (issue "right on real data" §1, §3, §5, §6) ---
+// A change written to the database without a signal is exactly what a failed signal leaves behind.
+
+async function reconcileWith(h: Harness): Promise<ReconcileReport> {
+  const config = loadConfig({ DATABASE_URL: 'postgres://unused', TEMPORAL_TASK_QUEUE: TASK_QUEUE, LOG_LEVEL: 'warn' });
+  return await reconcileOnce({ sql: h.db.sql, client: h.env.client, config, log: createLogger('test', 'warn') }, { graceSeconds: 0 });
+}
+
+test('truth 1a. assigned, expiry extended 90 days while its signal failed: the old expiry passes quietly; reminders and expiry follow the new one', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h, { settings: (c) => recertSettings(c, { reminderDaysBeforeExpiry: [7] }, { expiredNotice: { enabled: true } }) });
+    const extended = new Date(s.expiresAt.getTime() + 90 * DAY_MS);
+    await h.withWorkers(async () => {
+      const wf = await h.start(s.award);
+      await h.env.sleep(340 * DAY_MS);
+      assert.equal((await wf.query(statusQuery)).phase, 'assigned');
+      await h.db.sql`update awards set expires_at = ${extended} where id = ${s.award.id}`; // no signal
+      await h.env.sleep(s.expiresAt.getTime() - (await h.now()) + DAY_MS);
+      assert.equal(await awardStatus(h, s.award.id), 'active', 'not expired at the old expiry');
+      assert.deepEqual((await messagesOf(h, s.award.id)).map((m) => m.kind), ['certificate_expiring'], 'no reminder before the old expiry, no expired notice');
+      const mid = await wf.query(statusQuery);
+      assert.equal(mid.phase, 'assigned');
+      assert.equal(mid.expiresAt, extended.toISOString(), 'the workflow now plans from the new expiry');
+      const result = await wf.result();
+      assert.equal(result.phase, 'expired');
+      const reminder = result.messages.find((m) => m.kind === 'recertification_reminder');
+      assert.ok(reminder, 'the reminder went out');
+      assert.ok(Math.abs(Date.parse(reminder.at) - (extended.getTime() - 7 * DAY_MS)) < 60_000, `reminded 7 days before the new expiry (${reminder.at})`);
+      const expired = result.history.find((e) => e.event === 'expired');
+      assert.ok(expired && Date.parse(expired.at) >= extended.getTime(), `expired at the new expiry, not before (${expired?.at})`);
+      await h.recordHistory(wf, 'expiry-extended-without-signal');
+    });
+    assert.equal(await awardStatus(h, s.award.id), 'expired');
+    const msgs = await messagesOf(h, s.award.id);
+    assert.deepEqual(msgs.map((m) => m.kind), ['certificate_expiring', 'recertification_reminder', 'certificate_expired']);
+    const expiredMail = h.resend.sent().find((e) => e.subject.includes('expired'));
+    assert.ok(expiredMail, 'the expired notice was emailed');
+    assert.match(expiredMail.html, new RegExp(String(extended.getUTCDate())), 'it quotes the expiry that passed');
+  }));
+
+test('truth 1b. expiry moved earlier while scheduled, signal failed: the reconciler delivers it and the learner is enrolled at new expiry − lead days', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h);
+    await h.withWorkers(async () => {
+      const wf = await h.start(s.award);
+      await h.env.sleep(10 * DAY_MS);
+      const earlier = new Date((await h.now()) + 100 * DAY_MS);
+      // What PATCH /api/awards/:id commits; its signal failed, so the change stays pending.
+      await h.db.sql.begin((tx) => setAwardExpiry(tx, s.award.id, earlier, wf.workflowId));
+      const report = await reconcileWith(h);
+      assert.equal(report.awardChangesDelivered, 1, 'the reconciler delivered the pending change');
+      const [row] = await h.db.sql<{ pending: Date | null }[]>`select workflow_signal_pending_at as pending from awards where id = ${s.award.id}`;
+      assert.equal(row!.pending, null, 'no longer pending once Temporal accepted the signal');
+      assert.equal((await reconcileWith(h)).awardChangesDelivered, 0, 'delivered once');
+      await h.env.sleep(HOUR);
+      const newDue = earlier.getTime() - 30 * DAY_MS;
+      assert.equal((await wf.query(statusQuery)).dueAt, new Date(newDue).toISOString());
+      await h.env.sleep(newDue - (await h.now()) + HOUR);
+      const st = await wf.query(statusQuery);
+      assert.equal(st.phase, 'assigned');
+      assert.ok(Math.abs(Date.parse(st.attempt!.at) - newDue) < 60_000, `enrolled at the new due time (${st.attempt!.at})`);
+    });
+  }));
+
+test('truth 1c. expiry moved into the window while scheduled, signal failed: enrolled at once when the change is delivered', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h);
+    await h.withWorkers(async () => {
+      const wf = await h.start(s.award);
+      await h.env.sleep(10 * DAY_MS);
+      const soon = new Date((await h.now()) + 20 * DAY_MS);
+      await h.db.sql.begin((tx) => setAwardExpiry(tx, s.award.id, soon, wf.workflowId));
+      await h.env.sleep(5 * DAY_MS); // Temporal "unreachable": nothing happens yet
+      assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 0);
+      const deliveredAt = await h.now();
+      assert.equal((await reconcileWith(h)).awardChangesDelivered, 1);
+      await h.env.sleep(HOUR);
+      const st = await wf.query(statusQuery);
+      assert.equal(st.phase, 'assigned');
+      assert.ok(Date.parse(st.attempt!.at) >= deliveredAt && Date.parse(st.attempt!.at) < soon.getTime(), 'enrolled at once, before the new expiry');
+    });
+  }));
+
+test('truth 1d. revoked while assigned and its signal failed: no reminder, no expired notice, the award stays revoked', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h, { settings: (c) => recertSettings(c, { reminderDaysBeforeExpiry: [7, 1] }, { expiredNotice: { enabled: true } }) });
+    await h.withWorkers(async () => {
+      const wf = await h.start(s.award);
+      await h.env.sleep(340 * DAY_MS);
+      assert.equal((await wf.query(statusQuery)).phase, 'assigned');
+      await h.db.sql`update awards set status = 'revoked', revoked_reason = 'left' where id = ${s.award.id}`; // no signal
+      const result = await wf.result();
+      assert.equal(result.phase, 'revoked');
+    });
+    assert.equal(await awardStatus(h, s.award.id), 'revoked');
+    assert.deepEqual((await messagesOf(h, s.award.id)).map((m) => m.kind), ['certificate_expiring'], 'nothing after the revoke');
+  }));
+
+test('truth 1e. renewed before the due time and its signal failed: no enrollment, no message', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h);
+    await h.withWorkers(async () => {
+      const wf = await h.start(s.award);
+      await h.env.sleep(50 * DAY_MS);
+      await h.db.sql`update awards set status = 'renewed' where id = ${s.award.id}`; // no signal
+      assert.equal((await wf.result()).phase, 'renewed');
+    });
+    assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 0);
+    assert.equal((await messagesOf(h, s.award.id)).length, 0);
+  }));
+
+test('truth 1f. the acting activities re-check the database: a stale enrollment, reminder or expiry is refused', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h, { settings: (c) => recertSettings(c, { reminderDaysBeforeExpiry: [7] }, { expiredNotice: { enabled: true } }) });
+    const { activities, messageActivities } = createActivities({
+      sql: h.db.sql, client: h.env.client, mailer: { deliver: () => Promise.reject(new Error('no send expected')), close: async () => {} } as unknown as Mailer,
+      appBaseUrl: 'https://learn.example.com', from: 'x@example.com', log: createLogger('test', 'warn'),
+    });
+    const asOf = new Date(s.expiresAt.getTime() - 10 * DAY_MS).toISOString(); // the workflow believes it is due
+    await h.db.sql`update awards set status = 'revoked' where id = ${s.award.id}`;
+    const made = await activities.createRecertificationAttempt({ awardId: s.award.id, courseId: s.course.id, asOf });
+    assert.ok('refused' in made && /revoked/.test(made.refused), 'no enrollment of a revoked award');
+    assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 0);
+    const expiring = await messageActivities.sendMessage({ kind: 'certificate_expiring', awardId: s.award.id, asOf });
+    assert.equal(expiring.status, 'skipped');
+    await h.db.sql`update awards set status = 'active' where id = ${s.award.id}`;
+    const reminderAsOf = new Date(s.expiresAt.getTime() - 7 * DAY_MS).toISOString();
+    await h.db.sql`update awards set expires_at = ${new Date(s.expiresAt.getTime() + 90 * DAY_MS)} where id = ${s.award.id}`;
+    const reminder = await messageActivities.sendMessage({ kind: 'recertification_reminder', awardId: s.award.id, reminderDaysBeforeExpiry: 7, asOf: reminderAsOf });
+    assert.equal(reminder.status, 'skipped', 'the reminder is not due on the moved expiry');
+    const expired = await activities.expireAward({ awardId: s.award.id, asOf: s.expiresAt.toISOString() });
+    assert.equal(expired.expired, false, 'an award whose expiry moved later is not expired');
+    assert.equal(await awardStatus(h, s.award.id), 'active');
+    assert.equal((await messagesOf(h, s.award.id)).length, 0);
+  }));
+
+test('truth 3. lead days longer than the validity: the attempt that earned a renewal is not superseded, no one is re-enrolled or told', () =>
+  withHarness(async (h) => {
+    // Saved before the API refused such settings: valid 1 month, 30 days' lead.
+    const s = await scenario(h, { daysToExpiry: 30, settings: (c) => recertSettings(c, {}, { expiration: { enabled: true, validFor: { amount: 1, unit: 'months' }, anchor: 'completion' } }) });
+    const earned = await makeAttempt(h.db.sql, { courseId: s.course.id, learnerId: s.learner.id, status: 'completed', progress: 100 });
+    const now = await h.now();
+    await h.db.sql`update awards set source_attempt_id = ${earned.id}, awarded_at = ${new Date(now - HOUR)}, expires_at = ${new Date(now - HOUR + 28 * DAY_MS)} where id = ${s.award.id}`;
+    const [award] = await h.db.sql<AwardRow[]>`select * from awards where id = ${s.award.id}`;
+    await h.withWorkers(async () => {
+      const wf = await h.start(award!);
+      await h.env.sleep(HOUR);
+      const st = await wf.query(statusQuery);
+      assert.equal(st.phase, 'waiting_for_settings');
+      assert.match(st.waitingReason ?? '', /lead days \(30\)/);
+    });
+    const attempts = await attemptsOf(h.db.sql, s.learner.id, s.course.id);
+    assert.deepEqual(attempts.map((a) => [a.id, a.status]), [[earned.id, 'completed']], 'the earning attempt stays completed; no new attempt');
+    assert.equal((await messagesOf(h, s.award.id)).filter((m) => m.status === 'sent').length, 0, 'no expiring email');
+  }));
+
+test('truth 5. expiries 9 and 120 years away: every timer is at most a year, and the workflow still falls due', () =>
+  withHarness(async (h) => {
+    // The time-skipping server ends any workflow after 10 years (a real server does not), so the
+    // workflow that must fall due expires in 9 years; the 120-year one must start and sleep in pieces.
+    const s = await scenario(h, { daysToExpiry: 9 * 365 });
+    const far = await makeAward(h.db.sql, { certificateId: s.cert.id, learnerId: (await makeLearner(h.db.sql, { email: 'far@example.com' })).id, awardedAt: new Date(await h.now()), expiresAt: new Date((await h.now()) + 120 * 365 * DAY_MS) });
+    const timersOf = async (handle: { fetchHistory(): ReturnType<typeof wf.fetchHistory> }) =>
+      ((await handle.fetchHistory()).events ?? []).flatMap((e) => (e.timerStartedEventAttributes ? [Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0)] : []));
+    let wf!: Awaited<ReturnType<typeof h.start>>;
+    await h.withWorkers(async () => {
+      wf = await h.start(s.award);
+      const farWf = await h.start(far);
+      const dueAt = s.expiresAt.getTime() - 30 * DAY_MS;
+      await h.env.sleep(dueAt - (await h.now()) + HOUR);
+      const st = await wf.query(statusQuery);
+      assert.equal(st.phase, 'assigned');
+      assert.ok(Math.abs(Date.parse(st.attempt!.at) - dueAt) < 60_000, `enrolled at the due time (${st.attempt!.at})`);
+      const timers = await timersOf(wf);
+      assert.ok(timers.length >= 9, `slept in pieces (${timers.length} timers)`);
+      for (const t of timers) assert.ok(t <= MAX_TIMER_MS / 1000, `a timer of ${t} s`);
+      const farStatus = await farWf.query(statusQuery);
+      assert.equal(farStatus.phase, 'scheduled');
+      assert.equal((await farWf.describe()).status.name, 'RUNNING');
+      for (const t of await timersOf(farWf)) assert.ok(t <= MAX_TIMER_MS / 1000, `a timer of ${t} s`);
+    });
+  }));
+
+test('truth 6. past its history limit the workflow continues as new, with its state, search attributes and details on the new run', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h);
+    await h.withWorkers(async () => {
+      const wf = await h.env.client.workflow.start<typeof recertificationWorkflow>(RECERTIFICATION_WORKFLOW, {
+        ...recertificationStart({ ...s.award, expiresAt: s.expiresAt }, 30),
+        taskQueue: TASK_QUEUE,
+        args: [{ awardId: s.award.id, certificateId: s.cert.id, learnerId: s.learner.id, expiresAt: s.expiresAt.toISOString(), historyEventsLimit: 30 }],
+      });
+      const firstRunId = (await wf.describe()).runId;
+      let version = 1;
+      for (let i = 0; i < 8; i++) {
+        version = await updateSettings(h.db.sql, s.cert.id, s.settings);
+        await wf.signal(settingsChangedSignal, { settingsVersion: version, settings: s.settings });
+        await h.env.sleep(DAY_MS);
+      }
+      const latest = h.env.client.workflow.getHandle<typeof recertificationWorkflow>(wf.workflowId);
+      const desc = await latest.describe();
+      assert.notEqual(desc.runId, firstRunId, 'a new run');
+      const st = await latest.query(statusQuery);
+      assert.equal(st.phase, 'scheduled');
+      assert.equal(st.settingsVersion, version, 'state carried over');
+      assert.ok(st.history.some((e) => e.event === 'continued'));
+      assert.equal(desc.typedSearchAttributes.get(RecertificationPhase), 'scheduled');
+      assert.equal(desc.typedSearchAttributes.get(CertificateId), s.cert.id);
+      assert.equal(desc.typedSearchAttributes.get(AwardId), s.award.id);
+      assert.equal(desc.typedSearchAttributes.get(RecertificationDueAt)?.toISOString(), new Date(s.expiresAt.getTime() - 30 * DAY_MS).toISOString());
+      const first = await h.env.client.workflow.getHandle(wf.workflowId, firstRunId).describe();
+      assert.equal(first.status.name, 'CONTINUED_AS_NEW');
+      assert.equal(first.typedSearchAttributes.get(RecertificationDueAt), undefined, 'the continued run no longer matches due-time queries');
+      const metadata = await latest.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      assert.match(metadata.currentDetails ?? '', /Scheduled/, 'the new run shows what it waits for');
+      await h.env.sleep(336 * DAY_MS);
+      assert.equal((await latest.query(statusQuery)).phase, 'assigned', 'and it still acts');
+    });
+    assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 1);
   }));

@@ -12,7 +12,7 @@ import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { WORKFLOWS_PATH } from '../worker/run.ts';
-import { DUE_STEP_LOCAL_ACTIVITIES } from '../workflows/recertification.ts';
+import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES } from '../workflows/recertification.ts';
 import { quietTemporalRuntime } from './support/temporal.ts';
 
 interface RecordedEvent {
@@ -38,9 +38,12 @@ test('recorded histories replay against the current workflow code', async () => 
       .filter((m) => m?.markerName === 'core_patch')
       .map((m) => (JSON.parse(Buffer.from(m!.details['patch-data']!.payloads[0]!.data, 'base64').toString('utf8')) as { id: string }).id);
   };
-  const withPatch = files.filter((f) => patchesOf(f).includes(DUE_STEP_LOCAL_ACTIVITIES)).length;
-  assert.ok(withPatch >= 3, `histories recorded with patch ${DUE_STEP_LOCAL_ACTIVITIES}: ${withPatch}`);
-  assert.ok(files.length - withPatch >= 3, `histories recorded before it: ${files.length - withPatch}`);
+  // Each patch: histories recorded before it and with it.
+  for (const patch of [DUE_STEP_LOCAL_ACTIVITIES, ACT_ON_DATABASE_TRUTH]) {
+    const withPatch = files.filter((f) => patchesOf(f).includes(patch)).length;
+    assert.ok(withPatch >= 3, `histories recorded with patch ${patch}: ${withPatch}`);
+    assert.ok(files.length - withPatch >= 3, `histories recorded before ${patch}: ${files.length - withPatch}`);
+  }
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);
   let replayed = 0;
   for await (const r of results) {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { MessageActivities, PropagationActivities, RecertificationActivities } from '../activities/types.ts';
+import { emailTaskQueue } from '../workflows/activity-options.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 export const DEFAULT_BUNDLE_PATH = fileURLToPath(new URL('../dist/workflow-bundle.js', import.meta.url));
@@ -51,7 +52,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
   const email = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
-    taskQueue: `${opts.taskQueue}-email`,
+    taskQueue: emailTaskQueue(opts.taskQueue),
     activities: opts.messageActivities,
     shutdownGraceTime: grace,
     // Sends mostly wait for their turn in the mailer's rate-limited batches; slots are cheap.

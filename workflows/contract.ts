@@ -21,6 +21,8 @@ export interface RecertificationInput {
   expiresAt: string;
   /** State carried over a continue-as-new; absent on the first run. */
   carried?: CarriedState;
+  /** History length (events) past which the workflow continues as new; default 5,000. Tests lower it. */
+  historyEventsLimit?: number;
 }
 
 export interface SettingsChangedSignal {

@@ -5,6 +5,7 @@
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { MessageActivities, SendMessageResult } from '../activities/types.ts';
+import { EMAIL_ACTIVITY_OPTIONS, emailTaskQueue } from './activity-options.ts';
 
 export interface EnrollmentMessageInput {
   attemptId: string;
@@ -14,11 +15,6 @@ export const ENROLLMENT_MESSAGE_WORKFLOW = 'enrollmentMessageWorkflow';
 export const enrollmentMessageWorkflowId = (attemptId: string): string => `enrollment-message-${attemptId}`;
 
 export async function enrollmentMessageWorkflow(input: EnrollmentMessageInput): Promise<SendMessageResult> {
-  const mail = proxyActivities<MessageActivities>({
-    taskQueue: `${workflowInfo().taskQueue}-email`,
-    startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '2 minutes',
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-  });
+  const mail = proxyActivities<MessageActivities>({ ...EMAIL_ACTIVITY_OPTIONS, taskQueue: emailTaskQueue(workflowInfo().taskQueue) });
   return await mail.sendMessage({ kind: 'course_enrollment', awardId: null, attemptId: input.attemptId });
 }

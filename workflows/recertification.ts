@@ -9,6 +9,7 @@
 import {
   condition,
   continueAsNew,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -19,7 +20,9 @@ import {
 } from '@temporalio/workflow';
 import type { MessageActivities, RecertificationActivities, AwardContext, SendMessageInput } from '../activities/types.ts';
 import type { CertificateSettings } from '../domain/settings.ts';
-import { dueAt as computeDueAt, reminderAt } from '../domain/dates.ts';
+import { DAY_MS, dueAt as computeDueAt, reminderAt } from '../domain/dates.ts';
+import { enrollmentRefusal, type AwardTruth } from '../domain/acting-rules.ts';
+import { EMAIL_ACTIVITY_OPTIONS, emailTaskQueue } from './activity-options.ts';
 import {
   awardRenewedSignal,
   awardRevokedSignal,
@@ -32,7 +35,7 @@ import {
   type RecertificationInput,
   type RecertificationStatus,
 } from './contract.ts';
-import { CertificateExpiresAt, RecertificationDueAt, RecertificationPhase } from './search-attributes.ts';
+import { AwardId, CertificateExpiresAt, CertificateId, LearnerId, RecertificationDueAt, RecertificationPhase } from './search-attributes.ts';
 
 const MAX_HISTORY = 50;
 const MAX_MESSAGES = 30;
@@ -58,15 +61,25 @@ const localDb = proxyLocalActivities<RecertificationActivities>({
 });
 export const DUE_STEP_LOCAL_ACTIVITIES = 'due-step-local-activities';
 
+/**
+ * Every acting step acts on the database's truth (SPEC §4; issue "right on real data" §1, §5, §6):
+ *  - before expiring, reminding or enrolling, the workflow re-reads the award and settings, and the
+ *    activity that acts re-checks them in its own transaction (`asOf`), so an expiry moved, a revoke
+ *    or a renewal whose signal never arrived is obeyed;
+ *  - a refused enrollment re-plans from the context the activity returns;
+ *  - sleeps are cut into pieces of at most MAX_TIMER_MS (Temporal keeps no timer past ~99 years);
+ *  - a continued run carries its search attributes and publishes its details at once, and the run it
+ *    continues clears its phase, due time and expiry so visibility queries find the award once.
+ * Histories recorded before it replay through the old path.
+ */
+export const ACT_ON_DATABASE_TRUTH = 'act-on-database-truth';
+/** The longest single timer the workflow sets: a year. A longer wait is slept in pieces. */
+export const MAX_TIMER_MS = 365 * DAY_MS;
+/** After a refused enrollment the workflow re-plans; it waits this long if the refusal did not change its plan. */
+const REFUSED_RETRY_MS = 60 * 60 * 1000;
+
 export async function recertificationWorkflow(input: RecertificationInput): Promise<RecertificationStatus> {
-  const mail = proxyActivities<MessageActivities>({
-    taskQueue: `${workflowInfo().taskQueue}-email`,
-    // A send may wait its turn behind a burst (the provider's rate limit), so it gets time; it
-    // heartbeats while it waits, so a send on a worker that died is retried within 30 s.
-    startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '30 seconds',
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-  });
+  const mail = proxyActivities<MessageActivities>({ ...EMAIL_ACTIVITY_OPTIONS, taskQueue: emailTaskQueue(workflowInfo().taskQueue) });
 
   const status: RecertificationStatus = input.carried?.status ?? {
     awardId: input.awardId,
@@ -162,7 +175,8 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
     }
   };
   const send = async (kind: MessageKind, extra: Omit<SendMessageInput, 'kind' | 'awardId'> = {}): Promise<void> => {
-    const result = await mail.sendMessage({ kind, awardId: input.awardId, ...extra });
+    const asOf = patched(ACT_ON_DATABASE_TRUTH) ? { asOf: new Date(now()).toISOString() } : {};
+    const result = await mail.sendMessage({ kind, awardId: input.awardId, ...extra, ...asOf });
     status.messages.push({
       kind,
       messageId: result.messageId,
@@ -175,12 +189,24 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
   };
   /** Sleeps until `untilMs`, or until a signal asks to re-plan. */
   const sleepUntil = async (untilMs: number): Promise<void> => {
-    const ms = untilMs - now();
+    const ms = Math.min(untilMs - now(), patched(ACT_ON_DATABASE_TRUTH) ? MAX_TIMER_MS : Infinity);
     if (ms > 0 && !wake && !ending) await condition(() => wake || ending !== null, ms);
   };
 
   /** Which proxy runs the database steps: local activities since the patch, else regular ones. */
   const dbSteps = (): RecertificationActivities => (patched(DUE_STEP_LOCAL_ACTIVITIES) ? localDb : db);
+  /** Re-reads the award and its settings before an acting step (ACT_ON_DATABASE_TRUTH). */
+  const refresh = async (): Promise<void> => {
+    applyContext(await localDb.loadAwardContext({ awardId: input.awardId }));
+  };
+  const truthOf = (ctx: AwardContext): AwardTruth => ({
+    status: ctx.status,
+    awardedAt: new Date(ctx.awardedAt ?? 0),
+    sourceAttemptId: ctx.sourceAttemptId ?? null,
+    expiresAt: ctx.expiresAt ? new Date(ctx.expiresAt) : null,
+    settings: ctx.settings,
+    course: ctx.recertificationCourse,
+  });
 
   if (!input.carried) {
     const ctx = await dbSteps().loadAwardContext({ awardId: input.awardId });
@@ -197,20 +223,54 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
       return status;
     }
     record('started', `expires ${status.expiresAt}, lead ${leadDays()} days`);
+  } else if (patched(ACT_ON_DATABASE_TRUTH)) {
+    // A continued run: its search attributes came with it; show what it waits for at once.
+    record('continued', `history of the previous run passed its limit`);
+    publish();
   }
 
   for (;;) {
     wake = false;
     if (ending) break;
-    if (workflowInfo().historyLength > HISTORY_EVENTS_LIMIT || workflowInfo().continueAsNewSuggested) {
+    if (workflowInfo().historyLength > (input.historyEventsLimit ?? HISTORY_EVENTS_LIMIT) || workflowInfo().continueAsNewSuggested) {
       const carried: CarriedState = { status, remindersSent: [...remindersSent], expiringNoticeSent };
+      if (patched(ACT_ON_DATABASE_TRUTH)) {
+        // The closed run keeps its ids but no phase, due time or expiry: a visibility query on those
+        // finds the award once, in the running run, which starts with all of them.
+        const dueIso = status.dueAt ? new Date(status.dueAt) : null;
+        upsertSearchAttributes([
+          { key: RecertificationPhase, value: null },
+          { key: RecertificationDueAt, value: null },
+          { key: CertificateExpiresAt, value: null },
+        ]);
+        await makeContinueAsNewFunc<typeof recertificationWorkflow>({
+          typedSearchAttributes: [
+            { key: CertificateId, value: input.certificateId },
+            { key: LearnerId, value: input.learnerId },
+            { key: AwardId, value: input.awardId },
+            { key: RecertificationPhase, value: status.phase },
+            ...(dueIso ? [{ key: RecertificationDueAt, value: dueIso }] : []),
+            { key: CertificateExpiresAt, value: new Date(status.expiresAt) },
+          ],
+        })({ ...input, expiresAt: status.expiresAt, carried });
+      }
       await continueAsNew<typeof recertificationWorkflow>({ ...input, expiresAt: status.expiresAt, carried });
     }
 
     if (now() >= expiresMs()) {
-      const result = await db.expireAward({ awardId: input.awardId });
+      const truthFirst = patched(ACT_ON_DATABASE_TRUTH);
+      if (truthFirst) {
+        await refresh();
+        if (ending || now() < expiresMs()) continue; // renewed, revoked or extended meanwhile
+      }
+      const result = await db.expireAward({ awardId: input.awardId, ...(truthFirst ? { asOf: new Date(now()).toISOString() } : {}) });
       if (result.status === 'renewed' || result.status === 'revoked') {
         ending = result.status;
+        continue;
+      }
+      if (truthFirst && !result.expired && result.status === 'active') {
+        // Still active: its expiry moved later between the read and the update. Re-plan from it.
+        if (result.expiresAt) status.expiresAt = result.expiresAt;
         continue;
       }
       status.phase = 'expired';
@@ -234,8 +294,23 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
       if (now() < dueMs() || now() >= expiresMs()) continue; // the expiry or lead days moved: re-plan
       const rc = ctx.settings.recertification;
       const course = ctx.recertificationCourse;
-      if (ctx.settings.expiration.enabled && rc.enabled && course && course.status === 'live') {
-        const attempt = await steps.createRecertificationAttempt({ awardId: input.awardId, courseId: course.id });
+      const truthFirst = patched(ACT_ON_DATABASE_TRUTH);
+      const refusal = truthFirst ? enrollmentRefusal(truthOf(ctx), now()) : null;
+      if (!refusal && ctx.settings.expiration.enabled && rc.enabled && course && course.status === 'live') {
+        const made = await steps.createRecertificationAttempt({
+          awardId: input.awardId,
+          courseId: course.id,
+          ...(truthFirst ? { asOf: new Date(now()).toISOString() } : {}),
+        });
+        if ('refused' in made) {
+          // The database changed between the read and the transaction: re-plan from what it says now.
+          record('enrollment_refused', made.refused);
+          const before = JSON.stringify([status.expiresAt, status.settingsVersion, ending]);
+          applyContext(made.context);
+          if (before === JSON.stringify([status.expiresAt, status.settingsVersion, ending])) await sleepUntil(now() + REFUSED_RETRY_MS);
+          continue;
+        }
+        const attempt = made;
         status.attempt = {
           attemptId: attempt.attemptId,
           courseId: attempt.courseId,
@@ -253,7 +328,9 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
         if (course.hasEnrollmentMessage) await send('course_enrollment', { attemptId: attempt.attemptId });
         continue;
       }
-      const reason = !ctx.settings.expiration.enabled || !rc.enabled
+      const reason = refusal
+        ? refusal
+        : !ctx.settings.expiration.enabled || !rc.enabled
         ? 'recertification is off for this certificate'
         : !rc.courseId || !course
           ? 'no recertification course is chosen'
@@ -276,6 +353,12 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
       if (!next || at < next.at) next = { day, at };
     }
     if (next && next.at <= now()) {
+      if (patched(ACT_ON_DATABASE_TRUTH)) {
+        // Plan again from the database's expiry and reminder days before reminding.
+        const planned = JSON.stringify([status.expiresAt, status.settings?.recertification.reminderDaysBeforeExpiry]);
+        await refresh();
+        if (ending || planned !== JSON.stringify([status.expiresAt, status.settings?.recertification.reminderDaysBeforeExpiry])) continue;
+      }
       remindersSent.add(next.day);
       await send('recertification_reminder', { attemptId: status.attempt?.attemptId ?? null, reminderDaysBeforeExpiry: next.day });
       continue;

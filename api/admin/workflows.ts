@@ -27,11 +27,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_STATUS_QUERIES = 25;
 const TIMEOUT_MS = 4000;
 
-/** The visibility query for a certificate's workflows, optionally due in [from, until). */
+/** The visibility query for a certificate's award workflows (one run each), optionally due in [from, until). */
 export function certificateQuery(certificateId: string, due?: { from: Date; until: Date }): string {
   if (!UUID.test(certificateId)) throw new Error('certificate ids are UUIDs');
   const base = `CertificateId = '${certificateId}'`;
-  return due ? `${base} AND RecertificationDueAt >= '${due.from.toISOString()}' AND RecertificationDueAt < '${due.until.toISOString()}'` : base;
+  // A run that continued as new keeps its ids but clears its due time (workflows/recertification.ts):
+  // the due-time query finds the running run alone; the plain list leaves the continued runs out.
+  return due
+    ? `${base} AND RecertificationDueAt >= '${due.from.toISOString()}' AND RecertificationDueAt < '${due.until.toISOString()}'`
+    : `${base} AND ExecutionStatus != 'ContinuedAsNew'`;
 }
 
 /** The first instant of this UTC month and of the next: "due this month". */

@@ -25,7 +25,7 @@ import { enrollmentMessageWorkflowId } from '../../workflows/enrollment-message.
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, isUniqueViolation, notFound, unprocessable } from '../errors.ts';
 import { runIdempotent, type IdempotencyScope } from '../idempotency.ts';
-import { signalAwardRenewed, startEnrollmentMessage, tryEnsureAwardWorkflow } from '../recertification.ts';
+import { deliverAwardChange, startEnrollmentMessage, tryEnsureAwardWorkflow } from '../recertification.ts';
 import {
   AttemptListQuery,
   AttemptPatchSchema,
@@ -256,7 +256,8 @@ export function registerAttemptRoutes(app: App, deps: ApiDeps): void {
       const result = await completeWithRetry(sql, id);
       const awards: AwardRow[] = [];
       if (!result.alreadyCompleted) {
-        for (const { previous, next } of result.renewals) await signalAwardRenewed(deps, previous.workflowId, next.id);
+        // A failed signal stays pending on the old award; the reconciler delivers it.
+        for (const { previous } of result.renewals) await deliverAwardChange(deps, previous.id);
       }
       // Start the new awards' workflows (also on a repeat, in case the first call died before it could).
       for (const award of result.awards) awards.push(award.workflowStartedAt ? award : await tryEnsureAwardWorkflow(deps, award));

@@ -12,14 +12,14 @@ import * as awardsQ from '../../db/queries/awards.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
 import * as learnersQ from '../../db/queries/learners.ts';
 import { expiryFor } from '../../domain/dates.ts';
+import { planForAward } from '../../domain/acting-rules.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, isUniqueViolation, notFound, unprocessable } from '../errors.ts';
 import { runIdempotent, updateIdempotentAnswer, type IdempotencyScope } from '../idempotency.ts';
 import {
+  deliverAwardChange,
   recertificationStatus,
-  signalAwardRevoked,
-  signalExpiryChanged,
   summarizeAwardWorkflows,
   tryEnsureAwardWorkflow,
   type SignalOutcome,
@@ -45,7 +45,17 @@ const tags = ['Awards'];
 /** Clock skew tolerated for an `awardedAt` a little in the future. */
 const FUTURE_TOLERANCE_MS = 60_000;
 
-const AwardCreatedSchema = z.object({ award: AwardSchema, workflowId: z.string().nullable() }).openapi('AwardCreated');
+const AwardCreatedSchema = z
+  .object({
+    award: AwardSchema,
+    workflowId: z.string().nullable(),
+    plan: z.enum(['schedule', 'enroll_now', 'record_expired', 'no_expiry']).openapi({
+      description:
+        'What the automation does with the award: `schedule` (sleeps until the due time), `enroll_now` (inside the window: acts at once), ' +
+        '`record_expired` (its expiry is already past: recorded `expired`, no workflow, no message), `no_expiry` (the certificate does not expire).',
+    }),
+  })
+  .openapi('AwardCreated');
 type AwardCreated = z.infer<typeof AwardCreatedSchema>;
 const AwardChangedSchema = z.object({ award: AwardSchema, signal: SignalOutcomeSchema }).openapi('AwardChanged');
 
@@ -94,14 +104,26 @@ export function registerAwardRoutes(app: App, deps: ApiDeps): void {
         // A manual award starts a chain: expiry and anchor day count from awardedAt (domain/dates.ts).
         const expiry = expiration.enabled ? expiryFor({ awardedAt, validFor: expiration.validFor, anchor: expiration.anchor, previous: null }) : null;
         const expiresAt = expiry?.expiresAt ?? null;
+        // History brought in whose expiry is already past is recorded expired: no workflow, no message (SPEC §4).
+        const plan = planForAward({ expiresAt, leadDays: certificate.settings.recertification.leadDays, now });
+        const automated = plan === 'schedule' || plan === 'enroll_now';
         const id = randomUUID();
         const award = await awardsQ
-          .insertAward(tx, { id, certificateId, learnerId: learner.id, awardedAt, expiresAt, anchorDay: expiry?.anchorDay ?? null, workflowId: expiresAt ? workflowIdForAward(id) : null })
+          .insertAward(tx, {
+            id,
+            certificateId,
+            learnerId: learner.id,
+            awardedAt,
+            expiresAt,
+            anchorDay: expiry?.anchorDay ?? null,
+            status: plan === 'record_expired' ? 'expired' : 'active',
+            workflowId: automated ? workflowIdForAward(id) : null,
+          })
           .catch((err: unknown) => {
             if (isUniqueViolation(err, 'awards_one_active')) throw alreadyAwarded(null);
             throw err;
           });
-        return { status: 201, body: { award: toAward(config, award), workflowId: award.workflowId } };
+        return { status: 201, body: { award: toAward(config, award), workflowId: award.workflowId, plan } };
       });
       if (outcome.replayed) {
         c.header('Idempotent-Replayed', 'true');
@@ -111,7 +133,7 @@ export function registerAwardRoutes(app: App, deps: ApiDeps): void {
       const created = outcome.body;
       const award = await awardsQ.getAward(sql, created.award.id);
       if (!award) throw new Error('award vanished');
-      const final: AwardCreated = { award: toAward(config, await tryEnsureAwardWorkflow(deps, award)), workflowId: award.workflowId };
+      const final: AwardCreated = { ...created, award: toAward(config, await tryEnsureAwardWorkflow(deps, award)) };
       await updateIdempotentAnswer(sql, scope, 201, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
       return c.json(final, 201);
     },
@@ -223,9 +245,10 @@ export function registerAwardRoutes(app: App, deps: ApiDeps): void {
         return updated;
       });
       // An award without a running workflow (it did not expire, or the start is pending) gets it started
-      // now; the signal then tells a workflow that was already running.
+      // now; the signal then tells a workflow that was already running. A failed signal stays pending
+      // and the reconciler delivers it (deliverAwardChange).
       const final = await tryEnsureAwardWorkflow(deps, award);
-      const signal: SignalOutcome = final.workflowStartedAt ? await signalExpiryChanged(deps, final.workflowId, expiresAt) : 'failed';
+      const signal: SignalOutcome = await deliverAwardChange(deps, final.id);
       return c.json({ award: toAward(config, final), signal }, 200);
     },
   );
@@ -254,7 +277,7 @@ export function registerAwardRoutes(app: App, deps: ApiDeps): void {
         if (!revoked) throw notActive(current.id, current.status);
         return revoked;
       });
-      const signal = await signalAwardRevoked(deps, award.workflowId, reason);
+      const signal = await deliverAwardChange(deps, award.id);
       return c.json({ award: toAward(config, award), signal }, 200);
     },
   );

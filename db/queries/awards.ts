@@ -98,7 +98,9 @@ export async function markRenewed(tx: TransactionSql, awardId: string, newAwardI
 
 /** Takes an active award out of the active set ahead of its renewal (the unique index allows one active). */
 export async function retireForRenewal(tx: TransactionSql, awardId: string): Promise<boolean> {
-  const rows = await tx`update awards set status = 'renewed', updated_at = now() where id = ${awardId} and status = 'active' returning id`;
+  const rows = await tx`
+    update awards set status = 'renewed', updated_at = now(), workflow_signal_pending_at = now()
+    where id = ${awardId} and status = 'active' returning id`;
   return rows.length === 1;
 }
 
@@ -110,7 +112,8 @@ export async function setAwardExpiry(
   workflowId: string,
 ): Promise<AwardRow | null> {
   const [row] = await tx<AwardRow[]>`
-    update awards set expires_at = ${expiresAt}, workflow_id = coalesce(workflow_id, ${workflowId}), updated_at = now()
+    update awards set expires_at = ${expiresAt}, workflow_id = coalesce(workflow_id, ${workflowId}), updated_at = now(),
+      workflow_signal_pending_at = now()
     where id = ${awardId} and status = 'active'
     returning *`;
   return row ?? null;
@@ -118,7 +121,7 @@ export async function setAwardExpiry(
 
 export async function revokeAward(tx: TransactionSql, awardId: string, reason: string): Promise<AwardRow | null> {
   const [row] = await tx<AwardRow[]>`
-    update awards set status = 'revoked', revoked_reason = ${reason}, updated_at = now()
+    update awards set status = 'revoked', revoked_reason = ${reason}, updated_at = now(), workflow_signal_pending_at = now()
     where id = ${awardId} and status = 'active'
     returning *`;
   return row ?? null;
@@ -154,5 +157,29 @@ export async function awardsAwaitingWorkflow(sql: Db, args: { olderThanSeconds: 
     where workflow_started_at is null and workflow_id is not null
       and created_at < now() - make_interval(secs => ${args.olderThanSeconds})
     order by created_at limit ${args.limit}`;
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Marks the change pending since `pendingAt` as delivered to the award's workflow. A change made
+ * since (a newer `workflow_signal_pending_at`) stays pending.
+ */
+export async function clearSignalPending(sql: Db, awardId: string, pendingAt: Date): Promise<void> {
+  // A JavaScript Date holds milliseconds; the column microseconds.
+  await sql`
+    update awards set workflow_signal_pending_at = null
+    where id = ${awardId} and date_trunc('milliseconds', workflow_signal_pending_at) = ${pendingAt}`;
+}
+
+/**
+ * Awards with a change their workflow has not heard of (its signal failed or the API died before
+ * sending it), pending for more than `olderThanSeconds`: the reconciler delivers them.
+ */
+export async function awardsWithPendingSignal(sql: Db, args: { olderThanSeconds: number; limit: number }): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from awards
+    where workflow_signal_pending_at is not null
+      and workflow_signal_pending_at < now() - make_interval(secs => ${args.olderThanSeconds})
+    order by workflow_signal_pending_at limit ${args.limit}`;
   return rows.map((r) => r.id);
 }

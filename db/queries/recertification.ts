@@ -1,6 +1,8 @@
 /** The queries the recertification workflow's activities run. */
-import type { Sql } from '../client.ts';
+import type { Sql, TransactionSql } from '../client.ts';
 import type { AttemptRow, AwardRow, AwardStatus, CertificateRow, CourseRow, LearnerRow } from '../rows.ts';
+
+type Db = Sql | TransactionSql;
 
 export interface AwardContextRow {
   award: AwardRow;
@@ -9,8 +11,15 @@ export interface AwardContextRow {
   recertificationCourse: CourseRow | null;
 }
 
-export async function loadAwardContext(sql: Sql, awardId: string): Promise<AwardContextRow | null> {
-  const [award] = await sql<AwardRow[]>`select * from awards where id = ${awardId}`;
+/**
+ * The award with its certificate (current settings), learner and the settings' recertification
+ * course. With `forUpdate` (inside a transaction) the award row stays locked until the commit, so a
+ * concurrent revoke, renewal or expiry change waits for the step that acts on it.
+ */
+export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpdate?: boolean } = {}): Promise<AwardContextRow | null> {
+  const [award] = opts.forUpdate
+    ? await sql<AwardRow[]>`select * from awards where id = ${awardId} for update`
+    : await sql<AwardRow[]>`select * from awards where id = ${awardId}`;
   if (!award) return null;
   const [certificate] = await sql<CertificateRow[]>`
     select c.*, coalesce(array_agg(cc.course_id order by cc.position, cc.course_id) filter (where cc.course_id is not null), '{}') as associated_course_ids
@@ -23,19 +32,25 @@ export async function loadAwardContext(sql: Sql, awardId: string): Promise<Award
   return { award, certificate, learner, recertificationCourse: course ?? null };
 }
 
+export type CreateAttemptOutcome =
+  | { attempt: AttemptRow; supersededAttemptId: string | null; created: boolean }
+  | { refused: string; context: AwardContextRow };
+
 /**
  * Creates the recertification attempt for an award in one transaction: supersedes the learner's
  * current attempt on the course and inserts a fresh one (progress 0). Idempotent per award: a retry
- * returns the attempt the first try created.
+ * returns the attempt the first try created. `refuse`, when given, is asked inside the transaction
+ * with the award row locked and the current settings: a reason refuses the enrollment and changes
+ * nothing (the award was revoked, renewed or moved since the workflow planned). Null: no such award.
  */
 export async function createRecertificationAttempt(
   sql: Sql,
-  args: { awardId: string; courseId: string },
-): Promise<{ attempt: AttemptRow; supersededAttemptId: string | null; created: boolean } | null> {
+  args: { awardId: string; courseId: string; refuse?: (ctx: AwardContextRow) => string | null },
+): Promise<CreateAttemptOutcome | null> {
   return await sql.begin(async (tx) => {
-    const [award] = await tx<{ learnerId: string }[]>`select learner_id from awards where id = ${args.awardId}`;
-    if (!award) return null;
-    const learnerId = award.learnerId;
+    const ctx = await loadAwardContext(tx, args.awardId, { forUpdate: true });
+    if (!ctx) return null;
+    const learnerId = ctx.award.learnerId;
     // Serialize concurrent tries for the same learner and course.
     await tx`select pg_advisory_xact_lock(hashtextextended(${`attempt:${learnerId}:${args.courseId}`}, 0))`;
     const [existing] = await tx<AttemptRow[]>`
@@ -46,6 +61,8 @@ export async function createRecertificationAttempt(
           and status = 'superseded' and superseded_at = ${existing.createdAt} limit 1`;
       return { attempt: existing, supersededAttemptId: prev?.id ?? null, created: false };
     }
+    const refused = args.refuse?.(ctx) ?? null;
+    if (refused) return { refused, context: ctx };
     const superseded = await tx<{ id: string }[]>`
       update course_attempts set status = 'superseded', superseded_at = now()
       where learner_id = ${learnerId} and course_id = ${args.courseId} and status <> 'superseded'
@@ -59,12 +76,22 @@ export async function createRecertificationAttempt(
   });
 }
 
-/** Marks an active award expired; returns its status afterwards and whether this call changed it. */
-export async function expireAward(sql: Sql, awardId: string): Promise<{ expired: boolean; status: AwardStatus } | null> {
-  const [updated] = await sql<{ status: AwardStatus }[]>`
+/**
+ * Marks an active award expired; returns its status and expiry afterwards and whether this call
+ * changed it. With `asOf`, only an award whose expiry (as the database holds it now) is at or before
+ * that instant is expired: an expiry moved later since the workflow planned keeps the award active.
+ */
+export async function expireAward(
+  sql: Sql,
+  awardId: string,
+  asOf?: Date,
+): Promise<{ expired: boolean; status: AwardStatus; expiresAt: Date | null } | null> {
+  const [updated] = await sql<{ status: AwardStatus; expiresAt: Date | null }[]>`
     update awards set status = 'expired', updated_at = now()
-    where id = ${awardId} and status = 'active' returning status`;
-  if (updated) return { expired: true, status: updated.status };
-  const [row] = await sql<{ status: AwardStatus }[]>`select status from awards where id = ${awardId}`;
-  return row ? { expired: false, status: row.status } : null;
+    where id = ${awardId} and status = 'active'
+      ${asOf ? sql`and expires_at is not null and expires_at <= ${asOf}` : sql``}
+    returning status, expires_at`;
+  if (updated) return { expired: true, ...updated };
+  const [row] = await sql<{ status: AwardStatus; expiresAt: Date | null }[]>`select status, expires_at from awards where id = ${awardId}`;
+  return row ? { expired: false, ...row } : null;
 }
