@@ -10,6 +10,10 @@ import { DAY_MS } from '../domain/dates.ts';
 import type { AttemptDto, AwardDto, CertificateDto, CourseDto, LearnerDto, MessageDto } from '../api/schemas.ts';
 import type { RecertificationStatus } from '../workflows/contract.ts';
 import { startStack, type TestStack } from './support/stack.ts';
+import { certificateQuery } from '../api/admin/workflows.ts';
+import { RECERTIFICATION_WORKFLOW, expiryChangedSignal, recertificationStart } from '../workflows/contract.ts';
+import type { recertificationWorkflow } from '../workflows/recertification.ts';
+import { RecertificationPhase } from '../workflows/search-attributes.ts';
 
 interface AwardView {
   award: AwardDto;
@@ -285,6 +289,8 @@ test('extending and revoking an award signal its workflow', async () => {
   const extended = await patch<{ award: AwardDto; signal: string }>(`/api/awards/${award.id}`, { expiresAt: later });
   assert.equal(extended.signal, 'signalled');
   assert.equal(extended.award.expiresAt, later);
+  const [pending] = await stack.sql<{ at: Date | null }[]>`select workflow_signal_pending_at as at from awards where id = ${award.id}`;
+  assert.equal(pending!.at, null, 'a change Temporal accepted is no longer pending');
   await stack.eventually('the workflow has the new expiry', async () => (await get<AwardView>(`/api/awards/${award.id}`)).recertification?.expiresAt === later);
 
   const revoked = await post<{ award: AwardDto; signal: string }>(`/api/awards/${award.id}/revoke`, { reason: 'Issued in error' }, 200);
@@ -324,4 +330,81 @@ test('renewing early with anchor previous_expiry keeps the anniversary; a non-ex
   const view = await get<AwardView>(`/api/awards/${created.award.id}`);
   assert.equal(view.recertification, null);
   assert.match(view.recertificationUnavailable ?? '', /does not expire/);
+});
+
+test('a back-dated award whose expiry has passed is recorded expired: no workflow, no message; one inside the window acts at once', async () => {
+  const { learner, certificate } = await setup();
+  await patch(`/api/certificates/${certificate.id}`, { settings: { expiration: { validFor: { amount: 12, unit: 'months' } }, expiredNotice: { enabled: true } } });
+  const old = await post<{ award: AwardDto; workflowId: string | null; plan: string }>(`/api/certificates/${certificate.id}/awards`, {
+    learnerId: learner.id,
+    awardedAt: '2024-01-15T09:00:00Z',
+  });
+  assert.equal(old.plan, 'record_expired');
+  assert.equal(old.award.status, 'expired');
+  assert.equal(old.award.expiresAt, '2025-01-15T09:00:00.000Z');
+  assert.equal(old.workflowId, null, 'no automation');
+  const view = await get<AwardView>(`/api/awards/${old.award.id}`);
+  assert.equal(view.recertification, null);
+
+  // The same learner, a copy given 11 months and 20 days ago: due 20 days ago, expiry 10 days ahead.
+  const inWindow = await post<{ award: AwardDto; workflowId: string | null; plan: string }>(`/api/certificates/${certificate.id}/awards`, {
+    learnerId: learner.id,
+    awardedAt: new Date(Date.now() - 355 * DAY_MS).toISOString(),
+  });
+  assert.equal(inWindow.plan, 'enroll_now');
+  await stack.eventually('enrolled at once', async () => (await get<AwardView>(`/api/awards/${inWindow.award.id}`)).recertification?.phase === 'assigned');
+  const messages = await stack.eventually('the expiring notice of the award inside the window', async () => {
+    const m = await get<{ messages: MessageDto[] }>(`/api/messages?learnerId=${learner.id}`);
+    return m.messages.length > 0 ? m.messages : null;
+  });
+  assert.deepEqual(messages.map((m) => m.awardId), [inWindow.award.id], 'nothing was sent about the award that lapsed in 2025');
+  let workflows = 0;
+  for await (const _ of stack.client.workflow.list({ query: `AwardId = '${old.award.id}'` })) workflows++;
+  assert.equal(workflows, 0, 'Temporal never heard of the expired award');
+});
+
+test('a workflow that continued as new is listed once, with the running run\'s phase, by the API and by the README\'s visibility queries', async () => {
+  const { learner, certificate } = await setup();
+  // An award as the API records it, but started here with a small history limit (a test-only
+  // input), then driven past the limit with signals.
+  const expiresAt = new Date(Date.now() + 90 * DAY_MS);
+  const [award] = await stack.sql<{ id: string; workflowId: string }[]>`
+    insert into awards (certificate_id, learner_id, awarded_at, expires_at, workflow_id, workflow_started_at)
+    values (${certificate.id}, ${learner.id}, now(), ${expiresAt}, 'pending', now()) returning id, workflow_id`;
+  const start = recertificationStart({ id: award!.id, certificateId: certificate.id, learnerId: learner.id, expiresAt }, 30);
+  await stack.sql`update awards set workflow_id = ${start.workflowId} where id = ${award!.id}`;
+  award!.workflowId = start.workflowId;
+  const wf = await stack.client.workflow.start<typeof recertificationWorkflow>(RECERTIFICATION_WORKFLOW, {
+    ...start,
+    taskQueue: stack.config.temporal.taskQueue,
+    args: [{ ...start.args[0], historyEventsLimit: 25 }],
+  });
+  const firstRunId = wf.firstExecutionRunId;
+  for (let i = 1; i <= 8; i++) await wf.signal(expiryChangedSignal, { expiresAt: new Date(expiresAt.getTime() + (i % 2) * 1000).toISOString() });
+  await stack.eventually('continued as new', async () => (await stack.client.workflow.getHandle(award!.workflowId).describe()).runId !== firstRunId);
+  const due = new Date(expiresAt.getTime() - 30 * DAY_MS);
+  const month = { from: new Date(Date.UTC(due.getUTCFullYear(), due.getUTCMonth(), 1)), until: new Date(Date.UTC(due.getUTCFullYear(), due.getUTCMonth() + 1, 1)) };
+  const queries = [
+    certificateQuery(certificate.id),
+    certificateQuery(certificate.id, month),
+    `CertificateId = '${certificate.id}' AND RecertificationDueAt BETWEEN '${month.from.toISOString()}' AND '${new Date(month.until.getTime() - 1000).toISOString()}'`,
+    `CertificateId = '${certificate.id}' AND ExecutionStatus = 'Running'`,
+    `LearnerId = '${learner.id}' AND ExecutionStatus = 'Running'`,
+    `CertificateExpiresAt < '${new Date(expiresAt.getTime() + DAY_MS).toISOString()}' AND RecertificationPhase = 'scheduled' AND CertificateId = '${certificate.id}'`,
+  ];
+  for (const query of queries) {
+    await stack.eventually(`one run for ${query}`, async () => {
+      const runs: string[] = [];
+      for await (const w of stack.client.workflow.list({ query })) runs.push(`${w.workflowId}/${w.status.name}`);
+      return runs.length === 1 && runs[0] === `${award!.workflowId}/RUNNING`;
+    });
+  }
+  const listed = await get<{ awards: (AwardDto & { recertification: { phase: string | null; workflowStatus: string } | null })[] }>(
+    `/api/awards?certificateId=${certificate.id}&include=recertification`,
+  );
+  assert.equal(listed.awards.filter((a) => a.id === award!.id).length, 1);
+  assert.equal(listed.awards[0]?.recertification?.workflowStatus, 'RUNNING');
+  assert.equal(listed.awards[0]?.recertification?.phase, 'scheduled');
+  const desc = await stack.client.workflow.getHandle(award!.workflowId).describe();
+  assert.equal(desc.typedSearchAttributes.get(RecertificationPhase), 'scheduled');
 });
