@@ -18,7 +18,7 @@ import { settingsPropagationWorkflowId } from '../workflows/settings-propagation
 import { createHarness, TASK_QUEUE, type Harness } from './support/workflow-harness.ts';
 import { attemptsOf, makeAttempt, makeAward, makeCertificate, makeCourse, makeLearner, recertSettings, updateSettings } from './support/fixtures.ts';
 import type { CertificateSettings } from '../domain/settings.ts';
-import { AwardId, CertificateId, RecertificationDueAt, RecertificationPhase } from '../workflows/search-attributes.ts';
+import { AwardId, CertificateExpiresAt, CertificateId, RecertificationDueAt, RecertificationPhase } from '../workflows/search-attributes.ts';
 import { RECERTIFICATION_WORKFLOW, recertificationStart } from '../workflows/contract.ts';
 import { MAX_TIMER_MS, type recertificationWorkflow } from '../workflows/recertification.ts';
 import { reconcileOnce, type ReconcileReport } from '../api/reconciler.ts';
@@ -411,6 +411,9 @@ test('truth 1a. assigned, expiry extended 90 days while its signal failed: the o
       const mid = await wf.query(statusQuery);
       assert.equal(mid.phase, 'assigned');
       assert.equal(mid.expiresAt, extended.toISOString(), 'the workflow now plans from the new expiry');
+      const attrs = (await wf.describe()).typedSearchAttributes;
+      assert.equal(attrs.get(CertificateExpiresAt)?.toISOString(), extended.toISOString(), 'the search attributes follow the new expiry');
+      assert.equal(attrs.get(RecertificationDueAt)?.toISOString(), new Date(extended.getTime() - 30 * DAY_MS).toISOString());
       const result = await wf.result();
       assert.equal(result.phase, 'expired');
       const reminder = result.messages.find((m) => m.kind === 'recertification_reminder');
@@ -426,6 +429,25 @@ test('truth 1a. assigned, expiry extended 90 days while its signal failed: the o
     const expiredMail = h.resend.sent().find((e) => e.subject.includes('expired'));
     assert.ok(expiredMail, 'the expired notice was emailed');
     assert.match(expiredMail.html, new RegExp(String(extended.getUTCDate())), 'it quotes the expiry that passed');
+  }));
+
+test('truth 1g. assigned, reminder days changed to include one whose time has passed: that reminder is not sent late; the next one is', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h, { settings: (c) => recertSettings(c, { reminderDaysBeforeExpiry: [7] }) });
+    await h.withWorkers(async () => {
+      const wf = await h.start(s.award);
+      await h.env.sleep(340 * DAY_MS); // 25 days left
+      assert.equal((await wf.query(statusQuery)).phase, 'assigned');
+      const changed = { ...s.settings, recertification: { ...s.settings.recertification, reminderDaysBeforeExpiry: [30, 1] } };
+      const v = await updateSettings(h.db.sql, s.cert.id, changed);
+      await wf.signal(settingsChangedSignal, { settingsVersion: v, settings: changed });
+      await h.env.sleep(HOUR);
+      assert.deepEqual((await messagesOf(h, s.award.id)).map((m) => m.kind), ['certificate_expiring'], 'no "expires in 30 days" with 25 days left');
+      const result = await wf.result();
+      assert.deepEqual(result.messages.map((m) => [m.kind, m.status]), [['certificate_expiring', 'sent'], ['recertification_reminder', 'sent']]);
+    });
+    const reminders = await h.db.sql<{ key: string }[]>`select idempotency_key as key from messages where award_id = ${s.award.id} and kind = 'recertification_reminder'`;
+    assert.deepEqual(reminders.map((r) => r.key), [`award:${s.award.id}:recertification_reminder:1`]);
   }));
 
 test('truth 1b. expiry moved earlier while scheduled, signal failed: the reconciler delivers it and the learner is enrolled at new expiry − lead days', () =>

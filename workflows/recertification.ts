@@ -97,6 +97,8 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
   };
   const remindersSent = new Set<number>(input.carried?.remindersSent ?? []);
   let expiringNoticeSent = input.carried?.expiringNoticeSent ?? false;
+  /** The expiry and reminder days the reminders were last planned from (ACT_ON_DATABASE_TRUTH). */
+  let reminderPlan: string | null = null;
   let wake = false;
   let ending: 'renewed' | 'revoked' | null = null;
 
@@ -275,6 +277,7 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
       }
       status.phase = 'expired';
       record('expired');
+      if (truthFirst) status.dueAt = null; // nothing falls due any more
       publish();
       if (result.expired && settings()?.expiredNotice.enabled) await send('certificate_expired');
       return status;
@@ -346,6 +349,16 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
 
     // Assigned: wait for renewal until expiry, reminding on the configured days.
     const reminderDays = settings()?.recertification.reminderDaysBeforeExpiry ?? [];
+    if (patched(ACT_ON_DATABASE_TRUTH)) {
+      // Keep the search attributes on the current expiry, and when the expiry or the reminder days
+      // changed, do not send late the reminders whose time has already passed (as at enrollment).
+      setPhase('assigned');
+      const plan = JSON.stringify([status.expiresAt, reminderDays]);
+      if (reminderPlan !== null && plan !== reminderPlan) {
+        for (const d of reminderDays) if (reminderAt(new Date(status.expiresAt), d).getTime() <= now()) remindersSent.add(d);
+      }
+      reminderPlan = plan;
+    }
     let next: { day: number; at: number } | null = null;
     for (const day of reminderDays) {
       if (remindersSent.has(day)) continue;
@@ -369,6 +382,7 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
 
   status.phase = ending;
   record(`phase_${ending}`);
+  if (patched(ACT_ON_DATABASE_TRUTH)) status.dueAt = null; // nothing falls due any more
   publish();
   return status;
 }
