@@ -13,7 +13,22 @@ import { iso, isoOrNull } from './util.ts';
 // building blocks
 
 export const Id = z.uuid().openapi({ example: '3f1c9a4e-5b7d-4e2a-9c1f-2b8e6d4a7c10' });
-export const Instant = z.iso.datetime({ offset: true }).openapi({ example: '2026-03-01T09:00:00.000Z' });
+/**
+ * The instants the product can mean: from 1900-01-01 to 2999-12-31 (UTC). Earlier years are no
+ * certificate's history (and years below 100 are read as 19xx by `Date.UTC` and 20xx by the driver);
+ * later ones no expiry anyone plans for.
+ */
+export const INSTANT_RANGE = { from: '1900-01-01T00:00:00Z', until: '2999-12-31T23:59:59Z' } as const;
+export const Instant = z.iso
+  .datetime({ offset: true })
+  .refine((v) => {
+    const ms = Date.parse(v);
+    return ms >= Date.parse(INSTANT_RANGE.from) && ms <= Date.parse(INSTANT_RANGE.until);
+  }, `must be an instant from ${INSTANT_RANGE.from} to ${INSTANT_RANGE.until}`)
+  .openapi({ example: '2026-03-01T09:00:00.000Z' });
+/** Text a person writes: trimmed, 1 to `max` characters, no NUL (PostgreSQL cannot store it). */
+const text = (max: number) =>
+  z.string().trim().min(1).max(max).refine((v) => !v.includes('\u0000'), 'must not contain NUL characters (\\u0000)');
 const Limit = z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'Page size (1–1000, default 100).' });
 
 export const IdParams = z.object({ id: Id.openapi({ param: { name: 'id', in: 'path' } }) });
@@ -48,7 +63,7 @@ export type LearnerDto = z.infer<typeof LearnerSchema>;
 export const LearnerCreateSchema = z
   .object({
     email: z.email().max(320).openapi({ example: 'ada@example.com' }),
-    name: z.string().trim().min(1).max(200).openapi({ example: 'Ada Lovelace' }),
+    name: text(200).openapi({ example: 'Ada Lovelace' }),
   })
   .strict()
   .openapi('LearnerCreate');
@@ -61,8 +76,8 @@ export const toLearner = (r: LearnerRow): LearnerDto => ({ id: r.id, email: r.em
 export const CourseStatusSchema = z.enum(['draft', 'live', 'archived']);
 export const EnrollmentMessageSchema = z
   .object({
-    subject: z.string().trim().min(1).max(300).openapi({ example: 'You are enrolled in {{course.title}}' }),
-    body: z.string().trim().min(1).max(20_000).openapi({ example: 'Hi {{learner.name}}, start here: {{course.url}}' }),
+    subject: text(300).openapi({ example: 'You are enrolled in {{course.title}}' }),
+    body: text(20_000).openapi({ example: 'Hi {{learner.name}}, start here: {{course.url}}' }),
   })
   .strict()
   .openapi('EnrollmentMessage');
@@ -79,7 +94,7 @@ export const CourseSchema = z
 export type CourseDto = z.infer<typeof CourseSchema>;
 export const CourseCreateSchema = z
   .object({
-    title: z.string().trim().min(1).max(200).openapi({ example: 'Forklift Safety Refresher' }),
+    title: text(200).openapi({ example: 'Forklift Safety Refresher' }),
     status: CourseStatusSchema.default('draft'),
     enrollmentMessage: EnrollmentMessageSchema.nullable().default(null),
   })
@@ -87,7 +102,7 @@ export const CourseCreateSchema = z
   .openapi('CourseCreate');
 export const CoursePatchSchema = z
   .object({
-    title: z.string().trim().min(1).max(200),
+    title: text(200),
     status: CourseStatusSchema,
     enrollmentMessage: EnrollmentMessageSchema.nullable(),
   })
@@ -127,7 +142,7 @@ export const CertificateSchema = z
 export type CertificateDto = z.infer<typeof CertificateSchema>;
 export const CertificateCreateSchema = z
   .object({
-    title: z.string().trim().min(1).max(200).openapi({ example: 'Forklift Operator' }),
+    title: text(200).openapi({ example: 'Forklift Operator' }),
     associatedCourseIds: CourseIds.default([]),
     settings: SettingsPatchSchema.optional(),
   })
@@ -135,7 +150,7 @@ export const CertificateCreateSchema = z
   .openapi('CertificateCreate');
 export const CertificatePatchSchema = z
   .object({
-    title: z.string().trim().min(1).max(200),
+    title: text(200),
     associatedCourseIds: CourseIds,
     settings: SettingsPatchSchema,
   })
@@ -197,7 +212,7 @@ export const AwardPatchSchema = z
   .strict()
   .openapi('AwardPatch');
 export const RevokeSchema = z
-  .object({ reason: z.string().trim().min(1).max(500).openapi({ example: 'Issued in error' }) })
+  .object({ reason: text(500).openapi({ example: 'Issued in error' }) })
   .strict()
   .openapi('AwardRevoke');
 export const AwardListQuery = z.object({

@@ -142,6 +142,15 @@ test('bad input answers its status and code and changes nothing in the database 
     { name: 'award to an unknown learner', method: 'POST', path: awards, body: { learnerId: unknown }, status: 422, code: 'unknown_learner' },
     { name: 'award with a malformed learner id', method: 'POST', path: awards, body: { learnerId: 'ada' }, status: 400, code: 'validation_failed' },
     { name: 'award with a malformed date', method: 'POST', path: awards, body: { learnerId: other.id, awardedAt: 'yesterday' }, status: 400, code: 'validation_failed' },
+    // instants the product cannot mean (Date.UTC reads years below 100 as 19xx; PostgreSQL has no year 0)
+    { name: 'award in year 0001', method: 'POST', path: awards, body: { learnerId: other.id, awardedAt: '0001-01-01T00:00:00Z' }, status: 400, code: 'validation_failed' },
+    { name: 'award in year 0000', method: 'POST', path: awards, body: { learnerId: other.id, awardedAt: '0000-01-01T00:00:00Z' }, status: 400, code: 'validation_failed' },
+    { name: 'award in 1899', method: 'POST', path: awards, body: { learnerId: other.id, awardedAt: '1899-12-31T23:59:59Z' }, status: 400, code: 'validation_failed' },
+    { name: 'expiry in year 3500', method: 'PATCH', path: `/api/awards/${award.id}`, body: { expiresAt: '3500-01-01T00:00:00Z' }, status: 400, code: 'validation_failed' },
+    { name: 'awards before year 0050', method: 'GET', path: '/api/awards?before=0050-01-01T00:00:00Z', status: 400, code: 'validation_failed' },
+    // text PostgreSQL cannot store
+    { name: 'a NUL in a learner name', method: 'POST', path: '/api/learners', body: { email: 'nul@example.com', name: 'A\u0000B' }, status: 400, code: 'validation_failed' },
+    { name: 'a NUL in a revoke reason', method: 'POST', path: `/api/awards/${award.id}/revoke`, body: { reason: '\u0000nul' }, status: 400, code: 'validation_failed' },
     { name: 'award in the future', method: 'POST', path: awards, body: { learnerId: other.id, awardedAt: new Date(Date.now() + 86_400_000).toISOString() }, status: 422, code: 'awarded_at_in_future' },
     { name: 'award twice', method: 'POST', path: awards, body: { learnerId: learner.id }, status: 409, code: 'already_awarded' },
     { name: 'list awards by a bad status', method: 'GET', path: '/api/awards?status=lapsed', status: 400, code: 'validation_failed' },
