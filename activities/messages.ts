@@ -2,6 +2,7 @@
  * The send-message activity (SPEC §5 "Send a message"): loads what the message is about, renders it,
  * and hands it to the mailer, which records and sends it exactly once per idempotency key:
  *   course_enrollment         attempt:<attemptId>:course_enrollment
+ *   recertification_enrollment attempt:<attemptId>:recertification_enrollment
  *   certificate_expiring      award:<awardId>:certificate_expiring
  *   certificate_expired       award:<awardId>:certificate_expired
  *   recertification_reminder  award:<awardId>:recertification_reminder:<days>
@@ -36,6 +37,9 @@ export function messageIdempotencyKey(input: SendMessageInput): string {
     case 'course_enrollment':
       if (!input.attemptId) throw invalid('course_enrollment needs an attemptId');
       return `attempt:${input.attemptId}:course_enrollment`;
+    case 'recertification_enrollment':
+      if (!input.attemptId) throw invalid('recertification_enrollment needs an attemptId');
+      return `attempt:${input.attemptId}:recertification_enrollment`;
     case 'certificate_expiring':
     case 'certificate_expired':
       if (!input.awardId) throw invalid(`${input.kind} needs an awardId`);
@@ -126,6 +130,10 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, from, log }: 
       case 'course_enrollment':
         if (!course?.enrollmentMessage) return { skipped: 'the course has no enrollment message' };
         if (attempt?.status === 'superseded') return { skipped: 'the attempt was superseded' };
+        break;
+      case 'recertification_enrollment':
+        if (award?.status !== 'active') return { skipped: `the award is ${award?.status ?? 'missing'}` };
+        if (!attempt || attempt.status === 'superseded') return { skipped: 'the attempt was superseded' };
         break;
       case 'certificate_expiring':
         if (award?.status !== 'active') return { skipped: `the award is ${award?.status ?? 'missing'}` };

@@ -7,6 +7,7 @@ import type { Config } from '../config/env.ts';
 import { workflowUiUrl } from '../config/temporal.ts';
 import type { AttemptRow, AwardRow, CertificateRow, CourseRow, LearnerRow, MessageRow } from '../db/rows.ts';
 import { SettingsPatchSchema as DomainSettingsPatch, SettingsSchema as DomainSettings } from '../domain/settings.ts';
+import { MESSAGE_KINDS } from '../domain/vocabulary.ts';
 import { iso, isoOrNull } from './util.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -261,7 +262,7 @@ export const AwardListItemSchema = AwardSchema.extend({
 }).openapi('AwardListItem');
 
 const PhaseSchema = z.enum(['scheduled', 'waiting_for_settings', 'assigned', 'renewed', 'expired', 'revoked']);
-const MessageKindSchema = z.enum(['certificate_expiring', 'course_enrollment', 'certificate_expired', 'recertification_reminder']);
+const MessageKindSchema = z.enum(MESSAGE_KINDS);
 export const RecertificationStatusSchema = z
   .object({
     awardId: z.string(),

@@ -69,7 +69,8 @@ export interface AttemptRow {
   supersededAt: Date | null;
 }
 
-export type MessageKind = 'certificate_expiring' | 'course_enrollment' | 'certificate_expired' | 'recertification_reminder';
+export type { MessageKind } from '../domain/vocabulary.ts';
+import type { MessageKind } from '../domain/vocabulary.ts';
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed';
 export interface MessageRow {
   id: string;

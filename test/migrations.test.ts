@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { migrate } from '../db/migrate.ts';
 import { createTestDatabase } from './support/db.ts';
+import { MESSAGE_KINDS } from '../domain/vocabulary.ts';
 
 test('migrations apply to an empty database, are idempotent, and enforce the invariants', async () => {
   const db = await createTestDatabase('migr', { migrate: false });
@@ -28,6 +29,9 @@ test('migrations apply to an empty database, are idempotent, and enforce the inv
     const msg = { kind: 'certificate_expiring', learnerId: learner!.id, toAddress: 'a@example.com', fromAddress: 'x@example.com', subject: 's', body: 'b', provider: 'log', idempotencyKey: 'k1' };
     await db.sql`insert into messages ${db.sql(msg)}`;
     await assert.rejects(db.sql`insert into messages ${db.sql(msg)}`, /messages_idempotency_key_key/);
+    // The CHECK on message kinds holds exactly the declared vocabulary.
+    for (const kind of MESSAGE_KINDS) await db.sql`insert into messages ${db.sql({ ...msg, kind, idempotencyKey: `kind:${kind}` })}`;
+    await assert.rejects(db.sql`insert into messages ${db.sql({ ...msg, kind: 'newsletter', idempotencyKey: 'kind:newsletter' })}`, /messages_kind_check/);
   } finally {
     await db.drop();
   }

@@ -157,8 +157,12 @@ test('4a. recertification turned off before the due time: no enrollment; turned 
       await h.recordHistory(wf, 'waiting-for-settings-then-assigned');
     });
     assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 1, 'enrolled once turned on');
-    const kinds = (await messagesOf(h, s.award.id)).map((m) => m.kind);
-    assert.deepEqual(kinds, ['certificate_expiring'], 'the expiring notice went out once, at the due time');
+    const msgs = await messagesOf(h, s.award.id);
+    assert.deepEqual(msgs.map((m) => m.kind), ['certificate_expiring', 'recertification_enrollment'], 'the expiring notice once, at the due time; then the course');
+    const emails = h.resend.sent();
+    assert.match(emails[0]!.html, /contact your administrator/, 'at the due time there was no course to name');
+    assert.match(emails[1]!.subject, /Forklift Safety Refresher/, 'the enrollment names the course');
+    assert.match(emails[1]!.html, new RegExp(`/courses/${s.course.id}`), 'and links it');
   }));
 
 test('4b. course changed before the due time: the new course is used', () =>

@@ -11,7 +11,8 @@ export const RECERTIFICATION_WORKFLOW = 'recertificationWorkflow';
 export const workflowIdForAward = (awardId: string): string => `recertification-${awardId}`;
 
 export type Phase = 'scheduled' | 'waiting_for_settings' | 'assigned' | 'renewed' | 'expired' | 'revoked';
-export type MessageKind = 'certificate_expiring' | 'course_enrollment' | 'certificate_expired' | 'recertification_reminder';
+export type { MessageKind } from '../domain/vocabulary.ts';
+import type { MessageKind } from '../domain/vocabulary.ts';
 
 export interface RecertificationInput {
   awardId: string;

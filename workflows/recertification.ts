@@ -327,6 +327,9 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
         if (ctx.settings.expiringNotice.enabled && !expiringNoticeSent) {
           expiringNoticeSent = true;
           await send('certificate_expiring', { attemptId: attempt.attemptId });
+        } else if (truthFirst && expiringNoticeSent && !course.hasEnrollmentMessage) {
+          // The expiring notice went out while waiting, without a course: tell the learner where to go.
+          await send('recertification_enrollment', { attemptId: attempt.attemptId });
         }
         if (course.hasEnrollmentMessage) await send('course_enrollment', { attemptId: attempt.attemptId });
         continue;

@@ -145,6 +145,18 @@ export function renderCertificateExpired(ctx: TemplateContext): RenderedMessage 
   );
 }
 
+/**
+ * Names the recertification course the learner was just enrolled in, when the expiring notice went
+ * out earlier without one (recertification was off or the course not live at the due time).
+ */
+export function renderRecertificationEnrollment(ctx: TemplateContext): RenderedMessage {
+  return renderTemplate(
+    'You are enrolled in "{{course.title}}" to renew "{{certificate.title}}"',
+    `<p>Hello {{learner.name}},</p>\n<p>Your certificate <strong>{{certificate.title}}</strong> expires on <strong>{{expiresAt}}</strong>. To keep it, you have been enrolled in the recertification course ${courseLink}. Complete it before then to receive a renewed certificate.</p>\n<p><a href="{{course.url}}">Start the course</a></p>`,
+    ctx,
+  );
+}
+
 /** A course's own enrollment message, written by an administrator. */
 export function renderCourseEnrollment(ctx: TemplateContext, message: EnrollmentMessage): RenderedMessage {
   return renderTemplate(message.subject, adminBodyToHtml(message.body), ctx);
@@ -168,5 +180,7 @@ export function renderMessage(
       return renderCertificateExpired(ctx);
     case 'course_enrollment':
       return enrollmentMessage ? renderCourseEnrollment(ctx, enrollmentMessage) : null;
+    case 'recertification_enrollment':
+      return ctx.course ? renderRecertificationEnrollment(ctx) : null;
   }
 }

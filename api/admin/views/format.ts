@@ -1,4 +1,5 @@
 /** Formatting for the admin views: instants in UTC, days left, labels. */
+import type { MessageKind } from '../../../domain/vocabulary.ts';
 import { DAY_MS } from '../../../domain/dates.ts';
 
 /** `2026-03-01 09:00 UTC`, or an em dash. */
@@ -43,9 +44,10 @@ export const PHASE_LABELS: Record<string, string> = {
   revoked: 'Revoked',
 };
 
-export const KIND_LABELS: Record<string, string> = {
+export const KIND_LABELS: Record<MessageKind, string> = {
   certificate_expiring: 'Certificate expiring',
   course_enrollment: 'Course enrollment',
+  recertification_enrollment: 'Recertification enrollment',
   certificate_expired: 'Certificate expired',
   recertification_reminder: 'Reminder',
 };
