@@ -1,16 +1,22 @@
 /**
  * The REST API (SPEC §6) as one OpenAPIHono app: every route is declared with createRoute and zod, so
  * `/api/openapi.json` is generated from the routes themselves; `/api/docs` renders it.
- * All `/api/*` routes need the admin bearer token except those two.
+ * All `/api/*` routes need the admin bearer token except those two. A path that exists asked with
+ * another method is 405 with `Allow` (from the registered routes); an unknown path is 404.
  */
 import { performance } from 'node:perf_hooks';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Env, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { inspectRoutes } from 'hono/dev';
+import { METHOD_NAME_ALL } from 'hono/router';
+import { TrieRouter } from 'hono/router/trie-router';
 import { createAdminApp } from './admin/index.tsx';
 import { bearerAuth } from './auth.ts';
 import { DOCS_ASSET_BASE, docsAsset, docsPage } from './docs.ts';
 import type { ApiDeps, AppEnv } from './deps.ts';
 import { errorResponse, handleError, validationHook } from './errors.ts';
+import { refuseUnhonouredIdempotencyKey } from './idempotency.ts';
 import { registerAttemptRoutes } from './routes/attempts.ts';
 import { registerAwardRoutes } from './routes/awards.ts';
 import { registerCertificateRoutes } from './routes/certificates.ts';
@@ -48,6 +54,25 @@ async function drain(req: Request, bound = 16 * MAX_BODY_BYTES): Promise<void> {
   }
 }
 
+/**
+ * The methods each path is answered on, read from the routes `app` registered (no hand-kept list):
+ * every route but middleware registered for all methods (auth, logging, the admin page's catch-all).
+ * HEAD goes with GET (Hono answers HEAD from the GET route). Built on first use, when every route is
+ * registered; the router is Hono's own, so a path matches here exactly when it would match there.
+ */
+export function methodsOfPath<E extends Env>(app: Hono<E>): (path: string) => string[] {
+  let router: TrieRouter<string> | undefined;
+  return (path) => {
+    if (!router) {
+      router = new TrieRouter<string>();
+      for (const r of inspectRoutes(app)) if (r.method !== METHOD_NAME_ALL) router.add(METHOD_NAME_ALL, r.path, r.method.toUpperCase());
+    }
+    const methods = new Set(router.match(METHOD_NAME_ALL, path)[0].map(([method]) => method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
+}
+
 export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const { log, config } = deps;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -64,6 +89,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     else log.info(entry, 'request');
   });
   app.use('/api/*', bearerAuth(config.adminApiToken));
+  app.use('/api/*', refuseUnhonouredIdempotencyKey(app));
   app.use(
     '/api/*',
     bodyLimit({
@@ -105,7 +131,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
 
   app.route('/admin', createAdminApp(deps, app)); // the admin page (api/admin): HTML, signed-in by cookie
 
-  app.notFound((c) => errorResponse(c, 404, 'not_found', `No route ${c.req.method} ${c.req.path}.`));
+  const allowed = methodsOfPath(app);
+  app.notFound((c) => {
+    const allow = allowed(c.req.path);
+    if (allow.length === 0 || allow.includes(c.req.method)) return errorResponse(c, 404, 'not_found', `No route ${c.req.method} ${c.req.path}.`);
+    c.header('Allow', allow.join(', '));
+    return errorResponse(c, 405, 'method_not_allowed', `${c.req.path} does not answer ${c.req.method}; it answers ${allow.join(', ')}.`, { allow });
+  });
   app.onError((err, c) => handleError(err, c, log));
   return app;
 }

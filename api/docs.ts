@@ -64,17 +64,18 @@ export function docsPage(app: OpenAPIHono<AppEnv>, openapiPath: string, title: s
 
 /** Where the Swagger UI assets are served (public, like the docs page). */
 export const DOCS_ASSET_BASE = '/api/docs/assets';
-const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-};
+/** Served file → its content type. A Map: the name comes from the URL (an object would answer `__proto__`). */
+const ASSETS = new Map<string, string>([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+]);
 const assetDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const assetCache = new Map<string, Buffer>();
 
 /** Serves the two Swagger UI files from the installed `swagger-ui-dist` package. */
 export function docsAsset(c: Context): Response | Promise<Response> {
   const name = c.req.param('file') ?? '';
-  const type = ASSETS[name];
+  const type = ASSETS.get(name);
   if (!type) return c.notFound();
   let body = assetCache.get(name);
   if (!body) {

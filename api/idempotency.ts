@@ -3,11 +3,24 @@
  * request's work, together with the answer; a repeat of the same key and body gets that first answer
  * (and does nothing), the same key with another body is 422 `idempotency_key_reused`. A request that
  * fails (4xx, 5xx) stores nothing: its transaction rolled back, so a retry with the key runs anew.
+ *
+ * Every POST route honours it; a route does by declaring `IdempotencyHeaders` as its request headers
+ * (so the OpenAPI document shows it) and running its work through `runIdempotent`. Sent to any other
+ * `/api` route (GET, PATCH), where it would mean nothing, the key is refused with 400
+ * `idempotency_key_unsupported` (`refuseUnhonouredIdempotencyKey`), never silently ignored.
  */
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import { METHOD_NAME_ALL } from 'hono/router';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Sql, TransactionSql } from '../db/client.ts';
 import * as q from '../db/queries/idempotency.ts';
-import { unprocessable } from './errors.ts';
+import type { AppEnv } from './deps.ts';
+import { errorResponse, unprocessable } from './errors.ts';
 import { canonicalJson, sha256 } from './util.ts';
+
+/** The request header, lower-cased as Hono reads it. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 export interface IdempotencyScope {
   /** The route template, e.g. `POST /api/certificates/{id}/awards`. */
@@ -17,18 +30,27 @@ export interface IdempotencyScope {
   payload: unknown;
 }
 
-export type IdempotentOutcome<T> =
-  | { replayed: false; status: number; body: T }
+/**
+ * What `runIdempotent` did: the work's own result (with anything else the work returned besides the
+ * answer, e.g. rows for the steps after the commit), or the stored first answer of a repeat.
+ */
+export type IdempotentOutcome<T, R extends { status: number; body: T } = { status: number; body: T }> =
+  | ({ replayed: false } & R)
   | { replayed: true; status: number; body: unknown };
 
-export async function runIdempotent<T>(
+/**
+ * Runs `work` in one transaction with the key's claim and stored answer (see the module comment).
+ * `work` returns the answer (`status`, `body`: stored as JSON for repeats) and may return more, which
+ * only this first run sees.
+ */
+export async function runIdempotent<T, R extends { status: number; body: T } = { status: number; body: T }>(
   sql: Sql,
   scope: IdempotencyScope,
-  work: (tx: TransactionSql) => Promise<{ status: number; body: T }>,
-): Promise<IdempotentOutcome<T>> {
+  work: (tx: TransactionSql) => Promise<R>,
+): Promise<IdempotentOutcome<T, R>> {
   const { key, route } = scope;
   const requestHash = sha256(canonicalJson(scope.payload));
-  return await sql.begin(async (tx): Promise<IdempotentOutcome<T>> => {
+  return await sql.begin(async (tx): Promise<IdempotentOutcome<T, R>> => {
     if (key !== undefined) {
       const claim = await q.claimIdempotencyKey(tx, { route, key, requestHash });
       if (claim.kind === 'mismatch') {
@@ -38,7 +60,7 @@ export async function runIdempotent<T>(
     }
     const result = await work(tx);
     if (key !== undefined) await q.storeIdempotentResponse(tx, { route, key, statusCode: result.status, response: result.body });
-    return { replayed: false, ...result };
+    return { ...result, replayed: false };
   });
 }
 
@@ -46,4 +68,54 @@ export async function runIdempotent<T>(
 export async function updateIdempotentAnswer(sql: Sql, scope: IdempotencyScope, status: number, body: unknown): Promise<void> {
   if (scope.key === undefined) return;
   await q.storeIdempotentResponse(sql, { route: scope.route, key: scope.key, statusCode: status, response: body });
+}
+
+/** Marks the answer to a repeat (`Idempotent-Replayed: true`), as every honouring route does. */
+export function markReplayed(c: Context): void {
+  c.header('Idempotent-Replayed', 'true');
+}
+
+/** Hono's path pattern of an OpenAPI path (`/api/awards/{id}` → `/api/awards/:id`), as OpenAPIHono registers it. */
+const honoPath = (openApiPath: string): string => openApiPath.replaceAll(/\/{(.+?)}/g, '/:$1');
+/** The OpenAPI path of a Hono path pattern, for messages. */
+const openApiPath = (path: string): string => path.replaceAll(/:([^/]+)/g, '{$1}');
+
+/**
+ * The routes that honour `Idempotency-Key`, as `METHOD /hono/:path`: those whose declared request
+ * headers hold it (read from the app's OpenAPI registry, so the document and the behaviour agree).
+ */
+export function idempotentRoutes(app: OpenAPIHono<AppEnv>): Set<string> {
+  const out = new Set<string>();
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== 'route') continue;
+    const headers = def.route.request?.headers;
+    if (headers instanceof z.ZodObject && IDEMPOTENCY_HEADER in headers.shape) out.add(`${def.route.method.toUpperCase()} ${honoPath(def.route.path)}`);
+  }
+  return out;
+}
+
+/**
+ * Middleware for `/api/*`: a request carrying `Idempotency-Key` to a route that does not honour it
+ * is 400 `idempotency_key_unsupported` (details name the routes that do), not run without the
+ * guarantee its sender asked for. Requests to no route at all pass on (to the 404 or 405).
+ */
+export function refuseUnhonouredIdempotencyKey(app: OpenAPIHono<AppEnv>): MiddlewareHandler<AppEnv> {
+  let honoured: Set<string> | undefined; // read on first use: every route is registered by then
+  return async (c, next) => {
+    if (c.req.header(IDEMPOTENCY_HEADER) === undefined) return await next();
+    const endpoint = matchedRoutes(c).find((r) => r.method !== METHOD_NAME_ALL);
+    if (!endpoint) return await next();
+    honoured ??= idempotentRoutes(app);
+    const method = endpoint.method.toUpperCase();
+    if (honoured.has(`${method} ${endpoint.path}`)) return await next();
+    const route = `${method} ${openApiPath(endpoint.path)}`;
+    const honouredBy = [...honoured].map((r) => openApiPath(r)).sort();
+    return errorResponse(
+      c,
+      400,
+      'idempotency_key_unsupported',
+      `Idempotency-Key means nothing on ${route}: send the request without it (details.honouredBy lists the routes that honour it).`,
+      { header: 'Idempotency-Key', route, honouredBy },
+    );
+  };
 }

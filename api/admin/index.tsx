@@ -41,10 +41,14 @@ import { CertificateTabs, CertificatesPage, ErrorPage, LoginPage } from './views
 import { SettingsForm } from './views/settings.tsx';
 import { certificateQuery, thisMonth, workflowListUiUrl, workflowPhases } from './workflows.ts';
 
-const ASSETS: Record<string, { body: string; type: string }> = {
-  'admin.css': { body: readFileSync(new URL('./assets/admin.css', import.meta.url), 'utf8'), type: 'text/css; charset=utf-8' },
-  'admin.js': { body: readFileSync(new URL('./assets/admin.js', import.meta.url), 'utf8'), type: 'text/javascript; charset=utf-8' },
-};
+/**
+ * The page's files by name. A Map, not an object literal: the name comes from the URL, and an
+ * object would answer `__proto__`, `constructor` or `toString` from its prototype.
+ */
+const ASSETS = new Map<string, { body: string; type: string }>([
+  ['admin.css', { body: readFileSync(new URL('./assets/admin.css', import.meta.url), 'utf8'), type: 'text/css; charset=utf-8' }],
+  ['admin.js', { body: readFileSync(new URL('./assets/admin.js', import.meta.url), 'utf8'), type: 'text/javascript; charset=utf-8' }],
+]);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isId = (v: string | undefined): v is string => typeof v === 'string' && UUID.test(v);
@@ -115,7 +119,7 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
   });
 
   admin.get('/assets/:name', (c) => {
-    const asset = ASSETS[c.req.param('name')];
+    const asset = ASSETS.get(c.req.param('name'));
     if (!asset) return c.text('Not found', 404);
     c.header('Cache-Control', 'public, max-age=300');
     return c.body(asset.body, 200, { 'Content-Type': asset.type });

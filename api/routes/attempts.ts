@@ -24,7 +24,7 @@ import { workflowIdForAward } from '../../workflows/contract.ts';
 import { enrollmentMessageWorkflowId } from '../../workflows/enrollment-message.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, isUniqueViolation, notFound, unprocessable } from '../errors.ts';
-import { runIdempotent, type IdempotencyScope } from '../idempotency.ts';
+import { markReplayed, runIdempotent, updateIdempotentAnswer, type IdempotencyScope, type IdempotentOutcome } from '../idempotency.ts';
 import { deliverAwardChange, startEnrollmentMessage, tryEnsureAwardWorkflow } from '../recertification.ts';
 import {
   AttemptListQuery,
@@ -62,6 +62,7 @@ const CompletionSchema = z
     alreadyCompleted: z.boolean().openapi({ description: 'true when the attempt had been completed before: this is the first completion\'s result.' }),
   })
   .openapi('Completion');
+type Completion = z.infer<typeof CompletionSchema>;
 
 interface CompletionResult {
   attempt: AttemptRow;
@@ -118,14 +119,36 @@ async function complete(tx: TransactionSql, attemptId: string): Promise<Completi
   return { attempt: completed, awards, renewals, alreadyCompleted: false };
 }
 
+/** A completion run: its answer, and its rows for the steps after the commit. */
+type CompletionRun = { status: number; body: Completion; result: CompletionResult };
+
+/** The completion's answer from its rows (awards as they are: their workflows may start later). */
+function completionBody(config: ApiDeps['config'], result: CompletionResult, awards: AwardRow[] = result.awards): Completion {
+  return {
+    attempt: toAttempt(result.attempt),
+    awards: awards.map((a) => toAward(config, a)),
+    renewed: result.renewals.map(({ previous, next }) => ({ previousAwardId: previous.id, newAwardId: next.id })),
+    alreadyCompleted: result.alreadyCompleted,
+  };
+}
+
 /**
- * Runs the completion transaction. A manual award of the same certificate committed between our
+ * Runs the completion transaction, with the `Idempotency-Key` claim (a repeat of the key gets the
+ * first answer and does nothing). A manual award of the same certificate committed between our
  * check for an active award and our insert trips `awards_one_active`: run again, now renewing it.
  */
-async function completeWithRetry(sql: Sql, attemptId: string): Promise<CompletionResult> {
+async function completeWithRetry(
+  sql: Sql,
+  config: ApiDeps['config'],
+  attemptId: string,
+  scope: IdempotencyScope,
+): Promise<IdempotentOutcome<Completion, CompletionRun>> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await sql.begin((tx) => complete(tx, attemptId));
+      return await runIdempotent<Completion, CompletionRun>(sql, scope, async (tx) => {
+        const result = await complete(tx, attemptId);
+        return { status: 200, body: completionBody(config, result), result };
+      });
     } catch (err) {
       if (attempt < 3 && isUniqueViolation(err, 'awards_one_active')) continue;
       throw err;
@@ -176,7 +199,7 @@ export function registerAttemptRoutes(app: App, deps: ApiDeps): void {
         return { status: 201, body };
       });
       if (outcome.replayed) {
-        c.header('Idempotent-Replayed', 'true');
+        markReplayed(c);
         return c.json(outcome.body as EnrollmentCreated, 201);
       }
       const created = outcome.body;
@@ -244,16 +267,23 @@ export function registerAttemptRoutes(app: App, deps: ApiDeps): void {
       summary: 'Complete an attempt: awards (or renews) every certificate whose associated content holds the course',
       description:
         'One transaction; a repeated or concurrent completion answers the first result (200, `alreadyCompleted: true`). ' +
-        '409 `attempt_superseded` for an attempt a newer one replaced.',
-      request: { params: IdParams },
+        '409 `attempt_superseded` for an attempt a newer one replaced. With an `Idempotency-Key`, a repeat returns the very first ' +
+        'answer (`alreadyCompleted: false`, the awards it made) and does nothing.',
+      request: { params: IdParams, headers: IdempotencyHeaders },
       responses: {
         200: json(CompletionSchema, 'The completed attempt and the awards it made.'),
-        ...errorResponses(400, 401, 404, 409),
+        ...errorResponses(400, 401, 404, 409, 422),
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const result = await completeWithRetry(sql, id);
+      const scope: IdempotencyScope = { route: 'POST /api/attempts/{id}/complete', key: c.req.valid('header')['idempotency-key'], payload: { attemptId: id } };
+      const outcome = await completeWithRetry(sql, config, id, scope);
+      if (outcome.replayed) {
+        markReplayed(c);
+        return c.json(outcome.body as Completion, 200);
+      }
+      const { result } = outcome;
       const awards: AwardRow[] = [];
       if (!result.alreadyCompleted) {
         // A failed signal stays pending on the old award; the reconciler delivers it.
@@ -261,15 +291,9 @@ export function registerAttemptRoutes(app: App, deps: ApiDeps): void {
       }
       // Start the new awards' workflows (also on a repeat, in case the first call died before it could).
       for (const award of result.awards) awards.push(award.workflowStartedAt ? award : await tryEnsureAwardWorkflow(deps, award));
-      return c.json(
-        {
-          attempt: toAttempt(result.attempt),
-          awards: awards.map((a) => toAward(config, a)),
-          renewed: result.renewals.map(({ previous, next }) => ({ previousAwardId: previous.id, newAwardId: next.id })),
-          alreadyCompleted: result.alreadyCompleted,
-        },
-        200,
-      );
+      const final = completionBody(config, result, awards);
+      await updateIdempotentAnswer(sql, scope, 200, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
+      return c.json(final, 200);
     },
   );
 }

@@ -16,7 +16,7 @@ import { planForAward } from '../../domain/acting-rules.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, isUniqueViolation, notFound, unprocessable } from '../errors.ts';
-import { runIdempotent, updateIdempotentAnswer, type IdempotencyScope } from '../idempotency.ts';
+import { markReplayed, runIdempotent, updateIdempotentAnswer, type IdempotencyScope } from '../idempotency.ts';
 import {
   deliverAwardChange,
   recertificationStatus,
@@ -58,6 +58,7 @@ const AwardCreatedSchema = z
   .openapi('AwardCreated');
 type AwardCreated = z.infer<typeof AwardCreatedSchema>;
 const AwardChangedSchema = z.object({ award: AwardSchema, signal: SignalOutcomeSchema }).openapi('AwardChanged');
+type AwardChanged = z.infer<typeof AwardChangedSchema>;
 
 export function registerAwardRoutes(app: App, deps: ApiDeps): void {
   const { sql, config } = deps;
@@ -260,25 +261,37 @@ export function registerAwardRoutes(app: App, deps: ApiDeps): void {
       tags,
       security: bearer,
       summary: 'Revoke an active award; signals its workflow, which ends',
-      request: { params: IdParams, body: body(RevokeSchema) },
+      description:
+        '409 `award_not_active` for an award that is not active (a second revoke too). With an `Idempotency-Key`, a repeat ' +
+        'returns the first answer (200) instead, and does nothing.',
+      request: { params: IdParams, headers: IdempotencyHeaders, body: body(RevokeSchema) },
       responses: {
         200: json(AwardChangedSchema, 'The revoked award and what reached its workflow.'),
-        ...errorResponses(400, 401, 404, 409, 415),
+        ...errorResponses(400, 401, 404, 409, 415, 422),
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       const { reason } = c.req.valid('json');
-      const award = await sql.begin(async (tx) => {
+      const scope: IdempotencyScope = { route: 'POST /api/awards/{id}/revoke', key: c.req.valid('header')['idempotency-key'], payload: { awardId: id, reason } };
+      const outcome = await runIdempotent<AwardChanged>(sql, scope, async (tx) => {
         const current = await awardsQ.getAward(tx, id, { forUpdate: true });
         if (!current) throw notFound('Award', id);
         if (current.status !== 'active') throw notActive(current.id, current.status);
         const revoked = await awardsQ.revokeAward(tx, id, reason);
         if (!revoked) throw notActive(current.id, current.status);
-        return revoked;
+        // Stored until the signal's outcome replaces it: `failed` (not delivered yet; the workflow reads the revocation
+        // from the database and the reconciler delivers the pending signal) if this process dies before signalling.
+        return { status: 200, body: { award: toAward(config, revoked), signal: revoked.workflowId ? 'failed' : 'no_workflow' } };
       });
-      const signal = await deliverAwardChange(deps, award.id);
-      return c.json({ award: toAward(config, award), signal }, 200);
+      if (outcome.replayed) {
+        markReplayed(c);
+        return c.json(outcome.body as AwardChanged, 200);
+      }
+      const signal = await deliverAwardChange(deps, outcome.body.award.id);
+      const final: AwardChanged = { ...outcome.body, signal };
+      await updateIdempotentAnswer(sql, scope, 200, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
+      return c.json(final, 200);
     },
   );
 }

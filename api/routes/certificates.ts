@@ -25,21 +25,30 @@ import {
 import { settingsPropagationWorkflowId } from '../../workflows/settings-propagation.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound, unprocessable } from '../errors.ts';
+import { markReplayed, runIdempotent, type IdempotencyScope } from '../idempotency.ts';
 import { tryStartSettingsPropagation } from '../recertification.ts';
 import {
   CertificateCreateSchema,
   CertificatePatchSchema,
   CertificateSchema,
   IdParams,
+  IdempotencyHeaders,
   ListQuery,
   WarningSchema,
   body,
   json,
   toCertificate,
+  type CertificateDto,
 } from '../schemas.ts';
 import { canonicalJson } from '../util.ts';
 
 const tags = ['Certificates'];
+
+/** The answer to a create (stored as it is for an `Idempotency-Key` repeat). */
+interface CertificateCreated {
+  certificate: CertificateDto;
+  warnings: SettingsWarning[];
+}
 
 /** 422 `unknown_course` unless every id names a course. */
 async function assertCoursesExist(tx: TransactionSql, ids: string[]): Promise<void> {
@@ -93,8 +102,10 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
       tags,
       security: bearer,
       summary: 'Create a certificate',
-      description: 'Settings start from the defaults (no expiration); `settings` may change any part of them, under the rules of PATCH.',
-      request: { body: body(CertificateCreateSchema) },
+      description:
+        'Settings start from the defaults (no expiration); `settings` may change any part of them, under the rules of PATCH. ' +
+        'With an `Idempotency-Key`, a repeat returns the first answer and creates no second certificate.',
+      request: { headers: IdempotencyHeaders, body: body(CertificateCreateSchema) },
       responses: {
         201: json(z.object({ certificate: CertificateSchema, warnings: z.array(WarningSchema) }), 'The certificate and the warnings of its settings.'),
         ...errorResponses(400, 401, 415, 422),
@@ -102,13 +113,16 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const input = c.req.valid('json');
-      const result = await sql.begin(async (tx) => {
+      const scope: IdempotencyScope = { route: 'POST /api/certificates', key: c.req.valid('header')['idempotency-key'], payload: input };
+      const outcome = await runIdempotent<CertificateCreated>(sql, scope, async (tx) => {
         await assertCoursesExist(tx, input.associatedCourseIds);
         const { settings, warnings } = await evaluate(tx, defaultSettings(), input.settings ?? {}, input.associatedCourseIds);
         const certificate = await certsQ.insertCertificate(tx, { title: input.title, settings, associatedCourseIds: input.associatedCourseIds });
-        return { certificate, warnings };
+        return { status: 201, body: { certificate: toCertificate(certificate), warnings } };
       });
-      return c.json({ certificate: toCertificate(result.certificate), warnings: result.warnings }, 201);
+      if (outcome.replayed) markReplayed(c);
+      const result = outcome.body as CertificateCreated;
+      return c.json(result, 201);
     },
   );
 

@@ -4,8 +4,20 @@ import * as q from '../../db/queries/courses.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound } from '../errors.ts';
+import { markReplayed, runIdempotent, type IdempotencyScope } from '../idempotency.ts';
 import { tryStartSettingsPropagation } from '../recertification.ts';
-import { CourseCreateSchema, CourseListQuery, CoursePatchSchema, CourseSchema, IdParams, body, json, toCourse } from '../schemas.ts';
+import {
+  CourseCreateSchema,
+  CourseListQuery,
+  CoursePatchSchema,
+  CourseSchema,
+  IdParams,
+  IdempotencyHeaders,
+  body,
+  json,
+  toCourse,
+  type CourseDto,
+} from '../schemas.ts';
 
 const tags = ['Courses'];
 
@@ -18,16 +30,19 @@ export function registerCourseRoutes(app: App, deps: ApiDeps): void {
       tags,
       security: bearer,
       summary: 'Create a course (draft unless a status is given)',
-      request: { body: body(CourseCreateSchema) },
+      description: 'With an `Idempotency-Key`, a repeat returns the first answer and creates no second course.',
+      request: { headers: IdempotencyHeaders, body: body(CourseCreateSchema) },
       responses: {
         201: json(CourseSchema, 'The course.'),
-        ...errorResponses(400, 401, 415),
+        ...errorResponses(400, 401, 415, 422),
       },
     }),
     async (c) => {
       const input = c.req.valid('json');
-      const row = await q.insertCourse(sql, input);
-      return c.json(toCourse(row), 201);
+      const scope: IdempotencyScope = { route: 'POST /api/courses', key: c.req.valid('header')['idempotency-key'], payload: input };
+      const outcome = await runIdempotent<CourseDto>(sql, scope, async (tx) => ({ status: 201, body: toCourse(await q.insertCourse(tx, input)) }));
+      if (outcome.replayed) markReplayed(c);
+      return c.json(outcome.body as CourseDto, 201);
     },
   );
 

@@ -3,7 +3,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import * as q from '../../db/queries/learners.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound } from '../errors.ts';
-import { IdParams, LearnerCreateSchema, LearnerSchema, ListQuery, body, json, toLearner } from '../schemas.ts';
+import { markReplayed, runIdempotent, type IdempotencyScope } from '../idempotency.ts';
+import { IdParams, IdempotencyHeaders, LearnerCreateSchema, LearnerSchema, ListQuery, body, json, toLearner, type LearnerDto } from '../schemas.ts';
 
 const tags = ['Learners'];
 
@@ -15,17 +16,23 @@ export function registerLearnerRoutes(app: App, { sql }: ApiDeps): void {
       tags,
       security: bearer,
       summary: 'Create a learner',
-      request: { body: body(LearnerCreateSchema) },
+      description: 'With an `Idempotency-Key`, a repeat returns the first answer (not a 409 `email_taken`) and creates nothing.',
+      request: { headers: IdempotencyHeaders, body: body(LearnerCreateSchema) },
       responses: {
         201: json(LearnerSchema, 'The learner.'),
-        ...errorResponses(400, 401, 409, 415),
+        ...errorResponses(400, 401, 409, 415, 422),
       },
     }),
     async (c) => {
       const input = c.req.valid('json');
-      const row = await q.insertLearner(sql, input);
-      if (!row) throw conflict('email_taken', `A learner with email ${input.email} exists.`, { field: 'email' });
-      return c.json(toLearner(row), 201);
+      const scope: IdempotencyScope = { route: 'POST /api/learners', key: c.req.valid('header')['idempotency-key'], payload: input };
+      const outcome = await runIdempotent<LearnerDto>(sql, scope, async (tx) => {
+        const row = await q.insertLearner(tx, input);
+        if (!row) throw conflict('email_taken', `A learner with email ${input.email} exists.`, { field: 'email' });
+        return { status: 201, body: toLearner(row) };
+      });
+      if (outcome.replayed) markReplayed(c);
+      return c.json(outcome.body as LearnerDto, 201);
     },
   );
 
