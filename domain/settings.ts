@@ -88,11 +88,27 @@ export function mergeSettings(current: CertificateSettings, patch: SettingsPatch
   };
 }
 
-export type WarningCode =
-  | 'course_not_in_associated_content'
-  | 'duplicate_messages'
-  | 'no_message'
-  | 'recertification_disabled_with_expiration';
+/**
+ * Every warning a save can carry (200, saved all the same): settings that are allowed but cannot work
+ * as meant. The reminder warnings (issue 17 §12) concern `recertification.reminderDaysBeforeExpiry`:
+ *  - `reminder_before_enrollment`: a reminder on or before the enrollment day (days ≥ lead days). The
+ *    workflow reminds only learners it has enrolled and marks the reminders whose time has passed at
+ *    enrollment as done, so these are never sent.
+ *  - `reminder_exceeds_validity`: a reminder at or before the award itself (days ≥ the shortest length
+ *    the validity can have, e.g. 28 for one month); never sent either. A day gets this one instead of
+ *    `reminder_before_enrollment`.
+ *  - `duplicate_reminder_days`: a day listed more than once; one reminder goes out per day.
+ */
+export const WARNING_CODES = [
+  'course_not_in_associated_content',
+  'duplicate_messages',
+  'no_message',
+  'recertification_disabled_with_expiration',
+  'reminder_before_enrollment',
+  'reminder_exceeds_validity',
+  'duplicate_reminder_days',
+] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
 
 export interface SettingsWarning {
   code: WarningCode;
@@ -236,5 +252,62 @@ export function evaluateSettings(args: {
     }
   }
 
+  if (settings.expiration.enabled && settings.recertification.enabled) warnings.push(...reminderWarnings(settings));
+
   return { settings, violations, warnings };
+}
+
+/** "7", "7 and 1", "14, 7 and 1": days for a message. */
+function dayList(days: readonly number[]): string {
+  if (days.length <= 1) return days.join('');
+  return `${days.slice(0, -1).join(', ')} and ${days[days.length - 1]}`;
+}
+
+/** "The reminder 30 days", "The reminders 45 and 30 days". */
+function reminders(days: readonly number[]): string {
+  return `The reminder${days.length === 1 ? '' : 's'} ${dayList(days)} day${days.length === 1 && days[0] === 1 ? '' : 's'}`;
+}
+
+/**
+ * The reminder warnings of settings whose expiration and recertification are on (see WARNING_CODES):
+ * reminders that are never sent because they fall on or before the enrollment or the award, and days
+ * listed twice. Each offending day is named once, under the most specific warning.
+ */
+export function reminderWarnings(settings: CertificateSettings): SettingsWarning[] {
+  const field = 'recertification.reminderDaysBeforeExpiry';
+  const { leadDays, reminderDaysBeforeExpiry: days } = settings.recertification;
+  const warnings: SettingsWarning[] = [];
+  const distinct = [...new Set(days)].sort((a, b) => b - a);
+  const shortest = shortestValidityDays(settings.expiration.validFor);
+  const beyondValidity = distinct.filter((d) => d >= shortest);
+  const beforeEnrollment = distinct.filter((d) => d < shortest && d >= leadDays);
+  if (beyondValidity.length > 0) {
+    const { amount, unit } = settings.expiration.validFor;
+    const length = unit === 'months' || unit === 'years' ? `can be as short as ${shortest} days` : `is ${shortest} days`;
+    warnings.push({
+      code: 'reminder_exceeds_validity',
+      field,
+      message:
+        `${reminders(beyondValidity)} before expiry ${beyondValidity.length === 1 ? 'falls' : 'fall'} on or before the day the certificate is awarded ` +
+        `(a validity of ${amount} ${unit} ${length}), so ${beyondValidity.length === 1 ? 'it is' : 'they are'} never sent. Use fewer days than the lead days (${leadDays}).`,
+    });
+  }
+  if (beforeEnrollment.length > 0) {
+    warnings.push({
+      code: 'reminder_before_enrollment',
+      field,
+      message:
+        `${reminders(beforeEnrollment)} before expiry ${beforeEnrollment.length === 1 ? 'falls' : 'fall'} on or before the enrollment (${leadDays} lead days before expiry): ` +
+        `reminders go only to learners already enrolled, so ${beforeEnrollment.length === 1 ? 'it is' : 'they are'} never sent. Use fewer days than the lead days.`,
+    });
+  }
+  const repeated = distinct.filter((d) => days.indexOf(d) !== days.lastIndexOf(d));
+  if (repeated.length > 0) {
+    warnings.push({
+      code: 'duplicate_reminder_days',
+      field,
+      message: `${dayList(repeated)} ${repeated.length === 1 ? 'is' : 'are'} listed more than once among the reminder days: one reminder is sent per day.`,
+    });
+  }
+  return warnings;
 }

@@ -5,6 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -499,4 +500,246 @@ browserTest('expiring soon: the next 30/60/90 days, and a CSV export with the ri
   assert.match(res.headers()['content-type'] ?? '', /^text\/csv/);
   assert.match(res.headers()['content-disposition'] ?? '', /^attachment; filename="expiring-next-90-days-/);
   assert.equal((await res.text()).split('\r\n').filter(Boolean).length, 4);
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 17 §5: two admins saving the same settings at once
+
+/**
+ * Runs `actions` while another transaction holds the certificate's row lock, and releases it once
+ * `waiting` statements wait for it: the saves then reach the database at the same moment, after each
+ * has read the same version (a read-then-write check would let both through).
+ */
+async function whileRowLocked<T>(certId: string, waiting: number, actions: () => Promise<T>): Promise<T> {
+  let pending: Promise<T> | undefined;
+  await stack.sql.begin(async (tx) => {
+    await tx`select id from certificates where id = ${certId} for update`;
+    pending = actions();
+    await stack.eventually(`${waiting} saves waiting for the certificate's row lock`, async () => {
+      const [row] = await stack.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`;
+      return (row?.n ?? 0) >= waiting;
+    });
+  });
+  return await pending!;
+}
+
+browserTest('settings: two admins save the form opened at the same version at the same moment: one is saved, the other gets 409 with the current values', async () => {
+  const c = await course('Boom Lift Refresher', 'live');
+  const cert = await certificate('Boom Lift Operator', [c.id], { expiration: { enabled: true }, recertification: { enabled: true, courseId: c.id, leadDays: 30 } });
+  const other = await ctx.newPage();
+  try {
+    await page.goto(settingsUrl(cert.id));
+    await other.goto(settingsUrl(cert.id));
+    assert.equal(await page.inputValue('[name="revision"]'), String(cert.settingsVersion), 'the form carries the version it shows');
+    await page.fill('[name="recertification.leadDays"]', '20');
+    await other.fill('[name="recertification.leadDays"]', '25');
+    await other.fill('[name="recertification.reminderDaysBeforeExpiry"]', '14');
+    const [mine, theirs] = await whileRowLocked(cert.id, 2, () => Promise.all([submit(page, '#save-settings'), submit(other, '#save-settings')]));
+    assert.deepEqual([mine, theirs].sort(), [200, 409], 'exactly one is saved');
+    const [winner, loser] = mine === 200 ? [page, other] : [other, page];
+    const winnerLead = mine === 200 ? 20 : 25;
+
+    const saved = await getCertificate(cert.id);
+    assert.equal(saved.settings.recertification.leadDays, winnerLead, 'the saved settings are the winner\'s');
+    assert.deepEqual(saved.settings.recertification.reminderDaysBeforeExpiry, mine === 200 ? [] : [14]);
+    assert.equal(saved.settingsVersion, cert.settingsVersion + 1);
+    assert.match(await winner.locator('#banner').innerText(), /Settings saved/);
+    // The loser is told, and sees the current values (and version) to make the change again.
+    assert.match(await loser.locator('#banner').innerText(), /Nothing was saved: someone else saved these settings while you were editing/);
+    assert.equal(await loser.inputValue('[name="recertification.leadDays"]'), String(winnerLead));
+    assert.equal(await loser.inputValue('[name="recertification.reminderDaysBeforeExpiry"]'), saved.settings.recertification.reminderDaysBeforeExpiry.join(', '));
+    assert.equal(await loser.inputValue('[name="revision"]'), String(saved.settingsVersion));
+    assert.equal(new URL(loser.url()).pathname, `/admin/certificates/${cert.id}/settings`);
+    // Made again on the current form, the change saves.
+    await loser.fill('[name="recertification.leadDays"]', '15');
+    assert.equal(await submit(loser, '#save-settings'), 200);
+    assert.equal((await getCertificate(cert.id)).settings.recertification.leadDays, 15);
+
+    // A change made through the API meanwhile (here: the associated content) also makes the open form stale.
+    await page.goto(settingsUrl(cert.id));
+    await api('PATCH', `/api/certificates/${cert.id}`, { associatedCourseIds: [] });
+    const before = await dbState(cert.id);
+    await page.fill('[name="recertification.leadDays"]', '10');
+    assert.equal(await submit(page, '#save-settings'), 409);
+    assert.match(await page.locator('#banner').innerText(), /someone else saved/);
+    assert.equal(await page.isChecked(`#assoc-${c.id}`), false, 'the current associated content');
+    assert.deepEqual(await dbState(cert.id), before, 'nothing saved');
+  } finally {
+    await other.close();
+  }
+});
+
+browserTest('settings: the one-click fix racing another save adds its course without losing the other change (re-read and retried)', async () => {
+  const refresher = await course('Pallet Jack Refresher', 'live');
+  const basics = await course('Pallet Jack Basics', 'live');
+  const cert = await certificate('Pallet Jack Operator', [], { expiration: { enabled: true }, recertification: { enabled: true, courseId: refresher.id } });
+  await page.goto(settingsUrl(cert.id));
+  await submit(page, '#save-settings');
+  assert.equal(await fieldWarning(page, 'recertification.courseId', 'course_not_in_associated_content').count(), 1);
+  // Someone else adds another course at the same moment; their save takes the row first (PostgreSQL
+  // grants a row's waiters in turn), so the fix was computed from the associated content before it.
+  let racing: Promise<[unknown, number]> | undefined;
+  await stack.sql.begin(async (tx) => {
+    await tx`select id from certificates where id = ${cert.id} for update`;
+    const waiters = async (n: number) =>
+      stack.eventually(`${n} waiting for the row lock`, async () => {
+        const [row] = await stack.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`;
+        return (row?.n ?? 0) >= n;
+      });
+    const theirs = api('PATCH', `/api/certificates/${cert.id}`, { associatedCourseIds: [basics.id] });
+    await waiters(1);
+    const fix = submit(page, '#fix-associated-content');
+    racing = Promise.all([theirs, fix]);
+    await waiters(2);
+  });
+  const [, fixStatus] = await racing!;
+  assert.equal(fixStatus, 200);
+  assert.deepEqual((await getCertificate(cert.id)).associatedCourseIds, [basics.id, refresher.id], 'both courses: nothing lost');
+  assert.match(await page.locator('#banner').innerText(), /Added “Pallet Jack Refresher” to the associated content/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 17 §12: reminder settings that cannot work as meant
+
+browserTest('settings: reminders on or before the enrollment, or before the award, are saved with a warning beside the reminders field', async () => {
+  const c = await course('Welding Refresher', 'live');
+  const cert = await certificate('Welder (class C)', [c.id], { expiration: { enabled: true }, recertification: { enabled: true, courseId: c.id, leadDays: 30 } });
+  await page.goto(settingsUrl(cert.id));
+  await page.fill('[name="recertification.leadDays"]', '20');
+  await page.fill('[name="recertification.reminderDaysBeforeExpiry"]', '30, 20, 7');
+  assert.equal(await submit(page, '#save-settings'), 200);
+  assert.deepEqual((await getCertificate(cert.id)).settings.recertification.reminderDaysBeforeExpiry, [30, 20, 7], 'saved all the same');
+  const warning = page.locator('.field:has([name="recertification.reminderDaysBeforeExpiry"]) .field-warning[data-warning="reminder_before_enrollment"]');
+  assert.equal(await warning.count(), 1, 'beside the reminders field');
+  assert.match(await warning.innerText(), /The reminders 30 and 20 days before expiry fall on or before the enrollment \(20 lead days before expiry\)/);
+  assert.deepEqual(await page.locator('#warnings-summary li').evaluateAll((els) => els.map((e) => e.getAttribute('data-warning'))), ['reminder_before_enrollment']);
+
+  // A shorter validity: a reminder at or before the award.
+  await page.fill('[name="expiration.validFor.amount"]', '1');
+  await page.selectOption('[name="expiration.validFor.unit"]', 'months');
+  await page.fill('[name="recertification.reminderDaysBeforeExpiry"]', '28, 7');
+  assert.equal(await submit(page, '#save-settings'), 200);
+  const beyond = page.locator('.field:has([name="recertification.reminderDaysBeforeExpiry"]) .field-warning[data-warning="reminder_exceeds_validity"]');
+  assert.match(await beyond.innerText(), /The reminder 28 days before expiry falls on or before the day the certificate is awarded \(a validity of 1 months can be as short as 28 days\)/);
+  assert.equal(await fieldWarning(page, 'recertification.reminderDaysBeforeExpiry', 'reminder_before_enrollment').count(), 0, 'one warning per day');
+
+  // Fixed: no warning.
+  await page.fill('[name="recertification.reminderDaysBeforeExpiry"]', '7, 1');
+  assert.equal(await submit(page, '#save-settings'), 200);
+  assert.equal(await page.locator('.field-warning[data-field="recertification.reminderDaysBeforeExpiry"]').count(), 0);
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 17 §6: sessions end on the server
+
+/** Signs in over HTTP; returns the `name=value` of the session cookie. */
+async function httpSignIn(): Promise<string> {
+  const login = await fetch(`${stack.api}/admin/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: stack.token, next: '/admin/certificates' }),
+  });
+  assert.equal(login.status, 303);
+  const setCookie = login.headers.get('set-cookie') ?? '';
+  assert.match(setCookie, /HttpOnly/i);
+  assert.match(setCookie, /SameSite=Strict/i);
+  assert.match(setCookie, /Path=\//);
+  assert.match(setCookie, /Max-Age=43200/);
+  return setCookie.split(';')[0] ?? '';
+}
+const withCookie = (cookie: string, path: string, init: RequestInit = {}) =>
+  fetch(`${stack.api}${path}`, { redirect: 'manual', ...init, headers: { cookie, origin: stack.api, ...(init.headers ?? {}) } });
+const sessionRows = async () => (await stack.sql<{ n: number }[]>`select count(*)::int as n from admin_sessions`)[0]!.n;
+
+browserTest('sign out ends the session on the server: a copy of the old cookie is sent to sign-in', async () => {
+  const fresh = await browser!.newContext();
+  try {
+    const p = await fresh.newPage();
+    await signIn(p);
+    const [cookie] = await fresh.cookies();
+    assert.ok(cookie);
+    const copy = `${cookie.name}=${cookie.value}`;
+    assert.equal((await withCookie(copy, '/admin/certificates')).status, 200, 'the copy works while signed in');
+    await Promise.all([p.waitForURL('**/admin/login'), p.click('#sign-out')]);
+    assert.deepEqual(await fresh.cookies(), []);
+
+    // The copy taken before signing out opens nothing any more: pages, forms, the sign-in page.
+    const res = await withCookie(copy, '/admin/certificates');
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/admin/login?next=%2Fadmin%2Fcertificates');
+    const post = await withCookie(copy, '/admin/logout-everywhere', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x=1' });
+    assert.equal(post.status, 303);
+    assert.match(post.headers.get('location') ?? '', /^\/admin\/login\?next=/, 'not signed in, so not allowed to sign anyone out');
+    assert.equal((await withCookie(copy, '/admin/login')).status, 200, 'the sign-in page, not a redirect into the app');
+    // And in a browser.
+    const thief = await browser!.newContext();
+    try {
+      await thief.addCookies([{ ...cookie }]);
+      const tp = await thief.newPage();
+      await tp.goto(`${stack.api}/admin/mailbox`);
+      assert.match(tp.url(), /\/admin\/login\?next=%2Fadmin%2Fmailbox$/);
+    } finally {
+      await thief.close();
+    }
+  } finally {
+    await fresh.close();
+  }
+  // The shared page's session is untouched.
+  await page.goto(`${stack.api}/admin/certificates`);
+  assert.equal(new URL(page.url()).pathname, '/admin/certificates');
+});
+
+test('sessions: the table holds a hash, not the cookie; an expired session is sent to sign-in; a forged cookie too', async () => {
+  const cookie = await httpSignIn();
+  const value = cookie.split('=')[1] ?? '';
+  const id = value.split('.')[1] ?? '';
+  assert.ok(id.length === 43, value);
+  const [row] = await stack.sql<{ idHash: Buffer; ttl: number }[]>`
+    select id_hash, extract(epoch from expires_at - created_at)::int as ttl from admin_sessions where id_hash = ${createHash('sha256').update(id).digest()}`;
+  assert.ok(row, 'stored under the SHA-256 of its id');
+  assert.equal(row.ttl, 12 * 3600, '12 hours');
+  const stored = await stack.sql<{ t: string }[]>`select encode(id_hash, 'escape') || ' ' || encode(id_hash, 'base64') as t from admin_sessions`;
+  assert.ok(stored.every((r) => !r.t.includes(id)), 'the id itself is stored nowhere');
+  assert.equal((await withCookie(cookie, '/admin/certificates')).status, 200);
+  await stack.sql`update admin_sessions set expires_at = now() - interval '1 second' where id_hash = ${row.idHash}`;
+  assert.equal((await withCookie(cookie, '/admin/certificates')).status, 303, 'expired');
+  // A well-formed cookie for a session that was never started.
+  const forged = `${cookie.split('=')[0]}=v2.${'A'.repeat(43)}.${value.split('.')[2]}`;
+  assert.equal((await withCookie(forged, '/admin/certificates')).status, 303);
+  // Signing in clears expired sessions.
+  await httpSignIn();
+  assert.equal((await stack.sql`select 1 from admin_sessions where id_hash = ${row.idHash}`).length, 0);
+});
+
+browserTest('"Sign out everywhere" ends every session, in every browser', async () => {
+  const a = await browser!.newContext();
+  const b = await browser!.newContext();
+  try {
+    const pa = await a.newPage();
+    const pb = await b.newPage();
+    await signIn(pa);
+    await signIn(pb);
+    const viaHttp = await httpSignIn();
+    assert.ok((await sessionRows()) >= 3);
+    await Promise.all([pa.waitForURL('**/admin/login?signed-out=everywhere'), pa.click('#sign-out-everywhere')]);
+    assert.match(await pa.locator('#signed-out').innerText(), /signed out everywhere/);
+    assert.deepEqual(await a.cookies(), []);
+    assert.equal(await sessionRows(), 0, 'no session left');
+    // The other browser, the shared page, and the HTTP session are all signed out.
+    await pb.goto(`${stack.api}/admin/certificates`);
+    assert.match(pb.url(), /\/admin\/login\?next=%2Fadmin%2Fcertificates$/);
+    assert.equal((await withCookie(viaHttp, '/admin/certificates')).status, 303);
+    await page.goto(`${stack.api}/admin/expiring`);
+    assert.match(page.url(), /\/admin\/login\?next=%2Fadmin%2Fexpiring$/);
+  } finally {
+    await a.close();
+    await b.close();
+    // Sign the shared page (and the HTTP helper) in again for any later test.
+    cookieHeader = undefined;
+    await signIn(page);
+  }
 });

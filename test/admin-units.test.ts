@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { csvField, toCsv } from '../api/admin/csv.ts';
-import { buildPatch, errorsFromApi, revisionOf, valuesFromCertificate, valuesFromForm, type FormBody } from '../api/admin/forms.ts';
-import { createSessionValue, safeNext, verifySessionValue } from '../api/admin/session.ts';
+import { buildPatch, errorsFromApi, expectedVersionOf, revisionOf, valuesFromCertificate, valuesFromForm, type FormBody } from '../api/admin/forms.ts';
+import { newSessionValue, safeNext, sessionIdHash, sessionIdHashOf } from '../api/admin/session.ts';
 import { certificateQuery, thisMonth } from '../api/admin/workflows.ts';
 import type { CertificateDto } from '../api/schemas.ts';
 import { defaultSettings } from '../domain/settings.ts';
@@ -62,22 +62,24 @@ function form(cert: CertificateDto, change: Record<string, string | string[] | b
 
 const LIVE = new Set([COURSE, OTHER]);
 
-test('session cookie: verifies its own value, refuses a tampered, expired or foreign one, never contains the token', () => {
-  const now = Date.UTC(2026, 0, 1);
-  const value = createSessionValue(TOKEN, now, 3600);
+test('session cookie: a random id with a MAC; a tampered, foreign or old-format value names no session; never contains the token', () => {
+  const { value, idHash } = newSessionValue(TOKEN);
   assert.ok(!value.includes(TOKEN));
-  assert.equal(verifySessionValue(value, TOKEN, now + 1000), true);
-  assert.equal(verifySessionValue(value, TOKEN, now + 3600_000), false, 'expired');
-  assert.equal(verifySessionValue(value, 'another-token-0123456789', now), false, 'signed with another token');
-  const [v, exp, mac] = value.split('.');
-  assert.equal(verifySessionValue(`${v}.${Number(exp) + 86400}.${mac}`, TOKEN, now), false, 'stretched expiry');
+  assert.match(value, /^v2\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+  assert.deepEqual(sessionIdHashOf(value, TOKEN), idHash, 'its own value names its row');
+  const [v, id, mac] = value.split('.');
+  assert.deepEqual(idHash, sessionIdHash(id!), 'the row key is the hash of the id, not the id');
+  assert.notEqual(newSessionValue(TOKEN).value, value, 'ids are random');
+  assert.equal(sessionIdHashOf(value, 'another-token-0123456789'), null, 'signed with another token (a rotated token ends every session)');
+  const otherId = newSessionValue(TOKEN).value.split('.')[1];
+  assert.equal(sessionIdHashOf(`${v}.${otherId}.${mac}`, TOKEN), null, 'another id under this MAC');
   for (const last of ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']) {
-    const altered = `${v}.${exp}.${mac!.slice(0, -1)}${last}`;
-    if (altered !== value) assert.equal(verifySessionValue(altered, TOKEN, now), false, `altered mac (last character ${last})`);
+    const altered = `${v}.${id}.${mac!.slice(0, -1)}${last}`;
+    if (altered !== value) assert.equal(sessionIdHashOf(altered, TOKEN), null, `altered mac (last character ${last})`);
   }
-  assert.equal(verifySessionValue(`${v}.${exp}.${mac!.slice(1)}A`, TOKEN, now), false, 'altered mac');
-  assert.equal(verifySessionValue(undefined, TOKEN, now), false);
-  assert.equal(verifySessionValue(TOKEN, TOKEN, now), false, 'the token itself is not a session');
+  assert.equal(sessionIdHashOf(undefined, TOKEN), null);
+  assert.equal(sessionIdHashOf(TOKEN, TOKEN), null, 'the token itself is not a session');
+  assert.equal(sessionIdHashOf(`v1.1893456000.${mac}`, TOKEN), null, 'the old stateless cookie opens nothing');
 });
 
 test('sign-in follows only admin paths', () => {
@@ -169,11 +171,14 @@ test('API failures land beside their field', () => {
   assert.deepEqual(errorsFromApi({ code: 'internal_error', message: 'Something went wrong', details: null }), { fields: {}, general: 'Something went wrong' });
 });
 
-test('the revision changes with settings or associated content', () => {
+test('the revision is the certificate\'s settingsVersion (its ETag), which every change raises', () => {
   const a = certificate();
-  assert.equal(revisionOf(a), revisionOf(certificate()));
-  assert.notEqual(revisionOf(a), revisionOf(certificate({ expiredNotice: { enabled: true } })));
-  assert.notEqual(revisionOf(a), revisionOf(certificate({}, [COURSE, OTHER])));
+  assert.equal(revisionOf(a), '3');
+  assert.equal(revisionOf({ ...a, settingsVersion: 4 }), '4');
+  assert.equal(expectedVersionOf(valuesFromForm(form(a))), 3, 'the form posts back the version it was rendered from');
+  for (const bad of ['', '0', '-3', '3.0', 'abc', '3"', '12345678901']) {
+    assert.equal(expectedVersionOf(valuesFromForm({ ...form(a), revision: bad })), null, `revision ${JSON.stringify(bad)}`);
+  }
 });
 
 test('visibility queries: a certificate, and its workflows due this month', () => {

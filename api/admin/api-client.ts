@@ -5,13 +5,14 @@
  */
 import type { ErrorBody } from '../errors.ts';
 import type { AwardDto, CertificateDto, CourseDto, MessageDto } from '../schemas.ts';
+import type { WarningCode } from '../../domain/settings.ts';
 import type { RecertificationStatus } from '../../workflows/contract.ts';
 
 export type ApiFailure = ErrorBody['error'];
 export type ApiResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: ApiFailure };
 
 export interface SettingsWarningDto {
-  code: 'course_not_in_associated_content' | 'duplicate_messages' | 'no_message' | 'recertification_disabled_with_expiration';
+  code: WarningCode;
   field: string;
   message: string;
 }
@@ -49,7 +50,11 @@ export interface AdminApi {
   listAwards(certificateId: string): Promise<AwardDto[]>;
   getAward(id: string): Promise<AwardView | null>;
   listMessages(q: { learnerId?: string; awardId?: string; before?: string; limit?: number }): Promise<{ messages: MessageDto[]; nextBefore: string | null }>;
-  patchCertificate(id: string, body: CertificatePatchBody): Promise<ApiResult<CertificatePatchAnswer>>;
+  /**
+   * PATCH /api/certificates/:id. With `expectedVersion` the change applies only to that
+   * `settingsVersion` (sent as `If-Match`); a change made meanwhile is a 409 `version_conflict`.
+   */
+  patchCertificate(id: string, body: CertificatePatchBody, opts?: { expectedVersion?: number }): Promise<ApiResult<CertificatePatchAnswer>>;
 }
 
 export class AdminApiError extends Error {
@@ -67,8 +72,8 @@ function isErrorBody(value: unknown): value is ErrorBody {
 }
 
 export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> => {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+  const call = async <T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResult<T>> => {
+    const headers: Record<string, string> = { ...extraHeaders, authorization: `Bearer ${token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await app.request(`http://admin.internal${path}`, {
       method,
@@ -113,6 +118,12 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
       must<{ messages: MessageDto[]; nextBefore: string | null }>(
         `/api/messages${qs({ learnerId: q.learnerId, awardId: q.awardId, before: q.before, limit: q.limit ?? 100 })}`,
       ),
-    patchCertificate: (id, body) => call<CertificatePatchAnswer>('PATCH', `/api/certificates/${encodeURIComponent(id)}`, body),
+    patchCertificate: (id, body, opts = {}) =>
+      call<CertificatePatchAnswer>(
+        'PATCH',
+        `/api/certificates/${encodeURIComponent(id)}`,
+        body,
+        opts.expectedVersion === undefined ? {} : { 'if-match': `"${opts.expectedVersion}"` },
+      ),
   };
 }

@@ -10,7 +10,7 @@
  */
 import { MAX_VALIDITY_TEXT, SettingsPatchSchema, type CertificateSettings } from '../../domain/settings.ts';
 import type { CertificateDto } from '../schemas.ts';
-import { canonicalJson, sha256 } from '../util.ts';
+import { canonicalJson } from '../util.ts';
 import type { CertificatePatchBody } from './api-client.ts';
 
 export const F = {
@@ -31,7 +31,10 @@ export const F = {
 export type FieldErrors = Record<string, string>;
 
 export interface SettingsFormValues {
-  /** A fingerprint of the settings and associated content the form was rendered from. */
+  /**
+   * The certificate's `settingsVersion` the form was rendered from (its ETag without quotes). The save
+   * sends it as `If-Match`, so a change someone made meanwhile makes the save a 409, not a lost update.
+   */
   revision: string;
   expirationEnabled: boolean;
   amount: string;
@@ -57,8 +60,14 @@ export const FIELD_MESSAGES: Record<string, string> = {
   [F.associated]: 'Choose courses from the list.',
 };
 
+/** The form's `revision` for a certificate: its version, which every change raises. */
 export function revisionOf(cert: CertificateDto): string {
-  return sha256(canonicalJson({ settings: cert.settings, associatedCourseIds: cert.associatedCourseIds })).slice(0, 32);
+  return String(cert.settingsVersion);
+}
+
+/** The version a submitted form was rendered from, or null when its `revision` is not one. */
+export function expectedVersionOf(values: SettingsFormValues): number | null {
+  return /^[1-9]\d{0,9}$/.test(values.revision) ? Number(values.revision) : null;
 }
 
 export function valuesFromCertificate(cert: CertificateDto): SettingsFormValues {

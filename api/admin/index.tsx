@@ -4,7 +4,11 @@
  *
  * Design:
  *  - Sign-in: `/admin/login` takes the admin token and sets an HttpOnly, SameSite=Strict cookie
- *    holding a signed expiry (HMAC keyed by the token, see session.ts), never the token.
+ *    holding a random session id (with a MAC keyed by the token), never the token. Sessions live in
+ *    PostgreSQL (session.ts): "Sign out" ends that session on the server, "Sign out everywhere" all.
+ *  - Saving settings is optimistic: the form carries the `settingsVersion` it was rendered from and
+ *    the save sends it as `If-Match`, checked by the API inside the change's transaction; a change
+ *    made meanwhile is a 409 that shows the current settings.
  *  - Every write is a form POST to `/admin/...`, handled on the server by calling the JSON API
  *    in-process with the bearer token (api-client.ts): the settings rules, warnings and workflow
  *    signals are the API's own, and `/api` stays bearer-only (a cookie never authorizes it).
@@ -30,14 +34,23 @@ import type { ApiDeps } from '../deps.ts';
 import { toMessage, type CertificateDto, type CourseDto } from '../schemas.ts';
 import { AdminApiError, createAdminApi, type AdminApi, type InProcessFetch, type SettingsWarningDto } from './api-client.ts';
 import { toCsv } from './csv.ts';
-import { buildPatch, errorsFromApi, revisionOf, valuesFromCertificate, valuesFromForm, type FieldErrors, type FormBody, type SettingsFormValues } from './forms.ts';
-import { SESSION_COOKIE, SESSION_TTL_SECONDS, createSessionValue, safeNext, verifySessionValue } from './session.ts';
+import {
+  buildPatch,
+  errorsFromApi,
+  expectedVersionOf,
+  valuesFromCertificate,
+  valuesFromForm,
+  type FieldErrors,
+  type FormBody,
+  type SettingsFormValues,
+} from './forms.ts';
+import { SESSION_COOKIE, SESSION_TTL_SECONDS, createSessionStore, safeNext } from './session.ts';
 import { AwardsTable } from './views/awards.tsx';
 import { daysLeft } from './views/format.ts';
 import { ExpiringPage, WINDOWS, type Window } from './views/expiring.tsx';
 import { Layout, type Banner, type Section } from './views/layout.tsx';
 import { MailboxPage, MessagePage } from './views/mailbox.tsx';
-import { CertificateTabs, CertificatesPage, ErrorPage, LoginPage } from './views/pages.tsx';
+import { CertificateTabs, CertificatesPage, ErrorPage, LoginPage, type LoginNotice } from './views/pages.tsx';
 import { SettingsForm } from './views/settings.tsx';
 import { certificateQuery, thisMonth, workflowListUiUrl, workflowPhases } from './workflows.ts';
 
@@ -55,6 +68,13 @@ const isId = (v: string | undefined): v is string => typeof v === 'string' && UU
 const MAX_FORM_BYTES = 64 * 1024;
 const CSV_LIMIT = 50_000;
 const PAGE_LIMIT = 1000;
+/** How often the one-click fix re-reads and retries when someone else saved in between. */
+const ADD_COURSE_ATTEMPTS = 3;
+
+/** The banner of a save refused because the settings changed since the form was opened. */
+const STALE_FORM_TEXT =
+  'Nothing was saved: someone else saved these settings while you were editing (or a course they use was published or withdrawn). ' +
+  'The form now shows the current settings; make your change again.';
 
 const CSP = [
   "default-src 'self'",
@@ -72,6 +92,7 @@ const CSP = [
 export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
   const { config, sql, log } = deps;
   const api: AdminApi = createAdminApi(apiApp, config.adminApiToken);
+  const sessions = createSessionStore(sql, config.adminApiToken);
   const admin = new Hono();
   const temporalUiUrl = `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows`;
 
@@ -112,7 +133,7 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
   admin.use('*', async (c, next) => {
     const path = c.req.path;
     if (path === '/admin/login' || path.startsWith('/admin/assets/')) return await next();
-    if (verifySessionValue(getCookie(c, SESSION_COOKIE), config.adminApiToken)) return await next();
+    if (await sessions.isActive(getCookie(c, SESSION_COOKIE))) return await next();
     const url = new URL(c.req.url);
     const nextPath = c.req.method === 'GET' ? `${url.pathname}${url.search}` : '/admin/certificates';
     return c.redirect(`/admin/login?next=${encodeURIComponent(nextPath)}`, 303);
@@ -126,10 +147,12 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
   });
 
   // --- sign-in -------------------------------------------------------------------------------
-  admin.get('/login', (c) => {
+  admin.get('/login', async (c) => {
     const next = safeNext(c.req.query('next'));
-    if (verifySessionValue(getCookie(c, SESSION_COOKIE), config.adminApiToken)) return c.redirect(next, 303);
-    return page(c, { title: 'Sign in', section: 'login' }, <LoginPage next={next} />);
+    if (await sessions.isActive(getCookie(c, SESSION_COOKIE))) return c.redirect(next, 303);
+    const signedOut = c.req.query('signed-out');
+    const notice: LoginNotice | undefined = signedOut === 'everywhere' ? signedOut : undefined;
+    return page(c, { title: 'Sign in', section: 'login' }, <LoginPage next={next} notice={notice} />);
   });
   admin.post('/login', async (c) => {
     const form = await c.req.parseBody();
@@ -140,7 +163,7 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
       return page(c, { title: 'Sign in', section: 'login', status: 401 }, <LoginPage next={next} error="That is not the admin token." />);
     }
     const secure = new URL(c.req.url).protocol === 'https:' || appOrigin.startsWith('https:') || c.req.header('x-forwarded-proto') === 'https';
-    setCookie(c, SESSION_COOKIE, createSessionValue(config.adminApiToken), {
+    setCookie(c, SESSION_COOKIE, await sessions.start(), {
       httpOnly: true,
       sameSite: 'Strict',
       path: '/',
@@ -149,9 +172,17 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
     });
     return c.redirect(next, 303);
   });
-  admin.post('/logout', (c) => {
+  // Signing out ends the session in the database, so a copy of the cookie stops working too.
+  admin.post('/logout', async (c) => {
+    await sessions.end(getCookie(c, SESSION_COOKIE));
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.redirect('/admin/login', 303);
+  });
+  admin.post('/logout-everywhere', async (c) => {
+    const ended = await sessions.endAll();
+    log.info({ ended }, 'admin signed out everywhere');
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.redirect('/admin/login?signed-out=everywhere', 303);
   });
 
   admin.get('/', (c) => c.redirect('/admin/certificates', 303));
@@ -225,26 +256,24 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
     const [cert, courses] = await Promise.all([loadCertificate(c), api.listCourses()]);
     if (!cert) return notFoundPage(c, 'That certificate');
     const values = valuesFromForm((await c.req.parseBody({ all: true })) as FormBody);
-    if (values.revision !== revisionOf(cert)) {
-      return settingsPage(c, {
-        cert,
-        courses,
-        status: 409,
-        fromPost: true,
-        banner: {
-          kind: 'error',
-          text: 'Nothing was saved: these settings changed since the page was opened (another admin, or a course was published or withdrawn). The form now shows the current settings; make your change again.',
-        },
-      });
-    }
+    /** The answer to a save made on a stale form: 409, the current settings, nothing saved. */
+    const stale = (current: CertificateDto) => settingsPage(c, { cert: current, courses, status: 409, fromPost: true, banner: { kind: 'error', text: STALE_FORM_TEXT } });
+    const expectedVersion = expectedVersionOf(values);
+    // A quick refusal for a form already stale; the API's If-Match check below is the one that holds
+    // when two saves race (it runs under the certificate's row lock).
+    if (expectedVersion !== cert.settingsVersion) return stale(cert);
     const live = new Set(courses.filter((x) => x.status === 'live').map((x) => x.id));
     const { patch, errors } = buildPatch(values, cert, live);
     if (Object.keys(errors).length > 0) {
       return settingsPage(c, { cert, courses, values, errors, status: 400, banner: { kind: 'error', text: 'Nothing was saved: correct the fields marked below.' } });
     }
-    const answer = await api.patchCertificate(cert.id, patch);
+    const answer = await api.patchCertificate(cert.id, patch, { expectedVersion });
     if (!answer.ok) {
       if (answer.status === 404) return notFoundPage(c, 'That certificate');
+      if (answer.status === 409 && answer.error.code === 'version_conflict') {
+        const current = await api.getCertificate(cert.id);
+        return current ? stale(current) : notFoundPage(c, 'That certificate');
+      }
       const { fields, general } = errorsFromApi(answer.error);
       const status = ([400, 409, 413, 422].includes(answer.status) ? answer.status : 500) as ContentfulStatusCode;
       return settingsPage(c, {
@@ -261,28 +290,43 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
   });
 
   // The one-click fix of `course_not_in_associated_content`: add the course to the associated content.
+  // Adding commutes with other changes, so a save made meanwhile is re-read and the addition retried
+  // (each attempt at the version it read, so nothing someone else saved is overwritten).
   admin.post('/certificates/:id/associated-content', async (c) => {
-    const [cert, courses] = await Promise.all([loadCertificate(c), api.listCourses()]);
-    if (!cert) return notFoundPage(c, 'That certificate');
+    const [loaded, courses] = await Promise.all([loadCertificate(c), api.listCourses()]);
+    if (!loaded) return notFoundPage(c, 'That certificate');
+    let cert: CertificateDto = loaded;
     const form = await c.req.parseBody();
     const courseId = typeof form.courseId === 'string' ? form.courseId : '';
     const course = courses.find((x) => x.id === courseId);
     if (!course) {
       return settingsPage(c, { cert, courses, status: 400, fromPost: true, banner: { kind: 'error', text: 'Nothing was saved: that course does not exist.' } });
     }
-    const patch = cert.associatedCourseIds.includes(courseId) ? {} : { associatedCourseIds: [...cert.associatedCourseIds, courseId] };
-    const answer = await api.patchCertificate(cert.id, patch);
-    if (!answer.ok) {
+    for (let attempt = 1; ; attempt++) {
+      const patch = cert.associatedCourseIds.includes(courseId) ? {} : { associatedCourseIds: [...cert.associatedCourseIds, courseId] };
+      const answer = await api.patchCertificate(cert.id, patch, { expectedVersion: cert.settingsVersion });
+      if (answer.ok) {
+        const { certificate, warnings, signalled } = answer.body;
+        return settingsPage(c, {
+          cert: certificate,
+          courses,
+          warnings,
+          fromPost: true,
+          banner: savedBanner(`Added “${course.title}” to the associated content.`, signalled, warnings),
+        });
+      }
+      if (answer.status === 409 && answer.error.code === 'version_conflict' && attempt < ADD_COURSE_ATTEMPTS) {
+        const current = await api.getCertificate(cert.id);
+        if (!current) return notFoundPage(c, 'That certificate');
+        cert = current;
+        continue;
+      }
+      if (answer.status === 409 && answer.error.code === 'version_conflict') {
+        const current = await api.getCertificate(cert.id);
+        return current ? settingsPage(c, { cert: current, courses, status: 409, fromPost: true, banner: { kind: 'error', text: STALE_FORM_TEXT } }) : notFoundPage(c, 'That certificate');
+      }
       return settingsPage(c, { cert, courses, status: 422, fromPost: true, banner: { kind: 'error', text: `Nothing was saved: ${answer.error.message}` } });
     }
-    const { certificate, warnings, signalled } = answer.body;
-    return settingsPage(c, {
-      cert: certificate,
-      courses,
-      warnings,
-      fromPost: true,
-      banner: savedBanner(`Added “${course.title}” to the associated content.`, signalled, warnings),
-    });
   });
 
   admin.get('/certificates/:id/awards', async (c) => {

@@ -1,34 +1,83 @@
 /**
- * The admin page's sign-in session: a stateless cookie `v1.<expiry>.<mac>` where mac is
- * HMAC-SHA256(key = ADMIN_API_TOKEN, "recertify-admin-session.v1.<expiry>"). The token itself never
- * leaves the server; rotating the token ends every session; the expiry is signed, so it cannot be
- * stretched. Verification compares the MACs in constant time.
+ * The admin page's sign-in sessions, kept in PostgreSQL (`admin_sessions`, db/queries/admin-sessions.ts)
+ * so that signing out ends them on the server: a copy of the cookie taken before "Sign out" no longer
+ * opens anything.
+ *
+ * The cookie is `v2.<id>.<mac>`: `id` is 32 random bytes (base64url), `mac` is
+ * HMAC-SHA256(key = ADMIN_API_TOKEN, "recertify-admin-session.v2.<id>"). The table stores only
+ * SHA-256(id), so neither the token nor a usable session id is ever stored. The MAC is checked first
+ * (in constant time), so a forged or garbled cookie costs no query, and rotating the token still ends
+ * every session at once. The session lasts `SESSION_TTL_SECONDS` from sign-in (the row's expiry,
+ * judged by the database clock; the cookie's Max-Age matches).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Sql } from '../../db/client.ts';
+import * as sessionsQ from '../../db/queries/admin-sessions.ts';
 
 export const SESSION_COOKIE = 'recertify_admin';
 /** How long a sign-in lasts. */
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
 
-const mac = (token: string, expiresAtSeconds: number): Buffer =>
-  createHmac('sha256', token).update(`recertify-admin-session.v1.${expiresAtSeconds}`, 'utf8').digest();
+const COOKIE_VALUE = /^v2\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
 
-export function createSessionValue(token: string, nowMs: number = Date.now(), ttlSeconds = SESSION_TTL_SECONDS): string {
-  const expiresAt = Math.floor(nowMs / 1000) + ttlSeconds;
-  return `v1.${expiresAt}.${mac(token, expiresAt).toString('base64url')}`;
+const mac = (token: string, id: string): string =>
+  createHmac('sha256', token).update(`recertify-admin-session.v2.${id}`, 'utf8').digest().toString('base64url');
+
+/** The key of a session's row: SHA-256 of its id (as the cookie spells it). */
+export const sessionIdHash = (id: string): Buffer => createHash('sha256').update(id, 'utf8').digest();
+
+/** A new session: the cookie value and the key of its row. Nothing is stored until `startSession`. */
+export function newSessionValue(token: string): { value: string; idHash: Buffer } {
+  const id = randomBytes(32).toString('base64url');
+  return { value: `v2.${id}.${mac(token, id)}`, idHash: sessionIdHash(id) };
 }
 
-export function verifySessionValue(value: string | undefined, token: string, nowMs: number = Date.now()): boolean {
-  if (!value) return false;
-  const match = /^v1\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
-  if (!match?.[1] || !match[2]) return false;
-  const expiresAt = Number(match[1]);
-  if (expiresAt * 1000 <= nowMs) return false;
+/**
+ * The row key of a cookie value signed with `token`, or null when it is missing, malformed or signed
+ * otherwise (a tampered, foreign or pre-v2 cookie). Says nothing about whether the session is live.
+ */
+export function sessionIdHashOf(value: string | undefined, token: string): Buffer | null {
+  if (!value) return null;
+  const match = COOKIE_VALUE.exec(value);
+  if (!match?.[1] || !match[2]) return null;
   // Compare the canonical text, not decoded bytes: base64url decoding ignores a last character's
   // spare bits, so two texts can decode alike.
   const given = Buffer.from(match[2], 'latin1');
-  const expected = Buffer.from(mac(token, expiresAt).toString('base64url'), 'latin1');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  const expected = Buffer.from(mac(token, match[1]), 'latin1');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  return sessionIdHash(match[1]);
+}
+
+/** Server-side sessions over the `admin_sessions` table. */
+export interface SessionStore {
+  /** Signs in: stores a new session (and clears expired ones); returns the cookie value. */
+  start(): Promise<string>;
+  /** Whether the cookie value names a live session signed with the current token. */
+  isActive(value: string | undefined): Promise<boolean>;
+  /** Signs out the cookie's session (nothing when it names none). */
+  end(value: string | undefined): Promise<void>;
+  /** Signs out every session; returns how many were live or not yet cleared. */
+  endAll(): Promise<number>;
+}
+
+export function createSessionStore(sql: Sql, token: string, ttlSeconds: number = SESSION_TTL_SECONDS): SessionStore {
+  return {
+    async start() {
+      const { value, idHash } = newSessionValue(token);
+      await sessionsQ.deleteExpiredAdminSessions(sql);
+      await sessionsQ.insertAdminSession(sql, idHash, ttlSeconds);
+      return value;
+    },
+    async isActive(value) {
+      const idHash = sessionIdHashOf(value, token);
+      return idHash !== null && (await sessionsQ.adminSessionActive(sql, idHash));
+    },
+    async end(value) {
+      const idHash = sessionIdHashOf(value, token);
+      if (idHash) await sessionsQ.deleteAdminSession(sql, idHash);
+    },
+    endAll: () => sessionsQ.deleteAllAdminSessions(sql),
+  };
 }
 
 /** Only same-site admin paths are followed after sign-in (no open redirect). */

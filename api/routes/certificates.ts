@@ -7,6 +7,12 @@
  * Only changes that running workflows act on are propagated: `recertification`, `expiringNotice`,
  * `expiredNotice` (turning expiration off turns recertification off, so it counts). Expiration's
  * `validFor`/`anchor` apply to later awards only and are not signalled.
+ *
+ * Optimistic concurrency: `settingsVersion` is the certificate's version and its ETag (`"7"`); every
+ * change a PATCH makes (title, settings, associated content) raises it. A PATCH with `If-Match` is
+ * compared with the version under the row lock, inside the change's transaction, so of two changes
+ * made at the same version exactly one commits and the other is a 409 `version_conflict`. Without
+ * `If-Match` a PATCH applies to whatever is current (last writer wins), as before.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TransactionSql } from '../../db/client.ts';
@@ -21,10 +27,11 @@ import {
   type CourseFacts,
   type SettingsPatch,
   type SettingsWarning,
+  WARNING_CODES,
 } from '../../domain/settings.ts';
 import { settingsPropagationWorkflowId } from '../../workflows/settings-propagation.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
-import { errorResponses, notFound, unprocessable } from '../errors.ts';
+import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { markReplayed, runIdempotent, type IdempotencyScope } from '../idempotency.ts';
 import { tryStartSettingsPropagation } from '../recertification.ts';
 import {
@@ -34,7 +41,6 @@ import {
   IdParams,
   IdempotencyHeaders,
   ListQuery,
-  WarningSchema,
   body,
   json,
   toCertificate,
@@ -48,6 +54,55 @@ const tags = ['Certificates'];
 interface CertificateCreated {
   certificate: CertificateDto;
   warnings: SettingsWarning[];
+}
+
+/**
+ * A warning of a save, with every code the domain has (domain/settings.ts WARNING_CODES). Defined here
+ * rather than as schemas.ts's WarningSchema, whose list of codes predates the reminder warnings.
+ */
+const SettingsWarningSchema = z
+  .object({
+    code: z.enum(WARNING_CODES),
+    field: z.string().openapi({ description: 'The settings field it concerns, e.g. `recertification.reminderDaysBeforeExpiry`.' }),
+    message: z.string(),
+  })
+  .openapi('SettingsWarning');
+
+/** A certificate's entity tag: its `settingsVersion`, quoted (`"7"`). */
+export const etagOf = (settingsVersion: number): string => `"${settingsVersion}"`;
+
+/** `*`, or a comma-separated list of entity tags, strong (`"7"`) or weak (`W/"7"`) (RFC 9110 §8.8.3, §13.1.1). */
+const IF_MATCH = /^\s*(?:\*|(?:W\/)?"[^"\s]*"(?:\s*,\s*(?:W\/)?"[^"\s]*")*)\s*$/;
+
+const IfMatchHeaders = z.object({
+  'if-match': z
+    .string()
+    .regex(IF_MATCH, 'If-Match must be an entity tag such as "7" (the certificate\'s settingsVersion, in double quotes), a list of them, or *')
+    .optional()
+    .openapi({
+      param: { name: 'if-match', in: 'header' },
+      description:
+        'Apply the change only if the certificate is still at this version: its `settingsVersion` in double quotes, as the `ETag` ' +
+        'of GET, POST and PATCH gives it. Otherwise nothing changes and the answer is 409 `version_conflict` with the current `ETag`. ' +
+        'Without it the change applies to the current version (last writer wins).',
+      example: '"7"',
+    }),
+});
+
+const EtagHeader = z.object({
+  ETag: z.string().openapi({ description: 'The certificate\'s version (`settingsVersion`, quoted); send it back as If-Match.', example: '"7"' }),
+});
+
+/**
+ * Whether an `If-Match` header lets a change to a certificate at `version` through: absent, `*`, or
+ * naming its ETag under the strong comparison (a weak `W/"7"` never matches).
+ */
+export function ifMatchAllows(header: string | undefined, version: number): boolean {
+  if (header === undefined || header.trim() === '*') return true;
+  for (const m of header.matchAll(/(W\/)?"([^"]*)"/g)) {
+    if (!m[1] && m[2] === String(version)) return true;
+  }
+  return false;
 }
 
 /** 422 `unknown_course` unless every id names a course. */
@@ -107,7 +162,10 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
         'With an `Idempotency-Key`, a repeat returns the first answer and creates no second certificate.',
       request: { headers: IdempotencyHeaders, body: body(CertificateCreateSchema) },
       responses: {
-        201: json(z.object({ certificate: CertificateSchema, warnings: z.array(WarningSchema) }), 'The certificate and the warnings of its settings.'),
+        201: {
+          ...json(z.object({ certificate: CertificateSchema, warnings: z.array(SettingsWarningSchema) }), 'The certificate and the warnings of its settings.'),
+          headers: EtagHeader,
+        },
         ...errorResponses(400, 401, 415, 422),
       },
     }),
@@ -122,6 +180,7 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
       });
       if (outcome.replayed) markReplayed(c);
       const result = outcome.body as CertificateCreated;
+      c.header('ETag', etagOf(result.certificate.settingsVersion));
       return c.json(result, 201);
     },
   );
@@ -155,7 +214,7 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
       summary: 'Get a certificate',
       request: { params: IdParams },
       responses: {
-        200: json(CertificateSchema, 'The certificate.'),
+        200: { ...json(CertificateSchema, 'The certificate.'), headers: EtagHeader },
         ...errorResponses(400, 401, 404),
       },
     }),
@@ -163,6 +222,7 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
       const { id } = c.req.valid('param');
       const row = await certsQ.getCertificate(sql, id);
       if (!row) throw notFound('Certificate', id);
+      c.header('ETag', etagOf(row.settingsVersion));
       return c.json(toCertificate(row), 200);
     },
   );
@@ -180,33 +240,48 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
         '`lead_days_exceed_validity` (lead days must be shorter than the shortest length of the validity, e.g. at most 27 for one month; ' +
         'details name `maxLeadDays` and `shortestValidityDays`; checked when the change touches expiration.enabled, validFor or leadDays). ' +
         'leadDays outside 1–365, or a validity over 50 years (600 months, 2600 weeks, 18250 days), is a 400. Turning expiration off turns recertification off, with a warning. ' +
-        '`signalled` counts the active awards with a workflow that the change is queued for (0 when nothing they act on changed).',
-      request: { params: IdParams, body: body(CertificatePatchSchema) },
+        '`signalled` counts the active awards with a workflow that the change is queued for (0 when nothing they act on changed). ' +
+        'Concurrency: send `If-Match: "<settingsVersion>"` (the `ETag`) to change only the version you read; a change made ' +
+        'meanwhile makes it a 409 `version_conflict` (details `settingsVersion`, the current one, also in the `ETag`) and nothing ' +
+        'is saved. Every change (title, settings, associated content) raises `settingsVersion`. Without If-Match the change applies ' +
+        'to the current version.',
+      request: { params: IdParams, headers: IfMatchHeaders, body: body(CertificatePatchSchema) },
       responses: {
-        200: json(
-          z.object({
-            certificate: CertificateSchema,
-            warnings: z.array(WarningSchema),
-            signalled: z.number().int(),
-            propagation: z.object({ settingsVersion: z.number().int(), workflowId: z.string(), started: z.boolean() }).nullable(),
-          }),
-          'The certificate as saved, the warnings of its settings, and how many running workflows are being signalled.',
-        ),
-        ...errorResponses(400, 401, 404, 415, 422),
+        200: {
+          ...json(
+            z.object({
+              certificate: CertificateSchema,
+              warnings: z.array(SettingsWarningSchema),
+              signalled: z.number().int(),
+              propagation: z.object({ settingsVersion: z.number().int(), workflowId: z.string(), started: z.boolean() }).nullable(),
+            }),
+            'The certificate as saved, the warnings of its settings, and how many running workflows are being signalled.',
+          ),
+          headers: EtagHeader,
+        },
+        ...errorResponses(400, 401, 404, 409, 415, 422),
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
+      const ifMatch = c.req.valid('header')['if-match'];
       const input = c.req.valid('json');
       const result = await sql.begin(async (tx) => {
         const before: CertificateRow | null = await certsQ.getCertificate(tx, id, { forUpdate: true });
         if (!before) throw notFound('Certificate', id);
+        // Under the row lock: a concurrent change has committed (and raised the version) or waits for this one.
+        if (!ifMatchAllows(ifMatch, before.settingsVersion)) return { kind: 'conflict', current: before.settingsVersion } as const;
         const associatedCourseIds = input.associatedCourseIds ?? before.associatedCourseIds;
         if (input.associatedCourseIds) await assertCoursesExist(tx, input.associatedCourseIds);
         const { settings, warnings } = await evaluate(tx, before.settings, input.settings ?? {}, associatedCourseIds);
         const settingsChanged = canonicalJson(settings) !== canonicalJson(before.settings);
-        const version = await certsQ.updateCertificate(tx, id, { title: input.title, settings: settingsChanged ? settings : undefined });
-        if (input.associatedCourseIds) await certsQ.setAssociatedCourses(tx, id, input.associatedCourseIds);
+        const titleChanged = input.title !== undefined && input.title !== before.title;
+        const associatedChanged = canonicalJson(associatedCourseIds) !== canonicalJson(before.associatedCourseIds);
+        const version =
+          settingsChanged || titleChanged || associatedChanged
+            ? await certsQ.updateCertificate(tx, id, { title: titleChanged ? input.title : undefined, settings: settingsChanged ? settings : undefined })
+            : before.settingsVersion;
+        if (associatedChanged) await certsQ.setAssociatedCourses(tx, id, associatedCourseIds);
         let propagate = false;
         let signalled = 0;
         if (settingsChanged && affectsRunningWorkflows(before.settings, settings)) {
@@ -218,13 +293,26 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
         }
         const certificate = await certsQ.getCertificate(tx, id);
         if (!certificate) throw new Error('certificate vanished');
-        return { certificate, warnings, signalled, propagate, version };
+        return { kind: 'saved', certificate, warnings, signalled, propagate, version } as const;
       });
+      if (result.kind === 'conflict') {
+        c.header('ETag', etagOf(result.current));
+        return c.json(
+          errorBody(
+            'version_conflict',
+            `The certificate changed since the version in If-Match (${ifMatch ?? ''}): it is now at settingsVersion ${result.current}. ` +
+              'Nothing was saved; read it again, re-apply the change and send the new ETag.',
+            { settingsVersion: result.current, ifMatch: ifMatch ?? null },
+          ),
+          409,
+        );
+      }
       let propagation: { settingsVersion: number; workflowId: string; started: boolean } | null = null;
       if (result.propagate) {
         const started = await tryStartSettingsPropagation(deps, id, result.version);
         propagation = { settingsVersion: result.version, workflowId: settingsPropagationWorkflowId(id, result.version), started };
       }
+      c.header('ETag', etagOf(result.certificate.settingsVersion));
       return c.json(
         { certificate: toCertificate(result.certificate), warnings: result.warnings, signalled: result.signalled, propagation },
         200,

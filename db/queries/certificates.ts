@@ -68,8 +68,11 @@ export async function setAssociatedCourses(tx: TransactionSql, certificateId: st
 }
 
 /**
- * Updates title and/or settings; a settings change bumps `settings_version`. Returns the new
- * version. The caller holds the row lock (getCertificate forUpdate) and sets associated content.
+ * Records a change to a certificate: the new title and/or settings, and `settings_version` + 1, the
+ * certificate's version (its ETag): it grows with every change a PATCH makes — title, settings or
+ * associated content (the caller sets those) — so an `If-Match` on an older version is refused.
+ * Returns the new version. The caller holds the row lock (getCertificate forUpdate) and calls this
+ * only when something changed.
  */
 export async function updateCertificate(
   tx: TransactionSql,
@@ -80,7 +83,7 @@ export async function updateCertificate(
     update certificates set
       title = coalesce(${patch.title ?? null}, title),
       settings = ${patch.settings ? tx`${tx.json(toJson(patch.settings))}` : tx`settings`},
-      settings_version = settings_version + ${patch.settings ? 1 : 0},
+      settings_version = settings_version + 1,
       updated_at = now()
     where id = ${id}
     returning settings_version`;

@@ -47,11 +47,18 @@ export function Layout(props: {
                   Temporal UI ↗
                 </a>
               )}
-              <form method="post" action="/admin/logout" class="inline">
-                <button type="submit" class="link">
-                  Sign out
-                </button>
-              </form>
+              <div class="session">
+                <form method="post" action="/admin/logout" class="inline">
+                  <button type="submit" class="link" id="sign-out">
+                    Sign out
+                  </button>
+                </form>
+                <form method="post" action="/admin/logout-everywhere" class="inline">
+                  <button type="submit" class="link" id="sign-out-everywhere" title="Ends every admin session, in every browser">
+                    Sign out everywhere
+                  </button>
+                </form>
+              </div>
             </nav>
           )}
         </header>

@@ -3,10 +3,18 @@ import type { Child } from 'hono/jsx';
 import type { CertificateDto, CourseDto } from '../../schemas.ts';
 import { UNIT_LABELS } from './format.ts';
 
-export function LoginPage(props: { next: string; error?: string }) {
+/** Why the sign-in page is shown: after "Sign out everywhere", every session ended. */
+export type LoginNotice = 'everywhere';
+
+export function LoginPage(props: { next: string; error?: string; notice?: LoginNotice }) {
   return (
     <section class="card narrow">
       <h1>Sign in</h1>
+      {props.notice && (
+        <p class="banner info" role="status" id="signed-out" data-signed-out={props.notice}>
+          You signed out everywhere: every admin session has ended, in every browser.
+        </p>
+      )}
       <p class="muted">Use the admin token (<code>ADMIN_API_TOKEN</code>). It is checked on the server and never stored in the browser.</p>
       <form method="post" action="/admin/login" class="stack">
         <input type="hidden" name="next" value={props.next} />
