@@ -6,7 +6,7 @@ import { z } from '@hono/zod-openapi';
 import type { Config } from '../config/env.ts';
 import { workflowUiUrl } from '../config/temporal.ts';
 import type { AttemptRow, AwardRow, CertificateRow, CourseRow, LearnerRow, MessageRow } from '../db/rows.ts';
-import { SettingsPatchSchema as DomainSettingsPatch, SettingsSchema as DomainSettings } from '../domain/settings.ts';
+import { SettingsPatchSchema as DomainSettingsPatch, SettingsSchema as DomainSettings, WARNING_CODES } from '../domain/settings.ts';
 import { MESSAGE_KINDS } from '../domain/vocabulary.ts';
 import { iso, isoOrNull } from './util.ts';
 
@@ -158,10 +158,11 @@ export const CertificatePatchSchema = z
   .partial()
   .strict()
   .openapi('CertificatePatch');
+/** A warning of a settings save, with every code the domain has (domain/settings.ts WARNING_CODES). */
 export const WarningSchema = z
   .object({
-    code: z.enum(['course_not_in_associated_content', 'duplicate_messages', 'no_message', 'recertification_disabled_with_expiration']),
-    field: z.string(),
+    code: z.enum(WARNING_CODES),
+    field: z.string().openapi({ description: 'The settings field it concerns, e.g. `recertification.reminderDaysBeforeExpiry`.' }),
     message: z.string(),
   })
   .openapi('SettingsWarning');

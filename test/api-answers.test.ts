@@ -116,13 +116,13 @@ test('a 400 for an unknown key 300,000 characters long clips it', async () => {
 });
 
 /** Sends the head of a POST and part of its body, then drops the connection. */
-async function abortUpload(url: string, framing: 'chunked' | 'length'): Promise<void> {
+async function abortUpload(url: string, framing: 'chunked' | 'length', target = { path: '/api/learners', type: 'application/json' }): Promise<void> {
   const { hostname, port } = new URL(url);
   await new Promise<void>((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
       const length = framing === 'chunked' ? 'Transfer-Encoding: chunked' : 'Content-Length: 100000';
       socket.write(
-        `POST /api/learners HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${stack.token}\r\nContent-Type: application/json\r\n${length}\r\n\r\n`,
+        `POST ${target.path} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${stack.token}\r\nContent-Type: ${target.type}\r\n${length}\r\n\r\n`,
       );
       socket.write(framing === 'chunked' ? 'c\r\n{"email": "a\r\n' : '{"email": "a');
       setTimeout(() => {
@@ -326,4 +326,17 @@ test('Idempotency-Key where it means nothing (GET, PATCH) is a 400 naming the ro
   assert.equal(row?.title, 'refused course', 'the refused PATCH changed nothing');
   const [progress] = await stack.sql<{ progress: number }[]>`select progress from course_attempts where id = ${attempt.id}`;
   assert.equal(progress?.progress, 0);
+});
+
+test('a client that aborts a form upload to the admin page is logged at info, not as a server error', async () => {
+  const { log, entries } = capturingLog();
+  const server = await startApiServer({ config: stack.config, sql: stack.sql, client: stack.client, log, port: 0, host: '127.0.0.1' });
+  try {
+    await abortUpload(server.url, 'chunked', { path: '/admin/login', type: 'application/x-www-form-urlencoded' });
+    const lines = await stack.eventually('the request\'s log line', async () => (entries().some((e) => e.msg === 'request') ? entries() : undefined), 5_000);
+    assert.deepEqual(lines.filter((e) => e.level >= 50), [], 'no error logged');
+    assert.notEqual(lines.find((e) => e.msg === 'request')?.status, 500);
+  } finally {
+    await server.close();
+  }
 });

@@ -30,6 +30,7 @@ import * as adminQ from '../../db/queries/admin.ts';
 import { getMessageById } from '../../db/queries/messages.ts';
 import { DAY_MS } from '../../domain/dates.ts';
 import { tokenMatches } from '../auth.ts';
+import { clientClosedRequest, isClientAbort } from '../errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import { toMessage, type CertificateDto, type CourseDto } from '../schemas.ts';
 import { AdminApiError, createAdminApi, type AdminApi, type InProcessFetch, type SettingsWarningDto } from './api-client.ts';
@@ -112,6 +113,7 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
     page(c, { title: 'Not found', section: 'none', status: 404 }, <ErrorPage title="Not found" message={`${what} does not exist.`} />);
 
   admin.onError((err, c) => {
+    if (isClientAbort(err, c)) return clientClosedRequest(err, c, log); // not a server error
     if (err instanceof HTTPException) return err.getResponse();
     if (err instanceof AdminApiError && err.status === 404) return notFoundPage(c);
     log.error({ err, path: c.req.path }, 'admin page failed');

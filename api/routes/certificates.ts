@@ -27,7 +27,6 @@ import {
   type CourseFacts,
   type SettingsPatch,
   type SettingsWarning,
-  WARNING_CODES,
 } from '../../domain/settings.ts';
 import { settingsPropagationWorkflowId } from '../../workflows/settings-propagation.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
@@ -41,6 +40,7 @@ import {
   IdParams,
   IdempotencyHeaders,
   ListQuery,
+  WarningSchema,
   body,
   json,
   toCertificate,
@@ -56,17 +56,6 @@ interface CertificateCreated {
   warnings: SettingsWarning[];
 }
 
-/**
- * A warning of a save, with every code the domain has (domain/settings.ts WARNING_CODES). Defined here
- * rather than as schemas.ts's WarningSchema, whose list of codes predates the reminder warnings.
- */
-const SettingsWarningSchema = z
-  .object({
-    code: z.enum(WARNING_CODES),
-    field: z.string().openapi({ description: 'The settings field it concerns, e.g. `recertification.reminderDaysBeforeExpiry`.' }),
-    message: z.string(),
-  })
-  .openapi('SettingsWarning');
 
 /** A certificate's entity tag: its `settingsVersion`, quoted (`"7"`). */
 export const etagOf = (settingsVersion: number): string => `"${settingsVersion}"`;
@@ -163,7 +152,7 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
       request: { headers: IdempotencyHeaders, body: body(CertificateCreateSchema) },
       responses: {
         201: {
-          ...json(z.object({ certificate: CertificateSchema, warnings: z.array(SettingsWarningSchema) }), 'The certificate and the warnings of its settings.'),
+          ...json(z.object({ certificate: CertificateSchema, warnings: z.array(WarningSchema) }), 'The certificate and the warnings of its settings.'),
           headers: EtagHeader,
         },
         ...errorResponses(400, 401, 415, 422),
@@ -251,7 +240,7 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
           ...json(
             z.object({
               certificate: CertificateSchema,
-              warnings: z.array(SettingsWarningSchema),
+              warnings: z.array(WarningSchema),
               signalled: z.number().int(),
               propagation: z.object({ settingsVersion: z.number().int(), workflowId: z.string(), started: z.boolean() }).nullable(),
             }),
