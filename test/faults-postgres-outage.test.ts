@@ -1,25 +1,30 @@
 /**
- * Fault: PostgreSQL goes away in the middle of a due burst — while attempts are being created,
- * email batches claimed and provider requests in flight — and comes back ten seconds later. The
- * activities fail, Temporal retries them with backoff, and once the database is back every award
- * ends with exactly one attempt, one message and one email. A batch the provider accepted while its
- * outcome could not be recorded is re-sent with its stored idempotency key and answered, not emailed
- * again.
+ * Fault: PostgreSQL goes away in the middle of a due burst — while due steps run, email batches are
+ * claimed and provider requests in flight — and comes back about ten seconds later; meanwhile the
+ * workflows of a few more due awards start (the API committed them just before the outage), so due
+ * steps (the local activities that load the award and create the attempt) meet the outage on a fast
+ * machine too. A step under way during the outage either fails and is retried with backoff, or waits
+ * in the driver for a connection; once the database is back every award ends with exactly one
+ * attempt, one message and one email. A batch the provider accepted while its outcome could not be
+ * recorded is re-sent with its stored idempotency key and answered, not emailed again.
+ *
+ * What ran and what retried is read from the worker itself: the harness reports every activity
+ * attempt, local ones included (test/support/worker-process.ts); the workflow histories confirm it.
  *
  * This test stops a PostgreSQL it started for itself (never the one the other tests share).
  */
 import { test } from 'node:test';
-import { performance } from 'node:perf_hooks';
 import assert from 'node:assert/strict';
 import postgres from 'postgres';
-import { createSql } from '../db/client.ts';
+import { createSql, type Sql } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
-import { startFakeResend } from './support/fake-resend.ts';
+import { startFakeResend, type FakeResend } from './support/fake-resend.ts';
 import {
   deliveryReport,
   diagnoser,
   eventually,
   maxActivityAttempt,
+  notRiddenOut,
   progress,
   seedDueBurst,
   sleep,
@@ -27,21 +32,43 @@ import {
   startAwardWorkflows,
   startDedicatedPostgres,
   startRestartableTemporal,
+  stepOf,
+  type ActivityAttempt,
+  type DedicatedPostgres,
+  type RestartableTemporal,
   type WorkerProcess,
 } from './support/faults.ts';
+import { workflowIdForAward } from '../workflows/contract.ts';
 
 const AWARDS = 100;
+/** Awards whose workflows start while PostgreSQL is down (the last ones of the burst). */
+const STARTED_DURING_OUTAGE = 10;
 const DOWN_MS = 10_000;
 const TASK_QUEUE = 'faults-postgres-outage';
 
-test('PostgreSQL down during a due burst: activities retry and finish once it is back, exactly once', { timeout: 200_000 }, async () => {
-  const pg = await startDedicatedPostgres();
-  await migrate(pg.url);
-  const sql = createSql(pg.url, { max: 4 });
-  const temporal = await startRestartableTemporal();
-  const fake = await startFakeResend({ latencyMs: 1_500, rateLimit: 5 });
+/** Attempts counted by type, locality and outcome, for messages. */
+function attemptSummary(attempts: readonly ActivityAttempt[]): string {
+  const counts = new Map<string, number>();
+  for (const a of attempts) {
+    const k = `${a.type}${a.local ? ' (local)' : ''} ${a.ok ? 'ok' : 'failed'}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${n}× ${k}`).join(', ') || 'none';
+}
+
+test('PostgreSQL down during a due burst: activities retry and finish once it is back, exactly once', { timeout: 400_000 }, async () => {
+  // Everything is started inside the try, so a failed start-up still stops what did start.
+  let pg: DedicatedPostgres | undefined;
+  let sql: Sql | undefined;
+  let temporal: RestartableTemporal | undefined;
+  let fake: FakeResend | undefined;
   let worker: WorkerProcess | undefined;
   try {
+    pg = await startDedicatedPostgres();
+    await migrate(pg.url);
+    sql = createSql(pg.url, { max: 4 });
+    temporal = await startRestartableTemporal();
+    fake = await startFakeResend({ latencyMs: 1_500, rateLimit: 5 });
     worker = await spawnWorker({
       databaseUrl: pg.url,
       temporalAddress: temporal.address,
@@ -49,32 +76,52 @@ test('PostgreSQL down during a due burst: activities retry and finish once it is
       resend: { url: fake.url, apiKey: fake.apiKey },
       emailRequestsPerSecond: 2,
       emailBatchSize: 10,
+      activityLog: true,
     });
     const client = await temporal.client();
     const burst = await seedDueBurst(sql, { count: AWARDS, dueAt: new Date(Date.now() + 8_000) });
     const diagnose = diagnoser(sql, () => burst, fake, () => (worker ? [worker] : []));
-    await startAwardWorkflows(client, TASK_QUEUE, burst.awards);
+    const startedBefore = burst.awards.slice(0, AWARDS - STARTED_DURING_OUTAGE);
+    const startedDuring = burst.awards.slice(AWARDS - STARTED_DURING_OUTAGE);
+    await startAwardWorkflows(client, TASK_QUEUE, startedBefore);
 
-    // The burst is under way: the first emails are out, most are not, and a provider request has just
-    // arrived (the fake holds each for 1.5 s), so PostgreSQL is down before its answer can be recorded.
-    const justArrived = (): boolean => fake.requestLog().some((r) => r.status === 0 && performance.now() - r.at < 200);
-    await eventually('the first emails sent and a request just in flight', async () => fake.sent().length >= 10 && justArrived(), 60_000, 5, diagnose);
+    // The burst is under way: the first emails are out, most are not. The next provider request is
+    // held unprocessed until PostgreSQL is down, so its answer can never be recorded before the outage.
+    await eventually('the first emails sent', async () => fake!.sent().length >= 10, 60_000, 20, diagnose);
+    const held = fake.holdNext();
+    await eventually('a provider request in flight (held)', async () => held.request() !== null, 60_000, 20, diagnose);
     const before = await progress(sql, burst);
     const inFlightAtStop = fake.requestLog().filter((r) => r.status === 0).length;
+    const stopBegan = Date.now();
     await pg.stop();
     const stoppedAt = Date.now();
+    held.release();
     const emailsAtStop = fake.sent().length;
     assert.ok(emailsAtStop < AWARDS, `PostgreSQL stopped mid-burst (${emailsAtStop} of ${AWARDS} emails out)`);
+    // More due awards get their workflows now (the API committed them just before the outage): their
+    // first step, a local activity, needs the database. On a fast machine these are the due steps that
+    // meet the outage; on a slow one, the burst's own due steps are still running when it begins.
+    await startAwardWorkflows(client, TASK_QUEUE, startedDuring);
+    const w = worker;
     await sleep(DOWN_MS);
+    // The outage lasts DOWN_MS and, on a slow machine, until both kinds of step have failed against
+    // it: a local activity (a due step) and a regular one (a send).
+    const failedSince = (t: number): ActivityAttempt[] => w.activityAttempts().filter((a) => a.ok === false && a.endedAt! >= t);
+    await eventually('a local and a regular activity to fail against the stopped database', async () => {
+      const failed = failedSince(stopBegan);
+      return failed.some((a) => a.local) && failed.some((a) => !a.local);
+    }, 60_000, 100, async () => `activity attempts since the stop: ${attemptSummary(w.activityAttempts().filter((a) => (a.endedAt ?? Infinity) >= stopBegan))}\n${w.output().slice(-4000)}`);
     // With the database down no message can be recorded or claimed, so none can be handed to the
     // provider; only the requests already in flight when it stopped (of 10 emails each; one more may
     // have left between the count and the stop) may still land.
     const emailsDuringOutage = fake.sent().length - emailsAtStop;
     assert.ok(emailsDuringOutage <= (inFlightAtStop + 1) * 10, `at most the requests in flight reached the provider during the outage (${emailsDuringOutage} emails, ${inFlightAtStop} requests in flight)`);
+    const restartBegan = Date.now();
     await pg.start();
     const restartedAt = Date.now();
 
-    await eventually(`all ${AWARDS} messages sent once PostgreSQL is back`, async () => (await progress(sql, burst)).sent === AWARDS, 120_000, 250, diagnose);
+    const db = sql;
+    await eventually(`all ${AWARDS} messages sent once PostgreSQL is back`, async () => (await progress(db, burst)).sent === AWARDS, 240_000, 250, diagnose);
     const drainedMs = Date.now() - restartedAt;
     assert.ok(worker.alive(), `the worker process survived the outage:\n${worker.output()}`);
 
@@ -83,10 +130,45 @@ test('PostgreSQL down during a due burst: activities retry and finish once it is
     assert.equal(report.providerEmails, AWARDS);
     assert.deepEqual(report.duplicateRecipients, []);
 
-    // The outage was felt: activities failed and were retried.
-    const sample = burst.awards.filter((_, i) => i % 5 === 0).map((a) => a.id);
-    const retried = (await Promise.all(sample.map((id) => maxActivityAttempt(client, id)))).filter((a) => a > 1).length;
-    assert.ok(retried > 0, 'some activities were retried after failing against the stopped database');
+    // How the outage was ridden out, from every activity attempt the worker ran, local ones included.
+    // The attempt reports trail the database writes they make by a moment: wait until none is open.
+    await eventually('every activity attempt to end', async () => w.activityAttempts().every((a) => a.endedAt !== null), 30_000, 100);
+    const attempts = w.activityAttempts();
+    if (process.env.FAULTS_DEBUG) {
+      // Timelines (seconds from the stop) of every tenth workflow and of those started during the outage.
+      const duringIds = new Set(startedDuring.map((a) => workflowIdForAward(a.id)));
+      const byWf = new Map<string, ActivityAttempt[]>();
+      for (const a of attempts) byWf.set(a.workflowId ?? '', [...(byWf.get(a.workflowId ?? '') ?? []), a]);
+      const rel = (t: number | null): string => (t === null ? '-' : ((t - stopBegan) / 1000).toFixed(1));
+      let i = 0;
+      for (const [wf, list] of byWf) {
+        if (i++ % 10 !== 0 && !duringIds.has(wf)) continue;
+        console.log(`[faults] ${duringIds.has(wf) ? 'started during' : 'started before'} ${wf}: ${list.map((a) => `${a.type}${a.local ? 'L' : ''}#${a.attempt}[${rel(a.startedAt)}..${rel(a.endedAt)}]${a.ok ? '' : 'X'}`).join(' ')}`);
+      }
+    }
+    const ended = (a: ActivityAttempt): number => a.endedAt!;
+    // Every step needs the database: none that began once it was down succeeded before it was back.
+    const succeededDuringOutage = attempts.filter((a) => a.ok && a.startedAt > stoppedAt && ended(a) < restartBegan);
+    assert.deepEqual(succeededDuringOutage, [], 'no step succeeded while PostgreSQL was down');
+    // The steps that ran during the outage: attempts under way at some moment of it. Each either
+    // failed, or waited in the driver for a connection and succeeded once the database was back.
+    const ranDuring = attempts.filter((a) => a.startedAt < restartBegan && ended(a) > stopBegan);
+    const failed = ranDuring.filter((a) => a.ok === false);
+    assert.ok(failed.some((a) => a.local) && failed.some((a) => !a.local), `local and regular activities failed against the stopped database (${attemptSummary(failed)})`);
+    // Each failed attempt was followed by a successful attempt of the same step: a retry (of a local
+    // activity: possibly scheduled again from attempt 1, when its workflow task was lost meanwhile).
+    const unfinished = notRiddenOut(attempts.filter((a) => a.ok === false), attempts);
+    assert.deepEqual(unfinished, [], `every failed step was finished by a retry (${unfinished.length} were not)`);
+    // Temporal's record agrees with the worker's for every workflow whose local activity failed: its
+    // history holds the local-activity marker of an attempt on which the worker finished the step.
+    const localSteps = new Set(failed.filter((a) => a.local).map(stepOf));
+    const awardByWorkflow = new Map(burst.awards.map((a) => [workflowIdForAward(a.id), a.id]));
+    for (const step of localSteps) {
+      const [workflowId = '', type = ''] = step.split(' ');
+      const finishedOn = attempts.filter((a) => stepOf(a) === step && a.ok).map((a) => a.attempt);
+      const recorded = await maxActivityAttempt(client, awardByWorkflow.get(workflowId)!, type);
+      assert.ok(finishedOn.includes(recorded), `${workflowId}: the history records ${type} on attempt ${recorded}, one the worker finished it on (${finishedOn.join(', ')})`);
+    }
     const [resent] = await sql<{ n: number }[]>`select count(*)::int as n from messages where send_attempts > 1`;
     if (process.env.FAULTS_DEBUG) console.log(worker.output());
     // The request in flight at the stop reached the provider, but its answer could not be recorded;
@@ -95,15 +177,16 @@ test('PostgreSQL down during a due burst: activities retry and finish once it is
     assert.ok(resent!.n > 0 && fake.requests().replayed > 0, `a batch was re-sent with its stored key (${resent!.n} messages, ${fake.requests().replayed} replays)`);
     console.log(
       `[faults] postgres outage: ${resent!.n} messages re-sent in their stored batch; stopped after ${emailsAtStop} emails (${before.attempts} attempts, ${before.sending} sending) for ` +
-        `${((restartedAt - stoppedAt) / 1000).toFixed(1)} s; ${emailsDuringOutage} emails landed during it; drained ${(drainedMs / 1000).toFixed(1)} s after the restart; ` +
-        `${retried}/${sample.length} sampled workflows retried an activity; provider replays ${fake.requests().replayed}`,
+        `${((restartBegan - stoppedAt) / 1000).toFixed(1)} s; ${emailsDuringOutage} emails landed during it; drained ${(drainedMs / 1000).toFixed(1)} s after the restart; ` +
+        `attempts under way during it: ${attemptSummary(ranDuring)}; retries in all: ${attemptSummary(attempts.filter((a) => a.attempt > 1))}, ` +
+        `highest attempt ${Math.max(...attempts.map((a) => a.attempt))}; provider replays ${fake.requests().replayed}`,
     );
   } finally {
     await worker?.stop(2_000);
-    await fake.stop();
-    await temporal.dispose();
-    await sql.end({ timeout: 1 }).catch(() => {});
-    await pg.dispose();
+    await fake?.stop();
+    await temporal?.dispose();
+    await sql?.end({ timeout: 1 }).catch(() => {});
+    await pg?.dispose();
   }
 });
 

@@ -9,7 +9,9 @@
  *  - errors shaped `{statusCode, name, message}`;
  *  - a rate limit of N requests in any sliding second (429 `rate_limit_exceeded` + `retry-after`);
  *  - fault injection: `failNext(n, status)`, or `'drop'` (connection closed before processing) and
- *    `'lose-response'` (processed, sent, then the connection closed: the client never hears back).
+ *    `'lose-response'` (processed, sent, then the connection closed: the client never hears back);
+ *  - `holdNext()`: the next request that would be processed waits, unprocessed, until released, so a
+ *    test can act (stop a database, kill a process) while it is certainly in flight.
  * Inspection: `sent()`, `requests()`, `requestLog()`, `maxRequestsInAnySecond()`.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -56,6 +58,14 @@ export interface FakeRequest {
 
 export type Fault = number | 'drop' | 'lose-response';
 
+/** A request held before processing (see `FakeResend.holdNext`). */
+export interface HeldRequest {
+  /** The held request once it has arrived (null until then). */
+  request(): FakeRequest | null;
+  /** Lets it be processed and answered (with the configured latency). */
+  release(): void;
+}
+
 export interface FakeResend {
   url: string;
   apiKey: string;
@@ -67,6 +77,11 @@ export interface FakeResend {
   /** The next `n` requests fail with `fault`. */
   failNext(n: number, fault: Fault, opts?: { retryAfterSeconds?: number; name?: string; message?: string }): void;
   setRateLimit(perSecond: number | null): void;
+  /**
+   * Holds the next request that passes auth, rate limit, injected faults and parsing: it is logged
+   * (status 0, in flight) but not processed until `release()`. `stop()` releases every hold.
+   */
+  holdNext(): HeldRequest;
   stop(): Promise<void>;
 }
 
@@ -123,6 +138,8 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
   const idempotency = new Map<string, StoredAnswer>();
   const processing = new Set<string>();
   const faults: { fault: Fault; retryAfterSeconds: number; name?: string; message?: string }[] = [];
+  const holds: { arrive(entry: FakeRequest): void; released: Promise<void>; release(): void }[] = [];
+  const allHolds: (() => void)[] = [];
 
   /** Validates one email; returns the rejection message or null. */
   function invalidReason(email: unknown): string | null {
@@ -251,6 +268,11 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
 
     if (parseFailed) return reply(error(400, 'validation_error', 'The body is not valid JSON.'));
 
+    const hold = holds.shift();
+    if (hold) {
+      hold.arrive(entry);
+      await hold.released;
+    }
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
 
     const scope = idempotencyKey ? `${endpoint}:${idempotencyKey}` : null;
@@ -318,7 +340,16 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
     setRateLimit(perSecond): void {
       rateLimit = perSecond;
     },
+    holdNext(): HeldRequest {
+      let arrived: FakeRequest | null = null;
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holds.push({ arrive: (entry) => (arrived = entry), released, release });
+      allHolds.push(release);
+      return { request: () => (arrived ? { ...arrived } : null), release };
+    },
     async stop(): Promise<void> {
+      for (const release of allHolds) release();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },

@@ -1,7 +1,8 @@
 /**
  * Helpers for the fault tests (test/faults-*.test.ts) and the benchmarks (bench/): real pieces that
  * can be killed and restarted.
- *  - `spawnWorker`: the real worker in a child process (test/support/worker-process.ts) to SIGKILL;
+ *  - `spawnWorker`: the real worker in a child process (test/support/worker-process.ts) to SIGKILL,
+ *    optionally reporting every activity attempt it runs (`activityLog`, `ridingOut`);
  *  - `startRestartableTemporal`: a Temporal dev server on a free port and a temp SQLite file that can
  *    be stopped and started again on the same file and port (or frozen with SIGSTOP);
  *  - `startDedicatedPostgres`: an embedded PostgreSQL of the test's own (never the shared one) that
@@ -18,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time.js';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Sql } from '../../db/client.ts';
 import type { AwardRow } from '../../db/rows.ts';
@@ -31,6 +33,7 @@ import { makeCertificate, makeCourse, recertSettings } from './fixtures.ts';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 const READY_LINE = 'RECERTIFY_WORKER_READY';
+const ACTIVITY_ATTEMPT_LINE = 'RECERTIFY_ACTIVITY_ATTEMPT';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
@@ -94,6 +97,27 @@ export interface WorkerProcess {
   exited: Promise<ExitInfo>;
   /** Resident set size from /proc, in bytes (null once it exited). */
   rssBytes(): number | null;
+  /** Every activity attempt it started, in order, finished or not (only with `activityLog`; else empty). */
+  activityAttempts(): ActivityAttempt[];
+}
+
+/** One attempt of an activity, regular or local, as the worker's interceptor saw it. */
+export interface ActivityAttempt {
+  /** Order of start within its worker process. */
+  seq: number;
+  workflowId: string | null;
+  /** A local activity retried after a backoff timer runs under a new activity id; `attempt` goes on counting. */
+  activityId: string;
+  type: string;
+  local: boolean;
+  attempt: number;
+  /** Epoch milliseconds (the worker's clock, the same machine's as the test's `Date.now()`). */
+  startedAt: number;
+  /** null while the attempt runs. */
+  endedAt: number | null;
+  ok: boolean | null;
+  /** The failure's message, when `ok` is false. */
+  error: string | null;
 }
 
 export interface WorkerEnv {
@@ -105,6 +129,8 @@ export interface WorkerEnv {
   emailBatchSize?: number;
   /** Temporal worker option overrides (see worker-process.ts). */
   options?: { workflowWorker?: Record<string, number | boolean>; emailWorker?: Record<string, number | boolean>; sqlMax?: number };
+  /** Report every activity attempt (see `WorkerProcess.activityAttempts`). */
+  activityLog?: boolean;
   extraEnv?: Record<string, string>;
 }
 
@@ -127,18 +153,44 @@ export async function spawnWorker(opts: WorkerEnv): Promise<WorkerProcess> {
     APP_BASE_URL: 'https://learn.example.com',
     LOG_LEVEL: process.env.FAULTS_WORKER_LOG_LEVEL ?? 'warn',
     RECERTIFY_WORKER_OPTIONS: JSON.stringify(opts.options ?? {}),
+    RECERTIFY_WORKER_ACTIVITY_LOG: opts.activityLog ? '1' : '',
     ...opts.extraEnv,
   });
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
-  const keep = (d: Buffer): void => {
+  const keep = (d: Buffer | string): void => {
     out = (out + d.toString()).slice(-20_000);
   };
-  child.stdout?.on('data', keep);
+  // stdout line by line: attempt reports are collected (not kept in `out`), the rest is kept.
+  const attempts: ActivityAttempt[] = [];
+  const running = new Map<number, ActivityAttempt>();
+  const onAttemptLine = (json: string): void => {
+    const r = JSON.parse(json) as Partial<ActivityAttempt> & { n: number };
+    const started = running.get(r.n);
+    if (started) {
+      Object.assign(started, { endedAt: r.endedAt ?? null, ok: r.ok ?? null, error: r.error ?? null });
+      running.delete(r.n);
+      return;
+    }
+    const { n, ...fields } = r;
+    const attempt: ActivityAttempt = { workflowId: null, activityId: '', type: '', local: false, attempt: 0, startedAt: 0, ...fields, seq: n, endedAt: null, ok: null, error: null };
+    running.set(n, attempt);
+    attempts.push(attempt);
+  };
+  let partial = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith(`${ACTIVITY_ATTEMPT_LINE} `)) onAttemptLine(line.slice(ACTIVITY_ATTEMPT_LINE.length + 1));
+      else keep(`${line}\n`);
+    }
+  });
   child.stderr?.on('data', keep);
+  // 'close': it exited and everything it wrote has been read (the attempt reports included).
   const exited = new Promise<ExitInfo>((resolve) =>
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       children.delete(child);
       resolve({ code, signal });
     }),
@@ -168,7 +220,25 @@ export async function spawnWorker(opts: WorkerEnv): Promise<WorkerProcess> {
       return info;
     },
     rssBytes: () => (done ? null : procRss(pid)),
+    activityAttempts: () => attempts.map((a) => ({ ...a })),
   };
+}
+
+/** A step of a workflow: its activity type in its workflow (the unit a retry repeats). */
+export const stepOf = (a: ActivityAttempt): string => `${a.workflowId} ${a.type}`;
+
+/**
+ * Whether the given attempts (failed ones, or ones cut off with their worker) were ridden out: for
+ * each, a later attempt of the same step succeeded — in the same worker process (`attempts`), or in
+ * a worker started after it (`later`). A regular activity's retry carries the attempt number on; a
+ * local activity whose workflow task was lost meanwhile is scheduled again from attempt 1, so the
+ * order of the attempts, not their numbers, decides. Returns those no later attempt finished.
+ */
+export function notRiddenOut(failed: readonly ActivityAttempt[], attempts: readonly ActivityAttempt[], later: readonly ActivityAttempt[] = []): ActivityAttempt[] {
+  const lastSuccess = new Map<string, number>();
+  for (const a of attempts) if (a.ok) lastSuccess.set(stepOf(a), Math.max(lastSuccess.get(stepOf(a)) ?? -1, a.seq));
+  const laterSuccess = new Set(later.filter((a) => a.ok).map(stepOf));
+  return failed.filter((f) => !laterSuccess.has(stepOf(f)) && (lastSuccess.get(stepOf(f)) ?? -1) < f.seq);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,7 +532,19 @@ export async function queryStatuses(client: Client, awardIds: string[], concurre
   });
 }
 
-/** The largest `attempt` of any activity task of the workflow: > 1 means an activity was retried. */
+/** The marker core records for a local activity's result: `details.data` holds this, as JSON. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+interface LocalActivityMarkerData {
+  attempt?: number;
+  activity_type?: string;
+}
+
+/**
+ * The largest `attempt` with which the workflow's history records an activity (of `activityType`,
+ * or any) running: > 1 means it was retried. Counts regular activities (the attempt of their
+ * ActivityTaskStarted event) and local ones that completed (the attempt in the data of their
+ * MarkerRecorded event; a marker with a failure records a backoff or a final failure instead).
+ */
 export async function maxActivityAttempt(client: Client, awardId: string, activityType?: string): Promise<number> {
   const history = await client.workflow.getHandle(workflowIdForAward(awardId)).fetchHistory();
   const types = new Map<string, string>();
@@ -475,8 +557,39 @@ export async function maxActivityAttempt(client: Client, awardId: string, activi
       const type = types.get(String(started.scheduledEventId)) ?? '';
       if (!activityType || type === activityType) max = Math.max(max, started.attempt ?? 1);
     }
+    const marker = e.markerRecordedEventAttributes;
+    const raw = marker?.markerName === LOCAL_ACTIVITY_MARKER && !marker.failure ? marker.details?.data?.payloads?.[0]?.data : undefined;
+    if (raw) {
+      const data = JSON.parse(Buffer.from(raw).toString('utf8')) as LocalActivityMarkerData;
+      if (!activityType || data.activity_type === activityType) max = Math.max(max, data.attempt ?? 1);
+    }
   }
   return max;
+}
+
+export interface TimerRecord {
+  timerId: string;
+  /** Epoch ms of the TimerStarted event (the server's clock, this machine's). */
+  startedAt: number;
+  durationMs: number;
+  /** Epoch ms of its TimerFired event, null if it never fired (cancelled, or still running). */
+  firedAt: number | null;
+}
+
+/** The timers of the award's workflow, from its history, in the order they were started. */
+export async function workflowTimers(client: Client, awardId: string): Promise<TimerRecord[]> {
+  const history = await client.workflow.getHandle(workflowIdForAward(awardId)).fetchHistory();
+  const timers = new Map<string, TimerRecord>();
+  for (const e of history.events ?? []) {
+    const started = e.timerStartedEventAttributes;
+    if (started?.timerId) {
+      timers.set(started.timerId, { timerId: started.timerId, startedAt: tsToMs(e.eventTime), durationMs: tsToMs(started.startToFireTimeout), firedAt: null });
+    }
+    const fired = e.timerFiredEventAttributes;
+    const timer = fired?.timerId ? timers.get(fired.timerId) : undefined;
+    if (timer) timer.firedAt = tsToMs(e.eventTime);
+  }
+  return [...timers.values()];
 }
 
 // ---------------------------------------------------------------------------------------------
