@@ -14,6 +14,7 @@ import type { Sql } from '../db/client.ts';
 import type { MessageRow } from '../db/rows.ts';
 import * as q from '../db/queries/messages.ts';
 import type { Logger } from '../config/logger.ts';
+import { courseUrlTemplateFromEnv } from '../config/env.ts';
 import type { MessageActivities, SendMessageInput, SendMessageResult } from './types.ts';
 import type { Mailer, MessageDraft } from './mail/mailer.ts';
 import { RetryableSendError } from './mail/providers.ts';
@@ -24,6 +25,11 @@ export interface MessageActivityDeps {
   sql: Sql;
   mailer: Mailer;
   appBaseUrl: string;
+  /**
+   * The link to a course without a `url` (Config.courseUrlTemplate, `{courseId}` filled in). Unset:
+   * COURSE_URL_TEMPLATE from the environment, else `<appBaseUrl>/courses/{courseId}`.
+   */
+  courseUrlTemplate?: string;
   /** The From header, e.g. `Recertify <recertify@example.com>`. */
   from: string;
   log: Logger;
@@ -84,7 +90,8 @@ async function heartbeating<T>(work: Promise<T>, intervalMs = 10_000): Promise<T
 
 type Plan = { draft: MessageDraft } | { skipped: string };
 
-export function createMessageActivities({ sql, mailer, appBaseUrl, from, log }: MessageActivityDeps): MessageActivities {
+export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemplate, from, log }: MessageActivityDeps): MessageActivities {
+  const courseLinkPattern = courseUrlTemplate ?? courseUrlTemplateFromEnv(appBaseUrl);
   /** Decides whether there is something to send and renders it. */
   async function plan(input: SendMessageInput, idempotencyKey: string): Promise<Plan> {
     const { award, certificate, attempt, course, learner } = await q.loadMessageSubjects(sql, {
@@ -97,9 +104,10 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, from, log }: 
 
     const ctx: TemplateContext = {
       appBaseUrl,
+      courseUrlTemplate: courseLinkPattern,
       learner: { name: learner.name, email: learner.email },
       certificate: certificate ? { title: certificate.title } : null,
-      course: course ? { id: course.id, title: course.title } : null,
+      course: course ? { id: course.id, title: course.title, url: course.url } : null,
       expiresAt: award?.expiresAt ?? null,
       daysLeft: input.reminderDaysBeforeExpiry ?? null,
     };

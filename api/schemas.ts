@@ -27,9 +27,38 @@ export const Instant = z.iso
     return ms >= Date.parse(INSTANT_RANGE.from) && ms <= Date.parse(INSTANT_RANGE.until);
   }, `must be an instant from ${INSTANT_RANGE.from} to ${INSTANT_RANGE.until}`)
   .openapi({ example: '2026-03-01T09:00:00.000Z' });
-/** Text a person writes: trimmed, 1 to `max` characters, no NUL (PostgreSQL cannot store it). */
+/**
+ * Invisible format characters: bidi controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F) and
+ * zero-width characters (U+200B–U+200D, U+2060, U+FEFF).
+ */
+const INVISIBLE_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u200B-\u200D\u2060\uFEFF]/g;
+/** True when `value` has a visible character once invisible controls and white space are set aside. */
+export const hasVisibleText = (value: string): boolean => value.replace(INVISIBLE_CONTROLS, '').trim().length > 0;
+/**
+ * Text a person writes: trimmed, 1 to `max` characters, no NUL (PostgreSQL cannot store it), and at
+ * least one visible character (not only bidi controls or zero-width characters).
+ */
 const text = (max: number) =>
-  z.string().trim().min(1).max(max).refine((v) => !v.includes('\u0000'), 'must not contain NUL characters (\\u0000)');
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters (\\u0000)')
+    .refine(hasVisibleText, 'must contain a visible character (not only bidi controls or zero-width characters)');
+/** An absolute http or https URL (a course's page in the LMS). */
+const HttpUrl = z
+  .string()
+  .trim()
+  .max(2000)
+  .refine((v) => {
+    try {
+      const url = new URL(v);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http or https URL');
 const Limit = z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'Page size (1–1000, default 100).' });
 
 export const IdParams = z.object({ id: Id.openapi({ param: { name: 'id', in: 'path' } }) });
@@ -88,6 +117,8 @@ export const CourseSchema = z
     title: z.string(),
     status: CourseStatusSchema,
     enrollmentMessage: EnrollmentMessageSchema.nullable(),
+    // Optional in the type only (toCourse always sets it), so DTOs built before the field stay valid.
+    url: z.string().nullable().optional().openapi({ description: 'Where the learner takes the course; null: the configured COURSE_URL_TEMPLATE.' }),
     createdAt: Instant,
     updatedAt: Instant,
   })
@@ -98,6 +129,9 @@ export const CourseCreateSchema = z
     title: text(200).openapi({ example: 'Forklift Safety Refresher' }),
     status: CourseStatusSchema.default('draft'),
     enrollmentMessage: EnrollmentMessageSchema.nullable().default(null),
+    url: HttpUrl.nullable()
+      .default(null)
+      .openapi({ description: 'Where the learner takes the course (its LMS page, http/https); {{course.url}} in messages. Null: COURSE_URL_TEMPLATE.', example: 'https://lms.example.com/courses/forklift-refresher' }),
   })
   .strict()
   .openapi('CourseCreate');
@@ -106,6 +140,7 @@ export const CoursePatchSchema = z
     title: text(200),
     status: CourseStatusSchema,
     enrollmentMessage: EnrollmentMessageSchema.nullable(),
+    url: HttpUrl.nullable().openapi({ description: 'Where the learner takes the course (http/https); null removes it.' }),
   })
   .partial()
   .strict()
@@ -117,6 +152,7 @@ export const toCourse = (r: CourseRow): CourseDto => ({
   title: r.title,
   status: r.status,
   enrollmentMessage: r.enrollmentMessage ? { subject: r.enrollmentMessage.subject, body: r.enrollmentMessage.body } : null,
+  url: r.url,
   createdAt: iso(r.createdAt),
   updatedAt: iso(r.updatedAt),
 });

@@ -6,6 +6,16 @@ import { z } from 'zod';
 
 const optionalUrl = z.string().url().optional();
 
+/** True when `value` parses as an absolute http: or https: URL. */
+export function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
 const EnvSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
@@ -22,6 +32,15 @@ const EnvSchema = z.object({
   ADMIN_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Unset: `http://localhost:<PORT>`, so moving PORT alone keeps the links in messages right. */
   APP_BASE_URL: z.string().url().optional(),
+  /**
+   * Where a learner takes a course that has no `url` of its own: an http(s) URL pattern with
+   * `{courseId}`, e.g. `https://lms.example.com/courses/{courseId}`. Unset: `<APP_BASE_URL>/courses/{courseId}`.
+   */
+  COURSE_URL_TEMPLATE: z
+    .string()
+    .refine((v) => v.includes('{courseId}'), 'must contain {courseId}')
+    .refine((v) => isHttpUrl(v.replaceAll('{courseId}', 'id')), 'must be an http or https URL')
+    .optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -51,6 +70,8 @@ export interface Config {
   };
   adminApiToken: string;
   appBaseUrl: string;
+  /** COURSE_URL_TEMPLATE, or `<appBaseUrl>/courses/{courseId}`: the link to a course without a `url`. */
+  courseUrlTemplate: string;
   port: number;
   host: string;
   logLevel: Env['LOG_LEVEL'];
@@ -87,6 +108,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (production) missing.push(`${name}: required when NODE_ENV=production`);
     return DEV_DEFAULTS[name];
   };
+  const appBaseUrl = (env.APP_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
   const config: Config = {
     databaseUrl: pick('DATABASE_URL', env.DATABASE_URL),
     temporal: {
@@ -105,7 +127,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       batchSize: env.EMAIL_BATCH_SIZE,
     },
     adminApiToken: pick('ADMIN_API_TOKEN', env.ADMIN_API_TOKEN),
-    appBaseUrl: (env.APP_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+    appBaseUrl,
+    courseUrlTemplate: env.COURSE_URL_TEMPLATE ?? `${appBaseUrl}/courses/{courseId}`,
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
@@ -114,6 +137,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   };
   if (missing.length) throw new ConfigError(missing);
   return config;
+}
+
+/**
+ * The course link pattern from `source` alone (COURSE_URL_TEMPLATE, else `<appBaseUrl>/courses/{courseId}`),
+ * for code handed only the app's base URL. A value loadConfig would refuse counts as unset.
+ */
+export function courseUrlTemplateFromEnv(appBaseUrl: string, source: Record<string, string | undefined> = process.env): string {
+  const parsed = EnvSchema.shape.COURSE_URL_TEMPLATE.safeParse(source.COURSE_URL_TEMPLATE || undefined);
+  return (parsed.success ? parsed.data : undefined) ?? `${appBaseUrl.replace(/\/+$/, '')}/courses/{courseId}`;
 }
 
 /** Loads the config or exits with the message naming the bad variables. */

@@ -19,6 +19,8 @@ export interface CourseRow {
   title: string;
   status: CourseStatus;
   enrollmentMessage: EnrollmentMessage | null;
+  /** Where the learner takes the course (http/https); null: the configured COURSE_URL_TEMPLATE. */
+  url: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

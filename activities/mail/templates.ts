@@ -4,19 +4,35 @@
  * Placeholders: {{learner.name}}, {{learner.email}}, {{certificate.title}}, {{course.title}},
  * {{course.url}}, {{expiresAt}} (the expiry instant as date, time and zone, "1 March 2027, 02:00 (UTC)":
  * formatInstant of domain/instant-format.ts, issue 18 §7), {{daysLeft}}. In the body every substituted
- * value is HTML-escaped; the subject is plain text with CR/LF removed (no header injection). An
- * unknown placeholder is left as written; a known one without a value (say {{course.url}} when no
- * course is assigned) becomes empty.
+ * value is HTML-escaped; the subject is plain text with CR/LF removed (no header injection). A known
+ * placeholder without a value (say {{course.url}} when no course is assigned) becomes empty. The API
+ * refuses an administrator's message with an unknown placeholder (`unknownPlaceholders`); one stored
+ * earlier keeps it as written.
+ *
+ * {{course.url}} is where the learner takes the course: the course's own `url` (its LMS page), else
+ * the configured pattern COURSE_URL_TEMPLATE with `{courseId}` filled in (issue 17 §15).
+ *
+ * An administrator's HTML (a course's enrollment message) is sanitised at render time with
+ * sanitize-html's allowlist (`sanitizeAdminHtml`), so messages stored before the rule are safe too.
  */
+import sanitizeHtml from 'sanitize-html';
 import type { EnrollmentMessage, MessageKind } from '../../db/rows.ts';
 import { formatInstant } from '../../domain/instant-format.ts';
 
 export interface TemplateContext {
   appBaseUrl: string;
+  /**
+   * The course link pattern used when a course has no `url`, with `{courseId}` where the course's id
+   * goes (COURSE_URL_TEMPLATE). Unset: `<appBaseUrl>/courses/{courseId}`.
+   */
+  courseUrlTemplate?: string;
   learner: { name: string; email: string };
   certificate?: { title: string } | null;
-  /** The course the message points to (the recertification course or the enrolled course). */
-  course?: { id: string; title: string } | null;
+  /**
+   * The course the message points to (the recertification course or the enrolled course); `url` is
+   * where the learner takes it, when the course has one.
+   */
+  course?: { id: string; title: string; url?: string | null } | null;
   expiresAt?: Date | null;
   daysLeft?: number | null;
 }
@@ -48,8 +64,23 @@ export function sanitizeSubject(value: string): string {
   return value.replace(/[\r\n]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
 }
 
-export function courseUrl(appBaseUrl: string, courseId: string): string {
-  return `${appBaseUrl.replace(/\/+$/, '')}/courses/${encodeURIComponent(courseId)}`;
+/** The default course link pattern: today's `<appBaseUrl>/courses/{courseId}`. */
+export function defaultCourseUrlTemplate(appBaseUrl: string): string {
+  return `${appBaseUrl.replace(/\/+$/, '')}/courses/{courseId}`;
+}
+
+/** `template` with every `{courseId}` replaced by the (URL-encoded) course id. */
+export function courseUrlFromTemplate(template: string, courseId: string): string {
+  return template.replaceAll('{courseId}', encodeURIComponent(courseId));
+}
+
+/**
+ * Where the learner takes `course`: its own `url` when it has one, else the pattern `template`
+ * (default: `<appBaseUrl>/courses/{courseId}`).
+ */
+export function courseUrl(appBaseUrl: string, course: { id: string; url?: string | null }, template?: string): string {
+  if (course.url) return course.url;
+  return courseUrlFromTemplate(template ?? defaultCourseUrlTemplate(appBaseUrl), course.id);
 }
 
 /** The placeholder values of a context (raw, not yet escaped); undefined when not available. */
@@ -59,7 +90,7 @@ export function placeholderValues(ctx: TemplateContext): Record<Placeholder, str
     'learner.email': ctx.learner.email,
     'certificate.title': ctx.certificate?.title,
     'course.title': ctx.course?.title,
-    'course.url': ctx.course ? courseUrl(ctx.appBaseUrl, ctx.course.id) : undefined,
+    'course.url': ctx.course ? courseUrl(ctx.appBaseUrl, ctx.course, ctx.courseUrlTemplate) : undefined,
     expiresAt: ctx.expiresAt ? formatInstant(ctx.expiresAt) : undefined,
     daysLeft: ctx.daysLeft === null || ctx.daysLeft === undefined ? undefined : String(ctx.daysLeft),
   };
@@ -67,6 +98,16 @@ export function placeholderValues(ctx: TemplateContext): Record<Placeholder, str
 
 const PLACEHOLDER_RE = /\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g;
 const isPlaceholder = (name: string): name is Placeholder => (PLACEHOLDERS as readonly string[]).includes(name);
+
+/** The placeholder names in `template` that are not in PLACEHOLDERS, each once, in order of appearance. */
+export function unknownPlaceholders(template: string): string[] {
+  const unknown = new Set<string>();
+  for (const match of template.matchAll(PLACEHOLDER_RE)) {
+    const name = match[1] ?? '';
+    if (!isPlaceholder(name)) unknown.add(name);
+  }
+  return [...unknown];
+}
 
 /**
  * Substitutes placeholders in `template`. `mode: 'html'` escapes each value (the template itself is
@@ -92,11 +133,42 @@ export function renderTemplate(subject: string, htmlBody: string, ctx: TemplateC
 const HAS_MARKUP = /<\/?[a-z][a-z0-9]*(\s[^>]*)?>/i;
 
 /**
- * An administrator's body text as HTML. Text with markup is used as written (admins hold the admin
- * token); plain text is escaped and its blank-line paragraphs and line breaks kept.
+ * What an administrator's HTML may keep: paragraphs, line breaks, headings, lists, emphasis and links
+ * (absolute http, https and mailto only, with rel="noopener"). Everything else goes: script, style and iframe
+ * with their content, other elements keep only their text, and no attribute but a link's href (so no
+ * on* handlers, no style).
+ */
+const ADMIN_HTML: sanitizeHtml.IOptions = {
+  allowedTags: ['p', 'br', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'li', 'strong', 'b', 'em', 'i', 'u', 'a'],
+  allowedAttributes: { a: ['href', 'rel'] }, // rel is always set to noopener below
+  allowedSchemes: ['http', 'https', 'mailto'],
+  allowedSchemesAppliedToAttributes: ['href'],
+  allowProtocolRelative: false,
+  disallowedTagsMode: 'discard',
+  nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'iframe', 'template'],
+  transformTags: {
+    // A link keeps an absolute http/https/mailto href (or one placeholder, filled in later); a relative
+    // one means nothing in an email. sanitize-html's scheme check still runs after this.
+    a: (tagName, attribs) => {
+      const href = attribs.href?.trim() ?? '';
+      const keep = /^(https?:|mailto:)/i.test(href) || /^\{\{\s*[A-Za-z0-9_.]+\s*\}\}$/.test(href);
+      const kept: sanitizeHtml.Attributes = keep ? { href, rel: 'noopener' } : { rel: 'noopener' };
+      return { tagName, attribs: kept };
+    },
+  },
+};
+
+/** An administrator's HTML reduced to the allowlist of ADMIN_HTML (sanitize-html). */
+export function sanitizeAdminHtml(html: string): string {
+  return sanitizeHtml(html, ADMIN_HTML);
+}
+
+/**
+ * An administrator's body text as HTML. Text with markup is sanitised (`sanitizeAdminHtml`); plain
+ * text is escaped and its blank-line paragraphs and line breaks kept.
  */
 export function adminBodyToHtml(body: string): string {
-  if (HAS_MARKUP.test(body)) return body;
+  if (HAS_MARKUP.test(body)) return sanitizeAdminHtml(body);
   return body
     .replace(/\r\n?/g, '\n')
     .trim()
@@ -157,9 +229,17 @@ export function renderRecertificationEnrollment(ctx: TemplateContext): RenderedM
   );
 }
 
-/** A course's own enrollment message, written by an administrator. */
+/**
+ * A course's own enrollment message, written by an administrator. The body is sanitised once more
+ * after the placeholders are filled, so a value cannot make a link unsafe (say `href="{{learner.name}}"`
+ * with a name `javascript:…`).
+ */
 export function renderCourseEnrollment(ctx: TemplateContext, message: EnrollmentMessage): RenderedMessage {
-  return renderTemplate(message.subject, adminBodyToHtml(message.body), ctx);
+  const values = placeholderValues(ctx);
+  return {
+    subject: sanitizeSubject(fillPlaceholders(message.subject, values, 'text')),
+    html: layout(sanitizeAdminHtml(fillPlaceholders(adminBodyToHtml(message.body), values, 'html'))),
+  };
 }
 
 /**

@@ -1,9 +1,11 @@
-/** Courses: create, list (by status), get, patch (title, publishing, enrollment message). */
+/** Courses: create, list (by status), get, patch (title, publishing, enrollment message, url). */
 import { createRoute, z } from '@hono/zod-openapi';
+import { PLACEHOLDERS, unknownPlaceholders } from '../../activities/mail/templates.ts';
+import type { EnrollmentMessage } from '../../db/rows.ts';
 import * as q from '../../db/queries/courses.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
-import { errorResponses, notFound } from '../errors.ts';
+import { errorResponses, notFound, unprocessable } from '../errors.ts';
 import { markReplayed, runIdempotent, type IdempotencyScope } from '../idempotency.ts';
 import { tryStartSettingsPropagation } from '../recertification.ts';
 import {
@@ -20,6 +22,21 @@ import {
 } from '../schemas.ts';
 
 const tags = ['Courses'];
+
+/**
+ * Refuses an enrollment message naming a placeholder the templates do not know (a typo would be sent
+ * literally): 422 `unknown_placeholder` with the unknown names and the allowed ones.
+ */
+export function assertKnownPlaceholders(message: EnrollmentMessage | null | undefined): void {
+  if (!message) return;
+  const unknown = [...new Set([...unknownPlaceholders(message.subject), ...unknownPlaceholders(message.body)])];
+  if (unknown.length === 0) return;
+  throw unprocessable(
+    'unknown_placeholder',
+    `The enrollment message uses unknown placeholders: ${unknown.map((n) => `{{${n}}}`).join(', ')}.`,
+    { unknown, allowed: [...PLACEHOLDERS] },
+  );
+}
 
 export function registerCourseRoutes(app: App, deps: ApiDeps): void {
   const { sql } = deps;
@@ -39,6 +56,7 @@ export function registerCourseRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const input = c.req.valid('json');
+      assertKnownPlaceholders(input.enrollmentMessage);
       const scope: IdempotencyScope = { route: 'POST /api/courses', key: c.req.valid('header')['idempotency-key'], payload: input };
       const outcome = await runIdempotent<CourseDto>(sql, scope, async (tx) => ({ status: 201, body: toCourse(await q.insertCourse(tx, input)) }));
       if (outcome.replayed) markReplayed(c);
@@ -93,7 +111,7 @@ export function registerCourseRoutes(app: App, deps: ApiDeps): void {
       path: '/api/courses/{id}',
       tags,
       security: bearer,
-      summary: 'Change title, status (publish: `live`) or enrollment message (null removes it)',
+      summary: 'Change title, status (publish: `live`), url or enrollment message (null removes it)',
       description:
         'Running recertification workflows read the course when they fall due: a course that is no longer live then ' +
         'leaves them waiting for settings (SPEC §4). A status change is signalled to the running workflows of every ' +
@@ -101,12 +119,13 @@ export function registerCourseRoutes(app: App, deps: ApiDeps): void {
       request: { params: IdParams, body: body(CoursePatchSchema) },
       responses: {
         200: json(CourseSchema, 'The course as it is now.'),
-        ...errorResponses(400, 401, 404, 415),
+        ...errorResponses(400, 401, 404, 415, 422),
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       const patch = c.req.valid('json');
+      assertKnownPlaceholders(patch.enrollmentMessage);
       const { row, propagations } = await sql.begin(async (tx) => {
         const before = await q.getCourse(tx, id);
         if (!before) throw notFound('Course', id);

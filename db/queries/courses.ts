@@ -6,11 +6,11 @@ type Db = Sql | TransactionSql;
 
 export async function insertCourse(
   sql: Db,
-  args: { title: string; status: CourseStatus; enrollmentMessage: EnrollmentMessage | null },
+  args: { title: string; status: CourseStatus; enrollmentMessage: EnrollmentMessage | null; url?: string | null },
 ): Promise<CourseRow> {
   const [row] = await sql<CourseRow[]>`
-    insert into courses (title, status, enrollment_message)
-    values (${args.title}, ${args.status}, ${args.enrollmentMessage ? sql.json({ ...args.enrollmentMessage }) : null})
+    insert into courses (title, status, enrollment_message, url)
+    values (${args.title}, ${args.status}, ${args.enrollmentMessage ? sql.json({ ...args.enrollmentMessage }) : null}, ${args.url ?? null})
     returning *`;
   if (!row) throw new Error('insert into courses returned no row');
   return row;
@@ -35,11 +35,11 @@ export async function listCourses(sql: Db, filter: { status?: CourseStatus; limi
     limit ${filter.limit}`;
 }
 
-/** Applies the given fields; null when the course does not exist. */
+/** Applies the given fields (undefined: unchanged; `url: null` removes the url); null when the course does not exist. */
 export async function updateCourse(
   sql: Db,
   id: string,
-  patch: { title?: string; status?: CourseStatus; enrollmentMessage?: EnrollmentMessage | null },
+  patch: { title?: string; status?: CourseStatus; enrollmentMessage?: EnrollmentMessage | null; url?: string | null },
 ): Promise<CourseRow | null> {
   const message = patch.enrollmentMessage === undefined ? undefined : patch.enrollmentMessage ? sql.json({ ...patch.enrollmentMessage }) : null;
   const [row] = await sql<CourseRow[]>`
@@ -47,6 +47,7 @@ export async function updateCourse(
       title = coalesce(${patch.title ?? null}, title),
       status = coalesce(${patch.status ?? null}, status),
       enrollment_message = ${message === undefined ? sql`enrollment_message` : message},
+      url = ${patch.url === undefined ? sql`url` : patch.url},
       updated_at = now()
     where id = ${id}
     returning *`;
