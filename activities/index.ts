@@ -13,6 +13,8 @@ export interface ActivityDeps {
   client: Client;
   mailer: Mailer;
   appBaseUrl: string;
+  /** Config.courseUrlTemplate: the link to a course without a `url`, `{courseId}` filled in. */
+  courseUrlTemplate?: string;
   from: string;
   log: Logger;
 }

@@ -14,7 +14,6 @@ import type { Sql } from '../db/client.ts';
 import type { MessageRow } from '../db/rows.ts';
 import * as q from '../db/queries/messages.ts';
 import type { Logger } from '../config/logger.ts';
-import { courseUrlTemplateFromEnv } from '../config/env.ts';
 import type { MessageActivities, SendMessageInput, SendMessageResult } from './types.ts';
 import type { Mailer, MessageDraft } from './mail/mailer.ts';
 import { RetryableSendError } from './mail/providers.ts';
@@ -27,7 +26,7 @@ export interface MessageActivityDeps {
   appBaseUrl: string;
   /**
    * The link to a course without a `url` (Config.courseUrlTemplate, `{courseId}` filled in). Unset:
-   * COURSE_URL_TEMPLATE from the environment, else `<appBaseUrl>/courses/{courseId}`.
+   * `<appBaseUrl>/courses/{courseId}`.
    */
   courseUrlTemplate?: string;
   /** The From header, e.g. `Recertify <recertify@example.com>`. */
@@ -91,7 +90,7 @@ async function heartbeating<T>(work: Promise<T>, intervalMs = 10_000): Promise<T
 type Plan = { draft: MessageDraft } | { skipped: string };
 
 export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemplate, from, log }: MessageActivityDeps): MessageActivities {
-  const courseLinkPattern = courseUrlTemplate ?? courseUrlTemplateFromEnv(appBaseUrl);
+  const courseLinkPattern = courseUrlTemplate ?? `${appBaseUrl.replace(/\/+$/, '')}/courses/{courseId}`;
   /** Decides whether there is something to send and renders it. */
   async function plan(input: SendMessageInput, idempotencyKey: string): Promise<Plan> {
     const { award, certificate, attempt, course, learner } = await q.loadMessageSubjects(sql, {

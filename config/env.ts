@@ -139,15 +139,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return config;
 }
 
-/**
- * The course link pattern from `source` alone (COURSE_URL_TEMPLATE, else `<appBaseUrl>/courses/{courseId}`),
- * for code handed only the app's base URL. A value loadConfig would refuse counts as unset.
- */
-export function courseUrlTemplateFromEnv(appBaseUrl: string, source: Record<string, string | undefined> = process.env): string {
-  const parsed = EnvSchema.shape.COURSE_URL_TEMPLATE.safeParse(source.COURSE_URL_TEMPLATE || undefined);
-  return (parsed.success ? parsed.data : undefined) ?? `${appBaseUrl.replace(/\/+$/, '')}/courses/{courseId}`;
-}
-
 /** Loads the config or exits with the message naming the bad variables. */
 export function loadConfigOrExit(): Config {
   try {

@@ -36,6 +36,7 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     client,
     mailer,
     appBaseUrl: config.appBaseUrl,
+    courseUrlTemplate: config.courseUrlTemplate,
     from: config.email.from,
     log,
   });

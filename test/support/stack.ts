@@ -143,6 +143,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
         client: workerClient,
         mailer,
         appBaseUrl: config.appBaseUrl,
+        courseUrlTemplate: config.courseUrlTemplate,
         from: config.email.from,
         log,
       });
