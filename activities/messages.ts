@@ -18,7 +18,8 @@ import type { MessageActivities, SendMessageInput, SendMessageResult } from './t
 import type { Mailer, MessageDraft } from './mail/mailer.ts';
 import { RetryableSendError } from './mail/providers.ts';
 import { renderMessage, type TemplateContext } from './mail/templates.ts';
-import { expiredNoticeRefusal, expiringNoticeRefusal, reminderRefusal, type AwardTruth } from '../domain/acting-rules.ts';
+import { expiredNoticeRefusal, expiringNoticeRefusal, reminderRefusal } from '../domain/acting-rules.ts';
+import { awardTruth } from './recertification.ts';
 
 export interface MessageActivityDeps {
   sql: Sql;
@@ -116,14 +117,7 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
     if (input.asOf !== undefined && award && certificate) {
       const asOf = Date.parse(input.asOf);
       if (Number.isNaN(asOf)) throw invalid(`asOf is not an instant: ${input.asOf}`);
-      const truth: AwardTruth = {
-        status: award.status,
-        awardedAt: award.awardedAt,
-        sourceAttemptId: award.sourceAttemptId,
-        expiresAt: award.expiresAt,
-        settings: certificate.settings,
-        course: null,
-      };
+      const truth = awardTruth({ award, certificate, recertificationCourse: null });
       const refusal =
         input.kind === 'certificate_expiring' ? expiringNoticeRefusal(truth, asOf)
         : input.kind === 'recertification_reminder' ? reminderRefusal(truth, asOf, input.reminderDaysBeforeExpiry ?? -1)

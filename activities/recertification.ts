@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Sql } from '../db/client.ts';
 import * as q from '../db/queries/recertification.ts';
 import type { Logger } from '../config/logger.ts';
+import type { AwardRow, CertificateRow, CourseRow } from '../db/rows.ts';
 import { enrollmentRefusal, type AwardTruth } from '../domain/acting-rules.ts';
 import type { AwardContext, CreateAttemptInput, CreateAttemptRefused, CreateAttemptResult, ExpireAwardResult, RecertificationActivities } from './types.ts';
 
@@ -11,8 +12,12 @@ export interface RecertificationDeps {
   log: Logger;
 }
 
-/** The acting rules' view of an award context row. */
-export function awardTruth(ctx: q.AwardContextRow): AwardTruth {
+/** The acting rules' view of an award, its certificate's settings and the settings' course (if loaded). */
+export function awardTruth(ctx: {
+  award: AwardRow;
+  certificate: Pick<CertificateRow, 'settings'>;
+  recertificationCourse: Pick<CourseRow, 'id' | 'title' | 'status'> | null;
+}): AwardTruth {
   const { award, certificate, recertificationCourse: course } = ctx;
   return {
     status: award.status,
