@@ -12,6 +12,7 @@ import { inspectRoutes } from 'hono/dev';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { TrieRouter } from 'hono/router/trie-router';
 import { createAdminApp } from './admin/index.tsx';
+import { isInProcess } from './in-process.ts';
 import { bearerAuth } from './auth.ts';
 import { DOCS_ASSET_BASE, docsAsset, docsPage } from './docs.ts';
 import type { ApiDeps, AppEnv } from './deps.ts';
@@ -78,14 +79,17 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   // Structured request log: method, path (no query string), status, duration. Never headers.
+  // The admin page's in-process API calls are part of its request (logged once, by the page's own
+  // line): they are at debug, marked `inProcess`, unless they fail.
   app.use('*', async (c, next) => {
     const t0 = performance.now();
     await next();
     const ms = Math.round((performance.now() - t0) * 10) / 10;
     const status = c.res.status;
-    const entry = { method: c.req.method, path: c.req.path, status, ms };
+    const inProcess = isInProcess(c.req.raw);
+    const entry = inProcess ? { method: c.req.method, path: c.req.path, status, ms, inProcess } : { method: c.req.method, path: c.req.path, status, ms };
     if (status >= 500) log.error(entry, 'request');
-    else if (c.req.path === '/healthz' || c.req.path === '/readyz') log.debug(entry, 'request');
+    else if (inProcess || c.req.path === '/healthz' || c.req.path === '/readyz') log.debug(entry, 'request');
     else log.info(entry, 'request');
   });
   app.use('/api/*', bearerAuth(config.adminApiToken));

@@ -7,12 +7,16 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { pino } from 'pino';
+import { createApp } from '../api/app.ts';
+import { insertOrGetMessage } from '../db/queries/messages.ts';
 import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { workflowUiUrl } from '../config/temporal.ts';
-import { DAY_MS } from '../domain/dates.ts';
+import { DAY_MS, addDuration } from '../domain/dates.ts';
 import type { CertificateSettings } from '../domain/settings.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
@@ -485,7 +489,9 @@ browserTest('expiring soon: the next 30/60/90 days, and a CSV export with the ri
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv-export')]);
   assert.match(download.suggestedFilename(), /^expiring-next-60-days-\d{4}-\d{2}-\d{2}\.csv$/);
-  const csv = readFileSync((await download.path())!, 'utf8');
+  const file = readFileSync((await download.path())!, 'utf8');
+  assert.ok(file.startsWith('\uFEFF'), 'starts with the UTF-8 byte-order mark');
+  const csv = file.slice(1);
   const lines = csv.split('\r\n');
   assert.equal(lines.pop(), '', 'ends with CRLF');
   assert.equal(lines[0], 'award_id,certificate_id,certificate,learner_id,learner,email,awarded_at,expires_at,days_left,workflow_url');
@@ -742,4 +748,84 @@ browserTest('"Sign out everywhere" ends every session, in every browser', async 
     cookieHeader = undefined;
     await signIn(page);
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 17 §16: the demo agrees with itself
+
+test('expiring soon opens on a window that lists an award the Awards tab says expires in 30 days (as in the demo)', async () => {
+  const cert = await certificate('Forklift Operator', [], { expiration: { enabled: true, validFor: { amount: 12, unit: 'months' }, anchor: 'completion' }, expiringNotice: { enabled: false } });
+  // As scripts/seed-demo.ts: one award expires 30 days and two minutes from now, one in 62 days.
+  const make = async (name: string, expiresInMs: number) => {
+    const l = await learner(name);
+    const awardedAt = addDuration(new Date(Date.now() + expiresInMs), { amount: -12, unit: 'months' }).toISOString();
+    return (await api<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: l.id, awardedAt })).award;
+  };
+  const ada = await make('Ada Lovelace', 30 * DAY_MS + 2 * 60_000);
+  const alan = await make('Alan Turing', 62 * DAY_MS);
+  const html = await (await adminGet(`/admin/expiring?certificateId=${cert.id}`)).text();
+  assert.ok(html.includes(`data-award-id="${ada.id}"`), 'the award expiring in 30 days is listed by default');
+  assert.ok(html.includes(`data-award-id="${alan.id}"`), 'the award expiring in 62 days is listed by default');
+  assert.doesNotMatch(html, /Nothing expires in this window/);
+});
+
+test('expiring-soon CSV: a UTF-8 byte-order mark first (Excel), and accented names intact', async () => {
+  const cert = await certificate('Sécurité incendie', [], { expiration: { enabled: true, validFor: { amount: 100, unit: 'days' }, anchor: 'completion' }, expiringNotice: { enabled: false } });
+  const name = 'Zoë Ångström-Núñez';
+  const l = await learner(name);
+  await api('POST', `/api/certificates/${cert.id}/awards`, { learnerId: l.id, awardedAt: new Date(Date.now() - 90 * DAY_MS).toISOString() });
+  const res = await adminGet(`/admin/expiring.csv?days=30&certificateId=${cert.id}`);
+  assert.equal(res.headers.get('content-type'), 'text/csv; charset=utf-8');
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  assert.deepEqual([...bytes.slice(0, 3)], [0xef, 0xbb, 0xbf]);
+  const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // drops the BOM, as Excel does
+  const [header, row] = text.split('\r\n');
+  assert.ok(header?.startsWith('award_id,'), 'the header starts right after the BOM');
+  assert.ok(row?.includes(`,Sécurité incendie,${l.id},${name},`), row);
+});
+
+test('a message page links to the award (its certificate Awards tab) and to the learner, not to mailbox filters', async () => {
+  const cert = await certificate('Working at Height', [], { expiration: { enabled: true, validFor: { amount: 100, unit: 'days' }, anchor: 'completion' }, expiringNotice: { enabled: false } });
+  const l = await learner('Mary Jackson');
+  const { award } = await api<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: l.id, awardedAt: new Date().toISOString() });
+  const { message } = await insertOrGetMessage(stack.sql, {
+    kind: 'certificate_expiring',
+    learnerId: l.id,
+    awardId: award.id,
+    attemptId: null,
+    toAddress: l.email,
+    fromAddress: 'noreply@example.com',
+    subject: 'Your certificate expires soon',
+    body: '<p>Hello</p>',
+    provider: 'log',
+    idempotencyKey: `test-message-links-${award.id}`,
+  });
+  const html = await (await adminGet(`/admin/mailbox/${message.id}`)).text();
+  const href = (id: string) => html.match(new RegExp(`<a href="([^"]*)"[^>]*id="${id}"`))?.[1]?.replace(/&amp;/g, '&');
+  assert.equal(href('message-award'), `/admin/certificates/${cert.id}/awards#award-${award.id}`);
+  assert.equal(href('message-learner'), `/api/learners/${l.id}`);
+  assert.doesNotMatch(html, /href="\/admin\/mailbox\?/, 'no link to a mailbox filter');
+  // The award link's anchor is the award's row on the Awards tab.
+  const awards = await (await adminGet(`/admin/certificates/${cert.id}/awards`)).text();
+  assert.ok(awards.includes(`id="award-${award.id}"`));
+});
+
+test('an admin page request is logged once: its in-process API calls are not logged as requests too', async () => {
+  await adminGet('/admin/certificates'); // signs in: cookieHeader
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  const app = createApp({ config: stack.config, sql: stack.sql, client: stack.client, log: pino({ level: 'info' }, sink) });
+  const res = await app.request('/admin/certificates', { headers: { cookie: cookieHeader ?? '' } });
+  assert.equal(res.status, 200);
+  await res.text();
+  const requests = lines.map((l) => JSON.parse(l) as { msg: string; method?: string; path?: string; status?: number }).filter((e) => e.msg === 'request');
+  assert.deepEqual(requests.map((e) => [e.method, e.path, e.status]), [['GET', '/admin/certificates', 200]]);
+  // A direct API request is still logged.
+  assert.equal((await app.request('/api/certificates', { headers: { authorization: `Bearer ${stack.token}` } })).status, 200);
+  assert.equal(lines.map((l) => JSON.parse(l) as { msg: string; path?: string }).filter((e) => e.msg === 'request').length, 2);
 });

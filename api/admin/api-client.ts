@@ -4,6 +4,7 @@
  * the page never holds a second copy of them. Answers are typed with the API's DTOs.
  */
 import type { ErrorBody } from '../errors.ts';
+import { markInProcess } from '../in-process.ts';
 import type { AwardDto, CertificateDto, CourseDto, MessageDto } from '../schemas.ts';
 import type { WarningCode } from '../../domain/settings.ts';
 import type { RecertificationStatus } from '../../workflows/contract.ts';
@@ -38,7 +39,7 @@ export interface CertificatePatchBody {
 
 /** What `app.request` offers (Hono's in-process fetch). */
 export interface InProcessFetch {
-  request(input: string, init?: RequestInit): Response | Promise<Response>;
+  request(input: Request): Response | Promise<Response>;
 }
 
 export interface AdminApi {
@@ -75,11 +76,9 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
   const call = async <T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResult<T>> => {
     const headers: Record<string, string> = { ...extraHeaders, authorization: `Bearer ${token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await app.request(`http://admin.internal${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    // Marked in-process: the request log has the admin page's request, not each API call it makes.
+    const req = markInProcess(new Request(`http://admin.internal${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+    const res = await app.request(req);
     const parsed: unknown = await res.json().catch(() => null);
     if (res.ok) return { ok: true, status: res.status, body: parsed as T };
     const error: ApiFailure = isErrorBody(parsed)

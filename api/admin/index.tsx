@@ -27,6 +27,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { workflowUiUrl } from '../../config/temporal.ts';
 import * as adminQ from '../../db/queries/admin.ts';
+import { getAward } from '../../db/queries/awards.ts';
 import { getMessageById } from '../../db/queries/messages.ts';
 import { DAY_MS } from '../../domain/dates.ts';
 import { tokenMatches } from '../auth.ts';
@@ -48,7 +49,7 @@ import {
 import { SESSION_COOKIE, SESSION_TTL_SECONDS, createSessionStore, safeNext } from './session.ts';
 import { AwardsTable } from './views/awards.tsx';
 import { daysLeft } from './views/format.ts';
-import { ExpiringPage, WINDOWS, type Window } from './views/expiring.tsx';
+import { DEFAULT_WINDOW, ExpiringPage, WINDOWS, type Window } from './views/expiring.tsx';
 import { Layout, type Banner, type Section } from './views/layout.tsx';
 import { MailboxPage, MessagePage } from './views/mailbox.tsx';
 import { CertificateTabs, CertificatesPage, ErrorPage, LoginPage, type LoginNotice } from './views/pages.tsx';
@@ -69,6 +70,7 @@ const isId = (v: string | undefined): v is string => typeof v === 'string' && UU
 const MAX_FORM_BYTES = 64 * 1024;
 const CSV_LIMIT = 50_000;
 const PAGE_LIMIT = 1000;
+const UTF8_BOM = '\uFEFF';
 /** How often the one-click fix re-reads and retries when someone else saved in between. */
 const ADD_COURSE_ATTEMPTS = 3;
 
@@ -360,7 +362,7 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
   // --- expiring soon -------------------------------------------------------------------------
   const expiringArgs = (c: Context) => {
     const n = Number(c.req.query('days'));
-    const days: Window = (WINDOWS as readonly number[]).includes(n) ? (n as Window) : 30;
+    const days: Window = (WINDOWS as readonly number[]).includes(n) ? (n as Window) : DEFAULT_WINDOW;
     const certificateId = c.req.query('certificateId');
     const now = new Date();
     return { days, certificateId: isId(certificateId) ? certificateId : undefined, from: now, until: new Date(now.getTime() + days * DAY_MS) };
@@ -407,7 +409,8 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
       ]),
     );
     const filename = `expiring-next-${a.days}-days-${a.from.toISOString().slice(0, 10)}.csv`;
-    return c.body(csv, 200, {
+    // The byte-order mark makes Excel read the file as UTF-8 (without it, "Zoë" opens as "ZoÃ«").
+    return c.body(`${UTF8_BOM}${csv}`, 200, {
       'Content-Type': 'text/csv; charset=utf-8',
       'Content-Disposition': `attachment; filename="${filename}"`,
     });
@@ -436,9 +439,13 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
     const id = c.req.param('id');
     const row = isId(id) ? await getMessageById(sql, id) : null;
     if (!row) return notFoundPage(c, 'That message');
-    const learners = await adminQ.learnersByIds(sql, [row.learnerId]);
+    const [learners, award] = await Promise.all([adminQ.learnersByIds(sql, [row.learnerId]), row.awardId ? getAward(sql, row.awardId) : null]);
     const message = toMessage(row);
-    return page(c, { title: message.subject, section: 'mailbox' }, <MessagePage message={message} learner={learners.get(row.learnerId)} />);
+    return page(
+      c,
+      { title: message.subject, section: 'mailbox' },
+      <MessagePage message={message} learner={learners.get(row.learnerId)} award={award ? { id: award.id, certificateId: award.certificateId } : null} />,
+    );
   });
 
   admin.all('*', (c) => notFoundPage(c));

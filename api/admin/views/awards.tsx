@@ -49,7 +49,7 @@ export function AwardsTable(props: {
               const learner = props.learners.get(a.learnerId);
               const p = props.phases.get(a.id);
               return (
-                <tr data-award-id={a.id}>
+                <tr data-award-id={a.id} id={`award-${a.id}`}>
                   <td>
                     <span class="strong">{learner?.name ?? a.learnerId}</span>
                     {learner && <div class="muted small">{learner.email}</div>}

@@ -5,6 +5,12 @@ import { daysLeft, when, day } from './format.ts';
 
 export const WINDOWS = [30, 60, 90] as const;
 export type Window = (typeof WINDOWS)[number];
+/**
+ * The window the page opens on: the widest, so it lists what the Awards tab calls "expires in 30
+ * days" (the demo's first award expires 30 days and a few minutes from now, its second in 62 days;
+ * a 30-day default opened empty beside them).
+ */
+export const DEFAULT_WINDOW: Window = 90;
 
 export function ExpiringPage(props: {
   days: Window;

@@ -82,7 +82,19 @@ export function MailboxPage(props: {
   );
 }
 
-export function MessagePage(props: { message: MessageDto; learner: LearnerRow | undefined }) {
+/**
+ * Where a message page's links go: the award to its row on its certificate's Awards tab, the learner
+ * to the API's resource (the admin page has no learner page). An award that is gone links to the API,
+ * which answers 404 for it.
+ */
+export function awardHref(awardId: string, award: { id: string; certificateId: string } | null): string {
+  return award && award.id === awardId
+    ? `/admin/certificates/${encodeURIComponent(award.certificateId)}/awards#award-${encodeURIComponent(award.id)}`
+    : `/api/awards/${encodeURIComponent(awardId)}`;
+}
+export const learnerHref = (learnerId: string): string => `/api/learners/${encodeURIComponent(learnerId)}`;
+
+export function MessagePage(props: { message: MessageDto; learner: LearnerRow | undefined; award: { id: string; certificateId: string } | null }) {
   const m = props.message;
   return (
     <>
@@ -95,7 +107,10 @@ export function MessagePage(props: { message: MessageDto; learner: LearnerRow | 
         <dd>{KIND_LABELS[m.kind] ?? m.kind}</dd>
         <dt>To</dt>
         <dd>
-          {props.learner?.name ?? m.learnerId} &lt;{m.to}&gt;
+          <a href={learnerHref(m.learnerId)} id="message-learner">
+            {props.learner?.name ?? m.learnerId}
+          </a>{' '}
+          &lt;{m.to}&gt;
         </dd>
         <dt>From</dt>
         <dd>{m.from}</dd>
@@ -115,7 +130,7 @@ export function MessagePage(props: { message: MessageDto; learner: LearnerRow | 
           <>
             <dt>Award</dt>
             <dd>
-              <a href={`/admin/mailbox?awardId=${m.awardId}`} class="mono">
+              <a href={awardHref(m.awardId, props.award)} class="mono" id="message-award">
                 {m.awardId}
               </a>
             </dd>
