@@ -91,7 +91,6 @@ async function heartbeating<T>(work: Promise<T>, intervalMs = 10_000): Promise<T
 type Plan = { draft: MessageDraft } | { skipped: string };
 
 export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemplate, from, log }: MessageActivityDeps): MessageActivities {
-  const courseLinkPattern = courseUrlTemplate ?? `${appBaseUrl.replace(/\/+$/, '')}/courses/{courseId}`;
   /** Decides whether there is something to send and renders it. */
   async function plan(input: SendMessageInput, idempotencyKey: string): Promise<Plan> {
     const { award, certificate, attempt, course, learner } = await q.loadMessageSubjects(sql, {
@@ -104,7 +103,7 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
 
     const ctx: TemplateContext = {
       appBaseUrl,
-      courseUrlTemplate: courseLinkPattern,
+      ...(courseUrlTemplate ? { courseUrlTemplate } : {}), // unset: templates.ts's default pattern
       learner: { name: learner.name, email: learner.email },
       certificate: certificate ? { title: certificate.title } : null,
       course: course ? { id: course.id, title: course.title, url: course.url } : null,

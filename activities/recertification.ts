@@ -3,7 +3,6 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Sql } from '../db/client.ts';
 import * as q from '../db/queries/recertification.ts';
 import type { Logger } from '../config/logger.ts';
-import type { AwardRow, CertificateRow, CourseRow } from '../db/rows.ts';
 import { enrollmentRefusal, type AwardTruth } from '../domain/acting-rules.ts';
 import type { AwardContext, CreateAttemptInput, CreateAttemptRefused, CreateAttemptResult, ExpireAwardResult, RecertificationActivities } from './types.ts';
 
@@ -13,11 +12,7 @@ export interface RecertificationDeps {
 }
 
 /** The acting rules' view of an award, its certificate's settings and the settings' course (if loaded). */
-export function awardTruth(ctx: {
-  award: AwardRow;
-  certificate: Pick<CertificateRow, 'settings'>;
-  recertificationCourse: Pick<CourseRow, 'id' | 'title' | 'status'> | null;
-}): AwardTruth {
+export function awardTruth(ctx: q.AwardTruthRow): AwardTruth {
   const { award, certificate, recertificationCourse: course } = ctx;
   return {
     status: award.status,
@@ -73,7 +68,7 @@ export function createRecertificationActivities({ sql, log }: RecertificationDep
       const result = await q.createRecertificationAttempt(sql, {
         awardId,
         courseId,
-        ...(asOfMs !== undefined ? { refuse: (ctx: q.AwardContextRow) => enrollmentRefusal(awardTruth(ctx), asOfMs, courseId) } : {}),
+        ...(asOfMs !== undefined ? { refuse: (truth: q.AwardTruthRow) => enrollmentRefusal(awardTruth(truth), asOfMs, courseId) } : {}),
       });
       if (!result) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
       if ('refused' in result) {

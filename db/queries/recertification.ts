@@ -32,6 +32,34 @@ export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpda
   return { award, certificate, learner, recertificationCourse: course ?? null };
 }
 
+/** What the enrollment rule needs: the award, its certificate's current settings, the settings' course. */
+export interface AwardTruthRow {
+  award: AwardRow;
+  certificate: Pick<CertificateRow, 'settings'>;
+  recertificationCourse: Pick<CourseRow, 'id' | 'title' | 'status'> | null;
+}
+
+/**
+ * The award (locked until the transaction ends) with its certificate's settings and the settings'
+ * recertification course, in one round trip: the due step's hot path under a burst.
+ */
+async function lockAwardTruth(tx: TransactionSql, awardId: string): Promise<AwardTruthRow | null> {
+  const [row] = await tx<(AwardRow & { certificateSettings: CertificateRow['settings']; courseRowId: string | null; courseTitle: string | null; courseStatus: CourseRow['status'] | null })[]>`
+    select a.*, c.settings as certificate_settings, co.id as course_row_id, co.title as course_title, co.status as course_status
+    from awards a
+      join certificates c on c.id = a.certificate_id
+      left join courses co on co.id = (c.settings -> 'recertification' ->> 'courseId')::uuid
+    where a.id = ${awardId}
+    for update of a`;
+  if (!row) return null;
+  const { certificateSettings, courseRowId, courseTitle, courseStatus, ...award } = row;
+  return {
+    award,
+    certificate: { settings: certificateSettings },
+    recertificationCourse: courseRowId && courseTitle && courseStatus ? { id: courseRowId, title: courseTitle, status: courseStatus } : null,
+  };
+}
+
 export type CreateAttemptOutcome =
   | { attempt: AttemptRow; supersededAttemptId: string | null; created: boolean }
   | { refused: string; context: AwardContextRow };
@@ -45,12 +73,12 @@ export type CreateAttemptOutcome =
  */
 export async function createRecertificationAttempt(
   sql: Sql,
-  args: { awardId: string; courseId: string; refuse?: (ctx: AwardContextRow) => string | null },
+  args: { awardId: string; courseId: string; refuse?: (truth: AwardTruthRow) => string | null },
 ): Promise<CreateAttemptOutcome | null> {
   return await sql.begin(async (tx) => {
-    const ctx = await loadAwardContext(tx, args.awardId, { forUpdate: true });
-    if (!ctx) return null;
-    const learnerId = ctx.award.learnerId;
+    const truth = await lockAwardTruth(tx, args.awardId);
+    if (!truth) return null;
+    const learnerId = truth.award.learnerId;
     // Serialize concurrent tries for the same learner and course.
     await tx`select pg_advisory_xact_lock(hashtextextended(${`attempt:${learnerId}:${args.courseId}`}, 0))`;
     const [existing] = await tx<AttemptRow[]>`
@@ -61,8 +89,12 @@ export async function createRecertificationAttempt(
           and status = 'superseded' and superseded_at = ${existing.createdAt} limit 1`;
       return { attempt: existing, supersededAttemptId: prev?.id ?? null, created: false };
     }
-    const refused = args.refuse?.(ctx) ?? null;
-    if (refused) return { refused, context: ctx };
+    const refused = args.refuse?.(truth) ?? null;
+    if (refused) {
+      const context = await loadAwardContext(tx, args.awardId); // rare: the workflow re-plans from it
+      if (!context) return null;
+      return { refused, context };
+    }
     const superseded = await tx<{ id: string }[]>`
       update course_attempts set status = 'superseded', superseded_at = now()
       where learner_id = ${learnerId} and course_id = ${args.courseId} and status <> 'superseded'
