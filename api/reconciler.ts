@@ -14,7 +14,7 @@ import * as awardsQ from '../db/queries/awards.ts';
 import * as attemptsQ from '../db/queries/attempts.ts';
 import * as certsQ from '../db/queries/certificates.ts';
 import type { Sql } from '../db/client.ts';
-import { deliverAwardChange, ensureAwardWorkflow, startEnrollmentMessage, startSettingsPropagation, type TemporalDeps } from './recertification.ts';
+import { deliverAwardChange, ensureAwardWorkflow, startEnrollmentMessage, startSettingsPropagation, type TemporalDeps } from './temporal-gateway.ts';
 
 export interface ReconcilerDeps extends TemporalDeps {
   sql: Sql;

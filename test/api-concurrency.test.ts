@@ -10,7 +10,7 @@ import { InterceptingCall, status as GrpcStatus, type Interceptor } from '@grpc/
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { pino } from 'pino';
 import { createApp } from '../api/app.ts';
-import { TEMPORAL_CALL_TIMEOUT_MS } from '../api/recertification.ts';
+import { TEMPORAL_CALL_TIMEOUT_MS } from '../api/temporal-gateway.ts';
 import { reconcileOnce } from '../api/reconciler.ts';
 import type { AttemptDto, AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { DAY_MS } from '../domain/dates.ts';

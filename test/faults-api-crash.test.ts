@@ -14,7 +14,7 @@ import { createTestDatabase } from './support/db.ts';
 import { startFakeResend } from './support/fake-resend.ts';
 import { makeCertificate, makeCourse, makeLearner, recertSettings } from './support/fixtures.ts';
 import { eventually, sleep, spawnApi, spawnWorker, startRestartableTemporal, workflowTimers, type ApiProcess, type WorkerProcess } from './support/faults.ts';
-import { TEMPORAL_CALL_TIMEOUT_MS } from '../api/recertification.ts';
+import { TEMPORAL_CALL_TIMEOUT_MS } from '../api/temporal-gateway.ts';
 import { DAY_MS } from '../domain/dates.ts';
 import type { AwardRow } from '../db/rows.ts';
 

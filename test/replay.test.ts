@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 const { temporal } = proto;
-import { WORKFLOWS_PATH } from '../worker/run.ts';
+import { WORKFLOWS_PATH } from '../worker/workers.ts';
 import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES } from '../workflows/recertification.ts';
 import { quietTemporalRuntime } from './support/temporal.ts';
 

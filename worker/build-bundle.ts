@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { DEFAULT_BUNDLE_PATH, WORKFLOWS_PATH } from './run.ts';
+import { DEFAULT_BUNDLE_PATH, WORKFLOWS_PATH } from './workers.ts';
 
 const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
 mkdirSync(dirname(DEFAULT_BUNDLE_PATH), { recursive: true });

@@ -6,7 +6,7 @@ import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config/env.ts';
 import { createLogger } from '../config/logger.ts';
 import { migrate } from '../db/migrate.ts';
-import { startWorkerProcess } from './process.ts';
+import { startWorkerProcess } from './worker-process.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('worker', config.logLevel);

@@ -25,7 +25,7 @@ import { enrollmentMessageWorkflowId } from '../../workflows/enrollment-message.
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, isUniqueViolation, notFound, unprocessable } from '../errors.ts';
 import { markReplayed, runIdempotent, updateIdempotentAnswer, type IdempotencyScope, type IdempotentOutcome } from '../idempotency.ts';
-import { deliverAwardChange, startEnrollmentMessage, tryEnsureAwardWorkflow } from '../recertification.ts';
+import { deliverAwardChange, startEnrollmentMessage, tryEnsureAwardWorkflow } from '../temporal-gateway.ts';
 import {
   AttemptListQuery,
   AttemptPatchSchema,

@@ -23,7 +23,7 @@ import {
   summarizeAwardWorkflows,
   tryEnsureAwardWorkflow,
   type SignalOutcome,
-} from '../recertification.ts';
+} from '../temporal-gateway.ts';
 import {
   AwardCreateSchema,
   AwardListItemSchema,

@@ -32,7 +32,7 @@ import { settingsPropagationWorkflowId } from '../../workflows/settings-propagat
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { markReplayed, runIdempotent, type IdempotencyScope } from '../idempotency.ts';
-import { tryStartSettingsPropagation } from '../recertification.ts';
+import { tryStartSettingsPropagation } from '../temporal-gateway.ts';
 import {
   CertificateCreateSchema,
   CertificatePatchSchema,

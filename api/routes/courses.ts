@@ -7,7 +7,7 @@ import * as certsQ from '../../db/queries/certificates.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound, unprocessable } from '../errors.ts';
 import { markReplayed, runIdempotent, type IdempotencyScope } from '../idempotency.ts';
-import { tryStartSettingsPropagation } from '../recertification.ts';
+import { tryStartSettingsPropagation } from '../temporal-gateway.ts';
 import {
   CourseCreateSchema,
   CourseListQuery,

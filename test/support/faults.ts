@@ -26,7 +26,7 @@ import type { AwardRow } from '../../db/rows.ts';
 import { DAY_MS } from '../../domain/dates.ts';
 import { startEmbeddedPostgres, startTemporalDevServer, type RunningPostgres, type RunningTemporal } from '../../scripts/services.ts';
 import { freePort, waitFor } from '../../scripts/tools.ts';
-import { WORKFLOWS_PATH } from '../../worker/run.ts';
+import { WORKFLOWS_PATH } from '../../worker/workers.ts';
 import { RECERTIFICATION_WORKFLOW, recertificationStart, statusQuery, workflowIdForAward, type RecertificationStatus } from '../../workflows/contract.ts';
 import type { FakeResend } from './fake-resend.ts';
 import { makeCertificate, makeCourse, recertSettings } from './fixtures.ts';

@@ -26,7 +26,7 @@ import { createLogger, type Logger } from '../../config/logger.ts';
 import { createSql, type Sql } from '../../db/client.ts';
 import { startTemporalDevServer, type RunningTemporal } from '../../scripts/services.ts';
 import { freePort, waitFor } from '../../scripts/tools.ts';
-import { runWorkers, type RunningWorkers } from '../../worker/run.ts';
+import { runWorkers, type RunningWorkers } from '../../worker/workers.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { startFakeResend, type FakeResend, type FakeResendOptions } from './fake-resend.ts';
 import { quietTemporalRuntime } from './temporal.ts';

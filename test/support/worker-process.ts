@@ -2,7 +2,7 @@
  * A real Recertify worker in a process of its own, so fault tests can SIGKILL it and benchmarks can
  * measure its memory. Built from the environment exactly as `worker/main.ts` builds the production
  * worker (config, PostgreSQL, Temporal client and native connection, mailer, activities, the two
- * workers of worker/run.ts), with three additions for the harness:
+ * workers of worker/workers.ts), with three additions for the harness:
  *  - it prints one line `RECERTIFY_WORKER_READY <pid>` on stdout once both workers poll;
  *  - `RECERTIFY_WORKER_OPTIONS` (JSON `{"workflowWorker": {...}, "emailWorker": {...}}`) overrides
  *    numeric/boolean Temporal worker options, e.g. `maxCachedWorkflows`, for the benchmarks;
@@ -19,7 +19,7 @@ import { DefaultLogger, Runtime, makeTelemetryFilterString, type ActivityInterce
 import { z } from 'zod';
 import { loadConfigOrExit } from '../../config/env.ts';
 import { createLogger } from '../../config/logger.ts';
-import { startWorkerProcess } from '../../worker/process.ts';
+import { startWorkerProcess } from '../../worker/worker-process.ts';
 
 export const READY_LINE = 'RECERTIFY_WORKER_READY';
 export const ACTIVITY_ATTEMPT_LINE = 'RECERTIFY_ACTIVITY_ATTEMPT';

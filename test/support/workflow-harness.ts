@@ -12,7 +12,7 @@ import { createActivities } from '../../activities/index.ts';
 import { createMailerFromConfig } from '../../activities/mail/index.ts';
 import type { MessageActivities, PropagationActivities, RecertificationActivities } from '../../activities/types.ts';
 import { createLogger } from '../../config/logger.ts';
-import { createWorkers } from '../../worker/run.ts';
+import { createWorkers } from '../../worker/workers.ts';
 import { RECERTIFICATION_WORKFLOW, workflowIdForAward, type RecertificationInput } from '../../workflows/contract.ts';
 import type { recertificationWorkflow } from '../../workflows/recertification.ts';
 import type { AwardRow } from '../../db/rows.ts';

@@ -1,7 +1,7 @@
 /**
  * One worker process's wiring, shared by `npm run worker` (worker/main.ts) and the test harness's
  * killable worker (test/support/worker-process.ts): PostgreSQL pool, Temporal client and native
- * connection, the mailer, every activity, and the two workers of worker/run.ts.
+ * connection, the mailer, every activity, and the two workers of worker/workers.ts.
  */
 import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../config/env.ts';
@@ -10,7 +10,7 @@ import { connectClient, connectWorker } from '../config/temporal.ts';
 import { createSql } from '../db/client.ts';
 import { createActivities } from '../activities/index.ts';
 import { createMailerFromConfig } from '../activities/mail/index.ts';
-import { runWorkers, type RunningWorkers } from './run.ts';
+import { runWorkers, type RunningWorkers } from './workers.ts';
 
 export interface WorkerProcessOptions {
   /** PostgreSQL pool size (default 20). */
