@@ -7,7 +7,18 @@ import type { Config } from '../config/env.ts';
 import { workflowUiUrl } from '../config/temporal.ts';
 import type { AttemptRow, AwardRow, CertificateRow, CourseRow, LearnerRow, MessageRow } from '../db/rows.ts';
 import { SettingsPatchSchema as DomainSettingsPatch, SettingsSchema as DomainSettings, WARNING_CODES } from '../domain/settings.ts';
-import { MESSAGE_KINDS } from '../domain/vocabulary.ts';
+import {
+  ATTEMPT_SOURCES,
+  ATTEMPT_STATUSES,
+  AWARD_STATUSES,
+  COURSE_STATUSES,
+  MAIL_PROVIDERS,
+  MESSAGE_KINDS,
+  MESSAGE_STATUSES,
+  PHASES,
+  SEND_OUTCOMES,
+  SIGNAL_OUTCOMES,
+} from '../domain/vocabulary.ts';
 import { iso, isoOrNull } from './util.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -103,7 +114,7 @@ export const toLearner = (r: LearnerRow): LearnerDto => ({ id: r.id, email: r.em
 // ---------------------------------------------------------------------------------------------
 // courses
 
-export const CourseStatusSchema = z.enum(['draft', 'live', 'archived']);
+export const CourseStatusSchema = z.enum(COURSE_STATUSES);
 export const EnrollmentMessageSchema = z
   .object({
     subject: text(300).openapi({ example: 'You are enrolled in {{course.title}}' }),
@@ -217,7 +228,7 @@ export const toCertificate = (r: CertificateRow): CertificateDto => ({
 // ---------------------------------------------------------------------------------------------
 // awards
 
-export const AwardStatusSchema = z.enum(['active', 'renewed', 'expired', 'revoked']);
+export const AwardStatusSchema = z.enum(AWARD_STATUSES);
 export const AwardSchema = z
   .object({
     id: Id,
@@ -298,7 +309,7 @@ export const AwardListItemSchema = AwardSchema.extend({
     .openapi({ description: 'With `include=recertification`: the workflow\'s phase and due time, or null when it has none (yet).' }),
 }).openapi('AwardListItem');
 
-const PhaseSchema = z.enum(['scheduled', 'waiting_for_settings', 'assigned', 'renewed', 'expired', 'revoked']);
+const PhaseSchema = z.enum(PHASES);
 const MessageKindSchema = z.enum(MESSAGE_KINDS);
 export const RecertificationStatusSchema = z
   .object({
@@ -316,7 +327,7 @@ export const RecertificationStatusSchema = z
       z.object({
         kind: MessageKindSchema,
         messageId: z.string().nullable(),
-        status: z.enum(['sent', 'failed', 'skipped']),
+        status: z.enum(SEND_OUTCOMES),
         at: z.string(),
         error: z.string().optional(),
       }),
@@ -328,7 +339,7 @@ export const RecertificationStatusSchema = z
   .openapi('RecertificationStatus', { description: "The workflow's `status` query (SPEC §4)." });
 
 export const SignalOutcomeSchema = z
-  .enum(['signalled', 'workflow_closed', 'failed', 'no_workflow'])
+  .enum(SIGNAL_OUTCOMES)
   .openapi({ description: 'What reached the workflow: `failed` still applies, as the workflow reads the database at its next step.' });
 
 // ---------------------------------------------------------------------------------------------
@@ -339,9 +350,9 @@ export const AttemptSchema = z
     id: Id,
     courseId: Id,
     learnerId: Id,
-    status: z.enum(['enrolled', 'in_progress', 'completed', 'superseded']),
+    status: z.enum(ATTEMPT_STATUSES),
     progress: z.number().int(),
-    source: z.enum(['recertification', 'manual']),
+    source: z.enum(ATTEMPT_SOURCES),
     awardId: Id.nullable(),
     createdAt: Instant,
     completedAt: Instant.nullable(),
@@ -383,9 +394,9 @@ export const MessageSchema = z
     from: z.string(),
     subject: z.string(),
     body: z.string().openapi({ description: 'The rendered HTML body.' }),
-    provider: z.enum(['resend', 'log']),
+    provider: z.enum(MAIL_PROVIDERS),
     providerMessageId: z.string().nullable(),
-    status: z.enum(['queued', 'sending', 'sent', 'failed']),
+    status: z.enum(MESSAGE_STATUSES),
     error: z.string().nullable(),
     sendAttempts: z.number().int(),
     createdAt: Instant,

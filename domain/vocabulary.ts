@@ -1,10 +1,16 @@
 /**
- * Vocabularies declared once; types, zod enums, the admin's labels and the database's CHECK
- * constraints derive from (or are tested against) these lists. Safe to import from workflow code.
+ * Every vocabulary of the product, declared once as a const list. The TypeScript unions, the API's
+ * zod enums (api/schemas.ts), the admin page's labels (typed `Record<…, string>`, so a missing label is
+ * a compile error) and the database's CHECK constraints derive from these lists; the CHECKs live in
+ * SQL migrations, and test/vocabulary.test.ts fails when a list and its CHECK disagree.
+ * Safe to import from workflow code (no I/O, no Node APIs).
+ *
+ * To add a word: add it here, then follow the compiler (every `switch`/label map that must handle it
+ * stops compiling) and add a migration that widens the CHECK.
  */
 
 /**
- * The messages Recertify sends (SPEC §2, §3):
+ * The messages Recertify sends:
  *  - `certificate_expiring`: at the due time, names the certificate, its expiry and the course;
  *  - `course_enrollment`: the course's own enrollment message, for every enrollment into it;
  *  - `recertification_enrollment`: names the course the learner was just enrolled in when the
@@ -12,6 +18,7 @@
  *    at the due time) and the course has no enrollment message of its own;
  *  - `recertification_reminder`: N days before expiry while not renewed;
  *  - `certificate_expired`: when an award lapses.
+ * CHECK: messages.kind.
  */
 export const MESSAGE_KINDS = [
   'certificate_expiring',
@@ -21,3 +28,65 @@ export const MESSAGE_KINDS = [
   'recertification_reminder',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+/**
+ * Where a recertification workflow is (its `status` query and the `RecertificationPhase` search
+ * attribute):
+ *  - `scheduled`: sleeping until the due time (expiry − lead days);
+ *  - `waiting_for_settings`: due, but recertification is off or its course is not live; waits for a
+ *    settings change (or expiry);
+ *  - `assigned`: the learner is enrolled in the recertification course; reminders run until renewal
+ *    or expiry;
+ *  - `renewed`, `expired`, `revoked`: closed; the award's outcome.
+ */
+export const PHASES = ['scheduled', 'waiting_for_settings', 'assigned', 'renewed', 'expired', 'revoked'] as const;
+export type Phase = (typeof PHASES)[number];
+/** The phases in which a workflow still waits for a due time (its search attributes carry one). */
+export const OPEN_PHASES = ['scheduled', 'waiting_for_settings', 'assigned'] as const satisfies readonly Phase[];
+export type OpenPhase = (typeof OPEN_PHASES)[number];
+/** True for a phase that still waits for something (not closed). */
+export const isOpenPhase = (phase: Phase): phase is OpenPhase => (OPEN_PHASES as readonly Phase[]).includes(phase);
+
+/**
+ * An award's status (CHECK: awards.status): `active` until it is `renewed` (a newer award replaced
+ * it), `expired` (its expiry passed) or `revoked` (an admin withdrew it).
+ */
+export const AWARD_STATUSES = ['active', 'renewed', 'expired', 'revoked'] as const;
+export type AwardStatus = (typeof AWARD_STATUSES)[number];
+
+/**
+ * An attempt's status (CHECK: attempts.status): `enrolled`, `in_progress` (progress > 0),
+ * `completed`, or `superseded` by a fresh attempt of the same learner in the same course.
+ */
+export const ATTEMPT_STATUSES = ['enrolled', 'in_progress', 'completed', 'superseded'] as const;
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
+
+/** Who made an attempt (CHECK: attempts.source): the recertification workflow, or a manual enrollment. */
+export const ATTEMPT_SOURCES = ['recertification', 'manual'] as const;
+export type AttemptSource = (typeof ATTEMPT_SOURCES)[number];
+
+/** A course's status (CHECK: courses.status): only a `live` course can be a recertification course. */
+export const COURSE_STATUSES = ['draft', 'live', 'archived'] as const;
+export type CourseStatus = (typeof COURSE_STATUSES)[number];
+
+/**
+ * A stored message's delivery status (CHECK: messages.status): `queued` (row written), `sending`
+ * (handed to the provider, answer not yet recorded), `sent`, `failed` (the provider refused it).
+ */
+export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** The email providers (CHECK: messages.provider): Resend, or the dev stack's log. */
+export const MAIL_PROVIDERS = ['resend', 'log'] as const;
+export type MailProvider = (typeof MAIL_PROVIDERS)[number];
+
+/**
+ * What became of a message a workflow asked for (its `status` query): `skipped` when the acting
+ * rules said not to send (the award changed, the message was switched off).
+ */
+export const SEND_OUTCOMES = ['sent', 'failed', 'skipped'] as const;
+export type SendOutcome = (typeof SEND_OUTCOMES)[number];
+
+/** What reached a workflow told of an award change; `failed` still applies at its next step. */
+export const SIGNAL_OUTCOMES = ['signalled', 'workflow_closed', 'failed', 'no_workflow'] as const;
+export type SignalOutcome = (typeof SIGNAL_OUTCOMES)[number];

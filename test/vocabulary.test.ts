@@ -1,0 +1,54 @@
+/**
+ * Each vocabulary of domain/vocabulary.ts and the database's CHECK constraint that stores it hold the
+ * same words: the test reads every `col IN (...)` CHECK of the migrated schema from pg_constraint and
+ * compares its words with the list, so adding a word to one without the other fails here.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestDatabase } from './support/db.ts';
+import {
+  ATTEMPT_SOURCES,
+  ATTEMPT_STATUSES,
+  AWARD_STATUSES,
+  COURSE_STATUSES,
+  MAIL_PROVIDERS,
+  MESSAGE_KINDS,
+  MESSAGE_STATUSES,
+} from '../domain/vocabulary.ts';
+
+/** Table.column → the declared list it must hold. */
+const STORED: Record<string, readonly string[]> = {
+  'messages.kind': MESSAGE_KINDS,
+  'messages.status': MESSAGE_STATUSES,
+  'messages.provider': MAIL_PROVIDERS,
+  'awards.status': AWARD_STATUSES,
+  'course_attempts.status': ATTEMPT_STATUSES,
+  'course_attempts.source': ATTEMPT_SOURCES,
+  'courses.status': COURSE_STATUSES,
+};
+
+/** The quoted words of a CHECK of the form `col = ANY (ARRAY['a'::text, …])` as pg_get_constraintdef prints it. */
+function wordsOf(definition: string, column: string): string[] | null {
+  const m = new RegExp(`\\(${column} = ANY \\(ARRAY\\[([^\\]]*)\\]\\)\\)`).exec(definition);
+  if (!m) return null;
+  return [...m[1]!.matchAll(/'([^']*)'::text/g)].map((w) => w[1]!);
+}
+
+test('every stored vocabulary matches its CHECK constraint word for word', async () => {
+  const db = await createTestDatabase('vocab');
+  try {
+    const checks = await db.sql<{ table: string; definition: string }[]>`
+      select rel.relname as table, pg_get_constraintdef(con.oid) as definition
+      from pg_constraint con join pg_class rel on rel.oid = con.conrelid
+      join pg_namespace ns on ns.oid = rel.relnamespace
+      where ns.nspname = 'public' and con.contype = 'c'`;
+    for (const [where, declared] of Object.entries(STORED)) {
+      const [table, column] = where.split('.') as [string, string];
+      const found = checks.map((c) => (c.table === table ? wordsOf(c.definition, column) : null)).filter((w): w is string[] => w !== null);
+      assert.equal(found.length, 1, `one CHECK lists the words of ${where} (found ${found.length})`);
+      assert.deepEqual([...found[0]!].sort(), [...declared].sort(), `${where}: the CHECK and domain/vocabulary.ts disagree`);
+    }
+  } finally {
+    await db.drop();
+  }
+});
