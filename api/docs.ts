@@ -10,9 +10,8 @@ import type { Context } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { SwaggerUI } from '@hono/swagger-ui';
 import type { AppEnv } from './deps.ts';
+import { escapeHtml } from '../domain/html.ts';
 
-const escapeHtml = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 interface Operation {
   summary?: string;

@@ -14,7 +14,14 @@ export async function connectWorker(config: Config): Promise<NativeConnection> {
   return await NativeConnection.connect({ address, tls: tls ? {} : undefined, apiKey });
 }
 
-export function workflowUiUrl(config: Config, workflowId: string): string {
+/** The Temporal Web UI's list of the namespace's workflows (config.temporal.uiUrl), filtered by a visibility `query` when given. */
+export function workflowsUiUrl(config: Config, query?: string): string {
   const { uiUrl, namespace } = config.temporal;
-  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  const list = `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows`;
+  return query === undefined ? list : `${list}?query=${encodeURIComponent(query)}`;
+}
+
+/** The Temporal Web UI's page of one workflow (its latest run) by workflow id. */
+export function workflowUiUrl(config: Config, workflowId: string): string {
+  return `${workflowsUiUrl(config)}/${encodeURIComponent(workflowId)}`;
 }

@@ -68,3 +68,12 @@ export function formatInstant(instant: Date, timeZone: string = DEFAULT_TIME_ZON
   };
   return `${part('day')} ${part('month')} ${part('year')}, ${part('hour')}:${part('minute')} (${part('timeZoneName')})`;
 }
+
+/**
+ * An instant to the minute in UTC for operators (logs, workflow history details, the admin tables):
+ * `2026-03-01 09:00 UTC`. Throws a RangeError for an invalid Date.
+ */
+export function formatUtcMinute(instant: Date): string {
+  if (Number.isNaN(instant.getTime())) throw new RangeError('formatUtcMinute: the instant is an invalid Date');
+  return `${instant.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

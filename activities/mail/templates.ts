@@ -18,6 +18,7 @@
 import sanitizeHtml from 'sanitize-html';
 import type { EnrollmentMessage, MessageKind } from '../../db/rows.ts';
 import { formatInstant } from '../../domain/instant-format.ts';
+import { escapeHtml } from '../../domain/html.ts';
 
 export interface TemplateContext {
   appBaseUrl: string;
@@ -53,11 +54,7 @@ export const PLACEHOLDERS = [
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
+export { escapeHtml };
 
 /** A subject line: one line of plain text. */
 export function sanitizeSubject(value: string): string {
