@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { escapeHtml } from '../domain/html.ts';
 import {
   adminBodyToHtml,
-  escapeHtml,
   fillPlaceholders,
   placeholderValues,
   renderMessage,

@@ -54,7 +54,6 @@ export const PLACEHOLDERS = [
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 
-export { escapeHtml };
 
 /** A subject line: one line of plain text. */
 export function sanitizeSubject(value: string): string {
