@@ -22,35 +22,20 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time.js';
-import { createSql, type Sql } from '../db/client.ts';
-import { migrate } from '../db/migrate.ts';
+import type { Sql } from '../db/client.ts';
 import { DAY_MS, dueAt as computeDueAt } from '../domain/dates.ts';
 import { toolPath } from '../scripts/tools.ts';
-import { startFakeResend, type FakeResend } from '../test/support/fake-resend.ts';
-import {
-  deliveryReport,
-  mapLimit,
-  procRss,
-  queryStatuses,
-  seedDueBurst,
-  sleep,
-  spawnApi,
-  spawnWorker,
-  startAwardWorkflows,
-  startDedicatedPostgres,
-  startRestartableTemporal,
-  type ApiProcess,
-  type DedicatedPostgres,
-  type RestartableTemporal,
-  type WorkerEnv,
-  type WorkerProcess,
-} from '../test/support/faults.ts';
+import { deliveryReport, mapLimit, seedDueBurst, startAwardWorkflows } from '../test/support/due-burst.ts';
 import { makeCertificate, makeCourse, recertSettings } from '../test/support/fixtures.ts';
-import { RECERTIFICATION_WORKFLOW, workflowIdForAward, type RecertificationInput } from '../workflows/contract.ts';
-import { AwardId, CertificateExpiresAt, CertificateId, LearnerId, RecertificationDueAt, RecertificationPhase } from '../workflows/search-attributes.ts';
+import { startServices, type Services } from '../test/support/stack.ts';
+import type { ApiProcess } from '../test/support/stack/api.ts';
+import { startDedicatedPostgres, type DedicatedPostgres } from '../test/support/stack/database.ts';
+import { procRss, sleep } from '../test/support/stack/process.ts';
+import type { WorkerProcess, WorkerProcessOptions } from '../test/support/stack/worker.ts';
+import { queryStatuses } from '../test/support/workflow-history.ts';
+import { RECERTIFICATION_WORKFLOW, recertificationStart, workflowIdForAward } from '../workflows/contract.ts';
 
 // ---------------------------------------------------------------------------------------------
 // arguments, machine, output
@@ -64,7 +49,7 @@ const args = new Map(
 const SCALE = Number(args.get('scale') ?? '1');
 if (!(SCALE > 0 && SCALE <= 1)) throw new Error('--scale must be in (0, 1]');
 const ONLY = new Set((args.get('only') ?? 'throughput,burst,propagation').split(','));
-const WORKER_OPTIONS = JSON.parse(args.get('worker-options') ?? '{}') as NonNullable<WorkerEnv['options']>;
+const WORKER_OPTIONS = JSON.parse(args.get('worker-options') ?? '{}') as NonNullable<WorkerProcessOptions['options']>;
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 const TASK_QUEUE = 'bench';
@@ -74,7 +59,13 @@ const TASK_QUEUE = 'bench';
  * does ~350/s. `--sqlite=default` measures the defaults.
  */
 const SQLITE_PRAGMAS = args.get('sqlite') === 'default' ? [] : ['journal_mode=WAL', 'synchronous=NORMAL'];
-const devServer = (): Promise<RestartableTemporal> => startRestartableTemporal({ sqlitePragmas: SQLITE_PRAGMAS });
+/**
+ * A benchmark's stack, the tests' fixture: a fresh database `bench_<name>_…` on the run's PostgreSQL,
+ * a Temporal dev server of its own with the SQLite settings above, and a fake Resend that enforces 5
+ * requests in any second (and batches of ≤ 100).
+ */
+const benchStack = (pg: DedicatedPostgres, name: string): Promise<Services> =>
+  startServices({ postgres: pg, dbPrefix: `bench_${name}`, dbPool: 10, sqlitePragmas: SQLITE_PRAGMAS, taskQueue: TASK_QUEUE, resend: { rateLimit: 5 } });
 
 const say = (m: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
 
@@ -109,17 +100,6 @@ function writeResult(name: string, data: Record<string, unknown>): void {
 
 // ---------------------------------------------------------------------------------------------
 // infrastructure
-
-async function freshDatabase(pg: DedicatedPostgres, name: string): Promise<{ url: string; sql: Sql; end(): Promise<void> }> {
-  const admin = postgres(pg.url.replace(/\/recertify$/, '/postgres'), { max: 1, onnotice: () => {} });
-  await admin.unsafe(`drop database if exists ${name} with (force)`);
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = pg.url.replace(/\/recertify$/, `/${name}`);
-  await migrate(url);
-  const sql = createSql(url, { max: 10 });
-  return { url, sql, end: () => sql.end({ timeout: 5 }) };
-}
 
 async function seedLearners(sql: Sql, n: number): Promise<string[]> {
   const ids: string[] = [];
@@ -276,11 +256,9 @@ async function openLoop(arm: string, rate: number, durationS: number, fire: (i: 
 
 async function benchThroughput(pg: DedicatedPostgres): Promise<void> {
   say('throughput: setting up');
-  const db = await freshDatabase(pg, 'bench_throughput');
-  const temporal = await devServer();
-  const apis: ApiProcess[] = [];
+  const stack = await benchStack(pg, 'throughput');
+  const { db, temporal, client } = stack;
   try {
-    const client = await temporal.client();
     const rates = [25, 50, 100, 200, 400];
     const durationS = Math.max(3, Math.round(10 * SCALE));
     const course = await makeCourse(db.sql);
@@ -288,41 +266,24 @@ async function benchThroughput(pg: DedicatedPostgres): Promise<void> {
     const certWorkflow = await makeCertificate(db.sql, { title: 'Bench API + workflow', settings, associatedCourseIds: [course.id] });
     const certDbOnly = await makeCertificate(db.sql, { title: 'Bench API, database only', settings, associatedCourseIds: [course.id] });
     const learners = await seedLearners(db.sql, rates.reduce((s, r) => s + r * durationS, 0));
-    const apiEnv = { databaseUrl: db.url, temporalAddress: temporal.address, taskQueue: TASK_QUEUE, reconcileIntervalSeconds: 0 };
-    const apiWorkflow = await spawnApi(apiEnv);
-    const apiDbOnly = await spawnApi({ ...apiEnv, extraEnv: { RECERTIFY_BENCH_SKIP_WORKFLOW_START: '1' } });
-    apis.push(apiWorkflow, apiDbOnly);
+    const apiWorkflow = await stack.spawnApi();
+    const apiDbOnly = await stack.spawnApi({ env: { RECERTIFY_BENCH_SKIP_WORKFLOW_START: '1' } });
 
     const post = (api: ApiProcess, certificateId: string, learnerId: string) => async (): Promise<void> => {
-      const res = await fetch(`${api.url}/api/certificates/${certificateId}/awards`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ learnerId }),
-      });
-      const text = await res.text();
-      if (res.status !== 201) throw new Error(`${res.status} ${text.slice(0, 200)}`);
+      const res = await api.request('POST', `/api/certificates/${certificateId}/awards`, { learnerId });
+      if (res.status !== 201) throw new Error(`${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
     };
     const expiresAt = new Date(Date.now() + 365 * DAY_MS);
+    // The API's own start options (recertificationStart) for an award that is not in the database.
     const rawStart = async (): Promise<void> => {
-      const awardId = randomUUID();
-      const learnerId = randomUUID();
-      const input: RecertificationInput = { awardId, certificateId: certWorkflow.id, learnerId, expiresAt: expiresAt.toISOString() };
+      const award = { id: randomUUID(), certificateId: certWorkflow.id, learnerId: randomUUID(), expiresAt };
       await client.workflow.start(RECERTIFICATION_WORKFLOW, {
+        ...recertificationStart(award, 30),
         taskQueue: TASK_QUEUE,
-        workflowId: workflowIdForAward(awardId),
-        args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: CertificateId, value: certWorkflow.id },
-          { key: LearnerId, value: learnerId },
-          { key: AwardId, value: awardId },
-          { key: RecertificationPhase, value: 'scheduled' },
-          { key: RecertificationDueAt, value: computeDueAt(expiresAt, 30) },
-          { key: CertificateExpiresAt, value: expiresAt },
-        ],
-        staticSummary: `Bench for learner ${learnerId}, expires ${expiresAt.toISOString()}`,
-        staticDetails: `Award ${awardId}`,
+        staticSummary: `Bench for learner ${award.learnerId}, expires ${expiresAt.toISOString()}`,
+        staticDetails: `Award ${award.id}`,
       });
     };
 
@@ -381,9 +342,7 @@ async function benchThroughput(pg: DedicatedPostgres): Promise<void> {
       goalMet: overhead < 0.3,
     });
   } finally {
-    await Promise.all(apis.map((a) => a.stop(5000)));
-    await temporal.dispose();
-    await db.end();
+    await stack.stop();
   }
 }
 
@@ -404,22 +363,10 @@ async function waitSettled(client: Client, awardIds: string[], deadline: number)
 async function benchBurst(pg: DedicatedPostgres): Promise<void> {
   const n = Math.round(10_000 * SCALE);
   say(`burst: ${n} awards due in one minute`);
-  const db = await freshDatabase(pg, 'bench_burst');
-  const temporal = await devServer();
-  const fake: FakeResend = await startFakeResend({ rateLimit: 5 });
-  let worker: WorkerProcess | undefined;
+  const stack = await benchStack(pg, 'burst');
+  const { db, temporal, client, fakeResend: fake } = stack;
   try {
-    worker = await spawnWorker({
-      databaseUrl: db.url,
-      temporalAddress: temporal.address,
-      taskQueue: TASK_QUEUE,
-      resend: { url: fake.url, apiKey: fake.apiKey },
-      emailBatchSize: 100,
-      emailRequestsPerSecond: 4,
-      options: WORKER_OPTIONS,
-    });
-    const w = worker;
-    const client = await temporal.client();
+    const w = await stack.spawnWorker({ emailBatchSize: 100, emailRequestsPerSecond: 4, options: WORKER_OPTIONS });
     const leadDays = 30;
     const setupS = 30 + n * 0.022;
     const minuteStart = new Date(Date.now() + setupS * 1000);
@@ -530,10 +477,7 @@ async function benchBurst(pg: DedicatedPostgres): Promise<void> {
     });
     say(`burst: last message ${drainFromMinuteStartS} s after the first due; exact ${report.exact}/${n}`);
   } finally {
-    await worker?.stop(5000);
-    await fake.stop();
-    await temporal.dispose();
-    await db.end();
+    await stack.stop();
   }
 }
 
@@ -557,14 +501,10 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres): Promise<void> {
   const target = Math.round(100_000 * SCALE);
   const memoryBudgetS = Number(args.get('memory-budget-s') ?? String(Math.round(420 * SCALE + 60)));
   say(`propagation: ${n} sleeping workflows; memory up to ${target} within ${memoryBudgetS} s`);
-  const db = await freshDatabase(pg, 'bench_propagation');
-  const temporal: RestartableTemporal = await devServer();
-  let worker: WorkerProcess | undefined;
-  let api: ApiProcess | undefined;
+  const stack = await benchStack(pg, 'propagation');
+  const { db, temporal, client } = stack;
   try {
-    worker = await spawnWorker({ databaseUrl: db.url, temporalAddress: temporal.address, taskQueue: TASK_QUEUE, options: WORKER_OPTIONS });
-    const w = worker;
-    const client = await temporal.client();
+    const w = await stack.spawnWorker({ options: WORKER_OPTIONS });
     const memory: { sleepingWorkflows: number; rssMiB: number | null }[] = [];
     memory.push({ sleepingWorkflows: 0, rssMiB: mib(await settledRss(w)) });
     say(`memory: 0 workflows → ${memory[0]!.rssMiB} MiB`);
@@ -584,14 +524,14 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres): Promise<void> {
     say(`memory: ${n} workflows → ${memory[1]!.rssMiB} MiB`);
 
     // The change goes through the API, as an administrator makes it.
-    api = await spawnApi({ databaseUrl: db.url, temporalAddress: temporal.address, taskQueue: TASK_QUEUE });
+    const api = await stack.spawnApi();
     const newLead = 60;
     // Moving the lead time from 30 to 60 days moves every due time 30 days earlier. (A range, not
     // equality: visibility stores datetimes without trailing zeros in the fraction.)
     const between = computeDueAt(expiresAt, (leadDays + newLead) / 2).toISOString();
     const query = `CertificateId = '${burst.certificateId}' AND RecertificationDueAt < '${between}'`;
     const before = (await client.workflow.count(query)).count;
-    const propCpu = cpuAccount({ temporal: () => temporal.process()?.pid, worker: () => w.pid, api: () => api?.pid });
+    const propCpu = cpuAccount({ temporal: () => temporal.process()?.pid, worker: () => w.pid, api: () => api.pid });
     t0 = performance.now();
     const res = await fetch(`${api.url}/api/certificates/${burst.certificateId}`, {
       method: 'PATCH',
@@ -616,7 +556,6 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres): Promise<void> {
       select created_at, started_at, completed_at from settings_propagations where certificate_id = ${burst.certificateId} order by settings_version desc limit 1`;
     say(`propagation: ${acknowledged}/${n} acknowledged after ${r1(lastAckS)} s (API answered in ${r1(answerMs)} ms)`);
     await api.stop(5000);
-    api = undefined;
 
     // Memory as sleeping workflows accumulate, in bounded time.
     const memStart = performance.now();
@@ -673,10 +612,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres): Promise<void> {
       },
     });
   } finally {
-    await api?.stop(5000);
-    await worker?.stop(5000);
-    await temporal.dispose();
-    await db.end();
+    await stack.stop();
   }
 }
 

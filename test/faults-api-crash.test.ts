@@ -10,10 +10,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { createTestDatabase } from './support/db.ts';
-import { startFakeResend } from './support/fake-resend.ts';
+import { eventually } from './support/due-burst.ts';
 import { makeCertificate, makeCourse, makeLearner, recertSettings } from './support/fixtures.ts';
-import { eventually, sleep, spawnApi, spawnWorker, startRestartableTemporal, workflowTimers, type ApiProcess, type WorkerProcess } from './support/faults.ts';
+import { startServices } from './support/stack.ts';
+import { sleep } from './support/stack/process.ts';
+import { workflowTimers } from './support/workflow-history.ts';
 import { TEMPORAL_CALL_TIMEOUT_MS } from '../api/temporal-gateway.ts';
 import { DAY_MS } from '../domain/dates.ts';
 import type { AwardRow } from '../db/rows.ts';
@@ -26,22 +27,16 @@ const RECONCILE_GRACE_MS = 5_000;
 const MIN_DUE_IN_MS = 25_000;
 
 test('the API killed between writing an award and starting its workflow: the reconciler gives the award its workflow', { timeout: 400_000 }, async () => {
-  const db = await createTestDatabase('faults_api');
-  const temporal = await startRestartableTemporal();
-  const fake = await startFakeResend();
-  const apis: ApiProcess[] = [];
-  let worker: WorkerProcess | undefined;
+  const stack = await startServices({ dbPrefix: 'faults_api', taskQueue: TASK_QUEUE });
+  const { db, temporal, client, fakeResend: fake } = stack;
   try {
-    worker = await spawnWorker({ databaseUrl: db.url, temporalAddress: temporal.address, taskQueue: TASK_QUEUE, resend: { url: fake.url, apiKey: fake.apiKey } });
-    const apiEnv = { databaseUrl: db.url, temporalAddress: temporal.address, taskQueue: TASK_QUEUE };
+    await stack.spawnWorker();
     const spawnBegan = Date.now();
-    const first = await spawnApi({ ...apiEnv, reconcileIntervalSeconds: 0 });
-    apis.push(first);
+    const first = await stack.spawnApi({ reconcileIntervalSeconds: 0 });
     // The award must fall due after the repair: after a second API process has started (as long as
     // this one took) and its reconciler has found the row (older than the grace, at the next pass);
     // twice that, so a slow machine gets a later due time, not a failed test.
     const dueInMs = Math.max(MIN_DUE_IN_MS, 2 * (Date.now() - spawnBegan + RECONCILE_GRACE_MS + RECONCILE_INTERVAL_S * 1000));
-    const client = await temporal.client();
 
     // Valid 31 days, recertification 30 days before expiry: due one day after awardedAt.
     const course = await makeCourse(db.sql);
@@ -86,8 +81,7 @@ test('the API killed between writing an award and starting its workflow: the rec
     await assert.rejects(client.workflow.getHandle(award.workflowId).describe(), WorkflowNotFoundError, 'the award has no workflow');
 
     // A new API process: its reconciler repairs the gap.
-    const second = await spawnApi({ ...apiEnv, reconcileIntervalSeconds: RECONCILE_INTERVAL_S });
-    apis.push(second);
+    await stack.spawnApi({ reconcileIntervalSeconds: RECONCILE_INTERVAL_S });
     await eventually('the reconciler started the workflow', async () => {
       const [r] = await db.sql<AwardRow[]>`select * from awards where id = ${award!.id}`;
       return r!.workflowStartedAt !== null;
@@ -118,10 +112,6 @@ test('the API killed between writing an award and starting its workflow: the rec
     assert.equal(messages!.n, 1, 'one message');
     console.log(`[faults] api crash: workflow started by the reconciler of a restarted API; enrolled ${lateness} ms after the due time`);
   } finally {
-    await Promise.all(apis.map((a) => a.stop(2_000)));
-    await worker?.stop(2_000);
-    await fake.stop();
-    await temporal.dispose();
-    await db.drop();
+    await stack.stop();
   }
 });

@@ -7,35 +7,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase } from './support/db.ts';
-import { startFakeResend } from './support/fake-resend.ts';
-import {
-  deliveryReport,
-  eventually,
-  maxActivityAttempt,
-  progress,
-  seedDueBurst,
-  spawnWorker,
-  startAwardWorkflows,
-  startRestartableTemporal,
-  type WorkerProcess,
-} from './support/faults.ts';
+import { deliveryReport, eventually, progress, seedDueBurst, startAwardWorkflows } from './support/due-burst.ts';
+import { startServices } from './support/stack.ts';
+import { maxActivityAttempt } from './support/workflow-history.ts';
 
 const AWARDS = 60;
 const RETRY_AFTER_S = 3;
 const TASK_QUEUE = 'faults-email-provider';
 
 test('provider 429 with retry-after, then 500s, then a lost answer: every message sent exactly once', { timeout: 400_000 }, async () => {
-  const db = await createTestDatabase('faults_email');
-  const temporal = await startRestartableTemporal();
-  const fake = await startFakeResend({ latencyMs: 50, rateLimit: 5 });
-  let worker: WorkerProcess | undefined;
+  const stack = await startServices({ dbPrefix: 'faults_email', taskQueue: TASK_QUEUE, resend: { latencyMs: 50, rateLimit: 5 } });
+  const { db, client, fakeResend: fake } = stack;
   try {
-    worker = await spawnWorker({
-      databaseUrl: db.url,
-      temporalAddress: temporal.address,
-      taskQueue: TASK_QUEUE,
-      resend: { url: fake.url, apiKey: fake.apiKey },
+    await stack.spawnWorker({
       // One request a second: a request leaves at least a second after the one before it, by when the
       // mailer has read that one's 429, so no request is already on its way when a pause begins (with
       // more a second, requests that left together before the answer came are rightly not held back,
@@ -43,7 +27,6 @@ test('provider 429 with retry-after, then 500s, then a lost answer: every messag
       emailRequestsPerSecond: 1,
       emailBatchSize: 10,
     });
-    const client = await temporal.client();
     const burst = await seedDueBurst(db.sql, { count: AWARDS, dueAt: new Date(Date.now() + 6_000) });
     await startAwardWorkflows(client, TASK_QUEUE, burst.awards);
 
@@ -86,9 +69,6 @@ test('provider 429 with retry-after, then 500s, then a lost answer: every messag
         `${fake.requests().replayed} replayed); all ${AWARDS} sent ${(drainedMs / 1000).toFixed(1)} s after the faults were armed`,
     );
   } finally {
-    await worker?.stop(2_000);
-    await fake.stop();
-    await temporal.dispose();
-    await db.drop();
+    await stack.stop();
   }
 });

@@ -16,28 +16,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import postgres from 'postgres';
-import { createSql, type Sql } from '../db/client.ts';
-import { migrate } from '../db/migrate.ts';
-import { startFakeResend, type FakeResend } from './support/fake-resend.ts';
-import {
-  deliveryReport,
-  diagnoser,
-  eventually,
-  maxActivityAttempt,
-  notRiddenOut,
-  progress,
-  seedDueBurst,
-  sleep,
-  spawnWorker,
-  startAwardWorkflows,
-  startDedicatedPostgres,
-  startRestartableTemporal,
-  stepOf,
-  type ActivityAttempt,
-  type DedicatedPostgres,
-  type RestartableTemporal,
-  type WorkerProcess,
-} from './support/faults.ts';
+import { deliveryReport, diagnoser, eventually, progress, seedDueBurst, startAwardWorkflows } from './support/due-burst.ts';
+import { startServices } from './support/stack.ts';
+import { startDedicatedPostgres } from './support/stack/database.ts';
+import { sleep } from './support/stack/process.ts';
+import { notRiddenOut, stepOf, type ActivityAttempt } from './support/stack/worker-reports.ts';
+import { maxActivityAttempt } from './support/workflow-history.ts';
 import { workflowIdForAward } from '../workflows/contract.ts';
 
 const AWARDS = 100;
@@ -57,37 +41,21 @@ function attemptSummary(attempts: readonly ActivityAttempt[]): string {
 }
 
 test('PostgreSQL down during a due burst: activities retry and finish once it is back, exactly once', { timeout: 400_000 }, async () => {
-  // Everything is started inside the try, so a failed start-up still stops what did start.
-  let pg: DedicatedPostgres | undefined;
-  let sql: Sql | undefined;
-  let temporal: RestartableTemporal | undefined;
-  let fake: FakeResend | undefined;
-  let worker: WorkerProcess | undefined;
+  // A PostgreSQL of the stack's own, to stop and start.
+  const stack = await startServices({ postgres: 'dedicated', dbPool: 4, taskQueue: TASK_QUEUE, resend: { latencyMs: 1_500, rateLimit: 5 } });
+  const { sql, client, fakeResend: fake } = stack;
+  const pg = stack.postgres!;
   try {
-    pg = await startDedicatedPostgres();
-    await migrate(pg.url);
-    sql = createSql(pg.url, { max: 4 });
-    temporal = await startRestartableTemporal();
-    fake = await startFakeResend({ latencyMs: 1_500, rateLimit: 5 });
-    worker = await spawnWorker({
-      databaseUrl: pg.url,
-      temporalAddress: temporal.address,
-      taskQueue: TASK_QUEUE,
-      resend: { url: fake.url, apiKey: fake.apiKey },
-      emailRequestsPerSecond: 2,
-      emailBatchSize: 10,
-      activityLog: true,
-    });
-    const client = await temporal.client();
+    const worker = await stack.spawnWorker({ emailRequestsPerSecond: 2, emailBatchSize: 10, activityLog: true });
     const burst = await seedDueBurst(sql, { count: AWARDS, dueAt: new Date(Date.now() + 8_000) });
-    const diagnose = diagnoser(sql, () => burst, fake, () => (worker ? [worker] : []));
+    const diagnose = diagnoser(sql, () => burst, fake, () => [worker]);
     const startedBefore = burst.awards.slice(0, AWARDS - STARTED_DURING_OUTAGE);
     const startedDuring = burst.awards.slice(AWARDS - STARTED_DURING_OUTAGE);
     await startAwardWorkflows(client, TASK_QUEUE, startedBefore);
 
     // The burst is under way: the first emails are out, most are not. The next provider request is
     // held unprocessed until PostgreSQL is down, so its answer can never be recorded before the outage.
-    await eventually('the first emails sent', async () => fake!.sent().length >= 10, 60_000, 20, diagnose);
+    await eventually('the first emails sent', async () => fake.sent().length >= 10, 60_000, 20, diagnose);
     const held = fake.holdNext();
     await eventually('a provider request in flight (held)', async () => held.request() !== null, 60_000, 20, diagnose);
     const before = await progress(sql, burst);
@@ -182,11 +150,7 @@ test('PostgreSQL down during a due burst: activities retry and finish once it is
         `highest attempt ${Math.max(...attempts.map((a) => a.attempt))}; provider replays ${fake.requests().replayed}`,
     );
   } finally {
-    await worker?.stop(2_000);
-    await fake?.stop();
-    await temporal?.dispose();
-    await sql?.end({ timeout: 1 }).catch(() => {});
-    await pg?.dispose();
+    await stack.stop();
   }
 });
 

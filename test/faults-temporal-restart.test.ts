@@ -11,22 +11,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase } from './support/db.ts';
-import { startFakeResend } from './support/fake-resend.ts';
-import {
-  deliveryReport,
-  eventually,
-  mapLimit,
-  progress,
-  queryStatuses,
-  seedDueBurst,
-  sleep,
-  spawnWorker,
-  startAwardWorkflows,
-  startRestartableTemporal,
-  workflowTimers,
-  type WorkerProcess,
-} from './support/faults.ts';
+import { deliveryReport, eventually, mapLimit, progress, seedDueBurst, startAwardWorkflows } from './support/due-burst.ts';
+import { startServices } from './support/stack.ts';
+import { sleep } from './support/stack/process.ts';
+import { queryStatuses, workflowTimers } from './support/workflow-history.ts';
 import { DAY_MS } from '../domain/dates.ts';
 import { expiryChangedSignal, workflowIdForAward } from '../workflows/contract.ts';
 
@@ -36,18 +24,10 @@ const PER_GROUP = 10;
 const MIN_REPLAN_MS = 5_000;
 
 test('workflows sleeping across a Temporal restart on the same SQLite file still fire at their due times', { timeout: 400_000 }, async () => {
-  const db = await createTestDatabase('faults_temporal');
-  const temporal = await startRestartableTemporal();
-  const fake = await startFakeResend({ rateLimit: 5 });
-  let worker: WorkerProcess | undefined;
+  const stack = await startServices({ dbPrefix: 'faults_temporal', taskQueue: TASK_QUEUE, resend: { rateLimit: 5 } });
+  const { db, temporal, client, fakeResend: fake } = stack;
   try {
-    worker = await spawnWorker({
-      databaseUrl: db.url,
-      temporalAddress: temporal.address,
-      taskQueue: TASK_QUEUE,
-      resend: { url: fake.url, apiKey: fake.apiKey },
-    });
-    const client = await temporal.client();
+    const worker = await stack.spawnWorker();
 
     // The workflows start with their due time a day away and go to sleep in their timers (their
     // histories hold the TimerStarted events; their status says 'scheduled' from the start, before).
@@ -137,9 +117,6 @@ test('workflows sleeping across a Temporal restart on the same SQLite file still
         `group B lateness worst ${max(lateB)} ms`,
     );
   } finally {
-    await worker?.stop(2_000);
-    await fake.stop();
-    await temporal.dispose();
-    await db.drop();
+    await stack.stop();
   }
 });

@@ -10,46 +10,25 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase } from './support/db.ts';
-import { startFakeResend } from './support/fake-resend.ts';
-import {
-  deliveryReport,
-  diagnoser,
-  eventually,
-  maxActivityAttempt,
-  notRiddenOut,
-  progress,
-  queryStatuses,
-  seedDueBurst,
-  sleep,
-  spawnWorker,
-  startAwardWorkflows,
-  startRestartableTemporal,
-  type WorkerProcess,
-} from './support/faults.ts';
+import { deliveryReport, diagnoser, eventually, progress, seedDueBurst, startAwardWorkflows } from './support/due-burst.ts';
+import { startServices } from './support/stack.ts';
+import { sleep } from './support/stack/process.ts';
+import { notRiddenOut } from './support/stack/worker-reports.ts';
+import type { WorkerProcess, WorkerProcessOptions } from './support/stack/worker.ts';
+import { maxActivityAttempt, queryStatuses } from './support/workflow-history.ts';
 import { workflowIdForAward } from '../workflows/contract.ts';
 
 const AWARDS = 200;
 const TASK_QUEUE = 'faults-worker-kill';
 
 test('a worker SIGKILLed mid-burst: a new worker finishes, exactly one attempt, message and email per award', { timeout: 400_000 }, async () => {
-  const db = await createTestDatabase('faults_kill');
-  const temporal = await startRestartableTemporal();
-  const fake = await startFakeResend({ latencyMs: 400, rateLimit: 5 });
+  const stack = await startServices({ dbPrefix: 'faults_kill', taskQueue: TASK_QUEUE, resend: { latencyMs: 400, rateLimit: 5 } });
+  const { db, client, fakeResend: fake } = stack;
   const workers: WorkerProcess[] = [];
   try {
-    const workerEnv = {
-      databaseUrl: db.url,
-      temporalAddress: temporal.address,
-      taskQueue: TASK_QUEUE,
-      resend: { url: fake.url, apiKey: fake.apiKey },
-      emailRequestsPerSecond: 2,
-      emailBatchSize: 10,
-      activityLog: true,
-    };
-    const [first] = await Promise.all([spawnWorker(workerEnv)]);
-    workers.push(first!);
-    const client = await temporal.client();
+    const workerOptions: WorkerProcessOptions = { emailRequestsPerSecond: 2, emailBatchSize: 10, activityLog: true };
+    const first = await stack.spawnWorker(workerOptions);
+    workers.push(first);
 
     const burst = await seedDueBurst(db.sql, { count: AWARDS, dueAt: new Date(Date.now() + 12_000) });
     const diagnose = diagnoser(db.sql, () => burst, fake, () => workers, client);
@@ -65,22 +44,22 @@ test('a worker SIGKILLed mid-burst: a new worker finishes, exactly one attempt, 
     await eventually('the first emails sent', async () => fake.sent().length >= 20, 60_000, 20, diagnose);
     const held = fake.holdNext();
     await eventually('a provider request in flight (held)', async () => held.request() !== null, 60_000, 20, diagnose);
-    first!.kill('SIGKILL');
+    first.kill('SIGKILL');
     const killedAt = Date.now();
     const atKill = await progress(db.sql, burst);
     const emailsAtKill = fake.sent().length;
-    const exit = await first!.exited;
+    const exit = await first.exited;
     held.release();
     assert.equal(exit.signal, 'SIGKILL');
     // What the kill cut off: every activity attempt the first worker started and never ended.
-    const cutOff = first!.activityAttempts().filter((a) => a.endedAt === null);
+    const cutOff = first.activityAttempts().filter((a) => a.endedAt === null);
     const cutOffSends = cutOff.filter((a) => a.type === 'sendMessage');
     assert.ok(cutOffSends.length > 0, `the kill cut off sends (waiting for the held request): ${cutOff.length} attempts cut off`);
     assert.ok(emailsAtKill < AWARDS / 2, `the kill landed mid-burst (${emailsAtKill} of ${AWARDS} emails out)`);
     assert.ok(atKill.sent < AWARDS, 'messages were still unsent in PostgreSQL when the worker died');
 
     await sleep(500);
-    const second = await spawnWorker(workerEnv);
+    const second = await stack.spawnWorker(workerOptions);
     workers.push(second);
 
     await eventually(`all ${AWARDS} messages sent after the restart`, async () => (await progress(db.sql, burst)).sent === AWARDS, 240_000, 250, diagnose);
@@ -115,9 +94,6 @@ test('a worker SIGKILLed mid-burst: a new worker finishes, exactly one attempt, 
         (startedAfterDueMs > 0 ? `; the last workflows started ${startedAfterDueMs} ms after the due time` : ''),
     );
   } finally {
-    await Promise.all(workers.map((w) => w.stop(2_000)));
-    await fake.stop();
-    await temporal.dispose();
-    await db.drop();
+    await stack.stop();
   }
 });

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { pino } from 'pino';
-import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { createTestDatabase, type TestDatabase } from './support/stack/database.ts';
 import { startFakeResend, type FakeResend, type FakeResendOptions } from './support/fake-resend.ts';
 import { createMailer, toOutboundEmail, type Mailer, type MailerOptions, type MessageDraft } from '../activities/mail/mailer.ts';
 import { LogProvider, ResendProvider, RetryableSendError, type MailProvider } from '../activities/mail/providers.ts';

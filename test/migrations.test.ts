@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { migrate } from '../db/migrate.ts';
-import { createTestDatabase } from './support/db.ts';
+import { createTestDatabase } from './support/stack/database.ts';
 import { MESSAGE_KINDS } from '../domain/vocabulary.ts';
 
 test('migrations apply to an empty database, are idempotent, and enforce the invariants', async () => {

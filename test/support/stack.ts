@@ -1,112 +1,152 @@
 /**
- * A real Recertify stack in the test process, for end-to-end tests: a fresh PostgreSQL database, a
- * Temporal dev server (SQLite in a temp dir, free port, headless, our search attributes), the workers
- * with the real activities and the mailer pointed at a fake Resend, and the API on a free port.
+ * The test stack: a real Recertify on this machine, for the end-to-end tests, the fault tests and
+ * the benchmarks alike. Its parts, one idea a file in stack/:
+ *  - database.ts: a fresh migrated PostgreSQL database, on the PostgreSQL the tests share or on a
+ *    dedicated one that can be stopped and started again;
+ *  - temporal.ts: a Temporal dev server (SQLite in a temp dir, free port, our search attributes,
+ *    optionally the Web UI) that can be stopped, started again on the same file, or frozen;
+ *  - fake-resend.ts (beside this file): the fake Resend, the only stand-in;
+ *  - worker.ts: the workers, in this process or as a process of their own (worker-process.ts);
+ *  - api.ts: the API, in this process or as a process of its own (api/main.ts).
+ * Every part reads one environment (`env()`, the variables config/env.ts reads), so an in-process
+ * worker and a spawned one see the same configuration.
  *
- *   const stack = await startStack();
+ *   const stack = await startStack();                       // end-to-end: workers and API in process
  *   const res = await stack.request('POST', '/api/learners', { email, name });
- *   ...
- *   await stack.stop();
  *
- * Later tests (admin page, faults) reuse it: `stopWorkers()` / `startWorkers()` take the workers down
- * and up, `reconcileIntervalSeconds` runs the API's reconciler in the background, `env` sets config.
+ *   const stack = await startServices({ taskQueue: 'faults-x' });   // fault tests, benchmarks
+ *   const worker = await stack.spawnWorker({ activityLog: true });
+ *   worker.kill('SIGKILL'); await stack.temporal.stop(); ...
+ *
+ * `stop()` ends everything the stack started, spawned processes first, in reverse order.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.ts';
-import { createMailerFromConfig, type Mailer } from '../../activities/mail/index.ts';
-import { startReconciler, type RunningReconciler } from '../../api/reconciler.ts';
-import { startApiServer, type RunningApi } from '../../api/server.ts';
+import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../../config/env.ts';
 import { createLogger, type Logger } from '../../config/logger.ts';
-import { createSql, type Sql } from '../../db/client.ts';
-import { startTemporalDevServer, type RunningTemporal } from '../../scripts/services.ts';
+import type { Sql } from '../../db/client.ts';
 import { freePort, waitFor } from '../../scripts/tools.ts';
-import { runWorkers, type RunningWorkers } from '../../worker/workers.ts';
-import { createTestDatabase, type TestDatabase } from './db.ts';
 import { startFakeResend, type FakeResend, type FakeResendOptions } from './fake-resend.ts';
+import { spawnApi, startInProcessApi, type ApiProcess, type ApiRequest, type StackResponse } from './stack/api.ts';
+import { createTestDatabase, startDedicatedPostgres, type DedicatedPostgres, type TestDatabase } from './stack/database.ts';
+import { startRestartableTemporal, type RestartableTemporal } from './stack/temporal.ts';
+import { spawnWorker, inProcessWorkers, type WorkerProcess, type WorkerProcessOptions } from './stack/worker.ts';
 import { quietTemporalRuntime } from './temporal.ts';
 
+export type { StackResponse };
+
 export interface StackOptions {
-  /** Options of the fake Resend (rate limit, latency, rejected recipients). */
-  resend?: FakeResendOptions;
-  /** Extra environment for loadConfig (e.g. EMAIL_REQUESTS_PER_SECOND). */
-  env?: Record<string, string>;
-  /** Run the reconciler in the background every N seconds (default: not at all; call reconcileOnce). */
-  reconcileIntervalSeconds?: number;
-  /** Start the workers (default true). */
-  workers?: boolean;
   /** Database name prefix (default `stack`). */
   dbPrefix?: string;
+  /** Connections in the stack's own pool (`sql`; default 20). */
+  dbPool?: number;
+  /**
+   * The PostgreSQL to make the database on: the one the tests share (default); `'dedicated'`, one the
+   * stack starts, owns and exposes as `postgres` (to stop and start it); or a dedicated one the
+   * caller owns and disposes of.
+   */
+  postgres?: 'shared' | 'dedicated' | DedicatedPostgres;
+  /** Options of the fake Resend (rate limit, latency, rejected recipients). */
+  resend?: FakeResendOptions;
   /** Start the Temporal dev server with its Web UI on a free port (default headless); sets TEMPORAL_UI_URL. */
   temporalUi?: boolean;
+  /** SQLite pragmas of the Temporal dev server (the benchmarks'). */
+  sqlitePragmas?: string[];
+  /** TEMPORAL_TASK_QUEUE (default a random one). */
+  taskQueue?: string;
+  /** Run the reconciler in the background every N seconds (default: not at all; call reconcileOnce). */
+  reconcileIntervalSeconds?: number;
+  /** Extra environment for every part (e.g. EMAIL_REQUESTS_PER_SECOND). */
+  env?: Record<string, string>;
+  /** Start the in-process workers (startStack: default true; startServices: default false). */
+  workers?: boolean;
 }
 
-export interface StackResponse<T> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
-
-export interface TestStack {
-  /** Base URL of the API, e.g. http://127.0.0.1:41234 */
-  api: string;
+/** The stack without an API in the test process. */
+export interface Services {
+  /** The configuration every part reads, from `env()`. */
+  config: Config;
   /** The admin bearer token. */
   token: string;
-  config: Config;
+  /** A pool of the test's own on the stack's database. */
   sql: Sql;
   db: TestDatabase;
-  /** A Temporal client of its own (not the API's). */
+  /** The dedicated PostgreSQL the stack started (`postgres: 'dedicated'`), else null. */
+  postgres: DedicatedPostgres | null;
+  temporal: RestartableTemporal;
+  /** A Temporal client of the test's own (not the API's nor the workers'). */
   client: Client;
-  temporal: RunningTemporal;
   fakeResend: FakeResend;
   log: Logger;
-  /**
-   * Calls the API with the admin token. `body`: an object is sent as JSON; a string is sent as is
-   * (with `content-type: application/json`, for malformed-JSON tests). `headers` override the
-   * defaults; a null value removes one (e.g. `{ authorization: null }`).
-   */
-  request<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string | null>): Promise<StackResponse<T>>;
+  /** The environment of the stack's processes: database, Temporal, task queue, provider, token. */
+  env(): Record<string, string>;
   /** Polls `fn` until it returns a truthy value (default 30 s). */
   eventually<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs?: number): Promise<T>;
+  /** Starts the workers in this process (nothing if they run). */
   startWorkers(): Promise<void>;
+  /** Stops the in-process workers. */
   stopWorkers(): Promise<void>;
+  /** A worker in a process of its own (stopped by `stop()` if still running). */
+  spawnWorker(opts?: WorkerProcessOptions): Promise<WorkerProcess>;
+  /** An API in a process of its own (stopped by `stop()` if still running). */
+  spawnApi(opts?: { reconcileIntervalSeconds?: number; env?: Record<string, string> }): Promise<ApiProcess>;
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
+/** The whole stack, with the API in the test process. */
+export interface TestStack extends Services {
+  /** Base URL of the API, e.g. http://127.0.0.1:41234 */
+  api: string;
+  /** Calls the API with the admin token (see `ApiRequest`). */
+  request: ApiRequest;
+}
+
+/** Stops on `stop()`, in reverse order; a step that fails is logged and the rest still run. */
+function cleanupList(log: Logger): { add(fn: () => Promise<unknown>): void; run(): Promise<void> } {
+  const steps: (() => Promise<unknown>)[] = [];
+  return {
+    add: (fn) => void steps.push(fn),
+    async run() {
+      for (const fn of steps.splice(0).reverse()) {
+        await fn().catch((err: unknown) => log.warn({ err }, 'stack cleanup step failed'));
+      }
+    },
+  };
+}
+
+/** Database, Temporal, fake Resend and configuration; workers in this process on request; no API yet. */
+export async function startServices(opts: StackOptions = {}): Promise<Services> {
   quietTemporalRuntime();
   const log = createLogger('stack', process.env.LOG_LEVEL ?? 'warn');
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanup = async (): Promise<void> => {
-    for (const fn of cleanups.splice(0).reverse()) {
-      await fn().catch((err: unknown) => log.warn({ err }, 'stack cleanup step failed'));
-    }
-  };
+  const cleanup = cleanupList(log);
   try {
-    const db = await createTestDatabase(opts.dbPrefix ?? 'stack');
-    cleanups.push(() => db.drop());
+    let postgres: DedicatedPostgres | null = null;
+    if (opts.postgres === 'dedicated') {
+      const pg = await startDedicatedPostgres();
+      cleanup.add(() => pg.dispose());
+      postgres = pg;
+    }
+    const server = opts.postgres === 'dedicated' ? postgres : opts.postgres === 'shared' ? undefined : opts.postgres;
+    const db = await createTestDatabase(opts.dbPrefix ?? 'stack', { max: opts.dbPool, admin: server?.adminUrl });
+    // A database on a dedicated server goes with the server (which may be down by then).
+    cleanup.add(() => (postgres ? db.sql.end({ timeout: 1 }) : db.drop()));
 
     const fakeResend = await startFakeResend(opts.resend);
-    cleanups.push(() => fakeResend.stop());
+    cleanup.add(() => fakeResend.stop());
 
-    const tempDir = mkdtempSync(join(tmpdir(), 'recertify-stack-'));
-    cleanups.push(async () => rmSync(tempDir, { recursive: true, force: true }));
-    const uiPort = opts.temporalUi ? await freePort() : undefined;
-    const temporal = await startTemporalDevServer({ dbFile: join(tempDir, 'temporal.db'), port: await freePort(), uiPort, log: (m) => log.debug(m) });
-    cleanups.push(() => temporal.stop());
+    const temporal = await startRestartableTemporal({ ui: opts.temporalUi, sqlitePragmas: opts.sqlitePragmas, log: (m) => log.debug(m) });
+    cleanup.add(() => temporal.dispose());
+    const client = await temporal.client();
 
     const token = `test-token-${randomBytes(16).toString('hex')}`;
     const apiPort = await freePort();
-    const config = loadConfig({
+    const env: Record<string, string> = {
+      NODE_ENV: '',
       DATABASE_URL: db.url,
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: temporal.namespace,
-      TEMPORAL_TASK_QUEUE: `recertify-${randomBytes(3).toString('hex')}`,
+      TEMPORAL_TASK_QUEUE: opts.taskQueue ?? `recertify-${randomBytes(3).toString('hex')}`,
+      TEMPORAL_API_KEY: '',
       ADMIN_API_TOKEN: token,
       RESEND_API_KEY: fakeResend.apiKey,
       RESEND_BASE_URL: fakeResend.url,
@@ -117,111 +157,62 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
       RECONCILE_INTERVAL_SECONDS: String(opts.reconcileIntervalSeconds ?? 0),
       ...(temporal.uiUrl ? { TEMPORAL_UI_URL: temporal.uiUrl } : {}),
       ...opts.env,
-    });
-
-    // The API's and the workers' own Temporal connections, as in production.
-    const apiConnection = await Connection.connect({ address: temporal.address });
-    cleanups.push(() => apiConnection.close());
-    const apiClient = new Client({ connection: apiConnection, namespace: config.temporal.namespace });
-    const testConnection = await Connection.connect({ address: temporal.address });
-    cleanups.push(() => testConnection.close());
-    const client = new Client({ connection: testConnection, namespace: config.temporal.namespace });
-
-    // Workers.
-    const workerConnection = await NativeConnection.connect({ address: temporal.address });
-    cleanups.push(() => workerConnection.close());
-    const workerClientConnection = await Connection.connect({ address: temporal.address });
-    cleanups.push(() => workerClientConnection.close());
-    const workerClient = new Client({ connection: workerClientConnection, namespace: config.temporal.namespace });
-    let mailer: Mailer | null = null;
-    let workers: RunningWorkers | null = null;
-    const startWorkers = async (): Promise<void> => {
-      if (workers) return;
-      mailer = createMailerFromConfig(config.email, db.sql, log);
-      const { activities, messageActivities } = createActivities({
-        sql: db.sql,
-        client: workerClient,
-        mailer,
-        appBaseUrl: config.appBaseUrl,
-        courseUrlTemplate: config.courseUrlTemplate,
-        from: config.email.from,
-        log,
-      });
-      workers = await runWorkers({
-        connection: workerConnection,
-        namespace: config.temporal.namespace,
-        taskQueue: config.temporal.taskQueue,
-        activities,
-        messageActivities,
-        shutdownGraceTime: '2 seconds',
-      });
     };
-    const stopWorkers = async (): Promise<void> => {
-      const running = workers;
-      const m = mailer;
-      workers = null;
-      mailer = null;
-      if (running) await running.shutdown();
-      if (m) await m.close();
-    };
-    cleanups.push(stopWorkers);
-    if (opts.workers !== false) await startWorkers();
+    const config = loadConfig(env);
 
-    // The API, with its own connection pool like a separate process.
-    const apiSql = createSql(db.url, { max: 10 });
-    cleanups.push(() => apiSql.end({ timeout: 5 }));
-    const apiDeps = { config, sql: apiSql, client: apiClient, log };
-    const server: RunningApi = await startApiServer({ ...apiDeps, port: apiPort, host: '127.0.0.1' });
-    cleanups.push(() => server.close());
-    const reconciler: RunningReconciler = startReconciler(apiDeps, config.reconcileIntervalSeconds);
-    cleanups.push(() => reconciler.stop());
-
-    const request = async <T = unknown>(
-      method: string,
-      path: string,
-      body?: unknown,
-      headers: Record<string, string | null> = {},
-    ): Promise<StackResponse<T>> => {
-      const h: Record<string, string> = { authorization: `Bearer ${token}` };
-      if (body !== undefined) h['content-type'] = 'application/json';
-      for (const [k, v] of Object.entries(headers)) {
-        const key = k.toLowerCase();
-        if (v === null) delete h[key];
-        else h[key] = v;
-      }
-      const res = await fetch(`${server.url}${path}`, {
-        method,
-        headers: h,
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        // not JSON (e.g. the docs page): the text
-      }
-      return { status: res.status, body: parsed as T, headers: res.headers };
-    };
+    const workers = inProcessWorkers({ config, sql: db.sql, log });
+    cleanup.add(() => workers.close());
+    if (opts.workers) await workers.start();
 
     return {
-      api: server.url,
-      token,
       config,
+      token,
       sql: db.sql,
       db,
-      client,
+      postgres,
       temporal,
+      client,
       fakeResend,
       log,
-      request,
+      env: () => ({ ...env }),
       eventually: (what, fn, timeoutMs = 30_000) => waitFor(what, async () => (await fn()) || undefined, timeoutMs, 200),
-      startWorkers,
-      stopWorkers,
-      stop: cleanup,
+      startWorkers: workers.start,
+      stopWorkers: workers.stop,
+      async spawnWorker(workerOpts) {
+        const worker = await spawnWorker(env, workerOpts);
+        cleanup.add(() => worker.stop(5_000));
+        return worker;
+      },
+      async spawnApi(apiOpts) {
+        const api = await spawnApi(env, apiOpts);
+        cleanup.add(() => api.stop(5_000));
+        return api;
+      },
+      stop: () => cleanup.run(),
     };
   } catch (err) {
-    await cleanup();
+    await cleanup.run();
+    throw err;
+  }
+}
+
+/** The whole stack: `startServices` with the workers (unless `workers: false`) and the API in this process. */
+export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
+  const services = await startServices({ ...opts, workers: opts.workers !== false });
+  try {
+    const api = await startInProcessApi({ config: services.config, log: services.log });
+    const stop = services.stop;
+    return {
+      ...services,
+      api: api.url,
+      request: api.request,
+      async stop() {
+        await api.close().catch((err: unknown) => services.log.warn({ err }, 'stack cleanup step failed'));
+        await stop();
+      },
+    };
+  } catch (err) {
+    await services.stop();
     throw err;
   }
 }

@@ -8,21 +8,20 @@
  *    numeric/boolean Temporal worker options, e.g. `maxCachedWorkflows`, for the benchmarks;
  *  - with `RECERTIFY_WORKER_ACTIVITY_LOG=1`, a test-only activity interceptor on both workers prints
  *    a line `RECERTIFY_ACTIVITY_ATTEMPT {json}` when an activity attempt starts and one when it ends,
- *    local activities included (see `ActivityAttempt` in test/support/faults.ts): what ran, which
+ *    local activities included (see `ActivityAttempt` in test/support/stack/worker-reports.ts): what ran, which
  *    attempt, when, whether it failed. Fault tests read it to see which steps ran during an outage,
  *    which failed, and whether retries finished them.
  * SIGTERM/SIGINT shut it down gracefully, as in production.
  *
- * Run: `node --import tsx test/support/worker-process.ts` (see test/support/faults.ts spawnWorker).
+ * Run: `node --import tsx test/support/worker-process.ts` (see `spawnWorker` in test/support/stack/worker.ts).
  */
 import { DefaultLogger, Runtime, makeTelemetryFilterString, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../../config/env.ts';
 import { createLogger } from '../../config/logger.ts';
 import { startWorkerProcess } from '../../worker/worker-process.ts';
+import { ACTIVITY_ATTEMPT_LINE, READY_LINE } from './stack/worker-reports.ts';
 
-export const READY_LINE = 'RECERTIFY_WORKER_READY';
-export const ACTIVITY_ATTEMPT_LINE = 'RECERTIFY_ACTIVITY_ATTEMPT';
 
 const Overrides = z
   .object({

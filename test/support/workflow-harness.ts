@@ -8,21 +8,20 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
-import { createActivities } from '../../activities/index.ts';
-import { createMailerFromConfig } from '../../activities/mail/index.ts';
 import type { MessageActivities, PropagationActivities, RecertificationActivities } from '../../activities/types.ts';
 import { createLogger } from '../../config/logger.ts';
 import { createWorkers } from '../../worker/workers.ts';
-import { RECERTIFICATION_WORKFLOW, workflowIdForAward, type RecertificationInput } from '../../workflows/contract.ts';
+import { DEFAULT_LEAD_DAYS } from '../../domain/settings.ts';
+import { RECERTIFICATION_WORKFLOW, recertificationStart } from '../../workflows/contract.ts';
 import type { recertificationWorkflow } from '../../workflows/recertification.ts';
 import type { AwardRow } from '../../db/rows.ts';
-import { createTestDatabase, type TestDatabase } from './db.ts';
-import { startFakeResend } from './fake-resend.ts';
+import { startFakeResend, type FakeResend } from './fake-resend.ts';
+import { createTestDatabase, type TestDatabase } from './stack/database.ts';
+import { workerActivities } from './stack/worker.ts';
 import { createTimeSkippingEnv } from './temporal.ts';
 
 export const TASK_QUEUE = 'recertification-test';
 
-type FakeResend = Awaited<ReturnType<typeof startFakeResend>>;
 type Activities = RecertificationActivities & PropagationActivities;
 
 export interface Harness {
@@ -31,7 +30,11 @@ export interface Harness {
   resend: FakeResend;
   /** Server time of the test server (it moves when time is skipped). */
   now(): Promise<number>;
-  start(award: AwardRow): Promise<WorkflowHandle<typeof recertificationWorkflow>>;
+  /**
+   * Starts the award's workflow with the options the API starts it with (`recertificationStart`:
+   * id, input, initial search attributes; `leadDays` only sets the initial due-time attribute).
+   */
+  start(award: AwardRow, leadDays?: number): Promise<WorkflowHandle<typeof recertificationWorkflow>>;
   /**
    * With RECORD_HISTORIES=1, saves the workflow's history to test/histories/<name>.json for the
    * replay test. Otherwise does nothing.
@@ -50,12 +53,14 @@ export async function createHarness(opts: {
   const env = await createTimeSkippingEnv();
   const resend = await startFakeResend();
   const log = createLogger('test', process.env.LOG_LEVEL ?? 'warn');
-  const mailer = createMailerFromConfig(
-    { resendApiKey: resend.apiKey, resendBaseUrl: resend.url, from: 'Recertify <recertify@example.com>', requestsPerSecond: 50, batchSize: 100 },
-    db.sql,
+  const built = workerActivities({
+    sql: db.sql,
+    client: env.client,
+    email: { resendApiKey: resend.apiKey, resendBaseUrl: resend.url, from: 'Recertify <recertify@example.com>', requestsPerSecond: 50, batchSize: 100 },
+    appBaseUrl: 'https://learn.example.com',
     log,
-  );
-  const built = createActivities({ sql: db.sql, client: env.client, mailer, appBaseUrl: 'https://learn.example.com', from: 'Recertify <recertify@example.com>', log });
+  });
+  const { mailer } = built;
   const activities = opts.wrapActivities ? opts.wrapActivities(built.activities) : built.activities;
   const messageActivities = opts.wrapMessageActivities ? opts.wrapMessageActivities(built.messageActivities) : built.messageActivities;
 
@@ -64,17 +69,10 @@ export async function createHarness(opts: {
     db,
     resend,
     now: () => env.currentTimeMs(),
-    async start(award) {
-      const input: RecertificationInput = {
-        awardId: award.id,
-        certificateId: award.certificateId,
-        learnerId: award.learnerId,
-        expiresAt: award.expiresAt!.toISOString(),
-      };
+    async start(award, leadDays = DEFAULT_LEAD_DAYS) {
       return await env.client.workflow.start<typeof recertificationWorkflow>(RECERTIFICATION_WORKFLOW, {
+        ...recertificationStart({ ...award, expiresAt: award.expiresAt! }, leadDays),
         taskQueue: TASK_QUEUE,
-        workflowId: workflowIdForAward(award.id),
-        args: [input],
       });
     },
     async recordHistory(handle, name) {
