@@ -11,8 +11,13 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Sql } from '../db/client.ts';
-import type { MessageRow } from '../db/rows.ts';
-import * as q from '../db/queries/messages.ts';
+import type { AttemptRow, AwardRow, CertificateRow, CourseRow, LearnerRow, MessageRow } from '../db/rows.ts';
+import * as attemptsQ from '../db/queries/attempts.ts';
+import * as awardsQ from '../db/queries/awards.ts';
+import * as certsQ from '../db/queries/certificates.ts';
+import * as coursesQ from '../db/queries/courses.ts';
+import * as learnersQ from '../db/queries/learners.ts';
+import * as messagesQ from '../db/queries/messages.ts';
 import type { Logger } from '../config/logger.ts';
 import type { MessageActivities, SendMessageInput, SendMessageResult } from './types.ts';
 import type { Mailer, MessageDraft } from './mail/mailer.ts';
@@ -90,10 +95,38 @@ async function heartbeating<T>(work: Promise<T>, intervalMs = 10_000): Promise<T
 
 type Plan = { draft: MessageDraft } | { skipped: string };
 
+/** What a message is about; null where it has no such subject or it does not exist. */
+interface MessageSubjects {
+  award: AwardRow | null;
+  certificate: CertificateRow | null;
+  attempt: AttemptRow | null;
+  course: CourseRow | null;
+  learner: LearnerRow | null;
+}
+
+/**
+ * Loads what a message is about: the award (and its certificate), the attempt (and its course), and
+ * the learner (the award's, else the attempt's). Without `attemptId`, the award's recertification
+ * attempt is used when one exists.
+ */
+async function loadMessageSubjects(sql: Sql, args: { awardId: string | null; attemptId: string | null }): Promise<MessageSubjects> {
+  const award = args.awardId ? await awardsQ.getAward(sql, args.awardId) : null;
+  const certificate = award ? await certsQ.getCertificate(sql, award.certificateId) : null;
+  const attempt = args.attemptId
+    ? await attemptsQ.getAttempt(sql, args.attemptId)
+    : award
+      ? await attemptsQ.findRecertificationAttempt(sql, award.id)
+      : null;
+  const course = attempt ? await coursesQ.getCourse(sql, attempt.courseId) : null;
+  const learnerId = award?.learnerId ?? attempt?.learnerId;
+  const learner = learnerId ? await learnersQ.getLearner(sql, learnerId) : null;
+  return { award, certificate, attempt, course, learner };
+}
+
 export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemplate, from, log }: MessageActivityDeps): MessageActivities {
   /** Decides whether there is something to send and renders it. */
   async function plan(input: SendMessageInput, idempotencyKey: string): Promise<Plan> {
-    const { award, certificate, attempt, course, learner } = await q.loadMessageSubjects(sql, {
+    const { award, certificate, attempt, course, learner } = await loadMessageSubjects(sql, {
       awardId: input.awardId,
       attemptId: input.attemptId ?? null,
     });
@@ -142,7 +175,7 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
       case 'recertification_reminder': {
         if (award?.status !== 'active') return { skipped: `the award is ${award?.status ?? 'missing'}` };
         // The learner may have re-enrolled since: what counts is their current attempt on the course.
-        const current = attempt?.status === 'superseded' ? await q.findCurrentAttempt(sql, attempt.learnerId, attempt.courseId) : attempt;
+        const current = attempt?.status === 'superseded' ? await attemptsQ.findCurrentAttempt(sql, attempt.learnerId, attempt.courseId) : attempt;
         if (current?.status === 'completed') return { skipped: 'the learner has completed the course' };
         break;
       }
@@ -173,7 +206,7 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
       const idempotencyKey = messageIdempotencyKey(input);
       // A message recorded by an earlier try is delivered as it was recorded, whatever changed
       // since: it may already be on its way (exactly once beats re-deciding).
-      const existing = await q.getMessageByKey(sql, idempotencyKey);
+      const existing = await messagesQ.getMessageByKey(sql, idempotencyKey);
       let draft: MessageDraft;
       if (existing) {
         draft = draftFromRow(existing);

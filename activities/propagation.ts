@@ -2,7 +2,8 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/client.ts';
-import * as q from '../db/queries/propagation.ts';
+import * as awardsQ from '../db/queries/awards.ts';
+import * as certsQ from '../db/queries/certificates.ts';
 import type { Logger } from '../config/logger.ts';
 import { settingsChangedSignal } from '../workflows/contract.ts';
 import type { PropagationActivities, SignalPageInput, SignalPageResult } from './types.ts';
@@ -26,11 +27,11 @@ function heartbeat(details: unknown): void {
 export function createPropagationActivities({ sql, client, log, concurrency = 32 }: PropagationDeps): PropagationActivities {
   return {
     async signalCertificateWorkflows(input: SignalPageInput): Promise<SignalPageResult> {
-      const current = await q.certificateSettings(sql, input.certificateId);
+      const current = await certsQ.getCertificate(sql, input.certificateId);
       if (!current) return { signalled: 0, skipped: 0, nextAfterAwardId: null };
       // Always send the newest settings; the workflow ignores versions older than what it has.
       const payload = { settingsVersion: current.settingsVersion, settings: current.settings };
-      const page = await q.activeWorkflowPage(sql, input);
+      const page = await awardsQ.activeWorkflowPage(sql, input);
       let signalled = 0;
       let skipped = 0;
       let next = 0;
@@ -57,7 +58,7 @@ export function createPropagationActivities({ sql, client, log, concurrency = 32
     },
 
     async completeSettingsPropagation(input): Promise<void> {
-      await q.completePropagation(sql, input);
+      await certsQ.completePropagation(sql, input);
       log.info(input, 'settings propagated');
     },
   };

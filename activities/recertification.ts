@@ -1,7 +1,8 @@
 /** Activities of the recertification workflow that read and write PostgreSQL. */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Sql } from '../db/client.ts';
-import * as q from '../db/queries/recertification.ts';
+import * as awardsQ from '../db/queries/awards.ts';
+import { createRecertificationAttempt } from '../domain/attempts.ts';
 import type { Logger } from '../config/logger.ts';
 import { enrollmentRefusal, type AwardTruth } from '../domain/acting-rules.ts';
 import type { AwardContext, CreateAttemptInput, CreateAttemptRefused, CreateAttemptResult, ExpireAwardResult, RecertificationActivities } from './types.ts';
@@ -12,7 +13,7 @@ export interface RecertificationDeps {
 }
 
 /** The acting rules' view of an award, its certificate's settings and the settings' course (if loaded). */
-export function awardTruth(ctx: q.AwardTruthRow): AwardTruth {
+export function awardTruth(ctx: awardsQ.AwardTruthRow): AwardTruth {
   const { award, certificate, recertificationCourse: course } = ctx;
   return {
     status: award.status,
@@ -24,7 +25,7 @@ export function awardTruth(ctx: q.AwardTruthRow): AwardTruth {
   };
 }
 
-function toAwardContext(ctx: q.AwardContextRow): AwardContext {
+function toAwardContext(ctx: awardsQ.AwardContextRow): AwardContext {
   const { award, certificate, learner, recertificationCourse: course } = ctx;
   return {
     awardId: award.id,
@@ -57,7 +58,7 @@ function parseAsOf(asOf: string | undefined): number | undefined {
 export function createRecertificationActivities({ sql, log }: RecertificationDeps): RecertificationActivities {
   return {
     async loadAwardContext({ awardId }): Promise<AwardContext> {
-      const ctx = await q.loadAwardContext(sql, awardId);
+      const ctx = await awardsQ.loadAwardContext(sql, awardId);
       // A missing award cannot appear by retrying: fail the workflow's call for good.
       if (!ctx) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
       return toAwardContext(ctx);
@@ -65,10 +66,10 @@ export function createRecertificationActivities({ sql, log }: RecertificationDep
 
     async createRecertificationAttempt({ awardId, courseId, asOf }: CreateAttemptInput): Promise<CreateAttemptResult | CreateAttemptRefused> {
       const asOfMs = parseAsOf(asOf);
-      const result = await q.createRecertificationAttempt(sql, {
+      const result = await createRecertificationAttempt(sql, {
         awardId,
         courseId,
-        ...(asOfMs !== undefined ? { refuse: (truth: q.AwardTruthRow) => enrollmentRefusal(awardTruth(truth), asOfMs, courseId) } : {}),
+        ...(asOfMs !== undefined ? { refuse: (truth: awardsQ.AwardTruthRow) => enrollmentRefusal(awardTruth(truth), asOfMs, courseId) } : {}),
       });
       if (!result) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
       if ('refused' in result) {
@@ -86,7 +87,7 @@ export function createRecertificationActivities({ sql, log }: RecertificationDep
 
     async expireAward({ awardId, asOf }): Promise<ExpireAwardResult> {
       const asOfMs = parseAsOf(asOf);
-      const result = await q.expireAward(sql, awardId, asOfMs === undefined ? undefined : new Date(asOfMs));
+      const result = await awardsQ.expireAward(sql, awardId, asOfMs === undefined ? undefined : new Date(asOfMs));
       if (!result) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
       if (result.expired) log.info({ awardId }, 'award expired');
       return { expired: result.expired, status: result.status, expiresAt: result.expiresAt ? result.expiresAt.toISOString() : null };

@@ -16,7 +16,8 @@ import { isInProcess } from './in-process.ts';
 import { bearerAuth } from './auth.ts';
 import { DOCS_ASSET_BASE, docsAsset, docsPage } from './docs.ts';
 import type { ApiDeps, AppEnv } from './deps.ts';
-import { errorResponse, handleError, validationHook } from './errors.ts';
+import { Refusal, type RefusalKind } from '../domain/refusal.ts';
+import { ApiError, errorResponse, handleError, validationHook, type ErrorStatus } from './errors.ts';
 import { refuseUnhonouredIdempotencyKey } from './idempotency.ts';
 import { registerAttemptRoutes } from './routes/attempts.ts';
 import { registerAwardRoutes } from './routes/awards.ts';
@@ -72,6 +73,14 @@ export function methodsOfPath<E extends Env>(app: Hono<E>): (path: string) => st
     if (methods.has('GET')) methods.add('HEAD');
     return [...methods].sort();
   };
+}
+
+/** The status a domain refusal (domain/refusal.ts) is answered with. */
+const REFUSAL_STATUS: Record<RefusalKind, ErrorStatus> = { not_found: 404, conflict: 409, rule: 422 };
+
+/** A domain refusal as the API's error (same code, message and details); anything else as it is. */
+export function asApiError(err: unknown): unknown {
+  return err instanceof Refusal ? new ApiError(REFUSAL_STATUS[err.kind], err.code, err.message, err.details) : err;
 }
 
 export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
@@ -142,6 +151,6 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     c.header('Allow', allow.join(', '));
     return errorResponse(c, 405, 'method_not_allowed', `${c.req.path} does not answer ${c.req.method}; it answers ${allow.join(', ')}.`, { allow });
   });
-  app.onError((err, c) => handleError(err, c, log));
+  app.onError((err, c) => handleError(asApiError(err), c, log));
   return app;
 }

@@ -18,6 +18,7 @@ import type { Sql } from '../db/client.ts';
 import type { AwardRow } from '../db/rows.ts';
 import * as awardsQ from '../db/queries/awards.ts';
 import * as certsQ from '../db/queries/certificates.ts';
+import type { AwardWorkflows } from '../domain/awarding.ts';
 import { DEFAULT_LEAD_DAYS } from '../domain/settings.ts';
 import {
   RECERTIFICATION_WORKFLOW,
@@ -107,6 +108,14 @@ export async function tryEnsureAwardWorkflow(deps: TemporalDeps & { sql: Sql }, 
     deps.log.warn({ err, awardId: award.id, workflowId: award.workflowId }, 'could not start the award workflow; the reconciler will retry');
     return award;
   }
+}
+
+/** The awarding routine's port onto Temporal (domain/awarding.ts), on the request path: failures are logged and left to the reconciler. */
+export function awardWorkflows(deps: TemporalDeps & { sql: Sql }): AwardWorkflows {
+  return {
+    ensureStarted: (award) => tryEnsureAwardWorkflow(deps, award),
+    deliverChange: async (awardId) => void (await deliverAwardChange(deps, awardId)),
+  };
 }
 
 export type SignalOutcome = 'signalled' | 'workflow_closed' | 'failed' | 'no_workflow';

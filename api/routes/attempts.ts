@@ -1,31 +1,25 @@
 /**
- * Course attempts: manual enrollment, progress, completion (SPEC §2, §6).
+ * Course attempts: manual enrollment, progress, completion (SPEC §2, §6). Enrolling and completing
+ * are the domain's (domain/attempts.ts, domain/awarding.ts), in the request's transaction; their
+ * refusals are answered by api/app.ts.
  *
  * Completion, in one transaction: the attempt becomes `completed` (progress 100), and every
- * certificate whose associated content holds the course is awarded; where the learner holds an active
- * award of it, the new award renews it (old `renewed` + `renewedByAwardId`, new `previousAwardId`,
- * expiry and anchor day by the certificate's anchor rule, domain/dates.ts `expiryFor`). The attempt
- * row lock serializes concurrent completions and the unique index `awards_once_per_attempt` backs it:
- * a repeated or concurrent completion answers the first completion's result (200,
- * `alreadyCompleted: true`) and awards nothing more. After the commit the old workflows are
- * signalled `awardRenewed` and the new awards' workflows started.
+ * certificate whose associated content holds the course is awarded, renewing the learner's active
+ * award of it where there is one. A repeated or concurrent completion answers the first completion's
+ * result (200, `alreadyCompleted: true`) and awards nothing more. After the commit the old workflows
+ * are told of their renewal and the new awards' workflows started.
  */
-import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Sql, TransactionSql } from '../../db/client.ts';
-import type { AttemptRow, AwardRow } from '../../db/rows.ts';
+import type { Sql } from '../../db/client.ts';
+import type { AwardRow } from '../../db/rows.ts';
 import * as attemptsQ from '../../db/queries/attempts.ts';
-import * as awardsQ from '../../db/queries/awards.ts';
-import * as certsQ from '../../db/queries/certificates.ts';
-import * as coursesQ from '../../db/queries/courses.ts';
-import * as learnersQ from '../../db/queries/learners.ts';
-import { expiryFor } from '../../domain/dates.ts';
-import { workflowIdForAward } from '../../workflows/contract.ts';
+import { completeAttempt, enrollLearner, type Completion as CompletionResult } from '../../domain/attempts.ts';
+import { startAwardAutomation } from '../../domain/awarding.ts';
 import { enrollmentMessageWorkflowId } from '../../workflows/enrollment-message.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
-import { conflict, errorResponses, isUniqueViolation, notFound, unprocessable } from '../errors.ts';
+import { conflict, errorResponses, isUniqueViolation, notFound } from '../errors.ts';
 import { markReplayed, runIdempotent, updateIdempotentAnswer, type IdempotencyScope, type IdempotentOutcome } from '../idempotency.ts';
-import { deliverAwardChange, startEnrollmentMessage, tryEnsureAwardWorkflow } from '../temporal-gateway.ts';
+import { awardWorkflows, startEnrollmentMessage } from '../temporal-gateway.ts';
 import {
   AttemptListQuery,
   AttemptPatchSchema,
@@ -64,61 +58,6 @@ const CompletionSchema = z
   .openapi('Completion');
 type Completion = z.infer<typeof CompletionSchema>;
 
-interface CompletionResult {
-  attempt: AttemptRow;
-  awards: AwardRow[];
-  /** Old award → new award, with the old award's workflow id. */
-  renewals: { previous: AwardRow; next: AwardRow }[];
-  alreadyCompleted: boolean;
-}
-
-async function complete(tx: TransactionSql, attemptId: string): Promise<CompletionResult> {
-  const attempt = await attemptsQ.getAttempt(tx, attemptId, { forUpdate: true });
-  if (!attempt) throw notFound('Attempt', attemptId);
-  if (attempt.status === 'superseded') throw conflict('attempt_superseded', `Attempt ${attemptId} was superseded by a newer attempt.`, { status: attempt.status });
-  if (attempt.status === 'completed') {
-    const awards = await awardsQ.awardsFromAttempt(tx, attemptId);
-    const renewals: CompletionResult['renewals'] = [];
-    for (const next of awards) {
-      const previous = next.previousAwardId ? await awardsQ.getAward(tx, next.previousAwardId) : null;
-      if (previous) renewals.push({ previous, next });
-    }
-    return { attempt, awards, renewals, alreadyCompleted: true };
-  }
-  const completed = await attemptsQ.markCompleted(tx, attemptId);
-  const completedAt = completed.completedAt ?? new Date();
-  const awards: AwardRow[] = [];
-  const renewals: CompletionResult['renewals'] = [];
-  for (const certificate of await certsQ.certificatesForCourse(tx, attempt.courseId)) {
-    await certsQ.lockCertificateShared(tx, certificate.id);
-    const previous = await awardsQ.findActiveAward(tx, certificate.id, attempt.learnerId, { forUpdate: true });
-    const { expiration } = certificate.settings;
-    // Renewing before expiry with anchor previous_expiry continues the chain (its anchor day);
-    // anything else starts one counted from completedAt (domain/dates.ts expiryFor).
-    const expiry = expiration.enabled ? expiryFor({ awardedAt: completedAt, validFor: expiration.validFor, anchor: expiration.anchor, previous }) : null;
-    const expiresAt = expiry?.expiresAt ?? null;
-    if (previous) await awardsQ.retireForRenewal(tx, previous.id);
-    const id = randomUUID();
-    const award = await awardsQ.insertAward(tx, {
-      id,
-      certificateId: certificate.id,
-      learnerId: attempt.learnerId,
-      awardedAt: completedAt,
-      expiresAt,
-      anchorDay: expiry?.anchorDay ?? null,
-      workflowId: expiresAt ? workflowIdForAward(id) : null,
-      previousAwardId: previous?.id ?? null,
-      sourceAttemptId: attempt.id,
-    });
-    awards.push(award);
-    if (previous) {
-      await awardsQ.markRenewed(tx, previous.id, award.id);
-      renewals.push({ previous, next: award });
-    }
-  }
-  return { attempt: completed, awards, renewals, alreadyCompleted: false };
-}
-
 /** A completion run: its answer, and its rows for the steps after the commit. */
 type CompletionRun = { status: number; body: Completion; result: CompletionResult };
 
@@ -146,7 +85,7 @@ async function completeWithRetry(
   for (let attempt = 1; ; attempt++) {
     try {
       return await runIdempotent<Completion, CompletionRun>(sql, scope, async (tx) => {
-        const result = await complete(tx, attemptId);
+        const result = await completeAttempt(tx, attemptId);
         return { status: 200, body: completionBody(config, result), result };
       });
     } catch (err) {
@@ -184,13 +123,7 @@ export function registerAttemptRoutes(app: App, deps: ApiDeps): void {
         payload: { courseId, learnerId },
       };
       const outcome = await runIdempotent<EnrollmentCreated>(sql, scope, async (tx) => {
-        const course = await coursesQ.getCourse(tx, courseId);
-        if (!course) throw notFound('Course', courseId);
-        if (course.status !== 'live') {
-          throw unprocessable('course_not_live', `Course "${course.title}" is ${course.status}; learners enroll in live courses only.`, { status: course.status });
-        }
-        if (!(await learnersQ.getLearner(tx, learnerId))) throw unprocessable('unknown_learner', `No learner ${learnerId}.`, { field: 'learnerId' });
-        const { attempt, supersededAttemptId } = await attemptsQ.createManualAttempt(tx, { learnerId, courseId });
+        const { attempt, supersededAttemptId, course } = await enrollLearner(tx, { courseId, learnerId });
         const body: EnrollmentCreated = {
           attempt: toAttempt(attempt),
           supersededAttemptId,
@@ -284,13 +217,12 @@ export function registerAttemptRoutes(app: App, deps: ApiDeps): void {
         return c.json(outcome.body as Completion, 200);
       }
       const { result } = outcome;
-      const awards: AwardRow[] = [];
-      if (!result.alreadyCompleted) {
-        // A failed signal stays pending on the old award; the reconciler delivers it.
-        for (const { previous } of result.renewals) await deliverAwardChange(deps, previous.id);
-      }
-      // Start the new awards' workflows (also on a repeat, in case the first call died before it could).
-      for (const award of result.awards) awards.push(award.workflowStartedAt ? award : await tryEnsureAwardWorkflow(deps, award));
+      // A failed signal stays pending on the old award; the reconciler delivers it. The new awards'
+      // workflows start also on a repeat, in case the first call died before it could.
+      const awards = await startAwardAutomation(awardWorkflows(deps), {
+        awards: result.awards,
+        renewedAwardIds: result.alreadyCompleted ? [] : result.renewals.map(({ previous }) => previous.id),
+      });
       const final = completionBody(config, result, awards);
       await updateIdempotentAnswer(sql, scope, 200, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
       return c.json(final, 200);

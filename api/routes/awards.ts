@@ -1,23 +1,21 @@
 /**
- * Awards (SPEC §2, §4, §6). Creating an expiring award inserts it with its workflow id and
- * `workflow_started_at = null`, commits, then starts the workflow and records the start; if the
- * process or Temporal fails in between, the reconciler starts it (the row and the workflow never
- * disagree for longer than a reconcile interval). A learner holds at most one active award of a
- * certificate: a manual award while one is active is 409 `already_awarded` (renewals come from course
- * completions, which retire the old award in the same transaction).
+ * Awards (SPEC §2, §4, §6). A manual award is made by the awarding routine (domain/awarding.ts: the
+ * expiry, the plan, the workflow id, the insert) in the request's transaction; after the commit its
+ * workflow is started, and if the process or Temporal fails in between, the reconciler starts it. A
+ * learner holds at most one active award of a certificate: a manual award while one is active is 409
+ * `already_awarded` (renewals come from course completions). The routine's refusals are answered by
+ * api/app.ts. Changing an award's expiry and revoking it signal its workflow after the commit.
  */
-import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
+import type { AwardRow } from '../../db/rows.ts';
 import * as awardsQ from '../../db/queries/awards.ts';
-import * as certsQ from '../../db/queries/certificates.ts';
-import * as learnersQ from '../../db/queries/learners.ts';
-import { expiryFor } from '../../domain/dates.ts';
-import { planForAward } from '../../domain/acting-rules.ts';
+import { awardCertificate, startAwardAutomation } from '../../domain/awarding.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
-import { conflict, errorResponses, isUniqueViolation, notFound, unprocessable } from '../errors.ts';
+import { conflict, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { markReplayed, runIdempotent, updateIdempotentAnswer, type IdempotencyScope } from '../idempotency.ts';
 import {
+  awardWorkflows,
   deliverAwardChange,
   recertificationStatus,
   summarizeAwardWorkflows,
@@ -42,8 +40,6 @@ import {
 } from '../schemas.ts';
 
 const tags = ['Awards'];
-/** Clock skew tolerated for an `awardedAt` a little in the future. */
-const FUTURE_TOLERANCE_MS = 60_000;
 
 const AwardCreatedSchema = z
   .object({
@@ -57,6 +53,8 @@ const AwardCreatedSchema = z
   })
   .openapi('AwardCreated');
 type AwardCreated = z.infer<typeof AwardCreatedSchema>;
+/** The award transaction's answer, and its award row for the workflow start after the commit. */
+type AwardCreatedRun = { status: number; body: AwardCreated; award: AwardRow };
 const AwardChangedSchema = z.object({ award: AwardSchema, signal: SignalOutcomeSchema }).openapi('AwardChanged');
 type AwardChanged = z.infer<typeof AwardChangedSchema>;
 
@@ -88,53 +86,18 @@ export function registerAwardRoutes(app: App, deps: ApiDeps): void {
         key: c.req.valid('header')['idempotency-key'],
         payload: { certificateId, body: input },
       };
-      const outcome = await runIdempotent<AwardCreated>(sql, scope, async (tx) => {
-        if (!(await certsQ.lockCertificateShared(tx, certificateId))) throw notFound('Certificate', certificateId);
-        const certificate = await certsQ.getCertificate(tx, certificateId);
-        if (!certificate) throw notFound('Certificate', certificateId);
-        const learner = await learnersQ.getLearner(tx, input.learnerId);
-        if (!learner) throw unprocessable('unknown_learner', `No learner ${input.learnerId}.`, { field: 'learnerId' });
-        const now = Date.now();
-        const awardedAt = input.awardedAt ? new Date(input.awardedAt) : new Date(now);
-        if (awardedAt.getTime() > now + FUTURE_TOLERANCE_MS) {
-          throw unprocessable('awarded_at_in_future', 'awardedAt must not be in the future.', { field: 'awardedAt' });
-        }
-        const existing = await awardsQ.findActiveAward(tx, certificateId, learner.id);
-        if (existing) throw alreadyAwarded(existing.id);
-        const { expiration } = certificate.settings;
-        // A manual award starts a chain: expiry and anchor day count from awardedAt (domain/dates.ts).
-        const expiry = expiration.enabled ? expiryFor({ awardedAt, validFor: expiration.validFor, anchor: expiration.anchor, previous: null }) : null;
-        const expiresAt = expiry?.expiresAt ?? null;
-        // History brought in whose expiry is already past is recorded expired: no workflow, no message (SPEC §4).
-        const plan = planForAward({ expiresAt, leadDays: certificate.settings.recertification.leadDays, now });
-        const automated = plan === 'schedule' || plan === 'enroll_now';
-        const id = randomUUID();
-        const award = await awardsQ
-          .insertAward(tx, {
-            id,
-            certificateId,
-            learnerId: learner.id,
-            awardedAt,
-            expiresAt,
-            anchorDay: expiry?.anchorDay ?? null,
-            status: plan === 'record_expired' ? 'expired' : 'active',
-            workflowId: automated ? workflowIdForAward(id) : null,
-          })
-          .catch((err: unknown) => {
-            if (isUniqueViolation(err, 'awards_one_active')) throw alreadyAwarded(null);
-            throw err;
-          });
-        return { status: 201, body: { award: toAward(config, award), workflowId: award.workflowId, plan } };
+      const outcome = await runIdempotent<AwardCreated, AwardCreatedRun>(sql, scope, async (tx) => {
+        const request = { certificateId, learnerId: input.learnerId, ...(input.awardedAt ? { awardedAt: new Date(input.awardedAt) } : {}) };
+        const { award, plan } = await awardCertificate(tx, request);
+        return { status: 201, body: { award: toAward(config, award), workflowId: award.workflowId, plan }, award };
       });
       if (outcome.replayed) {
-        c.header('Idempotent-Replayed', 'true');
+        markReplayed(c);
         return c.json(outcome.body as AwardCreated, 201);
       }
       // After the commit: start the workflow (a failure leaves it to the reconciler).
-      const created = outcome.body;
-      const award = await awardsQ.getAward(sql, created.award.id);
-      if (!award) throw new Error('award vanished');
-      const final: AwardCreated = { ...created, award: toAward(config, await tryEnsureAwardWorkflow(deps, award)) };
+      const [started = outcome.award] = await startAwardAutomation(awardWorkflows(deps), { awards: [outcome.award] });
+      const final: AwardCreated = { ...outcome.body, award: toAward(config, started) };
       await updateIdempotentAnswer(sql, scope, 201, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
       return c.json(final, 201);
     },
@@ -294,12 +257,6 @@ export function registerAwardRoutes(app: App, deps: ApiDeps): void {
       return c.json(final, 200);
     },
   );
-}
-
-function alreadyAwarded(awardId: string | null): Error {
-  return conflict('already_awarded', 'The learner already holds an active award of this certificate (completing one of its courses renews it).', {
-    awardId,
-  });
 }
 
 function notActive(id: string, status: string): Error {

@@ -18,6 +18,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { TransactionSql } from '../../db/client.ts';
 import type { CertificateRow } from '../../db/rows.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
+import * as awardsQ from '../../db/queries/awards.ts';
 import * as coursesQ from '../../db/queries/courses.ts';
 import {
   defaultSettings,
@@ -276,7 +277,7 @@ export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
         if (settingsChanged && affectsRunningWorkflows(before.settings, settings)) {
           // Awards created after this commit read the settings when their workflow starts: only
           // workflows that exist now need the signal, and none means nothing to propagate.
-          signalled = await certsQ.countActiveWorkflows(tx, id);
+          signalled = await awardsQ.countActiveWorkflows(tx, id);
           propagate = signalled > 0;
           if (propagate) await certsQ.insertPropagation(tx, id, version);
         }

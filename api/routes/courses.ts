@@ -4,6 +4,7 @@ import { PLACEHOLDERS, unknownPlaceholders } from '../../activities/mail/templat
 import type { EnrollmentMessage } from '../../db/rows.ts';
 import * as q from '../../db/queries/courses.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
+import * as awardsQ from '../../db/queries/awards.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound, unprocessable } from '../errors.ts';
 import { markReplayed, runIdempotent, type IdempotencyScope } from '../idempotency.ts';
@@ -136,7 +137,7 @@ export function registerCourseRoutes(app: App, deps: ApiDeps): void {
         const out: { certificateId: string; settingsVersion: number }[] = [];
         if (updated.status !== before.status) {
           for (const cert of await certsQ.bumpVersionsForRecertificationCourse(tx, id)) {
-            if ((await certsQ.countActiveWorkflows(tx, cert.id)) === 0) continue;
+            if ((await awardsQ.countActiveWorkflows(tx, cert.id)) === 0) continue;
             await certsQ.insertPropagation(tx, cert.id, cert.settingsVersion);
             out.push({ certificateId: cert.id, settingsVersion: cert.settingsVersion });
           }

@@ -1,36 +1,63 @@
-/** The only SQL for `course_attempts` outside the workflow's activities. */
+/** The only SQL for `course_attempts`: a learner's attempts at a course, current and superseded. */
 import type { Sql, TransactionSql } from '../client.ts';
 import type { AttemptRow } from '../rows.ts';
 
 type Db = Sql | TransactionSql;
 
 /**
- * Serializes everything that changes a learner's current attempt on a course (manual enrollment here,
- * the recertification activity in db/queries/recertification.ts): the same advisory lock key.
+ * Serializes, until the transaction ends, everything that changes a learner's current attempt on a
+ * course (a manual enrollment, a recertification enrollment: domain/attempts.ts): one advisory lock
+ * per learner and course.
  */
 export async function lockLearnerCourse(tx: TransactionSql, learnerId: string, courseId: string): Promise<void> {
   await tx`select pg_advisory_xact_lock(hashtextextended(${`attempt:${learnerId}:${courseId}`}, 0))`;
 }
 
+/** A fresh attempt: manual, or the recertification of `awardId`. */
+export type NewAttempt =
+  | { learnerId: string; courseId: string; source: 'manual' }
+  | { learnerId: string; courseId: string; source: 'recertification'; awardId: string };
+
 /**
- * Creates a manual attempt in the caller's transaction: supersedes the learner's current attempt on
- * the course (kept as history) and inserts a fresh one (progress 0).
+ * Supersedes the learner's current attempt on the course (kept as history, `superseded_at` = the
+ * transaction's time) and inserts a fresh one (`enrolled`, progress 0, `created_at` = the same time).
+ * The caller holds lockLearnerCourse. Returns the new attempt and the superseded one's id, if any.
  */
-export async function createManualAttempt(
+export async function supersedeAndInsertAttempt(
   tx: TransactionSql,
-  args: { learnerId: string; courseId: string },
+  a: NewAttempt,
 ): Promise<{ attempt: AttemptRow; supersededAttemptId: string | null }> {
-  await lockLearnerCourse(tx, args.learnerId, args.courseId);
   const superseded = await tx<{ id: string }[]>`
     update course_attempts set status = 'superseded', superseded_at = now()
-    where learner_id = ${args.learnerId} and course_id = ${args.courseId} and status <> 'superseded'
+    where learner_id = ${a.learnerId} and course_id = ${a.courseId} and status <> 'superseded'
     returning id`;
   const [attempt] = await tx<AttemptRow[]>`
-    insert into course_attempts (course_id, learner_id, status, progress, source)
-    values (${args.courseId}, ${args.learnerId}, 'enrolled', 0, 'manual')
+    insert into course_attempts (course_id, learner_id, status, progress, source, award_id, created_at)
+    values (${a.courseId}, ${a.learnerId}, 'enrolled', 0, ${a.source}, ${a.source === 'recertification' ? a.awardId : null}, now())
     returning *`;
   if (!attempt) throw new Error('insert into course_attempts returned no row');
   return { attempt, supersededAttemptId: superseded[0]?.id ?? null };
+}
+
+/** The recertification attempt of an award (at most one: a unique index), if made. */
+export async function findRecertificationAttempt(sql: Db, awardId: string): Promise<AttemptRow | null> {
+  const [row] = await sql<AttemptRow[]>`select * from course_attempts where award_id = ${awardId} and source = 'recertification'`;
+  return row ?? null;
+}
+
+/** The id of the attempt `attempt` superseded when it was made (same learner and course, superseded at its creation), if any. */
+export async function findSupersededBy(sql: Db, attempt: AttemptRow): Promise<string | null> {
+  const [row] = await sql<{ id: string }[]>`
+    select id from course_attempts where learner_id = ${attempt.learnerId} and course_id = ${attempt.courseId}
+      and status = 'superseded' and superseded_at = ${attempt.createdAt} limit 1`;
+  return row?.id ?? null;
+}
+
+/** The learner's current (not superseded) attempt on a course, if any. */
+export async function findCurrentAttempt(sql: Db, learnerId: string, courseId: string): Promise<AttemptRow | null> {
+  const [row] = await sql<AttemptRow[]>`
+    select * from course_attempts where learner_id = ${learnerId} and course_id = ${courseId} and status <> 'superseded'`;
+  return row ?? null;
 }
 
 export async function getAttempt(sql: Db, id: string, opts: { forUpdate?: boolean } = {}): Promise<AttemptRow | null> {

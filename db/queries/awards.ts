@@ -1,6 +1,11 @@
-/** The only SQL for `awards` outside the workflow's activities. */
+/**
+ * The only SQL whose subject is `awards`: an award's row, its context (certificate, learner,
+ * recertification course) as the workflow's steps read it, and the award lists of the API, the
+ * reconciler, the settings propagation and the admin page.
+ */
 import type { Sql, TransactionSql } from '../client.ts';
-import type { AwardRow, AwardStatus } from '../rows.ts';
+import type { AwardRow, AwardStatus, CertificateRow, CourseRow, LearnerRow } from '../rows.ts';
+import { associatedCourseIdsOfC } from './certificates.ts';
 
 type Db = Sql | TransactionSql;
 
@@ -182,4 +187,212 @@ export async function awardsWithPendingSignal(sql: Db, args: { olderThanSeconds:
       and workflow_signal_pending_at < now() - make_interval(secs => ${args.olderThanSeconds})
     order by workflow_signal_pending_at limit ${args.limit}`;
   return rows.map((r) => r.id);
+}
+
+/**
+ * Marks an active award expired; returns its status and expiry afterwards and whether this call
+ * changed it. With `asOf`, only an award whose expiry (as the database holds it now) is at or before
+ * that instant is expired: an expiry moved later since the workflow planned keeps the award active.
+ * Null: no such award.
+ */
+export async function expireAward(
+  sql: Db,
+  awardId: string,
+  asOf?: Date,
+): Promise<{ expired: boolean; status: AwardStatus; expiresAt: Date | null } | null> {
+  const [updated] = await sql<{ status: AwardStatus; expiresAt: Date | null }[]>`
+    update awards set status = 'expired', updated_at = now()
+    where id = ${awardId} and status = 'active'
+      ${asOf ? sql`and expires_at is not null and expires_at <= ${asOf}` : sql``}
+    returning status, expires_at`;
+  if (updated) return { expired: true, ...updated };
+  const [row] = await sql<{ status: AwardStatus; expiresAt: Date | null }[]>`select status, expires_at from awards where id = ${awardId}`;
+  return row ? { expired: false, ...row } : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// an award with its context, as the workflow's steps read it
+
+/** An award, its certificate (current settings), its learner and the settings' recertification course. */
+export interface AwardContextRow {
+  award: AwardRow;
+  certificate: CertificateRow;
+  learner: LearnerRow;
+  /** null: no course chosen, or the chosen one does not exist. */
+  recertificationCourse: CourseRow | null;
+}
+
+/** One row of loadAwardContext's join: the award's columns as they are, the others prefixed (camelCased). */
+type AwardContextJoinRow = AwardRow & {
+  certificateRowTitle: string;
+  certificateRowSettings: CertificateRow['settings'];
+  certificateRowSettingsVersion: number;
+  certificateRowAssociatedCourseIds: string[];
+  certificateRowCreatedAt: Date;
+  certificateRowUpdatedAt: Date;
+  learnerRowEmail: string;
+  learnerRowName: string;
+  learnerRowCreatedAt: Date;
+  courseRowId: string | null;
+  courseRowTitle: string | null;
+  courseRowStatus: CourseRow['status'] | null;
+  courseRowEnrollmentMessage: CourseRow['enrollmentMessage'];
+  courseRowUrl: string | null;
+  courseRowCreatedAt: Date | null;
+  courseRowUpdatedAt: Date | null;
+};
+
+/**
+ * The award with its certificate (current settings), learner and the settings' recertification
+ * course, in one round trip (the due step's hot path). With `forUpdate` (inside a transaction) the
+ * award row stays locked until the commit, so a concurrent revoke, renewal or expiry change waits for
+ * the step that acts on it. Null: no such award.
+ */
+export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpdate?: boolean } = {}): Promise<AwardContextRow | null> {
+  const [row] = await sql<AwardContextJoinRow[]>`
+    select a.*,
+      c.title as certificate_row_title, c.settings as certificate_row_settings, c.settings_version as certificate_row_settings_version,
+      ${associatedCourseIdsOfC(sql)} as certificate_row_associated_course_ids,
+      c.created_at as certificate_row_created_at, c.updated_at as certificate_row_updated_at,
+      l.email as learner_row_email, l.name as learner_row_name, l.created_at as learner_row_created_at,
+      co.id as course_row_id, co.title as course_row_title, co.status as course_row_status,
+      co.enrollment_message as course_row_enrollment_message, co.url as course_row_url,
+      co.created_at as course_row_created_at, co.updated_at as course_row_updated_at
+    from awards a
+      join certificates c on c.id = a.certificate_id
+      join learners l on l.id = a.learner_id
+      left join courses co on co.id = (c.settings -> 'recertification' ->> 'courseId')::uuid
+    where a.id = ${awardId}
+    ${opts.forUpdate ? sql`for update of a` : sql``}`;
+  if (!row) return null;
+  const {
+    certificateRowTitle, certificateRowSettings, certificateRowSettingsVersion, certificateRowAssociatedCourseIds,
+    certificateRowCreatedAt, certificateRowUpdatedAt,
+    learnerRowEmail, learnerRowName, learnerRowCreatedAt,
+    courseRowId, courseRowTitle, courseRowStatus, courseRowEnrollmentMessage, courseRowUrl, courseRowCreatedAt, courseRowUpdatedAt,
+    ...award
+  } = row;
+  return {
+    award,
+    certificate: {
+      id: award.certificateId,
+      title: certificateRowTitle,
+      settings: certificateRowSettings,
+      settingsVersion: certificateRowSettingsVersion,
+      associatedCourseIds: certificateRowAssociatedCourseIds,
+      createdAt: certificateRowCreatedAt,
+      updatedAt: certificateRowUpdatedAt,
+    },
+    learner: { id: award.learnerId, email: learnerRowEmail, name: learnerRowName, createdAt: learnerRowCreatedAt },
+    recertificationCourse:
+      courseRowId && courseRowTitle !== null && courseRowStatus && courseRowCreatedAt && courseRowUpdatedAt
+        ? {
+            id: courseRowId,
+            title: courseRowTitle,
+            status: courseRowStatus,
+            enrollmentMessage: courseRowEnrollmentMessage,
+            url: courseRowUrl,
+            createdAt: courseRowCreatedAt,
+            updatedAt: courseRowUpdatedAt,
+          }
+        : null,
+  };
+}
+
+/** What the enrollment rule needs: the award, its certificate's current settings, the settings' course. */
+export interface AwardTruthRow {
+  award: AwardRow;
+  certificate: Pick<CertificateRow, 'settings'>;
+  recertificationCourse: Pick<CourseRow, 'id' | 'title' | 'status'> | null;
+}
+
+/**
+ * The award (locked until the transaction ends) with its certificate's settings and the settings'
+ * recertification course, in one round trip: what the due step checks before it enrolls. Null: no
+ * such award.
+ */
+export async function lockAwardTruth(tx: TransactionSql, awardId: string): Promise<AwardTruthRow | null> {
+  const [row] = await tx<(AwardRow & { certificateSettings: CertificateRow['settings']; courseRowId: string | null; courseTitle: string | null; courseStatus: CourseRow['status'] | null })[]>`
+    select a.*, c.settings as certificate_settings, co.id as course_row_id, co.title as course_title, co.status as course_status
+    from awards a
+      join certificates c on c.id = a.certificate_id
+      left join courses co on co.id = (c.settings -> 'recertification' ->> 'courseId')::uuid
+    where a.id = ${awardId}
+    for update of a`;
+  if (!row) return null;
+  const { certificateSettings, courseRowId, courseTitle, courseStatus, ...award } = row;
+  return {
+    award,
+    certificate: { settings: certificateSettings },
+    recertificationCourse: courseRowId && courseTitle && courseStatus ? { id: courseRowId, title: courseTitle, status: courseStatus } : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// a certificate's awards with a workflow (what a settings change signals)
+
+/** How many active awards of the certificate have a workflow. */
+export async function countActiveWorkflows(sql: Db, certificateId: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from awards
+    where certificate_id = ${certificateId} and status = 'active' and workflow_id is not null`;
+  return row?.n ?? 0;
+}
+
+/** A page of the certificate's active awards that have a workflow, in id order after `afterAwardId` (keyset paging). */
+export async function activeWorkflowPage(
+  sql: Db,
+  args: { certificateId: string; afterAwardId: string | null; limit: number },
+): Promise<{ id: string; workflowId: string }[]> {
+  return await sql<{ id: string; workflowId: string }[]>`
+    select id, workflow_id from awards
+    where certificate_id = ${args.certificateId} and status = 'active' and workflow_id is not null
+      ${args.afterAwardId ? sql`and id > ${args.afterAwardId}` : sql``}
+    order by id limit ${args.limit}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the admin page's award views
+
+/** An active award in an expiry window, with its certificate's title and its learner's name and email. */
+export interface ExpiringAwardRow {
+  awardId: string;
+  certificateId: string;
+  certificateTitle: string;
+  learnerId: string;
+  learnerName: string;
+  learnerEmail: string;
+  awardedAt: Date;
+  expiresAt: Date;
+  workflowId: string | null;
+}
+
+/** Active awards whose expiry falls in [from, until), soonest first, at most `limit`. */
+export async function expiringAwards(
+  sql: Db,
+  f: { from: Date; until: Date; certificateId?: string; limit: number },
+): Promise<ExpiringAwardRow[]> {
+  return await sql<ExpiringAwardRow[]>`
+    select a.id as award_id, a.certificate_id, c.title as certificate_title, a.learner_id,
+           l.name as learner_name, l.email as learner_email, a.awarded_at, a.expires_at, a.workflow_id
+    from awards a
+    join certificates c on c.id = a.certificate_id
+    join learners l on l.id = a.learner_id
+    where a.status = 'active' and a.expires_at >= ${f.from} and a.expires_at < ${f.until}
+      ${f.certificateId ? sql`and a.certificate_id = ${f.certificateId}` : sql``}
+    order by a.expires_at, a.id
+    limit ${f.limit}`;
+}
+
+/** How many awards of each certificate are in each status: certificate id → status → count (absent: 0). */
+export async function awardCountsByCertificate(sql: Db): Promise<Map<string, Partial<Record<AwardStatus, number>>>> {
+  const rows = await sql<{ certificateId: string; status: AwardStatus; n: number }[]>`
+    select certificate_id, status, count(*)::int as n from awards group by certificate_id, status`;
+  const out = new Map<string, Partial<Record<AwardStatus, number>>>();
+  for (const r of rows) {
+    const counts = out.get(r.certificateId) ?? {};
+    counts[r.status] = r.n;
+    out.set(r.certificateId, counts);
+  }
+  return out;
 }

@@ -7,11 +7,18 @@ import type { CertificateSettings } from '../../domain/settings.ts';
 type Db = Sql | TransactionSql;
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
+/**
+ * `CertificateRow.associatedCourseIds` as a select-list expression: the course ids of the certificate
+ * aliased `c`, in their order (position, then id); `{}` when it has none.
+ */
+export function associatedCourseIdsOfC(sql: Db): Fragment {
+  return sql`coalesce((select array_agg(cc.course_id order by cc.position, cc.course_id)
+                       from certificate_courses cc where cc.certificate_id = c.id), '{}')`;
+}
+
 async function selectCertificates(sql: Db, tail: Fragment): Promise<CertificateRow[]> {
   return await sql<CertificateRow[]>`
-    select c.*,
-      coalesce((select array_agg(cc.course_id order by cc.position, cc.course_id)
-                from certificate_courses cc where cc.certificate_id = c.id), '{}') as associated_course_ids
+    select c.*, ${associatedCourseIdsOfC(sql)} as associated_course_ids
     from certificates c
     ${tail}`;
 }
@@ -126,6 +133,13 @@ export async function markPropagationStarted(sql: Db, certificateId: string, set
     where certificate_id = ${certificateId} and settings_version = ${settingsVersion}`;
 }
 
+/** Records that a propagation signalled `signalled` workflows and is done (started too, if it was not marked). */
+export async function completePropagation(sql: Db, args: { certificateId: string; settingsVersion: number; signalled: number }): Promise<void> {
+  await sql`
+    update settings_propagations set completed_at = now(), signalled = ${args.signalled}, started_at = coalesce(started_at, now())
+    where certificate_id = ${args.certificateId} and settings_version = ${args.settingsVersion}`;
+}
+
 export interface PendingPropagation {
   certificateId: string;
   settingsVersion: number;
@@ -138,12 +152,4 @@ export async function pendingPropagations(sql: Db, args: { olderThanSeconds: num
     select certificate_id, settings_version, created_at from settings_propagations
     where started_at is null and created_at < now() - make_interval(secs => ${args.olderThanSeconds})
     order by created_at limit ${args.limit}`;
-}
-
-/** Active awards of the certificate that have a workflow: what a settings change signals. */
-export async function countActiveWorkflows(sql: Db, certificateId: string): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`
-    select count(*)::int as n from awards
-    where certificate_id = ${certificateId} and status = 'active' and workflow_id is not null`;
-  return row?.n ?? 0;
 }

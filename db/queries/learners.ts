@@ -25,3 +25,11 @@ export async function listLearners(sql: Db, filter: { email?: string; limit: num
     order by created_at desc, id desc
     limit ${filter.limit}`;
 }
+
+/** The learners of `ids` that exist, by id (repeated ids are read once). */
+export async function learnersByIds(sql: Db, ids: string[]): Promise<Map<string, LearnerRow>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map();
+  const rows = await sql<LearnerRow[]>`select * from learners where id = any(${unique}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, r]));
+}

@@ -7,15 +7,7 @@
  * payloads, same order, same provider idempotency key) instead of sending the message again.
  */
 import type { Sql, TransactionSql } from '../client.ts';
-import type {
-  AttemptRow,
-  AwardRow,
-  CertificateRow,
-  CourseRow,
-  LearnerRow,
-  MessageRow,
-  MessageStatus,
-} from '../rows.ts';
+import type { MessageRow, MessageStatus } from '../rows.ts';
 
 export type MessageProvider = MessageRow['provider'];
 
@@ -196,55 +188,4 @@ export async function completeBatch(sql: Sql, batchId: string, outcomes: Message
  */
 export async function noteBatchRetryableError(sql: Sql, batchId: string, error: string): Promise<void> {
   await sql`update messages set error = ${error} where batch_id = ${batchId} and status = 'sending'`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// what the send-message activity reads
-
-export interface MessageSubjects {
-  award: AwardRow | null;
-  certificate: Pick<CertificateRow, 'id' | 'title' | 'settings'> | null;
-  attempt: AttemptRow | null;
-  course: CourseRow | null;
-  learner: LearnerRow | null;
-}
-
-/**
- * Loads what a message is about: the award (and its certificate), the attempt (and its course), and
- * the learner (the award's, else the attempt's). Without `attemptId`, the award's recertification
- * attempt is used when one exists.
- */
-export async function loadMessageSubjects(
-  sql: Sql,
-  args: { awardId: string | null; attemptId: string | null },
-): Promise<MessageSubjects> {
-  const [award] = args.awardId ? await sql<AwardRow[]>`select * from awards where id = ${args.awardId}` : [];
-  const [certificate] = award
-    ? await sql<Pick<CertificateRow, 'id' | 'title' | 'settings'>[]>`
-        select id, title, settings from certificates where id = ${award.certificateId}`
-    : [];
-  let attempt: AttemptRow | undefined;
-  if (args.attemptId) {
-    [attempt] = await sql<AttemptRow[]>`select * from course_attempts where id = ${args.attemptId}`;
-  } else if (award) {
-    [attempt] = await sql<AttemptRow[]>`
-      select * from course_attempts where award_id = ${award.id} and source = 'recertification'`;
-  }
-  const [course] = attempt ? await sql<CourseRow[]>`select * from courses where id = ${attempt.courseId}` : [];
-  const learnerId = award?.learnerId ?? attempt?.learnerId;
-  const [learner] = learnerId ? await sql<LearnerRow[]>`select * from learners where id = ${learnerId}` : [];
-  return {
-    award: award ?? null,
-    certificate: certificate ?? null,
-    attempt: attempt ?? null,
-    course: course ?? null,
-    learner: learner ?? null,
-  };
-}
-
-/** The learner's current (not superseded) attempt on a course, if any. */
-export async function findCurrentAttempt(sql: Sql, learnerId: string, courseId: string): Promise<AttemptRow | null> {
-  const [row] = await sql<AttemptRow[]>`
-    select * from course_attempts where learner_id = ${learnerId} and course_id = ${courseId} and status <> 'superseded'`;
-  return row ?? null;
 }

@@ -1,0 +1,127 @@
+/**
+ * Course attempts: how a learner comes to hold a fresh attempt at a course, and what completing one
+ * does. Two ways in, one way to make the attempt: a manual enrollment (`enrollLearner`) and the
+ * recertification workflow's enrollment (`createRecertificationAttempt`) both take the learner and
+ * course's advisory lock and supersede-then-insert (db/queries/attempts.ts), so the learner holds one
+ * current attempt per course and earlier progress is kept as history. Completion
+ * (`completeAttempt`) awards or renews through the awarding routine (domain/awarding.ts).
+ *
+ * No HTTP here: a request the rules refuse is a `Refusal` (domain/refusal.ts).
+ */
+import type { Sql, TransactionSql } from '../db/client.ts';
+import type { AttemptRow, AwardRow, CourseRow } from '../db/rows.ts';
+import * as attemptsQ from '../db/queries/attempts.ts';
+import * as awardsQ from '../db/queries/awards.ts';
+import * as coursesQ from '../db/queries/courses.ts';
+import * as learnersQ from '../db/queries/learners.ts';
+import { renewForCompletion } from './awarding.ts';
+import { notFound, Refusal, unknownLearner } from './refusal.ts';
+
+/** A fresh attempt and the one it superseded (kept as history), if any. */
+export interface AttemptMade {
+  attempt: AttemptRow;
+  supersededAttemptId: string | null;
+}
+
+/**
+ * Enrolls a learner in a live course by hand, in the caller's transaction: a fresh attempt (progress
+ * 0) that supersedes their current one on the course. Returns it with the course (whose enrollment
+ * message, if any, the caller sends after the commit).
+ *
+ * Throws a `Refusal`: `not_found` (no such course), `course_not_live` (draft or archived),
+ * `unknown_learner`.
+ */
+export async function enrollLearner(
+  tx: TransactionSql,
+  args: { courseId: string; learnerId: string },
+): Promise<AttemptMade & { course: CourseRow }> {
+  const course = await coursesQ.getCourse(tx, args.courseId);
+  if (!course) throw notFound('Course', args.courseId);
+  if (course.status !== 'live') {
+    throw new Refusal('rule', 'course_not_live', `Course "${course.title}" is ${course.status}; learners enroll in live courses only.`, { status: course.status });
+  }
+  if (!(await learnersQ.getLearner(tx, args.learnerId))) throw unknownLearner(args.learnerId);
+  await attemptsQ.lockLearnerCourse(tx, args.learnerId, args.courseId);
+  const made = await attemptsQ.supersedeAndInsertAttempt(tx, { learnerId: args.learnerId, courseId: args.courseId, source: 'manual' });
+  return { ...made, course };
+}
+
+export type CreateRecertificationAttemptOutcome =
+  | (AttemptMade & { /** false when a retry found the attempt an earlier try made. */ created: boolean })
+  | { refused: string; context: awardsQ.AwardContextRow };
+
+/**
+ * Creates the recertification attempt of an award (enrolls its learner in `courseId`) in one
+ * transaction of its own: supersedes the learner's current attempt on the course and inserts a fresh
+ * one (progress 0). Idempotent per award: a retry returns the attempt the first try made. `refuse`,
+ * when given, is asked inside the transaction with the award row locked and the current settings: a
+ * reason refuses the enrollment and changes nothing (the award was revoked, renewed or moved since the
+ * workflow planned); the award's context is returned with it, for the workflow to re-plan. Null: no
+ * such award.
+ */
+export async function createRecertificationAttempt(
+  sql: Sql,
+  args: { awardId: string; courseId: string; refuse?: (truth: awardsQ.AwardTruthRow) => string | null },
+): Promise<CreateRecertificationAttemptOutcome | null> {
+  return await sql.begin(async (tx) => {
+    const truth = await awardsQ.lockAwardTruth(tx, args.awardId);
+    if (!truth) return null;
+    const learnerId = truth.award.learnerId;
+    await attemptsQ.lockLearnerCourse(tx, learnerId, args.courseId);
+    const existing = await attemptsQ.findRecertificationAttempt(tx, args.awardId);
+    if (existing) return { attempt: existing, supersededAttemptId: await attemptsQ.findSupersededBy(tx, existing), created: false };
+    const refused = args.refuse?.(truth) ?? null;
+    if (refused) {
+      const context = await awardsQ.loadAwardContext(tx, args.awardId); // rare: the workflow re-plans from it
+      return context ? { refused, context } : null;
+    }
+    const made = await attemptsQ.supersedeAndInsertAttempt(tx, { learnerId, courseId: args.courseId, source: 'recertification', awardId: args.awardId });
+    return { ...made, created: true };
+  });
+}
+
+/** What completing an attempt did. */
+export interface Completion {
+  attempt: AttemptRow;
+  /** The awards the completion made, one per certificate whose associated content holds the course. */
+  awards: AwardRow[];
+  /** Each renewed award (as it was) and the award that renewed it. */
+  renewals: { previous: AwardRow; next: AwardRow }[];
+  /** true: the attempt had been completed before, and this is the first completion's result. */
+  alreadyCompleted: boolean;
+}
+
+/**
+ * Completes an attempt in the caller's transaction: it becomes `completed` (progress 100), and every
+ * certificate whose associated content holds the course is awarded or renewed (domain/awarding.ts
+ * `renewForCompletion`). The attempt's row lock serializes concurrent completions and the unique
+ * index `awards_once_per_attempt` backs it: a repeated completion returns the first one's result.
+ *
+ * Throws a `Refusal`: `not_found` (no such attempt), `attempt_superseded` (a newer attempt replaced
+ * it). Throws the database's unique violation `awards_one_active` when a manual award won a race:
+ * run the transaction again.
+ */
+export async function completeAttempt(tx: TransactionSql, attemptId: string): Promise<Completion> {
+  const attempt = await attemptsQ.getAttempt(tx, attemptId, { forUpdate: true });
+  if (!attempt) throw notFound('Attempt', attemptId);
+  if (attempt.status === 'superseded') {
+    throw new Refusal('conflict', 'attempt_superseded', `Attempt ${attemptId} was superseded by a newer attempt.`, { status: attempt.status });
+  }
+  if (attempt.status === 'completed') {
+    const awards = await awardsQ.awardsFromAttempt(tx, attemptId);
+    const renewals: Completion['renewals'] = [];
+    for (const next of awards) {
+      const previous = next.previousAwardId ? await awardsQ.getAward(tx, next.previousAwardId) : null;
+      if (previous) renewals.push({ previous, next });
+    }
+    return { attempt, awards, renewals, alreadyCompleted: true };
+  }
+  const completed = await attemptsQ.markCompleted(tx, attemptId);
+  const made = await renewForCompletion(tx, attempt, completed.completedAt ?? new Date());
+  return {
+    attempt: completed,
+    awards: made.map((m) => m.award),
+    renewals: made.flatMap((m) => (m.renewed ? [{ previous: m.renewed, next: m.award }] : [])),
+    alreadyCompleted: false,
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * Awarding a certificate: the one routine by which an award comes to be, whether an administrator
+ * awards it (`POST /api/certificates/{id}/awards`), a course completion renews it
+ * (domain/attempts.ts `completeAttempt`), or a bulk import brings in a page of existing holders.
+ *
+ * In the caller's transaction it holds the certificate's settings still (a share lock: a settings
+ * change waits, so the award is either counted by the change or made after it and its workflow reads
+ * the new settings), computes the expiry and anchor day (domain/dates.ts `expiryFor`), decides what
+ * the automation does (domain/acting-rules.ts `planForAward`: an expiry already past is recorded
+ * `expired`, with no workflow and no message), retires the award it renews, and inserts the new one
+ * with its workflow id and `workflow_started_at = null`. After the commit `startAwardAutomation`
+ * starts the workflows and tells renewed awards' workflows, through the `AwardWorkflows` port; what
+ * fails there is left to the reconciler (api/reconciler.ts), so the row and the workflow never
+ * disagree for longer than a reconcile interval.
+ *
+ * No HTTP here: a request the rules refuse is a `Refusal` (domain/refusal.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { TransactionSql } from '../db/client.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+import type { AttemptRow, AwardRow, CertificateRow } from '../db/rows.ts';
+import * as awardsQ from '../db/queries/awards.ts';
+import * as certsQ from '../db/queries/certificates.ts';
+import * as learnersQ from '../db/queries/learners.ts';
+import { workflowIdForAward } from '../workflows/contract.ts';
+import { planForAward, type AwardPlan } from './acting-rules.ts';
+import { expiryFor } from './dates.ts';
+import { notFound, Refusal, unknownLearner } from './refusal.ts';
+
+/** How far in the future (ms) a given `awardedAt` may be: clock skew between the caller and us. */
+export const FUTURE_TOLERANCE_MS = 60_000;
+
+/**
+ * What the awarding routine needs of Temporal (api/temporal-gateway.ts `awardWorkflows` implements it).
+ * Neither method throws for Temporal's sake: what did not reach Temporal stays recorded for the
+ * reconciler.
+ */
+export interface AwardWorkflows {
+  /**
+   * Starts the award's recertification workflow when it has one to run (an expiry and a workflow id)
+   * and records that Temporal confirmed it; returns the award as it is afterwards (unchanged when the
+   * start failed: `workflow_started_at` stays null).
+   */
+  ensureStarted(award: AwardRow): Promise<AwardRow>;
+  /** Tells the award's workflow its latest change (here: that it was renewed); a failure stays pending. */
+  deliverChange(awardId: string): Promise<void>;
+}
+
+/** An award an administrator (or an import) gives: it starts a renewal chain. */
+export interface AwardRequest {
+  certificateId: string;
+  learnerId: string;
+  /** When it was given; absent: now. May lie in the past (history brought in), not in the future. */
+  awardedAt?: Date;
+}
+
+/** An award made, in the transaction that made it. */
+export interface AwardMade {
+  award: AwardRow;
+  /** What its automation does: `schedule`, `enroll_now`, `record_expired` or `no_expiry`. */
+  plan: AwardPlan;
+  /** The award it renewed (as it was before: still `active` in this row), whose workflow must be told; null for a first award. */
+  renewed: AwardRow | null;
+}
+
+/** The learner already holds an active award of the certificate (`awardId`, or null when a concurrent award won the race). */
+export const alreadyAwarded = (awardId: string | null): Refusal =>
+  new Refusal('conflict', 'already_awarded', 'The learner already holds an active award of this certificate (completing one of its courses renews it).', {
+    awardId,
+  });
+
+/**
+ * Awards certificates to learners, one award per request, in the caller's transaction (a page of a
+ * bulk import, or one manual award). Each starts a chain: its expiry and anchor day count from its
+ * `awardedAt`. `now`: ms since the epoch. Returns the awards made, in request order; their workflows
+ * start after the commit (`startAwardAutomation`).
+ *
+ * Throws a `Refusal`, and the caller's transaction should roll back: `not_found` (no such
+ * certificate), `unknown_learner`, `awarded_at_in_future` (more than FUTURE_TOLERANCE_MS ahead of
+ * `now`), `already_awarded` (the learner holds an active award of it: completing one of its courses
+ * renews it instead).
+ */
+export async function awardCertificates(tx: TransactionSql, requests: readonly AwardRequest[], now: number = Date.now()): Promise<AwardMade[]> {
+  const certificates = new Map<string, CertificateRow>();
+  const made: AwardMade[] = [];
+  for (const request of requests) {
+    let certificate = certificates.get(request.certificateId);
+    if (!certificate) {
+      const locked = await certsQ.lockCertificateShared(tx, request.certificateId);
+      certificate = locked ? ((await certsQ.getCertificate(tx, request.certificateId)) ?? undefined) : undefined;
+      if (!certificate) throw notFound('Certificate', request.certificateId);
+      certificates.set(certificate.id, certificate);
+    }
+    const learner = await learnersQ.getLearner(tx, request.learnerId);
+    if (!learner) throw unknownLearner(request.learnerId);
+    const awardedAt = request.awardedAt ?? new Date(now);
+    if (awardedAt.getTime() > now + FUTURE_TOLERANCE_MS) {
+      throw new Refusal('rule', 'awarded_at_in_future', 'awardedAt must not be in the future.', { field: 'awardedAt' });
+    }
+    const existing = await awardsQ.findActiveAward(tx, certificate.id, learner.id);
+    if (existing) throw alreadyAwarded(existing.id);
+    made.push(await recordAward(tx, { certificate, learnerId: learner.id, awardedAt, previous: null, sourceAttemptId: null }, now));
+  }
+  return made;
+}
+
+/** One manual award: `awardCertificates` for a single request (same refusals). */
+export async function awardCertificate(tx: TransactionSql, request: AwardRequest, now: number = Date.now()): Promise<AwardMade> {
+  const [made] = await awardCertificates(tx, [request], now);
+  if (!made) throw new Error('awardCertificates made no award');
+  return made;
+}
+
+/**
+ * Awards every certificate whose associated content holds the attempt's course, for the attempt
+ * completed at `completedAt`, in the caller's transaction. Where the learner holds an active award of
+ * one, the new award renews it: the old one becomes `renewed` (`renewedByAwardId`, its change pending
+ * for its workflow), the new one has `previousAwardId` and keeps the chain's anchor when the
+ * certificate's anchor is `previous_expiry` and the renewal comes before the expiry. Returns the
+ * awards made, in certificate id order.
+ *
+ * Throws the database's unique violation `awards_one_active` when an award of the same certificate
+ * was committed between the check and the insert: run the transaction again (it then renews it).
+ */
+export async function renewForCompletion(
+  tx: TransactionSql,
+  attempt: Pick<AttemptRow, 'id' | 'learnerId' | 'courseId'>,
+  completedAt: Date,
+  now: number = Date.now(),
+): Promise<AwardMade[]> {
+  const made: AwardMade[] = [];
+  for (const certificate of await certsQ.certificatesForCourse(tx, attempt.courseId)) {
+    await certsQ.lockCertificateShared(tx, certificate.id);
+    const previous = await awardsQ.findActiveAward(tx, certificate.id, attempt.learnerId, { forUpdate: true });
+    made.push(await recordAward(tx, { certificate, learnerId: attempt.learnerId, awardedAt: completedAt, previous, sourceAttemptId: attempt.id }, now));
+  }
+  return made;
+}
+
+/**
+ * Records one award of `certificate` (whose settings the caller holds share-locked): expiry, plan,
+ * the renewed award retired, the insert. A manual award (no `sourceAttemptId`) losing the race for
+ * the one active award is refused `already_awarded`; a completion's loss is thrown as the database
+ * raised it, for the caller to retry.
+ */
+async function recordAward(
+  tx: TransactionSql,
+  a: { certificate: CertificateRow; learnerId: string; awardedAt: Date; previous: AwardRow | null; sourceAttemptId: string | null },
+  now: number,
+): Promise<AwardMade> {
+  const { expiration, recertification } = a.certificate.settings;
+  // Renewing before expiry with anchor previous_expiry continues the chain (its anchor day); anything
+  // else starts one counted from awardedAt (domain/dates.ts expiryFor).
+  const expiry = expiration.enabled
+    ? expiryFor({ awardedAt: a.awardedAt, validFor: expiration.validFor, anchor: expiration.anchor, previous: a.previous })
+    : null;
+  const expiresAt = expiry?.expiresAt ?? null;
+  const plan = planForAward({ expiresAt, leadDays: recertification.leadDays, now });
+  if (a.previous) await awardsQ.retireForRenewal(tx, a.previous.id);
+  const id = randomUUID();
+  const award = await awardsQ
+    .insertAward(tx, {
+      id,
+      certificateId: a.certificate.id,
+      learnerId: a.learnerId,
+      awardedAt: a.awardedAt,
+      expiresAt,
+      anchorDay: expiry?.anchorDay ?? null,
+      status: plan === 'record_expired' ? 'expired' : 'active',
+      workflowId: plan === 'schedule' || plan === 'enroll_now' ? workflowIdForAward(id) : null,
+      previousAwardId: a.previous?.id ?? null,
+      sourceAttemptId: a.sourceAttemptId,
+    })
+    .catch((err: unknown) => {
+      if (!a.sourceAttemptId && isUniqueViolation(err, 'awards_one_active')) throw alreadyAwarded(null);
+      throw err;
+    });
+  if (a.previous) await awardsQ.markRenewed(tx, a.previous.id, award.id);
+  return { award, plan, renewed: a.previous };
+}
+
+/**
+ * After the commit that made awards: tells each renewed award's workflow of its renewal (in order),
+ * then starts each new award's workflow that is not started yet. Returns the awards as they are
+ * afterwards, in the order given. Does not throw for Temporal's sake (see `AwardWorkflows`).
+ */
+export async function startAwardAutomation(
+  workflows: AwardWorkflows,
+  args: { awards: readonly AwardRow[]; renewedAwardIds?: readonly string[] },
+): Promise<AwardRow[]> {
+  for (const awardId of args.renewedAwardIds ?? []) await workflows.deliverChange(awardId);
+  const out: AwardRow[] = [];
+  for (const award of args.awards) out.push(award.workflowStartedAt ? award : await workflows.ensureStarted(award));
+  return out;
+}
