@@ -1,0 +1,131 @@
+/**
+ * Until the learner is enrolled: the scheduled wait for the due time (expiry − lead days), and the
+ * due step that enrolls the learner in the recertification course as a fresh attempt and sends the
+ * chosen messages, or waits for settings that allow it.
+ */
+import { patched } from '@temporalio/workflow';
+import type { AwardContext, CourseSummary, CreateAttemptRefused, RecertificationActivities } from '../../activities/types.ts';
+import { enrollmentRefusal, type AwardTruth } from '../../domain/acting-rules.ts';
+import { dbSteps, send, sleepUntil } from './effects.ts';
+import { ACT_ON_DATABASE_TRUTH } from './patches.ts';
+import { applyContext, dueMs, expiresMs, now, record, setPhase, skipPassedReminders, type RecertificationRun } from './run.ts';
+
+/** After a refused enrollment the workflow re-plans; it waits this long (ms) if the refusal did not change its plan. */
+const REFUSED_RETRY_MS = 60 * 60 * 1000;
+
+/** Plans the wait: before the due time the run is scheduled, and sleeps until it or until a signal re-plans. */
+export async function waitUntilDue(run: RecertificationRun): Promise<void> {
+  setPhase(run, 'scheduled');
+  await sleepUntil(run, dueMs(run));
+}
+
+/**
+ * The due step: the due time has come and the expiry not. Signals are the fast path; the database
+ * is the truth: re-read before acting, and re-plan when the expiry or lead days moved. Enrolls when
+ * the award may be enrolled (domain/acting-rules.ts) and the settings name a live course; otherwise
+ * waits for settings.
+ */
+export async function dueStep(run: RecertificationRun): Promise<void> {
+  const steps = dbSteps();
+  const ctx = await steps.loadAwardContext({ awardId: run.input.awardId });
+  applyContext(run, ctx);
+  if (run.ending) return;
+  if (now() < dueMs(run) || now() >= expiresMs(run)) return; // the expiry or lead days moved: re-plan
+  const rc = ctx.settings.recertification;
+  const course = ctx.recertificationCourse;
+  const truthFirst = patched(ACT_ON_DATABASE_TRUTH);
+  const refusal = truthFirst ? enrollmentRefusal(truthOf(ctx), now()) : null;
+  if (!refusal && ctx.settings.expiration.enabled && rc.enabled && course && course.status === 'live') {
+    await enroll(run, steps, ctx, course, truthFirst);
+  } else {
+    await waitForSettings(run, ctx, waitingReason(ctx, refusal));
+  }
+}
+
+/**
+ * Creates the attempt (earlier progress on the course superseded), enters `assigned` and tells the
+ * learner. Since ACT_ON_DATABASE_TRUTH the activity re-checks in its transaction that the enrollment
+ * is still due (`asOf`) and may refuse.
+ */
+async function enroll(run: RecertificationRun, steps: RecertificationActivities, ctx: AwardContext, course: CourseSummary, truthFirst: boolean): Promise<void> {
+  const made = await steps.createRecertificationAttempt({
+    awardId: run.input.awardId,
+    courseId: course.id,
+    ...(truthFirst ? { asOf: new Date(now()).toISOString() } : {}),
+  });
+  if ('refused' in made) return await replanAfterRefusal(run, made);
+  run.status.attempt = {
+    attemptId: made.attemptId,
+    courseId: made.courseId,
+    supersededAttemptId: made.supersededAttemptId,
+    at: new Date(now()).toISOString(),
+  };
+  // Reminders whose time has already passed are not sent late.
+  skipPassedReminders(run, ctx.settings.recertification.reminderDaysBeforeExpiry);
+  setPhase(run, 'assigned');
+  record(run, 'enrolled', `course ${course.title}${made.supersededAttemptId ? ', previous attempt superseded' : ''}`);
+  await announceEnrollment(run, ctx, course, made.attemptId, truthFirst);
+}
+
+/**
+ * The messages of an enrollment: the Certificate Expiring notice unless it went out already; when it
+ * went out while waiting for settings, without a course, the recertification enrollment message
+ * (where to go; ACT_ON_DATABASE_TRUTH) unless the course has an enrollment message of its own; and
+ * the course's enrollment message when it has one.
+ */
+async function announceEnrollment(run: RecertificationRun, ctx: AwardContext, course: CourseSummary, attemptId: string, truthFirst: boolean): Promise<void> {
+  if (ctx.settings.expiringNotice.enabled && !run.expiringNoticeSent) {
+    run.expiringNoticeSent = true;
+    await send(run, 'certificate_expiring', { attemptId });
+  } else if (truthFirst && run.expiringNoticeSent && !course.hasEnrollmentMessage) {
+    // The expiring notice went out while waiting, without a course: tell the learner where to go.
+    await send(run, 'recertification_enrollment', { attemptId });
+  }
+  if (course.hasEnrollmentMessage) await send(run, 'course_enrollment', { attemptId });
+}
+
+/**
+ * The database changed between the read and the enrollment's transaction: re-plan from what it says
+ * now, and wait REFUSED_RETRY_MS first when that changed nothing the plan depends on (expiry,
+ * settings version, ending), so a refusal does not spin.
+ */
+async function replanAfterRefusal(run: RecertificationRun, made: CreateAttemptRefused): Promise<void> {
+  record(run, 'enrollment_refused', made.refused);
+  const planOf = (): string => JSON.stringify([run.status.expiresAt, run.status.settingsVersion, run.ending]);
+  const before = planOf();
+  applyContext(run, made.context);
+  if (before === planOf()) await sleepUntil(run, now() + REFUSED_RETRY_MS);
+}
+
+/**
+ * Due, but not enrolled: shows why, sends the Certificate Expiring notice (once), and waits until
+ * the expiry or until a signal (a settings change) re-plans.
+ */
+async function waitForSettings(run: RecertificationRun, ctx: AwardContext, reason: string): Promise<void> {
+  setPhase(run, 'waiting_for_settings', { reason });
+  if (ctx.settings.expiringNotice.enabled && !run.expiringNoticeSent) {
+    run.expiringNoticeSent = true;
+    await send(run, 'certificate_expiring');
+  }
+  await sleepUntil(run, expiresMs(run));
+}
+
+/** Why the due step did not enroll: the acting rules' refusal, else what the settings lack. */
+function waitingReason(ctx: AwardContext, refusal: string | null): string {
+  const rc = ctx.settings.recertification;
+  const course = ctx.recertificationCourse;
+  if (refusal) return refusal;
+  if (!ctx.settings.expiration.enabled || !rc.enabled) return 'recertification is off for this certificate';
+  if (!rc.courseId || !course) return 'no recertification course is chosen';
+  return `the recertification course "${course.title}" is ${course.status}, not live`;
+}
+
+/** The acting rules' view of the award, from the context the due step read. */
+const truthOf = (ctx: AwardContext): AwardTruth => ({
+  status: ctx.status,
+  awardedAt: new Date(ctx.awardedAt ?? 0),
+  sourceAttemptId: ctx.sourceAttemptId ?? null,
+  expiresAt: ctx.expiresAt ? new Date(ctx.expiresAt) : null,
+  settings: ctx.settings,
+  course: ctx.recertificationCourse,
+});

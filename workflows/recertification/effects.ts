@@ -1,0 +1,77 @@
+/**
+ * What the steps do to the world: the activities they call and the one timer they wait in. Every
+ * activity and timer command of the recertification workflow starts here, so changing one of these
+ * functions changes the recorded histories: guard it with a patch (patches.ts).
+ */
+import { condition, log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import type { MessageActivities, RecertificationActivities, SendMessageInput } from '../../activities/types.ts';
+import { DAY_MS } from '../../domain/dates.ts';
+import { EMAIL_ACTIVITY_OPTIONS, emailTaskQueue } from '../activity-options.ts';
+import type { MessageKind } from '../contract.ts';
+import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES } from './patches.ts';
+import { MAX_MESSAGES, applyContext, now, record, type RecertificationRun } from './run.ts';
+
+/** The longest single timer the workflow sets: a year. A longer wait is slept in pieces. */
+export const MAX_TIMER_MS = 365 * DAY_MS;
+
+/** Database activities as regular activities: the expiry, and the due step before DUE_STEP_LOCAL_ACTIVITIES. */
+export const db = proxyActivities<RecertificationActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/**
+ * The short database steps (load the award's context, create the attempt) as local activities, run
+ * inside the workflow task the timer's firing starts (DUE_STEP_LOCAL_ACTIVITIES says why).
+ */
+const localDb = proxyLocalActivities<RecertificationActivities>({
+  startToCloseTimeout: '1 minute',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/** Which proxy runs the due step's database steps: local activities since the patch, else regular ones. */
+export const dbSteps = (): RecertificationActivities => (patched(DUE_STEP_LOCAL_ACTIVITIES) ? localDb : db);
+
+/** Re-reads the award and its settings before an acting step (ACT_ON_DATABASE_TRUTH). */
+export async function refresh(run: RecertificationRun): Promise<void> {
+  applyContext(run, await localDb.loadAwardContext({ awardId: run.input.awardId }));
+}
+
+/** The send-message activity, on this workflow's email task queue (`<task queue>-email`). */
+const mail = (): MessageActivities =>
+  proxyActivities<MessageActivities>({ ...EMAIL_ACTIVITY_OPTIONS, taskQueue: emailTaskQueue(workflowInfo().taskQueue) });
+
+/**
+ * Sends one message about the award and keeps its outcome in the status (sent, failed or skipped,
+ * with why). Since ACT_ON_DATABASE_TRUTH the activity checks at the workflow's instant (`asOf`) that
+ * the message is still due and wanted.
+ */
+export async function send(run: RecertificationRun, kind: MessageKind, extra: Omit<SendMessageInput, 'kind' | 'awardId'> = {}): Promise<void> {
+  const asOf = patched(ACT_ON_DATABASE_TRUTH) ? { asOf: new Date(now()).toISOString() } : {};
+  const result = await mail().sendMessage({ kind, awardId: run.input.awardId, ...extra, ...asOf });
+  const { messages } = run.status;
+  messages.push({
+    kind,
+    messageId: result.messageId,
+    status: result.status,
+    at: new Date(now()).toISOString(),
+    ...(result.error ? { error: result.error } : {}),
+  });
+  if (messages.length > MAX_MESSAGES) messages.splice(0, messages.length - MAX_MESSAGES);
+  record(run, `message_${result.status}`, result.error ? `${kind}: ${result.error}` : result.reason ? `${kind}: ${result.reason}` : kind);
+}
+
+/**
+ * The run's one timer, kept a small named unit as Temporal's timer samples keep theirs: sleeps until
+ * `untilMs` (ms since the epoch), or until a signal asks to re-plan (`run.wake`) or ends the run.
+ * The caller re-plans after it either way. Since ACT_ON_DATABASE_TRUTH one timer is at most
+ * MAX_TIMER_MS, and the loop sleeps a longer wait in pieces.
+ */
+export async function sleepUntil(run: RecertificationRun, untilMs: number): Promise<void> {
+  const ms = Math.min(untilMs - now(), patched(ACT_ON_DATABASE_TRUTH) ? MAX_TIMER_MS : Infinity);
+  if (ms > 0 && !run.wake && !run.ending) {
+    log.debug('waiting', { phase: run.status.phase, untilMs, timerMs: ms });
+    await condition(() => run.wake || run.ending !== null, ms);
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Expiry: the award's expiry has come without renewal.
+ */
+import { patched } from '@temporalio/workflow';
+import { db, refresh, send } from './effects.ts';
+import { ACT_ON_DATABASE_TRUTH } from './patches.ts';
+import { expiresMs, now, publish, record, settingsOf, type RecertificationRun } from './run.ts';
+
+/**
+ * Marks the award expired and sends the Certificate Expired notice when the settings ask for it.
+ * Since ACT_ON_DATABASE_TRUTH it re-reads the award first and the activity expires only if the
+ * database's expiry is at or before the workflow's instant (`asOf`). A renewal, a revocation or an
+ * extension found on the way sends the run back to planning ('replan').
+ */
+export async function expiryStep(run: RecertificationRun): Promise<'expired' | 'replan'> {
+  const truthFirst = patched(ACT_ON_DATABASE_TRUTH);
+  if (truthFirst) {
+    await refresh(run);
+    if (run.ending || now() < expiresMs(run)) return 'replan'; // renewed, revoked or extended meanwhile
+  }
+  const result = await db.expireAward({ awardId: run.input.awardId, ...(truthFirst ? { asOf: new Date(now()).toISOString() } : {}) });
+  if (result.status === 'renewed' || result.status === 'revoked') {
+    run.ending = result.status;
+    return 'replan';
+  }
+  if (truthFirst && !result.expired && result.status === 'active') {
+    // Still active: its expiry moved later between the read and the update. Re-plan from it.
+    if (result.expiresAt) run.status.expiresAt = result.expiresAt;
+    return 'replan';
+  }
+  run.status.phase = 'expired';
+  record(run, 'expired');
+  if (truthFirst) run.status.dueAt = null; // nothing falls due any more
+  publish(run);
+  if (result.expired && settingsOf(run)?.expiredNotice.enabled) await send(run, 'certificate_expired');
+  return 'expired';
+}

@@ -1,0 +1,27 @@
+/**
+ * The recertification workflow's versions: each `patched()` id, what it changed and why. A workflow
+ * sleeps for months, so changed logic is guarded by its id and the histories recorded before it
+ * (test/histories) replay through the old path. Keep the ids, and the places they are evaluated:
+ * a `patched()` call records a marker where it is first evaluated.
+ */
+
+/**
+ * The short database steps (load the award's context, create the attempt) as local activities: they
+ * run inside the workflow task that the timer's firing starts, so falling due costs one workflow task
+ * and one (email) activity instead of three tasks and three activities. Under a due burst that halves
+ * the server's work per award. Histories recorded before it replay through the old path.
+ */
+export const DUE_STEP_LOCAL_ACTIVITIES = 'due-step-local-activities';
+
+/**
+ * Every acting step acts on the database's truth (SPEC §4; issue "right on real data" §1, §5, §6):
+ *  - before expiring, reminding or enrolling, the workflow re-reads the award and settings, and the
+ *    activity that acts re-checks them in its own transaction (`asOf`), so an expiry moved, a revoke
+ *    or a renewal whose signal never arrived is obeyed;
+ *  - a refused enrollment re-plans from the context the activity returns;
+ *  - sleeps are cut into pieces of at most MAX_TIMER_MS (Temporal keeps no timer past ~99 years);
+ *  - a continued run carries its search attributes and publishes its details at once, and the run it
+ *    continues clears its phase, due time and expiry so visibility queries find the award once.
+ * Histories recorded before it replay through the old path.
+ */
+export const ACT_ON_DATABASE_TRUTH = 'act-on-database-truth';
