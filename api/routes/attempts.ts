@@ -12,12 +12,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Sql } from '../../db/client.ts';
 import type { AwardRow } from '../../db/rows.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
 import * as attemptsQ from '../../db/queries/attempts.ts';
 import { completeAttempt, enrollLearner, type Completion as CompletionResult } from '../../domain/attempts.ts';
 import { startAwardAutomation } from '../../domain/awarding.ts';
 import { enrollmentMessageWorkflowId } from '../../workflows/enrollment-message.ts';
 import { bearer, type ApiDeps, type App } from '../deps.ts';
-import { conflict, errorResponses, isUniqueViolation, notFound } from '../errors.ts';
+import { conflict, errorResponses, notFound } from '../errors.ts';
 import { markReplayed, runIdempotent, updateIdempotentAnswer, type IdempotencyScope, type IdempotentOutcome } from '../idempotency.ts';
 import { awardWorkflows, startEnrollmentMessage } from '../temporal-gateway.ts';
 import {
