@@ -20,7 +20,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process'], message: 'Workflow code cannot use Node APIs.' },
-          { group: ['postgres', 'resend', 'pino', '../db/*', '../api/*'], message: 'Workflow code cannot do I/O; call an activity.' },
+          { group: ['postgres', 'resend', 'pino', 'sanitize-html', 'zod', '**/db/**', '**/api/**', '**/config/**', '**/worker/**'], message: 'Workflow code cannot do I/O; call an activity.' },
+          { group: ['**/activities/**'], allowTypeImports: true, message: 'Workflow code imports activities by type only (proxyActivities).' },
         ],
       }],
       '@typescript-eslint/consistent-type-imports': 'error',

@@ -11,6 +11,9 @@ export type ExpiryAnchor = 'completion' | 'previous_expiry';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Days before expiry the learner is enrolled when a certificate's settings say nothing else (the seed's 30). */
+export const DEFAULT_LEAD_DAYS = 30;
+
 /** The instant recertification falls due: exactly `leadDays` × 24 h before expiry. */
 export function dueAt(expiresAt: Date, leadDays: number): Date {
   return new Date(expiresAt.getTime() - leadDays * DAY_MS);

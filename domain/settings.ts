@@ -3,7 +3,7 @@
  * Types here are imported by workflow code with `import type` only.
  */
 import { z } from 'zod';
-import { shortestValidityDays, type DurationUnit, type ValidFor } from './dates.ts';
+import { DEFAULT_LEAD_DAYS, shortestValidityDays, type DurationUnit, type ValidFor } from './dates.ts';
 
 /**
  * The longest validity, per unit: 50 years, whatever unit says it (18250 days and 2600 weeks are just
@@ -68,7 +68,7 @@ export const SettingsPatchSchema = z
   .partial();
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
-export const DEFAULT_LEAD_DAYS = 30;
+export { DEFAULT_LEAD_DAYS };
 
 export function defaultSettings(): CertificateSettings {
   return {

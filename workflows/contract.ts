@@ -10,9 +10,8 @@ import { AwardId, CertificateExpiresAt, CertificateId, LearnerId, Recertificatio
 export const RECERTIFICATION_WORKFLOW = 'recertificationWorkflow';
 export const workflowIdForAward = (awardId: string): string => `recertification-${awardId}`;
 
-export type Phase = 'scheduled' | 'waiting_for_settings' | 'assigned' | 'renewed' | 'expired' | 'revoked';
-export type { MessageKind } from '../domain/vocabulary.ts';
-import type { MessageKind } from '../domain/vocabulary.ts';
+export type { MessageKind, Phase } from '../domain/vocabulary.ts';
+import type { MessageKind, Phase, SendOutcome } from '../domain/vocabulary.ts';
 
 export interface RecertificationInput {
   awardId: string;
@@ -55,7 +54,7 @@ export interface HistoryEntry {
 export interface SentMessage {
   kind: MessageKind;
   messageId: string | null;
-  status: 'sent' | 'failed' | 'skipped';
+  status: SendOutcome;
   at: string;
   error?: string;
 }

@@ -9,7 +9,7 @@
 import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { AwardContext } from '../../activities/types.ts';
 import type { CertificateSettings } from '../../domain/settings.ts';
-import { dueAt, reminderAt } from '../../domain/dates.ts';
+import { DEFAULT_LEAD_DAYS, dueAt, reminderAt } from '../../domain/dates.ts';
 import type { Phase, RecertificationInput, RecertificationStatus } from '../contract.ts';
 import { CertificateExpiresAt, RecertificationDueAt, RecertificationPhase } from '../search-attributes.ts';
 
@@ -17,13 +17,6 @@ import { CertificateExpiresAt, RecertificationDueAt, RecertificationPhase } from
 const MAX_HISTORY = 50;
 /** Messages kept in the status's message list; the oldest are dropped. */
 export const MAX_MESSAGES = 30;
-/**
- * Lead days (before expiry) while no settings are known: the product's default, domain/settings.ts
- * DEFAULT_LEAD_DAYS. Restated because that module's values bring zod into the workflow bundle
- * (workflow code imports its types only).
- */
-const DEFAULT_LEAD_DAYS = 30;
-
 /** How a run ends early: the learner renewed, or an admin revoked the award. */
 export type Ending = 'renewed' | 'revoked';
 
