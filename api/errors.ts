@@ -12,6 +12,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode, UnofficialStatusCode } from 'hono/utils/http-status';
 import { z } from '@hono/zod-openapi';
 import type { Logger } from '../config/logger.ts';
+import { isPgError } from '../db/errors.ts';
 
 export type ErrorStatus = 400 | 401 | 404 | 405 | 409 | 413 | 415 | 422 | 500 | 503;
 
@@ -130,18 +131,6 @@ export function validationHook(result: { target: string; success: boolean; error
   const where = first && first.path !== '' ? `${result.target}.${first.path}` : result.target;
   const others = details.issueCount > 1 ? ` (and ${details.issueCount - 1} more issue${details.issueCount === 2 ? '' : 's'})` : '';
   return errorResponse(c, 400, 'validation_failed', `Invalid ${where}: ${first?.message ?? 'validation failed'}${others}`, details);
-}
-
-interface PgError {
-  code: string;
-  constraint_name?: string;
-}
-function isPgError(err: unknown): err is PgError {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'string' && (err as { name?: unknown }).name === 'PostgresError';
-}
-
-export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  return isPgError(err) && err.code === '23505' && (constraint === undefined || err.constraint_name === constraint);
 }
 
 /**
