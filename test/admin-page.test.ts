@@ -784,7 +784,7 @@ test('expiring-soon CSV: a UTF-8 byte-order mark first (Excel), and accented nam
   assert.ok(row?.includes(`,Sécurité incendie,${l.id},${name},`), row);
 });
 
-test('a message page links to the award (its certificate Awards tab) and to the learner, not to mailbox filters', async () => {
+test('a message page links to the award (its certificate Awards tab) and to the learner\'s admin page, not to mailbox filters', async () => {
   const cert = await certificate('Working at Height', [], { expiration: { enabled: true, validFor: { amount: 100, unit: 'days' }, anchor: 'completion' }, expiringNotice: { enabled: false } });
   const l = await learner('Mary Jackson');
   const { award } = await api<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: l.id, awardedAt: new Date().toISOString() });
@@ -803,7 +803,7 @@ test('a message page links to the award (its certificate Awards tab) and to the 
   const html = await (await adminGet(`/admin/mailbox/${message.id}`)).text();
   const href = (id: string) => html.match(new RegExp(`<a href="([^"]*)"[^>]*id="${id}"`))?.[1]?.replace(/&amp;/g, '&');
   assert.equal(href('message-award'), `/admin/certificates/${cert.id}/awards#award-${award.id}`);
-  assert.equal(href('message-learner'), `/api/learners/${l.id}`);
+  assert.equal(href('message-learner'), `/admin/learners/${l.id}`);
   assert.doesNotMatch(html, /href="\/admin\/mailbox\?/, 'no link to a mailbox filter');
   // The award link's anchor is the award's row on the Awards tab.
   const awards = await (await adminGet(`/admin/certificates/${cert.id}/awards`)).text();
@@ -828,4 +828,230 @@ test('an admin page request is logged once: its in-process API calls are not log
   // A direct API request is still logged.
   assert.equal((await app.request('/api/certificates', { headers: { authorization: `Bearer ${stack.token}` } })).status, 200);
   assert.equal(lines.map((l) => JSON.parse(l) as { msg: string; path?: string }).filter((e) => e.msg === 'request').length, 2);
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 17 §10: long names wrap in tables
+
+browserTest('long unbroken names, titles, subjects and URLs wrap: no admin table is wider than the viewport', async () => {
+  // The longest the API accepts: names and titles 200 characters, a subject 300, a URL of 300 here.
+  const long = (prefix: string, n: number) => `${prefix}${'W'.repeat(n - prefix.length)}`;
+  const lmsUrl = `https://lms.example.com/${'c'.repeat(300 - 'https://lms.example.com/'.length)}`;
+  const c = (await api<CourseDto>('POST', '/api/courses', { title: long('Course', 200), status: 'live', url: lmsUrl }));
+  const cert = await certificate(long('Certificate', 200), [c.id], { expiration: { enabled: true, validFor: { amount: 60, unit: 'days' }, anchor: 'completion' }, expiringNotice: { enabled: false } });
+  const l = await api<LearnerDto>('POST', '/api/learners', { name: long('Learner', 200), email: `long.${uid()}@example.com` });
+  const { award } = await api<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: l.id });
+  await api('POST', `/api/courses/${c.id}/enrollments`, { learnerId: l.id }, 201);
+  const { message } = await insertOrGetMessage(stack.sql, {
+    kind: 'certificate_expiring',
+    learnerId: l.id,
+    awardId: award.id,
+    attemptId: null,
+    toAddress: l.email,
+    fromAddress: 'noreply@example.com',
+    subject: long('Subject', 300),
+    body: '<p>Hello</p>',
+    provider: 'log',
+    idempotencyKey: `test-long-names-${award.id}`,
+  });
+  const pages: [string, string][] = [
+    ['/admin/certificates', '#certificates'],
+    [`/admin/certificates/${cert.id}/awards`, '#awards'],
+    [`/admin/expiring?certificateId=${cert.id}`, '#expiring'],
+    ['/admin/mailbox', '#messages'],
+    [`/admin/mailbox/${message.id}`, 'dl.meta'],
+    ['/admin/courses', '#courses'],
+    [`/admin/courses/${c.id}`, 'main'],
+    [`/admin/learners/${l.id}`, '#learner-awards'],
+    [`/admin/learners/${l.id}`, '#learner-attempts'],
+    [`/admin/learners/${l.id}`, '#learner-messages'],
+    [`/admin/certificates/${cert.id}/settings`, '#associated-section'],
+  ];
+  for (const [path, selector] of pages) {
+    await page.goto(`${stack.api}${path}`);
+    const text = await page.locator(selector).innerText();
+    assert.ok(text.includes('WWWWWWWWWW') || text.includes('cccccccccc') || path.endsWith('/settings'), `${path}: ${selector} shows a long name`);
+    const widths = await page.evaluate((sel) => {
+      const el = document.querySelector(sel);
+      return { viewport: window.innerWidth, element: el ? el.scrollWidth : -1, right: el ? el.getBoundingClientRect().right : -1, document: document.documentElement.scrollWidth };
+    }, selector);
+    assert.ok(widths.element > 0, `${path}: ${selector} found`);
+    assert.ok(widths.element <= widths.viewport && widths.right <= widths.viewport, `${path}: ${selector} is ${widths.element}px wide (right edge ${widths.right}px) in a ${widths.viewport}px viewport`);
+    assert.ok(widths.document <= widths.viewport, `${path}: the page scrolls sideways (${widths.document}px in ${widths.viewport}px)`);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 17 §15: a course's URL in the LMS, seen and set on the admin page
+
+const courseRow = (id: string) => stack.sql<{ title: string; status: string; url: string | null; updatedAt: Date }[]>`select title, status, url, updated_at from courses where id = ${id}`;
+
+browserTest('courses page: lists courses with status and URL, creates a course, edits its URL and title; a bad URL is refused beside the field with the API\'s message and nothing is saved', async () => {
+  const existing = await api<CourseDto>('POST', '/api/courses', { title: 'Boom Lift Basics', status: 'live', url: 'https://lms.example.com/courses/boom-lift' });
+  const noUrl = await course('Boom Lift Theory', 'draft');
+  await page.goto(`${stack.api}/admin/certificates`);
+  await Promise.all([page.waitForURL('**/admin/courses'), page.click('header.top nav >> text=Courses')]);
+  const row = page.locator(`tr[data-course-id="${existing.id}"]`);
+  assert.match(await row.innerText(), /Boom Lift Basics[\s\S]*live[\s\S]*https:\/\/lms\.example\.com\/courses\/boom-lift/);
+  assert.equal(await row.locator('a.course-url').getAttribute('href'), 'https://lms.example.com/courses/boom-lift');
+  assert.match(await page.locator(`tr[data-course-id="${noUrl.id}"] td[data-col="url"]`).innerText(), new RegExp(`default: ${stack.config.appBaseUrl}/courses/${noUrl.id}`));
+
+  // Create: a bad URL first (nothing created), then a good one.
+  const title = `Scissor Lift ${uid()}`;
+  const countByTitle = async () => (await stack.sql<{ n: number }[]>`select count(*)::int as n from courses where title = ${title}`)[0]!.n;
+  await page.fill('#new-course-title', title);
+  await page.selectOption('#new-course-status', 'live');
+  await page.fill('#new-course-url', 'ftp://lms.example.com/scissor');
+  assert.equal(await submit(page, '#create-course'), 400);
+  assert.match(await page.locator('.field-error[data-field="url"]').innerText(), /URL: must be an absolute http or https URL/);
+  assert.equal(await page.getAttribute('#new-course-url', 'aria-invalid'), 'true');
+  assert.match(await page.locator('#banner').innerText(), /Nothing was saved/);
+  assert.equal(await page.inputValue('#new-course-url'), 'ftp://lms.example.com/scissor', 'shown back as typed');
+  assert.equal(await page.inputValue('#new-course-title'), title);
+  assert.equal(await countByTitle(), 0, 'nothing created');
+  await page.fill('#new-course-url', 'https://lms.example.com/courses/scissor-lift');
+  assert.equal(await submit(page, '#create-course'), 200);
+  assert.match(await page.locator('#banner').innerText(), new RegExp(`Course “${title}” created`));
+  assert.equal(new URL(page.url()).pathname, '/admin/courses');
+  const [created] = await stack.sql<{ id: string }[]>`select id from courses where title = ${title}`;
+  assert.ok(created);
+  const viaApi = await api<CourseDto>('GET', `/api/courses/${created.id}`);
+  assert.equal(viaApi.url, 'https://lms.example.com/courses/scissor-lift');
+  assert.equal(viaApi.status, 'live');
+  assert.equal(await page.inputValue('#new-course-title'), '', 'the form is empty again');
+
+  // Edit: a bad URL changes nothing (the title changed alongside is not saved either).
+  await page.goto(`${stack.api}/admin/courses/${existing.id}`);
+  assert.equal(await page.inputValue('#course-url'), 'https://lms.example.com/courses/boom-lift');
+  const before = await courseRow(existing.id);
+  await page.fill('#course-title', 'Boom Lift Basics (2027)');
+  await page.fill('#course-url', 'javascript:alert(1)');
+  assert.equal(await submit(page, '#save-course'), 400);
+  assert.match(await page.locator('.field:has(#course-url) .field-error[data-field="url"]').innerText(), /must be an absolute http or https URL/);
+  assert.equal(await page.inputValue('#course-url'), 'javascript:alert(1)');
+  assert.deepEqual(await courseRow(existing.id), before, 'nothing saved');
+  // A good URL and the new title are saved.
+  await page.fill('#course-url', 'https://lms.example.com/courses/boom-lift-2027');
+  assert.equal(await submit(page, '#save-course'), 200);
+  assert.match(await page.locator('#banner').innerText(), /Course saved/);
+  const saved = await api<CourseDto>('GET', `/api/courses/${existing.id}`);
+  assert.equal(saved.url, 'https://lms.example.com/courses/boom-lift-2027');
+  assert.equal(saved.title, 'Boom Lift Basics (2027)');
+  assert.equal(saved.status, 'live');
+  assert.equal(await page.locator('#course-heading').innerText(), 'Boom Lift Basics (2027)');
+  // An empty URL removes it: messages use COURSE_URL_TEMPLATE again.
+  await page.fill('#course-url', '');
+  assert.equal(await submit(page, '#save-course'), 200);
+  assert.equal((await api<CourseDto>('GET', `/api/courses/${existing.id}`)).url, null);
+  // An empty title is refused by the API, beside the title.
+  const beforeEmpty = await courseRow(existing.id);
+  await page.fill('#course-title', '   ');
+  assert.equal(await submit(page, '#save-course'), 400);
+  assert.equal(await page.locator('.field-error[data-field="title"]').count(), 1);
+  assert.deepEqual(await courseRow(existing.id), beforeEmpty);
+});
+
+test('courses page: a cross-site form post is refused and changes nothing; an unknown or malformed course is a 404 page', async () => {
+  const c = await api<CourseDto>('POST', '/api/courses', { title: 'Aerial Work Platform', status: 'draft', url: 'https://lms.example.com/awp' });
+  await adminGet('/admin/courses'); // signs in: cookieHeader
+  const before = await courseRow(c.id);
+  const forged = await fetch(`${stack.api}/admin/courses/${c.id}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: cookieHeader ?? '', origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ title: 'Hijacked', status: 'live', url: 'https://evil.example/' }),
+  });
+  assert.equal(forged.status, 403);
+  assert.deepEqual(await courseRow(c.id), before);
+  const forgedCreate = await fetch(`${stack.api}/admin/courses`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: cookieHeader ?? '', origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ title: 'Forged course', status: 'live', url: '' }),
+  });
+  assert.equal(forgedCreate.status, 403);
+  assert.equal((await stack.sql`select 1 from courses where title = 'Forged course'`).length, 0);
+  for (const path of ['/admin/courses/00000000-0000-4000-8000-000000000000', '/admin/courses/not-a-uuid', `/admin/courses/${c.id}x`]) {
+    const res = await fetch(`${stack.api}${path}`, { headers: { cookie: cookieHeader ?? '' } });
+    assert.equal(res.status, 404, path);
+    assert.match(await res.text(), /That course does not exist/);
+  }
+  // A status that is not one is refused on the page, before the API.
+  const bad = await fetch(`${stack.api}/admin/courses/${c.id}`, {
+    method: 'POST',
+    headers: { cookie: cookieHeader ?? '', origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ title: 'Aerial Work Platform', status: 'published', url: 'https://lms.example.com/awp' }),
+  });
+  assert.equal(bad.status, 400);
+  assert.match(await bad.text(), /Choose draft, live or archived/);
+  assert.deepEqual(await courseRow(c.id), before);
+});
+
+// ---------------------------------------------------------------------------------------------
+// the learner page
+
+browserTest('learner page: name, email, awards with certificate, status, expiry and phase, attempts and messages, each linked; reached from the Awards tab and a message page', async () => {
+  const refresher = await course('Chainsaw Refresher', 'live', { subject: 'Welcome to {{course.title}}', body: '<p>Hi {{learner.name}}</p>' });
+  const cert = await certificate('Chainsaw Operator', [refresher.id], {
+    expiration: { enabled: true, validFor: { amount: 12, unit: 'months' }, anchor: 'completion' },
+    recertification: { enabled: true, courseId: refresher.id, leadDays: 30 },
+    expiringNotice: { enabled: true },
+  });
+  const other = await certificate('Brush Cutter', [], { expiration: { enabled: false } });
+  const l = await learner('Grace Hopper');
+  const { award } = await api<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: l.id });
+  const { award: noExpiry } = await api<{ award: AwardDto }>('POST', `/api/certificates/${other.id}/awards`, { learnerId: l.id });
+  const { attempt } = await api<{ attempt: { id: string } }>('POST', `/api/courses/${refresher.id}/enrollments`, { learnerId: l.id }, 201);
+  const message = await stack.eventually('the enrollment message recorded', async () => {
+    const [m] = await stack.sql<{ id: string; subject: string }[]>`select id, subject from messages where learner_id = ${l.id} and kind = 'course_enrollment' and status = 'sent'`;
+    return m;
+  });
+  // Someone else's award is not on this learner's page.
+  const stranger = await learner('Not Grace');
+  const { award: theirs } = await api<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: stranger.id });
+
+  // From the Awards tab, the learner's name opens their page.
+  await page.goto(awardsUrl(cert.id));
+  await Promise.all([page.waitForURL(`**/admin/learners/${l.id}`), page.click(`tr[data-award-id="${award.id}"] a.learner-link`)]);
+  assert.equal(await page.locator('#learner-name').innerText(), 'Grace Hopper');
+  assert.equal(await page.locator('#learner-email').innerText(), l.email);
+
+  const awardRow = page.locator(`#learner-awards tr[data-award-id="${award.id}"]`);
+  assert.match(await awardRow.innerText(), /Chainsaw Operator/);
+  assert.equal(await awardRow.locator('td[data-col="status"]').innerText(), 'active');
+  assert.match(await awardRow.locator('td[data-col="expires"]').innerText(), new RegExp(award.expiresAt!.slice(0, 16).replace('T', ' ')));
+  assert.equal(await awardRow.locator('td[data-col="phase"]').getAttribute('data-phase'), 'scheduled');
+  assert.equal(await awardRow.locator('a.award-link').getAttribute('href'), `/admin/certificates/${cert.id}/awards#award-${award.id}`);
+  assert.equal(await awardRow.locator('a.workflow-link').getAttribute('href'), workflowUiUrl(stack.config, `recertification-${award.id}`));
+  const noExpiryRow = page.locator(`#learner-awards tr[data-award-id="${noExpiry.id}"]`);
+  assert.match(await noExpiryRow.innerText(), /Brush Cutter[\s\S]*never[\s\S]*active[\s\S]*no workflow/);
+  assert.equal(await page.locator(`tr[data-award-id="${theirs.id}"]`).count(), 0, 'only this learner\'s awards');
+
+  const attemptRow = page.locator(`#learner-attempts tr[data-attempt-id="${attempt.id}"]`);
+  assert.match(await attemptRow.innerText(), /Chainsaw Refresher[\s\S]*enrolled[\s\S]*0%[\s\S]*manual/);
+  assert.equal(await attemptRow.locator('a.course-link').getAttribute('href'), `/admin/courses/${refresher.id}`);
+
+  const messageRow = page.locator(`#learner-messages tr[data-message-id="${message.id}"]`);
+  assert.match(await messageRow.innerText(), /Course enrollment[\s\S]*Welcome to Chainsaw Refresher[\s\S]*sent/);
+  // The links lead to pages that exist: the message, then back to the learner from it.
+  await Promise.all([page.waitForURL(`**/admin/mailbox/${message.id}`), messageRow.locator('a.subject').click()]);
+  assert.equal(await page.locator('#message-subject').innerText(), message.subject);
+  assert.equal(await page.getAttribute('#message-learner', 'href'), `/admin/learners/${l.id}`);
+  const [back] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/admin/learners/${l.id}`)), page.click('#message-learner')]);
+  assert.equal(back.status(), 200, 'the message page\'s learner link opens with the admin cookie');
+  assert.equal(await page.locator('#learner-name').innerText(), 'Grace Hopper');
+  const [toCourse] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/admin/courses/${refresher.id}`)), attemptRow.locator('a.course-link').click()]);
+  assert.equal(toCourse.status(), 200);
+  await page.goto(`${stack.api}/admin/learners/${l.id}`);
+  await Promise.all([page.waitForURL(`**/admin/certificates/${cert.id}/awards#award-${award.id}`), awardRow.locator('a.award-link').click()]);
+  assert.equal(await page.locator(`#award-${award.id}`).count(), 1);
+});
+
+test('learner page: an unknown or malformed id is a 404 page, not a 500', async () => {
+  await adminGet('/admin/certificates'); // signs in: cookieHeader
+  for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', '%00', '1%27%20or%201%3D1', 'a'.repeat(500), '__proto__']) {
+    const res = await fetch(`${stack.api}/admin/learners/${id}`, { headers: { cookie: cookieHeader ?? '' } });
+    assert.equal(res.status, 404, id);
+    assert.match(await res.text(), /That learner does not exist/, id);
+  }
 });

@@ -4,11 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { courseErrorsFromApi, courseValuesFromCourse, courseValuesFromForm, createBody, patchBody } from '../api/admin/course-form.ts';
 import { csvField, toCsv } from '../api/admin/csv.ts';
 import { buildPatch, errorsFromApi, expectedVersionOf, revisionOf, valuesFromCertificate, valuesFromForm, type FormBody } from '../api/admin/forms.ts';
 import { newSessionValue, safeNext, sessionIdHash, sessionIdHashOf } from '../api/admin/session.ts';
 import { certificateQuery, thisMonth } from '../api/admin/workflows.ts';
-import type { CertificateDto } from '../api/schemas.ts';
+import type { CertificateDto, CourseDto } from '../api/schemas.ts';
 import { defaultSettings } from '../domain/settings.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -189,4 +190,43 @@ test('visibility queries: a certificate, and its workflows due this month', () =
     `CertificateId = '${COURSE}' AND RecertificationDueAt >= '2026-12-01T00:00:00.000Z' AND RecertificationDueAt < '2027-01-01T00:00:00.000Z'`,
   );
   assert.throws(() => certificateQuery("x' OR '1'='1"), /UUID/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// the course form
+
+const savedCourse: CourseDto = {
+  id: COURSE,
+  title: 'Forklift Refresher',
+  status: 'live',
+  enrollmentMessage: null,
+  url: 'https://lms.example.com/forklift',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
+
+test('course form: an unchanged form patches nothing; only changed fields are sent; an emptied URL removes it', () => {
+  const same = courseValuesFromForm({ title: 'Forklift Refresher', status: 'live', url: 'https://lms.example.com/forklift' });
+  assert.deepEqual(patchBody(same, savedCourse), { body: {}, errors: {} });
+  assert.deepEqual(courseValuesFromCourse(savedCourse), same);
+  assert.deepEqual(patchBody({ ...same, url: 'https://lms.example.com/new' }, savedCourse).body, { url: 'https://lms.example.com/new' });
+  assert.deepEqual(patchBody({ ...same, url: '  ' }, savedCourse).body, { url: null });
+  assert.deepEqual(patchBody({ ...same, title: 'New title', status: 'draft' }, savedCourse).body, { title: 'New title', status: 'draft' });
+  assert.deepEqual(patchBody({ ...same, url: '' }, { ...savedCourse, url: null }).body, {}, 'no URL stays no URL');
+  // A status that is not one is refused before the API, and nothing is sent.
+  assert.deepEqual(patchBody({ ...same, status: 'published' }, savedCourse), { body: {}, errors: { status: 'Choose draft, live or archived.' } });
+  assert.deepEqual(createBody({ title: 'T', status: 'live', url: '' }), { body: { title: 'T', status: 'live', url: null }, errors: {} });
+  assert.deepEqual(createBody({ title: 'T', status: '', url: '' }).errors, { status: 'Choose draft, live or archived.' });
+  // A field sent twice takes the first value; a file is no value.
+  assert.deepEqual(courseValuesFromForm({ title: ['A', 'B'], status: 'live', url: new File(['x'], 'x.txt') }), { title: 'A', status: 'live', url: '' });
+});
+
+test('course form: the API\'s validation issues land beside their fields with the API\'s message; the rest is general', () => {
+  const failure = {
+    code: 'validation_failed',
+    message: 'json.url: must be an absolute http or https URL',
+    details: { target: 'json', issues: [{ path: 'url', code: 'custom', message: 'must be an absolute http or https URL' }, { path: 'other', code: 'x', message: 'ignored' }], issueCount: 2 },
+  };
+  assert.deepEqual(courseErrorsFromApi(failure), { fields: { url: 'must be an absolute http or https URL' }, general: null });
+  assert.deepEqual(courseErrorsFromApi({ code: 'unknown_placeholder', message: 'Unknown placeholder.', details: null }), { fields: {}, general: 'Unknown placeholder.' });
 });

@@ -5,7 +5,7 @@
  */
 import type { ErrorBody } from '../errors.ts';
 import { markInProcess } from '../in-process.ts';
-import type { AwardDto, CertificateDto, CourseDto, MessageDto } from '../schemas.ts';
+import type { AttemptDto, AwardDto, CertificateDto, CourseDto, LearnerDto, MessageDto } from '../schemas.ts';
 import type { WarningCode } from '../../domain/settings.ts';
 import type { RecertificationStatus } from '../../workflows/contract.ts';
 
@@ -32,6 +32,16 @@ export interface AwardView {
   recertificationUnavailable: string | null;
 }
 
+/** An award as `GET /api/awards?include=recertification` lists it: with its workflow's phase and due time. */
+export type AwardWithPhase = AwardDto & { recertification?: { workflowStatus: string; phase: string | null; dueAt: string | null } | null };
+
+/** The fields of a course the admin page writes (POST and PATCH /api/courses). */
+export interface CourseWriteBody {
+  title?: string;
+  status?: 'draft' | 'live' | 'archived';
+  url?: string | null;
+}
+
 export interface CertificatePatchBody {
   associatedCourseIds?: string[];
   settings?: Record<string, Record<string, unknown>>;
@@ -50,6 +60,15 @@ export interface AdminApi {
   listCourses(status?: 'live' | 'draft' | 'archived'): Promise<CourseDto[]>;
   listAwards(certificateId: string): Promise<AwardDto[]>;
   getAward(id: string): Promise<AwardView | null>;
+  getLearner(id: string): Promise<LearnerDto | null>;
+  /** A learner's awards, newest first, each with its workflow's phase (`recertificationUnavailable` when Temporal did not answer). */
+  listLearnerAwards(learnerId: string): Promise<{ awards: AwardWithPhase[]; recertificationUnavailable: string | null }>;
+  listAttempts(learnerId: string): Promise<AttemptDto[]>;
+  getCourse(id: string): Promise<CourseDto | null>;
+  /** POST /api/courses: the API's answer, a failure included (shown beside the form's fields). */
+  createCourse(body: CourseWriteBody): Promise<ApiResult<CourseDto>>;
+  /** PATCH /api/courses/:id: the API's answer, a failure included. */
+  patchCourse(id: string, body: CourseWriteBody): Promise<ApiResult<CourseDto>>;
   listMessages(q: { learnerId?: string; awardId?: string; before?: string; limit?: number }): Promise<{ messages: MessageDto[]; nextBefore: string | null }>;
   /**
    * PATCH /api/certificates/:id. With `expectedVersion` the change applies only to that
@@ -72,6 +91,7 @@ function isErrorBody(value: unknown): value is ErrorBody {
   return typeof value === 'object' && value !== null && 'error' in value && typeof (value as { error: unknown }).error === 'object';
 }
 
+/** The admin page's client of the JSON API, called in-process with the admin bearer token. */
 export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
   const call = async <T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResult<T>> => {
     const headers: Record<string, string> = { ...extraHeaders, authorization: `Bearer ${token}`, accept: 'application/json' };
@@ -113,6 +133,17 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
     listAwards: async (certificateId) =>
       (await must<{ awards: AwardDto[] }>(`/api/awards${qs({ certificateId, limit: 1000 })}`)).awards,
     getAward: (id) => read<AwardView>(`/api/awards/${encodeURIComponent(id)}`),
+    getLearner: (id) => read<LearnerDto>(`/api/learners/${encodeURIComponent(id)}`),
+    listLearnerAwards: async (learnerId) => {
+      const r = await must<{ awards: AwardWithPhase[]; recertificationUnavailable?: string | null }>(
+        `/api/awards${qs({ learnerId, include: 'recertification', limit: 1000 })}`,
+      );
+      return { awards: r.awards, recertificationUnavailable: r.recertificationUnavailable ?? null };
+    },
+    listAttempts: async (learnerId) => (await must<{ attempts: AttemptDto[] }>(`/api/attempts${qs({ learnerId, limit: 1000 })}`)).attempts,
+    getCourse: (id) => read<CourseDto>(`/api/courses/${encodeURIComponent(id)}`),
+    createCourse: (body) => call<CourseDto>('POST', '/api/courses', body),
+    patchCourse: (id, body) => call<CourseDto>('PATCH', `/api/courses/${encodeURIComponent(id)}`, body),
     listMessages: (q) =>
       must<{ messages: MessageDto[]; nextBefore: string | null }>(
         `/api/messages${qs({ learnerId: q.learnerId, awardId: q.awardId, before: q.before, limit: q.limit ?? 100 })}`,

@@ -35,6 +35,7 @@ import { clientClosedRequest, isClientAbort } from '../errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import { toMessage, type CertificateDto, type CourseDto } from '../schemas.ts';
 import { AdminApiError, createAdminApi, type AdminApi, type InProcessFetch, type SettingsWarningDto } from './api-client.ts';
+import { courseErrorsFromApi, courseValuesFromCourse, courseValuesFromForm, createBody, patchBody, NEW_COURSE_VALUES, type CourseFormValues } from './course-form.ts';
 import { toCsv } from './csv.ts';
 import {
   buildPatch,
@@ -47,7 +48,10 @@ import {
   type SettingsFormValues,
 } from './forms.ts';
 import { SESSION_COOKIE, SESSION_TTL_SECONDS, createSessionStore, safeNext } from './session.ts';
+import { courseUrlFromTemplate } from '../../activities/mail/templates.ts';
 import { AwardsTable } from './views/awards.tsx';
+import { CourseEditPage, CoursesPage } from './views/courses.tsx';
+import { LearnerPage } from './views/learner.tsx';
 import { daysLeft } from './views/format.ts';
 import { DEFAULT_WINDOW, ExpiringPage, WINDOWS, type Window } from './views/expiring.tsx';
 import { Layout, type Banner, type Section } from './views/layout.tsx';
@@ -356,6 +360,97 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono {
           allWorkflowsUrl={workflowListUiUrl(config, certificateQuery(cert.id))}
         />
       </CertificateTabs>,
+    );
+  });
+
+  // --- courses -------------------------------------------------------------------------------
+  // The course list, a "New course" form and each course's edit form (title, status, the URL where
+  // learners take it). Writes are POST /api/courses and PATCH /api/courses/:id, in-process: the URL
+  // rule and the propagation of a status change to running workflows are the API's.
+  const defaultCourseUrl = (courseId: string) => courseUrlFromTemplate(config.courseUrlTemplate, courseId);
+  const coursesPage = async (c: Context, r: { values?: CourseFormValues; errors?: FieldErrors; banner?: Banner | null; status?: ContentfulStatusCode; fromPost?: boolean } = {}) =>
+    page(
+      c,
+      { title: 'Courses', section: 'courses', banner: r.banner, status: r.status, replaceUrl: r.fromPost ? '/admin/courses' : undefined },
+      <CoursesPage courses={await api.listCourses()} values={r.values ?? NEW_COURSE_VALUES} errors={r.errors ?? {}} defaultUrl={defaultCourseUrl} />,
+    );
+  const coursePage = (c: Context, course: CourseDto, r: { values?: CourseFormValues; errors?: FieldErrors; banner?: Banner | null; status?: ContentfulStatusCode; fromPost?: boolean } = {}) =>
+    page(
+      c,
+      { title: `${course.title} · Course`, section: 'courses', banner: r.banner, status: r.status, replaceUrl: r.fromPost ? `/admin/courses/${course.id}` : undefined },
+      <CourseEditPage course={course} values={r.values ?? courseValuesFromCourse(course)} errors={r.errors ?? {}} defaultUrl={defaultCourseUrl(course.id)} />,
+    );
+  /** The status of a page answering a refused course write: the API's, or 500 for anything unexpected. */
+  const refusedStatus = (status: number) => ([400, 409, 413, 415, 422].includes(status) ? status : 500) as ContentfulStatusCode;
+  const nothingSaved = (general: string | null): Banner => ({ kind: 'error', text: `Nothing was saved: ${general ?? 'correct the fields marked below.'}` });
+
+  admin.get('/courses', (c) => coursesPage(c));
+
+  admin.post('/courses', async (c) => {
+    const values = courseValuesFromForm((await c.req.parseBody({ all: true })) as FormBody);
+    const { body, errors } = createBody(values);
+    if (Object.keys(errors).length > 0) return coursesPage(c, { values, errors, status: 400, fromPost: true, banner: nothingSaved(null) });
+    const answer = await api.createCourse(body);
+    if (!answer.ok) {
+      const { fields, general } = courseErrorsFromApi(answer.error);
+      return coursesPage(c, { values, errors: fields, status: refusedStatus(answer.status), fromPost: true, banner: nothingSaved(general) });
+    }
+    return coursesPage(c, { fromPost: true, banner: { kind: 'ok', text: <strong>Course “{answer.body.title}” created.</strong> } });
+  });
+
+  const loadCourse = async (c: Context): Promise<CourseDto | null> => {
+    const id = c.req.param('id');
+    return isId(id) ? await api.getCourse(id) : null;
+  };
+
+  admin.get('/courses/:id', async (c) => {
+    const course = await loadCourse(c);
+    return course ? coursePage(c, course) : notFoundPage(c, 'That course');
+  });
+
+  admin.post('/courses/:id', async (c) => {
+    const course = await loadCourse(c);
+    if (!course) return notFoundPage(c, 'That course');
+    const values = courseValuesFromForm((await c.req.parseBody({ all: true })) as FormBody);
+    const { body, errors } = patchBody(values, course);
+    if (Object.keys(errors).length > 0) return coursePage(c, course, { values, errors, status: 400, fromPost: true, banner: nothingSaved(null) });
+    if (Object.keys(body).length === 0) return coursePage(c, course, { fromPost: true, banner: { kind: 'info', text: 'Nothing changed.' } });
+    const answer = await api.patchCourse(course.id, body);
+    if (!answer.ok) {
+      if (answer.status === 404) return notFoundPage(c, 'That course');
+      const { fields, general } = courseErrorsFromApi(answer.error);
+      return coursePage(c, course, { values, errors: fields, status: refusedStatus(answer.status), fromPost: true, banner: nothingSaved(general) });
+    }
+    return coursePage(c, answer.body, { fromPost: true, banner: { kind: 'ok', text: <strong>Course saved.</strong> } });
+  });
+
+  // --- learners ------------------------------------------------------------------------------
+  /** How many of a learner's messages their page lists (the mailbox, filtered, has the rest). */
+  const LEARNER_MESSAGES = 50;
+  admin.get('/learners/:id', async (c) => {
+    const id = c.req.param('id');
+    const learner = isId(id) ? await api.getLearner(id) : null;
+    if (!learner) return notFoundPage(c, 'That learner');
+    const [{ awards, recertificationUnavailable }, attempts, { messages, nextBefore }, certificates, courses] = await Promise.all([
+      api.listLearnerAwards(learner.id),
+      api.listAttempts(learner.id),
+      api.listMessages({ learnerId: learner.id, limit: LEARNER_MESSAGES }),
+      api.listCertificates(),
+      api.listCourses(),
+    ]);
+    return page(
+      c,
+      { title: learner.name, section: 'none' },
+      <LearnerPage
+        learner={learner}
+        awards={awards}
+        recertificationUnavailable={recertificationUnavailable}
+        attempts={attempts}
+        messages={messages}
+        moreMessages={nextBefore !== null}
+        certificates={new Map(certificates.map((x) => [x.id, x]))}
+        courses={new Map(courses.map((x) => [x.id, x]))}
+      />,
     );
   });
 

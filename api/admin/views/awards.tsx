@@ -4,7 +4,9 @@ import type { AwardDto } from '../../schemas.ts';
 import type { WorkflowPhase } from '../workflows.ts';
 import { PHASE_LABELS, day, relative, when } from './format.ts';
 import { PhaseBadge, StatusBadge } from './layout.tsx';
+import { adminLearnerHref } from './learner.tsx';
 
+/** The Awards tab's table; learner names link to their admin page. */
 export function AwardsTable(props: {
   awards: AwardDto[];
   learners: Map<string, LearnerRow>;
@@ -51,7 +53,9 @@ export function AwardsTable(props: {
               return (
                 <tr data-award-id={a.id} id={`award-${a.id}`}>
                   <td>
-                    <span class="strong">{learner?.name ?? a.learnerId}</span>
+                    <a href={adminLearnerHref(a.learnerId)} class="strong learner-link">
+                      {learner?.name ?? a.learnerId}
+                    </a>
                     {learner && <div class="muted small">{learner.email}</div>}
                   </td>
                   <td class="nowrap">{day(a.awardedAt)}</td>

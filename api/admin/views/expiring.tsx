@@ -2,6 +2,7 @@
 import type { ExpiringAwardRow } from '../../../db/queries/admin.ts';
 import type { CertificateDto } from '../../schemas.ts';
 import { daysLeft, when, day } from './format.ts';
+import { adminLearnerHref } from './learner.tsx';
 
 export const WINDOWS = [30, 60, 90] as const;
 export type Window = (typeof WINDOWS)[number];
@@ -77,7 +78,9 @@ export function ExpiringPage(props: {
                 <td class="nowrap">{when(r.expiresAt)}</td>
                 <td class="num">{daysLeft(r.expiresAt, now)}</td>
                 <td>
-                  <span class="strong">{r.learnerName}</span>
+                  <a href={adminLearnerHref(r.learnerId)} class="strong learner-link">
+                    {r.learnerName}
+                  </a>
                   <div class="muted small">{r.learnerEmail}</div>
                 </td>
                 <td>

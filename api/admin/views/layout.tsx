@@ -1,7 +1,7 @@
 /** The page frame: header with navigation, the flash banner, the content. */
 import type { Child } from 'hono/jsx';
 
-export type Section = 'certificates' | 'expiring' | 'mailbox' | 'login' | 'none';
+export type Section = 'certificates' | 'courses' | 'expiring' | 'mailbox' | 'login' | 'none';
 
 export interface Banner {
   kind: 'ok' | 'error' | 'info' | 'warn';
@@ -40,6 +40,7 @@ export function Layout(props: {
           {props.section !== 'login' && (
             <nav>
               {nav('/admin/certificates', 'Certificates', 'certificates')}
+              {nav('/admin/courses', 'Courses', 'courses')}
               {nav('/admin/expiring', 'Expiring soon', 'expiring')}
               {nav('/admin/mailbox', 'Mailbox', 'mailbox')}
               {props.temporalUiUrl && (

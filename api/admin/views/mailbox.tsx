@@ -84,15 +84,15 @@ export function MailboxPage(props: {
 
 /**
  * Where a message page's links go: the award to its row on its certificate's Awards tab, the learner
- * to the API's resource (the admin page has no learner page). An award that is gone links to the API,
- * which answers 404 for it.
+ * to their admin page. An award that is gone links to the API, which answers 404 for it.
  */
 export function awardHref(awardId: string, award: { id: string; certificateId: string } | null): string {
   return award && award.id === awardId
     ? `/admin/certificates/${encodeURIComponent(award.certificateId)}/awards#award-${encodeURIComponent(award.id)}`
     : `/api/awards/${encodeURIComponent(awardId)}`;
 }
-export const learnerHref = (learnerId: string): string => `/api/learners/${encodeURIComponent(learnerId)}`;
+/** The learner's admin page (/admin/learners/:id). */
+export const learnerHref = (learnerId: string): string => `/admin/learners/${encodeURIComponent(learnerId)}`;
 
 export function MessagePage(props: { message: MessageDto; learner: LearnerRow | undefined; award: { id: string; certificateId: string } | null }) {
   const m = props.message;

@@ -1,0 +1,81 @@
+/**
+ * The Courses page's form: its values as typed (so a refused entry is shown back as it was), the
+ * body the JSON API takes (POST /api/courses, or a PATCH of only what changed), and the API's refusal
+ * turned into messages beside the fields. The rules (an absolute http/https URL, a visible title) are
+ * the API's own; the page does not restate them.
+ */
+import type { CourseDto } from '../schemas.ts';
+import type { CourseWriteBody } from './api-client.ts';
+import type { FieldErrors, FormBody } from './forms.ts';
+
+export const COURSE_STATUSES = ['draft', 'live', 'archived'] as const;
+export type CourseStatus = (typeof COURSE_STATUSES)[number];
+
+/** The course form's fields, as typed. */
+export interface CourseFormValues {
+  title: string;
+  status: string;
+  url: string;
+}
+
+const field = (body: FormBody, name: string): string => {
+  const v = body[name];
+  const one = Array.isArray(v) ? v[0] : v;
+  return typeof one === 'string' ? one : '';
+};
+
+/** The values of a submitted course form. */
+export function courseValuesFromForm(body: FormBody): CourseFormValues {
+  return { title: field(body, 'title'), status: field(body, 'status'), url: field(body, 'url') };
+}
+
+/** The form's values for a saved course (no url: an empty field). */
+export function courseValuesFromCourse(course: CourseDto): CourseFormValues {
+  return { title: course.title, status: course.status, url: course.url ?? '' };
+}
+
+/** The empty "New course" form. */
+export const NEW_COURSE_VALUES: CourseFormValues = { title: '', status: 'draft', url: '' };
+
+const isStatus = (v: string): v is CourseStatus => (COURSE_STATUSES as readonly string[]).includes(v);
+
+/**
+ * The body of POST /api/courses for a new course's form. An empty URL is no URL (the course then
+ * uses COURSE_URL_TEMPLATE); the title and URL go to the API as typed, which trims and checks them.
+ */
+export function createBody(v: CourseFormValues): { body: CourseWriteBody; errors: FieldErrors } {
+  if (!isStatus(v.status)) return { body: {}, errors: { status: 'Choose draft, live or archived.' } };
+  return { body: { title: v.title, status: v.status, url: v.url.trim() === '' ? null : v.url }, errors: {} };
+}
+
+/**
+ * The PATCH /api/courses/:id body for an edited form: only the fields that differ from the saved
+ * course (so re-saving an unchanged form sends `{}` and publishes or signals nothing). An emptied URL
+ * removes the course's own URL (`null`).
+ */
+export function patchBody(v: CourseFormValues, saved: CourseDto): { body: CourseWriteBody; errors: FieldErrors } {
+  const body: CourseWriteBody = {};
+  if (!isStatus(v.status)) return { body, errors: { status: 'Choose draft, live or archived.' } };
+  if (v.title !== saved.title) body.title = v.title;
+  if (v.status !== saved.status) body.status = v.status;
+  const url = v.url.trim() === '' ? null : v.url;
+  if (url !== (saved.url ?? null)) body.url = url;
+  return { body, errors: {} };
+}
+
+/**
+ * The API's refusal as messages beside the course form's fields (`title`, `status`, `url`: the API's
+ * field names), each the API's own message; what names no field is the general message.
+ */
+export function courseErrorsFromApi(failure: { code?: string; message: string; details: unknown }): { fields: FieldErrors; general: string | null } {
+  const fields: FieldErrors = {};
+  const d = failure.details;
+  if (d && typeof d === 'object' && Array.isArray((d as { issues?: unknown }).issues)) {
+    for (const issue of (d as { issues: { path?: unknown; message?: unknown }[] }).issues) {
+      if (typeof issue.path !== 'string' || typeof issue.message !== 'string') continue;
+      const name = issue.path.split('.')[0] ?? '';
+      if (name === 'title' || name === 'status' || name === 'url') fields[name] ??= issue.message;
+    }
+  }
+  return { fields, general: Object.keys(fields).length ? null : failure.message };
+}
