@@ -1,5 +1,5 @@
 /**
- * The send-message activity (SPEC §5 "Send a message"): loads what the message is about, renders it,
+ * The send-message activity: loads what the message is about, renders it,
  * and hands it to the mailer, which records and sends it exactly once per idempotency key:
  *   course_enrollment         attempt:<attemptId>:course_enrollment
  *   recertification_enrollment attempt:<attemptId>:recertification_enrollment

@@ -1,6 +1,5 @@
 /**
- * When an acting step may act (SPEC §4: "every acting step acts on what the database says at that
- * moment"). Pure rules over the award's current row and its certificate's current settings; the
+ * When an acting step may act: every acting step acts on what the database says at that moment. Pure rules over the award's current row and its certificate's current settings; the
  * workflow uses them to plan, and the activities use the same rules inside the transaction (or the
  * read) that acts, so a change whose signal never arrived still wins. No I/O, no clock of their own:
  * the caller passes `asOf` (the workflow's time, in ms since the epoch).
@@ -24,7 +23,7 @@ export interface AwardTruth {
 }
 
 /**
- * What creating an award means for its automation (SPEC §4), answered by the award routes:
+ * What creating an award means for its automation, answered by the award routes:
  *  - `no_expiry`: the award does not expire, no workflow;
  *  - `record_expired`: its expiry is already past (history brought in): recorded `expired`, no
  *    workflow, no message;
@@ -45,8 +44,8 @@ export function planForAward(args: { expiresAt: Date | null; leadDays: number; n
  * A completed attempt that earned the award is never superseded by that award's own recertification
  * at once: when the award came from a completion and its due time is not after the award was given
  * (lead days longer than the validity), enrolling would re-enroll the learner the moment the
- * certificate is renewed (issue "right on real data" §3). A manual award inside the window still
- * acts at once (SPEC §4).
+ * certificate is renewed (an award back-dated into the window is enrolled at once). A manual award inside the window still
+ * acts at once.
  */
 export function enrollmentRefusal(t: AwardTruth, asOf: number, courseId?: string): string | null {
   if (t.status !== 'active') return `the award is ${t.status}`;

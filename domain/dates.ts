@@ -50,7 +50,7 @@ export function anchorDayAt(at: Date, anchorDay?: number | null): number {
  *
  * `anchorDay` (1–31, optional) is a renewal chain's day of the month (see `anchorDayAt`): the target day
  * is clamped from it rather than from `from`'s own day, so 28 Feb of a chain anchored on the 31st + 1
- * month is 31 Mar, not 28 Mar (SPEC §3: renewing early keeps the anniversary). `amount` may be negative
+ * month is 31 Mar, not 28 Mar (renewing early keeps the anniversary). `amount` may be negative
  * (scripts/seed-demo.ts counts back from an expiry).
  */
 export function addDuration(from: Date, validFor: ValidFor, anchorDay?: number | null): Date {
@@ -93,7 +93,7 @@ function legacyAnchorDay(previous: PreviousAward & { expiresAt: Date }, validFor
 }
 
 /**
- * Expiry and anchor day of a new award (SPEC §3 `anchor`), made at `awardedAt` (a completion's
+ * Expiry and anchor day of a new award (the certificate's `anchor` setting), made at `awardedAt` (a completion's
  * completedAt, or the awardedAt an admin gives a manual award) for a certificate valid `validFor`.
  *
  * - `previous_expiry` and the learner's `previous` award has not lapsed at `awardedAt` (a renewal
@@ -130,7 +130,7 @@ const shortestCache = new Map<string, number>();
  * clamping) over starts on the 1st, 29th, 30th and 31st of every month of a whole 400-year Gregorian
  * cycle (2000–2399, so spans over the non-leap 2100, 2200 and 2300 are included). Any other start day
  * lasts as long as the 1st of its month (no clamping). One month → 28, 12 months → 365, 48 months →
- * 1460. Memoised per validity. Used by the rule `lead_days_exceed_validity` (SPEC §3: lead days must
+ * 1460. Memoised per validity. Used by the rule `lead_days_exceed_validity` (lead days must
  * be shorter than the shortest length the validity can have). `amount` ≥ 1.
  */
 export function shortestValidityDays(validFor: ValidFor): number {

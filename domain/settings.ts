@@ -1,5 +1,5 @@
 /**
- * Certificate settings (SPEC §3): their schema, defaults, and the rules and warnings of saving them.
+ * Certificate settings: their schema, defaults, and the rules and warnings of saving them.
  * Types here are imported by workflow code with `import type` only.
  */
 import { z } from 'zod';
@@ -131,7 +131,7 @@ export type RuleViolation =
     };
 
 /**
- * SPEC §3: `leadDays` must be shorter than the shortest length the validity can have, or every award
+ * `leadDays` must be shorter than the shortest length the validity can have, or every award
  * (or, for months, some) falls due the day it is issued or before. Returns the violation, or null.
  * `shortestValidityDays` comes from domain/dates.ts (28 days for one month, so at most 27 lead days).
  */
@@ -161,10 +161,10 @@ export interface CourseFacts {
 }
 
 /**
- * Applies the business rules of SPEC §3 to a settings change. Returns the settings to save (with
+ * Applies the business rules of saving certificate settings to a change. Returns the settings to save (with
  * recertification switched off when expiration is), the rule violations (422), and the warnings.
  * `lead_days_exceed_validity` is checked while expiration is on and the patch carries
- * `expiration.enabled`, `expiration.validFor` or `recertification.leadDays` (issue 18 §3).
+ * `expiration.enabled`, `expiration.validFor` or `recertification.leadDays`.
  */
 export function evaluateSettings(args: {
   before: CertificateSettings;

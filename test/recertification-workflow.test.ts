@@ -1,5 +1,6 @@
 /**
- * The recertification workflow on every path of SPEC §4, with real activities on a real PostgreSQL,
+ * The recertification workflow on every path it can take (scheduled, waiting for settings, assigned,
+ * renewed, expired, revoked, continued as new), with real activities on a real PostgreSQL,
  * on Temporal's time-skipping test server (months pass in milliseconds). Signals are always sent while
  * the workflow's timer is still in the future (the test server can hang otherwise).
  */

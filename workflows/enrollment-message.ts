@@ -1,6 +1,6 @@
 /**
- * Sends the course enrollment message of a manual enrollment (SPEC §3 "Course Enrollment message":
- * sent for every enrollment into the course, whatever created it). A short workflow so the send gets
+ * Sends the course enrollment message of a manual enrollment (a course's
+ * Course Enrollment message is sent for every enrollment into the course, whatever created it). A short workflow so the send gets
  * Temporal's retries and the email queue's rate limiting, like every other message.
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';

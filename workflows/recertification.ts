@@ -1,5 +1,5 @@
 /**
- * One durable workflow per expiring award (SPEC §4). It sleeps until the due time (expiry − lead
+ * One durable workflow per expiring award. It sleeps until the due time (expiry − lead
  * days) in a wait that signals can wake and re-plan, enrolls the learner in the recertification
  * course as a fresh attempt, sends the chosen messages, then waits for renewal until expiry.
  *

@@ -1,5 +1,5 @@
 /**
- * Message templates (SPEC §3 "Messages"): subject and HTML body for each message kind. Pure functions.
+ * Message templates: subject and HTML body for each message kind. Pure functions.
  *
  * Placeholders: {{learner.name}}, {{learner.email}}, {{certificate.title}}, {{course.title}},
  * {{course.url}}, {{expiresAt}} (the expiry instant as date, time and zone, "1 March 2027, 02:00 (UTC)":

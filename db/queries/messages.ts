@@ -1,5 +1,5 @@
 /**
- * The only SQL for `messages` and `email_batches` (SPEC §2 Message, §5 "Send a message").
+ * The only SQL for `messages` and `email_batches` (a message is stored, then sent once per idempotency key).
  *
  * A message's life: `queued` (inserted, unique idempotency key) → `sending` (claimed by exactly one
  * provider request, recorded in `email_batches`) → `sent` | `failed`. A row in `sending` stays bound

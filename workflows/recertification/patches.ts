@@ -14,7 +14,7 @@
 export const DUE_STEP_LOCAL_ACTIVITIES = 'due-step-local-activities';
 
 /**
- * Every acting step acts on the database's truth (SPEC §4; issue "right on real data" §1, §5, §6):
+ * Every acting step acts on the database's truth (the database is the truth; signals are the fast path):
  *  - before expiring, reminding or enrolling, the workflow re-reads the award and settings, and the
  *    activity that acts re-checks them in its own transaction (`asOf`), so an expiry moved, a revoke
  *    or a renewal whose signal never arrived is obeyed;
