@@ -2,12 +2,19 @@
  * Pure date rules of recertification. No I/O and no clock of their own: safe to import from workflow
  * code (deterministic) and from the API alike. Every date is read and built in UTC.
  */
-export type DurationUnit = 'days' | 'weeks' | 'months' | 'years';
+/** The units a validity is counted in; months and years are calendar months and years (clamped). */
+export const DURATION_UNITS = ['days', 'weeks', 'months', 'years'] as const;
+export type DurationUnit = (typeof DURATION_UNITS)[number];
 export interface ValidFor {
   amount: number;
   unit: DurationUnit;
 }
-export type ExpiryAnchor = 'completion' | 'previous_expiry';
+/**
+ * What a renewal's expiry counts from: `completion` (the day the learner completed the course) or
+ * `previous_expiry` (the expiring award's expiry, so renewing early loses no time).
+ */
+export const EXPIRY_ANCHORS = ['completion', 'previous_expiry'] as const;
+export type ExpiryAnchor = (typeof EXPIRY_ANCHORS)[number];
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 

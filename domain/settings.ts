@@ -3,7 +3,7 @@
  * Types here are imported by workflow code with `import type` only.
  */
 import { z } from 'zod';
-import { DEFAULT_LEAD_DAYS, shortestValidityDays, type DurationUnit, type ValidFor } from './dates.ts';
+import { DEFAULT_LEAD_DAYS, DURATION_UNITS, EXPIRY_ANCHORS, shortestValidityDays, type DurationUnit, type ValidFor } from './dates.ts';
 
 /**
  * The longest validity, per unit: 50 years, whatever unit says it (18250 days and 2600 weeks are just
@@ -19,7 +19,7 @@ export const MAX_VALIDITY_TEXT =
 export const ValidForSchema = z
   .object({
     amount: z.number().int().min(1, 'validFor.amount must be at least 1'),
-    unit: z.enum(['days', 'weeks', 'months', 'years']),
+    unit: z.enum(DURATION_UNITS),
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -32,7 +32,7 @@ const ExpirationSchema = z
   .object({
     enabled: z.boolean(),
     validFor: ValidForSchema,
-    anchor: z.enum(['completion', 'previous_expiry']),
+    anchor: z.enum(EXPIRY_ANCHORS),
   })
   .strict();
 const RecertificationSchema = z
