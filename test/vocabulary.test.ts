@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase } from './support/db.ts';
+import { createTestDatabase } from './support/stack/database.ts';
 import {
   ATTEMPT_SOURCES,
   ATTEMPT_STATUSES,
