@@ -1,11 +1,11 @@
 /**
- * The REST API (SPEC §6) as one OpenAPIHono app: every route is declared with createRoute and zod, so
- * `/api/openapi.json` is generated from the routes themselves; `/api/docs` renders it.
- * All `/api/*` routes need the admin bearer token except those two. A path that exists asked with
- * another method is 405 with `Allow` (from the registered routes); an unknown path is 404.
+ * The REST API: one OpenAPIHono app that mounts each area's sub-app (api/routes/*.ts, routes declared
+ * with createRoute and zod) with `app.route()`, so `/api/openapi.json` is generated from the routes
+ * themselves; `/api/docs` renders it. All `/api/*` routes need the admin bearer token except those
+ * two. A path that exists asked with another method is 405 with `Allow` (from the registered routes);
+ * an unknown path is 404.
  */
 import { performance } from 'node:perf_hooks';
-import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Env, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { inspectRoutes } from 'hono/dev';
@@ -15,17 +15,17 @@ import { createAdminApp } from './admin/index.tsx';
 import { isInProcess } from './in-process.ts';
 import { bearerAuth } from './auth.ts';
 import { DOCS_ASSET_BASE, docsAsset, docsPage } from './docs.ts';
-import type { ApiDeps, AppEnv } from './deps.ts';
+import { API_BASE, createRouter, type ApiDeps, type App } from './deps.ts';
 import { Refusal, type RefusalKind } from '../domain/refusal.ts';
-import { ApiError, errorResponse, handleError, validationHook, type ErrorStatus } from './errors.ts';
+import { ApiError, errorResponse, handleError, type ErrorStatus } from './errors.ts';
 import { refuseUnhonouredIdempotencyKey } from './idempotency.ts';
-import { registerAttemptRoutes } from './routes/attempts.ts';
-import { registerAwardRoutes } from './routes/awards.ts';
-import { registerCertificateRoutes } from './routes/certificates.ts';
-import { registerCourseRoutes } from './routes/courses.ts';
-import { registerHealthRoutes } from './routes/health.ts';
-import { registerLearnerRoutes } from './routes/learners.ts';
-import { registerMessageRoutes } from './routes/messages.ts';
+import { attemptsApp } from './routes/attempts.ts';
+import { awardsApp } from './routes/awards.ts';
+import { certificatesApp } from './routes/certificates.ts';
+import { coursesApp } from './routes/courses.ts';
+import { healthApp } from './routes/health.ts';
+import { learnersApp } from './routes/learners.ts';
+import { messagesApp } from './routes/messages.ts';
 
 export type { ApiDeps } from './deps.ts';
 
@@ -83,9 +83,13 @@ export function asApiError(err: unknown): unknown {
   return err instanceof Refusal ? new ApiError(REFUSAL_STATUS[err.kind], err.code, err.message, err.details) : err;
 }
 
-export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
+/**
+ * The whole HTTP app: request log, `/api` middleware (auth, Idempotency-Key, body limit), the areas'
+ * sub-apps, the OpenAPI document and docs page, the admin page, and the 404/405 and error answers.
+ */
+export function createApp(deps: ApiDeps): App {
   const { log, config } = deps;
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const app = createRouter();
 
   // Structured request log: method, path (no query string), status, duration. Never headers.
   // The admin page's in-process API calls are part of its request (logged once, by the page's own
@@ -120,13 +124,15 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     description: 'The ADMIN_API_TOKEN.',
   });
 
-  registerHealthRoutes(app, deps);
-  registerLearnerRoutes(app, deps);
-  registerCourseRoutes(app, deps);
-  registerCertificateRoutes(app, deps);
-  registerAwardRoutes(app, deps);
-  registerAttemptRoutes(app, deps);
-  registerMessageRoutes(app, deps);
+  // Each area's routes (and their OpenAPI definitions) are copied in as they are mounted; the
+  // middleware above, registered first, runs before them.
+  app.route('/', healthApp(deps));
+  app.route(API_BASE, learnersApp(deps));
+  app.route(API_BASE, coursesApp(deps));
+  app.route(API_BASE, certificatesApp(deps));
+  app.route(API_BASE, awardsApp(deps));
+  app.route(API_BASE, attemptsApp(deps));
+  app.route(API_BASE, messagesApp(deps));
 
   app.doc(OPENAPI_PATH, (c) => ({
     openapi: '3.0.3',

@@ -1,6 +1,7 @@
 /**
- * Bearer-token auth for `/api/*` (SPEC §6). The token is compared in constant time (both sides hashed
- * to the same length first, so neither content nor length leaks through timing) and never logged.
+ * Bearer-token auth for `/api/*`, all but the OpenAPI document, the docs page and its assets. The
+ * token is compared in constant time (both sides hashed to the same length first, so neither content
+ * nor length leaks through timing) and never logged.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';

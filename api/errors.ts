@@ -1,5 +1,5 @@
 /**
- * The API's one error shape (SPEC §6): `{"error": {"code", "message", "details"}}`.
+ * The API's one error shape: `{"error": {"code", "message", "details"}}`.
  *   400 malformed input (bad JSON, failed validation), 401 auth, 404 unknown resource,
  *   405 a method the path does not answer, 409 conflict with the current state, 413 body too large,
  *   415 body not JSON, 422 a business rule, 503 not ready.

@@ -15,7 +15,7 @@ import { METHOD_NAME_ALL } from 'hono/router';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Sql, TransactionSql } from '../db/client.ts';
 import * as q from '../db/queries/idempotency.ts';
-import type { AppEnv } from './deps.ts';
+import { API_BASE, type AppEnv } from './deps.ts';
 import { errorResponse, unprocessable } from './errors.ts';
 import { canonicalJson, sha256 } from './util.ts';
 
@@ -28,6 +28,15 @@ export interface IdempotencyScope {
   key: string | undefined;
   /** Everything that makes two requests "the same": path params and body. */
   payload: unknown;
+}
+
+/**
+ * The scope of a request to `route` (a `createRoute` constant of an area mounted at `API_BASE`): its
+ * template as `METHOD /api/path` (e.g. `POST /api/certificates/{id}/awards`, the name keys are stored
+ * under), the `Idempotency-Key` sent (or undefined), and the payload that makes two requests the same.
+ */
+export function idempotencyScope(route: { method: string; path: string }, key: string | undefined, payload: unknown): IdempotencyScope {
+  return { route: `${route.method.toUpperCase()} ${API_BASE}${route.path}`, key, payload };
 }
 
 /**
@@ -83,6 +92,8 @@ const openApiPath = (path: string): string => path.replaceAll(/:([^/]+)/g, '{$1}
 /**
  * The routes that honour `Idempotency-Key`, as `METHOD /hono/:path`: those whose declared request
  * headers hold it (read from the app's OpenAPI registry, so the document and the behaviour agree).
+ * `app` is the whole API: `app.route()` copies each area's routes into its registry with their full
+ * paths, so call it once every area is mounted.
  */
 export function idempotentRoutes(app: OpenAPIHono<AppEnv>): Set<string> {
   const out = new Set<string>();

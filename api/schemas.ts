@@ -1,11 +1,14 @@
 /**
  * The API's JSON shapes (camelCase), as zod schemas that validate requests and generate the OpenAPI
- * document, and the serializers from database rows to them.
+ * document, and the serializers from database rows to them. Every answer a route gives has a named
+ * schema here (its OpenAPI component) and a type inferred from it (`z.infer`): callers of the API
+ * (the admin page, tests, scripts) import those types instead of writing the shapes again.
  */
 import { z } from '@hono/zod-openapi';
 import type { Config } from '../config/env.ts';
 import { workflowUiUrl } from '../config/temporal.ts';
 import type { AttemptRow, AwardRow, CertificateRow, CourseRow, LearnerRow, MessageRow } from '../db/rows.ts';
+import type { AwardPlan } from '../domain/acting-rules.ts';
 import { SettingsPatchSchema as DomainSettingsPatch, SettingsSchema as DomainSettings, WARNING_CODES } from '../domain/settings.ts';
 import {
   ATTEMPT_SOURCES,
@@ -109,6 +112,10 @@ export const LearnerCreateSchema = z
   .strict()
   .openapi('LearnerCreate');
 
+/** `GET /api/learners`. */
+export const LearnerListSchema = z.object({ learners: z.array(LearnerSchema) }).openapi('LearnerList');
+export type LearnerList = z.infer<typeof LearnerListSchema>;
+
 export const toLearner = (r: LearnerRow): LearnerDto => ({ id: r.id, email: r.email, name: r.name, createdAt: iso(r.createdAt) });
 
 // ---------------------------------------------------------------------------------------------
@@ -157,6 +164,9 @@ export const CoursePatchSchema = z
   .strict()
   .openapi('CoursePatch');
 export const CourseListQuery = z.object({ status: CourseStatusSchema.optional(), limit: Limit });
+/** `GET /api/courses`. */
+export const CourseListSchema = z.object({ courses: z.array(CourseSchema) }).openapi('CourseList');
+export type CourseList = z.infer<typeof CourseListSchema>;
 
 export const toCourse = (r: CourseRow): CourseDto => ({
   id: r.id,
@@ -213,7 +223,30 @@ export const WarningSchema = z
     message: z.string(),
   })
   .openapi('SettingsWarning');
+export type SettingsWarningDto = z.infer<typeof WarningSchema>;
 export const ListQuery = z.object({ limit: Limit });
+
+/** `GET /api/certificates`. */
+export const CertificateListSchema = z.object({ certificates: z.array(CertificateSchema) }).openapi('CertificateList');
+export type CertificateList = z.infer<typeof CertificateListSchema>;
+/** `POST /api/certificates` (stored as it is for an `Idempotency-Key` repeat). */
+export const CertificateCreatedSchema = z
+  .object({ certificate: CertificateSchema, warnings: z.array(WarningSchema) })
+  .openapi('CertificateCreated');
+export type CertificateCreated = z.infer<typeof CertificateCreatedSchema>;
+const SettingsPropagationSchema = z.object({ settingsVersion: z.number().int(), workflowId: z.string(), started: z.boolean() });
+/** The propagation workflow a settings change started: the version it carries, its id, and whether Temporal took the start. */
+export type SettingsPropagation = z.infer<typeof SettingsPropagationSchema>;
+/** `PATCH /api/certificates/{id}`. */
+export const CertificateChangedSchema = z
+  .object({
+    certificate: CertificateSchema,
+    warnings: z.array(WarningSchema),
+    signalled: z.number().int(),
+    propagation: SettingsPropagationSchema.nullable(),
+  })
+  .openapi('CertificateChanged');
+export type CertificateChanged = z.infer<typeof CertificateChangedSchema>;
 
 export const toCertificate = (r: CertificateRow): CertificateDto => ({
   id: r.id,
@@ -308,6 +341,17 @@ export const AwardListItemSchema = AwardSchema.extend({
     .optional()
     .openapi({ description: 'With `include=recertification`: the workflow\'s phase and due time, or null when it has none (yet).' }),
 }).openapi('AwardListItem');
+export type WorkflowSummary = z.infer<typeof WorkflowSummarySchema>;
+export type AwardListItem = z.infer<typeof AwardListItemSchema>;
+/** `GET /api/awards`. */
+export const AwardListSchema = z
+  .object({
+    awards: z.array(AwardListItemSchema),
+    recertificationUnavailable: z.string().nullable().optional().openapi({ description: 'Why the summaries are missing, with include=recertification.' }),
+    nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for the next page.' }),
+  })
+  .openapi('AwardList');
+export type AwardList = z.infer<typeof AwardListSchema>;
 
 const PhaseSchema = z.enum(PHASES);
 const MessageKindSchema = z.enum(MESSAGE_KINDS);
@@ -336,11 +380,50 @@ export const RecertificationStatusSchema = z
     renewedByAwardId: z.string().nullable(),
     revokedReason: z.string().nullable(),
   })
-  .openapi('RecertificationStatus', { description: "The workflow's `status` query (SPEC §4)." });
+  .openapi('RecertificationStatus', {
+    description:
+      "The workflow's `status` query: its phase, due time, expiry, the settings in force, why it waits, " +
+      'the attempt it created, the messages it sent and a short history.',
+  });
+
+export type RecertificationStatusDto = z.infer<typeof RecertificationStatusSchema>;
 
 export const SignalOutcomeSchema = z
   .enum(SIGNAL_OUTCOMES)
   .openapi({ description: 'What reached the workflow: `failed` still applies, as the workflow reads the database at its next step.' });
+
+/** `GET /api/awards/{id}`. */
+export const AwardViewSchema = z
+  .object({
+    award: AwardSchema,
+    workflowStatus: z.string().nullable().openapi({ description: 'Temporal\'s execution status (RUNNING, COMPLETED, …), when known.' }),
+    recertification: RecertificationStatusSchema.nullable(),
+    recertificationUnavailable: z.string().nullable().openapi({ description: 'Why `recertification` is null.' }),
+  })
+  .openapi('AwardView');
+export type AwardView = z.infer<typeof AwardViewSchema>;
+
+/** What the automation does with a new award (domain/acting-rules.ts `AwardPlan`). */
+const AWARD_PLANS = ['schedule', 'enroll_now', 'record_expired', 'no_expiry'] as const satisfies readonly AwardPlan[];
+// A plan the domain adds is a compile error here until AWARD_PLANS lists it.
+const everyAwardPlanListed: Exclude<AwardPlan, (typeof AWARD_PLANS)[number]> extends never ? true : never = true;
+void everyAwardPlanListed;
+/** `POST /api/certificates/{id}/awards` (stored as it is for an `Idempotency-Key` repeat). */
+export const AwardCreatedSchema = z
+  .object({
+    award: AwardSchema,
+    workflowId: z.string().nullable(),
+    plan: z.enum(AWARD_PLANS).openapi({
+      description:
+        'What the automation does with the award: `schedule` (sleeps until the due time), `enroll_now` (inside the window: acts at once), ' +
+        '`record_expired` (its expiry is already past: recorded `expired`, no workflow, no message), `no_expiry` (the certificate does not expire).',
+    }),
+  })
+  .openapi('AwardCreated');
+export type AwardCreated = z.infer<typeof AwardCreatedSchema>;
+/** `PATCH /api/awards/{id}` and `POST /api/awards/{id}/revoke`. */
+export const AwardChangedSchema = z.object({ award: AwardSchema, signal: SignalOutcomeSchema }).openapi('AwardChanged');
+export type AwardChanged = z.infer<typeof AwardChangedSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // attempts
@@ -366,6 +449,31 @@ export const AttemptPatchSchema = z
   .strict()
   .openapi('AttemptPatch');
 export const AttemptListQuery = z.object({ learnerId: Id.optional(), courseId: Id.optional(), limit: Limit });
+/** `GET /api/attempts`. */
+export const AttemptListSchema = z.object({ attempts: z.array(AttemptSchema) }).openapi('AttemptList');
+export type AttemptList = z.infer<typeof AttemptListSchema>;
+/** `POST /api/courses/{id}/enrollments` (stored as it is for an `Idempotency-Key` repeat). */
+export const EnrollmentCreatedSchema = z
+  .object({
+    attempt: AttemptSchema,
+    supersededAttemptId: z.string().nullable().openapi({ description: 'The attempt this one replaced (kept as history).' }),
+    enrollmentMessageWorkflowId: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The workflow sending the course\'s enrollment message; null when the course has none.' }),
+  })
+  .openapi('EnrollmentCreated');
+export type EnrollmentCreated = z.infer<typeof EnrollmentCreatedSchema>;
+/** `POST /api/attempts/{id}/complete`. */
+export const CompletionSchema = z
+  .object({
+    attempt: AttemptSchema,
+    awards: z.array(AwardSchema).openapi({ description: 'The awards this completion made, one per certificate whose associated content holds the course.' }),
+    renewed: z.array(z.object({ previousAwardId: z.string(), newAwardId: z.string() })),
+    alreadyCompleted: z.boolean().openapi({ description: 'true when the attempt had been completed before: this is the first completion\'s result.' }),
+  })
+  .openapi('Completion');
+export type Completion = z.infer<typeof CompletionSchema>;
 
 export const toAttempt = (r: AttemptRow): AttemptDto => ({
   id: r.id,
@@ -410,6 +518,11 @@ export const MessageListQuery = z.object({
   before: Instant.optional().openapi({ description: 'Only messages created before this instant (paging: the previous page\'s `nextBefore`).' }),
   limit: Limit,
 });
+/** `GET /api/messages`. */
+export const MessagePageSchema = z
+  .object({ messages: z.array(MessageSchema), nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for the next page.' }) })
+  .openapi('MessagePage');
+export type MessagePage = z.infer<typeof MessagePageSchema>;
 
 export const toMessage = (r: MessageRow): MessageDto => ({
   id: r.id,

@@ -1,5 +1,5 @@
 /**
- * Course attempts: manual enrollment, progress, completion (SPEC §2, §6). Enrolling and completing
+ * Course attempts: manual enrollment, progress, completion. Mounted at `/api`. Enrolling and completing
  * are the domain's (domain/attempts.ts, domain/awarding.ts), in the request's transaction; their
  * refusals are answered by api/app.ts.
  *
@@ -9,7 +9,7 @@
  * result (200, `alreadyCompleted: true`) and awards nothing more. After the commit the old workflows
  * are told of their renewal and the new awards' workflows started.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { Sql } from '../../db/client.ts';
 import type { AwardRow } from '../../db/rows.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
@@ -17,47 +17,29 @@ import * as attemptsQ from '../../db/queries/attempts.ts';
 import { completeAttempt, enrollLearner, type Completion as CompletionResult } from '../../domain/attempts.ts';
 import { startAwardAutomation } from '../../domain/awarding.ts';
 import { enrollmentMessageWorkflowId } from '../../workflows/enrollment-message.ts';
-import { bearer, type ApiDeps, type App } from '../deps.ts';
+import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound } from '../errors.ts';
-import { markReplayed, runIdempotent, updateIdempotentAnswer, type IdempotencyScope, type IdempotentOutcome } from '../idempotency.ts';
+import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer, type IdempotencyScope, type IdempotentOutcome } from '../idempotency.ts';
 import { awardWorkflows, startEnrollmentMessage } from '../temporal-gateway.ts';
 import {
   AttemptListQuery,
+  AttemptListSchema,
   AttemptPatchSchema,
   AttemptSchema,
-  AwardSchema,
+  CompletionSchema,
   EnrollmentCreateSchema,
+  EnrollmentCreatedSchema,
   IdParams,
   IdempotencyHeaders,
   body,
   json,
   toAttempt,
   toAward,
+  type Completion,
+  type EnrollmentCreated,
 } from '../schemas.ts';
 
 const tags = ['Attempts'];
-
-const EnrollmentCreatedSchema = z
-  .object({
-    attempt: AttemptSchema,
-    supersededAttemptId: z.string().nullable().openapi({ description: 'The attempt this one replaced (kept as history).' }),
-    enrollmentMessageWorkflowId: z
-      .string()
-      .nullable()
-      .openapi({ description: 'The workflow sending the course\'s enrollment message; null when the course has none.' }),
-  })
-  .openapi('EnrollmentCreated');
-type EnrollmentCreated = z.infer<typeof EnrollmentCreatedSchema>;
-
-const CompletionSchema = z
-  .object({
-    attempt: AttemptSchema,
-    awards: z.array(AwardSchema).openapi({ description: 'The awards this completion made, one per certificate whose associated content holds the course.' }),
-    renewed: z.array(z.object({ previousAwardId: z.string(), newAwardId: z.string() })),
-    alreadyCompleted: z.boolean().openapi({ description: 'true when the attempt had been completed before: this is the first completion\'s result.' }),
-  })
-  .openapi('Completion');
-type Completion = z.infer<typeof CompletionSchema>;
 
 /** A completion run: its answer, and its rows for the steps after the commit. */
 type CompletionRun = { status: number; body: Completion; result: CompletionResult };
@@ -73,9 +55,10 @@ function completionBody(config: ApiDeps['config'], result: CompletionResult, awa
 }
 
 /**
- * Runs the completion transaction, with the `Idempotency-Key` claim (a repeat of the key gets the
- * first answer and does nothing). A manual award of the same certificate committed between our
- * check for an active award and our insert trips `awards_one_active`: run again, now renewing it.
+ * Runs the completion transaction of attempt `attemptId`, with the `Idempotency-Key` claim (a repeat
+ * of the key gets the first answer and does nothing). A manual award of the same certificate
+ * committed between our check for an active award and our insert trips `awards_one_active`: run
+ * again (up to 3 times), now renewing it. Throws the domain's refusals and any other database error.
  */
 async function completeWithRetry(
   sql: Sql,
@@ -96,137 +79,133 @@ async function completeWithRetry(
   }
 }
 
-export function registerAttemptRoutes(app: App, deps: ApiDeps): void {
+export const enrollRoute = createRoute({
+  method: 'post',
+  path: '/courses/{id}/enrollments',
+  tags,
+  security: bearer,
+  summary: 'Enroll a learner in a live course (a fresh attempt; sends the course\'s enrollment message)',
+  description:
+    'Supersedes the learner\'s current attempt on the course (kept as history, progress reset). 422 `course_not_live`, ' +
+    '`unknown_learner`. The enrollment message, when the course has one, is sent by a workflow (`enrollment-message-<attemptId>`).',
+  request: { params: IdParams, headers: IdempotencyHeaders, body: body(EnrollmentCreateSchema) },
+  responses: {
+    201: json(EnrollmentCreatedSchema, 'The new attempt.'),
+    ...errorResponses(400, 401, 404, 415, 422),
+  },
+});
+
+export const listAttemptsRoute = createRoute({
+  method: 'get',
+  path: '/attempts',
+  tags,
+  security: bearer,
+  summary: 'A learner\'s attempts (current and superseded), newest first',
+  request: { query: AttemptListQuery },
+  responses: {
+    200: json(AttemptListSchema, 'The attempts.'),
+    ...errorResponses(400, 401),
+  },
+});
+
+export const patchAttemptRoute = createRoute({
+  method: 'patch',
+  path: '/attempts/{id}',
+  tags,
+  security: bearer,
+  summary: 'Record progress (0–100) on an open attempt',
+  description: 'The attempt becomes `in_progress`. 409 `attempt_superseded` / `attempt_completed` for a closed one; completion is its own call.',
+  request: { params: IdParams, body: body(AttemptPatchSchema) },
+  responses: {
+    200: json(AttemptSchema, 'The attempt.'),
+    ...errorResponses(400, 401, 404, 409, 415),
+  },
+});
+
+export const completeAttemptRoute = createRoute({
+  method: 'post',
+  path: '/attempts/{id}/complete',
+  tags,
+  security: bearer,
+  summary: 'Complete an attempt: awards (or renews) every certificate whose associated content holds the course',
+  description:
+    'One transaction; a repeated or concurrent completion answers the first result (200, `alreadyCompleted: true`). ' +
+    '409 `attempt_superseded` for an attempt a newer one replaced. With an `Idempotency-Key`, a repeat returns the very first ' +
+    'answer (`alreadyCompleted: false`, the awards it made) and does nothing.',
+  request: { params: IdParams, headers: IdempotencyHeaders },
+  responses: {
+    200: json(CompletionSchema, 'The completed attempt and the awards it made.'),
+    ...errorResponses(400, 401, 404, 409, 422),
+  },
+});
+
+/** The attempts area's sub-app (routes relative to `/api`). */
+export function attemptsApp(deps: ApiDeps): App {
   const { sql, config } = deps;
+  const app = createRouter();
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/api/courses/{id}/enrollments',
-      tags,
-      security: bearer,
-      summary: 'Enroll a learner in a live course (a fresh attempt; sends the course\'s enrollment message)',
-      description:
-        'Supersedes the learner\'s current attempt on the course (kept as history, progress reset). 422 `course_not_live`, ' +
-        '`unknown_learner`. The enrollment message, when the course has one, is sent by a workflow (`enrollment-message-<attemptId>`).',
-      request: { params: IdParams, headers: IdempotencyHeaders, body: body(EnrollmentCreateSchema) },
-      responses: {
-        201: json(EnrollmentCreatedSchema, 'The new attempt.'),
-        ...errorResponses(400, 401, 404, 415, 422),
-      },
-    }),
-    async (c) => {
-      const { id: courseId } = c.req.valid('param');
-      const { learnerId } = c.req.valid('json');
-      const scope: IdempotencyScope = {
-        route: 'POST /api/courses/{id}/enrollments',
-        key: c.req.valid('header')['idempotency-key'],
-        payload: { courseId, learnerId },
+  app.openapi(enrollRoute, async (c) => {
+    const { id: courseId } = c.req.valid('param');
+    const { learnerId } = c.req.valid('json');
+    const scope = idempotencyScope(enrollRoute, c.req.valid('header')['idempotency-key'], { courseId, learnerId });
+    const outcome = await runIdempotent<EnrollmentCreated>(sql, scope, async (tx) => {
+      const { attempt, supersededAttemptId, course } = await enrollLearner(tx, { courseId, learnerId });
+      const body: EnrollmentCreated = {
+        attempt: toAttempt(attempt),
+        supersededAttemptId,
+        enrollmentMessageWorkflowId: course.enrollmentMessage ? enrollmentMessageWorkflowId(attempt.id) : null,
       };
-      const outcome = await runIdempotent<EnrollmentCreated>(sql, scope, async (tx) => {
-        const { attempt, supersededAttemptId, course } = await enrollLearner(tx, { courseId, learnerId });
-        const body: EnrollmentCreated = {
-          attempt: toAttempt(attempt),
-          supersededAttemptId,
-          enrollmentMessageWorkflowId: course.enrollmentMessage ? enrollmentMessageWorkflowId(attempt.id) : null,
-        };
-        return { status: 201, body };
-      });
-      if (outcome.replayed) {
-        markReplayed(c);
-        return c.json(outcome.body as EnrollmentCreated, 201);
-      }
-      const created = outcome.body;
-      if (created.enrollmentMessageWorkflowId) {
-        // A failure here is caught up by the reconciler (attempts without their enrollment message).
-        await startEnrollmentMessage(deps, created.attempt.id).catch((err: unknown) =>
-          deps.log.warn({ err, attemptId: created.attempt.id }, 'could not start the enrollment message; the reconciler will retry'),
-        );
-      }
-      return c.json(created, 201);
-    },
-  );
+      return { status: 201, body };
+    });
+    if (outcome.replayed) {
+      markReplayed(c);
+      return c.json(outcome.body as EnrollmentCreated, 201);
+    }
+    const created = outcome.body;
+    if (created.enrollmentMessageWorkflowId) {
+      // A failure here is caught up by the reconciler (attempts without their enrollment message).
+      await startEnrollmentMessage(deps, created.attempt.id).catch((err: unknown) =>
+        deps.log.warn({ err, attemptId: created.attempt.id }, 'could not start the enrollment message; the reconciler will retry'),
+      );
+    }
+    return c.json(created, 201);
+  });
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/attempts',
-      tags,
-      security: bearer,
-      summary: 'A learner\'s attempts (current and superseded), newest first',
-      request: { query: AttemptListQuery },
-      responses: {
-        200: json(z.object({ attempts: z.array(AttemptSchema) }), 'The attempts.'),
-        ...errorResponses(400, 401),
-      },
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      const rows = await attemptsQ.listAttempts(sql, q);
-      return c.json({ attempts: rows.map(toAttempt) }, 200);
-    },
-  );
+  app.openapi(listAttemptsRoute, async (c) => {
+    const q = c.req.valid('query');
+    const rows = await attemptsQ.listAttempts(sql, q);
+    return c.json({ attempts: rows.map(toAttempt) }, 200);
+  });
 
-  app.openapi(
-    createRoute({
-      method: 'patch',
-      path: '/api/attempts/{id}',
-      tags,
-      security: bearer,
-      summary: 'Record progress (0–100) on an open attempt',
-      description: 'The attempt becomes `in_progress`. 409 `attempt_superseded` / `attempt_completed` for a closed one; completion is its own call.',
-      request: { params: IdParams, body: body(AttemptPatchSchema) },
-      responses: {
-        200: json(AttemptSchema, 'The attempt.'),
-        ...errorResponses(400, 401, 404, 409, 415),
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const { progress } = c.req.valid('json');
-      const row = await attemptsQ.setProgress(sql, id, progress);
-      if (row) return c.json(toAttempt(row), 200);
-      const current = await attemptsQ.getAttempt(sql, id);
-      if (!current) throw notFound('Attempt', id);
-      throw conflict(`attempt_${current.status}`, `Attempt ${id} is ${current.status}.`, { status: current.status });
-    },
-  );
+  app.openapi(patchAttemptRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const { progress } = c.req.valid('json');
+    const row = await attemptsQ.setProgress(sql, id, progress);
+    if (row) return c.json(toAttempt(row), 200);
+    const current = await attemptsQ.getAttempt(sql, id);
+    if (!current) throw notFound('Attempt', id);
+    throw conflict(`attempt_${current.status}`, `Attempt ${id} is ${current.status}.`, { status: current.status });
+  });
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/api/attempts/{id}/complete',
-      tags,
-      security: bearer,
-      summary: 'Complete an attempt: awards (or renews) every certificate whose associated content holds the course',
-      description:
-        'One transaction; a repeated or concurrent completion answers the first result (200, `alreadyCompleted: true`). ' +
-        '409 `attempt_superseded` for an attempt a newer one replaced. With an `Idempotency-Key`, a repeat returns the very first ' +
-        'answer (`alreadyCompleted: false`, the awards it made) and does nothing.',
-      request: { params: IdParams, headers: IdempotencyHeaders },
-      responses: {
-        200: json(CompletionSchema, 'The completed attempt and the awards it made.'),
-        ...errorResponses(400, 401, 404, 409, 422),
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const scope: IdempotencyScope = { route: 'POST /api/attempts/{id}/complete', key: c.req.valid('header')['idempotency-key'], payload: { attemptId: id } };
-      const outcome = await completeWithRetry(sql, config, id, scope);
-      if (outcome.replayed) {
-        markReplayed(c);
-        return c.json(outcome.body as Completion, 200);
-      }
-      const { result } = outcome;
-      // A failed signal stays pending on the old award; the reconciler delivers it. The new awards'
-      // workflows start also on a repeat, in case the first call died before it could.
-      const awards = await startAwardAutomation(awardWorkflows(deps), {
-        awards: result.awards,
-        renewedAwardIds: result.alreadyCompleted ? [] : result.renewals.map(({ previous }) => previous.id),
-      });
-      const final = completionBody(config, result, awards);
-      await updateIdempotentAnswer(sql, scope, 200, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
-      return c.json(final, 200);
-    },
-  );
+  app.openapi(completeAttemptRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const scope = idempotencyScope(completeAttemptRoute, c.req.valid('header')['idempotency-key'], { attemptId: id });
+    const outcome = await completeWithRetry(sql, config, id, scope);
+    if (outcome.replayed) {
+      markReplayed(c);
+      return c.json(outcome.body as Completion, 200);
+    }
+    const { result } = outcome;
+    // A failed signal stays pending on the old award; the reconciler delivers it. The new awards'
+    // workflows start also on a repeat, in case the first call died before it could.
+    const awards = await startAwardAutomation(awardWorkflows(deps), {
+      awards: result.awards,
+      renewedAwardIds: result.alreadyCompleted ? [] : result.renewals.map(({ previous }) => previous.id),
+    });
+    const final = completionBody(config, result, awards);
+    await updateIdempotentAnswer(sql, scope, 200, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
+    return c.json(final, 200);
+  });
+
+  return app;
 }

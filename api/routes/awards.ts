@@ -1,19 +1,19 @@
 /**
- * Awards (SPEC §2, §4, §6). A manual award is made by the awarding routine (domain/awarding.ts: the
+ * Awards. Mounted at `/api`. A manual award is made by the awarding routine (domain/awarding.ts: the
  * expiry, the plan, the workflow id, the insert) in the request's transaction; after the commit its
  * workflow is started, and if the process or Temporal fails in between, the reconciler starts it. A
  * learner holds at most one active award of a certificate: a manual award while one is active is 409
  * `already_awarded` (renewals come from course completions). The routine's refusals are answered by
  * api/app.ts. Changing an award's expiry and revoking it signal its workflow after the commit.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { AwardRow } from '../../db/rows.ts';
 import * as awardsQ from '../../db/queries/awards.ts';
 import { awardCertificate, startAwardAutomation } from '../../domain/awarding.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
-import { bearer, type ApiDeps, type App } from '../deps.ts';
+import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound, unprocessable } from '../errors.ts';
-import { markReplayed, runIdempotent, updateIdempotentAnswer, type IdempotencyScope } from '../idempotency.ts';
+import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer } from '../idempotency.ts';
 import {
   awardWorkflows,
   deliverAwardChange,
@@ -23,242 +23,212 @@ import {
   type SignalOutcome,
 } from '../temporal-gateway.ts';
 import {
+  AwardChangedSchema,
   AwardCreateSchema,
-  AwardListItemSchema,
+  AwardCreatedSchema,
   AwardListQuery,
+  AwardListSchema,
   AwardPatchSchema,
-  AwardSchema,
+  AwardViewSchema,
   IdParams,
   IdempotencyHeaders,
-  RecertificationStatusSchema,
   RevokeSchema,
-  SignalOutcomeSchema,
   body,
   json,
   toAward,
+  type AwardChanged,
+  type AwardCreated,
   type AwardDto,
 } from '../schemas.ts';
 
 const tags = ['Awards'];
 
-const AwardCreatedSchema = z
-  .object({
-    award: AwardSchema,
-    workflowId: z.string().nullable(),
-    plan: z.enum(['schedule', 'enroll_now', 'record_expired', 'no_expiry']).openapi({
-      description:
-        'What the automation does with the award: `schedule` (sleeps until the due time), `enroll_now` (inside the window: acts at once), ' +
-        '`record_expired` (its expiry is already past: recorded `expired`, no workflow, no message), `no_expiry` (the certificate does not expire).',
-    }),
-  })
-  .openapi('AwardCreated');
-type AwardCreated = z.infer<typeof AwardCreatedSchema>;
 /** The award transaction's answer, and its award row for the workflow start after the commit. */
 type AwardCreatedRun = { status: number; body: AwardCreated; award: AwardRow };
-const AwardChangedSchema = z.object({ award: AwardSchema, signal: SignalOutcomeSchema }).openapi('AwardChanged');
-type AwardChanged = z.infer<typeof AwardChangedSchema>;
 
-export function registerAwardRoutes(app: App, deps: ApiDeps): void {
+export const createAwardRoute = createRoute({
+  method: 'post',
+  path: '/certificates/{id}/awards',
+  tags,
+  security: bearer,
+  summary: 'Award the certificate to a learner; starts the recertification workflow when it expires',
+  description:
+    'expiresAt = awardedAt + the certificate\'s `expiration.validFor`, or null when expiration is off (no workflow). ' +
+    '409 `already_awarded` when the learner holds an active award of it; 422 `unknown_learner`, `awarded_at_in_future`. ' +
+    'With an `Idempotency-Key`, a repeat returns the first answer and starts nothing.',
+  request: { params: IdParams, headers: IdempotencyHeaders, body: body(AwardCreateSchema) },
+  responses: {
+    201: json(AwardCreatedSchema, 'The award and its workflow id (null when it does not expire).'),
+    ...errorResponses(400, 401, 404, 409, 415, 422),
+  },
+});
+
+export const listAwardsRoute = createRoute({
+  method: 'get',
+  path: '/awards',
+  tags,
+  security: bearer,
+  summary: 'List awards by certificate, learner and status (newest first)',
+  request: { query: AwardListQuery },
+  responses: {
+    200: json(AwardListSchema, 'The awards.'),
+    ...errorResponses(400, 401),
+  },
+});
+
+export const getAwardRoute = createRoute({
+  method: 'get',
+  path: '/awards/{id}',
+  tags,
+  security: bearer,
+  summary: 'Get an award with its workflow\'s live recertification status',
+  request: { params: IdParams },
+  responses: {
+    200: json(AwardViewSchema, 'The award.'),
+    ...errorResponses(400, 401, 404),
+  },
+});
+
+export const patchAwardRoute = createRoute({
+  method: 'patch',
+  path: '/awards/{id}',
+  tags,
+  security: bearer,
+  summary: 'Change an active award\'s expiry (extend or shorten); signals its workflow',
+  description:
+    '422 `invalid_expiry` unless expiresAt is after awardedAt; 409 `award_not_active` for a renewed, expired or revoked award. ' +
+    'An award that did not expire gets its workflow started.',
+  request: { params: IdParams, body: body(AwardPatchSchema) },
+  responses: {
+    200: json(AwardChangedSchema, 'The award as it is now and what reached its workflow.'),
+    ...errorResponses(400, 401, 404, 409, 415, 422),
+  },
+});
+
+export const revokeAwardRoute = createRoute({
+  method: 'post',
+  path: '/awards/{id}/revoke',
+  tags,
+  security: bearer,
+  summary: 'Revoke an active award; signals its workflow, which ends',
+  description:
+    '409 `award_not_active` for an award that is not active (a second revoke too). With an `Idempotency-Key`, a repeat ' +
+    'returns the first answer (200) instead, and does nothing.',
+  request: { params: IdParams, headers: IdempotencyHeaders, body: body(RevokeSchema) },
+  responses: {
+    200: json(AwardChangedSchema, 'The revoked award and what reached its workflow.'),
+    ...errorResponses(400, 401, 404, 409, 415, 422),
+  },
+});
+
+/** The awards area's sub-app (routes relative to `/api`). */
+export function awardsApp(deps: ApiDeps): App {
   const { sql, config } = deps;
+  const app = createRouter();
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/api/certificates/{id}/awards',
-      tags,
-      security: bearer,
-      summary: 'Award the certificate to a learner; starts the recertification workflow when it expires',
-      description:
-        'expiresAt = awardedAt + the certificate\'s `expiration.validFor`, or null when expiration is off (no workflow). ' +
-        '409 `already_awarded` when the learner holds an active award of it; 422 `unknown_learner`, `awarded_at_in_future`. ' +
-        'With an `Idempotency-Key`, a repeat returns the first answer and starts nothing.',
-      request: { params: IdParams, headers: IdempotencyHeaders, body: body(AwardCreateSchema) },
-      responses: {
-        201: json(AwardCreatedSchema, 'The award and its workflow id (null when it does not expire).'),
-        ...errorResponses(400, 401, 404, 409, 415, 422),
+  app.openapi(createAwardRoute, async (c) => {
+    const { id: certificateId } = c.req.valid('param');
+    const input = c.req.valid('json');
+    const scope = idempotencyScope(createAwardRoute, c.req.valid('header')['idempotency-key'], { certificateId, body: input });
+    const outcome = await runIdempotent<AwardCreated, AwardCreatedRun>(sql, scope, async (tx) => {
+      const request = { certificateId, learnerId: input.learnerId, ...(input.awardedAt ? { awardedAt: new Date(input.awardedAt) } : {}) };
+      const { award, plan } = await awardCertificate(tx, request);
+      return { status: 201, body: { award: toAward(config, award), workflowId: award.workflowId, plan }, award };
+    });
+    if (outcome.replayed) {
+      markReplayed(c);
+      return c.json(outcome.body as AwardCreated, 201);
+    }
+    // After the commit: start the workflow (a failure leaves it to the reconciler).
+    const [started = outcome.award] = await startAwardAutomation(awardWorkflows(deps), { awards: [outcome.award] });
+    const final: AwardCreated = { ...outcome.body, award: toAward(config, started) };
+    await updateIdempotentAnswer(sql, scope, 201, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
+    return c.json(final, 201);
+  });
+
+  app.openapi(listAwardsRoute, async (c) => {
+    const { include, ...q } = c.req.valid('query');
+    const rows = await awardsQ.listAwards(sql, { ...q, before: q.before ? new Date(q.before) : undefined });
+    const last = rows[rows.length - 1];
+    const nextBefore = rows.length === q.limit && last ? last.createdAt.toISOString() : null;
+    if (include !== 'recertification') return c.json({ awards: rows.map((r) => toAward(config, r)), nextBefore }, 200);
+    const summaries = await summarizeAwardWorkflows(deps, rows);
+    return c.json(
+      {
+        awards: rows.map((r) => ({ ...toAward(config, r), recertification: summaries?.get(r.id) ?? null })),
+        recertificationUnavailable: summaries ? null : 'Temporal did not answer',
+        nextBefore,
       },
-    }),
-    async (c) => {
-      const { id: certificateId } = c.req.valid('param');
-      const input = c.req.valid('json');
-      const scope: IdempotencyScope = {
-        route: 'POST /api/certificates/{id}/awards',
-        key: c.req.valid('header')['idempotency-key'],
-        payload: { certificateId, body: input },
-      };
-      const outcome = await runIdempotent<AwardCreated, AwardCreatedRun>(sql, scope, async (tx) => {
-        const request = { certificateId, learnerId: input.learnerId, ...(input.awardedAt ? { awardedAt: new Date(input.awardedAt) } : {}) };
-        const { award, plan } = await awardCertificate(tx, request);
-        return { status: 201, body: { award: toAward(config, award), workflowId: award.workflowId, plan }, award };
-      });
-      if (outcome.replayed) {
-        markReplayed(c);
-        return c.json(outcome.body as AwardCreated, 201);
+      200,
+    );
+  });
+
+  app.openapi(getAwardRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const award = await awardsQ.getAward(sql, id);
+    if (!award) throw notFound('Award', id);
+    const view = await recertificationStatus(deps, award);
+    return c.json(
+      {
+        award: toAward(config, award),
+        workflowStatus: view.workflowStatus,
+        recertification: view.available ? view.status : null,
+        recertificationUnavailable: view.available ? null : view.reason,
+      },
+      200,
+    );
+  });
+
+  app.openapi(patchAwardRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const expiresAt = new Date(c.req.valid('json').expiresAt);
+    const award = await sql.begin(async (tx) => {
+      const current = await awardsQ.getAward(tx, id, { forUpdate: true });
+      if (!current) throw notFound('Award', id);
+      if (current.status !== 'active') throw notActive(current.id, current.status);
+      if (expiresAt.getTime() <= current.awardedAt.getTime()) {
+        throw unprocessable('invalid_expiry', 'expiresAt must be after awardedAt.', { field: 'expiresAt', awardedAt: current.awardedAt.toISOString() });
       }
-      // After the commit: start the workflow (a failure leaves it to the reconciler).
-      const [started = outcome.award] = await startAwardAutomation(awardWorkflows(deps), { awards: [outcome.award] });
-      const final: AwardCreated = { ...outcome.body, award: toAward(config, started) };
-      await updateIdempotentAnswer(sql, scope, 201, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
-      return c.json(final, 201);
-    },
-  );
+      const updated = await awardsQ.setAwardExpiry(tx, id, expiresAt, workflowIdForAward(id));
+      if (!updated) throw notActive(current.id, current.status);
+      return updated;
+    });
+    // An award without a running workflow (it did not expire, or the start is pending) gets it started
+    // now; the signal then tells a workflow that was already running. A failed signal stays pending
+    // and the reconciler delivers it (deliverAwardChange).
+    const final = await tryEnsureAwardWorkflow(deps, award);
+    const signal: SignalOutcome = await deliverAwardChange(deps, final.id);
+    return c.json({ award: toAward(config, final), signal }, 200);
+  });
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/awards',
-      tags,
-      security: bearer,
-      summary: 'List awards by certificate, learner and status (newest first)',
-      request: { query: AwardListQuery },
-      responses: {
-        200: json(
-          z.object({
-            awards: z.array(AwardListItemSchema),
-            recertificationUnavailable: z.string().nullable().optional().openapi({ description: 'Why the summaries are missing, with include=recertification.' }),
-            nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for the next page.' }) }),
-          'The awards.',
-        ),
-        ...errorResponses(400, 401),
-      },
-    }),
-    async (c) => {
-      const { include, ...q } = c.req.valid('query');
-      const rows = await awardsQ.listAwards(sql, { ...q, before: q.before ? new Date(q.before) : undefined });
-      const last = rows[rows.length - 1];
-      const nextBefore = rows.length === q.limit && last ? last.createdAt.toISOString() : null;
-      if (include !== 'recertification') return c.json({ awards: rows.map((r) => toAward(config, r)), nextBefore }, 200);
-      const summaries = await summarizeAwardWorkflows(deps, rows);
-      return c.json(
-        {
-          awards: rows.map((r) => ({ ...toAward(config, r), recertification: summaries?.get(r.id) ?? null })),
-          recertificationUnavailable: summaries ? null : 'Temporal did not answer',
-          nextBefore,
-        },
-        200,
-      );
-    },
-  );
+  app.openapi(revokeAwardRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const { reason } = c.req.valid('json');
+    const scope = idempotencyScope(revokeAwardRoute, c.req.valid('header')['idempotency-key'], { awardId: id, reason });
+    const outcome = await runIdempotent<AwardChanged>(sql, scope, async (tx) => {
+      const current = await awardsQ.getAward(tx, id, { forUpdate: true });
+      if (!current) throw notFound('Award', id);
+      if (current.status !== 'active') throw notActive(current.id, current.status);
+      const revoked = await awardsQ.revokeAward(tx, id, reason);
+      if (!revoked) throw notActive(current.id, current.status);
+      // Stored until the signal's outcome replaces it: `failed` (not delivered yet; the workflow reads the revocation
+      // from the database and the reconciler delivers the pending signal) if this process dies before signalling.
+      return { status: 200, body: { award: toAward(config, revoked), signal: revoked.workflowId ? 'failed' : 'no_workflow' } };
+    });
+    if (outcome.replayed) {
+      markReplayed(c);
+      return c.json(outcome.body as AwardChanged, 200);
+    }
+    const signal = await deliverAwardChange(deps, outcome.body.award.id);
+    const final: AwardChanged = { ...outcome.body, signal };
+    await updateIdempotentAnswer(sql, scope, 200, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
+    return c.json(final, 200);
+  });
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/awards/{id}',
-      tags,
-      security: bearer,
-      summary: 'Get an award with its workflow\'s live recertification status',
-      request: { params: IdParams },
-      responses: {
-        200: json(
-          z.object({
-            award: AwardSchema,
-            workflowStatus: z.string().nullable().openapi({ description: 'Temporal\'s execution status (RUNNING, COMPLETED, …), when known.' }),
-            recertification: RecertificationStatusSchema.nullable(),
-            recertificationUnavailable: z.string().nullable().openapi({ description: 'Why `recertification` is null.' }),
-          }),
-          'The award.',
-        ),
-        ...errorResponses(400, 401, 404),
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const award = await awardsQ.getAward(sql, id);
-      if (!award) throw notFound('Award', id);
-      const view = await recertificationStatus(deps, award);
-      return c.json(
-        {
-          award: toAward(config, award),
-          workflowStatus: view.workflowStatus,
-          recertification: view.available ? view.status : null,
-          recertificationUnavailable: view.available ? null : view.reason,
-        },
-        200,
-      );
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'patch',
-      path: '/api/awards/{id}',
-      tags,
-      security: bearer,
-      summary: 'Change an active award\'s expiry (extend or shorten); signals its workflow',
-      description:
-        '422 `invalid_expiry` unless expiresAt is after awardedAt; 409 `award_not_active` for a renewed, expired or revoked award. ' +
-        'An award that did not expire gets its workflow started.',
-      request: { params: IdParams, body: body(AwardPatchSchema) },
-      responses: {
-        200: json(AwardChangedSchema, 'The award as it is now and what reached its workflow.'),
-        ...errorResponses(400, 401, 404, 409, 415, 422),
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const expiresAt = new Date(c.req.valid('json').expiresAt);
-      const award = await sql.begin(async (tx) => {
-        const current = await awardsQ.getAward(tx, id, { forUpdate: true });
-        if (!current) throw notFound('Award', id);
-        if (current.status !== 'active') throw notActive(current.id, current.status);
-        if (expiresAt.getTime() <= current.awardedAt.getTime()) {
-          throw unprocessable('invalid_expiry', 'expiresAt must be after awardedAt.', { field: 'expiresAt', awardedAt: current.awardedAt.toISOString() });
-        }
-        const updated = await awardsQ.setAwardExpiry(tx, id, expiresAt, workflowIdForAward(id));
-        if (!updated) throw notActive(current.id, current.status);
-        return updated;
-      });
-      // An award without a running workflow (it did not expire, or the start is pending) gets it started
-      // now; the signal then tells a workflow that was already running. A failed signal stays pending
-      // and the reconciler delivers it (deliverAwardChange).
-      const final = await tryEnsureAwardWorkflow(deps, award);
-      const signal: SignalOutcome = await deliverAwardChange(deps, final.id);
-      return c.json({ award: toAward(config, final), signal }, 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/api/awards/{id}/revoke',
-      tags,
-      security: bearer,
-      summary: 'Revoke an active award; signals its workflow, which ends',
-      description:
-        '409 `award_not_active` for an award that is not active (a second revoke too). With an `Idempotency-Key`, a repeat ' +
-        'returns the first answer (200) instead, and does nothing.',
-      request: { params: IdParams, headers: IdempotencyHeaders, body: body(RevokeSchema) },
-      responses: {
-        200: json(AwardChangedSchema, 'The revoked award and what reached its workflow.'),
-        ...errorResponses(400, 401, 404, 409, 415, 422),
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const { reason } = c.req.valid('json');
-      const scope: IdempotencyScope = { route: 'POST /api/awards/{id}/revoke', key: c.req.valid('header')['idempotency-key'], payload: { awardId: id, reason } };
-      const outcome = await runIdempotent<AwardChanged>(sql, scope, async (tx) => {
-        const current = await awardsQ.getAward(tx, id, { forUpdate: true });
-        if (!current) throw notFound('Award', id);
-        if (current.status !== 'active') throw notActive(current.id, current.status);
-        const revoked = await awardsQ.revokeAward(tx, id, reason);
-        if (!revoked) throw notActive(current.id, current.status);
-        // Stored until the signal's outcome replaces it: `failed` (not delivered yet; the workflow reads the revocation
-        // from the database and the reconciler delivers the pending signal) if this process dies before signalling.
-        return { status: 200, body: { award: toAward(config, revoked), signal: revoked.workflowId ? 'failed' : 'no_workflow' } };
-      });
-      if (outcome.replayed) {
-        markReplayed(c);
-        return c.json(outcome.body as AwardChanged, 200);
-      }
-      const signal = await deliverAwardChange(deps, outcome.body.award.id);
-      const final: AwardChanged = { ...outcome.body, signal };
-      await updateIdempotentAnswer(sql, scope, 200, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
-      return c.json(final, 200);
-    },
-  );
+  return app;
 }
 
+/** 409 `award_not_active` for award `id` in `status` (details `{status}`). */
 function notActive(id: string, status: string): Error {
   return conflict('award_not_active', `Award ${id} is ${status}; only an active award can change.`, { status });
 }

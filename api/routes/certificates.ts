@@ -1,5 +1,5 @@
 /**
- * Certificates and their settings (SPEC §3). A settings change is saved in one transaction with a
+ * Certificates and their settings. Mounted at `/api`. A settings change is saved in one transaction with a
  * `settings_propagations` row; after the commit a propagation workflow signals every running workflow
  * of the certificate (so the request never waits for thousands of signals, and the change reaches them
  * all even if this process dies: the reconciler starts a propagation that was not started).
@@ -30,33 +30,30 @@ import {
   type SettingsWarning,
 } from '../../domain/settings.ts';
 import { settingsPropagationWorkflowId } from '../../workflows/settings-propagation.ts';
-import { bearer, type ApiDeps, type App } from '../deps.ts';
+import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
-import { markReplayed, runIdempotent, type IdempotencyScope } from '../idempotency.ts';
+import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
 import { tryStartSettingsPropagation } from '../temporal-gateway.ts';
 import {
+  CertificateChangedSchema,
   CertificateCreateSchema,
+  CertificateCreatedSchema,
+  CertificateListSchema,
   CertificatePatchSchema,
   CertificateSchema,
   IdParams,
   IdempotencyHeaders,
   ListQuery,
-  WarningSchema,
   body,
   json,
   toCertificate,
-  type CertificateDto,
+  type CertificateChanged,
+  type CertificateCreated,
+  type SettingsPropagation,
 } from '../schemas.ts';
 import { canonicalJson } from '../util.ts';
 
 const tags = ['Certificates'];
-
-/** The answer to a create (stored as it is for an `Idempotency-Key` repeat). */
-interface CertificateCreated {
-  certificate: CertificateDto;
-  warnings: SettingsWarning[];
-}
-
 
 /** A certificate's entity tag: its `settingsVersion`, quoted (`"7"`). */
 export const etagOf = (settingsVersion: number): string => `"${settingsVersion}"`;
@@ -105,8 +102,10 @@ async function assertCoursesExist(tx: TransactionSql, ids: string[]): Promise<vo
 }
 
 /**
- * Applies the rules of SPEC §3 to a settings patch; 422 with the first violation's code and message,
- * and details `{field, …the violation's own facts (e.g. maxLeadDays, shortestValidityDays), violations}`.
+ * Applies the settings rules (domain/settings.ts `evaluateSettings`; listed in the PATCH route's
+ * description) to a patch: the merged settings and their warnings. Throws 422 with the first
+ * violation's code and message, and details `{field, …the violation's own facts (e.g. maxLeadDays,
+ * shortestValidityDays), violations}`; reads the recertification course in `tx`.
  */
 async function evaluate(
   tx: TransactionSql,
@@ -137,176 +136,163 @@ export function affectsRunningWorkflows(before: CertificateSettings, after: Cert
   );
 }
 
-export function registerCertificateRoutes(app: App, deps: ApiDeps): void {
+export const createCertificateRoute = createRoute({
+  method: 'post',
+  path: '/certificates',
+  tags,
+  security: bearer,
+  summary: 'Create a certificate',
+  description:
+    'Settings start from the defaults (no expiration); `settings` may change any part of them, under the rules of PATCH. ' +
+    'With an `Idempotency-Key`, a repeat returns the first answer and creates no second certificate.',
+  request: { headers: IdempotencyHeaders, body: body(CertificateCreateSchema) },
+  responses: {
+    201: { ...json(CertificateCreatedSchema, 'The certificate and the warnings of its settings.'), headers: EtagHeader },
+    ...errorResponses(400, 401, 415, 422),
+  },
+});
+
+export const listCertificatesRoute = createRoute({
+  method: 'get',
+  path: '/certificates',
+  tags,
+  security: bearer,
+  summary: 'List certificates (newest first)',
+  request: { query: ListQuery },
+  responses: {
+    200: json(CertificateListSchema, 'The certificates.'),
+    ...errorResponses(400, 401),
+  },
+});
+
+export const getCertificateRoute = createRoute({
+  method: 'get',
+  path: '/certificates/{id}',
+  tags,
+  security: bearer,
+  summary: 'Get a certificate',
+  request: { params: IdParams },
+  responses: {
+    200: { ...json(CertificateSchema, 'The certificate.'), headers: EtagHeader },
+    ...errorResponses(400, 401, 404),
+  },
+});
+
+export const patchCertificateRoute = createRoute({
+  method: 'patch',
+  path: '/certificates/{id}',
+  tags,
+  security: bearer,
+  summary: 'Change title, associated content and settings; signals the running workflows',
+  description:
+    'Rules (422): `expiration_required` (recertification needs expiration), `course_not_live` (the recertification course ' +
+    'must exist and be live), `course_required` (recertification needs a course), `unknown_course` (associated content). ' +
+    '`lead_days_exceed_validity` (lead days must be shorter than the shortest length of the validity, e.g. at most 27 for one month; ' +
+    'details name `maxLeadDays` and `shortestValidityDays`; checked when the change touches expiration.enabled, validFor or leadDays). ' +
+    'leadDays outside 1–365, or a validity over 50 years (600 months, 2600 weeks, 18250 days), is a 400. Turning expiration off turns recertification off, with a warning. ' +
+    '`signalled` counts the active awards with a workflow that the change is queued for (0 when nothing they act on changed). ' +
+    'Concurrency: send `If-Match: "<settingsVersion>"` (the `ETag`) to change only the version you read; a change made ' +
+    'meanwhile makes it a 409 `version_conflict` (details `settingsVersion`, the current one, also in the `ETag`) and nothing ' +
+    'is saved. Every change (title, settings, associated content) raises `settingsVersion`. Without If-Match the change applies ' +
+    'to the current version.',
+  request: { params: IdParams, headers: IfMatchHeaders, body: body(CertificatePatchSchema) },
+  responses: {
+    200: {
+      ...json(CertificateChangedSchema, 'The certificate as saved, the warnings of its settings, and how many running workflows are being signalled.'),
+      headers: EtagHeader,
+    },
+    ...errorResponses(400, 401, 404, 409, 415, 422),
+  },
+});
+
+/** The certificates area's sub-app (routes relative to `/api`). */
+export function certificatesApp(deps: ApiDeps): App {
   const { sql } = deps;
+  const app = createRouter();
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/api/certificates',
-      tags,
-      security: bearer,
-      summary: 'Create a certificate',
-      description:
-        'Settings start from the defaults (no expiration); `settings` may change any part of them, under the rules of PATCH. ' +
-        'With an `Idempotency-Key`, a repeat returns the first answer and creates no second certificate.',
-      request: { headers: IdempotencyHeaders, body: body(CertificateCreateSchema) },
-      responses: {
-        201: {
-          ...json(z.object({ certificate: CertificateSchema, warnings: z.array(WarningSchema) }), 'The certificate and the warnings of its settings.'),
-          headers: EtagHeader,
-        },
-        ...errorResponses(400, 401, 415, 422),
-      },
-    }),
-    async (c) => {
-      const input = c.req.valid('json');
-      const scope: IdempotencyScope = { route: 'POST /api/certificates', key: c.req.valid('header')['idempotency-key'], payload: input };
-      const outcome = await runIdempotent<CertificateCreated>(sql, scope, async (tx) => {
-        await assertCoursesExist(tx, input.associatedCourseIds);
-        const { settings, warnings } = await evaluate(tx, defaultSettings(), input.settings ?? {}, input.associatedCourseIds);
-        const certificate = await certsQ.insertCertificate(tx, { title: input.title, settings, associatedCourseIds: input.associatedCourseIds });
-        return { status: 201, body: { certificate: toCertificate(certificate), warnings } };
-      });
-      if (outcome.replayed) markReplayed(c);
-      const result = outcome.body as CertificateCreated;
-      c.header('ETag', etagOf(result.certificate.settingsVersion));
-      return c.json(result, 201);
-    },
-  );
+  app.openapi(createCertificateRoute, async (c) => {
+    const input = c.req.valid('json');
+    const scope = idempotencyScope(createCertificateRoute, c.req.valid('header')['idempotency-key'], input);
+    const outcome = await runIdempotent<CertificateCreated>(sql, scope, async (tx) => {
+      await assertCoursesExist(tx, input.associatedCourseIds);
+      const { settings, warnings } = await evaluate(tx, defaultSettings(), input.settings ?? {}, input.associatedCourseIds);
+      const certificate = await certsQ.insertCertificate(tx, { title: input.title, settings, associatedCourseIds: input.associatedCourseIds });
+      return { status: 201, body: { certificate: toCertificate(certificate), warnings } };
+    });
+    if (outcome.replayed) markReplayed(c);
+    const result = outcome.body as CertificateCreated;
+    c.header('ETag', etagOf(result.certificate.settingsVersion));
+    return c.json(result, 201);
+  });
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/certificates',
-      tags,
-      security: bearer,
-      summary: 'List certificates (newest first)',
-      request: { query: ListQuery },
-      responses: {
-        200: json(z.object({ certificates: z.array(CertificateSchema) }), 'The certificates.'),
-        ...errorResponses(400, 401),
-      },
-    }),
-    async (c) => {
-      const { limit } = c.req.valid('query');
-      const rows = await certsQ.listCertificates(sql, { limit });
-      return c.json({ certificates: rows.map(toCertificate) }, 200);
-    },
-  );
+  app.openapi(listCertificatesRoute, async (c) => {
+    const { limit } = c.req.valid('query');
+    const rows = await certsQ.listCertificates(sql, { limit });
+    return c.json({ certificates: rows.map(toCertificate) }, 200);
+  });
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/certificates/{id}',
-      tags,
-      security: bearer,
-      summary: 'Get a certificate',
-      request: { params: IdParams },
-      responses: {
-        200: { ...json(CertificateSchema, 'The certificate.'), headers: EtagHeader },
-        ...errorResponses(400, 401, 404),
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const row = await certsQ.getCertificate(sql, id);
-      if (!row) throw notFound('Certificate', id);
-      c.header('ETag', etagOf(row.settingsVersion));
-      return c.json(toCertificate(row), 200);
-    },
-  );
+  app.openapi(getCertificateRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const row = await certsQ.getCertificate(sql, id);
+    if (!row) throw notFound('Certificate', id);
+    c.header('ETag', etagOf(row.settingsVersion));
+    return c.json(toCertificate(row), 200);
+  });
 
-  app.openapi(
-    createRoute({
-      method: 'patch',
-      path: '/api/certificates/{id}',
-      tags,
-      security: bearer,
-      summary: 'Change title, associated content and settings; signals the running workflows',
-      description:
-        'Rules (422): `expiration_required` (recertification needs expiration), `course_not_live` (the recertification course ' +
-        'must exist and be live), `course_required` (recertification needs a course), `unknown_course` (associated content). ' +
-        '`lead_days_exceed_validity` (lead days must be shorter than the shortest length of the validity, e.g. at most 27 for one month; ' +
-        'details name `maxLeadDays` and `shortestValidityDays`; checked when the change touches expiration.enabled, validFor or leadDays). ' +
-        'leadDays outside 1–365, or a validity over 50 years (600 months, 2600 weeks, 18250 days), is a 400. Turning expiration off turns recertification off, with a warning. ' +
-        '`signalled` counts the active awards with a workflow that the change is queued for (0 when nothing they act on changed). ' +
-        'Concurrency: send `If-Match: "<settingsVersion>"` (the `ETag`) to change only the version you read; a change made ' +
-        'meanwhile makes it a 409 `version_conflict` (details `settingsVersion`, the current one, also in the `ETag`) and nothing ' +
-        'is saved. Every change (title, settings, associated content) raises `settingsVersion`. Without If-Match the change applies ' +
-        'to the current version.',
-      request: { params: IdParams, headers: IfMatchHeaders, body: body(CertificatePatchSchema) },
-      responses: {
-        200: {
-          ...json(
-            z.object({
-              certificate: CertificateSchema,
-              warnings: z.array(WarningSchema),
-              signalled: z.number().int(),
-              propagation: z.object({ settingsVersion: z.number().int(), workflowId: z.string(), started: z.boolean() }).nullable(),
-            }),
-            'The certificate as saved, the warnings of its settings, and how many running workflows are being signalled.',
-          ),
-          headers: EtagHeader,
-        },
-        ...errorResponses(400, 401, 404, 409, 415, 422),
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const ifMatch = c.req.valid('header')['if-match'];
-      const input = c.req.valid('json');
-      const result = await sql.begin(async (tx) => {
-        const before: CertificateRow | null = await certsQ.getCertificate(tx, id, { forUpdate: true });
-        if (!before) throw notFound('Certificate', id);
-        // Under the row lock: a concurrent change has committed (and raised the version) or waits for this one.
-        if (!ifMatchAllows(ifMatch, before.settingsVersion)) return { kind: 'conflict', current: before.settingsVersion } as const;
-        const associatedCourseIds = input.associatedCourseIds ?? before.associatedCourseIds;
-        if (input.associatedCourseIds) await assertCoursesExist(tx, input.associatedCourseIds);
-        const { settings, warnings } = await evaluate(tx, before.settings, input.settings ?? {}, associatedCourseIds);
-        const settingsChanged = canonicalJson(settings) !== canonicalJson(before.settings);
-        const titleChanged = input.title !== undefined && input.title !== before.title;
-        const associatedChanged = canonicalJson(associatedCourseIds) !== canonicalJson(before.associatedCourseIds);
-        const version =
-          settingsChanged || titleChanged || associatedChanged
-            ? await certsQ.updateCertificate(tx, id, { title: titleChanged ? input.title : undefined, settings: settingsChanged ? settings : undefined })
-            : before.settingsVersion;
-        if (associatedChanged) await certsQ.setAssociatedCourses(tx, id, associatedCourseIds);
-        let propagate = false;
-        let signalled = 0;
-        if (settingsChanged && affectsRunningWorkflows(before.settings, settings)) {
-          // Awards created after this commit read the settings when their workflow starts: only
-          // workflows that exist now need the signal, and none means nothing to propagate.
-          signalled = await awardsQ.countActiveWorkflows(tx, id);
-          propagate = signalled > 0;
-          if (propagate) await certsQ.insertPropagation(tx, id, version);
-        }
-        const certificate = await certsQ.getCertificate(tx, id);
-        if (!certificate) throw new Error('certificate vanished');
-        return { kind: 'saved', certificate, warnings, signalled, propagate, version } as const;
-      });
-      if (result.kind === 'conflict') {
-        c.header('ETag', etagOf(result.current));
-        return c.json(
-          errorBody(
-            'version_conflict',
-            `The certificate changed since the version in If-Match (${ifMatch ?? ''}): it is now at settingsVersion ${result.current}. ` +
-              'Nothing was saved; read it again, re-apply the change and send the new ETag.',
-            { settingsVersion: result.current, ifMatch: ifMatch ?? null },
-          ),
-          409,
-        );
+  app.openapi(patchCertificateRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const ifMatch = c.req.valid('header')['if-match'];
+    const input = c.req.valid('json');
+    const result = await sql.begin(async (tx) => {
+      const before: CertificateRow | null = await certsQ.getCertificate(tx, id, { forUpdate: true });
+      if (!before) throw notFound('Certificate', id);
+      // Under the row lock: a concurrent change has committed (and raised the version) or waits for this one.
+      if (!ifMatchAllows(ifMatch, before.settingsVersion)) return { kind: 'conflict', current: before.settingsVersion } as const;
+      const associatedCourseIds = input.associatedCourseIds ?? before.associatedCourseIds;
+      if (input.associatedCourseIds) await assertCoursesExist(tx, input.associatedCourseIds);
+      const { settings, warnings } = await evaluate(tx, before.settings, input.settings ?? {}, associatedCourseIds);
+      const settingsChanged = canonicalJson(settings) !== canonicalJson(before.settings);
+      const titleChanged = input.title !== undefined && input.title !== before.title;
+      const associatedChanged = canonicalJson(associatedCourseIds) !== canonicalJson(before.associatedCourseIds);
+      const version =
+        settingsChanged || titleChanged || associatedChanged
+          ? await certsQ.updateCertificate(tx, id, { title: titleChanged ? input.title : undefined, settings: settingsChanged ? settings : undefined })
+          : before.settingsVersion;
+      if (associatedChanged) await certsQ.setAssociatedCourses(tx, id, associatedCourseIds);
+      let propagate = false;
+      let signalled = 0;
+      if (settingsChanged && affectsRunningWorkflows(before.settings, settings)) {
+        // Awards created after this commit read the settings when their workflow starts: only
+        // workflows that exist now need the signal, and none means nothing to propagate.
+        signalled = await awardsQ.countActiveWorkflows(tx, id);
+        propagate = signalled > 0;
+        if (propagate) await certsQ.insertPropagation(tx, id, version);
       }
-      let propagation: { settingsVersion: number; workflowId: string; started: boolean } | null = null;
-      if (result.propagate) {
-        const started = await tryStartSettingsPropagation(deps, id, result.version);
-        propagation = { settingsVersion: result.version, workflowId: settingsPropagationWorkflowId(id, result.version), started };
-      }
-      c.header('ETag', etagOf(result.certificate.settingsVersion));
+      const certificate = await certsQ.getCertificate(tx, id);
+      if (!certificate) throw new Error('certificate vanished');
+      return { kind: 'saved', certificate, warnings, signalled, propagate, version } as const;
+    });
+    if (result.kind === 'conflict') {
+      c.header('ETag', etagOf(result.current));
       return c.json(
-        { certificate: toCertificate(result.certificate), warnings: result.warnings, signalled: result.signalled, propagation },
-        200,
+        errorBody(
+          'version_conflict',
+          `The certificate changed since the version in If-Match (${ifMatch ?? ''}): it is now at settingsVersion ${result.current}. ` +
+            'Nothing was saved; read it again, re-apply the change and send the new ETag.',
+          { settingsVersion: result.current, ifMatch: ifMatch ?? null },
+        ),
+        409,
       );
-    },
-  );
+    }
+    let propagation: SettingsPropagation | null = null;
+    if (result.propagate) {
+      const started = await tryStartSettingsPropagation(deps, id, result.version);
+      propagation = { settingsVersion: result.version, workflowId: settingsPropagationWorkflowId(id, result.version), started };
+    }
+    c.header('ETag', etagOf(result.certificate.settingsVersion));
+    const changed: CertificateChanged = { certificate: toCertificate(result.certificate), warnings: result.warnings, signalled: result.signalled, propagation };
+    return c.json(changed, 200);
+  });
+
+  return app;
 }

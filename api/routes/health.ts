@@ -1,5 +1,5 @@
 /**
- * Liveness and readiness (no auth): `GET /healthz`, `GET /readyz`.
+ * Liveness and readiness (no auth): `GET /healthz`, `GET /readyz`. Mounted at `/`.
  *
  * `/readyz` answers anonymous callers, so a failing check says only `"error": "unavailable"`: the
  * dependency's own message (which names internal hosts, ports and users) goes to the log, at `warn`
@@ -8,7 +8,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ping } from '../../db/queries/health.ts';
 import type { Logger } from '../../config/logger.ts';
-import type { ApiDeps, App } from '../deps.ts';
+import { createRouter, type ApiDeps, type App } from '../deps.ts';
 import { json } from '../schemas.ts';
 
 const CHECK_TIMEOUT_MS = 3000;
@@ -65,48 +65,57 @@ function failureReporter(log: Logger): (name: CheckName, ok: boolean, detail?: s
 }
 
 const CheckSchema = z.object({ ok: z.boolean(), ms: z.number(), error: z.literal(PUBLIC_CHECK_ERROR).optional() });
-const ReadySchema = z.object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ database: CheckSchema, temporal: CheckSchema }) });
+/** `GET /healthz`. */
+export const LivenessSchema = z.object({ status: z.literal('ok') }).openapi('Liveness');
+export type Liveness = z.infer<typeof LivenessSchema>;
+/** `GET /readyz`, 200 and 503. */
+export const ReadinessSchema = z
+  .object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ database: CheckSchema, temporal: CheckSchema }) })
+  .openapi('Readiness');
+export type Readiness = z.infer<typeof ReadinessSchema>;
 
-export function registerHealthRoutes(app: App, { sql, client, log }: ApiDeps): void {
+export const livenessRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['Health'],
+  summary: 'Liveness: the process serves requests',
+  responses: { 200: json(LivenessSchema, 'Alive.') },
+});
+
+export const readinessRoute = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['Health'],
+  summary: 'Readiness: PostgreSQL answers `select 1` and Temporal answers GetSystemInfo',
+  description: 'A failing check says only `"error": "unavailable"`; the cause is in the server log.',
+  responses: {
+    200: json(ReadinessSchema, 'Ready.'),
+    503: json(ReadinessSchema, 'A dependency is unavailable.'),
+  },
+});
+
+/** The health area's sub-app, mounted at `/` (no auth). */
+export function healthApp({ sql, client, log }: ApiDeps): App {
   const reportFailure = failureReporter(log);
+  const app = createRouter();
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/healthz',
-      tags: ['Health'],
-      summary: 'Liveness: the process serves requests',
-      responses: { 200: json(z.object({ status: z.literal('ok') }), 'Alive.') },
-    }),
-    (c) => c.json({ status: 'ok' as const }, 200),
-  );
+  app.openapi(livenessRoute, (c) => c.json({ status: 'ok' as const }, 200));
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/readyz',
-      tags: ['Health'],
-      summary: 'Readiness: PostgreSQL answers `select 1` and Temporal answers GetSystemInfo',
-      description: 'A failing check says only `"error": "unavailable"`; the cause is in the server log.',
-      responses: {
-        200: json(ReadySchema, 'Ready.'),
-        503: json(ReadySchema, 'A dependency is unavailable.'),
-      },
-    }),
-    async (c) => {
-      const details: Partial<Record<CheckName, string>> = {};
-      const [database, temporal] = await Promise.all([
-        check(() => ping(sql), (d) => (details.database = d)),
-        check(
-          () => client.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => client.workflowService.getSystemInfo({})),
-          (d) => (details.temporal = d),
-        ),
-      ]);
-      reportFailure('database', database.ok, details.database);
-      reportFailure('temporal', temporal.ok, details.temporal);
-      const ok = database.ok && temporal.ok;
-      const bodyOut = { status: ok ? ('ready' as const) : ('not_ready' as const), checks: { database, temporal } };
-      return ok ? c.json(bodyOut, 200) : c.json(bodyOut, 503);
-    },
-  );
+  app.openapi(readinessRoute, async (c) => {
+    const details: Partial<Record<CheckName, string>> = {};
+    const [database, temporal] = await Promise.all([
+      check(() => ping(sql), (d) => (details.database = d)),
+      check(
+        () => client.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => client.workflowService.getSystemInfo({})),
+        (d) => (details.temporal = d),
+      ),
+    ]);
+    reportFailure('database', database.ok, details.database);
+    reportFailure('temporal', temporal.ok, details.temporal);
+    const ok = database.ok && temporal.ok;
+    const bodyOut: Readiness = { status: ok ? 'ready' : 'not_ready', checks: { database, temporal } };
+    return ok ? c.json(bodyOut, 200) : c.json(bodyOut, 503);
+  });
+
+  return app;
 }

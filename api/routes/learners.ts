@@ -1,79 +1,92 @@
-/** Learners: `POST /api/learners`, `GET /api/learners`, `GET /api/learners/{id}`. */
+/** Learners: create, list (by email), get. Mounted at `/api`. */
 import { createRoute, z } from '@hono/zod-openapi';
 import * as q from '../../db/queries/learners.ts';
-import { bearer, type ApiDeps, type App } from '../deps.ts';
+import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound } from '../errors.ts';
-import { markReplayed, runIdempotent, type IdempotencyScope } from '../idempotency.ts';
-import { IdParams, IdempotencyHeaders, LearnerCreateSchema, LearnerSchema, ListQuery, body, json, toLearner, type LearnerDto } from '../schemas.ts';
+import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
+import {
+  IdParams,
+  IdempotencyHeaders,
+  LearnerCreateSchema,
+  LearnerListSchema,
+  LearnerSchema,
+  ListQuery,
+  body,
+  json,
+  toLearner,
+  type LearnerDto,
+} from '../schemas.ts';
 
 const tags = ['Learners'];
 
-export function registerLearnerRoutes(app: App, { sql }: ApiDeps): void {
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/api/learners',
-      tags,
-      security: bearer,
-      summary: 'Create a learner',
-      description: 'With an `Idempotency-Key`, a repeat returns the first answer (not a 409 `email_taken`) and creates nothing.',
-      request: { headers: IdempotencyHeaders, body: body(LearnerCreateSchema) },
-      responses: {
-        201: json(LearnerSchema, 'The learner.'),
-        ...errorResponses(400, 401, 409, 415, 422),
-      },
-    }),
-    async (c) => {
-      const input = c.req.valid('json');
-      const scope: IdempotencyScope = { route: 'POST /api/learners', key: c.req.valid('header')['idempotency-key'], payload: input };
-      const outcome = await runIdempotent<LearnerDto>(sql, scope, async (tx) => {
-        const row = await q.insertLearner(tx, input);
-        if (!row) throw conflict('email_taken', `A learner with email ${input.email} exists.`, { field: 'email' });
-        return { status: 201, body: toLearner(row) };
-      });
-      if (outcome.replayed) markReplayed(c);
-      return c.json(outcome.body as LearnerDto, 201);
-    },
-  );
+export const createLearnerRoute = createRoute({
+  method: 'post',
+  path: '/learners',
+  tags,
+  security: bearer,
+  summary: 'Create a learner',
+  description: 'With an `Idempotency-Key`, a repeat returns the first answer (not a 409 `email_taken`) and creates nothing.',
+  request: { headers: IdempotencyHeaders, body: body(LearnerCreateSchema) },
+  responses: {
+    201: json(LearnerSchema, 'The learner.'),
+    ...errorResponses(400, 401, 409, 415, 422),
+  },
+});
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/learners',
-      tags,
-      security: bearer,
-      summary: 'List learners (newest first), optionally by email',
-      request: { query: ListQuery.extend({ email: z.string().max(320).optional() }) },
-      responses: {
-        200: json(z.object({ learners: z.array(LearnerSchema) }), 'The learners.'),
-        ...errorResponses(400, 401),
-      },
-    }),
-    async (c) => {
-      const { limit, email } = c.req.valid('query');
-      const rows = await q.listLearners(sql, { limit, email });
-      return c.json({ learners: rows.map(toLearner) }, 200);
-    },
-  );
+export const listLearnersRoute = createRoute({
+  method: 'get',
+  path: '/learners',
+  tags,
+  security: bearer,
+  summary: 'List learners (newest first), optionally by email',
+  request: { query: ListQuery.extend({ email: z.string().max(320).optional() }) },
+  responses: {
+    200: json(LearnerListSchema, 'The learners.'),
+    ...errorResponses(400, 401),
+  },
+});
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/learners/{id}',
-      tags,
-      security: bearer,
-      summary: 'Get a learner',
-      request: { params: IdParams },
-      responses: {
-        200: json(LearnerSchema, 'The learner.'),
-        ...errorResponses(400, 401, 404),
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const row = await q.getLearner(sql, id);
-      if (!row) throw notFound('Learner', id);
-      return c.json(toLearner(row), 200);
-    },
-  );
+export const getLearnerRoute = createRoute({
+  method: 'get',
+  path: '/learners/{id}',
+  tags,
+  security: bearer,
+  summary: 'Get a learner',
+  request: { params: IdParams },
+  responses: {
+    200: json(LearnerSchema, 'The learner.'),
+    ...errorResponses(400, 401, 404),
+  },
+});
+
+/** The learners area's sub-app (routes relative to `/api`). */
+export function learnersApp({ sql }: ApiDeps): App {
+  const app = createRouter();
+
+  app.openapi(createLearnerRoute, async (c) => {
+    const input = c.req.valid('json');
+    const scope = idempotencyScope(createLearnerRoute, c.req.valid('header')['idempotency-key'], input);
+    const outcome = await runIdempotent<LearnerDto>(sql, scope, async (tx) => {
+      const row = await q.insertLearner(tx, input);
+      if (!row) throw conflict('email_taken', `A learner with email ${input.email} exists.`, { field: 'email' });
+      return { status: 201, body: toLearner(row) };
+    });
+    if (outcome.replayed) markReplayed(c);
+    return c.json(outcome.body as LearnerDto, 201);
+  });
+
+  app.openapi(listLearnersRoute, async (c) => {
+    const { limit, email } = c.req.valid('query');
+    const rows = await q.listLearners(sql, { limit, email });
+    return c.json({ learners: rows.map(toLearner) }, 200);
+  });
+
+  app.openapi(getLearnerRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const row = await q.getLearner(sql, id);
+    if (!row) throw notFound('Learner', id);
+    return c.json(toLearner(row), 200);
+  });
+
+  return app;
 }
