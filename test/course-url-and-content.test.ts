@@ -14,7 +14,7 @@ import type { CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { createMessageActivities } from '../activities/messages.ts';
 import { createMailer, type Mailer } from '../activities/mail/mailer.ts';
 import { LogProvider } from '../activities/mail/providers.ts';
-import { PLACEHOLDERS } from '../activities/mail/templates.ts';
+import { PLACEHOLDERS } from '../domain/placeholders.ts';
 import { createLogger } from '../config/logger.ts';
 import type { MessageRow } from '../db/rows.ts';
 import { makeAward, makeCertificate, makeCourse, makeLearner, recertSettings } from './support/fixtures.ts';

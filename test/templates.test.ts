@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { escapeHtml } from '../domain/html.ts';
+import { unknownPlaceholders } from '../domain/placeholders.ts';
 import {
   adminBodyToHtml,
   fillPlaceholders,
@@ -8,7 +9,6 @@ import {
   renderMessage,
   sanitizeAdminHtml,
   sanitizeSubject,
-  unknownPlaceholders,
   type TemplateContext,
 } from '../activities/mail/templates.ts';
 import { loadConfig } from '../config/env.ts';
@@ -223,6 +223,20 @@ test('sanitizeAdminHtml escapes text left over as text', () => {
 test('unknownPlaceholders names each unknown placeholder once, in order; known ones are not named', () => {
   assert.deepEqual(unknownPlaceholders('{{learner.name}} {{ course.link }} {{learner.nmae}} {{course.link}} {{course.url}}'), ['course.link', 'learner.nmae']);
   assert.deepEqual(unknownPlaceholders('Hi {{learner.name}}, {{ expiresAt }}'), []);
+});
+
+test('unknownPlaceholders also refuses what only looks like a placeholder: empty, invisible characters inside, unpaired braces', () => {
+  assert.deepEqual(unknownPlaceholders('Hi {{}}'), ['{{}}']);
+  assert.deepEqual(unknownPlaceholders('Hi {{learner.name\u200b}}'), ['{{learner.name\\u200b}}']);
+  assert.deepEqual(unknownPlaceholders('Hi {{ learner.name }}'), [], 'spaces inside the braces are fine');
+  const unclosed = unknownPlaceholders('Hi {{learner.name}');
+  assert.equal(unclosed.length, 1);
+  assert.match(unclosed[0]!, /unclosed "\{\{"/);
+  const stray = unknownPlaceholders('Hi learner.name}} and {{course.url}}');
+  assert.equal(stray.length, 1);
+  assert.match(stray[0]!, /"\}\}" without its "\{\{"/);
+  assert.deepEqual(unknownPlaceholders('Hi {{'), ['an unclosed "{{" ({{)']);
+  assert.deepEqual(unknownPlaceholders('{ {single} } braces and {{course.url}}'), [], 'single braces are text');
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import sanitizeHtml from 'sanitize-html';
 import type { EnrollmentMessage, MessageKind } from '../../db/rows.ts';
 import { formatInstant } from '../../domain/instant-format.ts';
 import { escapeHtml } from '../../domain/html.ts';
+import { isPlaceholder, PLACEHOLDER_RE, type Placeholder } from '../../domain/placeholders.ts';
 
 export interface TemplateContext {
   appBaseUrl: string;
@@ -43,16 +44,6 @@ export interface RenderedMessage {
   html: string;
 }
 
-export const PLACEHOLDERS = [
-  'learner.name',
-  'learner.email',
-  'certificate.title',
-  'course.title',
-  'course.url',
-  'expiresAt',
-  'daysLeft',
-] as const;
-export type Placeholder = (typeof PLACEHOLDERS)[number];
 
 
 /** A subject line: one line of plain text. */
@@ -90,19 +81,6 @@ export function placeholderValues(ctx: TemplateContext): Record<Placeholder, str
     expiresAt: ctx.expiresAt ? formatInstant(ctx.expiresAt) : undefined,
     daysLeft: ctx.daysLeft === null || ctx.daysLeft === undefined ? undefined : String(ctx.daysLeft),
   };
-}
-
-const PLACEHOLDER_RE = /\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g;
-const isPlaceholder = (name: string): name is Placeholder => (PLACEHOLDERS as readonly string[]).includes(name);
-
-/** The placeholder names in `template` that are not in PLACEHOLDERS, each once, in order of appearance. */
-export function unknownPlaceholders(template: string): string[] {
-  const unknown = new Set<string>();
-  for (const match of template.matchAll(PLACEHOLDER_RE)) {
-    const name = match[1] ?? '';
-    if (!isPlaceholder(name)) unknown.add(name);
-  }
-  return [...unknown];
 }
 
 /**

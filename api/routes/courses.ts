@@ -1,6 +1,6 @@
 /** Courses: create, list (by status), get, patch (title, publishing, enrollment message, url). Mounted at `/api`. */
 import { createRoute } from '@hono/zod-openapi';
-import { PLACEHOLDERS, unknownPlaceholders } from '../../activities/mail/templates.ts';
+import { PLACEHOLDERS, unknownPlaceholders } from '../../domain/placeholders.ts';
 import type { EnrollmentMessage } from '../../db/rows.ts';
 import * as q from '../../db/queries/courses.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
