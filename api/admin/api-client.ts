@@ -1,47 +1,40 @@
 /**
  * The admin page reads and writes through the JSON API in-process (`app.request` with the admin
  * bearer token): the settings rules, warnings, workflow starts and signals are the API's own, and
- * the page never holds a second copy of them. Answers are typed with the API's DTOs.
+ * the page never holds a second copy of them. Answers are typed with the API's own answer types
+ * (api/schemas.ts, `z.infer` of each route's response schema), never a copy of their shapes.
  */
+import type { z } from '@hono/zod-openapi';
+import type { CourseStatus } from '../../domain/vocabulary.ts';
 import type { ErrorBody } from '../errors.ts';
 import { markInProcess } from '../in-process.ts';
-import type { AttemptDto, AwardDto, CertificateDto, CourseDto, LearnerDto, MessageDto } from '../schemas.ts';
-import type { WarningCode } from '../../domain/settings.ts';
-import type { RecertificationStatus } from '../../workflows/contract.ts';
+import type {
+  AttemptDto,
+  AttemptList,
+  AwardDto,
+  AwardList,
+  AwardListItem,
+  AwardView,
+  CertificateChanged,
+  CertificateDto,
+  CertificateList,
+  CourseDto,
+  CourseList,
+  CoursePatchSchema,
+  LearnerDto,
+  MessagePage,
+} from '../schemas.ts';
 
 export type ApiFailure = ErrorBody['error'];
 export type ApiResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: ApiFailure };
 
-export interface SettingsWarningDto {
-  code: WarningCode;
-  field: string;
-  message: string;
-}
+/** The fields of a course the admin page writes (POST and PATCH /api/courses): the PATCH body's title, status and url. */
+export type CourseWriteBody = Pick<z.input<typeof CoursePatchSchema>, 'title' | 'status' | 'url'>;
 
-export interface CertificatePatchAnswer {
-  certificate: CertificateDto;
-  warnings: SettingsWarningDto[];
-  signalled: number;
-  propagation: { settingsVersion: number; workflowId: string; started: boolean } | null;
-}
-
-export interface AwardView {
-  award: AwardDto;
-  workflowStatus: string | null;
-  recertification: RecertificationStatus | null;
-  recertificationUnavailable: string | null;
-}
-
-/** An award as `GET /api/awards?include=recertification` lists it: with its workflow's phase and due time. */
-export type AwardWithPhase = AwardDto & { recertification?: { workflowStatus: string; phase: string | null; dueAt: string | null } | null };
-
-/** The fields of a course the admin page writes (POST and PATCH /api/courses). */
-export interface CourseWriteBody {
-  title?: string;
-  status?: 'draft' | 'live' | 'archived';
-  url?: string | null;
-}
-
+/**
+ * The PATCH /api/certificates/:id body the Settings form builds (forms.ts `buildPatch`): settings
+ * sections of only the changed fields, checked against the domain's schema before it is sent.
+ */
 export interface CertificatePatchBody {
   associatedCourseIds?: string[];
   settings?: Record<string, Record<string, unknown>>;
@@ -52,31 +45,46 @@ export interface InProcessFetch {
   request(input: Request): Response | Promise<Response>;
 }
 
+/**
+ * The JSON API as the admin page calls it. Reads answer the API's body, or null for a 404 where one
+ * thing is asked for; any other failure of a read throws an `AdminApiError` (the page then shows its
+ * error page, a 404 its not-found page). Writes answer an `ApiResult`, a refusal included, so the page
+ * can show the API's message beside the field it names.
+ */
 export interface AdminApi {
+  /** GET `path`, whatever the API answers. */
   get<T>(path: string): Promise<ApiResult<T>>;
+  /** PATCH `path` with a JSON body, whatever the API answers. */
   patch<T>(path: string, body: unknown): Promise<ApiResult<T>>;
+  /** Every certificate (the first 1000). */
   listCertificates(): Promise<CertificateDto[]>;
   getCertificate(id: string): Promise<CertificateDto | null>;
-  listCourses(status?: 'live' | 'draft' | 'archived'): Promise<CourseDto[]>;
+  /** Every course (the first 1000), or those of one status. */
+  listCourses(status?: CourseStatus): Promise<CourseDto[]>;
+  /** A certificate's awards (the first 1000), newest first. */
   listAwards(certificateId: string): Promise<AwardDto[]>;
+  /** One award with its workflow's execution status and `status` query. */
   getAward(id: string): Promise<AwardView | null>;
   getLearner(id: string): Promise<LearnerDto | null>;
   /** A learner's awards, newest first, each with its workflow's phase (`recertificationUnavailable` when Temporal did not answer). */
-  listLearnerAwards(learnerId: string): Promise<{ awards: AwardWithPhase[]; recertificationUnavailable: string | null }>;
+  listLearnerAwards(learnerId: string): Promise<{ awards: AwardListItem[]; recertificationUnavailable: string | null }>;
+  /** A learner's course attempts (the first 1000). */
   listAttempts(learnerId: string): Promise<AttemptDto[]>;
   getCourse(id: string): Promise<CourseDto | null>;
   /** POST /api/courses: the API's answer, a failure included (shown beside the form's fields). */
   createCourse(body: CourseWriteBody): Promise<ApiResult<CourseDto>>;
   /** PATCH /api/courses/:id: the API's answer, a failure included. */
   patchCourse(id: string, body: CourseWriteBody): Promise<ApiResult<CourseDto>>;
-  listMessages(q: { learnerId?: string; awardId?: string; before?: string; limit?: number }): Promise<{ messages: MessageDto[]; nextBefore: string | null }>;
+  /** A page of the message log, newest first, optionally of one learner or award, created before `before`. */
+  listMessages(q: { learnerId?: string; awardId?: string; before?: string; limit?: number }): Promise<MessagePage>;
   /**
    * PATCH /api/certificates/:id. With `expectedVersion` the change applies only to that
    * `settingsVersion` (sent as `If-Match`); a change made meanwhile is a 409 `version_conflict`.
    */
-  patchCertificate(id: string, body: CertificatePatchBody, opts?: { expectedVersion?: number }): Promise<ApiResult<CertificatePatchAnswer>>;
+  patchCertificate(id: string, body: CertificatePatchBody, opts?: { expectedVersion?: number }): Promise<ApiResult<CertificateChanged>>;
 }
 
+/** A read the API refused (status and its error body); a 404 is the admin page's not-found page. */
 export class AdminApiError extends Error {
   constructor(
     public readonly status: number,
@@ -127,29 +135,27 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
   return {
     get: (path) => call('GET', path),
     patch: (path, body) => call('PATCH', path, body),
-    listCertificates: async () => (await must<{ certificates: CertificateDto[] }>('/api/certificates?limit=1000')).certificates,
+    listCertificates: async () => (await must<CertificateList>('/api/certificates?limit=1000')).certificates,
     getCertificate: (id) => read<CertificateDto>(`/api/certificates/${encodeURIComponent(id)}`),
-    listCourses: async (status) => (await must<{ courses: CourseDto[] }>(`/api/courses${qs({ status, limit: 1000 })}`)).courses,
+    listCourses: async (status) => (await must<CourseList>(`/api/courses${qs({ status, limit: 1000 })}`)).courses,
     listAwards: async (certificateId) =>
-      (await must<{ awards: AwardDto[] }>(`/api/awards${qs({ certificateId, limit: 1000 })}`)).awards,
+      (await must<AwardList>(`/api/awards${qs({ certificateId, limit: 1000 })}`)).awards,
     getAward: (id) => read<AwardView>(`/api/awards/${encodeURIComponent(id)}`),
     getLearner: (id) => read<LearnerDto>(`/api/learners/${encodeURIComponent(id)}`),
     listLearnerAwards: async (learnerId) => {
-      const r = await must<{ awards: AwardWithPhase[]; recertificationUnavailable?: string | null }>(
-        `/api/awards${qs({ learnerId, include: 'recertification', limit: 1000 })}`,
-      );
+      const r = await must<AwardList>(`/api/awards${qs({ learnerId, include: 'recertification', limit: 1000 })}`);
       return { awards: r.awards, recertificationUnavailable: r.recertificationUnavailable ?? null };
     },
-    listAttempts: async (learnerId) => (await must<{ attempts: AttemptDto[] }>(`/api/attempts${qs({ learnerId, limit: 1000 })}`)).attempts,
+    listAttempts: async (learnerId) => (await must<AttemptList>(`/api/attempts${qs({ learnerId, limit: 1000 })}`)).attempts,
     getCourse: (id) => read<CourseDto>(`/api/courses/${encodeURIComponent(id)}`),
     createCourse: (body) => call<CourseDto>('POST', '/api/courses', body),
     patchCourse: (id, body) => call<CourseDto>('PATCH', `/api/courses/${encodeURIComponent(id)}`, body),
     listMessages: (q) =>
-      must<{ messages: MessageDto[]; nextBefore: string | null }>(
+      must<MessagePage>(
         `/api/messages${qs({ learnerId: q.learnerId, awardId: q.awardId, before: q.before, limit: q.limit ?? 100 })}`,
       ),
     patchCertificate: (id, body, opts = {}) =>
-      call<CertificatePatchAnswer>(
+      call<CertificateChanged>(
         'PATCH',
         `/api/certificates/${encodeURIComponent(id)}`,
         body,

@@ -4,12 +4,15 @@
  * turned into messages beside the fields. The rules (an absolute http/https URL, a visible title) are
  * the API's own; the page does not restate them.
  */
+import { COURSE_STATUSES, type CourseStatus } from '../../domain/vocabulary.ts';
 import type { CourseDto } from '../schemas.ts';
 import type { CourseWriteBody } from './api-client.ts';
 import type { FieldErrors, FormBody } from './forms.ts';
 
-export const COURSE_STATUSES = ['draft', 'live', 'archived'] as const;
-export type CourseStatus = (typeof COURSE_STATUSES)[number];
+/** The course form's fields: the API's field names, so its refusal lands beside the field it names. */
+export const COURSE_FIELDS = ['title', 'status', 'url'] as const;
+export type CourseField = (typeof COURSE_FIELDS)[number];
+const isCourseField = (name: string): name is CourseField => (COURSE_FIELDS as readonly string[]).includes(name);
 
 /** The course form's fields, as typed. */
 export interface CourseFormValues {
@@ -74,7 +77,7 @@ export function courseErrorsFromApi(failure: { code?: string; message: string; d
     for (const issue of (d as { issues: { path?: unknown; message?: unknown }[] }).issues) {
       if (typeof issue.path !== 'string' || typeof issue.message !== 'string') continue;
       const name = issue.path.split('.')[0] ?? '';
-      if (name === 'title' || name === 'status' || name === 'url') fields[name] ??= issue.message;
+      if (isCourseField(name)) fields[name] ??= issue.message;
     }
   }
   return { fields, general: Object.keys(fields).length ? null : failure.message };

@@ -5,6 +5,7 @@
  */
 export type CsvValue = string | number | Date | null | undefined;
 
+/** One field as RFC 4180 writes it (dates as ISO 8601, null and NaN empty, formula-like text behind an apostrophe). */
 export function csvField(value: CsvValue): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
@@ -13,6 +14,7 @@ export function csvField(value: CsvValue): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** A CSV document: the header, then the rows, each record ended by CRLF. */
 export function toCsv(header: string[], rows: CsvValue[][]): string {
   return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

@@ -13,6 +13,7 @@ import type { CertificateDto } from '../schemas.ts';
 import { canonicalJson } from '../util.ts';
 import type { CertificatePatchBody } from './api-client.ts';
 
+/** The form's field names: the API's field paths (so its errors and warnings land beside their field). */
 export const F = {
   expirationEnabled: 'expiration.enabled',
   amount: 'expiration.validFor.amount',
@@ -28,6 +29,7 @@ export const F = {
   revision: 'revision',
 } as const;
 
+/** Field name → the message shown beside it. */
 export type FieldErrors = Record<string, string>;
 
 export interface SettingsFormValues {
@@ -70,6 +72,7 @@ export function expectedVersionOf(values: SettingsFormValues): number | null {
   return /^[1-9]\d{0,9}$/.test(values.revision) ? Number(values.revision) : null;
 }
 
+/** The form's values for a certificate's saved settings (the form as first shown). */
 export function valuesFromCertificate(cert: CertificateDto): SettingsFormValues {
   const s: CertificateSettings = cert.settings;
   return {
@@ -88,6 +91,7 @@ export function valuesFromCertificate(cert: CertificateDto): SettingsFormValues 
   };
 }
 
+/** A parsed form post (`c.req.parseBody({ all: true })`). */
 export type FormBody = Record<string, string | File | (string | File)[]>;
 
 const text = (body: FormBody, name: string): string => {
@@ -103,6 +107,7 @@ const list = (body: FormBody, name: string): string[] => {
 /** A checkbox is on when the form carries it (browsers send `on` for a ticked box without a value). */
 const checked = (body: FormBody, name: string): boolean => list(body, name).includes('on');
 
+/** The values of a submitted form, as typed (numbers trimmed, not parsed; unticked boxes off). */
 export function valuesFromForm(body: FormBody): SettingsFormValues {
   return {
     revision: text(body, F.revision),

@@ -60,6 +60,7 @@ export interface SessionStore {
   endAll(): Promise<number>;
 }
 
+/** The session store over `sql`, signing cookies with `token`; sessions last `ttlSeconds`. Database errors propagate. */
 export function createSessionStore(sql: Sql, token: string, ttlSeconds: number = SESSION_TTL_SECONDS): SessionStore {
   return {
     async start() {

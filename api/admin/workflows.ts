@@ -5,15 +5,18 @@
  * own `status` query through `GET /api/awards/:id`.
  */
 import type { Client } from '@temporalio/client';
-import type { Config } from '../../config/env.ts';
 import type { Logger } from '../../config/logger.ts';
+import { isId } from '../../domain/ids.ts';
+import type { Phase } from '../../domain/vocabulary.ts';
 import { RECERTIFICATION_WORKFLOW } from '../../workflows/contract.ts';
 import { AwardId, RecertificationDueAt, RecertificationPhase } from '../../workflows/search-attributes.ts';
 import type { AwardDto } from '../schemas.ts';
 import type { AdminApi } from './api-client.ts';
+import { isPhase } from './views/labels.ts';
 
+/** What the Awards tab shows of one award's workflow. */
 export interface WorkflowPhase {
-  phase: string | null;
+  phase: Phase | null;
   dueAt: string | null;
   /** Temporal's execution status (RUNNING, COMPLETED, …) when known. */
   workflowStatus: string | null;
@@ -22,16 +25,19 @@ export interface WorkflowPhase {
   note?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** At most this many status queries per page view (each is a round trip to a worker). */
 const MAX_STATUS_QUERIES = 25;
 const TIMEOUT_MS = 4000;
 
-/** The visibility query for a certificate's award workflows (one run each), optionally due in [from, until). */
+/**
+ * The visibility query for a certificate's award workflows (one run each), optionally due in
+ * [from, until). Throws an Error when `certificateId` is not an id (it is written into the query).
+ */
 export function certificateQuery(certificateId: string, due?: { from: Date; until: Date }): string {
-  if (!UUID.test(certificateId)) throw new Error('certificate ids are UUIDs');
+  if (!isId(certificateId)) throw new Error('certificate ids are UUIDs');
   const base = `CertificateId = '${certificateId}'`;
-  // A run that continued as new keeps its ids but clears its due time (workflows/recertification.ts):
+  // A run that continued as new keeps its ids but clears its phase and due time
+  // (continueAsNewWhenHistoryIsLong, workflows/recertification/lifecycle.ts):
   // the due-time query finds the running run alone; the plain list leaves the continued runs out.
   return due
     ? `${base} AND RecertificationDueAt >= '${due.from.toISOString()}' AND RecertificationDueAt < '${due.until.toISOString()}'`
@@ -45,12 +51,11 @@ export function thisMonth(now: Date = new Date()): { from: Date; until: Date } {
   return { from, until };
 }
 
-/** The Temporal UI's workflow list filtered by a visibility query. */
-export function workflowListUiUrl(config: Config, query: string): string {
-  const { uiUrl, namespace } = config.temporal;
-  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(query)}`;
-}
-
+/**
+ * Each award's workflow phase and due time: from one visibility query, then for awards it does not
+ * list yet (or when it fails: `visibilityError`) from the workflow's `status` query via
+ * `GET /api/awards/:id`, at most MAX_STATUS_QUERIES of them. Never throws for Temporal's failures.
+ */
 export async function workflowPhases(
   deps: { client: Client; log: Logger },
   api: AdminApi,
@@ -66,11 +71,13 @@ export async function workflowPhases(
         const awardId = wf.typedSearchAttributes.get(AwardId);
         if (!awardId) continue;
         const due = wf.typedSearchAttributes.get(RecertificationDueAt);
+        const phase = wf.typedSearchAttributes.get(RecertificationPhase) ?? null;
         phases.set(awardId, {
-          phase: wf.typedSearchAttributes.get(RecertificationPhase) ?? null,
+          phase: phase !== null && isPhase(phase) ? phase : null,
           dueAt: due ? due.toISOString() : null,
           workflowStatus: wf.status.name,
           source: 'visibility',
+          ...(phase !== null && !isPhase(phase) ? { note: `unknown phase “${phase}”` } : {}),
         });
       }
     });

@@ -2,9 +2,9 @@
 import type { LearnerRow } from '../../../db/rows.ts';
 import type { AwardDto } from '../../schemas.ts';
 import type { WorkflowPhase } from '../workflows.ts';
-import { PHASE_LABELS, day, relative, when } from './format.ts';
-import { PhaseBadge, StatusBadge } from './layout.tsx';
-import { adminLearnerHref } from './learner.tsx';
+import { InstantWithRelative, PhaseBadge, StatusBadge } from './badges.tsx';
+import { day } from './format.ts';
+import { learnerHref } from './links.ts';
 
 /** The Awards tab's table; learner names link to their admin page. */
 export function AwardsTable(props: {
@@ -53,21 +53,14 @@ export function AwardsTable(props: {
               return (
                 <tr data-award-id={a.id} id={`award-${a.id}`}>
                   <td>
-                    <a href={adminLearnerHref(a.learnerId)} class="strong learner-link">
+                    <a href={learnerHref(a.learnerId)} class="strong learner-link">
                       {learner?.name ?? a.learnerId}
                     </a>
                     {learner && <div class="muted small">{learner.email}</div>}
                   </td>
                   <td class="nowrap">{day(a.awardedAt)}</td>
                   <td data-col="expires" class="nowrap">
-                    {a.expiresAt ? (
-                      <>
-                        {when(a.expiresAt)}
-                        <div class="muted small">{relative(a.expiresAt, now)}</div>
-                      </>
-                    ) : (
-                      <span class="muted">never</span>
-                    )}
+                    <InstantWithRelative iso={a.expiresAt} now={now} none={<span class="muted">never</span>} />
                   </td>
                   <td>
                     <StatusBadge status={a.status} />
@@ -75,7 +68,7 @@ export function AwardsTable(props: {
                   <td data-col="phase" data-phase={p?.phase ?? ''} title={p ? `from ${p.source}${p.workflowStatus ? `; ${p.workflowStatus}` : ''}` : undefined}>
                     {a.workflowId ? (
                       p?.phase ? (
-                        <PhaseBadge phase={p.phase} label={PHASE_LABELS[p.phase]} />
+                        <PhaseBadge phase={p.phase} />
                       ) : (
                         <span class="muted small">{p?.note ?? 'not known yet'}</span>
                       )
@@ -84,14 +77,7 @@ export function AwardsTable(props: {
                     )}
                   </td>
                   <td data-col="due" data-due={p?.dueAt ?? ''} class="nowrap">
-                    {p?.dueAt ? (
-                      <>
-                        {when(p.dueAt)}
-                        <div class="muted small">{relative(p.dueAt, now)}</div>
-                      </>
-                    ) : (
-                      <span class="muted">—</span>
-                    )}
+                    <InstantWithRelative iso={p?.dueAt ?? null} now={now} none={<span class="muted">—</span>} />
                   </td>
                   <td class="nowrap">
                     {a.workflowUrl ? (

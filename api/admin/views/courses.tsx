@@ -2,20 +2,22 @@
  * Courses: every course with its status and the URL where learners take it (its LMS page, the
  * "Start the course" link of every message), a form to create one, and one course's edit form.
  */
+import { COURSE_STATUSES } from '../../../domain/vocabulary.ts';
 import type { CourseDto } from '../../schemas.ts';
-import { COURSE_STATUSES, type CourseFormValues } from '../course-form.ts';
+import type { CourseField, CourseFormValues } from '../course-form.ts';
 import type { FieldErrors } from '../forms.ts';
 import { when } from './format.ts';
+import { STATUS_LABELS } from './labels.ts';
 
-const LABELS: Record<string, string> = { title: 'Title', status: 'Status', url: 'URL' };
+const LABELS: Record<CourseField, string> = { title: 'Title', status: 'Status', url: 'URL' };
 
 /** A field's error, beside it (`data-field` names the API's field). */
-function FieldError(props: { name: string; errors: FieldErrors }) {
+function FieldError(props: { name: CourseField; errors: FieldErrors }) {
   const message = props.errors[props.name];
   if (!message) return null;
   return (
     <p class="field-error" id={`${props.name}-error`} data-field={props.name} role="alert">
-      {LABELS[props.name] ?? props.name}: {message}
+      {LABELS[props.name]}: {message}
     </p>
   );
 }
@@ -23,7 +25,7 @@ function FieldError(props: { name: string; errors: FieldErrors }) {
 /** The course fields shared by the create and edit forms. */
 function CourseFields(props: { values: CourseFormValues; errors: FieldErrors; prefix: string; defaultUrl: string }) {
   const { values: v, errors, prefix } = props;
-  const invalid = (name: string) => (errors[name] ? { 'aria-invalid': 'true', 'aria-describedby': `${name}-error` } : {});
+  const invalid = (name: CourseField) => (errors[name] ? { 'aria-invalid': 'true', 'aria-describedby': `${name}-error` } : {});
   return (
     <>
       <div class="field">
@@ -36,7 +38,7 @@ function CourseFields(props: { values: CourseFormValues; errors: FieldErrors; pr
         <select name="status" id={`${prefix}-status`} {...invalid('status')}>
           {COURSE_STATUSES.map((s) => (
             <option value={s} selected={v.status === s}>
-              {s}
+              {STATUS_LABELS[s]}
             </option>
           ))}
         </select>
@@ -82,7 +84,7 @@ export function CoursesPage(props: { courses: CourseDto[]; values: CourseFormVal
                   </a>
                 </td>
                 <td>
-                  <span class={`badge course-${c.status}`}>{c.status}</span>
+                  <span class={`badge course-${c.status}`}>{STATUS_LABELS[c.status]}</span>
                 </td>
                 <td data-col="url">
                   {c.url ? (

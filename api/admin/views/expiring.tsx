@@ -1,8 +1,8 @@
 /** Active awards expiring in the next 30, 60 or 90 days, with a CSV export. */
-import type { ExpiringAwardRow } from '../../../db/queries/admin.ts';
+import type { ExpiringAwardRow } from '../../../db/queries/awards.ts';
 import type { CertificateDto } from '../../schemas.ts';
-import { daysLeft, when, day } from './format.ts';
-import { adminLearnerHref } from './learner.tsx';
+import { day, daysLeft, when } from './format.ts';
+import { learnerHref } from './links.ts';
 
 export const WINDOWS = [30, 60, 90] as const;
 export type Window = (typeof WINDOWS)[number];
@@ -13,6 +13,7 @@ export type Window = (typeof WINDOWS)[number];
  */
 export const DEFAULT_WINDOW: Window = 90;
 
+/** The window's active awards, soonest first, with the window and certificate filters and the CSV link. */
 export function ExpiringPage(props: {
   days: Window;
   certificateId: string | undefined;
@@ -78,7 +79,7 @@ export function ExpiringPage(props: {
                 <td class="nowrap">{when(r.expiresAt)}</td>
                 <td class="num">{daysLeft(r.expiresAt, now)}</td>
                 <td>
-                  <a href={adminLearnerHref(r.learnerId)} class="strong learner-link">
+                  <a href={learnerHref(r.learnerId)} class="strong learner-link">
                     {r.learnerName}
                   </a>
                   <div class="muted small">{r.learnerEmail}</div>

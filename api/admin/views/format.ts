@@ -1,29 +1,32 @@
-/** Formatting for the admin views: instants in UTC, days left, labels. */
-import type { MessageKind } from '../../../domain/vocabulary.ts';
+/** Formatting for the admin views: instants (domain/instant-format.ts), days, days left, "in 3 days". */
 import { DAY_MS } from '../../../domain/dates.ts';
+import { formatUtcMinute } from '../../../domain/instant-format.ts';
 
-/** `2026-03-01 09:00 UTC`, or an em dash. */
+const toDate = (iso: string | Date | null | undefined): Date | null => {
+  if (!iso) return null;
+  const d = typeof iso === 'string' ? new Date(iso) : iso;
+  return Number.isNaN(d.getTime()) ? null : d;
+};
+
+/** `2026-03-01 09:00 UTC` (formatUtcMinute), or an em dash for no instant or an unreadable one. */
 export function when(iso: string | Date | null | undefined): string {
-  if (!iso) return '—';
-  const d = typeof iso === 'string' ? new Date(iso) : iso;
-  if (Number.isNaN(d.getTime())) return '—';
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const d = toDate(iso);
+  return d ? formatUtcMinute(d) : '—';
 }
 
-/** `2026-03-01`, or an em dash. */
+/** `2026-03-01`, or an em dash for no instant or an unreadable one. */
 export function day(iso: string | Date | null | undefined): string {
-  if (!iso) return '—';
-  const d = typeof iso === 'string' ? new Date(iso) : iso;
-  return Number.isNaN(d.getTime()) ? '—' : d.toISOString().slice(0, 10);
+  const d = toDate(iso);
+  return d ? d.toISOString().slice(0, 10) : '—';
 }
 
-/** Whole days from now until the instant (an expiry later today is 0 days away). */
+/** Whole days from `now` (ms since the epoch) until the instant; an expiry later today is 0 days away. */
 export function daysLeft(iso: string | Date, now: number = Date.now()): number {
   const t = typeof iso === 'string' ? Date.parse(iso) : iso.getTime();
   return Math.floor((t - now) / DAY_MS);
 }
 
-/** "in 3 days", "in 5 hours", "2 minutes ago", "just now". */
+/** "in 3 days", "in 5 hours", "2 minutes ago", "just now"; empty for no instant. */
 export function relative(iso: string | null | undefined, now: number = Date.now()): string {
   if (!iso) return '';
   const ms = Date.parse(iso) - now;
@@ -34,22 +37,3 @@ export function relative(iso: string | null | undefined, now: number = Date.now(
   const span = `${n} ${n === 1 ? unit.replace(/s$/, '') : unit}`;
   return ms >= 0 ? `in ${span}` : `${span} ago`;
 }
-
-export const PHASE_LABELS: Record<string, string> = {
-  scheduled: 'Scheduled',
-  waiting_for_settings: 'Waiting for settings',
-  assigned: 'Assigned',
-  renewed: 'Renewed',
-  expired: 'Expired',
-  revoked: 'Revoked',
-};
-
-export const KIND_LABELS: Record<MessageKind, string> = {
-  certificate_expiring: 'Certificate expiring',
-  course_enrollment: 'Course enrollment',
-  recertification_enrollment: 'Recertification enrollment',
-  certificate_expired: 'Certificate expired',
-  recertification_reminder: 'Reminder',
-};
-
-export const UNIT_LABELS: Record<string, string> = { days: 'days', weeks: 'weeks', months: 'months', years: 'years' };

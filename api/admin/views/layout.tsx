@@ -1,13 +1,19 @@
-/** The page frame: header with navigation, the flash banner, the content. */
+/**
+ * The page frame every admin page is rendered in (set once, by the jsxRenderer of api/admin/renderer.tsx):
+ * the header with the navigation, the flash banner, the content.
+ */
 import type { Child } from 'hono/jsx';
 
+/** The navigation entry a page belongs to (highlighted); `login` hides the navigation, `none` highlights nothing. */
 export type Section = 'certificates' | 'courses' | 'expiring' | 'mailbox' | 'login' | 'none';
 
+/** The message at the top of a page: a save's outcome, a refusal. */
 export interface Banner {
   kind: 'ok' | 'error' | 'info' | 'warn';
   text: Child;
 }
 
+/** The whole HTML document around a page's content. */
 export function Layout(props: {
   title: string;
   section: Section;
@@ -74,13 +80,4 @@ export function Layout(props: {
       </body>
     </html>
   );
-}
-
-export function PhaseBadge(props: { phase: string | null; label?: string }) {
-  if (!props.phase) return <span class="muted">—</span>;
-  return <span class={`badge phase-${props.phase}`}>{props.label ?? props.phase.replace(/_/g, ' ')}</span>;
-}
-
-export function StatusBadge(props: { status: string }) {
-  return <span class={`badge status-${props.status}`}>{props.status}</span>;
 }

@@ -2,21 +2,16 @@
  * One learner: name and email, their awards (certificate, status, expiry, workflow phase), their
  * course attempts and the messages sent to them, each linking to the admin page that shows it.
  */
-import type { AttemptDto, CertificateDto, CourseDto, LearnerDto, MessageDto } from '../../schemas.ts';
-import type { AwardWithPhase } from '../api-client.ts';
-import { KIND_LABELS, PHASE_LABELS, day, relative, when } from './format.ts';
-import { PhaseBadge, StatusBadge } from './layout.tsx';
+import type { AttemptDto, AwardListItem, CertificateDto, CourseDto, LearnerDto, MessageDto } from '../../schemas.ts';
+import { InstantWithRelative, KindBadge, PhaseBadge, StatusBadge } from './badges.tsx';
+import { day, when } from './format.ts';
+import { SOURCE_LABELS, isPhase } from './labels.ts';
+import { awardRowHref, messageHref } from './links.ts';
 
-/** Where a learner is shown in the admin page. */
-export const adminLearnerHref = (learnerId: string): string => `/admin/learners/${encodeURIComponent(learnerId)}`;
-
-/** An award's row on its certificate's Awards tab. */
-export const awardRowHref = (certificateId: string, awardId: string): string =>
-  `/admin/certificates/${encodeURIComponent(certificateId)}/awards#award-${encodeURIComponent(awardId)}`;
-
+/** The learner's page; `awards` as `GET /api/awards?include=recertification` lists them (with their workflow's phase). */
 export function LearnerPage(props: {
   learner: LearnerDto;
-  awards: AwardWithPhase[];
+  awards: AwardListItem[];
   recertificationUnavailable: string | null;
   attempts: AttemptDto[];
   messages: MessageDto[];
@@ -60,7 +55,8 @@ export function LearnerPage(props: {
           </thead>
           <tbody>
             {props.awards.map((a) => {
-              const phase = a.recertification?.phase ?? null;
+              const reported = a.recertification?.phase ?? null;
+              const phase = reported !== null && isPhase(reported) ? reported : null;
               return (
                 <tr data-award-id={a.id}>
                   <td>
@@ -70,20 +66,13 @@ export function LearnerPage(props: {
                   </td>
                   <td class="nowrap">{day(a.awardedAt)}</td>
                   <td data-col="expires" class="nowrap">
-                    {a.expiresAt ? (
-                      <>
-                        {when(a.expiresAt)}
-                        <div class="muted small">{relative(a.expiresAt, now)}</div>
-                      </>
-                    ) : (
-                      <span class="muted">never</span>
-                    )}
+                    <InstantWithRelative iso={a.expiresAt} now={now} none={<span class="muted">never</span>} />
                   </td>
                   <td data-col="status">
                     <StatusBadge status={a.status} />
                   </td>
                   <td data-col="phase" data-phase={phase ?? ''}>
-                    {a.workflowId ? phase ? <PhaseBadge phase={phase} label={PHASE_LABELS[phase]} /> : <span class="muted small">not known yet</span> : <span class="muted">no workflow</span>}
+                    {a.workflowId ? phase ? <PhaseBadge phase={phase} /> : <span class="muted small">not known yet</span> : <span class="muted">no workflow</span>}
                   </td>
                   <td class="nowrap small">
                     <a href={`/admin/mailbox?awardId=${a.id}`}>messages</a>
@@ -133,7 +122,7 @@ export function LearnerPage(props: {
                   </td>
                   <td class="num">{t.progress}%</td>
                   <td>
-                    {t.source === 'recertification' ? 'recertification' : 'manual'}
+                    {SOURCE_LABELS[t.source]}
                     {award && (
                       <div class="small">
                         for <a href={awardRowHref(award.certificateId, award.id)}>{certTitle(award.certificateId)}</a>
@@ -167,10 +156,10 @@ export function LearnerPage(props: {
               <tr data-message-id={m.id} data-kind={m.kind}>
                 <td class="nowrap">{when(m.createdAt)}</td>
                 <td>
-                  <span class={`badge kind-${m.kind}`}>{KIND_LABELS[m.kind] ?? m.kind}</span>
+                  <KindBadge kind={m.kind} />
                 </td>
                 <td>
-                  <a href={`/admin/mailbox/${m.id}`} class="subject">
+                  <a href={messageHref(m.id)} class="subject">
                     {m.subject}
                   </a>
                 </td>

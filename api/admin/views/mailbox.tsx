@@ -5,9 +5,12 @@
  */
 import type { LearnerRow } from '../../../db/rows.ts';
 import type { MessageDto } from '../../schemas.ts';
-import { KIND_LABELS, when } from './format.ts';
-import { StatusBadge } from './layout.tsx';
+import { KindBadge, StatusBadge } from './badges.tsx';
+import { when } from './format.ts';
+import { KIND_LABELS } from './labels.ts';
+import { learnerHref, messageAwardHref, messageHref } from './links.ts';
 
+/** The message log, newest first (`nextUrl`: the next, older page), optionally of one learner or award. */
 export function MailboxPage(props: {
   messages: MessageDto[];
   learners: Map<string, LearnerRow>;
@@ -48,14 +51,14 @@ export function MailboxPage(props: {
                 <tr data-message-id={m.id} data-kind={m.kind}>
                   <td class="nowrap">{when(m.createdAt)}</td>
                   <td>
-                    <span class={`badge kind-${m.kind}`}>{KIND_LABELS[m.kind] ?? m.kind}</span>
+                    <KindBadge kind={m.kind} />
                   </td>
                   <td>
                     <a href={`/admin/mailbox?learnerId=${m.learnerId}`}>{learner?.name ?? m.learnerId}</a>
                     <div class="muted small">{m.to}</div>
                   </td>
                   <td>
-                    <a href={`/admin/mailbox/${m.id}`} class="subject">
+                    <a href={messageHref(m.id)} class="subject">
                       {m.subject}
                     </a>
                   </td>
@@ -82,18 +85,7 @@ export function MailboxPage(props: {
   );
 }
 
-/**
- * Where a message page's links go: the award to its row on its certificate's Awards tab, the learner
- * to their admin page. An award that is gone links to the API, which answers 404 for it.
- */
-export function awardHref(awardId: string, award: { id: string; certificateId: string } | null): string {
-  return award && award.id === awardId
-    ? `/admin/certificates/${encodeURIComponent(award.certificateId)}/awards#award-${encodeURIComponent(award.id)}`
-    : `/api/awards/${encodeURIComponent(awardId)}`;
-}
-/** The learner's admin page (/admin/learners/:id). */
-export const learnerHref = (learnerId: string): string => `/admin/learners/${encodeURIComponent(learnerId)}`;
-
+/** One message: who it went to, its delivery, its award, and its rendered body in a sandboxed frame. */
 export function MessagePage(props: { message: MessageDto; learner: LearnerRow | undefined; award: { id: string; certificateId: string } | null }) {
   const m = props.message;
   return (
@@ -104,7 +96,7 @@ export function MessagePage(props: { message: MessageDto; learner: LearnerRow | 
       <h1 id="message-subject">{m.subject}</h1>
       <dl class="meta">
         <dt>Kind</dt>
-        <dd>{KIND_LABELS[m.kind] ?? m.kind}</dd>
+        <dd>{KIND_LABELS[m.kind]}</dd>
         <dt>To</dt>
         <dd>
           <a href={learnerHref(m.learnerId)} id="message-learner">
@@ -130,7 +122,7 @@ export function MessagePage(props: { message: MessageDto; learner: LearnerRow | 
           <>
             <dt>Award</dt>
             <dd>
-              <a href={awardHref(m.awardId, props.award)} class="mono" id="message-award">
+              <a href={messageAwardHref(m.awardId, props.award)} class="mono" id="message-award">
                 {m.awardId}
               </a>
             </dd>

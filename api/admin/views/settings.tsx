@@ -5,9 +5,10 @@
  * the API's warnings sit beside the field they name.
  */
 import type { Child } from 'hono/jsx';
-import type { CertificateDto, CourseDto } from '../../schemas.ts';
-import type { SettingsWarningDto } from '../api-client.ts';
+import type { CertificateDto, CourseDto, SettingsWarningDto } from '../../schemas.ts';
 import { F, type FieldErrors, type SettingsFormValues } from '../forms.ts';
+import { DURATION_UNITS, EXPIRY_ANCHORS } from '../../../domain/dates.ts';
+import { ANCHOR_LABELS, STATUS_LABELS, UNIT_LABELS } from './labels.ts';
 
 export interface SettingsViewProps {
   certificate: CertificateDto;
@@ -67,6 +68,7 @@ function Checkbox(props: { name: string; id: string; checked: boolean; controls?
   );
 }
 
+/** The Settings form (and the hidden form of the one-click fix), with each field's error and warnings beside it. */
 export function SettingsForm(props: SettingsViewProps) {
   const { certificate: cert, courses, values: v, errors, warnings } = props;
   const live = courses.filter((c) => c.status === 'live');
@@ -94,9 +96,9 @@ export function SettingsForm(props: SettingsViewProps) {
               <div class="row">
                 <input type="text" inputmode="numeric" class="short" name={F.amount} id={idFor(F.amount)} value={v.amount} {...invalid(F.amount)} />
                 <select name={F.unit} id={idFor(F.unit)} aria-label="Unit">
-                  {['days', 'weeks', 'months', 'years'].map((u) => (
+                  {DURATION_UNITS.map((u) => (
                     <option value={u} selected={v.unit === u}>
-                      {u}
+                      {UNIT_LABELS[u]}
                     </option>
                   ))}
                 </select>
@@ -110,12 +112,11 @@ export function SettingsForm(props: SettingsViewProps) {
             <div class="field">
               <label for={idFor(F.anchor)}>A renewed certificate’s expiry counts from</label>
               <select name={F.anchor} id={idFor(F.anchor)}>
-                <option value="completion" selected={v.anchor === 'completion'}>
-                  the completion of the recertification course
-                </option>
-                <option value="previous_expiry" selected={v.anchor === 'previous_expiry'}>
-                  the previous expiry (renewing early keeps the anniversary)
-                </option>
+                {EXPIRY_ANCHORS.map((a) => (
+                  <option value={a} selected={v.anchor === a}>
+                    {ANCHOR_LABELS[a]}
+                  </option>
+                ))}
               </select>
               <FieldNotes field={F.anchor} errors={errors} warnings={warnings} />
             </div>
@@ -191,7 +192,7 @@ export function SettingsForm(props: SettingsViewProps) {
                 <label class="toggle" for={`assoc-${c.id}`}>
                   <input type="checkbox" name={F.associated} value={c.id} id={`assoc-${c.id}`} checked={v.associatedCourseIds.includes(c.id)} />
                   <span>
-                    {c.title} {c.status !== 'live' && <span class={`badge course-${c.status}`}>{c.status}</span>}
+                    {c.title} {c.status !== 'live' && <span class={`badge course-${c.status}`}>{STATUS_LABELS[c.status]}</span>}
                   </span>
                 </label>
               </li>

@@ -1,42 +1,15 @@
-/** The smaller admin pages: sign-in, certificates list, the certificate tabs, errors. */
+/** The certificates list, and the heading and tabs (Settings, Awards) of one certificate's pages. */
 import type { Child } from 'hono/jsx';
+import type { AwardStatus } from '../../../domain/vocabulary.ts';
 import type { CertificateDto, CourseDto } from '../../schemas.ts';
-import { UNIT_LABELS } from './format.ts';
+import { UNIT_LABELS } from './labels.ts';
 
-/** Why the sign-in page is shown: after "Sign out everywhere", every session ended. */
-export type LoginNotice = 'everywhere';
-
-export function LoginPage(props: { next: string; error?: string; notice?: LoginNotice }) {
-  return (
-    <section class="card narrow">
-      <h1>Sign in</h1>
-      {props.notice && (
-        <p class="banner info" role="status" id="signed-out" data-signed-out={props.notice}>
-          You signed out everywhere: every admin session has ended, in every browser.
-        </p>
-      )}
-      <p class="muted">Use the admin token (<code>ADMIN_API_TOKEN</code>). It is checked on the server and never stored in the browser.</p>
-      <form method="post" action="/admin/login" class="stack">
-        <input type="hidden" name="next" value={props.next} />
-        <label for="token">Admin token</label>
-        <input id="token" name="token" type="password" autocomplete="current-password" required autofocus aria-invalid={props.error ? 'true' : undefined} aria-describedby={props.error ? 'token-error' : undefined} />
-        {props.error && (
-          <p class="field-error" id="token-error" role="alert">
-            {props.error}
-          </p>
-        )}
-        <button type="submit" class="primary">
-          Sign in
-        </button>
-      </form>
-    </section>
-  );
-}
-
+/** Every certificate with its expiration, its recertification course and lead days, and its active awards. */
 export function CertificatesPage(props: {
   certificates: CertificateDto[];
   courses: Map<string, CourseDto>;
-  counts: Map<string, Partial<Record<string, number>>>;
+  /** Certificate id → award status → how many (absent: 0). */
+  counts: Map<string, Partial<Record<AwardStatus, number>>>;
 }) {
   return (
     <>
@@ -65,7 +38,7 @@ export function CertificatesPage(props: {
                       {c.title}
                     </a>
                   </td>
-                  <td>{s.expiration.enabled ? `after ${s.expiration.validFor.amount} ${UNIT_LABELS[s.expiration.validFor.unit] ?? s.expiration.validFor.unit}` : <span class="muted">never expires</span>}</td>
+                  <td>{s.expiration.enabled ? `after ${s.expiration.validFor.amount} ${UNIT_LABELS[s.expiration.validFor.unit]}` : <span class="muted">never expires</span>}</td>
                   <td>
                     {s.expiration.enabled && s.recertification.enabled ? (
                       <>
@@ -89,8 +62,11 @@ export function CertificatesPage(props: {
   );
 }
 
-/** The certificate's heading and its tabs (as in the seed's certificate view). */
-export function CertificateTabs(props: { certificate: CertificateDto; tab: 'settings' | 'awards'; children?: Child }) {
+/** The tabs of a certificate's pages. */
+export type CertificateTab = 'settings' | 'awards';
+
+/** The certificate's heading and its tabs (as in the seed's certificate view), then the tab's content. */
+export function CertificateTabs(props: { certificate: CertificateDto; tab: CertificateTab; children?: Child }) {
   const c = props.certificate;
   return (
     <>
@@ -108,17 +84,5 @@ export function CertificateTabs(props: { certificate: CertificateDto; tab: 'sett
       </nav>
       {props.children}
     </>
-  );
-}
-
-export function ErrorPage(props: { title: string; message: string }) {
-  return (
-    <section class="card narrow">
-      <h1>{props.title}</h1>
-      <p>{props.message}</p>
-      <p>
-        <a href="/admin/certificates">Back to the certificates</a>
-      </p>
-    </section>
   );
 }

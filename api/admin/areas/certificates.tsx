@@ -1,0 +1,179 @@
+/**
+ * Certificates: the list, and each certificate's Settings tab. A save is a PATCH /api/certificates/:id
+ * made in-process (api-client.ts): the settings rules, warnings and the propagation to running
+ * workflows are the API's. The form sends only what the admin changed (forms.ts) and the version it
+ * was rendered from as `If-Match`, so a save made on a stale form is a 409 showing the current
+ * settings, never a lost update.
+ */
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { awardCountsByCertificate } from '../../../db/queries/awards.ts';
+import { isId } from '../../../domain/ids.ts';
+import type { CertificateDto, CourseDto, SettingsWarningDto } from '../../schemas.ts';
+import type { AdminApi } from '../api-client.ts';
+import type { AdminContext, AdminEnv } from '../context.ts';
+import { buildPatch, errorsFromApi, expectedVersionOf, valuesFromCertificate, valuesFromForm, type FieldErrors, type FormBody, type SettingsFormValues } from '../forms.ts';
+import { renderNotFound } from '../renderer.tsx';
+import { CertificateTabs, CertificatesPage } from '../views/certificates.tsx';
+import type { Banner } from '../views/layout.tsx';
+import { SettingsForm } from '../views/settings.tsx';
+
+/** How often the one-click fix re-reads and retries when someone else saved in between. */
+const ADD_COURSE_ATTEMPTS = 3;
+
+/** The banner of a save refused because the settings changed since the form was opened. */
+const STALE_FORM_TEXT =
+  'Nothing was saved: someone else saved these settings while you were editing (or a course they use was published or withdrawn). ' +
+  'The form now shows the current settings; make your change again.';
+
+/** A certificate by the id in the URL; null (a 404 page) when there is none or the id is not one. */
+export async function loadCertificate(api: AdminApi, id: string): Promise<CertificateDto | null> {
+  return isId(id) ? await api.getCertificate(id) : null;
+}
+
+export const certificates = new Hono<AdminEnv>();
+
+certificates.get('/', async (c) => {
+  const { api, sql } = c.var.admin;
+  const [list, courses, counts] = await Promise.all([api.listCertificates(), api.listCourses(), awardCountsByCertificate(sql)]);
+  return c.render(<CertificatesPage certificates={list} courses={new Map(courses.map((x) => [x.id, x]))} counts={counts} />, {
+    title: 'Certificates',
+    section: 'certificates',
+  });
+});
+
+certificates.get('/:id', (c) => c.redirect(`/admin/certificates/${encodeURIComponent(c.req.param('id'))}/settings`, 303));
+
+/** What the Settings tab shows: the certificate, the form's values (as typed, after a refused save), errors, warnings. */
+interface SettingsRender {
+  cert: CertificateDto;
+  courses: CourseDto[];
+  values?: SettingsFormValues;
+  errors?: FieldErrors;
+  warnings?: SettingsWarningDto[] | null;
+  banner?: Banner | null;
+  status?: ContentfulStatusCode;
+  /** The answer to a POST: the address bar shows the tab's GET URL. */
+  fromPost?: boolean;
+}
+
+function settingsPage(c: AdminContext, r: SettingsRender): Response | Promise<Response> {
+  c.status(r.status ?? 200);
+  return c.render(
+    <CertificateTabs certificate={r.cert} tab="settings">
+      <SettingsForm certificate={r.cert} courses={r.courses} values={r.values ?? valuesFromCertificate(r.cert)} errors={r.errors ?? {}} warnings={r.warnings ?? null} />
+    </CertificateTabs>,
+    {
+      title: `${r.cert.title} · Settings`,
+      section: 'certificates',
+      banner: r.banner,
+      replaceUrl: r.fromPost ? `/admin/certificates/${r.cert.id}/settings` : undefined,
+    },
+  );
+}
+
+/** The banner of a successful save: saved, how many workflows hear of it, and every warning. */
+function savedBanner(what: string, signalled: number, warnings: SettingsWarningDto[]): Banner {
+  return {
+    kind: warnings.length ? 'warn' : 'ok',
+    text: (
+      <>
+        <strong>{what}</strong>
+        {signalled > 0 && ` ${signalled} running workflow${signalled === 1 ? ' is' : 's are'} being updated.`}
+        {warnings.length > 0 && (
+          <ul id="warnings-summary">
+            {warnings.map((w) => (
+              <li data-warning={w.code}>{w.message}</li>
+            ))}
+          </ul>
+        )}
+      </>
+    ),
+  };
+}
+
+certificates.get('/:id/settings', async (c) => {
+  const { api } = c.var.admin;
+  const [cert, courses] = await Promise.all([loadCertificate(api, c.req.param('id')), api.listCourses()]);
+  if (!cert) return renderNotFound(c, 'That certificate');
+  return settingsPage(c, { cert, courses });
+});
+
+certificates.post('/:id/settings', async (c) => {
+  const { api } = c.var.admin;
+  const [cert, courses] = await Promise.all([loadCertificate(api, c.req.param('id')), api.listCourses()]);
+  if (!cert) return renderNotFound(c, 'That certificate');
+  const values = valuesFromForm((await c.req.parseBody({ all: true })) as FormBody);
+  /** The answer to a save made on a stale form: 409, the current settings, nothing saved. */
+  const stale = (current: CertificateDto) => settingsPage(c, { cert: current, courses, status: 409, fromPost: true, banner: { kind: 'error', text: STALE_FORM_TEXT } });
+  const expectedVersion = expectedVersionOf(values);
+  // A quick refusal for a form already stale; the API's If-Match check below is the one that holds
+  // when two saves race (it runs under the certificate's row lock).
+  if (expectedVersion !== cert.settingsVersion) return stale(cert);
+  const live = new Set(courses.filter((x) => x.status === 'live').map((x) => x.id));
+  const { patch, errors } = buildPatch(values, cert, live);
+  if (Object.keys(errors).length > 0) {
+    return settingsPage(c, { cert, courses, values, errors, status: 400, banner: { kind: 'error', text: 'Nothing was saved: correct the fields marked below.' } });
+  }
+  const answer = await api.patchCertificate(cert.id, patch, { expectedVersion });
+  if (!answer.ok) {
+    if (answer.status === 404) return renderNotFound(c, 'That certificate');
+    if (answer.status === 409 && answer.error.code === 'version_conflict') {
+      const current = await api.getCertificate(cert.id);
+      return current ? stale(current) : renderNotFound(c, 'That certificate');
+    }
+    const { fields, general } = errorsFromApi(answer.error);
+    const status = ([400, 409, 413, 422].includes(answer.status) ? answer.status : 500) as ContentfulStatusCode;
+    return settingsPage(c, {
+      cert,
+      courses,
+      values,
+      errors: fields,
+      status,
+      banner: { kind: 'error', text: `Nothing was saved: ${general ?? 'correct the fields marked below.'}` },
+    });
+  }
+  const { certificate, warnings, signalled } = answer.body;
+  return settingsPage(c, { cert: certificate, courses, warnings, fromPost: true, banner: savedBanner('Settings saved.', signalled, warnings) });
+});
+
+// The one-click fix of `course_not_in_associated_content`: add the course to the associated content.
+// Adding commutes with other changes, so a save made meanwhile is re-read and the addition retried
+// (each attempt at the version it read, so nothing someone else saved is overwritten).
+certificates.post('/:id/associated-content', async (c) => {
+  const { api } = c.var.admin;
+  const [loaded, courses] = await Promise.all([loadCertificate(api, c.req.param('id')), api.listCourses()]);
+  if (!loaded) return renderNotFound(c, 'That certificate');
+  let cert: CertificateDto = loaded;
+  const form = await c.req.parseBody();
+  const courseId = typeof form.courseId === 'string' ? form.courseId : '';
+  const course = courses.find((x) => x.id === courseId);
+  if (!course) {
+    return settingsPage(c, { cert, courses, status: 400, fromPost: true, banner: { kind: 'error', text: 'Nothing was saved: that course does not exist.' } });
+  }
+  for (let attempt = 1; ; attempt++) {
+    const patch = cert.associatedCourseIds.includes(courseId) ? {} : { associatedCourseIds: [...cert.associatedCourseIds, courseId] };
+    const answer = await api.patchCertificate(cert.id, patch, { expectedVersion: cert.settingsVersion });
+    if (answer.ok) {
+      const { certificate, warnings, signalled } = answer.body;
+      return settingsPage(c, {
+        cert: certificate,
+        courses,
+        warnings,
+        fromPost: true,
+        banner: savedBanner(`Added “${course.title}” to the associated content.`, signalled, warnings),
+      });
+    }
+    if (answer.status === 409 && answer.error.code === 'version_conflict' && attempt < ADD_COURSE_ATTEMPTS) {
+      const current = await api.getCertificate(cert.id);
+      if (!current) return renderNotFound(c, 'That certificate');
+      cert = current;
+      continue;
+    }
+    if (answer.status === 409 && answer.error.code === 'version_conflict') {
+      const current = await api.getCertificate(cert.id);
+      return current ? settingsPage(c, { cert: current, courses, status: 409, fromPost: true, banner: { kind: 'error', text: STALE_FORM_TEXT } }) : renderNotFound(c, 'That certificate');
+    }
+    return settingsPage(c, { cert, courses, status: 422, fromPost: true, banner: { kind: 'error', text: `Nothing was saved: ${answer.error.message}` } });
+  }
+});

@@ -1,0 +1,50 @@
+/**
+ * The mailbox: the message log, newest first (filtered by learner or award, paged by `before`), and
+ * one message with its rendered body in a sandboxed frame.
+ */
+import { Hono } from 'hono';
+import { getAward } from '../../../db/queries/awards.ts';
+import { learnersByIds } from '../../../db/queries/learners.ts';
+import { getMessageById } from '../../../db/queries/messages.ts';
+import { isId } from '../../../domain/ids.ts';
+import { toMessage } from '../../schemas.ts';
+import type { AdminEnv } from '../context.ts';
+import { renderNotFound } from '../renderer.tsx';
+import { MailboxPage, MessagePage } from '../views/mailbox.tsx';
+
+/** Messages per page of the log. */
+const MAILBOX_PAGE = 100;
+
+export const mailbox = new Hono<AdminEnv>();
+
+mailbox.get('/', async (c) => {
+  const { api, sql } = c.var.admin;
+  const learnerId = c.req.query('learnerId');
+  const awardId = c.req.query('awardId');
+  const beforeRaw = c.req.query('before');
+  const before = beforeRaw && !Number.isNaN(Date.parse(beforeRaw)) ? new Date(beforeRaw).toISOString() : undefined;
+  const filter = { learnerId: isId(learnerId) ? learnerId : undefined, awardId: isId(awardId) ? awardId : undefined };
+  const { messages, nextBefore } = await api.listMessages({ ...filter, before, limit: MAILBOX_PAGE });
+  const learners = await learnersByIds(sql, [...messages.map((m) => m.learnerId), ...(filter.learnerId ? [filter.learnerId] : [])]);
+  let nextUrl: string | null = null;
+  if (nextBefore) {
+    const q = new URLSearchParams({ before: nextBefore });
+    if (filter.learnerId) q.set('learnerId', filter.learnerId);
+    if (filter.awardId) q.set('awardId', filter.awardId);
+    nextUrl = `/admin/mailbox?${q.toString()}`;
+  }
+  return c.render(<MailboxPage messages={messages} learners={learners} filter={filter} nextUrl={nextUrl} />, { title: 'Mailbox', section: 'mailbox' });
+});
+
+mailbox.get('/:id', async (c) => {
+  const { sql } = c.var.admin;
+  const id = c.req.param('id');
+  const row = isId(id) ? await getMessageById(sql, id) : null;
+  if (!row) return renderNotFound(c, 'That message');
+  const [learners, award] = await Promise.all([learnersByIds(sql, [row.learnerId]), row.awardId ? getAward(sql, row.awardId) : null]);
+  const message = toMessage(row);
+  return c.render(<MessagePage message={message} learner={learners.get(row.learnerId)} award={award ? { id: award.id, certificateId: award.certificateId } : null} />, {
+    title: message.subject,
+    section: 'mailbox',
+  });
+});

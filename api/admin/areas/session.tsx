@@ -1,0 +1,56 @@
+/**
+ * Signing in and out: `/admin/login` checks the admin token (constant time) and sets the session
+ * cookie (session.ts: a random id with a MAC keyed by the token, HttpOnly, SameSite=Strict, never the
+ * token); "Sign out" ends that session in the database, so a copy of the cookie stops working too;
+ * "Sign out everywhere" ends every session.
+ */
+import { Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { tokenMatches } from '../../auth.ts';
+import type { AdminEnv } from '../context.ts';
+import { SESSION_COOKIE, SESSION_TTL_SECONDS, safeNext } from '../session.ts';
+import { LoginPage, type LoginNotice } from '../views/login.tsx';
+
+export const session = new Hono<AdminEnv>();
+
+session.get('/login', async (c) => {
+  const next = safeNext(c.req.query('next'));
+  if (await c.var.admin.sessions.isActive(getCookie(c, SESSION_COOKIE))) return c.redirect(next, 303);
+  const signedOut = c.req.query('signed-out');
+  const notice: LoginNotice | undefined = signedOut === 'everywhere' ? signedOut : undefined;
+  return c.render(<LoginPage next={next} notice={notice} />, { title: 'Sign in', section: 'login' });
+});
+
+session.post('/login', async (c) => {
+  const { config, log, sessions } = c.var.admin;
+  const form = await c.req.parseBody();
+  const token = typeof form.token === 'string' ? form.token : '';
+  const next = safeNext(typeof form.next === 'string' ? form.next : undefined);
+  if (!token || !tokenMatches(token, config.adminApiToken)) {
+    log.warn({ path: c.req.path }, 'admin sign-in refused');
+    c.status(401);
+    return c.render(<LoginPage next={next} error="That is not the admin token." />, { title: 'Sign in', section: 'login' });
+  }
+  const secure = new URL(c.req.url).protocol === 'https:' || new URL(config.appBaseUrl).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+  setCookie(c, SESSION_COOKIE, await sessions.start(), {
+    httpOnly: true,
+    sameSite: 'Strict',
+    path: '/',
+    secure,
+    maxAge: SESSION_TTL_SECONDS,
+  });
+  return c.redirect(next, 303);
+});
+
+session.post('/logout', async (c) => {
+  await c.var.admin.sessions.end(getCookie(c, SESSION_COOKIE));
+  deleteCookie(c, SESSION_COOKIE, { path: '/' });
+  return c.redirect('/admin/login', 303);
+});
+
+session.post('/logout-everywhere', async (c) => {
+  const ended = await c.var.admin.sessions.endAll();
+  c.var.admin.log.info({ ended }, 'admin signed out everywhere');
+  deleteCookie(c, SESSION_COOKIE, { path: '/' });
+  return c.redirect('/admin/login?signed-out=everywhere', 303);
+});

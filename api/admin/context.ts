@@ -1,0 +1,23 @@
+/**
+ * What every admin request has at hand: `c.var.admin`, set once per request by createAdminApp
+ * (index.tsx) before any area's routes run. The areas (areas/*) are `new Hono<AdminEnv>()` sub-apps
+ * that read their dependencies from here instead of closing over them.
+ */
+import type { Context } from 'hono';
+import type { ApiDeps } from '../deps.ts';
+import type { AdminApi } from './api-client.ts';
+import type { SessionStore } from './session.ts';
+
+/** The API's dependencies, the in-process JSON API client and the sign-in sessions. */
+export interface AdminServices extends ApiDeps {
+  api: AdminApi;
+  sessions: SessionStore;
+}
+
+/** The Hono env of the admin app and of each area's sub-app. */
+export interface AdminEnv {
+  Variables: { admin: AdminServices };
+}
+
+/** A request's context in the admin app. */
+export type AdminContext = Context<AdminEnv>;

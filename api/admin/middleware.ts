@@ -1,0 +1,63 @@
+/**
+ * The admin page's cross-cutting middleware, in the order createAdminApp (index.tsx) applies it:
+ * response headers (a strict Content-Security-Policy, no caching), the form size limit, the CSRF
+ * check of form posts, and the sign-in gate.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { getCookie } from 'hono/cookie';
+import { csrf } from 'hono/csrf';
+import type { AdminEnv } from './context.ts';
+import { SESSION_COOKIE } from './session.ts';
+
+/** The largest form the admin page takes; a larger one is a 413. */
+export const MAX_FORM_BYTES = 64 * 1024;
+
+/** Scripts and styles from /admin/assets only; nothing frames the page; forms post to this site only. */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  // Rendered email bodies (in a sandboxed frame) often carry inline styles.
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "frame-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Every answer's security headers, and `Cache-Control: no-store` unless the handler set its own. */
+export const securityHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  c.header('Content-Security-Policy', CSP);
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Referrer-Policy', 'same-origin');
+  c.header('X-Frame-Options', 'DENY');
+  if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+};
+
+/** Refuses a request body over MAX_FORM_BYTES with a 413. */
+export const formBodyLimit: MiddlewareHandler = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('The form is too large.', 413) });
+
+/**
+ * Refuses (403) a form post whose `Origin` (or `Sec-Fetch-Site`) is not this site: the request's own
+ * origin, or `appOrigin` (APP_BASE_URL's, when the API sits behind a proxy). The Strict cookie is the
+ * first defence; this is the second.
+ */
+export const sameSiteForms = (appOrigin: string): MiddlewareHandler =>
+  csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || origin === appOrigin });
+
+/** The paths open without a session: the sign-in page and the page's own files. */
+const isPublic = (path: string): boolean => path === '/admin/login' || path.startsWith('/admin/assets/');
+
+/**
+ * The sign-in gate: a request without a live session (session.ts) goes to the sign-in page (303),
+ * which brings a GET back to where it was going and a POST to the certificates.
+ */
+export const requireSession: MiddlewareHandler<AdminEnv> = async (c, next) => {
+  if (isPublic(c.req.path)) return await next();
+  if (await c.var.admin.sessions.isActive(getCookie(c, SESSION_COOKIE))) return await next();
+  const url = new URL(c.req.url);
+  const nextPath = c.req.method === 'GET' ? `${url.pathname}${url.search}` : '/admin/certificates';
+  return c.redirect(`/admin/login?next=${encodeURIComponent(nextPath)}`, 303);
+};

@@ -1,0 +1,69 @@
+/**
+ * The words the admin page shows for the product's vocabularies (domain/vocabulary.ts) and the
+ * settings' units and anchors (domain/dates.ts). Each map is typed `Record<Word, string>`, so a word added to a
+ * vocabulary and not labelled here is a compile error.
+ */
+import type { DurationUnit, ExpiryAnchor } from '../../../domain/dates.ts';
+import {
+  PHASES,
+  type AttemptSource,
+  type AttemptStatus,
+  type AwardStatus,
+  type CourseStatus,
+  type MessageKind,
+  type MessageStatus,
+  type Phase,
+} from '../../../domain/vocabulary.ts';
+
+export const PHASE_LABELS: Record<Phase, string> = {
+  scheduled: 'Scheduled',
+  waiting_for_settings: 'Waiting for settings',
+  assigned: 'Assigned',
+  renewed: 'Renewed',
+  expired: 'Expired',
+  revoked: 'Revoked',
+};
+
+export const KIND_LABELS: Record<MessageKind, string> = {
+  certificate_expiring: 'Certificate expiring',
+  course_enrollment: 'Course enrollment',
+  recertification_enrollment: 'Recertification enrollment',
+  certificate_expired: 'Certificate expired',
+  recertification_reminder: 'Reminder',
+};
+
+/** Any status badge's word: an award's, an attempt's, a message's or a course's status. */
+export type Status = AwardStatus | AttemptStatus | MessageStatus | CourseStatus;
+
+/** Statuses are shown as the API spells them (what an admin then finds in `/api` and the database). */
+export const STATUS_LABELS: Record<Status, string> = {
+  active: 'active',
+  renewed: 'renewed',
+  expired: 'expired',
+  revoked: 'revoked',
+  enrolled: 'enrolled',
+  in_progress: 'in_progress',
+  completed: 'completed',
+  superseded: 'superseded',
+  queued: 'queued',
+  sending: 'sending',
+  sent: 'sent',
+  failed: 'failed',
+  draft: 'draft',
+  live: 'live',
+  archived: 'archived',
+};
+
+export const SOURCE_LABELS: Record<AttemptSource, string> = { recertification: 'recertification', manual: 'manual' };
+
+/** The validity's units (domain/dates.ts DURATION_UNITS). */
+export const UNIT_LABELS: Record<DurationUnit, string> = { days: 'days', weeks: 'weeks', months: 'months', years: 'years' };
+
+/** What a renewed certificate's expiry counts from (domain/dates.ts EXPIRY_ANCHORS), as the Settings dropdown says it. */
+export const ANCHOR_LABELS: Record<ExpiryAnchor, string> = {
+  completion: 'the completion of the recertification course',
+  previous_expiry: 'the previous expiry (renewing early keeps the anniversary)',
+};
+
+/** True for a word of PHASES (a visibility keyword or an API string that should be one). */
+export const isPhase = (value: string): value is Phase => (PHASES as readonly string[]).includes(value);
