@@ -22,6 +22,7 @@ import {
   SEND_OUTCOMES,
   SIGNAL_OUTCOMES,
 } from '../domain/vocabulary.ts';
+import { textProblem } from '../domain/text.ts';
 import { iso, isoOrNull } from './util.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -42,29 +43,39 @@ export const Instant = z.iso
   }, `must be an instant from ${INSTANT_RANGE.from} to ${INSTANT_RANGE.until}`)
   .openapi({ example: '2026-03-01T09:00:00.000Z' });
 /**
- * Invisible format characters: bidi controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F) and
- * zero-width characters (U+200B–U+200D, U+2060, U+FEFF).
+ * Text a person writes: trimmed, 1 to `max` characters, and acceptable by domain/text.ts
+ * `textProblem`: valid UTF-8-storable Unicode, no NUL or other control characters (a body may keep
+ * line breaks), at least one visible character.
  */
-const INVISIBLE_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u200B-\u200D\u2060\uFEFF]/g;
-/** True when `value` has a visible character once invisible controls and white space are set aside. */
-export const hasVisibleText = (value: string): boolean => value.replace(INVISIBLE_CONTROLS, '').trim().length > 0;
-/**
- * Text a person writes: trimmed, 1 to `max` characters, no NUL (PostgreSQL cannot store it), and at
- * least one visible character (not only bidi controls or zero-width characters).
- */
-const text = (max: number) =>
+const text = (max: number, lines: 'one' | 'many' = 'one') =>
   z
     .string()
     .trim()
     .min(1)
     .max(max)
-    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters (\\u0000)')
-    .refine(hasVisibleText, 'must contain a visible character (not only bidi controls or zero-width characters)');
+    .superRefine((v, ctx) => {
+      const problem = textProblem(v, { lines });
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+/** A search term in a query string: one line of valid text, possibly empty. */
+export const searchText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .superRefine((v, ctx) => {
+      const problem = textProblem(v, { lines: 'one', visible: false });
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 /** An absolute http or https URL (a course's page in the LMS). */
 const HttpUrl = z
   .string()
   .trim()
   .max(2000)
+  .superRefine((v, ctx) => {
+    const problem = textProblem(v, { lines: 'one', visible: false });
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    else if (/\s/.test(v)) ctx.addIssue({ code: 'custom', message: 'must not contain spaces (percent-encode them as %20)' });
+  })
   .refine((v) => {
     try {
       const url = new URL(v);
@@ -106,7 +117,11 @@ export const LearnerSchema = z
 export type LearnerDto = z.infer<typeof LearnerSchema>;
 export const LearnerCreateSchema = z
   .object({
-    email: z.email().max(320).openapi({ example: 'ada@example.com' }),
+    email: z
+      .email()
+      .max(320)
+      .refine((v) => v.lastIndexOf('@') <= 64, 'the part before the @ must be at most 64 characters (RFC 5321)')
+      .openapi({ example: 'ada@example.com' }),
     name: text(200).openapi({ example: 'Ada Lovelace' }),
   })
   .strict()
@@ -125,7 +140,7 @@ export const CourseStatusSchema = z.enum(COURSE_STATUSES);
 export const EnrollmentMessageSchema = z
   .object({
     subject: text(300).openapi({ example: 'You are enrolled in {{course.title}}' }),
-    body: text(20_000).openapi({ example: 'Hi {{learner.name}}, start here: {{course.url}}' }),
+    body: text(20_000, 'many').openapi({ example: 'Hi {{learner.name}}, start here: {{course.url}}' }),
   })
   .strict()
   .openapi('EnrollmentMessage');

@@ -151,6 +151,26 @@ test('bad input answers its status and code and changes nothing in the database 
     // text PostgreSQL cannot store
     { name: 'a NUL in a learner name', method: 'POST', path: '/api/learners', body: { email: 'nul@example.com', name: 'A\u0000B' }, status: 400, code: 'validation_failed' },
     { name: 'a NUL in a revoke reason', method: 'POST', path: `/api/awards/${award.id}/revoke`, body: { reason: '\u0000nul' }, status: 400, code: 'validation_failed' },
+    // …and its siblings: text PostgreSQL would silently change, controls, invisible-only names
+    { name: 'a NUL in a course url', method: 'POST', path: '/api/courses', body: { title: 'U', url: 'https://a.example/\u0000' }, status: 400, code: 'validation_failed' },
+    { name: 'a NUL in a course url (PATCH)', method: 'PATCH', path: `/api/courses/${live.id}`, body: { url: 'https://a.example/?q=\u0000' }, status: 400, code: 'validation_failed' },
+    { name: 'a NUL in the learner email search', method: 'GET', path: '/api/learners?email=a%00b', status: 400, code: 'validation_failed' },
+    { name: 'a control character in a course url', method: 'POST', path: '/api/courses', body: { title: 'U', url: 'https://a.example/\u0001\u001b' }, status: 400, code: 'validation_failed' },
+    { name: 'a raw space in a course url', method: 'POST', path: '/api/courses', body: { title: 'U', url: 'https://a.example/a b' }, status: 400, code: 'validation_failed' },
+    { name: 'an unpaired surrogate in a learner name', method: 'POST', path: '/api/learners', body: { email: 'sur@example.com', name: '\ud800' }, status: 400, code: 'validation_failed' },
+    { name: 'U+FFFD (bytes that were not UTF-8) in a learner name', method: 'POST', path: '/api/learners', body: { email: 'fffd@example.com', name: 'caf\ufffd' }, status: 400, code: 'validation_failed' },
+    { name: 'an escape sequence in a learner name', method: 'POST', path: '/api/learners', body: { email: 'esc@example.com', name: '\u001b[31mRed\u001b[0m' }, status: 400, code: 'validation_failed' },
+    { name: 'a line break in a course title', method: 'POST', path: '/api/courses', body: { title: 'Line1\nLine2' }, status: 400, code: 'validation_failed' },
+    { name: 'a control character in a message body', method: 'POST', path: '/api/courses', body: { title: 'B', enrollmentMessage: { subject: 'S', body: 'bell \u0007' } }, status: 400, code: 'validation_failed' },
+    ...['\u00AD', '\u3164', '\u115F\u1160', '\uFFA0', '\u2800', '\u061C', '\u034F', '\u180E', '\u2062', '\u206A\u206F', '\uFE0F', '\u{E0001}\u{E0041}', '\uFFF9', '\u{1BCA0}', '\u0301\u0308'].map((name) => ({
+      name: `an invisible-only learner name ${JSON.stringify(name)}`,
+      method: 'POST',
+      path: '/api/learners',
+      body: { email: `inv-${name.codePointAt(0)!.toString(16)}@example.com`, name },
+      status: 400,
+      code: 'validation_failed',
+    })),
+    { name: 'an email whose local part is over 64 characters', method: 'POST', path: '/api/learners', body: { email: `${'a'.repeat(65)}@example.com`, name: 'Long' }, status: 400, code: 'validation_failed' },
     { name: 'award in the future', method: 'POST', path: awards, body: { learnerId: other.id, awardedAt: new Date(Date.now() + 86_400_000).toISOString() }, status: 422, code: 'awarded_at_in_future' },
     { name: 'award twice', method: 'POST', path: awards, body: { learnerId: learner.id }, status: 409, code: 'already_awarded' },
     { name: 'list awards by a bad status', method: 'GET', path: '/api/awards?status=lapsed', status: 400, code: 'validation_failed' },
@@ -190,6 +210,23 @@ test('bad input answers its status and code and changes nothing in the database 
   await new Promise((r) => setTimeout(r, 1000));
   assert.deepEqual(await databaseSnapshot(), dbBefore, 'the database is unchanged');
   assert.deepEqual(await temporalSnapshot(), temporalBefore, 'Temporal is unchanged');
+});
+
+test('a body that is not UTF-8 (raw Latin-1 bytes, declared or not) is 400 naming the field, and creates nothing', async () => {
+  const bytes = Buffer.concat([Buffer.from('{"email":"raw-latin1@example.com","name":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+  for (const type of ['application/json', 'application/json; charset=iso-8859-1']) {
+    const res = await fetch(`${stack.api}/api/learners`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.config.adminApiToken}`, 'content-type': type },
+      body: bytes,
+    });
+    const answer = (await res.json()) as { error?: { code?: string; message?: string } };
+    assert.equal(res.status, 400, `${type}: ${JSON.stringify(answer)}`);
+    assert.equal(answer.error?.code, 'validation_failed');
+    assert.match(answer.error?.message ?? '', /name/);
+  }
+  const found = await stack.request<{ learners: LearnerDto[] }>('GET', '/api/learners?email=raw-latin1@example.com');
+  assert.deepEqual(found.body.learners, [], 'no learner was created');
 });
 
 test('a 422 names the rule and the field; a 400 lists the issues', async () => {

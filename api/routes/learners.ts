@@ -1,5 +1,5 @@
 /** Learners: create, list (by email), get. Mounted at `/api`. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import * as q from '../../db/queries/learners.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound } from '../errors.ts';
@@ -11,6 +11,7 @@ import {
   LearnerListSchema,
   LearnerSchema,
   ListQuery,
+  searchText,
   body,
   json,
   toLearner,
@@ -39,7 +40,7 @@ export const listLearnersRoute = createRoute({
   tags,
   security: bearer,
   summary: 'List learners (newest first), optionally by email',
-  request: { query: ListQuery.extend({ email: z.string().max(320).optional() }) },
+  request: { query: ListQuery.extend({ email: searchText(320).optional() }) },
   responses: {
     200: json(LearnerListSchema, 'The learners.'),
     ...errorResponses(400, 401),

@@ -1,0 +1,45 @@
+/**
+ * What text a person writes may hold. Names, titles, subjects and reasons are one line; a message body
+ * may have line breaks. Every text must be valid Unicode that PostgreSQL can store as UTF-8, and must
+ * show something: a name made only of invisible characters cannot be told apart from an empty one.
+ * Pure; the API's schemas (api/schemas.ts) apply these rules to every text field and text query.
+ */
+
+/** An unpaired UTF-16 surrogate: JSON's `"\ud800"` parses to one; PostgreSQL would store U+FFFD instead. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Control characters (C0, DEL, C1); a multi-line text may keep tab, line feed and carriage return. */
+const CONTROL = /\p{Cc}/u;
+const CONTROL_BUT_LINE_BREAKS = /[^\P{Cc}\t\n\r]/u;
+/**
+ * Characters that show nothing on their own: white space, format characters (bidi controls such as
+ * U+202A–U+202E, U+2066–U+2069, U+061C; zero-width U+200B–U+200D, U+2060, U+FEFF; soft hyphen;
+ * invisible operators; tags), Unicode's default-ignorable code points (variation selectors, Hangul
+ * fillers, U+034F, U+180E, U+1BCA0…), combining marks with nothing to combine with, controls, and
+ * the Braille blank U+2800.
+ */
+const INVISIBLE = /[\p{White_Space}\p{Cf}\p{Default_Ignorable_Code_Point}\p{M}\p{Cc}\u2800]/gu;
+
+/** True when `value` has at least one character that shows (see INVISIBLE). */
+export const hasVisibleText = (value: string): boolean => value.replace(INVISIBLE, '').length > 0;
+
+/**
+ * Why `value` is not acceptable text, or null when it is. `lines: 'one'` (names, titles, subjects,
+ * reasons, search terms) refuses every control character; `lines: 'many'` (message bodies) allows
+ * tab and line breaks. Checked: unpaired surrogates, U+FFFD (the mark of bytes that were not UTF-8,
+ * e.g. a body sent as Latin-1), NUL and other controls, and (with `visible`) nothing visible.
+ * The answer is a phrase for a 400's message, e.g. "must not contain control characters (U+001B)".
+ */
+export function textProblem(value: string, opts: { lines: 'one' | 'many'; visible?: boolean }): string | null {
+  if (LONE_SURROGATE.test(value)) return 'must be valid Unicode text (it has an unpaired surrogate)';
+  if (value.includes('\uFFFD')) return 'must be UTF-8 text (it has U+FFFD, the mark of bytes that were not UTF-8)';
+  if (value.includes('\u0000')) return 'must not contain NUL characters (\\u0000)';
+  const control = (opts.lines === 'one' ? CONTROL : CONTROL_BUT_LINE_BREAKS).exec(value);
+  if (control) {
+    const code = `U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return opts.lines === 'one' ? `must be one line without control characters (${code})` : `must not contain control characters (${code})`;
+  }
+  if (opts.visible !== false && !hasVisibleText(value)) {
+    return 'must contain a visible character (not only spaces, bidi controls, zero-width or other invisible characters)';
+  }
+  return null;
+}
