@@ -16,6 +16,7 @@ import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import type { Sql } from '../db/client.ts';
 import type { AwardRow } from '../db/rows.ts';
+import { formatUtcMinute } from '../domain/instant-format.ts';
 import * as awardsQ from '../db/queries/awards.ts';
 import * as certsQ from '../db/queries/certificates.ts';
 import type { AwardWorkflows } from '../domain/awarding.ts';
@@ -50,10 +51,6 @@ const withinDeadline = <T>(deps: TemporalDeps, fn: () => Promise<T>): Promise<T>
 
 const isAlreadyStarted = (err: unknown): boolean => err instanceof WorkflowExecutionAlreadyStartedError;
 
-function formatInstant(d: Date): string {
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
 /**
  * Starts (or finds) the recertification workflow of an expiring award. Returns false for an award
  * that needs none (no expiry, no workflow id). A workflow that already ran to its end counts as started.
@@ -72,8 +69,8 @@ export async function startAwardWorkflow(
       taskQueue: deps.config.temporal.taskQueue,
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      staticSummary: `${info.certificateTitle} for ${info.learnerName} <${info.learnerEmail}>, expires ${formatInstant(expiresAt)}`,
-      staticDetails: `Award ${award.id} of certificate ${award.certificateId} to learner ${award.learnerId}, awarded ${formatInstant(award.awardedAt)}.`,
+      staticSummary: `${info.certificateTitle} for ${info.learnerName} <${info.learnerEmail}>, expires ${formatUtcMinute(expiresAt)}`,
+      staticDetails: `Award ${award.id} of certificate ${award.certificateId} to learner ${award.learnerId}, awarded ${formatUtcMinute(award.awardedAt)}.`,
     }));
     return { workflowId, existing: false };
   } catch (err) {

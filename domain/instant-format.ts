@@ -1,6 +1,5 @@
 /**
- * How messages write an instant (issue 18 §7, "Messages state time unambiguously"): the date, the
- * time and the zone, never a bare date. An expiry is an instant, and a bare date is off by a day
+ * How messages write an instant: the date, the time and the zone, never a bare date. An expiry is an instant, and a bare date is off by a day
  * for a reader on the other side of UTC (2027-03-01T02:00Z is still 28 February in New York).
  *
  * The one place that formats instants for people; learner time zones (a later issue) pass their

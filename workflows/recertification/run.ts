@@ -10,6 +10,7 @@ import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/work
 import type { AwardContext } from '../../activities/types.ts';
 import type { CertificateSettings } from '../../domain/settings.ts';
 import { DEFAULT_LEAD_DAYS, dueAt, reminderAt } from '../../domain/dates.ts';
+import { formatUtcMinute } from '../../domain/instant-format.ts';
 import type { Phase, RecertificationInput, RecertificationStatus } from '../contract.ts';
 import { CertificateExpiresAt, RecertificationDueAt, RecertificationPhase } from '../search-attributes.ts';
 
@@ -151,7 +152,7 @@ export function setPhase(run: RecertificationRun, phase: Phase, extra?: { reason
 
 /** The "current details" shown in the Temporal UI (Markdown): what the workflow waits for next. */
 export function describe(s: RecertificationStatus): string {
-  const day = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') + ' UTC' : '—');
+  const day = (iso: string | null) => (iso ? formatUtcMinute(new Date(iso)) : '—');
   switch (s.phase) {
     case 'scheduled':
       return `**Scheduled.** Enrolls in the recertification course at ${day(s.dueAt)}; the certificate expires ${day(s.expiresAt)}.`;
