@@ -397,7 +397,7 @@ async function supervise(): Promise<void> {
       say(`starting the Temporal server (full, ${services.TEMPORAL_SERVER_CONFIG_DIR}/) on 127.0.0.1:${port}, data in databases temporal and temporal_visibility on PostgreSQL ${db.host}:${db.port}`);
       const temporal = await step('start the Temporal server (RECERTIFY_TEMPORAL=server)', async () => {
         const ports = await services.temporalServerPorts(port);
-        const p = services.startTemporalServer({ db, ports, log: (m) => { if (/^(error|fatal|dpanic|panic):/.test(m)) console.error(`[temporal] ${m}`); } }).then((s) => {
+        const p = services.startTemporalServer({ db, ports, log: (m) => { if (/^(fatal|dpanic|panic):/.test(m)) console.error(`[temporal] ${m}`); } }).then((s) => {
           started.push({ name: 'the Temporal server', service: s });
           return s;
         });
