@@ -15,10 +15,22 @@ export const MAX_VALIDITY: Readonly<Record<DurationUnit, number>> = { days: 1825
 export const MAX_VALIDITY_TEXT =
   `at most ${MAX_VALIDITY.years} years (${MAX_VALIDITY.months} months, ${MAX_VALIDITY.weeks} weeks or ${MAX_VALIDITY.days} days)`;
 
-/** `validFor`: a whole `amount` ≥ 1 of a unit, up to `MAX_VALIDITY` of that unit (400 otherwise, naming the limit). */
+/** The largest `validFor.amount` in any unit (18250, in days): the bound the schema, and so the OpenAPI document, states. */
+export const MAX_VALIDITY_AMOUNT = Math.max(...Object.values(MAX_VALIDITY));
+
+/**
+ * `validFor`: a whole `amount` ≥ 1 of a unit, up to `MAX_VALIDITY` of that unit (400 otherwise, naming
+ * the limit). The amount's own maximum (`MAX_VALIDITY_AMOUNT`, the days' bound) is what the OpenAPI
+ * document shows; the check per unit is the rule.
+ */
 export const ValidForSchema = z
   .object({
-    amount: z.number().int().min(1, 'validFor.amount must be at least 1'),
+    amount: z
+      .number()
+      .int()
+      .min(1, 'validFor.amount must be at least 1')
+      .max(MAX_VALIDITY_AMOUNT, `validFor must be ${MAX_VALIDITY_TEXT}`)
+      .meta({ description: `A whole number of the unit: 1 to ${MAX_VALIDITY_TEXT}.` }),
     unit: z.enum(DURATION_UNITS),
   })
   .strict()
@@ -163,8 +175,10 @@ export interface CourseFacts {
 /**
  * Applies the business rules of saving certificate settings to a change. Returns the settings to save (with
  * recertification switched off when expiration is), the rule violations (422), and the warnings.
- * `lead_days_exceed_validity` is checked while expiration is on and the patch carries
- * `expiration.enabled`, `expiration.validFor` or `recertification.leadDays`.
+ * `lead_days_exceed_validity` is checked while expiration and recertification are both on (after the
+ * change) and the patch carries `expiration.enabled`, `expiration.validFor`, `recertification.enabled`
+ * or `recertification.leadDays`: lead days are the recertification's, so while it is off they
+ * constrain nothing, and turning it on checks them.
  */
 export function evaluateSettings(args: {
   before: CertificateSettings;
@@ -218,10 +232,14 @@ export function evaluateSettings(args: {
   }
 
   // Checked only when the patch touches what the rule relates, so a certificate saved before the rule
-  // (or by a direct write) can still be renamed or have its messages changed.
+  // (or by a direct write) can still be renamed or have its messages changed; and only while
+  // recertification is on (or being turned on): its lead days mean nothing while it is off.
   const leadFitTouched =
-    patch.expiration?.enabled !== undefined || patch.expiration?.validFor !== undefined || patch.recertification?.leadDays !== undefined;
-  if (settings.expiration.enabled && leadFitTouched) {
+    patch.expiration?.enabled !== undefined ||
+    patch.expiration?.validFor !== undefined ||
+    patch.recertification?.enabled !== undefined ||
+    patch.recertification?.leadDays !== undefined;
+  if (settings.expiration.enabled && settings.recertification.enabled && leadFitTouched) {
     const violation = leadDaysViolation(settings.expiration.validFor, settings.recertification.leadDays);
     if (violation) violations.push(violation);
   }
@@ -255,6 +273,32 @@ export function evaluateSettings(args: {
   if (settings.expiration.enabled && settings.recertification.enabled) warnings.push(...reminderWarnings(settings));
 
   return { settings, violations, warnings };
+}
+
+/**
+ * Whether the workflows already running for a certificate act on the difference between its settings
+ * `before` and `after` a change, so the change is propagated to them: `recertification`,
+ * `expiringNotice` and `expiredNotice` (turning expiration off turns recertification off, so it counts).
+ * `expiration.validFor` and `anchor` apply to awards made afterwards and are not propagated.
+ */
+export function affectsRunningWorkflows(before: CertificateSettings, after: CertificateSettings): boolean {
+  return (
+    !sameValue(before.recertification, after.recertification) ||
+    !sameValue(before.expiringNotice, after.expiringNotice) ||
+    !sameValue(before.expiredNotice, after.expiredNotice)
+  );
+}
+
+/** Structural equality of JSON-like values (object keys in any order; an undefined property is absent). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
+  const defined = (o: object): [string, unknown][] => Object.entries(o).filter(([, v]) => v !== undefined);
+  const ea = defined(a);
+  const eb = new Map(defined(b));
+  return ea.length === eb.size && ea.every(([k, v]) => eb.has(k) && sameValue(v, eb.get(k)));
 }
 
 /** "7", "7 and 1", "14, 7 and 1": days for a message. */

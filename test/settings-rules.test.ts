@@ -9,7 +9,14 @@ import { errorsFromApi, valuesFromCertificate } from '../api/admin/forms.ts';
 import { SettingsForm } from '../api/admin/views/settings.tsx';
 import type { CertificateDto, CourseDto } from '../api/schemas.ts';
 import type { ValidFor } from '../domain/dates.ts';
-import { defaultSettings, evaluateSettings, SettingsPatchSchema, type CertificateSettings, type SettingsPatch } from '../domain/settings.ts';
+import {
+  affectsRunningWorkflows,
+  defaultSettings,
+  evaluateSettings,
+  SettingsPatchSchema,
+  type CertificateSettings,
+  type SettingsPatch,
+} from '../domain/settings.ts';
 
 const COURSE = '11111111-1111-4111-8111-111111111111';
 const LIVE_COURSE = { id: COURSE, title: 'Refresher', status: 'live' as const, hasEnrollmentMessage: false };
@@ -61,6 +68,37 @@ test('the lead rule applies when expiration is enabled, even with recertificatio
   assert.equal(create.violations[0]?.code, 'lead_days_exceed_validity', 'created valid 1 month with the default lead of 30');
   // Expiration off: lead days do not matter.
   assert.deepEqual(evaluate(saved({ amount: 14, unit: 'days' }, { expiration: true, recertification: false }), { expiration: { enabled: false } }).violations, []);
+});
+
+test('while recertification is off, its lead days do not constrain the validity; turning it on checks them', () => {
+  // The tester's case: recertification off, lead 60, the validity changed to one month.
+  const off = saved({ amount: 12, unit: 'months' }, { recertification: false, leadDays: 60 });
+  assert.deepEqual(evaluate(off, { expiration: { validFor: { amount: 1, unit: 'months' } } }).violations, [], 'validity changed');
+  assert.deepEqual(evaluate(off, { recertification: { leadDays: 90 } }).violations, [], 'lead days changed');
+  const offShort = saved({ amount: 1, unit: 'months' }, { recertification: false, leadDays: 60 });
+  assert.equal(evaluate(offShort, { recertification: { enabled: true } }).violations[0]?.code, 'lead_days_exceed_validity', 'turned on with a lead that does not fit');
+  assert.deepEqual(evaluate(offShort, { recertification: { enabled: true, leadDays: 27 } }).violations, [], 'turned on with one that fits');
+  assert.equal(
+    evaluate(saved({ amount: 12, unit: 'months' }, { expiration: false, recertification: false, leadDays: 60 }), {
+      expiration: { enabled: true, validFor: { amount: 1, unit: 'months' } },
+      recertification: { enabled: true },
+    }).violations[0]?.code,
+    'lead_days_exceed_validity',
+    'both turned on at once',
+  );
+});
+
+test('affectsRunningWorkflows (domain): recertification and notices reach running workflows; validity and anchor do not', () => {
+  const s = saved({ amount: 12, unit: 'months' });
+  assert.equal(affectsRunningWorkflows(s, structuredClone(s)), false, 'equal settings');
+  assert.equal(affectsRunningWorkflows(s, { ...s, recertification: { ...s.recertification, leadDays: 20 } }), true);
+  assert.equal(affectsRunningWorkflows(s, { ...s, recertification: { ...s.recertification, reminderDaysBeforeExpiry: [7] } }), true);
+  assert.equal(affectsRunningWorkflows(s, { ...s, expiringNotice: { enabled: false } }), true);
+  assert.equal(affectsRunningWorkflows(s, { ...s, expiredNotice: { enabled: true } }), true);
+  assert.equal(affectsRunningWorkflows(s, { ...s, expiration: { ...s.expiration, validFor: { amount: 2, unit: 'years' }, anchor: 'previous_expiry' } }), false);
+  // Key order does not matter.
+  const reordered = { ...s, recertification: { reminderDaysBeforeExpiry: [], leadDays: 30, courseId: COURSE, enabled: true } };
+  assert.equal(affectsRunningWorkflows(s, reordered), false);
 });
 
 test('settings saved before the rule are not refused for changes that do not touch it', () => {
