@@ -6,19 +6,21 @@
  * an unknown path is 404.
  */
 import { performance } from 'node:perf_hooks';
-import type { Env, Hono } from 'hono';
+import type { Context, Env, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { inspectRoutes } from 'hono/dev';
+import { matchedRoutes } from 'hono/route';
 import { METHOD_NAME_ALL } from 'hono/router';
+import { z } from '@hono/zod-openapi';
 import { TrieRouter } from 'hono/router/trie-router';
 import { createAdminApp } from './admin/index.tsx';
 import { isInProcess } from './in-process.ts';
 import { bearerAuth } from './auth.ts';
 import { DOCS_ASSET_BASE, docsAsset, docsPage } from './docs.ts';
-import { API_BASE, createRouter, type ApiDeps, type App } from './deps.ts';
+import { API_BASE, createRouter, type ApiDeps, type App, type AppEnv } from './deps.ts';
 import { Refusal, type RefusalKind } from '../domain/refusal.ts';
-import { ApiError, errorResponse, handleError, type ErrorStatus } from './errors.ts';
-import { refuseUnhonouredIdempotencyKey } from './idempotency.ts';
+import { ApiError, MAX_ECHOED_CHARS, MAX_LISTED_ISSUES, errorResponse, handleError, validationHook, type ErrorStatus } from './errors.ts';
+import { honoPath, openApiPath, refuseUnhonouredIdempotencyKey } from './idempotency.ts';
 import { attemptsApp } from './routes/attempts.ts';
 import { awardsApp } from './routes/awards.ts';
 import { certificatesApp } from './routes/certificates.ts';
@@ -75,6 +77,110 @@ export function methodsOfPath<E extends Env>(app: Hono<E>): (path: string) => st
   };
 }
 
+/**
+ * Middleware: a request whose body is content-coded (`Content-Encoding` other than `identity`: gzip,
+ * br, deflate…) is 415 `unsupported_media_type` naming the coding, with `Accept-Encoding: identity`;
+ * the API reads bodies as they are and would otherwise misread a compressed one. Nothing is read.
+ */
+export const refuseContentEncoding: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const header = c.req.header('content-encoding');
+  if (header === undefined) return await next();
+  const codings = header.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const unsupported = codings.filter((s) => s !== 'identity');
+  if (unsupported.length === 0) return await next();
+  c.header('Accept-Encoding', 'identity');
+  return errorResponse(
+    c,
+    415,
+    'unsupported_media_type',
+    `Content-Encoding ${unsupported.join(', ')} is not supported: send the body uncompressed (identity).`,
+    { header: 'Content-Encoding', contentEncoding: unsupported, accepted: ['identity'] },
+  );
+};
+
+/**
+ * Middleware: a query parameter given more than once (`?limit=1&limit=2`) is 400 `validation_failed`
+ * naming it: no parameter of the API takes a list, and which of the values was meant is anyone's guess.
+ */
+export const refuseRepeatedQueryParameters: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const counts = new Map<string, number>();
+  for (const name of new URL(c.req.url).searchParams.keys()) counts.set(name, (counts.get(name) ?? 0) + 1);
+  const repeated = [...counts].filter(([, n]) => n > 1);
+  if (repeated.length === 0) return await next();
+  const issues = repeated.slice(0, MAX_LISTED_ISSUES).map(([name, n]) => ({
+    path: clipped(name),
+    code: 'repeated_parameter',
+    message: `${clipped(name)} is given ${n} times; give it once`,
+  }));
+  const [first] = issues;
+  const others = repeated.length > 1 ? ` (and ${repeated.length - 1} more repeated parameter${repeated.length === 2 ? '' : 's'})` : '';
+  return errorResponse(c, 400, 'validation_failed', `Invalid query.${first?.path ?? ''}: ${first?.message ?? ''}${others}`, {
+    target: 'query',
+    issues,
+    issueCount: repeated.length,
+  });
+};
+
+const clipped = (text: string): string => (text.length <= MAX_ECHOED_CHARS ? text : `${text.slice(0, MAX_ECHOED_CHARS - 1)}…`);
+
+/** Whether a request carries a body by its framing: a non-zero Content-Length, or any Transfer-Encoding. */
+function framesABody(c: Context): boolean {
+  const length = c.req.header('content-length');
+  return (length !== undefined && length.trim() !== '0') || c.req.header('transfer-encoding') !== undefined;
+}
+
+/**
+ * Middleware: a route that declares no request body (every GET, `POST /api/attempts/{id}/complete`)
+ * refuses one instead of ignoring it, so a client that believes it sent something learns it did not
+ * count. Accepted: no body, an empty one, or the empty JSON object `{}` (for clients that always send
+ * JSON). Anything else is 400 `validation_failed`: a JSON object with keys names them as unknown, as on
+ * every other route; any other content says the route takes no body. Which routes declare a body is
+ * read from the OpenAPI registry (as for `Idempotency-Key`), so the document and the behaviour agree.
+ */
+export function refuseUnexpectedBody(app: App): MiddlewareHandler<AppEnv> {
+  let withBody: Set<string> | undefined; // read on first use: every route is registered by then
+  return async (c, next) => {
+    const endpoint = matchedRoutes(c).find((r) => r.method !== METHOD_NAME_ALL);
+    if (!endpoint) return await next();
+    withBody ??= routesWithBody(app);
+    const method = endpoint.method.toUpperCase();
+    if (withBody.has(`${method} ${endpoint.path}`)) return await next();
+    const route = `${method} ${openApiPath(endpoint.path)}`;
+    const noBody = (): Response =>
+      errorResponse(c, 400, 'validation_failed', `Invalid body: ${route} takes no body; send none.`, {
+        target: 'body',
+        issues: [{ path: '', code: 'unexpected_body', message: `${route} takes no body` }],
+        issueCount: 1,
+      });
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return framesABody(c) ? noBody() : await next();
+    if (!framesABody(c) && !c.req.raw.body) return await next();
+    const text = (await c.req.text()).trim();
+    if (text === '') return await next();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return noBody();
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return noBody();
+    const result = EmptyBody.safeParse(parsed);
+    if (result.success) return await next();
+    return validationHook({ target: 'json', success: false, error: result.error }, c) ?? noBody();
+  };
+}
+
+/** The body a route without one may still be sent: `{}`. */
+const EmptyBody = z.object({}).strict();
+
+/** The routes that declare a request body, as `METHOD /hono/:path` (read from the app's OpenAPI registry). */
+function routesWithBody(app: App): Set<string> {
+  const out = new Set<string>();
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type === 'route' && def.route.request?.body) out.add(`${def.route.method.toUpperCase()} ${honoPath(def.route.path)}`);
+  }
+  return out;
+}
+
 /** The status a domain refusal (domain/refusal.ts) is answered with. */
 const REFUSAL_STATUS: Record<RefusalKind, ErrorStatus> = { not_found: 404, conflict: 409, rule: 422 };
 
@@ -106,6 +212,8 @@ export function createApp(deps: ApiDeps): App {
     else log.info(entry, 'request');
   });
   app.use('/api/*', bearerAuth(config.adminApiToken));
+  app.use('/api/*', refuseContentEncoding);
+  app.use('/api/*', refuseRepeatedQueryParameters);
   app.use('/api/*', refuseUnhonouredIdempotencyKey(app));
   app.use(
     '/api/*',
@@ -117,6 +225,10 @@ export function createApp(deps: ApiDeps): App {
       },
     }),
   );
+  const refuseBody = refuseUnexpectedBody(app);
+  app.use('/api/*', refuseBody);
+  app.use('/healthz', refuseBody);
+  app.use('/readyz', refuseBody);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
     type: 'http',

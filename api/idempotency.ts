@@ -85,9 +85,9 @@ export function markReplayed(c: Context): void {
 }
 
 /** Hono's path pattern of an OpenAPI path (`/api/awards/{id}` → `/api/awards/:id`), as OpenAPIHono registers it. */
-const honoPath = (openApiPath: string): string => openApiPath.replaceAll(/\/{(.+?)}/g, '/:$1');
+export const honoPath = (openApiPath: string): string => openApiPath.replaceAll(/\/{(.+?)}/g, '/:$1');
 /** The OpenAPI path of a Hono path pattern, for messages. */
-const openApiPath = (path: string): string => path.replaceAll(/:([^/]+)/g, '{$1}');
+export const openApiPath = (path: string): string => path.replaceAll(/:([^/]+)/g, '{$1}');
 
 /**
  * The routes that honour `Idempotency-Key`, as `METHOD /hono/:path`: those whose declared request

@@ -23,6 +23,8 @@ import {
   SIGNAL_OUTCOMES,
 } from '../domain/vocabulary.ts';
 import { textProblem } from '../domain/text.ts';
+import type { PageBefore } from '../db/queries/paging.ts';
+import { decodeCursor } from './paging.ts';
 import { iso, isoOrNull } from './util.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -84,19 +86,69 @@ const HttpUrl = z
       return false;
     }
   }, 'must be an absolute http or https URL');
-const Limit = z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'Page size (1–1000, default 100).' });
+/**
+ * A whole number in a query string, strictly: decimal digits only (no sign, no `0x10`, `1e3`, `1.0` or
+ * spaces), from `min` to `max`, named in the message.
+ */
+const queryInteger = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,9}$/, `${name} must be a whole number written in decimal digits (${min}–${max})`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
+const Limit = queryInteger('limit', 1, 1000)
+  .default(100)
+  .openapi({ type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'Page size (1–1000, default 100), in decimal digits.' });
+/**
+ * Where a page starts: the previous page's `nextBefore` (an opaque cursor, see api/paging.ts), or,
+ * as before cursors, an ISO 8601 instant (only rows created strictly before it).
+ */
+const Before = (what: string) =>
+  z
+    .string()
+    .transform((v, ctx): PageBefore => {
+      if (Instant.safeParse(v).success) return new Date(v);
+      const key = decodeCursor(v);
+      if (key) return key;
+      ctx.addIssue({ code: 'custom', message: `before must be the nextBefore of the previous page (or an ISO 8601 instant from ${INSTANT_RANGE.from} to ${INSTANT_RANGE.until})` });
+      return z.NEVER;
+    })
+    .optional()
+    .openapi({
+      type: 'string',
+      description: `Paging: the previous page's \`nextBefore\` (opaque; pass it as it is) for the ${what} after it. An ISO 8601 instant is also accepted: only ${what} created strictly before it.`,
+    });
+/** `nextBefore` of a paged list. */
+const NextBefore = z.string().nullable().openapi({ description: 'Pass as `before` for the next page (an opaque cursor); null on the last page.' });
 
 export const IdParams = z.object({ id: Id.openapi({ param: { name: 'id', in: 'path' } }) });
 
+/**
+ * An `Idempotency-Key`: 1–255 visible ASCII characters other than the comma. The comma is refused
+ * because a header sent twice reaches us as one value joined with ", " (Node joins repeated headers
+ * so): `a1, a2` would otherwise be taken as one key, which neither request meant.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x2b\x2d-\x7e]{1,255}$/;
 export const IdempotencyHeaders = z.object({
   'idempotency-key': z
     .string()
-    .min(1)
-    .max(255)
+    .superRefine((v, ctx) => {
+      if (v.includes(',')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'Idempotency-Key must be sent once and must not contain a comma (a repeated header arrives joined with ", ")',
+        });
+      } else if (!IDEMPOTENCY_KEY_PATTERN.test(v)) {
+        ctx.addIssue({ code: 'custom', message: 'Idempotency-Key must be 1–255 visible ASCII characters (no spaces, no comma)' });
+      }
+    })
     .optional()
     .openapi({
       param: { name: 'idempotency-key', in: 'header' },
-      description: 'Repeating a request with the same key returns the first answer and changes nothing; the same key with another body is 422 `idempotency_key_reused`.',
+      description:
+        'Repeating a request with the same key returns the first answer and changes nothing; the same key with another body is 422 `idempotency_key_reused`. ' +
+        'A key is 1–255 visible ASCII characters (`!` to `~`) other than the comma, sent in one header: a header sent twice arrives joined with ", " ' +
+        'and is refused (400 `validation_failed`), as is any key with a comma or a space.',
       example: 'award-2026-03-01-ada',
     }),
 });
@@ -128,7 +180,7 @@ export const LearnerCreateSchema = z
   .openapi('LearnerCreate');
 
 /** `GET /api/learners`. */
-export const LearnerListSchema = z.object({ learners: z.array(LearnerSchema) }).openapi('LearnerList');
+export const LearnerListSchema = z.object({ learners: z.array(LearnerSchema), nextBefore: NextBefore }).openapi('LearnerList');
 export type LearnerList = z.infer<typeof LearnerListSchema>;
 
 export const toLearner = (r: LearnerRow): LearnerDto => ({ id: r.id, email: r.email, name: r.name, createdAt: iso(r.createdAt) });
@@ -239,10 +291,11 @@ export const WarningSchema = z
   })
   .openapi('SettingsWarning');
 export type SettingsWarningDto = z.infer<typeof WarningSchema>;
-export const ListQuery = z.object({ limit: Limit });
+/** A plain list's query: page size and where the page starts. */
+export const ListQuery = (what: string) => z.object({ before: Before(what), limit: Limit });
 
 /** `GET /api/certificates`. */
-export const CertificateListSchema = z.object({ certificates: z.array(CertificateSchema) }).openapi('CertificateList');
+export const CertificateListSchema = z.object({ certificates: z.array(CertificateSchema), nextBefore: NextBefore }).openapi('CertificateList');
 export type CertificateList = z.infer<typeof CertificateListSchema>;
 /** `POST /api/certificates` (stored as it is for an `Idempotency-Key` repeat). */
 export const CertificateCreatedSchema = z
@@ -305,7 +358,13 @@ export const AwardCreateSchema = z
   .strict()
   .openapi('AwardCreate');
 export const AwardPatchSchema = z
-  .object({ expiresAt: Instant.openapi({ description: 'The new expiry; after awardedAt.' }) })
+  .object({
+    expiresAt: Instant.openapi({
+      description:
+        'The new expiry; after awardedAt. Also on an award that had none (its certificate\'s expiration off): it then expires at this instant ' +
+        'and gets its recertification workflow, acting on the certificate\'s settings as for any expiring award.',
+    }),
+  })
   .strict()
   .openapi('AwardPatch');
 export const RevokeSchema = z
@@ -320,7 +379,7 @@ export const AwardListQuery = z.object({
   certificateId: Id.optional(),
   learnerId: Id.optional(),
   status: AwardStatusSchema.optional(),
-  before: Instant.optional().openapi({ description: 'Only awards created before this instant (paging: pass the previous page\'s `nextBefore`).' }),
+  before: Before('awards'),
   limit: Limit,
 });
 
@@ -363,7 +422,7 @@ export const AwardListSchema = z
   .object({
     awards: z.array(AwardListItemSchema),
     recertificationUnavailable: z.string().nullable().optional().openapi({ description: 'Why the summaries are missing, with include=recertification.' }),
-    nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for the next page.' }),
+    nextBefore: NextBefore,
   })
   .openapi('AwardList');
 export type AwardList = z.infer<typeof AwardListSchema>;
@@ -530,12 +589,12 @@ export type MessageDto = z.infer<typeof MessageSchema>;
 export const MessageListQuery = z.object({
   learnerId: Id.optional(),
   awardId: Id.optional(),
-  before: Instant.optional().openapi({ description: 'Only messages created before this instant (paging: the previous page\'s `nextBefore`).' }),
+  before: Before('messages'),
   limit: Limit,
 });
 /** `GET /api/messages`. */
 export const MessagePageSchema = z
-  .object({ messages: z.array(MessageSchema), nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for the next page.' }) })
+  .object({ messages: z.array(MessageSchema), nextBefore: NextBefore })
   .openapi('MessagePage');
 export type MessagePage = z.infer<typeof MessagePageSchema>;
 

@@ -82,6 +82,8 @@ test('bad input answers its status and code and changes nothing in the database 
   const { attempt: superseded } = await ok<{ attempt: AttemptDto }>('POST', `/api/courses/${live.id}/enrollments`, { learnerId: other.id });
   const { attempt: completed } = await ok<{ attempt: AttemptDto }>('POST', `/api/courses/${live.id}/enrollments`, { learnerId: other.id });
   await ok('POST', `/api/attempts/${completed.id}/complete`);
+  // An open attempt whose completion would award (and renew) Grace's certificate: the bad completions below must not.
+  const { attempt: open } = await ok<{ attempt: AttemptDto }>('POST', `/api/courses/${live.id}/enrollments`, { learnerId: learner.id });
   await stack.eventually('the award workflow scheduled', async () => {
     const res = await stack.request<{ recertification: { phase: string } | null }>('GET', `/api/awards/${award.id}`);
     return res.body.recertification?.phase === 'scheduled';
@@ -194,6 +196,23 @@ test('bad input answers its status and code and changes nothing in the database 
     // messages
     { name: 'messages by a malformed learner id', method: 'GET', path: '/api/messages?learnerId=ada', status: 400, code: 'validation_failed' },
     { name: 'messages with a bad limit', method: 'GET', path: '/api/messages?limit=0', status: 400, code: 'validation_failed' },
+    // numbers in a query string are decimal integers, and no query parameter is given twice
+    { name: 'a repeated limit', method: 'GET', path: '/api/awards?limit=1&limit=2', status: 400, code: 'validation_failed' },
+    { name: 'a hexadecimal limit', method: 'GET', path: '/api/awards?limit=0x10', status: 400, code: 'validation_failed' },
+    { name: 'an exponent limit', method: 'GET', path: '/api/learners?limit=1e2', status: 400, code: 'validation_failed' },
+    { name: 'a repeated status', method: 'GET', path: '/api/courses?status=live&status=draft', status: 400, code: 'validation_failed' },
+    // paging cursors
+    { name: 'a before that is neither a cursor nor an instant', method: 'GET', path: '/api/messages?before=yesterday', status: 400, code: 'validation_failed' },
+    { name: 'a before on certificates that is not a cursor', method: 'GET', path: '/api/certificates?before=abc', status: 400, code: 'validation_failed' },
+    // a body where none is expected
+    { name: 'complete with an unknown key in the body', method: 'POST', path: `/api/attempts/${open.id}/complete`, body: { x: 1 }, status: 400, code: 'validation_failed' },
+    { name: 'complete with a text body', method: 'POST', path: `/api/attempts/${open.id}/complete`, body: 'complete please', headers: { 'content-type': 'text/plain' }, status: 400, code: 'validation_failed' },
+    // Idempotency-Key sent twice (Node joins the two headers with ", ")
+    { name: 'award with a repeated Idempotency-Key', method: 'POST', path: awards, body: { learnerId: other.id }, headers: { 'idempotency-key': 'a1, a2' }, status: 400, code: 'validation_failed' },
+    { name: 'complete with a repeated Idempotency-Key', method: 'POST', path: `/api/attempts/${open.id}/complete`, headers: { 'idempotency-key': 'k1, k2' }, status: 400, code: 'validation_failed' },
+    // a content-coded body
+    { name: 'a gzip Content-Encoding on a plain body', method: 'POST', path: '/api/learners', body: { email: 'gz@example.com', name: 'Gz' }, headers: { 'content-encoding': 'gzip' }, status: 415, code: 'unsupported_media_type' },
+    { name: 'a br Content-Encoding on a settings change', method: 'PATCH', path: certPatch, body: { title: 'Compressed' }, headers: { 'content-encoding': 'br' }, status: 415, code: 'unsupported_media_type' },
   ];
 
   const dbBefore = await databaseSnapshot();

@@ -14,6 +14,7 @@ import { workflowIdForAward } from '../../workflows/contract.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer } from '../idempotency.ts';
+import { pageOf } from '../paging.ts';
 import {
   awardWorkflows,
   deliverAwardChange,
@@ -69,6 +70,7 @@ export const listAwardsRoute = createRoute({
   tags,
   security: bearer,
   summary: 'List awards by certificate, learner and status (newest first)',
+  description: 'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page); awards created in the same instant are each listed once.',
   request: { query: AwardListQuery },
   responses: {
     200: json(AwardListSchema, 'The awards.'),
@@ -97,7 +99,9 @@ export const patchAwardRoute = createRoute({
   summary: 'Change an active award\'s expiry (extend or shorten); signals its workflow',
   description:
     '422 `invalid_expiry` unless expiresAt is after awardedAt; 409 `award_not_active` for a renewed, expired or revoked award. ' +
-    'An award that did not expire gets its workflow started.',
+    'An award without an expiry (its certificate\'s expiration is off, or was when it was awarded) may be given one: it then expires at ' +
+    'expiresAt and its recertification workflow is started, acting on the certificate\'s settings as for any expiring award (with ' +
+    'recertification off: the expiring and expired notices as set, no enrollment). The certificate\'s settings do not change.',
   request: { params: IdParams, body: body(AwardPatchSchema) },
   responses: {
     200: json(AwardChangedSchema, 'The award as it is now and what reached its workflow.'),
@@ -148,9 +152,7 @@ export function awardsApp(deps: ApiDeps): App {
 
   app.openapi(listAwardsRoute, async (c) => {
     const { include, ...q } = c.req.valid('query');
-    const rows = await awardsQ.listAwards(sql, { ...q, before: q.before ? new Date(q.before) : undefined });
-    const last = rows[rows.length - 1];
-    const nextBefore = rows.length === q.limit && last ? last.createdAt.toISOString() : null;
+    const { rows, nextBefore } = pageOf(await awardsQ.listAwards(sql, { ...q, limit: q.limit + 1 }), q.limit);
     if (include !== 'recertification') return c.json({ awards: rows.map((r) => toAward(config, r)), nextBefore }, 200);
     const summaries = await summarizeAwardWorkflows(deps, rows);
     return c.json(

@@ -4,8 +4,8 @@
  * of the certificate (so the request never waits for thousands of signals, and the change reaches them
  * all even if this process dies: the reconciler starts a propagation that was not started).
  *
- * Only changes that running workflows act on are propagated: `recertification`, `expiringNotice`,
- * `expiredNotice` (turning expiration off turns recertification off, so it counts). Expiration's
+ * Only changes that running workflows act on are propagated (domain/settings.ts
+ * `affectsRunningWorkflows`): `recertification`, `expiringNotice`, `expiredNotice`. Expiration's
  * `validFor`/`anchor` apply to later awards only and are not signalled.
  *
  * Optimistic concurrency: `settingsVersion` is the certificate's version and its ETag (`"7"`); every
@@ -21,6 +21,7 @@ import * as certsQ from '../../db/queries/certificates.ts';
 import * as awardsQ from '../../db/queries/awards.ts';
 import * as coursesQ from '../../db/queries/courses.ts';
 import {
+  affectsRunningWorkflows,
   defaultSettings,
   evaluateSettings,
   mergeSettings,
@@ -33,6 +34,7 @@ import { settingsPropagationWorkflowId } from '../../workflows/settings-propagat
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
+import { pageOf } from '../paging.ts';
 import { tryStartSettingsPropagation } from '../temporal-gateway.ts';
 import {
   CertificateChangedSchema,
@@ -127,15 +129,6 @@ async function evaluate(
   return { settings, warnings };
 }
 
-/** Whether running workflows act on the difference (see the module comment). */
-export function affectsRunningWorkflows(before: CertificateSettings, after: CertificateSettings): boolean {
-  return (
-    canonicalJson(before.recertification) !== canonicalJson(after.recertification) ||
-    canonicalJson(before.expiringNotice) !== canonicalJson(after.expiringNotice) ||
-    canonicalJson(before.expiredNotice) !== canonicalJson(after.expiredNotice)
-  );
-}
-
 export const createCertificateRoute = createRoute({
   method: 'post',
   path: '/certificates',
@@ -158,7 +151,8 @@ export const listCertificatesRoute = createRoute({
   tags,
   security: bearer,
   summary: 'List certificates (newest first)',
-  request: { query: ListQuery },
+  description: 'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page).',
+  request: { query: ListQuery('certificates') },
   responses: {
     200: json(CertificateListSchema, 'The certificates.'),
     ...errorResponses(400, 401),
@@ -188,7 +182,8 @@ export const patchCertificateRoute = createRoute({
     'Rules (422): `expiration_required` (recertification needs expiration), `course_not_live` (the recertification course ' +
     'must exist and be live), `course_required` (recertification needs a course), `unknown_course` (associated content). ' +
     '`lead_days_exceed_validity` (lead days must be shorter than the shortest length of the validity, e.g. at most 27 for one month; ' +
-    'details name `maxLeadDays` and `shortestValidityDays`; checked when the change touches expiration.enabled, validFor or leadDays). ' +
+    'details name `maxLeadDays` and `shortestValidityDays`; checked while recertification is on, or being turned on, when the change touches ' +
+    'expiration.enabled, validFor, recertification.enabled or leadDays: while recertification is off its lead days constrain nothing). ' +
     'leadDays outside 1–365, or a validity over 50 years (600 months, 2600 weeks, 18250 days), is a 400. Turning expiration off turns recertification off, with a warning. ' +
     '`signalled` counts the active awards with a workflow that the change is queued for (0 when nothing they act on changed). ' +
     'Concurrency: send `If-Match: "<settingsVersion>"` (the `ETag`) to change only the version you read; a change made ' +
@@ -226,9 +221,9 @@ export function certificatesApp(deps: ApiDeps): App {
   });
 
   app.openapi(listCertificatesRoute, async (c) => {
-    const { limit } = c.req.valid('query');
-    const rows = await certsQ.listCertificates(sql, { limit });
-    return c.json({ certificates: rows.map(toCertificate) }, 200);
+    const { limit, before } = c.req.valid('query');
+    const { rows, nextBefore } = pageOf(await certsQ.listCertificates(sql, { limit: limit + 1, before }), limit);
+    return c.json({ certificates: rows.map(toCertificate), nextBefore }, 200);
   });
 
   app.openapi(getCertificateRoute, async (c) => {

@@ -4,6 +4,7 @@ import * as q from '../../db/queries/learners.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
+import { pageOf } from '../paging.ts';
 import {
   IdParams,
   IdempotencyHeaders,
@@ -40,7 +41,8 @@ export const listLearnersRoute = createRoute({
   tags,
   security: bearer,
   summary: 'List learners (newest first), optionally by email',
-  request: { query: ListQuery.extend({ email: searchText(320).optional() }) },
+  description: 'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page).',
+  request: { query: ListQuery('learners').extend({ email: searchText(320).optional() }) },
   responses: {
     200: json(LearnerListSchema, 'The learners.'),
     ...errorResponses(400, 401),
@@ -77,9 +79,9 @@ export function learnersApp({ sql }: ApiDeps): App {
   });
 
   app.openapi(listLearnersRoute, async (c) => {
-    const { limit, email } = c.req.valid('query');
-    const rows = await q.listLearners(sql, { limit, email });
-    return c.json({ learners: rows.map(toLearner) }, 200);
+    const { limit, email, before } = c.req.valid('query');
+    const { rows, nextBefore } = pageOf(await q.listLearners(sql, { limit: limit + 1, email, before }), limit);
+    return c.json({ learners: rows.map(toLearner), nextBefore }, 200);
   });
 
   app.openapi(getLearnerRoute, async (c) => {

@@ -3,6 +3,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { listMessages } from '../../db/queries/messages.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses } from '../errors.ts';
+import { pageOf } from '../paging.ts';
 import { MessageListQuery, MessagePageSchema, json, toMessage } from '../schemas.ts';
 
 export const listMessagesRoute = createRoute({
@@ -11,6 +12,7 @@ export const listMessagesRoute = createRoute({
   tags: ['Messages'],
   security: bearer,
   summary: 'The message log, newest first, by learner and/or award',
+  description: 'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page).',
   request: { query: MessageListQuery },
   responses: {
     200: json(MessagePageSchema, 'The messages.'),
@@ -24,9 +26,8 @@ export function messagesApp({ sql }: ApiDeps): App {
 
   app.openapi(listMessagesRoute, async (c) => {
     const { learnerId, awardId, before, limit } = c.req.valid('query');
-    const rows = await listMessages(sql, { learnerId, awardId, before, limit });
-    const last = rows[rows.length - 1];
-    return c.json({ messages: rows.map(toMessage), nextBefore: rows.length === limit && last ? last.createdAt.toISOString() : null }, 200);
+    const { rows, nextBefore } = pageOf(await listMessages(sql, { learnerId, awardId, before, limit: limit + 1 }), limit);
+    return c.json({ messages: rows.map(toMessage), nextBefore }, 200);
   });
 
   return app;

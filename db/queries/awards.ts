@@ -6,6 +6,7 @@
 import type { Sql, TransactionSql } from '../client.ts';
 import type { AwardRow, AwardStatus, CertificateRow, CourseRow, LearnerRow } from '../rows.ts';
 import { associatedCourseIdsOfC } from './certificates.ts';
+import { beforeCondition, pageKeyColumn, type Keyed, type PageBefore } from './paging.ts';
 
 type Db = Sql | TransactionSql;
 
@@ -65,18 +66,19 @@ export interface AwardFilter {
   learnerId?: string;
   status?: AwardStatus;
   limit: number;
-  /** Only awards created strictly before this instant (keyset paging). */
-  before?: Date;
+  /** Only awards after this page key in the order (keyset paging on created_at, id), or created strictly before this instant. */
+  before?: PageBefore;
 }
 
-export async function listAwards(sql: Db, f: AwardFilter): Promise<AwardRow[]> {
-  return await sql<AwardRow[]>`
-    select * from awards
+/** Awards newest first (created_at, then id, descending), each with its page key (db/queries/paging.ts). */
+export async function listAwards(sql: Db, f: AwardFilter): Promise<Keyed<AwardRow>[]> {
+  return await sql<Keyed<AwardRow>[]>`
+    select *, ${pageKeyColumn(sql)} from awards
     where true
       ${f.certificateId ? sql`and certificate_id = ${f.certificateId}` : sql``}
       ${f.learnerId ? sql`and learner_id = ${f.learnerId}` : sql``}
       ${f.status ? sql`and status = ${f.status}` : sql``}
-      ${f.before ? sql`and created_at < ${f.before}` : sql``}
+      ${beforeCondition(sql, f.before)}
     order by created_at desc, id desc
     limit ${f.limit}`;
 }

@@ -3,6 +3,7 @@ import type postgres from 'postgres';
 import type { Sql, TransactionSql } from '../client.ts';
 import type { CertificateRow } from '../rows.ts';
 import type { CertificateSettings } from '../../domain/settings.ts';
+import { beforeCondition, pageKeyColumn, type Keyed, type PageBefore } from './paging.ts';
 
 type Db = Sql | TransactionSql;
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
@@ -39,8 +40,14 @@ export async function lockCertificateShared(tx: TransactionSql, id: string): Pro
   return rows.length === 1;
 }
 
-export async function listCertificates(sql: Db, filter: { limit: number }): Promise<CertificateRow[]> {
-  return await selectCertificates(sql, sql`order by c.created_at desc, c.id desc limit ${filter.limit}`);
+/** Certificates newest first (created_at, then id, descending), each with its page key (db/queries/paging.ts). */
+export async function listCertificates(sql: Db, filter: { limit: number; before?: PageBefore }): Promise<Keyed<CertificateRow>[]> {
+  return await sql<Keyed<CertificateRow>[]>`
+    select c.*, ${associatedCourseIdsOfC(sql)} as associated_course_ids, ${pageKeyColumn(sql, 'c.')}
+    from certificates c
+    where true ${beforeCondition(sql, filter.before, 'c.')}
+    order by c.created_at desc, c.id desc
+    limit ${filter.limit}`;
 }
 
 /** Certificates whose associated content holds the course (completing it awards them). */

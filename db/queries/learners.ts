@@ -1,6 +1,7 @@
 /** The only SQL for `learners`. */
 import type { Sql, TransactionSql } from '../client.ts';
 import type { LearnerRow } from '../rows.ts';
+import { beforeCondition, pageKeyColumn, type Keyed, type PageBefore } from './paging.ts';
 
 type Db = Sql | TransactionSql;
 
@@ -18,10 +19,12 @@ export async function getLearner(sql: Db, id: string): Promise<LearnerRow | null
   return row ?? null;
 }
 
-export async function listLearners(sql: Db, filter: { email?: string; limit: number }): Promise<LearnerRow[]> {
-  return await sql<LearnerRow[]>`
-    select * from learners
+/** Learners newest first (created_at, then id, descending), optionally by email, each with its page key (db/queries/paging.ts). */
+export async function listLearners(sql: Db, filter: { email?: string; limit: number; before?: PageBefore }): Promise<Keyed<LearnerRow>[]> {
+  return await sql<Keyed<LearnerRow>[]>`
+    select *, ${pageKeyColumn(sql)} from learners
     where true ${filter.email ? sql`and lower(email) = lower(${filter.email})` : sql``}
+      ${beforeCondition(sql, filter.before)}
     order by created_at desc, id desc
     limit ${filter.limit}`;
 }

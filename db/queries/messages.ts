@@ -8,6 +8,7 @@
  */
 import type { Sql, TransactionSql } from '../client.ts';
 import type { MessageRow, MessageStatus } from '../rows.ts';
+import { beforeCondition, pageKeyColumn, type Keyed, type PageKey } from './paging.ts';
 
 export type MessageProvider = MessageRow['provider'];
 
@@ -88,22 +89,26 @@ export async function markMessageFailed(sql: Sql, id: string, error: string): Pr
 export interface ListMessagesFilter {
   learnerId?: string;
   awardId?: string;
+  /** At most this many (1–1001: a page of up to 1000 and the one row that says there is more). */
   limit: number;
-  /** Only messages created strictly before this instant (keyset paging by `createdAt`). */
-  before?: Date | string;
+  /**
+   * Only messages after this page key in the order (keyset paging on created_at, id), or created
+   * strictly before this instant.
+   */
+  before?: PageKey | Date | string;
 }
 
-/** The message log, newest first. */
-export async function listMessages(sql: Sql, filter: ListMessagesFilter): Promise<MessageRow[]> {
-  const limit = Math.max(1, Math.min(Math.trunc(filter.limit), 1000));
-  const before = filter.before === undefined ? undefined : new Date(filter.before);
-  if (before && Number.isNaN(before.getTime())) throw new Error(`invalid "before" instant: ${String(filter.before)}`);
-  return await sql<MessageRow[]>`
-    select * from messages
+/** The message log, newest first (created_at, then id, descending), each with its page key (db/queries/paging.ts). */
+export async function listMessages(sql: Sql, filter: ListMessagesFilter): Promise<Keyed<MessageRow>[]> {
+  const limit = Math.max(1, Math.min(Math.trunc(filter.limit), 1001));
+  const before = filter.before === undefined || typeof filter.before === 'object' ? filter.before : new Date(filter.before);
+  if (before instanceof Date && Number.isNaN(before.getTime())) throw new Error(`invalid "before" instant: ${String(filter.before)}`);
+  return await sql<Keyed<MessageRow>[]>`
+    select *, ${pageKeyColumn(sql)} from messages
     where true
       ${filter.learnerId ? sql`and learner_id = ${filter.learnerId}` : sql``}
       ${filter.awardId ? sql`and award_id = ${filter.awardId}` : sql``}
-      ${before ? sql`and created_at < ${before}` : sql``}
+      ${beforeCondition(sql, before)}
     order by created_at desc, id desc
     limit ${limit}`;
 }
