@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scale=0.1] [--only=throughput,burst,propagation] [--worker-options='{...}']`
+ * `npm run bench [-- --scale=0.1] [--only=throughput,burst,propagation] [--servers=dev,full] [--worker-options='{...}']`
  *
  * Benchmarks on this machine, each measured in one run on real pieces (embedded PostgreSQL, a
  * Temporal dev server on SQLite, the API and the worker as their own processes, a fake Resend that
