@@ -25,6 +25,15 @@ export interface CourseRow {
   updatedAt: Date;
 }
 
+/**
+ * A course row with its `version` (1 when created, raised by every change): the optimistic
+ * concurrency token of PATCH /api/courses/{id} (its ETag, checked against If-Match under the row lock).
+ * What reads courses for other ends (a workflow's recertification course) needs no version.
+ */
+export interface VersionedCourseRow extends CourseRow {
+  version: number;
+}
+
 export interface CertificateRow {
   id: string;
   title: string;

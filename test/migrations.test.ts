@@ -23,6 +23,10 @@ test('migrations apply to an empty database, are idempotent, and enforce the inv
       db.sql`insert into course_attempts (course_id, learner_id, source) values (${course!.id}, ${learner!.id}, 'manual')`,
       /course_attempts_one_current/,
     );
+    // A course starts at version 1 (its ETag); a version is never below 1.
+    const [fresh] = await db.sql<{ version: number }[]>`select version from courses where id = ${course!.id}`;
+    assert.equal(fresh?.version, 1);
+    await assert.rejects(db.sql`update courses set version = 0 where id = ${course!.id}`, /courses_version_check/);
     // Learner email unique regardless of case.
     await assert.rejects(db.sql`insert into learners (email, name) values ('A@example.com', 'B')`, /learners_email_unique/);
     // Message idempotency key unique.

@@ -1,14 +1,25 @@
-/** Courses: create, list (by status), get, patch (title, publishing, enrollment message, url). Mounted at `/api`. */
-import { createRoute } from '@hono/zod-openapi';
+/**
+ * Courses: create, list (by status), get, patch (title, publishing, enrollment message, url). Mounted at `/api`.
+ *
+ * Optimistic concurrency, as for certificates: a course's `version` (1 when created, raised by every
+ * change) is its ETag (`"3"`) on GET, POST and PATCH. A PATCH with `If-Match` is compared with the
+ * version under the course's row lock, inside the change's transaction, so of two changes made at the
+ * same version one commits and the other is a 409 `version_conflict` with nothing saved. Without
+ * `If-Match` a PATCH applies to whatever is current. (An integer version, not `updated_at`: two
+ * changes within the clock's resolution, or a clock set back, would share a timestamp.)
+ */
+import { createRoute, z } from '@hono/zod-openapi';
 import { PLACEHOLDERS, unknownPlaceholders } from '../../domain/placeholders.ts';
-import type { EnrollmentMessage } from '../../db/rows.ts';
+import type { CourseRow, EnrollmentMessage } from '../../db/rows.ts';
 import * as q from '../../db/queries/courses.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
 import * as awardsQ from '../../db/queries/awards.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
-import { errorResponses, notFound, unprocessable } from '../errors.ts';
+import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
 import { tryStartSettingsPropagation } from '../temporal-gateway.ts';
+import { canonicalJson } from '../util.ts';
+import { etagOf, ifMatchAllows } from './certificates.ts';
 import {
   CourseCreateSchema,
   CourseListQuery,
@@ -23,7 +34,30 @@ import {
   type CourseDto,
 } from '../schemas.ts';
 
+type CoursePatch = z.output<typeof CoursePatchSchema>;
+
 const tags = ['Courses'];
+
+/** `*`, or a comma-separated list of entity tags, strong (`"7"`) or weak (`W/"7"`) (RFC 9110 §8.8.3, §13.1.1). */
+const IF_MATCH = /^\s*(?:\*|(?:W\/)?"[^"\s]*"(?:\s*,\s*(?:W\/)?"[^"\s]*")*)\s*$/;
+
+const CourseIfMatchHeaders = z.object({
+  'if-match': z
+    .string()
+    .regex(IF_MATCH, 'If-Match must be an entity tag such as "3" (the course\'s version, in double quotes, as its ETag gives it), a list of them, or *')
+    .optional()
+    .openapi({
+      param: { name: 'if-match', in: 'header' },
+      description:
+        'Apply the change only if the course is still at this version: the `ETag` of GET, POST and PATCH. Otherwise nothing ' +
+        'changes and the answer is 409 `version_conflict` with the current `ETag`. Without it the change applies to the current version.',
+      example: '"3"',
+    }),
+});
+
+const CourseEtagHeader = z.object({
+  ETag: z.string().openapi({ description: 'The course\'s version (quoted; every change raises it); send it back as If-Match.', example: '"3"' }),
+});
 
 /**
  * Refuses an enrollment message naming a placeholder the templates do not know (a typo would be sent
@@ -49,7 +83,7 @@ export const createCourseRoute = createRoute({
   description: 'With an `Idempotency-Key`, a repeat returns the first answer and creates no second course.',
   request: { headers: IdempotencyHeaders, body: body(CourseCreateSchema) },
   responses: {
-    201: json(CourseSchema, 'The course.'),
+    201: { ...json(CourseSchema, 'The course.'), headers: CourseEtagHeader },
     ...errorResponses(400, 401, 415, 422),
   },
 });
@@ -75,7 +109,7 @@ export const getCourseRoute = createRoute({
   summary: 'Get a course',
   request: { params: IdParams },
   responses: {
-    200: json(CourseSchema, 'The course.'),
+    200: { ...json(CourseSchema, 'The course.'), headers: CourseEtagHeader },
     ...errorResponses(400, 401, 404),
   },
 });
@@ -89,13 +123,26 @@ export const patchCourseRoute = createRoute({
   description:
     'Running recertification workflows read the course when they fall due: a course that is no longer live then ' +
     'leaves them waiting for settings (phase `waiting_for_settings`). A status change is signalled to the running workflows of every ' +
-    'certificate that recertifies with the course, so one waiting for the course to go live enrolls at once.',
-  request: { params: IdParams, body: body(CoursePatchSchema) },
+    'certificate that recertifies with the course, so one waiting for the course to go live enrolls at once. ' +
+    'Concurrency: send `If-Match` with the `ETag` you read (the course\'s version) to change only that version; a change made ' +
+    'meanwhile makes it a 409 `version_conflict` (details `version`, the current one, also in the `ETag`) and nothing is saved. ' +
+    'Every change raises the version; a PATCH that changes nothing does not.',
+  request: { params: IdParams, headers: CourseIfMatchHeaders, body: body(CoursePatchSchema) },
   responses: {
-    200: json(CourseSchema, 'The course as it is now.'),
-    ...errorResponses(400, 401, 404, 415, 422),
+    200: { ...json(CourseSchema, 'The course as it is now.'), headers: CourseEtagHeader },
+    ...errorResponses(400, 401, 404, 409, 415, 422),
   },
 });
+
+/** The fields of `patch` that differ from the course as it is (a PATCH that changes nothing raises no version). */
+function changedFields(before: CourseRow, patch: CoursePatch): CoursePatch {
+  const out: CoursePatch = {};
+  if (patch.title !== undefined && patch.title !== before.title) out.title = patch.title;
+  if (patch.status !== undefined && patch.status !== before.status) out.status = patch.status;
+  if (patch.url !== undefined && patch.url !== before.url) out.url = patch.url;
+  if (patch.enrollmentMessage !== undefined && canonicalJson(patch.enrollmentMessage) !== canonicalJson(before.enrollmentMessage)) out.enrollmentMessage = patch.enrollmentMessage;
+  return out;
+}
 
 /** The courses area's sub-app (routes relative to `/api`). */
 export function coursesApp(deps: ApiDeps): App {
@@ -108,6 +155,7 @@ export function coursesApp(deps: ApiDeps): App {
     const scope = idempotencyScope(createCourseRoute, c.req.valid('header')['idempotency-key'], input);
     const outcome = await runIdempotent<CourseDto>(sql, scope, async (tx) => ({ status: 201, body: toCourse(await q.insertCourse(tx, input)) }));
     if (outcome.replayed) markReplayed(c);
+    c.header('ETag', etagOf(1)); // the answer is the course as created, at its first version (a replay too)
     return c.json(outcome.body as CourseDto, 201);
   });
 
@@ -121,17 +169,23 @@ export function coursesApp(deps: ApiDeps): App {
     const { id } = c.req.valid('param');
     const row = await q.getCourse(sql, id);
     if (!row) throw notFound('Course', id);
+    c.header('ETag', etagOf(row.version));
     return c.json(toCourse(row), 200);
   });
 
   app.openapi(patchCourseRoute, async (c) => {
     const { id } = c.req.valid('param');
+    const ifMatch = c.req.valid('header')['if-match'];
     const patch = c.req.valid('json');
     assertKnownPlaceholders(patch.enrollmentMessage);
-    const { row, propagations } = await sql.begin(async (tx) => {
-      const before = await q.getCourse(tx, id);
+    const result = await sql.begin(async (tx) => {
+      const before = await q.getCourse(tx, id, { forUpdate: true });
       if (!before) throw notFound('Course', id);
-      const updated = await q.updateCourse(tx, id, patch);
+      // Under the row lock: a concurrent change has committed (and raised the version) or waits for this one.
+      if (!ifMatchAllows(ifMatch, before.version)) return { kind: 'conflict', current: before.version } as const;
+      const change = changedFields(before, patch);
+      if (Object.keys(change).length === 0) return { kind: 'saved', row: before, propagations: [] } as const;
+      const updated = await q.updateCourse(tx, id, change);
       if (!updated) throw notFound('Course', id);
       // Publishing or withdrawing a recertification course is news to the workflows of the
       // certificates that use it (one waiting for its course to go live re-checks).
@@ -143,10 +197,23 @@ export function coursesApp(deps: ApiDeps): App {
           out.push({ certificateId: cert.id, settingsVersion: cert.settingsVersion });
         }
       }
-      return { row: updated, propagations: out };
+      return { kind: 'saved', row: updated, propagations: out } as const;
     });
-    for (const p of propagations) await tryStartSettingsPropagation(deps, p.certificateId, p.settingsVersion);
-    return c.json(toCourse(row), 200);
+    if (result.kind === 'conflict') {
+      c.header('ETag', etagOf(result.current));
+      return c.json(
+        errorBody(
+          'version_conflict',
+          `The course changed since the version in If-Match (${ifMatch ?? ''}): it is now at version ${result.current}. ` +
+            'Nothing was saved; read it again, re-apply the change and send the new ETag.',
+          { version: result.current, ifMatch: ifMatch ?? null },
+        ),
+        409,
+      );
+    }
+    for (const p of result.propagations) await tryStartSettingsPropagation(deps, p.certificateId, p.settingsVersion);
+    c.header('ETag', etagOf(result.row.version));
+    return c.json(toCourse(result.row), 200);
   });
 
   return app;

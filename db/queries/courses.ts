@@ -1,6 +1,6 @@
 /** The only SQL for `courses`. */
 import type { Sql, TransactionSql } from '../client.ts';
-import type { CourseRow, CourseStatus, EnrollmentMessage } from '../rows.ts';
+import type { CourseStatus, EnrollmentMessage, VersionedCourseRow as CourseRow } from '../rows.ts';
 
 type Db = Sql | TransactionSql;
 
@@ -16,8 +16,9 @@ export async function insertCourse(
   return row;
 }
 
-export async function getCourse(sql: Db, id: string): Promise<CourseRow | null> {
-  const [row] = await sql<CourseRow[]>`select * from courses where id = ${id}`;
+/** One course; with `forUpdate`, its row is locked until the transaction ends (a PATCH's version check). */
+export async function getCourse(sql: Db, id: string, opts: { forUpdate?: boolean } = {}): Promise<CourseRow | null> {
+  const [row] = await sql<CourseRow[]>`select * from courses where id = ${id} ${opts.forUpdate ? sql`for update` : sql``}`;
   return row ?? null;
 }
 
@@ -35,7 +36,10 @@ export async function listCourses(sql: Db, filter: { status?: CourseStatus; limi
     limit ${filter.limit}`;
 }
 
-/** Applies the given fields (undefined: unchanged; `url: null` removes the url); null when the course does not exist. */
+/**
+ * Applies the given fields (undefined: unchanged; `url: null` removes the url) and raises the
+ * course's `version`; null when the course does not exist. Callers send only a real change.
+ */
 export async function updateCourse(
   sql: Db,
   id: string,
@@ -48,6 +52,7 @@ export async function updateCourse(
       status = coalesce(${patch.status ?? null}, status),
       enrollment_message = ${message === undefined ? sql`enrollment_message` : message},
       url = ${patch.url === undefined ? sql`url` : patch.url},
+      version = version + 1,
       updated_at = now()
     where id = ${id}
     returning *`;
