@@ -985,7 +985,7 @@ test('courses page: a cross-site form post is refused and changes nothing; an un
   const bad = await fetch(`${stack.api}/admin/courses/${c.id}`, {
     method: 'POST',
     headers: { cookie: cookieHeader ?? '', origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ title: 'Aerial Work Platform', status: 'published', url: 'https://lms.example.com/awp' }),
+    body: new URLSearchParams({ revision: '1', title: 'Aerial Work Platform', status: 'published', url: 'https://lms.example.com/awp' }),
   });
   assert.equal(bad.status, 400);
   assert.match(await bad.text(), /Choose draft, live or archived/);

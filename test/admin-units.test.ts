@@ -4,9 +4,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { courseErrorsFromApi, courseValuesFromCourse, courseValuesFromForm, createBody, patchBody } from '../api/admin/course-form.ts';
+import { Hono } from 'hono';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { versionOfEtag } from '../api/admin/api-client.ts';
+import {
+  courseErrorsFromApi,
+  courseRevisionOf,
+  courseValuesFromCourse,
+  courseValuesFromForm,
+  createBody,
+  patchBody,
+  repeatedCourseFieldErrors,
+} from '../api/admin/course-form.ts';
+import { PageRefusal, queryParam, readForm, refusedParameterMessage, repeatedFields } from '../api/admin/requests.ts';
+import { courseUrl, courseUrlFromTemplate, defaultCourseUrlTemplate } from '../domain/course-url.ts';
 import { csvField, toCsv } from '../api/admin/csv.ts';
-import { buildPatch, errorsFromApi, expectedVersionOf, revisionOf, valuesFromCertificate, valuesFromForm, type FormBody } from '../api/admin/forms.ts';
+import { buildPatch, errorsFromApi, expectedVersionOf, revisionOf, SINGLE_FIELDS, valuesFromCertificate, valuesFromForm, type FormBody } from '../api/admin/forms.ts';
 import { newSessionValue, safeNext, sessionIdHash, sessionIdHashOf } from '../api/admin/session.ts';
 import { certificateQuery, thisMonth } from '../api/admin/workflows.ts';
 import type { CertificateDto, CourseDto } from '../api/schemas.ts';
@@ -206,19 +220,29 @@ const savedCourse: CourseDto = {
 };
 
 test('course form: an unchanged form patches nothing; only changed fields are sent; an emptied URL removes it', () => {
-  const same = courseValuesFromForm({ title: 'Forklift Refresher', status: 'live', url: 'https://lms.example.com/forklift' });
+  const same = courseValuesFromForm({ title: 'Forklift Refresher', status: 'live', url: 'https://lms.example.com/forklift', revision: '4' });
   assert.deepEqual(patchBody(same, savedCourse), { body: {}, errors: {} });
-  assert.deepEqual(courseValuesFromCourse(savedCourse), same);
+  assert.deepEqual(courseValuesFromCourse(savedCourse, 4), same);
   assert.deepEqual(patchBody({ ...same, url: 'https://lms.example.com/new' }, savedCourse).body, { url: 'https://lms.example.com/new' });
   assert.deepEqual(patchBody({ ...same, url: '  ' }, savedCourse).body, { url: null });
   assert.deepEqual(patchBody({ ...same, title: 'New title', status: 'draft' }, savedCourse).body, { title: 'New title', status: 'draft' });
   assert.deepEqual(patchBody({ ...same, url: '' }, { ...savedCourse, url: null }).body, {}, 'no URL stays no URL');
   // A status that is not one is refused before the API, and nothing is sent.
   assert.deepEqual(patchBody({ ...same, status: 'published' }, savedCourse), { body: {}, errors: { status: 'Choose draft, live or archived.' } });
-  assert.deepEqual(createBody({ title: 'T', status: 'live', url: '' }), { body: { title: 'T', status: 'live', url: null }, errors: {} });
-  assert.deepEqual(createBody({ title: 'T', status: '', url: '' }).errors, { status: 'Choose draft, live or archived.' });
-  // A field sent twice takes the first value; a file is no value.
-  assert.deepEqual(courseValuesFromForm({ title: ['A', 'B'], status: 'live', url: new File(['x'], 'x.txt') }), { title: 'A', status: 'live', url: '' });
+  assert.deepEqual(createBody({ title: 'T', status: 'live', url: '', revision: '' }), { body: { title: 'T', status: 'live', url: null }, errors: {} });
+  assert.deepEqual(createBody({ title: 'T', status: '', url: '', revision: '' }).errors, { status: 'Choose draft, live or archived.' });
+  // A file is no value; a field sent twice is refused beside it (repeatedCourseFieldErrors), never one picked.
+  assert.deepEqual(courseValuesFromForm({ title: 'A', status: 'live', url: new File(['x'], 'x.txt') }), { title: 'A', status: 'live', url: '', revision: '' });
+  assert.deepEqual(repeatedCourseFieldErrors({ title: ['A', 'B'], status: 'live', url: '' }), { title: 'The form sent this field more than once; send it once.' });
+});
+
+test('course form: the revision is the course version it was rendered from; missing, repeated or malformed is null', () => {
+  assert.equal(courseRevisionOf({ revision: '7' }), 7);
+  for (const bad of [undefined, '', '0', '-1', 'abc', '7.0', '"7"', ['7', '7'], '12345678901']) {
+    assert.equal(courseRevisionOf(bad === undefined ? {} : { revision: bad }), null, JSON.stringify(bad));
+  }
+  assert.equal(versionOfEtag('"7"'), 7);
+  for (const bad of [null, 'W/"7"', '7', '"x"', '"0"']) assert.equal(versionOfEtag(bad), null, String(bad));
 });
 
 test('course form: the API\'s validation issues land beside their fields with the API\'s message; the rest is general', () => {
@@ -229,4 +253,70 @@ test('course form: the API\'s validation issues land beside their fields with th
   };
   assert.deepEqual(courseErrorsFromApi(failure), { fields: { url: 'must be an absolute http or https URL' }, general: null });
   assert.deepEqual(courseErrorsFromApi({ code: 'unknown_placeholder', message: 'Unknown placeholder.', details: null }), { fields: {}, general: 'Unknown placeholder.' });
+});
+
+// ---------------------------------------------------------------------------------------------
+// what a request carries
+
+/** A tiny app answering what readForm / queryParam make of a request (a PageRefusal as its status). */
+const probe = new Hono()
+  .post('/form', async (c) => c.json(await readForm(c)))
+  .get('/query', (c) => c.json({ v: queryParam(c, 'v') ?? null }))
+  .onError((err, c) => (err instanceof PageRefusal ? c.text(`${err.title}: ${err.message}`, err.status) : c.text(String(err), 500)));
+
+test('readForm: a form of either type with every value; not a form is 415, a broken multipart body 400; an empty body is an empty form', async () => {
+  const post = (body: BodyInit | undefined, type?: string) => probe.request('/form', { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
+  const url = await post('a=1&a=2&b=x', 'application/x-www-form-urlencoded; charset=UTF-8');
+  assert.deepEqual(await url.json(), { a: ['1', '2'], b: 'x' });
+  const fd = new FormData();
+  fd.append('t', 'v');
+  const multi = await probe.request('/form', { method: 'POST', body: fd });
+  assert.deepEqual(await multi.json(), { t: 'v' });
+  for (const [body, type] of [['junk', 'multipart/form-data'], ['--X\r\nContent-Disposition: form-data; name="t"\r\n\r\nv', 'multipart/form-data; boundary=X']] as const) {
+    const r = await post(body, type);
+    assert.equal(r.status, 400, type);
+    assert.match(await r.text(), /could not be read/);
+  }
+  for (const [body, type] of [['{}', 'application/json'], ['a=1', 'text/plain'], ['a=1', undefined]] as const) assert.equal((await post(body, type)).status, 415, String(type));
+  assert.deepEqual(await (await post(undefined)).json(), {});
+});
+
+test('queryParam: absent or empty is undefined, repeated is a 400 naming it; the API\'s query refusal names its parameter', async () => {
+  assert.deepEqual(await (await probe.request('/query?v=x')).json(), { v: 'x' });
+  assert.deepEqual(await (await probe.request('/query?v=')).json(), { v: null });
+  const twice = await probe.request('/query?v=a&v=b');
+  assert.equal(twice.status, 400);
+  assert.match(await twice.text(), /The parameter “v” is not valid: it is given more than once/);
+  assert.equal(
+    refusedParameterMessage({ message: 'Invalid query.before', details: { target: 'query', issues: [{ path: 'before', code: 'x', message: 'Invalid ISO datetime' }], issueCount: 1 } }),
+    'The parameter “before” is not valid: Invalid ISO datetime.',
+  );
+  assert.equal(refusedParameterMessage({ message: 'Other', details: null }), null, 'not about a query parameter: the page\'s own fault (a 500)');
+  assert.equal(refusedParameterMessage({ message: 'Bad id', details: { target: 'param', issues: [{ path: 'id', message: 'x' }] } }), null);
+});
+
+test('settings form: fields sent twice are found (not one picked); reminders go as typed, over the limit refused beside the field; a course chosen twice is refused', () => {
+  const cert = certificate();
+  const body = form(cert, { 'recertification.leadDays': ['10', '20'] });
+  assert.deepEqual(repeatedFields(body, SINGLE_FIELDS), ['recertification.leadDays']);
+  assert.ok(SINGLE_FIELDS.includes('revision') && !SINGLE_FIELDS.includes('associatedCourseIds'));
+  const twenty = buildPatch(valuesFromForm(form(cert, { 'recertification.reminderDaysBeforeExpiry': Array(20).fill('1').join(',') })), cert, LIVE);
+  assert.ok(twenty.errors['recertification.reminderDaysBeforeExpiry'], 'twenty days: the limit of 10, beside the field (not quietly [1])');
+  const repeat = buildPatch(valuesFromForm(form(cert, { 'recertification.reminderDaysBeforeExpiry': '1, 7, 1' })), cert, LIVE);
+  assert.deepEqual(repeat, { patch: { settings: { recertification: { reminderDaysBeforeExpiry: [7, 1, 1] } } }, errors: {} }, 'every day typed is sent (latest first): the API warns');
+  const dup = buildPatch(valuesFromForm(form(cert, { associatedCourseIds: [COURSE, OTHER, OTHER] })), cert, LIVE);
+  assert.match(dup.errors.associatedCourseIds ?? '', /more than once/);
+});
+
+test('course URLs are a domain rule (domain/course-url.ts), and the admin page imports nothing from activities', () => {
+  assert.equal(defaultCourseUrlTemplate('https://app.example/'), 'https://app.example/courses/{courseId}');
+  assert.equal(courseUrlFromTemplate('https://lms.example/c/{courseId}/start', 'a b'), 'https://lms.example/c/a%20b/start');
+  assert.equal(courseUrl('https://app.example', { id: 'x', url: 'https://lms.example/own' }), 'https://lms.example/own');
+  assert.equal(courseUrl('https://app.example', { id: 'x', url: null }), 'https://app.example/courses/x');
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [join(dir, e.name)] : []));
+  for (const file of files('api/admin')) {
+    const imports = [...readFileSync(file, 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1] ?? '');
+    assert.deepEqual(imports.filter((i) => /(^|\/)activities\//.test(i)), [], `${file} imports from activities`);
+  }
 });

@@ -10,7 +10,7 @@
  * earlier keeps it as written.
  *
  * {{course.url}} is where the learner takes the course: the course's own `url` (its LMS page), else
- * the configured pattern COURSE_URL_TEMPLATE with `{courseId}` filled in (issue 17 §15).
+ * the configured pattern COURSE_URL_TEMPLATE with `{courseId}` filled in (domain/course-url.ts).
  *
  * An administrator's HTML (a course's enrollment message) is sanitised at render time with
  * sanitize-html's allowlist (`sanitizeAdminHtml`), so messages stored before the rule are safe too.
@@ -19,6 +19,7 @@ import sanitizeHtml from 'sanitize-html';
 import type { EnrollmentMessage, MessageKind } from '../../db/rows.ts';
 import { formatInstant } from '../../domain/instant-format.ts';
 import { escapeHtml } from '../../domain/html.ts';
+import { courseUrl } from '../../domain/course-url.ts';
 import { isPlaceholder, PLACEHOLDER_RE, type Placeholder } from '../../domain/placeholders.ts';
 
 export interface TemplateContext {
@@ -44,30 +45,9 @@ export interface RenderedMessage {
   html: string;
 }
 
-
-
 /** A subject line: one line of plain text. */
 export function sanitizeSubject(value: string): string {
   return value.replace(/[\r\n]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
-}
-
-/** The default course link pattern: today's `<appBaseUrl>/courses/{courseId}`. */
-export function defaultCourseUrlTemplate(appBaseUrl: string): string {
-  return `${appBaseUrl.replace(/\/+$/, '')}/courses/{courseId}`;
-}
-
-/** `template` with every `{courseId}` replaced by the (URL-encoded) course id. */
-export function courseUrlFromTemplate(template: string, courseId: string): string {
-  return template.replaceAll('{courseId}', encodeURIComponent(courseId));
-}
-
-/**
- * Where the learner takes `course`: its own `url` when it has one, else the pattern `template`
- * (default: `<appBaseUrl>/courses/{courseId}`).
- */
-export function courseUrl(appBaseUrl: string, course: { id: string; url?: string | null }, template?: string): string {
-  if (course.url) return course.url;
-  return courseUrlFromTemplate(template ?? defaultCourseUrlTemplate(appBaseUrl), course.id);
 }
 
 /** The placeholder values of a context (raw, not yet escaped); undefined when not available. */

@@ -26,7 +26,20 @@ import type {
 } from '../schemas.ts';
 
 export type ApiFailure = ErrorBody['error'];
-export type ApiResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: ApiFailure };
+/** The API's answer to a write: its status and body (or its error), and its `ETag` when it sent one. */
+export type ApiResult<T> = { ok: true; status: number; body: T; etag: string | null } | { ok: false; status: number; error: ApiFailure; etag: string | null };
+
+/** A course and its version (from the `ETag` of GET, POST and PATCH /api/courses), which the course form carries. */
+export interface VersionedCourse {
+  course: CourseDto;
+  version: number;
+}
+
+/** The version an entity tag names (`"3"` → 3), or null when it names none. */
+export function versionOfEtag(etag: string | null): number | null {
+  const m = etag ? /^"([1-9]\d{0,9})"$/.exec(etag) : null;
+  return m?.[1] ? Number(m[1]) : null;
+}
 
 /** The fields of a course the admin page writes (POST and PATCH /api/courses): the PATCH body's title, status and url. */
 export type CourseWriteBody = Pick<z.input<typeof CoursePatchSchema>, 'title' | 'status' | 'url'>;
@@ -70,11 +83,15 @@ export interface AdminApi {
   listLearnerAwards(learnerId: string): Promise<{ awards: AwardListItem[]; recertificationUnavailable: string | null }>;
   /** A learner's course attempts (the first 1000). */
   listAttempts(learnerId: string): Promise<AttemptDto[]>;
-  getCourse(id: string): Promise<CourseDto | null>;
+  /** A course and its version (the ETag), or null when there is none. */
+  getCourse(id: string): Promise<VersionedCourse | null>;
   /** POST /api/courses: the API's answer, a failure included (shown beside the form's fields). */
   createCourse(body: CourseWriteBody): Promise<ApiResult<CourseDto>>;
-  /** PATCH /api/courses/:id: the API's answer, a failure included. */
-  patchCourse(id: string, body: CourseWriteBody): Promise<ApiResult<CourseDto>>;
+  /**
+   * PATCH /api/courses/:id: the API's answer, a failure included. With `expectedVersion` the change
+   * applies only to that version (sent as `If-Match`); a change made meanwhile is a 409 `version_conflict`.
+   */
+  patchCourse(id: string, body: CourseWriteBody, opts?: { expectedVersion?: number }): Promise<ApiResult<CourseDto>>;
   /** A page of the message log, newest first, optionally of one learner or award, created before `before`. */
   listMessages(q: { learnerId?: string; awardId?: string; before?: string; limit?: number }): Promise<MessagePage>;
   /**
@@ -108,11 +125,12 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
     const req = markInProcess(new Request(`http://admin.internal${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
     const res = await app.request(req);
     const parsed: unknown = await res.json().catch(() => null);
-    if (res.ok) return { ok: true, status: res.status, body: parsed as T };
+    const etag = res.headers.get('etag');
+    if (res.ok) return { ok: true, status: res.status, body: parsed as T, etag };
     const error: ApiFailure = isErrorBody(parsed)
       ? parsed.error
       : { code: 'http_error', message: `The API answered ${res.status}.`, details: null };
-    return { ok: false, status: res.status, error };
+    return { ok: false, status: res.status, error, etag };
   };
   /** A read that must succeed (a 404 is null); anything else is an error page. */
   const read = async <T>(path: string): Promise<T | null> => {
@@ -147,9 +165,19 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
       return { awards: r.awards, recertificationUnavailable: r.recertificationUnavailable ?? null };
     },
     listAttempts: async (learnerId) => (await must<AttemptList>(`/api/attempts${qs({ learnerId, limit: 1000 })}`)).attempts,
-    getCourse: (id) => read<CourseDto>(`/api/courses/${encodeURIComponent(id)}`),
+    getCourse: async (id) => {
+      const r = await call<CourseDto>('GET', `/api/courses/${encodeURIComponent(id)}`);
+      if (!r.ok) {
+        if (r.status === 404) return null;
+        throw new AdminApiError(r.status, r.error);
+      }
+      const version = versionOfEtag(r.etag);
+      if (version === null) throw new Error(`GET /api/courses/${id} answered without a version ETag (${r.etag ?? 'none'})`);
+      return { course: r.body, version };
+    },
     createCourse: (body) => call<CourseDto>('POST', '/api/courses', body),
-    patchCourse: (id, body) => call<CourseDto>('PATCH', `/api/courses/${encodeURIComponent(id)}`, body),
+    patchCourse: (id, body, opts = {}) =>
+      call<CourseDto>('PATCH', `/api/courses/${encodeURIComponent(id)}`, body, opts.expectedVersion === undefined ? {} : { 'if-match': `"${opts.expectedVersion}"` }),
     listMessages: (q) =>
       must<MessagePage>(
         `/api/messages${qs({ learnerId: q.learnerId, awardId: q.awardId, before: q.before, limit: q.limit ?? 100 })}`,

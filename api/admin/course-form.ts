@@ -19,7 +19,16 @@ export interface CourseFormValues {
   title: string;
   status: string;
   url: string;
+  /**
+   * The edit form's hidden field: the course's version it was rendered from (its ETag without
+   * quotes). The save sends it as `If-Match`, so a change someone made meanwhile is a 409, not a
+   * lost update. Empty on the "New course" form.
+   */
+  revision: string;
 }
+
+/** The fields a course form sends once each; one sent twice is refused (repeatedCourseFieldErrors). */
+export const COURSE_FORM_FIELDS = [...COURSE_FIELDS, 'revision'] as const;
 
 const field = (body: FormBody, name: string): string => {
   const v = body[name];
@@ -29,16 +38,32 @@ const field = (body: FormBody, name: string): string => {
 
 /** The values of a submitted course form. */
 export function courseValuesFromForm(body: FormBody): CourseFormValues {
-  return { title: field(body, 'title'), status: field(body, 'status'), url: field(body, 'url') };
+  return { title: field(body, 'title'), status: field(body, 'status'), url: field(body, 'url'), revision: field(body, 'revision') };
 }
 
-/** The form's values for a saved course (no url: an empty field). */
-export function courseValuesFromCourse(course: CourseDto): CourseFormValues {
-  return { title: course.title, status: course.status, url: course.url ?? '' };
+/** Errors beside each course field the form sent more than once (the save is refused, never one value picked). */
+export function repeatedCourseFieldErrors(body: FormBody): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const name of COURSE_FIELDS) {
+    const v = body[name];
+    if (Array.isArray(v) && v.length > 1) errors[name] = 'The form sent this field more than once; send it once.';
+  }
+  return errors;
+}
+
+/** The version an edit form was rendered from, or null when its `revision` is missing, repeated or malformed. */
+export function courseRevisionOf(body: FormBody): number | null {
+  const v = body.revision;
+  return typeof v === 'string' && /^[1-9]\d{0,9}$/.test(v) ? Number(v) : null;
+}
+
+/** The form's values for a saved course at `version` (no url: an empty field). */
+export function courseValuesFromCourse(course: CourseDto, version: number | null = null): CourseFormValues {
+  return { title: course.title, status: course.status, url: course.url ?? '', revision: version === null ? '' : String(version) };
 }
 
 /** The empty "New course" form. */
-export const NEW_COURSE_VALUES: CourseFormValues = { title: '', status: 'draft', url: '' };
+export const NEW_COURSE_VALUES: CourseFormValues = { title: '', status: 'draft', url: '', revision: '' };
 
 const isStatus = (v: string): v is CourseStatus => (COURSE_STATUSES as readonly string[]).includes(v);
 

@@ -121,20 +121,31 @@ export function valuesFromForm(body: FormBody): SettingsFormValues {
     reminders: text(body, F.reminders).trim(),
     expiringNotice: checked(body, F.expiringNotice),
     expiredNotice: checked(body, F.expiredNotice),
-    associatedCourseIds: [...new Set(list(body, F.associated))],
+    associatedCourseIds: list(body, F.associated),
   };
 }
+
+/** The form's fields that carry one value (all but the associated-content checkboxes). */
+export const SINGLE_FIELDS: readonly string[] = Object.values(F).filter((name) => name !== F.associated);
+
+/** What to show beside a field the form sent more than once: the save is refused, never one of them picked. */
+export const REPEATED_FIELD_MESSAGE = 'The form sent this field more than once; nothing was saved. Reload the page and send it once.';
 
 function wholeNumber(raw: string): number | null {
   return /^[+-]?\d{1,9}$/.test(raw) ? Number(raw) : null;
 }
 
+/**
+ * The reminder days as typed, every one of them, latest first (the order the page shows them): the
+ * form drops and fixes nothing, so the API's rules see what the admin wrote (more than 10 days is
+ * refused beside the field; a day listed twice is saved with the `duplicate_reminder_days` warning).
+ */
 function reminderDays(raw: string): number[] | null {
   if (raw === '') return [];
   const parts = raw.split(/[\s,;]+/).filter(Boolean);
   const nums = parts.map(wholeNumber);
   if (nums.some((n) => n === null)) return null;
-  return [...new Set(nums as number[])].sort((a, b) => b - a);
+  return (nums as number[]).sort((a, b) => b - a);
 }
 
 const sameList = (a: readonly unknown[], b: readonly unknown[]): boolean => canonicalJson(a) === canonicalJson(b);
@@ -200,6 +211,7 @@ export function buildPatch(
 
   const patch: CertificatePatchBody = {};
   if (Object.keys(settings).length) patch.settings = settings;
+  if (new Set(values.associatedCourseIds).size !== values.associatedCourseIds.length) errors[F.associated] ??= 'A course is chosen more than once; choose each course once.';
   // Associated content keeps its order; unticked courses leave, ticked ones join at the end.
   const chosen = new Set(values.associatedCourseIds);
   const associated = [...current.associatedCourseIds.filter((id) => chosen.has(id)), ...values.associatedCourseIds.filter((id) => !current.associatedCourseIds.includes(id))];

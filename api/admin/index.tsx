@@ -7,9 +7,13 @@
  *  - Sign-in: `/admin/login` takes the admin token and sets an HttpOnly, SameSite=Strict cookie
  *    holding a random session id (with a MAC keyed by the token), never the token. Sessions live in
  *    PostgreSQL (session.ts): "Sign out" ends that session on the server, "Sign out everywhere" all.
- *  - Saving settings is optimistic: the form carries the `settingsVersion` it was rendered from and
- *    the save sends it as `If-Match`, checked by the API inside the change's transaction; a change
- *    made meanwhile is a 409 that shows the current settings.
+ *  - Saving settings or a course is optimistic: the form carries the version it was rendered from
+ *    (`settingsVersion`, the course's version: their ETags) and the save sends it as `If-Match`,
+ *    checked by the API inside the change's transaction; a change made meanwhile is a 409 that shows
+ *    the current values.
+ *  - A request the page cannot take as it is (a body that is not a readable form, a query parameter
+ *    the API refuses, a field sent twice, a method a path does not answer) is a 4xx page and changes
+ *    nothing (requests.ts; the 405 below); never a guess, never a 500.
  *  - Every write is a form POST to `/admin/...`, handled on the server by calling the JSON API
  *    in-process with the bearer token (api-client.ts): the settings rules, warnings and workflow
  *    signals are the API's own, and `/api` stays bearer-only (a cookie never authorizes it).
@@ -23,6 +27,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { workflowsUiUrl } from '../../config/temporal.ts';
 import type { ApiDeps } from '../deps.ts';
+import { methodsOfPath } from '../app.ts';
 import { clientClosedRequest, isClientAbort } from '../errors.ts';
 import { AdminApiError, createAdminApi, type InProcessFetch } from './api-client.ts';
 import { assets } from './areas/assets.ts';
@@ -35,11 +40,15 @@ import { mailbox } from './areas/mailbox.tsx';
 import { session } from './areas/session.tsx';
 import type { AdminEnv, AdminServices } from './context.ts';
 import { formBodyLimit, requireSession, sameSiteForms, securityHeaders } from './middleware.ts';
-import { adminRenderer, renderFailure, renderNotFound } from './renderer.tsx';
+import { adminRenderer, renderFailure, renderNotFound, renderRefusal } from './renderer.tsx';
+import { PageRefusal, refusedParameterMessage } from './requests.ts';
 import { createSessionStore } from './session.ts';
 
+/** Where api/app.ts mounts the admin page. */
+export const ADMIN_BASE = '/admin';
+
 /**
- * The admin page as a Hono app, to be mounted at `/admin`; `apiApp` is the JSON API it calls
+ * The admin page as a Hono app, to be mounted at `ADMIN_BASE` (`/admin`); `apiApp` is the JSON API it calls
  * in-process (with the admin bearer token). Each request's `c.var.admin` holds `deps`, that client
  * and the session store.
  */
@@ -51,7 +60,12 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono<Admi
   admin.onError((err, c) => {
     if (isClientAbort(err, c)) return clientClosedRequest(err, c, log); // not a server error
     if (err instanceof HTTPException) return err.getResponse();
+    if (err instanceof PageRefusal) return renderRefusal(c, err.status, err.title, err.message);
     if (err instanceof AdminApiError && err.status === 404) return renderNotFound(c);
+    // A read the API refused for a query parameter the page passed on as given (mailbox filters,
+    // paging): a 400 naming that parameter, as the API does. Any other refusal is the page's own fault.
+    const badParameter = err instanceof AdminApiError && err.status === 400 ? refusedParameterMessage(err.failure) : null;
+    if (badParameter) return renderRefusal(c, 400, 'Bad request', badParameter);
     log.error({ err, path: c.req.path }, 'admin page failed');
     return renderFailure(c);
   });
@@ -77,6 +91,15 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono<Admi
   admin.route('/learners', learners);
   admin.route('/', expiring);
   admin.route('/mailbox', mailbox);
-  admin.all('*', (c) => renderNotFound(c));
+
+  // A path the page has, asked with a method it does not answer, is a 405 with `Allow` (from the
+  // routes registered above, as the API derives its own); any other path is the 404 page.
+  const allowed = methodsOfPath(admin);
+  admin.all('*', (c) => {
+    const allow = allowed(c.req.path.slice(ADMIN_BASE.length) || '/');
+    if (allow.length === 0 || allow.includes(c.req.method)) return renderNotFound(c);
+    c.header('Allow', allow.join(', '));
+    return renderRefusal(c, 405, 'Method not allowed', `${c.req.path} does not answer ${c.req.method}; it answers ${allow.join(', ')}.`);
+  });
   return admin;
 }

@@ -6,6 +6,7 @@
  */
 import { jsxRenderer } from 'hono/jsx-renderer';
 import type { MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AdminContext } from './context.ts';
 import { ErrorPage } from './views/error.tsx';
 import { Layout, type Banner, type Section } from './views/layout.tsx';
@@ -44,4 +45,10 @@ export function renderNotFound(c: AdminContext, what = 'That page'): Response | 
 export function renderFailure(c: AdminContext): Response | Promise<Response> {
   c.status(500);
   return c.render(<ErrorPage title="Something went wrong" message="The page could not be shown. The error is in the API log." />, { title: 'Error', section: 'none' });
+}
+
+/** The page of a request refused as it is (a malformed form, a bad parameter, a wrong method): `status`, what was wrong. */
+export function renderRefusal(c: AdminContext, status: ContentfulStatusCode, title: string, message: string): Response | Promise<Response> {
+  c.status(status);
+  return c.render(<ErrorPage title={title} message={message} />, { title, section: 'none' });
 }

@@ -12,14 +12,31 @@ import { isId } from '../../../domain/ids.ts';
 import type { CertificateDto, CourseDto, SettingsWarningDto } from '../../schemas.ts';
 import type { AdminApi } from '../api-client.ts';
 import type { AdminContext, AdminEnv } from '../context.ts';
-import { buildPatch, errorsFromApi, expectedVersionOf, valuesFromCertificate, valuesFromForm, type FieldErrors, type FormBody, type SettingsFormValues } from '../forms.ts';
+import {
+  F,
+  REPEATED_FIELD_MESSAGE,
+  SINGLE_FIELDS,
+  buildPatch,
+  errorsFromApi,
+  expectedVersionOf,
+  valuesFromCertificate,
+  valuesFromForm,
+  type FieldErrors,
+  type SettingsFormValues,
+} from '../forms.ts';
 import { renderNotFound } from '../renderer.tsx';
+import { formText, readForm, refuseRepeated, repeatedFields } from '../requests.ts';
 import { CertificateTabs, CertificatesPage } from '../views/certificates.tsx';
 import type { Banner } from '../views/layout.tsx';
 import { SettingsForm } from '../views/settings.tsx';
 
 /** How often the one-click fix re-reads and retries when someone else saved in between. */
 const ADD_COURSE_ATTEMPTS = 3;
+
+/** The banner of a save whose form does not carry the version it was rendered from. */
+const BAD_REVISION_TEXT =
+  'Nothing was saved: the form did not say which version of the settings it was opened on (its revision is missing or malformed). ' +
+  'The form now shows the current settings; make your change again.';
 
 /** The banner of a save refused because the settings changed since the form was opened. */
 const STALE_FORM_TEXT =
@@ -103,17 +120,25 @@ certificates.post('/:id/settings', async (c) => {
   const { api } = c.var.admin;
   const [cert, courses] = await Promise.all([loadCertificate(api, c.req.param('id')), api.listCourses()]);
   if (!cert) return renderNotFound(c, 'That certificate');
-  const values = valuesFromForm((await c.req.parseBody({ all: true })) as FormBody);
+  const form = await readForm(c); // not a form (JSON, text): 415; a broken one: 400; nothing saved
+  const values = valuesFromForm(form);
   /** The answer to a save made on a stale form: 409, the current settings, nothing saved. */
   const stale = (current: CertificateDto) => settingsPage(c, { cert: current, courses, status: 409, fromPost: true, banner: { kind: 'error', text: STALE_FORM_TEXT } });
-  const expectedVersion = expectedVersionOf(values);
+  const repeated = repeatedFields(form, SINGLE_FIELDS);
+  const expectedVersion = repeated.includes(F.revision) ? null : expectedVersionOf(values);
+  // A form without a well-formed revision is malformed (400), not stale: nobody else saved anything.
+  if (expectedVersion === null) return settingsPage(c, { cert, courses, status: 400, fromPost: true, banner: { kind: 'error', text: BAD_REVISION_TEXT } });
   // A quick refusal for a form already stale; the API's If-Match check below is the one that holds
   // when two saves race (it runs under the certificate's row lock).
   if (expectedVersion !== cert.settingsVersion) return stale(cert);
   const live = new Set(courses.filter((x) => x.status === 'live').map((x) => x.id));
   const { patch, errors } = buildPatch(values, cert, live);
+  for (const name of repeated) errors[name] = REPEATED_FIELD_MESSAGE; // a field sent twice: refused, not one picked
   if (Object.keys(errors).length > 0) {
-    return settingsPage(c, { cert, courses, values, errors, status: 400, banner: { kind: 'error', text: 'Nothing was saved: correct the fields marked below.' } });
+    const text = repeated.length
+      ? `Nothing was saved: the form sent ${repeated.map((n) => `“${n}”`).join(', ')} more than once.`
+      : 'Nothing was saved: correct the fields marked below.';
+    return settingsPage(c, { cert, courses, values, errors, status: 400, banner: { kind: 'error', text } });
   }
   const answer = await api.patchCertificate(cert.id, patch, { expectedVersion });
   if (!answer.ok) {
@@ -123,7 +148,7 @@ certificates.post('/:id/settings', async (c) => {
       return current ? stale(current) : renderNotFound(c, 'That certificate');
     }
     const { fields, general } = errorsFromApi(answer.error);
-    const status = ([400, 409, 413, 422].includes(answer.status) ? answer.status : 500) as ContentfulStatusCode;
+    const status = ([400, 409, 413, 415, 422].includes(answer.status) ? answer.status : 500) as ContentfulStatusCode;
     return settingsPage(c, {
       cert,
       courses,
@@ -145,8 +170,9 @@ certificates.post('/:id/associated-content', async (c) => {
   const [loaded, courses] = await Promise.all([loadCertificate(api, c.req.param('id')), api.listCourses()]);
   if (!loaded) return renderNotFound(c, 'That certificate');
   let cert: CertificateDto = loaded;
-  const form = await c.req.parseBody();
-  const courseId = typeof form.courseId === 'string' ? form.courseId : '';
+  const form = await readForm(c);
+  refuseRepeated(form, ['courseId']);
+  const courseId = formText(form, 'courseId');
   const course = courses.find((x) => x.id === courseId);
   if (!course) {
     return settingsPage(c, { cert, courses, status: 400, fromPost: true, banner: { kind: 'error', text: 'Nothing was saved: that course does not exist.' } });

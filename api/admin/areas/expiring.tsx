@@ -10,6 +10,7 @@ import { DAY_MS } from '../../../domain/dates.ts';
 import { isId } from '../../../domain/ids.ts';
 import type { AdminContext, AdminEnv } from '../context.ts';
 import { toCsv } from '../csv.ts';
+import { badParameter, PageRefusal, queryParam } from '../requests.ts';
 import { DEFAULT_WINDOW, ExpiringPage, WINDOWS, type Window } from '../views/expiring.tsx';
 import { daysLeft } from '../views/format.ts';
 
@@ -18,20 +19,29 @@ const PAGE_LIMIT = 1000;
 const CSV_LIMIT = 50_000;
 const UTF8_BOM = '\uFEFF';
 
-/** The window asked for (`days`, else DEFAULT_WINDOW), the certificate filter when it is an id, and the instants it spans. */
-function expiringArgs(c: AdminContext): { days: Window; certificateId: string | undefined; from: Date; until: Date } {
-  const n = Number(c.req.query('days'));
-  const days: Window = (WINDOWS as readonly number[]).includes(n) ? (n as Window) : DEFAULT_WINDOW;
-  const certificateId = c.req.query('certificateId');
+/**
+ * The window asked for (`days`: 30, 60 or 90; absent: DEFAULT_WINDOW), the certificate filter
+ * (absent: every certificate), and the instants it spans. Any other `days` or a malformed
+ * `certificateId` is a 400 page naming it; an unknown certificate is a 404 page, never an unfiltered list.
+ */
+async function expiringArgs(c: AdminContext): Promise<{ days: Window; certificateId: string | undefined; from: Date; until: Date }> {
+  const daysRaw = queryParam(c, 'days');
+  const days = daysRaw === undefined ? DEFAULT_WINDOW : WINDOWS.find((w) => String(w) === daysRaw);
+  if (days === undefined) throw badParameter('days', `it is the window in days: ${WINDOWS.join(', ')}`);
+  const certificateId = queryParam(c, 'certificateId');
+  if (certificateId !== undefined) {
+    if (!isId(certificateId)) throw badParameter('certificateId', 'it is not a certificate id');
+    if (!(await c.var.admin.api.getCertificate(certificateId))) throw new PageRefusal(404, 'Not found', 'That certificate does not exist.');
+  }
   const now = new Date();
-  return { days, certificateId: isId(certificateId) ? certificateId : undefined, from: now, until: new Date(now.getTime() + days * DAY_MS) };
+  return { days, certificateId, from: now, until: new Date(now.getTime() + days * DAY_MS) };
 }
 
 export const expiring = new Hono<AdminEnv>();
 
 expiring.get('/expiring', async (c) => {
   const { api, config, sql } = c.var.admin;
-  const a = expiringArgs(c);
+  const a = await expiringArgs(c);
   const [rows, certificates] = await Promise.all([
     expiringAwards(sql, { from: a.from, until: a.until, certificateId: a.certificateId, limit: PAGE_LIMIT + 1 }),
     api.listCertificates(),
@@ -53,7 +63,7 @@ expiring.get('/expiring', async (c) => {
 
 expiring.get('/expiring.csv', async (c) => {
   const { config, sql } = c.var.admin;
-  const a = expiringArgs(c);
+  const a = await expiringArgs(c);
   const rows = await expiringAwards(sql, { from: a.from, until: a.until, certificateId: a.certificateId, limit: CSV_LIMIT });
   const csv = toCsv(
     ['award_id', 'certificate_id', 'certificate', 'learner_id', 'learner', 'email', 'awarded_at', 'expires_at', 'days_left', 'workflow_url'],

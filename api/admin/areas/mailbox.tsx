@@ -1,6 +1,8 @@
 /**
  * The mailbox: the message log, newest first (filtered by learner or award, paged by `before`), and
- * one message with its rendered body in a sandboxed frame.
+ * one message with its rendered body in a sandboxed frame. The filters and `before` go to
+ * GET /api/messages as given, so a value the API refuses is a 400 page naming the parameter
+ * (index.tsx), never an unfiltered log or a value quietly dropped.
  */
 import { Hono } from 'hono';
 import { getAward } from '../../../db/queries/awards.ts';
@@ -10,6 +12,7 @@ import { isId } from '../../../domain/ids.ts';
 import { toMessage } from '../../schemas.ts';
 import type { AdminEnv } from '../context.ts';
 import { renderNotFound } from '../renderer.tsx';
+import { queryParam } from '../requests.ts';
 import { MailboxPage, MessagePage } from '../views/mailbox.tsx';
 
 /** Messages per page of the log. */
@@ -19,11 +22,9 @@ export const mailbox = new Hono<AdminEnv>();
 
 mailbox.get('/', async (c) => {
   const { api, sql } = c.var.admin;
-  const learnerId = c.req.query('learnerId');
-  const awardId = c.req.query('awardId');
-  const beforeRaw = c.req.query('before');
-  const before = beforeRaw && !Number.isNaN(Date.parse(beforeRaw)) ? new Date(beforeRaw).toISOString() : undefined;
-  const filter = { learnerId: isId(learnerId) ? learnerId : undefined, awardId: isId(awardId) ? awardId : undefined };
+  const filter = { learnerId: queryParam(c, 'learnerId'), awardId: queryParam(c, 'awardId') };
+  const before = queryParam(c, 'before');
+  // The API checks every parameter (a 400 is the page's 400); what it accepts is safe to use below.
   const { messages, nextBefore } = await api.listMessages({ ...filter, before, limit: MAILBOX_PAGE });
   const learners = await learnersByIds(sql, [...messages.map((m) => m.learnerId), ...(filter.learnerId ? [filter.learnerId] : [])]);
   let nextUrl: string | null = null;

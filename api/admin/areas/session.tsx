@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { tokenMatches } from '../../auth.ts';
 import type { AdminEnv } from '../context.ts';
+import { formText, readForm, refuseRepeated } from '../requests.ts';
 import { SESSION_COOKIE, SESSION_TTL_SECONDS, safeNext } from '../session.ts';
 import { LoginPage, type LoginNotice } from '../views/login.tsx';
 
@@ -23,9 +24,10 @@ session.get('/login', async (c) => {
 
 session.post('/login', async (c) => {
   const { config, log, sessions } = c.var.admin;
-  const form = await c.req.parseBody();
-  const token = typeof form.token === 'string' ? form.token : '';
-  const next = safeNext(typeof form.next === 'string' ? form.next : undefined);
+  const form = await readForm(c); // not a readable form: 400/415, no sign-in
+  refuseRepeated(form, ['token', 'next']);
+  const token = formText(form, 'token');
+  const next = safeNext(formText(form, 'next') || undefined);
   if (!token || !tokenMatches(token, config.adminApiToken)) {
     log.warn({ path: c.req.path }, 'admin sign-in refused');
     c.status(401);
@@ -42,13 +44,17 @@ session.post('/login', async (c) => {
   return c.redirect(next, 303);
 });
 
+// Sign-out acts only on a form it can read (the page's own posts an empty one): a body that is not
+// a form, or a broken one, is refused (415/400) and the session goes on, as any other refused form.
 session.post('/logout', async (c) => {
+  await readForm(c);
   await c.var.admin.sessions.end(getCookie(c, SESSION_COOKIE));
   deleteCookie(c, SESSION_COOKIE, { path: '/' });
   return c.redirect('/admin/login', 303);
 });
 
 session.post('/logout-everywhere', async (c) => {
+  await readForm(c);
   const ended = await c.var.admin.sessions.endAll();
   c.var.admin.log.info({ ended }, 'admin signed out everywhere');
   deleteCookie(c, SESSION_COOKIE, { path: '/' });

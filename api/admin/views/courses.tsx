@@ -132,6 +132,7 @@ export function CourseEditPage(props: { course: CourseDto; values: CourseFormVal
       <h1 id="course-heading">{c.title}</h1>
       <section class="card">
         <form method="post" action={`/admin/courses/${c.id}`} id="course-form">
+          <input type="hidden" name="revision" value={props.values.revision} />
           <CourseFields values={props.values} errors={props.errors} prefix="course" defaultUrl={props.defaultUrl} />
           <div class="form-actions">
             <button type="submit" class="primary" id="save-course">
