@@ -111,8 +111,12 @@ test('lead days that do not fit the validity: 422 lead_days_exceed_validity nami
   }
   const [savedAfter] = await stack.sql`select settings, settings_version, updated_at from certificates where id = ${certificate.id}`;
   assert.deepEqual(savedAfter, savedBefore, 'nothing saved, not even the title');
-  // Created with one month and the default lead of 30: refused too.
-  const created = await call<ApiError>('POST', '/api/certificates', { title: 'Monthly', settings: { expiration: { enabled: true, validFor: { amount: 1, unit: 'months' } } } }, 422);
+  // Created with one month, recertification on and the default lead of 30: refused too.
+  const created = await call<ApiError>('POST', '/api/certificates', {
+    title: 'Monthly',
+    associatedCourseIds: [course.id],
+    settings: { expiration: { enabled: true, validFor: { amount: 1, unit: 'months' } }, recertification: { enabled: true, courseId: course.id } },
+  }, 422);
   assert.equal(created.error.code, 'lead_days_exceed_validity');
   assert.equal(created.error.details?.maxLeadDays, 27);
   // The largest lead that fits is accepted.
@@ -122,9 +126,11 @@ test('lead days that do not fit the validity: 422 lead_days_exceed_validity nami
 });
 
 test('a certificate saved before the lead rule can still be renamed; a change touching the rule must fix it', async () => {
+  const { course } = await fixtures();
   const { certificate } = await call<{ certificate: CertificateDto }>('POST', '/api/certificates', {
     title: 'Old fortnightly',
-    settings: { expiration: { enabled: true, validFor: { amount: 14, unit: 'days' } }, recertification: { leadDays: 13 } },
+    associatedCourseIds: [course.id],
+    settings: { expiration: { enabled: true, validFor: { amount: 14, unit: 'days' } }, recertification: { enabled: true, courseId: course.id, leadDays: 13 } },
   }, 201);
   // As saved before the rule existed: 14 days with the default lead of 30.
   await stack.sql`update certificates set settings = jsonb_set(settings, '{recertification,leadDays}', '30') where id = ${certificate.id}`;
