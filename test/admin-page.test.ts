@@ -956,6 +956,26 @@ browserTest('courses page: lists courses with status and URL, creates a course, 
   assert.deepEqual(await courseRow(existing.id), beforeEmpty);
 });
 
+browserTest('courses page: a form opened before someone else changed the course is refused with a banner and the current values; their change stands', async () => {
+  const c = await api<CourseDto>('POST', '/api/courses', { title: 'Telehandler Basics', status: 'draft', url: 'https://lms.example.com/tele-old' });
+  await page.goto(`${stack.api}/admin/courses/${c.id}`);
+  // Meanwhile the course is published with a new URL through the API.
+  await api('PATCH', `/api/courses/${c.id}`, { status: 'live', url: 'https://lms.example.com/tele-new' });
+  const theirs = await courseRow(c.id);
+  // The open form changes only the title.
+  await page.fill('#course-title', 'Telehandler Basics (renamed)');
+  assert.equal(await submit(page, '#save-course'), 409);
+  assert.match(await page.locator('#banner').innerText(), /Nothing was saved: someone else changed this course while you were editing/);
+  assert.equal(await page.inputValue('#course-url'), 'https://lms.example.com/tele-new', 'the form shows the current URL');
+  assert.equal(await page.inputValue('#course-status'), 'live');
+  assert.deepEqual(await courseRow(c.id), theirs, 'not reverted to draft with the old URL');
+  // Made again on the current form, the change is saved.
+  await page.fill('#course-title', 'Telehandler Basics (renamed)');
+  assert.equal(await submit(page, '#save-course'), 200);
+  const [now] = await courseRow(c.id);
+  assert.deepEqual({ title: now?.title, status: now?.status, url: now?.url }, { title: 'Telehandler Basics (renamed)', status: 'live', url: 'https://lms.example.com/tele-new' });
+});
+
 test('courses page: a cross-site form post is refused and changes nothing; an unknown or malformed course is a 404 page', async () => {
   const c = await api<CourseDto>('POST', '/api/courses', { title: 'Aerial Work Platform', status: 'draft', url: 'https://lms.example.com/awp' });
   await adminGet('/admin/courses'); // signs in: cookieHeader
