@@ -175,10 +175,12 @@ export interface CourseFacts {
 /**
  * Applies the business rules of saving certificate settings to a change. Returns the settings to save (with
  * recertification switched off when expiration is), the rule violations (422), and the warnings.
- * `lead_days_exceed_validity` is checked while expiration and recertification are both on (after the
- * change) and the patch carries `expiration.enabled`, `expiration.validFor`, `recertification.enabled`
- * or `recertification.leadDays`: lead days are the recertification's, so while it is off they
- * constrain nothing, and turning it on checks them.
+ * `lead_days_exceed_validity` is checked while expiration is on and something is timed by the lead
+ * days (after the change): the enrollment (recertification on) or the Certificate Expiring message
+ * (sent at expiry − lead days, with or without recertification), and only when the patch carries
+ * `expiration.enabled`, `expiration.validFor` or `recertification.leadDays`, or turns
+ * `recertification.enabled` or `expiringNotice.enabled` on. With both off the lead days time nothing and constrain nothing;
+ * turning either on checks them.
  */
 export function evaluateSettings(args: {
   before: CertificateSettings;
@@ -232,14 +234,16 @@ export function evaluateSettings(args: {
   }
 
   // Checked only when the patch touches what the rule relates, so a certificate saved before the rule
-  // (or by a direct write) can still be renamed or have its messages changed; and only while
-  // recertification is on (or being turned on): its lead days mean nothing while it is off.
+  // (or by a direct write) can still be renamed or have its messages changed; and only while the lead
+  // days time something (the enrollment or the expiring notice, on or being turned on).
   const leadFitTouched =
     patch.expiration?.enabled !== undefined ||
     patch.expiration?.validFor !== undefined ||
-    patch.recertification?.enabled !== undefined ||
-    patch.recertification?.leadDays !== undefined;
-  if (settings.expiration.enabled && settings.recertification.enabled && leadFitTouched) {
+    patch.recertification?.enabled === true ||
+    patch.recertification?.leadDays !== undefined ||
+    patch.expiringNotice?.enabled === true;
+  const leadTimesSomething = settings.recertification.enabled || settings.expiringNotice.enabled;
+  if (settings.expiration.enabled && leadTimesSomething && leadFitTouched) {
     const violation = leadDaysViolation(settings.expiration.validFor, settings.recertification.leadDays);
     if (violation) violations.push(violation);
   }

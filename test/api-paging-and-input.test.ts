@@ -257,12 +257,16 @@ test('the OpenAPI document states the validity bound (validFor.amount ≤ 18250)
   }
 });
 
-test('lead days do not constrain the validity while recertification is off; turning it on checks them', async () => {
+test('lead days do not constrain the validity while they time nothing (recertification and the expiring notice off); turning recertification on checks them', async () => {
   const course = await ok(stack.request<CourseDto>('POST', '/api/courses', { title: 'Lead rule', status: 'live' }));
   const { certificate } = await ok(
     stack.request<{ certificate: CertificateDto }>('POST', '/api/certificates', {
       title: 'Lead rule',
-      settings: { expiration: { enabled: true, validFor: { amount: 12, unit: 'months' } }, recertification: { enabled: false, courseId: course.id, leadDays: 60 } },
+      settings: {
+        expiration: { enabled: true, validFor: { amount: 12, unit: 'months' } },
+        recertification: { enabled: false, courseId: course.id, leadDays: 60 },
+        expiringNotice: { enabled: false },
+      },
     }),
   );
   const path = `/api/certificates/${certificate.id}`;

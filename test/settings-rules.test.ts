@@ -55,8 +55,7 @@ test('lead days that do not fit the validity are refused, naming the largest lea
 });
 
 test('the lead rule applies while expiration and recertification are enabled, including on creation', () => {
-  // Decided after a tester's sweep: lead days are only the recertification's; while it is off they
-  // constrain nothing (the admin page hides the field), and turning it on checks them (next test).
+  // Lead days time the enrollment and the expiring notice; the next test covers recertification off.
   const off = saved({ amount: 14, unit: 'days' }, { expiration: false });
   assert.equal(evaluate(off, { expiration: { enabled: true } }).violations[0]?.code, 'lead_days_exceed_validity', 'enabling expiration');
   const on = saved({ amount: 12, unit: 'months' });
@@ -72,13 +71,24 @@ test('the lead rule applies while expiration and recertification are enabled, in
   assert.deepEqual(evaluate(saved({ amount: 14, unit: 'days' }, { expiration: true, recertification: false }), { expiration: { enabled: false } }).violations, []);
 });
 
-test('while recertification is off, its lead days do not constrain the validity; turning it on checks them', () => {
+test('lead days constrain the validity while they time something (the enrollment or the expiring notice); with both off, nothing; turning one on checks them', () => {
+  const quiet = (validFor: ValidFor, leadDays: number): CertificateSettings => ({
+    ...saved(validFor, { recertification: false, leadDays }),
+    expiringNotice: { enabled: false },
+  });
   // The tester's case: recertification off, lead 60, the validity changed to one month.
-  const off = saved({ amount: 12, unit: 'months' }, { recertification: false, leadDays: 60 });
-  assert.deepEqual(evaluate(off, { expiration: { validFor: { amount: 1, unit: 'months' } } }).violations, [], 'validity changed');
-  assert.deepEqual(evaluate(off, { recertification: { leadDays: 90 } }).violations, [], 'lead days changed');
-  const offShort = saved({ amount: 1, unit: 'months' }, { recertification: false, leadDays: 60 });
-  assert.equal(evaluate(offShort, { recertification: { enabled: true } }).violations[0]?.code, 'lead_days_exceed_validity', 'turned on with a lead that does not fit');
+  const noticeOn = saved({ amount: 12, unit: 'months' }, { recertification: false, leadDays: 60 });
+  assert.equal(
+    evaluate(noticeOn, { expiration: { validFor: { amount: 1, unit: 'months' } } }).violations[0]?.code,
+    'lead_days_exceed_validity',
+    'recertification off, but the expiring notice is sent at expiry − lead days',
+  );
+  const off = quiet({ amount: 12, unit: 'months' }, 60);
+  assert.deepEqual(evaluate(off, { expiration: { validFor: { amount: 1, unit: 'months' } } }).violations, [], 'validity changed, nothing timed');
+  assert.deepEqual(evaluate(off, { recertification: { leadDays: 90 } }).violations, [], 'lead days changed, nothing timed');
+  const offShort = quiet({ amount: 1, unit: 'months' }, 60);
+  assert.equal(evaluate(offShort, { recertification: { enabled: true } }).violations[0]?.code, 'lead_days_exceed_validity', 'recertification turned on with a lead that does not fit');
+  assert.equal(evaluate(offShort, { expiringNotice: { enabled: true } }).violations[0]?.code, 'lead_days_exceed_validity', 'expiring notice turned on with a lead that does not fit');
   assert.deepEqual(evaluate(offShort, { recertification: { enabled: true, leadDays: 27 } }).violations, [], 'turned on with one that fits');
   assert.equal(
     evaluate(saved({ amount: 12, unit: 'months' }, { expiration: false, recertification: false, leadDays: 60 }), {
@@ -166,7 +176,7 @@ async function renderRefused(before: CertificateSettings, patch: SettingsPatch):
   return String(html);
 }
 
-test('the admin form shows the rule\'s message beside the lead-days field', async () => {
+test('the admin form shows the rule\'s message beside the lead-days field (beside the validity when recertification is off)', async () => {
   const html = await renderRefused(saved({ amount: 12, unit: 'months' }), { expiration: { validFor: { amount: 1, unit: 'months' } } });
   const error = /<p class="field-error" id="f-recertification-leadDays-error" role="alert" data-field="recertification.leadDays">([^<]*)<\/p>/.exec(html);
   assert.ok(error, 'a lead-days field error');
@@ -175,5 +185,13 @@ test('the admin form shows the rule\'s message beside the lead-days field', asyn
   const reminders = html.indexOf('name="recertification.reminderDaysBeforeExpiry"');
   assert.ok(leadInput < error.index && error.index < reminders, 'right after the lead-days input');
   assert.match(html.slice(leadInput, html.indexOf('>', leadInput)), /aria-invalid="true"/);
+
+  // Recertification off (its fields hidden) with the expiring notice on: the message sits beside the validity.
+  const hidden = await renderRefused(saved({ amount: 12, unit: 'months' }, { recertification: false }), { expiration: { validFor: { amount: 14, unit: 'days' } } });
+  const at = hidden.indexOf('data-field="recertification.leadDays"');
+  assert.ok(at > 0, 'the message is shown');
+  assert.equal(hidden.indexOf('data-field="recertification.leadDays"', at + 1), -1, 'once');
+  assert.ok(at > hidden.indexOf('name="expiration.validFor.amount"') && at < hidden.indexOf('id="recertification-details"'), 'beside the validity, outside the hidden recertification fields');
+  assert.match(hidden, /at most 13 lead days fit/);
 
 });
