@@ -98,16 +98,19 @@ export interface Completion {
  * index `awards_once_per_attempt` backs it: a repeated completion returns the first one's result.
  *
  * Throws a `Refusal`: `not_found` (no such attempt), `attempt_superseded` (a newer attempt replaced
- * it). Throws the database's unique violation `awards_one_active` when a manual award won a race:
+ * it before it was completed; a completed one answers its completion again). Throws the database's unique violation `awards_one_active` when a manual award won a race:
  * run the transaction again.
  */
 export async function completeAttempt(tx: TransactionSql, attemptId: string): Promise<Completion> {
   const attempt = await attemptsQ.getAttempt(tx, attemptId, { forUpdate: true });
   if (!attempt) throw notFound('Attempt', attemptId);
-  if (attempt.status === 'superseded') {
+  // A completed attempt answers its completion again, even after a newer enrollment superseded it
+  // (its completedAt stays): a retried completion is never a 409.
+  const wasCompleted = attempt.status === 'completed' || attempt.completedAt !== null;
+  if (attempt.status === 'superseded' && !wasCompleted) {
     throw new Refusal('conflict', 'attempt_superseded', `Attempt ${attemptId} was superseded by a newer attempt.`, { status: attempt.status });
   }
-  if (attempt.status === 'completed') {
+  if (wasCompleted) {
     const awards = await awardsQ.awardsFromAttempt(tx, attemptId);
     const renewals: Completion['renewals'] = [];
     for (const next of awards) {

@@ -10,6 +10,10 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Control characters (C0, DEL, C1); a multi-line text may keep tab, line feed and carriage return. */
 const CONTROL = /\p{Cc}/u;
 const CONTROL_BUT_LINE_BREAKS = /[^\P{Cc}\t\n\r]/u;
+/** Line and paragraph separators (U+2028, U+2029): line breaks a one-line text must not hold. */
+const LINE_SEPARATORS = /[\u2028\u2029]/;
+/** Noncharacters (U+FFFE, U+FFFF, U+FDD0–U+FDEF, …): reserved for a program's internal use, never text. */
+const NONCHARACTER = /\p{Noncharacter_Code_Point}/u;
 /**
  * Characters that show nothing on their own: white space, format characters (bidi controls such as
  * U+202A–U+202E, U+2066–U+2069, U+061C; zero-width U+200B–U+200D, U+2060, U+FEFF; soft hyphen;
@@ -19,6 +23,9 @@ const CONTROL_BUT_LINE_BREAKS = /[^\P{Cc}\t\n\r]/u;
  */
 const INVISIBLE = /[\p{White_Space}\p{Cf}\p{Default_Ignorable_Code_Point}\p{M}\p{Cc}\u2800]/gu;
 
+/** `U+XXXX` of a character, for messages. */
+const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
 /** True when `value` has at least one character that shows (see INVISIBLE). */
 export const hasVisibleText = (value: string): boolean => value.replace(INVISIBLE, '').length > 0;
 
@@ -26,16 +33,21 @@ export const hasVisibleText = (value: string): boolean => value.replace(INVISIBL
  * Why `value` is not acceptable text, or null when it is. `lines: 'one'` (names, titles, subjects,
  * reasons, search terms) refuses every control character; `lines: 'many'` (message bodies) allows
  * tab and line breaks. Checked: unpaired surrogates, U+FFFD (the mark of bytes that were not UTF-8,
- * e.g. a body sent as Latin-1), NUL and other controls, and (with `visible`) nothing visible.
+ * e.g. a body sent as Latin-1), NUL, noncharacters (U+FFFF…), line and paragraph separators in one
+ * line, other controls, and (with `visible`) nothing visible.
  * The answer is a phrase for a 400's message, e.g. "must not contain control characters (U+001B)".
  */
 export function textProblem(value: string, opts: { lines: 'one' | 'many'; visible?: boolean }): string | null {
   if (LONE_SURROGATE.test(value)) return 'must be valid Unicode text (it has an unpaired surrogate)';
   if (value.includes('\uFFFD')) return 'must be UTF-8 text (it has U+FFFD, the mark of bytes that were not UTF-8)';
   if (value.includes('\u0000')) return 'must not contain NUL characters (\\u0000)';
+  const nonchar = NONCHARACTER.exec(value);
+  if (nonchar) return `must not contain noncharacters (${codePoint(nonchar[0])})`;
+  const separator = opts.lines === 'one' ? LINE_SEPARATORS.exec(value) : null;
+  if (separator) return `must be one line without line or paragraph separators (${codePoint(separator[0])})`;
   const control = (opts.lines === 'one' ? CONTROL : CONTROL_BUT_LINE_BREAKS).exec(value);
   if (control) {
-    const code = `U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    const code = codePoint(control[0]);
     return opts.lines === 'one' ? `must be one line without control characters (${code})` : `must not contain control characters (${code})`;
   }
   if (opts.visible !== false && !hasVisibleText(value)) {

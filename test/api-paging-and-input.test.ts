@@ -299,3 +299,24 @@ test('an expiry set on an award of a certificate that does not expire is kept, a
   const doc = await ok(stack.request<{ paths: Record<string, Record<string, { description?: string }>> }>('GET', '/api/openapi.json', undefined, { authorization: null }));
   assert.match(doc.paths['/api/awards/{id}']?.patch?.description ?? '', /An award without an expiry .* its recertification workflow is started/);
 });
+
+test('completing an attempt again after a newer enrollment superseded it answers its completion (200, alreadyCompleted), not 409', async () => {
+  const course = await ok(stack.request<CourseDto>('POST', '/api/courses', { title: 'Completed then re-enrolled', status: 'live' }));
+  await ok(
+    stack.request<{ certificate: CertificateDto }>('POST', '/api/certificates', {
+      title: 'Completed then re-enrolled',
+      associatedCourseIds: [course.id],
+      settings: { expiration: { enabled: true, validFor: { amount: 12, unit: 'months' } } },
+    }),
+  );
+  const learner = await ok(stack.request<LearnerDto>('POST', '/api/learners', { email: `re-${randomUUID().slice(0, 8)}@example.com`, name: 'Re Enrolled' }));
+  const first = await ok(stack.request<{ attempt: AttemptDto }>('POST', `/api/courses/${course.id}/enrollments`, { learnerId: learner.id }));
+  const completed = await ok(stack.request<{ awards: AwardDto[]; alreadyCompleted: boolean }>('POST', `/api/attempts/${first.attempt.id}/complete`));
+  assert.equal(completed.alreadyCompleted, false);
+  assert.equal(completed.awards.length, 1);
+  await ok(stack.request('POST', `/api/courses/${course.id}/enrollments`, { learnerId: learner.id }));
+  const again = await stack.request<{ awards: AwardDto[]; alreadyCompleted: boolean }>('POST', `/api/attempts/${first.attempt.id}/complete`);
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.equal(again.body.alreadyCompleted, true);
+  assert.deepEqual(again.body.awards.map((a) => a.id), completed.awards.map((a) => a.id), 'the same award, none more');
+});

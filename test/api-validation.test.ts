@@ -163,6 +163,9 @@ test('bad input answers its status and code and changes nothing in the database 
     { name: 'U+FFFD (bytes that were not UTF-8) in a learner name', method: 'POST', path: '/api/learners', body: { email: 'fffd@example.com', name: 'caf\ufffd' }, status: 400, code: 'validation_failed' },
     { name: 'an escape sequence in a learner name', method: 'POST', path: '/api/learners', body: { email: 'esc@example.com', name: '\u001b[31mRed\u001b[0m' }, status: 400, code: 'validation_failed' },
     { name: 'a line break in a course title', method: 'POST', path: '/api/courses', body: { title: 'Line1\nLine2' }, status: 400, code: 'validation_failed' },
+    { name: 'a line separator in a learner name', method: 'POST', path: '/api/learners', body: { email: 'ls@example.com', name: 'x\u2028y' }, status: 400, code: 'validation_failed' },
+    { name: 'a paragraph separator in a course title', method: 'POST', path: '/api/courses', body: { title: 'x\u2029y' }, status: 400, code: 'validation_failed' },
+    { name: 'a noncharacter in a learner name', method: 'POST', path: '/api/learners', body: { email: 'nonchar@example.com', name: 'x\uffffy' }, status: 400, code: 'validation_failed' },
     { name: 'a control character in a message body', method: 'POST', path: '/api/courses', body: { title: 'B', enrollmentMessage: { subject: 'S', body: 'bell \u0007' } }, status: 400, code: 'validation_failed' },
     ...['\u00AD', '\u3164', '\u115F\u1160', '\uFFA0', '\u2800', '\u061C', '\u034F', '\u180E', '\u2062', '\u206A\u206F', '\uFE0F', '\u{E0001}\u{E0041}', '\uFFF9', '\u{1BCA0}', '\u0301\u0308'].map((name) => ({
       name: `an invisible-only learner name ${JSON.stringify(name)}`,
