@@ -6,15 +6,14 @@
  * an unknown path is 404.
  */
 import { performance } from 'node:perf_hooks';
-import type { Context, Env, Hono, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { inspectRoutes } from 'hono/dev';
 import { matchedRoutes } from 'hono/route';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { z } from '@hono/zod-openapi';
-import { TrieRouter } from 'hono/router/trie-router';
 import { createAdminApp } from './admin/index.tsx';
 import { isInProcess } from './in-process.ts';
+import { methodsOfPath } from './methods.ts';
 import { bearerAuth } from './auth.ts';
 import { DOCS_ASSET_BASE, docsAsset, docsPage } from './docs.ts';
 import { API_BASE, createRouter, type ApiDeps, type App, type AppEnv } from './deps.ts';
@@ -56,25 +55,6 @@ async function drain(req: Request, bound = 16 * MAX_BODY_BYTES): Promise<void> {
   } catch {
     // the client went away
   }
-}
-
-/**
- * The methods each path is answered on, read from the routes `app` registered (no hand-kept list):
- * every route but middleware registered for all methods (auth, logging, the admin page's catch-all).
- * HEAD goes with GET (Hono answers HEAD from the GET route). Built on first use, when every route is
- * registered; the router is Hono's own, so a path matches here exactly when it would match there.
- */
-export function methodsOfPath<E extends Env>(app: Hono<E>): (path: string) => string[] {
-  let router: TrieRouter<string> | undefined;
-  return (path) => {
-    if (!router) {
-      router = new TrieRouter<string>();
-      for (const r of inspectRoutes(app)) if (r.method !== METHOD_NAME_ALL) router.add(METHOD_NAME_ALL, r.path, r.method.toUpperCase());
-    }
-    const methods = new Set(router.match(METHOD_NAME_ALL, path)[0].map(([method]) => method));
-    if (methods.has('GET')) methods.add('HEAD');
-    return [...methods].sort();
-  };
 }
 
 /**
@@ -233,7 +213,9 @@ export function createApp(deps: ApiDeps): App {
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'The ADMIN_API_TOKEN.',
+    description:
+      'The ADMIN_API_TOKEN, compared in constant time and never logged. Without it, or with a wrong one, every `/api` route answers ' +
+      '401 `unauthorized` (with `WWW-Authenticate: Bearer`); `/api/docs` and `/api/openapi.json` need none.',
   });
 
   // Each area's routes (and their OpenAPI definitions) are copied in as they are mounted; the
@@ -253,7 +235,18 @@ export function createApp(deps: ApiDeps): App {
       version: '1.0.0',
       description:
         'Keeps expiring certificates from lapsing: one durable Temporal workflow per expiring award. ' +
-        'Errors are `{"error": {"code", "message", "details"}}`.',
+        'Errors are `{"error": {"code", "message", "details"}}`.\n\n' +
+        'Every `/api` route needs `Authorization: Bearer <ADMIN_API_TOKEN>`; `/api/docs`, `/api/openapi.json`, `/healthz` and `/readyz` ' +
+        'need none. A malformed id in the path (not a UUID) is 400 `validation_failed`, an unknown one 404 `not_found`, and an unknown id ' +
+        'inside a body (a learner to award, an associated course) 422 (`unknown_learner`, `unknown_course`). A path asked with a method it ' +
+        'does not answer is 405 `method_not_allowed`: the `Allow` header and `details.allow` list the methods it answers (HEAD goes with ' +
+        'GET). The token is checked first, so without it a wrong method is 401. A body over 1 MB is 413 `payload_too_large`; a body with a ' +
+        '`Content-Encoding` other than `identity` is 415 `unsupported_media_type`. A query parameter given twice is 400 ' +
+        '`validation_failed`, and so is a body sent to a route that takes none (every GET, `POST /api/attempts/{id}/complete`; an empty ' +
+        'body or `{}` is accepted). Lists that page (learners, certificates, awards, messages) are newest first: `nextBefore` is an opaque ' +
+        'cursor to pass as `before` for the next page, null on the last page. Every change is one database transaction, and Temporal is ' +
+        'called only after it commits. If Temporal is unreachable then, the change is still saved and answered, and the reconciler (every ' +
+        '`RECONCILE_INTERVAL_SECONDS`) starts or signals the workflow.',
     },
     servers: [{ url: new URL(c.req.url).origin }],
   }));

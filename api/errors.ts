@@ -54,13 +54,20 @@ export function errorResponse(c: Context, status: ErrorStatus, code: string, mes
 /** The documented error responses of a route, for createRoute's `responses`. */
 export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<S, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }> {
   const describe: Record<ErrorStatus, string> = {
-    400: 'Malformed input: invalid JSON or failed validation (`malformed_json`, `validation_failed`).',
+    400:
+      'Malformed input: invalid JSON (`malformed_json`); failed validation (`validation_failed`: `details.issues` lists the first 20 issues ' +
+      'as `{path, code, message}` and `details.issueCount` counts them all; an `unrecognized_keys` issue names the first 20 unknown keys in ' +
+      '`keys`, with `keyCount`; any path, key or message echoed back is cut at 200 characters), including a query parameter given more than ' +
+      'once (`repeated_parameter`) and a body sent to a route that takes none (an empty body or `{}` is accepted); or an ' +
+      '`Idempotency-Key` sent to a route that does not honour it (`idempotency_key_unsupported`; `details.honouredBy` lists the routes that do).',
     401: 'Missing or wrong bearer token (`unauthorized`).',
     404: 'Unknown resource (`not_found`).',
     405: 'The path does not answer this method (`method_not_allowed`); the `Allow` header lists those it answers.',
     409: 'Conflicts with the current state.',
     413: 'The body is larger than 1 MB (`payload_too_large`).',
-    415: 'The body is not `application/json` (`unsupported_media_type`).',
+    415:
+      'The body is not `application/json`, or is content-coded (a `Content-Encoding` other than `identity`, answered with ' +
+      '`Accept-Encoding: identity`) (`unsupported_media_type`).',
     422: 'Breaks a business rule.',
     500: 'Unexpected failure (`internal_error`).',
     503: 'A dependency is unavailable (`not_ready`).',

@@ -7,8 +7,9 @@
 import { z } from '@hono/zod-openapi';
 import type { Config } from '../config/env.ts';
 import { workflowUiUrl } from '../config/temporal.ts';
-import type { AttemptRow, AwardRow, CertificateRow, CourseRow, LearnerRow, MessageRow } from '../db/rows.ts';
+import type { AttemptRow, AwardRow, CertificateRow, LearnerRow, MessageRow, VersionedCourseRow } from '../db/rows.ts';
 import type { AwardPlan } from '../domain/acting-rules.ts';
+import { EXPIRY_ANCHORS } from '../domain/dates.ts';
 import { SettingsPatchSchema as DomainSettingsPatch, SettingsSchema as DomainSettings, WARNING_CODES } from '../domain/settings.ts';
 import {
   ATTEMPT_SOURCES,
@@ -43,7 +44,10 @@ export const Instant = z.iso
     const ms = Date.parse(v);
     return ms >= Date.parse(INSTANT_RANGE.from) && ms <= Date.parse(INSTANT_RANGE.until);
   }, `must be an instant from ${INSTANT_RANGE.from} to ${INSTANT_RANGE.until}`)
-  .openapi({ example: '2026-03-01T09:00:00.000Z' });
+  .openapi({
+    description: `An ISO 8601 instant with an offset, from ${INSTANT_RANGE.from} to ${INSTANT_RANGE.until}; anything else is 400 \`validation_failed\`.`,
+    example: '2026-03-01T09:00:00.000Z',
+  });
 /**
  * Text a person writes: trimmed, 1 to `max` characters, and acceptable by domain/text.ts
  * `textProblem`: valid UTF-8-storable Unicode, no NUL or other control characters (a body may keep
@@ -58,6 +62,12 @@ const text = (max: number, lines: 'one' | 'many' = 'one') =>
     .superRefine((v, ctx) => {
       const problem = textProblem(v, { lines });
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .openapi({
+      description:
+        `Trimmed, 1 to ${max} characters, with at least one visible character. A value with control characters` +
+        (lines === 'many' ? ' (line breaks are kept)' : ' (line breaks included)') +
+        ', or one made only of invisible characters (bidi controls, zero-width characters, soft hyphens, …), is 400 `validation_failed`.',
     });
 /** A search term in a query string: one line of valid text, possibly empty. */
 export const searchText = (max: number) =>
@@ -121,7 +131,12 @@ const Before = (what: string) =>
 /** `nextBefore` of a paged list. */
 const NextBefore = z.string().nullable().openapi({ description: 'Pass as `before` for the next page (an opaque cursor); null on the last page.' });
 
-export const IdParams = z.object({ id: Id.openapi({ param: { name: 'id', in: 'path' } }) });
+export const IdParams = z.object({
+  id: Id.openapi({
+    param: { name: 'id', in: 'path' },
+    description: 'The resource\'s id, a UUID: anything else is 400 `validation_failed`; an unknown one is 404 `not_found`.',
+  }),
+});
 
 /**
  * An `Idempotency-Key`: 1–255 visible ASCII characters other than the comma. The comma is refused
@@ -146,17 +161,30 @@ export const IdempotencyHeaders = z.object({
     .openapi({
       param: { name: 'idempotency-key', in: 'header' },
       description:
-        'Repeating a request with the same key returns the first answer and changes nothing; the same key with another body is 422 `idempotency_key_reused`. ' +
         'A key is 1–255 visible ASCII characters (`!` to `~`) other than the comma, sent in one header: a header sent twice arrives joined with ", " ' +
-        'and is refused (400 `validation_failed`), as is any key with a comma or a space.',
+        'and is refused (400 `validation_failed`), as is any key with a comma or a space. Honoured by every POST and refused elsewhere ' +
+        '(400 `idempotency_key_unsupported`). The key is claimed in the transaction that does the work, together with the answer. ' +
+        'A repeat with the same key and the same request (body and path id) returns the first answer with the header ' +
+        '`Idempotent-Replayed: true` and changes nothing. The stored answer includes the outcome of the workflow start or signal that ' +
+        'followed the commit. The same key with another request is 422 `idempotency_key_reused`. A request that fails stores nothing, ' +
+        'so it may be retried with its key. Keys are per route.',
       example: 'award-2026-03-01-ada',
     }),
 });
 
 // The domain's schemas (domain/settings.ts) may be built before @hono/zod-openapi extends zod, so they
 // are re-wrapped here (same shape, same strictness) to carry OpenAPI names.
-export const SettingsSchema = z.object(DomainSettings.shape).strict().openapi('CertificateSettings');
-export const SettingsPatchSchema = z.object(DomainSettingsPatch.shape).strict().openapi('CertificateSettingsPatch', {
+const Anchor = z.enum(EXPIRY_ANCHORS).openapi({
+  description:
+    'What a renewal\'s expiry counts from: `completion` (the completion: now + validFor) or `previous_expiry` (renewing before the ' +
+    'previous award lapsed: its expiry + validFor, so renewing early loses no time).',
+});
+const Expiration = z.object({ ...DomainSettings.shape.expiration.shape, anchor: Anchor }).strict();
+export const SettingsSchema = z.object({ ...DomainSettings.shape, expiration: Expiration }).strict().openapi('CertificateSettings');
+export const SettingsPatchSchema = z
+  .object({ ...DomainSettingsPatch.shape, expiration: Expiration.partial().optional() })
+  .strict()
+  .openapi('CertificateSettingsPatch', {
   description: 'Any part of the settings; what is left out stays as it is.',
 });
 
@@ -195,15 +223,24 @@ export const EnrollmentMessageSchema = z
     body: text(20_000, 'many').openapi({ example: 'Hi {{learner.name}}, start here: {{course.url}}' }),
   })
   .strict()
-  .openapi('EnrollmentMessage');
+  .openapi('EnrollmentMessage', {
+    description:
+      'Subject and body may use `{{learner.name}}`, `{{learner.email}}`, `{{certificate.title}}`, `{{course.title}}`, `{{course.url}}`, ' +
+      '`{{expiresAt}}` and `{{daysLeft}}`. Anything else in double braces (a typo, an empty `{{}}`, invisible characters inside, an unclosed ' +
+      '`{{` or a stray `}}`) is 422 `unknown_placeholder`, with `details: {unknown, allowed}`. A body with markup is HTML, sanitised each ' +
+      'time a message is rendered: paragraphs, line breaks, headings, lists, emphasis and links stay; a link keeps only an absolute `http`, ' +
+      '`https` or `mailto` href and gets `rel="noopener"`; `script`, `style`, `iframe` (with their content), other elements (their text ' +
+      'stays), `on*` handlers and every other attribute are removed. A body without markup is text: it is escaped, and blank lines make paragraphs.',
+  });
 export const CourseSchema = z
   .object({
     id: Id,
     title: z.string(),
     status: CourseStatusSchema,
     enrollmentMessage: EnrollmentMessageSchema.nullable(),
-    // Optional in the type only (toCourse always sets it), so DTOs built before the field stay valid.
+    // url and version: optional in the type only (toCourse always sets them), so DTOs built before the fields stay valid.
     url: z.string().nullable().optional().openapi({ description: 'Where the learner takes the course; null: the configured COURSE_URL_TEMPLATE.' }),
+    version: z.number().int().optional().openapi({ description: 'The course\'s version: 1 when created, raised by every change; its `ETag`, quoted, to send back as `If-Match`.' }),
     createdAt: Instant,
     updatedAt: Instant,
   })
@@ -216,7 +253,13 @@ export const CourseCreateSchema = z
     enrollmentMessage: EnrollmentMessageSchema.nullable().default(null),
     url: HttpUrl.nullable()
       .default(null)
-      .openapi({ description: 'Where the learner takes the course (its LMS page, http/https); {{course.url}} in messages. Null: COURSE_URL_TEMPLATE.', example: 'https://lms.example.com/courses/forklift-refresher' }),
+      .openapi({
+        description:
+          'Where the learner takes the course: its LMS page, an absolute http or https URL (anything else is 400 `validation_failed`). ' +
+        'It is `{{course.url}}`, the "Start the course" link, in the expiring notice, the reminder, the expired notice, the recertification ' +
+        'enrollment and any enrollment message of the course. Null: `COURSE_URL_TEMPLATE` with `{courseId}` filled in (unset: `<APP_BASE_URL>/courses/{courseId}`).',
+        example: 'https://lms.example.com/courses/forklift-refresher',
+      }),
   })
   .strict()
   .openapi('CourseCreate');
@@ -225,7 +268,11 @@ export const CoursePatchSchema = z
     title: text(200),
     status: CourseStatusSchema,
     enrollmentMessage: EnrollmentMessageSchema.nullable(),
-    url: HttpUrl.nullable().openapi({ description: 'Where the learner takes the course (http/https); null removes it.' }),
+    url: HttpUrl.nullable().openapi({
+      description:
+        'Where the learner takes the course: its LMS page, an absolute http or https URL (anything else is 400 `validation_failed`). ' +
+        'It is `{{course.url}}`, the "Start the course" link, in the course\'s messages. Null removes it: `COURSE_URL_TEMPLATE` is used.',
+    }),
   })
   .partial()
   .strict()
@@ -235,12 +282,13 @@ export const CourseListQuery = z.object({ status: CourseStatusSchema.optional(),
 export const CourseListSchema = z.object({ courses: z.array(CourseSchema) }).openapi('CourseList');
 export type CourseList = z.infer<typeof CourseListSchema>;
 
-export const toCourse = (r: CourseRow): CourseDto => ({
+export const toCourse = (r: VersionedCourseRow): CourseDto => ({
   id: r.id,
   title: r.title,
   status: r.status,
   enrollmentMessage: r.enrollmentMessage ? { subject: r.enrollmentMessage.subject, body: r.enrollmentMessage.body } : null,
   url: r.url,
+  version: r.version,
   createdAt: iso(r.createdAt),
   updatedAt: iso(r.updatedAt),
 });
@@ -276,7 +324,9 @@ export const CertificateCreateSchema = z
 export const CertificatePatchSchema = z
   .object({
     title: text(200),
-    associatedCourseIds: CourseIds,
+    associatedCourseIds: CourseIds.openapi({
+      description: 'Replaces the list; completing any of these courses awards the certificate. An unknown course is 422 `unknown_course`.',
+    }),
     settings: SettingsPatchSchema,
   })
   .partial()
@@ -285,7 +335,18 @@ export const CertificatePatchSchema = z
 /** A warning of a settings save, with every code the domain has (domain/settings.ts WARNING_CODES). */
 export const WarningSchema = z
   .object({
-    code: z.enum(WARNING_CODES),
+    code: z.enum(WARNING_CODES).openapi({
+      description:
+        'The settings are saved all the same; each warning names settings that are allowed but cannot work as meant. ' +
+        '`course_not_in_associated_content`: completing the recertification course will not award a new certificate. ' +
+        '`duplicate_messages`: the expiring notice is on and the course also has an enrollment message, so learners get two emails. ' +
+        '`no_message`: neither is on, so learners are enrolled without being told. ' +
+        '`recertification_disabled_with_expiration`: turning expiration off turned recertification off. ' +
+        'For `recertification.reminderDaysBeforeExpiry` (the workflow reminds only enrolled learners and never sends a reminder whose ' +
+        'time passed before the enrollment): `reminder_before_enrollment` is a day ≥ the lead days (on or before the enrollment); ' +
+        '`reminder_exceeds_validity` is a day ≥ the shortest length of the validity (on or before the award; such a day gets this warning ' +
+        'instead); `duplicate_reminder_days` is a day listed twice (one reminder per day). Each reminder warning names the days.',
+    }),
     field: z.string().openapi({ description: 'The settings field it concerns, e.g. `recertification.reminderDaysBeforeExpiry`.' }),
     message: z.string(),
   })
@@ -302,7 +363,11 @@ export const CertificateCreatedSchema = z
   .object({ certificate: CertificateSchema, warnings: z.array(WarningSchema) })
   .openapi('CertificateCreated');
 export type CertificateCreated = z.infer<typeof CertificateCreatedSchema>;
-const SettingsPropagationSchema = z.object({ settingsVersion: z.number().int(), workflowId: z.string(), started: z.boolean() });
+const SettingsPropagationSchema = z.object({ settingsVersion: z.number().int(), workflowId: z.string(), started: z.boolean() }).openapi({
+  description:
+    'The propagation workflow this change started (`settingsVersion`, `workflowId`, and `started`: whether Temporal took the start; ' +
+    'if not, the reconciler starts it). Null when no running workflow needs the change.',
+});
 /** The propagation workflow a settings change started: the version it carries, its id, and whether Temporal took the start. */
 export type SettingsPropagation = z.infer<typeof SettingsPropagationSchema>;
 /** `PATCH /api/certificates/{id}`. */
@@ -464,7 +529,12 @@ export type RecertificationStatusDto = z.infer<typeof RecertificationStatusSchem
 
 export const SignalOutcomeSchema = z
   .enum(SIGNAL_OUTCOMES)
-  .openapi({ description: 'What reached the workflow: `failed` still applies, as the workflow reads the database at its next step.' });
+  .openapi({
+    description:
+      'What reached the workflow: `signalled`; `workflow_closed` (it had ended); `no_workflow` (the award has none); or `failed` ' +
+      '(Temporal unreachable). After `failed` the change still applies: the database holds it, every acting step of the workflow ' +
+      'checks it, and the reconciler delivers the signal once Temporal answers.',
+  });
 
 /** `GET /api/awards/{id}`. */
 export const AwardViewSchema = z
@@ -489,7 +559,8 @@ export const AwardCreatedSchema = z
     workflowId: z.string().nullable(),
     plan: z.enum(AWARD_PLANS).openapi({
       description:
-        'What the automation does with the award: `schedule` (sleeps until the due time), `enroll_now` (inside the window: acts at once), ' +
+        'What the automation does with the award: `schedule` (sleeps until the due time), `enroll_now` (awarded inside the window: the workflow acts at once. ' +
+        'It enrolls the learner if recertification is on and the course live; otherwise it waits for the settings, as at any due time), ' +
         '`record_expired` (its expiry is already past: recorded `expired`, no workflow, no message), `no_expiry` (the certificate does not expire).',
     }),
   })
@@ -543,7 +614,11 @@ export const CompletionSchema = z
   .object({
     attempt: AttemptSchema,
     awards: z.array(AwardSchema).openapi({ description: 'The awards this completion made, one per certificate whose associated content holds the course.' }),
-    renewed: z.array(z.object({ previousAwardId: z.string(), newAwardId: z.string() })),
+    renewed: z.array(z.object({ previousAwardId: z.string(), newAwardId: z.string() })).openapi({
+      description:
+        'The learner\'s active awards this completion renewed: `previousAwardId` (now `renewed`) → `newAwardId`. ' +
+        'Empty when the learner held no active award of the certificates.',
+    }),
     alreadyCompleted: z.boolean().openapi({ description: 'true when the attempt had been completed before: this is the first completion\'s result.' }),
   })
   .openapi('Completion');
@@ -568,7 +643,16 @@ export const toAttempt = (r: AttemptRow): AttemptDto => ({
 export const MessageSchema = z
   .object({
     id: Id,
-    kind: MessageKindSchema,
+    kind: MessageKindSchema.openapi({
+      description:
+        '`certificate_expiring`: at the due time; the certificate, its expiry as date, time and zone, and the course with its link ' +
+        '(or "contact your administrator" when recertification is off or the course not live). `course_enrollment`: the course\'s own ' +
+        'message, for every enrollment into it. `recertification_enrollment`: names the course when the learner is enrolled after the ' +
+        'expiring notice (e.g. once an admin turned recertification on) and the course has no message of its own. ' +
+        '`recertification_reminder`: on the configured days before expiry while not renewed. `certificate_expired`: when the award lapses. ' +
+        'Before each message is sent, the database is checked: a message that is no longer due or wanted (award revoked, renewed or ' +
+        'moved, notice turned off) is skipped, not sent.',
+    }),
     learnerId: Id,
     awardId: Id.nullable(),
     attemptId: Id.nullable(),

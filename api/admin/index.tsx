@@ -27,7 +27,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { workflowsUiUrl } from '../../config/temporal.ts';
 import type { ApiDeps } from '../deps.ts';
-import { methodsOfPath } from '../app.ts';
+import { methodsOfPath } from '../methods.ts';
 import { clientClosedRequest, isClientAbort } from '../errors.ts';
 import { AdminApiError, createAdminApi, type InProcessFetch } from './api-client.ts';
 import { assets } from './areas/assets.ts';

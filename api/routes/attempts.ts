@@ -131,7 +131,11 @@ export const completeAttemptRoute = createRoute({
   description:
     'One transaction; a repeated or concurrent completion answers the first result (200, `alreadyCompleted: true`). ' +
     '409 `attempt_superseded` for an attempt a newer one replaced. With an `Idempotency-Key`, a repeat returns the very first ' +
-    'answer (`alreadyCompleted: false`, the awards it made) and does nothing.',
+    'answer (`alreadyCompleted: false`, the awards it made) and does nothing. ' +
+    'The attempt is completed (progress 100), and every certificate whose associated content holds the course is awarded. Where the ' +
+    'learner holds an active award of it, the new award renews it: the old one becomes `renewed` with `renewedByAwardId`, and the new ' +
+    'one has `previousAwardId`, with its expiry set by the certificate\'s `anchor`. After the commit, the old workflow is signalled ' +
+    '`awardRenewed` and the new award\'s workflow started.',
   request: { params: IdParams, headers: IdempotencyHeaders },
   responses: {
     200: json(CompletionSchema, 'The completed attempt and the awards it made.'),

@@ -56,7 +56,10 @@ export const createAwardRoute = createRoute({
   description:
     'expiresAt = awardedAt + the certificate\'s `expiration.validFor`, or null when expiration is off (no workflow). ' +
     '409 `already_awarded` when the learner holds an active award of it; 422 `unknown_learner`, `awarded_at_in_future`. ' +
-    'With an `Idempotency-Key`, a repeat returns the first answer and starts nothing.',
+    'With an `Idempotency-Key`, a repeat returns the first answer and starts nothing. ' +
+    'The award is committed with `workflowStartedAt: null`. Its workflow is then started (`USE_EXISTING`, so a repeat never starts a ' +
+    'second one) and the start recorded. If Temporal is unreachable, the answer is still 201 and the reconciler starts the workflow ' +
+    'within `RECONCILE_INTERVAL_SECONDS`. Renewals come from completing a course, not from this route.',
   request: { params: IdParams, headers: IdempotencyHeaders, body: body(AwardCreateSchema) },
   responses: {
     201: json(AwardCreatedSchema, 'The award and its workflow id (null when it does not expire).'),

@@ -14,7 +14,7 @@
  * made at the same version exactly one commits and the other is a 409 `version_conflict`. Without
  * `If-Match` a PATCH applies to whatever is current (last writer wins), as before.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { TransactionSql } from '../../db/client.ts';
 import type { CertificateRow } from '../../db/rows.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
@@ -33,6 +33,7 @@ import {
 import { settingsPropagationWorkflowId } from '../../workflows/settings-propagation.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
+import { etagHeader, etagOf, ifMatchAllows, ifMatchHeaders } from '../etag.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
 import { pageOf } from '../paging.ts';
 import { tryStartSettingsPropagation } from '../temporal-gateway.ts';
@@ -57,42 +58,16 @@ import { canonicalJson } from '../util.ts';
 
 const tags = ['Certificates'];
 
-/** A certificate's entity tag: its `settingsVersion`, quoted (`"7"`). */
-export const etagOf = (settingsVersion: number): string => `"${settingsVersion}"`;
-
-/** `*`, or a comma-separated list of entity tags, strong (`"7"`) or weak (`W/"7"`) (RFC 9110 §8.8.3, §13.1.1). */
-const IF_MATCH = /^\s*(?:\*|(?:W\/)?"[^"\s]*"(?:\s*,\s*(?:W\/)?"[^"\s]*")*)\s*$/;
-
-const IfMatchHeaders = z.object({
-  'if-match': z
-    .string()
-    .regex(IF_MATCH, 'If-Match must be an entity tag such as "7" (the certificate\'s settingsVersion, in double quotes), a list of them, or *')
-    .optional()
-    .openapi({
-      param: { name: 'if-match', in: 'header' },
-      description:
-        'Apply the change only if the certificate is still at this version: its `settingsVersion` in double quotes, as the `ETag` ' +
-        'of GET, POST and PATCH gives it. Otherwise nothing changes and the answer is 409 `version_conflict` with the current `ETag`. ' +
-        'Without it the change applies to the current version (last writer wins).',
-      example: '"7"',
-    }),
+const IfMatchHeaders = ifMatchHeaders({
+  what: 'the certificate\'s settingsVersion',
+  description:
+    'Apply the change only if the certificate is still at this version: its `settingsVersion` in double quotes, as the `ETag` ' +
+    'of GET, POST and PATCH gives it. Otherwise nothing changes and the answer is 409 `version_conflict` with the current `ETag`. ' +
+    'Without it the change applies to the current version (last writer wins).',
+  example: '"7"',
 });
 
-const EtagHeader = z.object({
-  ETag: z.string().openapi({ description: 'The certificate\'s version (`settingsVersion`, quoted); send it back as If-Match.', example: '"7"' }),
-});
-
-/**
- * Whether an `If-Match` header lets a change to a certificate at `version` through: absent, `*`, or
- * naming its ETag under the strong comparison (a weak `W/"7"` never matches).
- */
-export function ifMatchAllows(header: string | undefined, version: number): boolean {
-  if (header === undefined || header.trim() === '*') return true;
-  for (const m of header.matchAll(/(W\/)?"([^"]*)"/g)) {
-    if (!m[1] && m[2] === String(version)) return true;
-  }
-  return false;
-}
+const EtagHeader = etagHeader('The certificate\'s version (`settingsVersion`, quoted); send it back as If-Match.', '"7"');
 
 /** 422 `unknown_course` unless every id names a course. */
 async function assertCoursesExist(tx: TransactionSql, ids: string[]): Promise<void> {
@@ -182,14 +157,20 @@ export const patchCertificateRoute = createRoute({
     'Rules (422): `expiration_required` (recertification needs expiration), `course_not_live` (the recertification course ' +
     'must exist and be live), `course_required` (recertification needs a course), `unknown_course` (associated content). ' +
     '`lead_days_exceed_validity` (lead days must be shorter than the shortest length of the validity, e.g. at most 27 for one month; ' +
-    'details name `maxLeadDays` and `shortestValidityDays`; checked while recertification is on, or being turned on, when the change touches ' +
-    'expiration.enabled, validFor, recertification.enabled or leadDays: while recertification is off its lead days constrain nothing). ' +
+    'details name `maxLeadDays` and `shortestValidityDays`; checked while expiration is on and the lead days time something after the change: ' +
+    'the enrollment (recertification on) or the expiring notice (sent at expiry − lead days, with or without recertification; `expiringNotice.enabled`), ' +
+    'and only when the change touches expiration.enabled, validFor or leadDays, or turns recertification or the expiring notice on. ' +
+    'With both off the lead days constrain nothing; turning either on checks them). ' +
     'leadDays outside 1–365, or a validity over 50 years (600 months, 2600 weeks, 18250 days), is a 400. Turning expiration off turns recertification off, with a warning. ' +
     '`signalled` counts the active awards with a workflow that the change is queued for (0 when nothing they act on changed). ' +
     'Concurrency: send `If-Match: "<settingsVersion>"` (the `ETag`) to change only the version you read; a change made ' +
     'meanwhile makes it a 409 `version_conflict` (details `settingsVersion`, the current one, also in the `ETag`) and nothing ' +
     'is saved. Every change (title, settings, associated content) raises `settingsVersion`. Without If-Match the change applies ' +
-    'to the current version.',
+    'to the current version. A PATCH that changes nothing does not raise `settingsVersion`. Only changes that running workflows act on ' +
+    '(`recertification`, `expiringNotice`, `expiredNotice`) are propagated; `expiration.validFor` and `anchor` apply to awards made ' +
+    'afterwards. The change, its new version and the propagation record are saved in one transaction; after the commit, the workflow ' +
+    '`settings-propagation-<certificateId>-v<version>` signals every running workflow of the certificate, 500 at a time, and the ' +
+    'request does not wait for the signals. If the process dies before starting it, the reconciler does.',
   request: { params: IdParams, headers: IfMatchHeaders, body: body(CertificatePatchSchema) },
   responses: {
     200: {

@@ -16,10 +16,10 @@ import * as certsQ from '../../db/queries/certificates.ts';
 import * as awardsQ from '../../db/queries/awards.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
+import { etagHeader, etagOf, ifMatchAllows, ifMatchHeaders } from '../etag.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
 import { tryStartSettingsPropagation } from '../temporal-gateway.ts';
 import { canonicalJson } from '../util.ts';
-import { etagOf, ifMatchAllows } from './certificates.ts';
 import {
   CourseCreateSchema,
   CourseListQuery,
@@ -38,26 +38,15 @@ type CoursePatch = z.output<typeof CoursePatchSchema>;
 
 const tags = ['Courses'];
 
-/** `*`, or a comma-separated list of entity tags, strong (`"7"`) or weak (`W/"7"`) (RFC 9110 §8.8.3, §13.1.1). */
-const IF_MATCH = /^\s*(?:\*|(?:W\/)?"[^"\s]*"(?:\s*,\s*(?:W\/)?"[^"\s]*")*)\s*$/;
-
-const CourseIfMatchHeaders = z.object({
-  'if-match': z
-    .string()
-    .regex(IF_MATCH, 'If-Match must be an entity tag such as "3" (the course\'s version, in double quotes, as its ETag gives it), a list of them, or *')
-    .optional()
-    .openapi({
-      param: { name: 'if-match', in: 'header' },
-      description:
-        'Apply the change only if the course is still at this version: the `ETag` of GET, POST and PATCH. Otherwise nothing ' +
-        'changes and the answer is 409 `version_conflict` with the current `ETag`. Without it the change applies to the current version.',
-      example: '"3"',
-    }),
+const CourseIfMatchHeaders = ifMatchHeaders({
+  what: 'the course\'s version',
+  description:
+    'Apply the change only if the course is still at this version: the `ETag` of GET, POST and PATCH. Otherwise nothing ' +
+    'changes and the answer is 409 `version_conflict` with the current `ETag`. Without it the change applies to the current version.',
+  example: '"3"',
 });
 
-const CourseEtagHeader = z.object({
-  ETag: z.string().openapi({ description: 'The course\'s version (quoted; every change raises it); send it back as If-Match.', example: '"3"' }),
-});
+const CourseEtagHeader = etagHeader('The course\'s version (quoted; every change raises it); send it back as If-Match.', '"3"');
 
 /**
  * Refuses an enrollment message naming a placeholder the templates do not know (a typo would be sent
@@ -80,7 +69,9 @@ export const createCourseRoute = createRoute({
   tags,
   security: bearer,
   summary: 'Create a course (draft unless a status is given)',
-  description: 'With an `Idempotency-Key`, a repeat returns the first answer and creates no second course.',
+  description:
+    'With an `Idempotency-Key`, a repeat returns the first answer and creates no second course. ' +
+    '422 `unknown_placeholder` for an enrollment message with an unknown placeholder (see EnrollmentMessage).',
   request: { headers: IdempotencyHeaders, body: body(CourseCreateSchema) },
   responses: {
     201: { ...json(CourseSchema, 'The course.'), headers: CourseEtagHeader },
@@ -126,7 +117,8 @@ export const patchCourseRoute = createRoute({
     'certificate that recertifies with the course, so one waiting for the course to go live enrolls at once. ' +
     'Concurrency: send `If-Match` with the `ETag` you read (the course\'s version) to change only that version; a change made ' +
     'meanwhile makes it a 409 `version_conflict` (details `version`, the current one, also in the `ETag`) and nothing is saved. ' +
-    'Every change raises the version; a PATCH that changes nothing does not.',
+    'Every change raises the version; a PATCH that changes nothing does not. ' +
+    '422 `unknown_placeholder` for an enrollment message with an unknown placeholder (see EnrollmentMessage).',
   request: { params: IdParams, headers: CourseIfMatchHeaders, body: body(CoursePatchSchema) },
   responses: {
     200: { ...json(CourseSchema, 'The course as it is now.'), headers: CourseEtagHeader },

@@ -27,7 +27,9 @@ export const createLearnerRoute = createRoute({
   tags,
   security: bearer,
   summary: 'Create a learner',
-  description: 'With an `Idempotency-Key`, a repeat returns the first answer (not a 409 `email_taken`) and creates nothing.',
+  description:
+    '409 `email_taken` when a learner already has this email, compared without regard to case. ' +
+    'With an `Idempotency-Key`, a repeat returns the first answer (not a 409 `email_taken`) and creates nothing.',
   request: { headers: IdempotencyHeaders, body: body(LearnerCreateSchema) },
   responses: {
     201: json(LearnerSchema, 'The learner.'),
