@@ -130,7 +130,8 @@ export const completeAttemptRoute = createRoute({
   summary: 'Complete an attempt: awards (or renews) every certificate whose associated content holds the course',
   description:
     'One transaction; a repeated or concurrent completion answers the first result (200, `alreadyCompleted: true`). ' +
-    '409 `attempt_superseded` for an attempt a newer one replaced. With an `Idempotency-Key`, a repeat returns the very first ' +
+    '409 `attempt_superseded` for an attempt a newer one replaced before it was completed (a completed one answers its completion again, ' +
+    'even once superseded). With an `Idempotency-Key`, a repeat returns the very first ' +
     'answer (`alreadyCompleted: false`, the awards it made) and does nothing. ' +
     'The attempt is completed (progress 100), and every certificate whose associated content holds the course is awarded. Where the ' +
     'learner holds an active award of it, the new award renews it: the old one becomes `renewed` with `renewedByAwardId`, and the new ' +
