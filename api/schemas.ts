@@ -41,6 +41,11 @@ export const INSTANT_RANGE = { from: '1900-01-01T00:00:00Z', until: '2999-12-31T
 export const Instant = z.iso
   .datetime({ offset: true })
   .refine((v) => {
+    // UTC offsets in use run from −12:00 to +14:00; z.iso.datetime takes any two digits.
+    const offset = /([+-])(\d{2}):?(\d{2})$/.exec(v);
+    return !offset || (Number(offset[2]) <= 14 && Number(offset[3]) < 60);
+  }, 'must have a UTC offset from -14:00 to +14:00')
+  .refine((v) => {
     const ms = Date.parse(v);
     return ms >= Date.parse(INSTANT_RANGE.from) && ms <= Date.parse(INSTANT_RANGE.until);
   }, `must be an instant from ${INSTANT_RANGE.from} to ${INSTANT_RANGE.until}`)
@@ -88,14 +93,28 @@ const HttpUrl = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
     else if (/\s/.test(v)) ctx.addIssue({ code: 'custom', message: 'must not contain spaces (percent-encode them as %20)' });
   })
-  .refine((v) => {
+  .superRefine((v, ctx) => {
+    // Written as the database's CHECK and every mail client read it: `http(s)://host…` to the letter.
+    // WHATWG URL parsing forgives `https:host`, `https:/\\host` and backslashes; a link must not need that.
+    if (!/^https?:\/\/[^/\\?#]/i.test(v) || v.includes('\\')) {
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute http or https URL written as http(s)://host/… (no backslashes)' });
+      return;
+    }
+    if (/[\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(v)) {
+      ctx.addIssue({ code: 'custom', message: 'must not contain invisible or bidi characters (percent-encode them)' });
+      return;
+    }
     try {
       const url = new URL(v);
-      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+      if (!((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '')) {
+        ctx.addIssue({ code: 'custom', message: 'must be an absolute http or https URL' });
+      } else if (url.username !== '' || url.password !== '') {
+        ctx.addIssue({ code: 'custom', message: 'must not carry a user name or password (user:pass@)' });
+      }
     } catch {
-      return false;
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute http or https URL' });
     }
-  }, 'must be an absolute http or https URL');
+  });
 /**
  * A whole number in a query string, strictly: decimal digits only (no sign, no `0x10`, `1e3`, `1.0` or
  * spaces), from `min` to `max`, named in the message.

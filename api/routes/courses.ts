@@ -58,7 +58,7 @@ export function assertKnownPlaceholders(message: EnrollmentMessage | null | unde
   if (unknown.length === 0) return;
   throw unprocessable(
     'unknown_placeholder',
-    `The enrollment message uses unknown placeholders: ${unknown.map((n) => `{{${n}}}`).join(', ')}.`,
+    `The enrollment message uses unknown placeholders: ${unknown.map((n) => (/^[A-Za-z0-9_.]+$/.test(n) ? `{{${n}}}` : n)).join(', ')}.`,
     { unknown, allowed: [...PLACEHOLDERS] },
   );
 }
