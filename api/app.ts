@@ -79,27 +79,59 @@ export const refuseContentEncoding: MiddlewareHandler<AppEnv> = async (c, next) 
 };
 
 /**
- * Middleware: a query parameter given more than once (`?limit=1&limit=2`) is 400 `validation_failed`
- * naming it: no parameter of the API takes a list, and which of the values was meant is anyone's guess.
+ * Middleware: the query is checked against the route's declared query schema (read from the OpenAPI
+ * registry, as for bodies and `Idempotency-Key`, so the document and the behaviour agree). A parameter
+ * the route does not declare (`?learnerid=` for `learnerId`, or any parameter on a route that takes
+ * none) is 400 `validation_failed` naming it, instead of being ignored (which answered every row); a
+ * parameter given more than once (`?limit=1&limit=2`) is too: no parameter of the API takes a list,
+ * and which of the values was meant is anyone's guess. Requests to no registered route pass on.
  */
-export const refuseRepeatedQueryParameters: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const counts = new Map<string, number>();
-  for (const name of new URL(c.req.url).searchParams.keys()) counts.set(name, (counts.get(name) ?? 0) + 1);
-  const repeated = [...counts].filter(([, n]) => n > 1);
-  if (repeated.length === 0) return await next();
-  const issues = repeated.slice(0, MAX_LISTED_ISSUES).map(([name, n]) => ({
-    path: clipped(name),
-    code: 'repeated_parameter',
-    message: `${clipped(name)} is given ${n} times; give it once`,
-  }));
-  const [first] = issues;
-  const others = repeated.length > 1 ? ` (and ${repeated.length - 1} more repeated parameter${repeated.length === 2 ? '' : 's'})` : '';
-  return errorResponse(c, 400, 'validation_failed', `Invalid query.${first?.path ?? ''}: ${first?.message ?? ''}${others}`, {
-    target: 'query',
-    issues,
-    issueCount: repeated.length,
-  });
-};
+export function refuseUnknownOrRepeatedQueryParameters(app: App): MiddlewareHandler<AppEnv> {
+  let declared: Map<string, Set<string>> | undefined; // read on first use: every route is registered by then
+  return async (c, next) => {
+    const counts = new Map<string, number>();
+    for (const name of new URL(c.req.url).searchParams.keys()) counts.set(name, (counts.get(name) ?? 0) + 1);
+    if (counts.size === 0) return await next();
+    const endpoint = matchedRoutes(c).find((r) => r.method !== METHOD_NAME_ALL);
+    declared ??= queryParametersOfRoutes(app);
+    const route = endpoint ? `${endpoint.method.toUpperCase()} ${endpoint.path}` : undefined;
+    const known = route === undefined ? undefined : declared.get(route);
+    const issues: { path: string; code: string; message: string }[] = [];
+    for (const [name, n] of counts) {
+      if (known && !known.has(name)) {
+        const takes = known.size === 0 ? 'it takes no query parameters' : `it takes ${[...known].join(', ')}`;
+        issues.push({ path: clipped(name), code: 'unknown_parameter', message: `${clipped(name)} is not a query parameter of ${openApiPath(route ?? '')}; ${takes}` });
+      } else if (n > 1) {
+        issues.push({ path: clipped(name), code: 'repeated_parameter', message: `${clipped(name)} is given ${n} times; give it once` });
+      }
+    }
+    if (issues.length === 0) return await next();
+    const [first] = issues;
+    const others = issues.length > 1 ? ` (and ${issues.length - 1} more invalid parameter${issues.length === 2 ? '' : 's'})` : '';
+    return errorResponse(c, 400, 'validation_failed', `Invalid query.${first?.path ?? ''}: ${first?.message ?? ''}${others}`, {
+      target: 'query',
+      issues: issues.slice(0, MAX_LISTED_ISSUES),
+      issueCount: issues.length,
+    });
+  };
+}
+
+/**
+ * The query parameters each registered route declares, by `METHOD /hono/:path` (from the app's OpenAPI
+ * registry): an empty set for a route that declares no query. A route whose query schema is not a
+ * plain object (none today) is left out, and its query is not checked for unknown names.
+ */
+function queryParametersOfRoutes(app: App): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== 'route') continue;
+    const query: unknown = def.route.request?.query;
+    const key = `${def.route.method.toUpperCase()} ${honoPath(def.route.path)}`;
+    if (query === undefined) out.set(key, new Set());
+    else if (query instanceof z.ZodObject) out.set(key, new Set(Object.keys(query.shape as Record<string, unknown>)));
+  }
+  return out;
+}
 
 const clipped = (text: string): string => (text.length <= MAX_ECHOED_CHARS ? text : `${text.slice(0, MAX_ECHOED_CHARS - 1)}…`);
 
@@ -193,7 +225,7 @@ export function createApp(deps: ApiDeps): App {
   });
   app.use('/api/*', bearerAuth(config.adminApiToken));
   app.use('/api/*', refuseContentEncoding);
-  app.use('/api/*', refuseRepeatedQueryParameters);
+  app.use('/api/*', refuseUnknownOrRepeatedQueryParameters(app));
   app.use('/api/*', refuseUnhonouredIdempotencyKey(app));
   app.use(
     '/api/*',
@@ -241,9 +273,10 @@ export function createApp(deps: ApiDeps): App {
         'inside a body (a learner to award, an associated course) 422 (`unknown_learner`, `unknown_course`). A path asked with a method it ' +
         'does not answer is 405 `method_not_allowed`: the `Allow` header and `details.allow` list the methods it answers (HEAD goes with ' +
         'GET). The token is checked first, so without it a wrong method is 401. A body over 1 MB is 413 `payload_too_large`; a body with a ' +
-        '`Content-Encoding` other than `identity` is 415 `unsupported_media_type`. A query parameter given twice is 400 ' +
-        '`validation_failed`, and so is a body sent to a route that takes none (every GET, `POST /api/attempts/{id}/complete`; an empty ' +
-        'body or `{}` is accepted). Lists that page (learners, certificates, awards, messages) are newest first: `nextBefore` is an opaque ' +
+        '`Content-Encoding` other than `identity` is 415 `unsupported_media_type`. A query parameter the route does not declare (a misspelt ' +
+        'name included) or one given twice is 400 `validation_failed` naming it, and so is a body sent to a route that takes none (every ' +
+        'GET, `POST /api/attempts/{id}/complete`; an empty body or `{}` is accepted). Lists that page (learners, certificates, awards, ' +
+        'attempts, messages) are newest first: `nextBefore` is an opaque ' +
         'cursor to pass as `before` for the next page, null on the last page. Every change is one database transaction, and Temporal is ' +
         'called only after it commits. If Temporal is unreachable then, the change is still saved and answered, and the reconciler (every ' +
         '`RECONCILE_INTERVAL_SECONDS`) starts or signals the workflow.',

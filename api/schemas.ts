@@ -612,9 +612,9 @@ export const AttemptPatchSchema = z
   .object({ progress: z.number().int().min(0).max(100).openapi({ example: 40 }) })
   .strict()
   .openapi('AttemptPatch');
-export const AttemptListQuery = z.object({ learnerId: Id.optional(), courseId: Id.optional(), limit: Limit });
+export const AttemptListQuery = z.object({ learnerId: Id.optional(), courseId: Id.optional(), before: Before('attempts'), limit: Limit });
 /** `GET /api/attempts`. */
-export const AttemptListSchema = z.object({ attempts: z.array(AttemptSchema) }).openapi('AttemptList');
+export const AttemptListSchema = z.object({ attempts: z.array(AttemptSchema), nextBefore: NextBefore }).openapi('AttemptList');
 export type AttemptList = z.infer<typeof AttemptListSchema>;
 /** `POST /api/courses/{id}/enrollments` (stored as it is for an `Idempotency-Key` repeat). */
 export const EnrollmentCreatedSchema = z

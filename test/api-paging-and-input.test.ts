@@ -1,7 +1,8 @@
 /**
  * A tester's hostile sweep of the JSON API, on the real stack:
  *  - paging is keyset on (createdAt, id) with an opaque cursor: rows created in the same instant (the
- *    awards of one completion) are each reached once, in awards, messages, learners and certificates;
+ *    awards of one completion) are each reached once, in awards, messages, learners, certificates and attempts;
+ *  - an unknown query parameter (a misspelt filter) is a 400 naming it; so is an empty Idempotency-Key;
  *  - a repeated query parameter, a repeated Idempotency-Key header, a body where none is expected and a
  *    content-coded body are refused (4xx) and change nothing;
  *  - the OpenAPI document states the validity's bound; the lead-days rule waits for recertification;
@@ -319,4 +320,60 @@ test('completing an attempt again after a newer enrollment superseded it answers
   assert.equal(again.status, 200, JSON.stringify(again.body));
   assert.equal(again.body.alreadyCompleted, true);
   assert.deepEqual(again.body.awards.map((a) => a.id), completed.awards.map((a) => a.id), 'the same award, none more');
+});
+
+test('attempts are paged too: every attempt is reached past the first page, ties included, and the answer carries nextBefore', async () => {
+  const course = await ok(stack.request<CourseDto>('POST', '/api/courses', { title: 'Paged attempts', status: 'live' }));
+  const learner = await ok(stack.request<LearnerDto>('POST', '/api/learners', { email: `paged-attempts-${randomUUID().slice(0, 8)}@example.com`, name: 'Paged Attempts' }));
+  for (let n = 0; n < 3; n++) await ok(stack.request('POST', `/api/courses/${course.id}/enrollments`, { learnerId: learner.id }));
+  // Two more created in one instant (as history), so the cursor must tell ties apart.
+  await stack.sql.begin(async (tx) => {
+    for (let n = 0; n < 2; n++) {
+      await tx`insert into course_attempts (course_id, learner_id, status, progress, source, created_at, superseded_at)
+               values (${course.id}, ${learner.id}, 'superseded', 0, 'manual', '2026-01-01T00:00:00.000001Z'::timestamptz, now())`;
+    }
+  });
+  const all = await ok(stack.request<{ attempts: AttemptDto[]; nextBefore: string | null }>('GET', `/api/attempts?learnerId=${learner.id}`));
+  assert.equal(all.attempts.length, 5);
+  assert.equal(all.nextBefore, null, 'one page holds them all');
+  for (const limit of [1, 2]) {
+    const { rows, pages } = await walk<AttemptDto>(`/api/attempts?learnerId=${learner.id}`, 'attempts', limit);
+    assert.equal(pages.length, Math.ceil(5 / limit), `limit=${limit}: ${JSON.stringify(pages)}`);
+    assert.deepEqual(rows.map((a) => a.id), all.attempts.map((a) => a.id), `limit=${limit}: each once, in order`);
+  }
+  const bad = await stack.request<ErrorAnswer>('GET', `/api/attempts?before=not-a-cursor`);
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error.message, /before/);
+});
+
+test('an unknown query parameter is a 400 naming it, on every route; declared ones still work', async () => {
+  const learner = await ok(stack.request<LearnerDto>('POST', '/api/learners', { email: `typo-${randomUUID().slice(0, 8)}@example.com`, name: 'Typo' }));
+  type Issues = ErrorAnswer & { error: { details: { issues: { path: string; code: string }[] } } };
+  const typo = await stack.request<Issues>('GET', `/api/awards?learnerid=${learner.id}`);
+  assert.equal(typo.status, 400, JSON.stringify(typo.body));
+  assert.equal(typo.body.error.code, 'validation_failed');
+  assert.match(typo.body.error.message, /learnerid is not a query parameter of GET \/api\/awards/);
+  assert.deepEqual(typo.body.error.details.issues.map((i) => [i.path, i.code]), [['learnerid', 'unknown_parameter']]);
+  for (const path of ['/api/learners', '/api/certificates', '/api/courses', '/api/attempts', '/api/messages', `/api/learners/${learner.id}`, `/api/attempts/${randomUUID()}/complete`]) {
+    const method = path.endsWith('/complete') ? 'POST' : 'GET';
+    const res = await stack.request<ErrorAnswer>(method, `${path}?bogus=1`);
+    assert.equal(res.status, 400, `${method} ${path}: ${JSON.stringify(res.body)}`);
+    assert.equal(res.body.error.code, 'validation_failed');
+    assert.match(res.body.error.message, /bogus is not a query parameter/);
+  }
+  assert.equal((await stack.request('GET', `/api/awards?learnerId=${learner.id}&limit=5&include=recertification`)).status, 200);
+  assert.equal((await stack.request('GET', `/api/learners?email=${encodeURIComponent(learner.email)}&limit=5`)).status, 200);
+});
+
+test('an empty Idempotency-Key header is refused (400) and creates nothing', async () => {
+  const before = await count('learners');
+  const body = JSON.stringify({ email: 'empty-key@example.com', name: 'Empty Key' });
+  const raw = await rawRequest('POST', '/api/learners', [auth(), ['Content-Type', 'application/json'], ['Idempotency-Key', '']], body);
+  assert.equal(raw.status, 400, raw.body);
+  assert.equal((JSON.parse(raw.body) as ErrorAnswer).error.code, 'validation_failed');
+  const res = await stack.request<ErrorAnswer>('POST', '/api/learners', { email: 'empty-key@example.com', name: 'Empty Key' }, { 'idempotency-key': '' });
+  assert.equal(res.status, 400, JSON.stringify(res.body));
+  assert.equal(res.body.error.code, 'validation_failed');
+  assert.match(res.body.error.message, /Idempotency-Key must be 1–255/);
+  assert.equal(await count('learners'), before, 'no learner was created');
 });

@@ -20,6 +20,7 @@ import { enrollmentMessageWorkflowId } from '../../workflows/enrollment-message.
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer, type IdempotencyScope, type IdempotentOutcome } from '../idempotency.ts';
+import { pageOf } from '../paging.ts';
 import { awardWorkflows, startEnrollmentMessage } from '../temporal-gateway.ts';
 import {
   AttemptListQuery,
@@ -101,6 +102,7 @@ export const listAttemptsRoute = createRoute({
   tags,
   security: bearer,
   summary: 'A learner\'s attempts (current and superseded), newest first',
+  description: 'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page).',
   request: { query: AttemptListQuery },
   responses: {
     200: json(AttemptListSchema, 'The attempts.'),
@@ -178,8 +180,8 @@ export function attemptsApp(deps: ApiDeps): App {
 
   app.openapi(listAttemptsRoute, async (c) => {
     const q = c.req.valid('query');
-    const rows = await attemptsQ.listAttempts(sql, q);
-    return c.json({ attempts: rows.map(toAttempt) }, 200);
+    const { rows, nextBefore } = pageOf(await attemptsQ.listAttempts(sql, { ...q, limit: q.limit + 1 }), q.limit);
+    return c.json({ attempts: rows.map(toAttempt), nextBefore }, 200);
   });
 
   app.openapi(patchAttemptRoute, async (c) => {

@@ -1,6 +1,7 @@
 /** The only SQL for `course_attempts`: a learner's attempts at a course, current and superseded. */
 import type { Sql, TransactionSql } from '../client.ts';
 import type { AttemptRow } from '../rows.ts';
+import { beforeCondition, pageKeyColumn, type Keyed, type PageBefore } from './paging.ts';
 
 type Db = Sql | TransactionSql;
 
@@ -67,12 +68,17 @@ export async function getAttempt(sql: Db, id: string, opts: { forUpdate?: boolea
   return row ?? null;
 }
 
-export async function listAttempts(sql: Db, f: { learnerId?: string; courseId?: string; limit: number }): Promise<AttemptRow[]> {
-  return await sql<AttemptRow[]>`
-    select * from course_attempts
+/** A learner's (or a course's) attempts newest first (created_at, then id, descending), each with its page key (db/queries/paging.ts). */
+export async function listAttempts(
+  sql: Db,
+  f: { learnerId?: string; courseId?: string; limit: number; before?: PageBefore },
+): Promise<Keyed<AttemptRow>[]> {
+  return await sql<Keyed<AttemptRow>[]>`
+    select *, ${pageKeyColumn(sql)} from course_attempts
     where true
       ${f.learnerId ? sql`and learner_id = ${f.learnerId}` : sql``}
       ${f.courseId ? sql`and course_id = ${f.courseId}` : sql``}
+      ${beforeCondition(sql, f.before)}
     order by created_at desc, id desc
     limit ${f.limit}`;
 }
