@@ -27,6 +27,7 @@ import { coursesApp } from './routes/courses.ts';
 import { healthApp } from './routes/health.ts';
 import { learnersApp } from './routes/learners.ts';
 import { messagesApp } from './routes/messages.ts';
+import { drain } from './request-body.ts';
 
 export type { ApiDeps } from './deps.ts';
 
@@ -34,28 +35,8 @@ export const OPENAPI_PATH = '/api/openapi.json';
 export const DOCS_PATH = '/api/docs';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/**
- * Reads and discards a refused body (up to a bound) so the client gets the 413 instead of a reset
- * connection; beyond the bound the connection is dropped.
- */
-async function drain(req: Request, bound = 16 * MAX_BODY_BYTES): Promise<void> {
-  if (!req.body || req.bodyUsed) return;
-  const reader = req.body.getReader();
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      total += value.byteLength;
-      if (total > bound) {
-        await reader.cancel();
-        return;
-      }
-    }
-  } catch {
-    // the client went away
-  }
-}
+/** How much of a refused body is read and discarded before the connection is dropped (api/request-body.ts). */
+const DRAIN_BOUND = 16 * MAX_BODY_BYTES;
 
 /**
  * Middleware: a request whose body is content-coded (`Content-Encoding` other than `identity`: gzip,
@@ -232,7 +213,7 @@ export function createApp(deps: ApiDeps): App {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: async (c) => {
-        await drain(c.req.raw);
+        await drain(c.req.raw, DRAIN_BOUND);
         return errorResponse(c, 413, 'payload_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
       },
     }),

@@ -335,3 +335,35 @@ test('settings form: a field sent twice is refused beside it; reminders go to th
   const after = await api<CertificateDto>('GET', `/api/certificates/${cert.id}`);
   assert.deepEqual(after.settings.recertification.reminderDaysBeforeExpiry, [7, 1, 1], 'saved as typed');
 });
+
+test('a form over the size limit is a 413 read to its end: the next request on the same keep-alive connection is answered, not reset', async () => {
+  const { request } = await import('node:http');
+  const { Agent } = await import('node:http');
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const url = new URL(`${stack.api}/admin/courses`);
+  const c = await session();
+  const post = (body: string): Promise<{ status: number; socket: unknown }> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { cookie: c, origin: stack.api, 'content-type': FORM, 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: req.socket }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  try {
+    const big = await post(`title=${'x'.repeat(3_000_000)}&status=draft`);
+    assert.equal(big.status, 413);
+    const title = `After a refused form ${Date.now()}`;
+    const next = await post(form({ title, status: 'draft' }));
+    assert.ok(next.status < 500, `answered ${next.status}`);
+    assert.equal(next.socket, big.socket, 'the same connection carried both');
+    const courses = await api<{ courses: CourseDto[] }>('GET', '/api/courses?limit=1000');
+    assert.ok(courses.courses.some((x) => x.title === title), 'the second form was read and saved');
+  } finally {
+    agent.destroy();
+  }
+});

@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
+import { drain } from '../request-body.ts';
 import type { AdminEnv } from './context.ts';
 import { SESSION_COOKIE } from './session.ts';
 
@@ -36,8 +37,17 @@ export const securityHeaders: MiddlewareHandler = async (c, next) => {
   if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
 };
 
-/** Refuses a request body over MAX_FORM_BYTES with a 413. */
-export const formBodyLimit: MiddlewareHandler = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('The form is too large.', 413) });
+/**
+ * Refuses a request body over MAX_FORM_BYTES with a 413, after reading and discarding it (up to 16 MB)
+ * so the browser sees the answer and its next request on the connection is not reset.
+ */
+export const formBodyLimit: MiddlewareHandler = bodyLimit({
+  maxSize: MAX_FORM_BYTES,
+  onError: async (c) => {
+    await drain(c.req.raw, 16 * 1024 * 1024);
+    return c.text('The form is too large.', 413);
+  },
+});
 
 /**
  * Refuses (403) a form post whose `Origin` (or `Sec-Fetch-Site`) is not this site: the request's own
