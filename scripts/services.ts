@@ -28,18 +28,33 @@ export interface RunningPostgres extends RunningService {
 const PG_USER = 'postgres';
 const PG_PASSWORD = 'postgres';
 
-/** Keeps the last `size` non-empty lines a process logged, to quote when it fails. */
-function tail(size = 12): { add(text: string): void; text(): string } {
+/**
+ * Keeps the first `head` and the last `size` non-empty lines a process logged, to quote when it fails:
+ * a Go panic names its cause in its first lines and its stack in the rest.
+ */
+function tail(size = 12, head = 6): { add(text: string): void; text(): string } {
+  const first: string[] = [];
   const lines: string[] = [];
+  let dropped = 0;
   return {
     add(text) {
       for (const line of text.split('\n')) {
         if (!line.trim()) continue;
+        if (first.length < head) {
+          first.push(line.trimEnd());
+          continue;
+        }
         lines.push(line.trimEnd());
-        if (lines.length > size) lines.shift();
+        if (lines.length > size) {
+          lines.shift();
+          dropped++;
+        }
       }
     },
-    text: () => (lines.length ? `\n    ${lines.join('\n    ')}` : ' (it printed nothing)'),
+    text: () => {
+      const all = dropped ? [...first, `[... ${dropped} lines ...]`, ...lines] : [...first, ...lines];
+      return all.length ? `\n    ${all.join('\n    ')}` : ' (it printed nothing)';
+    },
   };
 }
 
@@ -134,8 +149,8 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/** Starts `temporal server start-dev` with the SQLite file, our search attributes and (optionally) the UI. */
-export async function startTemporalDevServer(opts: {
+/** Options of {@link startTemporalDevServer}. */
+export interface TemporalDevServerOptions {
   dbFile: string;
   port: number;
   uiPort?: number;
@@ -143,7 +158,40 @@ export async function startTemporalDevServer(opts: {
   log?: (m: string) => void;
   /** `PRAGMA=VALUE` statements for the SQLite file (the benchmarks use `journal_mode=WAL`, `synchronous=NORMAL`). */
   sqlitePragmas?: string[];
-}): Promise<RunningTemporal> {
+}
+
+/**
+ * A dev server that exited during start-up. `retriable` when its output says a port it picked was taken
+ * ("address already in use") or it panicked; not when a port it was given is taken ("can't set frontend
+ * port"): that is the caller's to choose again.
+ */
+export class TemporalDevServerStartError extends Error {
+  constructor(message: string, readonly retriable: boolean) {
+    super(message);
+    this.name = 'TemporalDevServerStartError';
+  }
+}
+
+/**
+ * Starts `temporal server start-dev` with the SQLite file, our search attributes and (optionally) the UI.
+ * The CLI picks its internal ports (history, matching, metrics, HTTP) itself when it starts; one of them
+ * can be taken by another process between its pick and its bind (a panic "address already in use").
+ * Such a start (or another panic during start-up) is tried again, up to `attempts` times in all
+ * (default 3), with the same `port`/`uiPort`.
+ * Rejects with {@link TemporalDevServerStartError} quoting the server's first and last lines.
+ */
+export async function startTemporalDevServer(opts: TemporalDevServerOptions, attempts = 3): Promise<RunningTemporal> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTemporalDevServerOnce(opts);
+    } catch (err) {
+      if (!(err instanceof TemporalDevServerStartError) || !err.retriable || attempt >= attempts) throw err;
+      opts.log?.(`[temporal] start-up attempt ${attempt} exited (a port race or panic); trying again`);
+    }
+  }
+}
+
+async function startTemporalDevServerOnce(opts: TemporalDevServerOptions): Promise<RunningTemporal> {
   const namespace = opts.namespace ?? 'default';
   mkdirSync(dirname(resolve(opts.dbFile)), { recursive: true });
   const args = [
@@ -195,7 +243,8 @@ export async function startTemporalDevServer(opts: {
     throw new Error(`the Temporal dev server (${where}) was not ready within 60 s (${err instanceof Error ? err.message : String(err)}); its last lines:${recent.text()}`);
   });
   if (outcome === 'exited') {
-    throw new Error(`temporal server start-dev (${where}) exited during start-up; its last lines:${recent.text()}`);
+    const lines = recent.text();
+    throw new TemporalDevServerStartError(`temporal server start-dev (${where}) exited during start-up; its first and last lines:${lines}`, /address already in use|failed assigning ephemeral port|\bpanic:/i.test(lines) && !/can't set [a-z ]*port/i.test(lines));
   }
   return {
     address,

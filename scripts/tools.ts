@@ -42,15 +42,29 @@ export function ensureTools(args: string[] = [], opts: { fullServer?: boolean } 
   }
 }
 
+/**
+ * A TCP port on 127.0.0.1 free to listen on now. Linux hands ephemeral ports out at random, so a port
+ * just closed can be given to the next `listen(0)` or outgoing connection at once; like the Temporal
+ * CLI's GetFreePort, this connects to the port and closes the accepted side first, which leaves that
+ * side in TIME_WAIT (60 s) so the kernel does not hand the port out again meanwhile, while a server
+ * binding it explicitly (SO_REUSEADDR, Node's and Go's default) still can. Rejects if no port is free.
+ */
 export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on('error', reject);
+    srv.once('connection', (accepted) => {
+      // The server side closes first: that side, bound to the port, is the one left in TIME_WAIT.
+      accepted.destroy();
+    });
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+      const probe = connect(port, '127.0.0.1');
+      probe.on('error', () => {});
+      probe.once('close', () => srv.close(() => resolve(port)));
+      probe.once('connect', () => probe.once('end', () => probe.destroy()));
     });
   });
 }

@@ -12,6 +12,7 @@ import { createApp } from '../api/app.ts';
 import { DEV_DEFAULTS, loadConfig } from '../config/env.ts';
 import { createSql } from '../db/client.ts';
 import { banner, checkPorts, DevStartError, planDevStack } from '../scripts/dev.ts';
+import { startTemporalDevServer, TemporalDevServerStartError } from '../scripts/services.ts';
 import { freePort, portListeners } from '../scripts/tools.ts';
 
 async function hold(port: number, host = '127.0.0.1'): Promise<Server> {
@@ -75,6 +76,34 @@ test('checkPorts names a taken port, the process holding it, the variable and a 
     assert.match(problems[0] ?? '', new RegExp(`To use that server instead: DATABASE_URL=postgres://USER:PASSWORD@127\\.0\\.0\\.1:${pg}/recertify`));
   } finally {
     await new Promise((r) => srv.close(r));
+  }
+});
+
+test('freePort leaves the port it found in TIME_WAIT, so the kernel does not hand it out again at once, yet it can be bound', async () => {
+  const port = await freePort();
+  const { readFileSync } = await import('node:fs');
+  // /proc/net/tcp: local address as HEX_IP:HEX_PORT, state 06 is TIME_WAIT.
+  const timeWait = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[3] === '06' && f[1]?.endsWith(`:${port.toString(16).toUpperCase().padStart(4, '0')}`));
+  assert.ok(timeWait.length >= 1, `port ${port} is held in TIME_WAIT`);
+  const srv = await hold(port);
+  await new Promise((r) => srv.close(r));
+});
+
+test('a Temporal dev server given a taken port fails at once with what the CLI said, and is not retried', async () => {
+  const srv = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
+  const address = srv.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const attempts: string[] = [];
+  try {
+    await assert.rejects(
+      startTemporalDevServer({ dbFile: `/tmp/recertify-taken-port-${port}/t.db`, port, log: (m) => { if (m.includes('start-up attempt')) attempts.push(m); } }),
+      (e: unknown) => e instanceof TemporalDevServerStartError && !e.retriable && e.message.includes(`can't set frontend port ${port}`) && e.message.includes('address already in use'),
+    );
+    assert.deepEqual(attempts, [], 'a port the caller chose is the caller\'s to change: no second attempt');
+  } finally {
+    srv.close();
   }
 });
 

@@ -22,6 +22,7 @@ import postgres from 'postgres';
 import { Client, Connection } from '@temporalio/client';
 import {
   startTemporalDevServer,
+  TemporalDevServerStartError,
   startTemporalServer,
   temporalServerPorts,
   type RunningTemporal,
@@ -114,17 +115,27 @@ function lazyClient(address: string, namespace: string): { get(): Promise<Client
 async function startRestartableDevServer(opts: { log?: (m: string) => void; ui?: boolean; sqlitePragmas?: string[] }): Promise<RestartableTemporal> {
   const dir = mkdtempSync(join(tmpdir(), 'recertify-temporal-'));
   const dbFile = join(dir, 'temporal.db');
-  const port = await freePort();
-  const uiPort = opts.ui ? await freePort() : undefined;
+  let port = 0;
+  let uiPort: number | undefined;
   let current: RunningTemporal | null = null;
   const start = async (): Promise<void> => {
     if (current) return;
     current = await startTemporalDevServer({ dbFile, port, uiPort, log: opts.log, sqlitePragmas: opts.sqlitePragmas });
   };
-  await start().catch((err: unknown) => {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  });
+  // The first start may pick its ports afresh if another process took one before the server bound it
+  // (a restart keeps them: the workers and clients know the address).
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    uiPort = opts.ui ? await freePort() : undefined;
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (err instanceof TemporalDevServerStartError && attempt < 3) continue;
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const client = lazyClient(`127.0.0.1:${port}`, 'default');
   return {
     kind: 'dev',
