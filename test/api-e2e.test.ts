@@ -14,6 +14,7 @@ import { certificateQuery } from '../api/admin/workflows.ts';
 import { RECERTIFICATION_WORKFLOW, expiryChangedSignal, recertificationStart } from '../workflows/contract.ts';
 import type { recertificationWorkflow } from '../workflows/recertification.ts';
 import { RecertificationPhase } from '../workflows/search-attributes.ts';
+import { signalUntilContinuedAsNew } from './support/continue-as-new.ts';
 
 interface AwardView {
   award: AwardDto;
@@ -380,8 +381,9 @@ test('a workflow that continued as new is listed once, with the running run\'s p
     args: [{ ...start.args[0], historyEventsLimit: 25 }],
   });
   const firstRunId = wf.firstExecutionRunId;
-  for (let i = 1; i <= 8; i++) await wf.signal(expiryChangedSignal, { expiresAt: new Date(expiresAt.getTime() + (i % 2) * 1000).toISOString() });
-  await stack.eventually('continued as new', async () => (await stack.client.workflow.getHandle(award!.workflowId).describe()).runId !== firstRunId);
+  await signalUntilContinuedAsNew(stack.client, award!.workflowId, firstRunId, async (n) => {
+    await wf.signal(expiryChangedSignal, { expiresAt: new Date(expiresAt.getTime() + (n % 2) * 1000).toISOString() });
+  });
   const due = new Date(expiresAt.getTime() - 30 * DAY_MS);
   const month = { from: new Date(Date.UTC(due.getUTCFullYear(), due.getUTCMonth(), 1)), until: new Date(Date.UTC(due.getUTCFullYear(), due.getUTCMonth() + 1, 1)) };
   const queries = [

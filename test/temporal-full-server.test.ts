@@ -26,6 +26,7 @@ import type { ApiProcess } from './support/stack/api.ts';
 import { useTemporalServer } from './support/stack/temporal.ts';
 import type { ApiRequest } from './support/stack/api.ts';
 import type { WorkerProcess, WorkerProcessOptions } from './support/stack/worker.ts';
+import { signalUntilContinuedAsNew } from './support/continue-as-new.ts';
 
 interface AwardView {
   award: AwardDto;
@@ -192,17 +193,9 @@ test('a workflow that continued as new is listed once by the visibility queries 
     args: [{ ...start.args[0], historyEventsLimit: 25 }],
   });
   const firstRunId = wf.firstExecutionRunId;
-  // Signals until the history passes the limit: how many that takes depends on how many signals each
-  // workflow task takes in at once (several, when the machine is busy), so the loop asks, not counts.
-  let signals = 0;
-  await stack.eventually('continued as new', async () => {
-    if ((await stack.client.workflow.getHandle(start.workflowId).describe()).runId !== firstRunId) return true;
-    if (signals < 60) {
-      signals++;
-      await wf.signal(expiryChangedSignal, { expiresAt: new Date(expiresAt.getTime() + (signals % 2) * 1000).toISOString() });
-    }
-    return false;
-  }, 120_000);
+  await signalUntilContinuedAsNew(stack.client, start.workflowId, firstRunId, async (n) => {
+    await wf.signal(expiryChangedSignal, { expiresAt: new Date(expiresAt.getTime() + (n % 2) * 1000).toISOString() });
+  });
   const due = new Date(expiresAt.getTime() - 30 * DAY_MS);
   const month = { from: new Date(Date.UTC(due.getUTCFullYear(), due.getUTCMonth(), 1)), until: new Date(Date.UTC(due.getUTCFullYear(), due.getUTCMonth() + 1, 1)) };
   const queries = [
