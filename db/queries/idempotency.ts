@@ -46,3 +46,22 @@ export async function storeIdempotentResponse(
     update idempotent_requests set status_code = ${args.statusCode}, response = ${sql.json(JSON.parse(JSON.stringify(args.response)) as Parameters<Sql['json']>[0])}
     where route = ${args.route} and key = ${args.key}`;
 }
+
+/**
+ * Forgets the stored answers that quote any of `texts` (an erased learner's name or email, as JSON
+ * writes them): the answer of the POST that created them, or of one that deactivated them. A repeat
+ * of such a request with its key then runs again (and is refused as the learner now stands).
+ * Returns how many were forgotten.
+ */
+export async function forgetAnswersQuoting(sql: Db, texts: string[]): Promise<number> {
+  let forgotten = 0;
+  for (const text of texts) {
+    if (text === '') continue;
+    const rows = await sql`
+      delete from idempotent_requests
+      where response is not null and strpos(response::text, trim(both '"' from to_jsonb(${text}::text)::text)) > 0
+      returning key`;
+    forgotten += rows.length;
+  }
+  return forgotten;
+}
