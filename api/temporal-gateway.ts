@@ -231,12 +231,21 @@ export async function deleteLearnerWorkflows(
   const namespace = deps.config.temporal.namespace;
   for (const [workflowId, runIds] of runs) {
     await withinDeadline(deps, async () => {
+      const handle = deps.client.workflow.getHandle(workflowId);
       try {
-        await deps.client.workflow.getHandle(workflowId).terminate('learner erased');
+        await handle.terminate('learner erased');
       } catch (err) {
         // Not found: never started, closed, or already deleted. Closed runs are deleted below all the same.
         if (!(err instanceof WorkflowNotFoundError) && !isGrpcNotFound(err)) throw err;
       }
+      // Delete only once Temporal has recorded the close: a delete racing the close's own visibility
+      // update was seen (dev server) to leave the execution listed in visibility.
+      for (let i = 0; i < 20; i++) {
+        const open = await handle.describe().then((d) => d.status.name === 'RUNNING', () => false);
+        if (!open) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 200));
       // Each listed run, then the latest run (the one visibility may not list yet).
       for (const runId of [...runIds, '']) {
         try {
