@@ -105,15 +105,16 @@ export interface LearnerErased extends LearnerEnded {
   /** false: the learner had been erased before (the personal data was already gone; nothing changed here). */
   erasedNow: boolean;
   messagesRedacted: number;
-  answersForgotten: number;
+  /** Stored API answers (Idempotency-Key) that showed the learner, rewritten with the placeholders. */
+  answersRedacted: number;
 }
 
 /**
  * Erases a learner (a data-protection request): `confirm` must be their current email
  * (case-insensitively), so an erasure is never a slip of the id. Deactivates them when they were not
  * (revoking their active awards, "learner erased"), replaces name and email with placeholders
- * (`ERASED`), redacts their stored messages (recipient, subject, body, error) and forgets stored API
- * answers that quote their name or email. The row stays (awards, attempts and messages reference
+ * (`ERASED`), redacts their stored messages (recipient, subject, body, error) and rewrites stored API
+ * answers that show them (the placeholders instead). The row stays (awards, attempts and messages reference
  * it), anonymised. Their workflow executions are deleted from Temporal after the commit (the caller;
  * the reconciler when that fails: `erasure_temporal_done_at` stays null until it is done).
  *
@@ -123,7 +124,7 @@ export interface LearnerErased extends LearnerEnded {
 export async function eraseLearner(tx: TransactionSql, id: string, confirm: string): Promise<LearnerErased> {
   const current = await learnersQ.lockLearner(tx, id, 'update');
   if (!current) throw notFound('Learner', id);
-  if (current.erasedAt) return { learner: current, revoked: [], erasedNow: false, messagesRedacted: 0, answersForgotten: 0 };
+  if (current.erasedAt) return { learner: current, revoked: [], erasedNow: false, messagesRedacted: 0, answersRedacted: 0 };
   if (confirm.trim().toLowerCase() !== current.email.toLowerCase()) {
     throw new Refusal('rule', 'confirmation_mismatch', 'To erase a learner, confirm with their current email address.', { field: 'confirm' });
   }
@@ -131,8 +132,8 @@ export async function eraseLearner(tx: TransactionSql, id: string, confirm: stri
   const learner = await learnersQ.markErased(tx, id, { name: ERASED.name, email: ERASED.email(id) });
   if (!learner) throw notFound('Learner', id);
   const messagesRedacted = await messagesQ.redactMessagesOfLearner(tx, id, { toAddress: ERASED.email(id), subject: ERASED.subject, body: ERASED.body });
-  const answersForgotten = await idempotencyQ.forgetAnswersQuoting(tx, [current.email, current.name]);
-  return { learner, revoked, erasedNow: true, messagesRedacted, answersForgotten };
+  const answersRedacted = await idempotencyQ.redactAnswersShowingLearner(tx, id, { name: ERASED.name, email: ERASED.email(id) });
+  return { learner, revoked, erasedNow: true, messagesRedacted, answersRedacted };
 }
 
 /** An archive done: the certificate as it is now and the awards it revoked (to signal after the commit). */

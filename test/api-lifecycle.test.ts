@@ -269,7 +269,8 @@ test('erasing a learner leaves no name or email in PostgreSQL or Temporal; it is
   const name = 'Rosalind Franklin';
   const email = `rosalind-${Date.now()}@example.com`;
   // Created with an Idempotency-Key: the stored answer quotes her name and email.
-  const created = await stack.request<LearnerDto>('POST', '/api/learners', { email, name }, { 'idempotency-key': `erase-test-${Date.now()}` });
+  const key = `erase-test-${Date.now()}`;
+  const created = await stack.request<LearnerDto>('POST', '/api/learners', { email, name }, { 'idempotency-key': key });
   assert.equal(created.status, 201);
   const rosalind = created.body;
   const award = await awardDueIn(certificate.id, rosalind.id, 3000);
@@ -316,6 +317,10 @@ test('erasing a learner leaves no name or email in PostgreSQL or Temporal; it is
     );
     assert.equal((hits[0] as unknown as { n: number }).n, 0, `${tablename} still holds her name or email`);
   }
+  const replay = await stack.request<LearnerDto>('POST', '/api/learners', { email, name }, { 'idempotency-key': key });
+  assert.equal(replay.status, 201, 'a repeat of her creation still answers the first answer…');
+  assert.equal(replay.body.id, rosalind.id);
+  assert.equal(replay.body.email, erased.learner.email, '…with the placeholders');
   const awardRow = await get<{ award: AwardDto }>(`/api/awards/${award.id}`);
   assert.equal(awardRow.award.status, 'revoked', 'her award keeps its history');
 

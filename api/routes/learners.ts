@@ -126,7 +126,7 @@ export const eraseLearnerRoute = createRoute({
     '`confirm` must be the learner\'s current email (422 `confirmation_mismatch` otherwise; nothing is erased). In one transaction: the ' +
     'learner is deactivated (active awards revoked, "learner erased"), their name and email are replaced with placeholders ' +
     '(`Erased learner`, `erased-<id>@erased.invalid`), their stored messages\' recipient, subject, body and error are redacted, and ' +
-    'stored API answers quoting their name or email are forgotten. The row stays (awards, attempts and messages reference it). After the ' +
+    'stored API answers showing them (an `Idempotency-Key` repeat of their creation or deactivation) hold the placeholders instead. The row stays (awards, attempts and messages reference it). After the ' +
     'commit their workflow executions (recertification and enrollment-message workflows) are terminated and deleted from Temporal ' +
     '(history and visibility); if Temporal does not answer, the reconciler deletes them. Temporal never held their name or email in ' +
     'workflow summaries (ids only). A repeat on an erased learner answers 200 with `alreadyErased: true` and finishes any pending deletion.',

@@ -48,20 +48,22 @@ export async function storeIdempotentResponse(
 }
 
 /**
- * Forgets the stored answers that quote any of `texts` (an erased learner's name or email, as JSON
- * writes them): the answer of the POST that created them, or of one that deactivated them. A repeat
- * of such a request with its key then runs again (and is refused as the learner now stands).
- * Returns how many were forgotten.
+ * Rewrites the stored answers that show a learner (an erasure): a learner answered whole (`{id,
+ * email, name, …}`, the creation's answer) or under `learner` (a deactivation's) gets `placeholders`
+ * for name and email, so a repeat of those requests still answers without the personal data. Other
+ * answers carry ids only. Returns how many were rewritten.
  */
-export async function forgetAnswersQuoting(sql: Db, texts: string[]): Promise<number> {
-  let forgotten = 0;
-  for (const text of texts) {
-    if (text === '') continue;
-    const rows = await sql`
-      delete from idempotent_requests
-      where response is not null and strpos(response::text, trim(both '"' from to_jsonb(${text}::text)::text)) > 0
-      returning key`;
-    forgotten += rows.length;
-  }
-  return forgotten;
+export async function redactAnswersShowingLearner(sql: Db, learnerId: string, placeholders: { name: string; email: string }): Promise<number> {
+  const top = await sql`
+    update idempotent_requests
+    set response = response || jsonb_build_object('name', ${placeholders.name}::text, 'email', ${placeholders.email}::text)
+    where jsonb_typeof(response) = 'object' and response ->> 'id' = ${learnerId} and response ? 'email'
+    returning key`;
+  const nested = await sql`
+    update idempotent_requests
+    set response = jsonb_set(response, '{learner}', (response -> 'learner') || jsonb_build_object('name', ${placeholders.name}::text, 'email', ${placeholders.email}::text))
+    where jsonb_typeof(response -> 'learner') = 'object' and response -> 'learner' ->> 'id' = ${learnerId}
+    returning key`;
+  return top.length + nested.length;
 }
+
