@@ -35,6 +35,8 @@ export interface ReconcileOptions {
   graceSeconds?: number;
   /** Rows per kind per pass (default 200). */
   batchSize?: number;
+  /** Pending award changes delivered at once (default 8). */
+  deliveryConcurrency?: number;
   /** How far back to look for enrollment messages never recorded (default 24 h). */
   enrollmentWindowHours?: number;
 }
@@ -68,12 +70,19 @@ export async function reconcileOnce(deps: ReconcilerDeps, opts: ReconcileOptions
       report.awardWorkflowsStarted++;
     }
   }
-  for (const awardId of await awardsQ.awardsWithPendingSignal(deps.sql, { olderThanSeconds, limit })) {
-    const delivered = await attempt('award change delivery', { awardId }, async () => {
-      if ((await deliverAwardChange(deps, awardId)) === 'failed') throw new Error('Temporal did not accept the signal');
-    });
-    if (delivered) report.awardChangesDelivered++;
-  }
+  // Several at a time: a deactivation or an archive leaves many pending at once (each award's own signal, so order between awards does not matter).
+  const pending = await awardsQ.awardsWithPendingSignal(deps.sql, { olderThanSeconds, limit });
+  let nextPending = 0;
+  const deliveryLane = async (): Promise<void> => {
+    for (let awardId = pending[nextPending++]; awardId !== undefined; awardId = pending[nextPending++]) {
+      const id = awardId;
+      const delivered = await attempt('award change delivery', { awardId: id }, async () => {
+        if ((await deliverAwardChange(deps, id)) === 'failed') throw new Error('Temporal did not accept the signal');
+      });
+      if (delivered) report.awardChangesDelivered++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.deliveryConcurrency ?? 8, Math.max(1, pending.length)) }, deliveryLane));
   for (const p of await certsQ.pendingPropagations(deps.sql, { olderThanSeconds, limit })) {
     const ids = { certificateId: p.certificateId, settingsVersion: p.settingsVersion };
     if (await attempt('settings propagation start', ids, () => startSettingsPropagation(deps, p.certificateId, p.settingsVersion))) {
