@@ -116,7 +116,7 @@ export function LearnerForms(props: { learner: LearnerDto; state?: LearnerFormSt
               history). No further enrollment or message is made for them.
             </p>
             <label>
-              <input type="checkbox" name="confirm" value="yes" required /> Yes, deactivate {l.name}
+              <input type="checkbox" name="confirm" value="yes" required /> Yes, deactivate this learner
             </label>
             <button type="submit" class="danger">
               Deactivate learner
