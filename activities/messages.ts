@@ -133,6 +133,8 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
     if (input.awardId && (!award || !certificate)) throw ApplicationFailure.nonRetryable(`award ${input.awardId} not found`, 'AwardNotFound');
     if (input.attemptId && !attempt) throw ApplicationFailure.nonRetryable(`attempt ${input.attemptId} not found`, 'AttemptNotFound');
     if (!learner) throw ApplicationFailure.nonRetryable('learner not found', 'LearnerNotFound');
+    // A deactivated (or erased) learner is sent nothing more, whatever the step that asks (domain/lifecycle.ts).
+    if (learner.deactivatedAt) return { skipped: learner.erasedAt ? 'the learner was erased' : 'the learner is deactivated' };
 
     const ctx: TemplateContext = {
       appBaseUrl,

@@ -33,7 +33,6 @@ function toAwardContext(ctx: awardsQ.AwardContextRow): AwardContext {
     certificateId: certificate.id,
     certificateTitle: certificate.title,
     learnerId: learner.id,
-    learnerName: learner.name,
     awardedAt: award.awardedAt.toISOString(),
     sourceAttemptId: award.sourceAttemptId,
     expiresAt: award.expiresAt ? award.expiresAt.toISOString() : null,

@@ -17,7 +17,11 @@ export interface AwardContext {
   certificateId: string;
   certificateTitle: string;
   learnerId: string;
-  learnerName: string;
+  /**
+   * Only in histories recorded before personal data was kept out of Temporal (issue 9): an activity
+   * result lands in the workflow's history, which an erasure cannot reach. The workflow never read it.
+   */
+  learnerName?: string;
   /** ISO instant the award was given. Absent in histories recorded before it was added. */
   awardedAt?: string;
   /** The completed attempt that earned the award (a completion), or null (a manual award). */

@@ -4,8 +4,10 @@
  *  - awards with a workflow id whose start Temporal never confirmed (`workflow_started_at` null);
  *  - settings changes whose propagation workflow was not started;
  *  - manual enrollments whose course enrollment message was never recorded;
- *  - award changes (expiry, revoke, renewal) whose signal Temporal never accepted: re-signalled from
- *    the award's current state until accepted (`workflow_signal_pending_at`).
+ *  - award changes (expiry, revoke, renewal; the revocations of a deactivation or an archive) whose
+ *    signal Temporal never accepted: re-signalled from the award's current state until accepted
+ *    (`workflow_signal_pending_at`);
+ *  - erased learners whose workflow executions were not yet deleted from Temporal.
  * Every API process runs it every RECONCILE_INTERVAL_SECONDS. Each step is idempotent (deterministic
  * workflow ids, USE_EXISTING / REJECT_DUPLICATE), so any number of processes may run it at once.
  * Rows younger than a grace period are left to the request that created them.
@@ -13,8 +15,16 @@
 import * as awardsQ from '../db/queries/awards.ts';
 import * as attemptsQ from '../db/queries/attempts.ts';
 import * as certsQ from '../db/queries/certificates.ts';
+import * as learnersQ from '../db/queries/learners.ts';
 import type { Sql } from '../db/client.ts';
-import { deliverAwardChange, ensureAwardWorkflow, startEnrollmentMessage, startSettingsPropagation, type TemporalDeps } from './temporal-gateway.ts';
+import {
+  deliverAwardChange,
+  ensureAwardWorkflow,
+  eraseLearnerFromTemporal,
+  startEnrollmentMessage,
+  startSettingsPropagation,
+  type TemporalDeps,
+} from './temporal-gateway.ts';
 
 export interface ReconcilerDeps extends TemporalDeps {
   sql: Sql;
@@ -25,6 +35,8 @@ export interface ReconcileOptions {
   graceSeconds?: number;
   /** Rows per kind per pass (default 200). */
   batchSize?: number;
+  /** Pending award changes delivered at once (default 8). */
+  deliveryConcurrency?: number;
   /** How far back to look for enrollment messages never recorded (default 24 h). */
   enrollmentWindowHours?: number;
 }
@@ -34,13 +46,14 @@ export interface ReconcileReport {
   propagationsStarted: number;
   enrollmentMessagesStarted: number;
   awardChangesDelivered: number;
+  erasuresFinished: number;
   failures: number;
 }
 
 export async function reconcileOnce(deps: ReconcilerDeps, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const olderThanSeconds = opts.graceSeconds ?? 5;
   const limit = opts.batchSize ?? 200;
-  const report: ReconcileReport = { awardWorkflowsStarted: 0, propagationsStarted: 0, enrollmentMessagesStarted: 0, awardChangesDelivered: 0, failures: 0 };
+  const report: ReconcileReport = { awardWorkflowsStarted: 0, propagationsStarted: 0, enrollmentMessagesStarted: 0, awardChangesDelivered: 0, erasuresFinished: 0, failures: 0 };
   const attempt = async (what: string, ids: Record<string, unknown>, fn: () => Promise<void>): Promise<boolean> => {
     try {
       await fn();
@@ -57,12 +70,19 @@ export async function reconcileOnce(deps: ReconcilerDeps, opts: ReconcileOptions
       report.awardWorkflowsStarted++;
     }
   }
-  for (const awardId of await awardsQ.awardsWithPendingSignal(deps.sql, { olderThanSeconds, limit })) {
-    const delivered = await attempt('award change delivery', { awardId }, async () => {
-      if ((await deliverAwardChange(deps, awardId)) === 'failed') throw new Error('Temporal did not accept the signal');
-    });
-    if (delivered) report.awardChangesDelivered++;
-  }
+  // Several at a time: a deactivation or an archive leaves many pending at once (each award's own signal, so order between awards does not matter).
+  const pending = await awardsQ.awardsWithPendingSignal(deps.sql, { olderThanSeconds, limit });
+  let nextPending = 0;
+  const deliveryLane = async (): Promise<void> => {
+    for (let awardId = pending[nextPending++]; awardId !== undefined; awardId = pending[nextPending++]) {
+      const id = awardId;
+      const delivered = await attempt('award change delivery', { awardId: id }, async () => {
+        if ((await deliverAwardChange(deps, id)) === 'failed') throw new Error('Temporal did not accept the signal');
+      });
+      if (delivered) report.awardChangesDelivered++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.deliveryConcurrency ?? 8, Math.max(1, pending.length)) }, deliveryLane));
   for (const p of await certsQ.pendingPropagations(deps.sql, { olderThanSeconds, limit })) {
     const ids = { certificateId: p.certificateId, settingsVersion: p.settingsVersion };
     if (await attempt('settings propagation start', ids, () => startSettingsPropagation(deps, p.certificateId, p.settingsVersion))) {
@@ -78,6 +98,12 @@ export async function reconcileOnce(deps: ReconcilerDeps, opts: ReconcileOptions
     if (await attempt('enrollment message start', { attemptId }, async () => void (await startEnrollmentMessage(deps, attemptId)))) {
       report.enrollmentMessagesStarted++;
     }
+  }
+  for (const learnerId of await learnersQ.learnersAwaitingTemporalErasure(deps.sql, { olderThanSeconds, limit })) {
+    const finished = await attempt('erasure from Temporal', { learnerId }, async () => {
+      if (!(await eraseLearnerFromTemporal(deps, learnerId)).done) throw new Error('Temporal did not delete the workflows');
+    });
+    if (finished) report.erasuresFinished++;
   }
   if (Object.values(report).some((n) => n > 0)) deps.log.info(report, 'reconciled');
   return report;

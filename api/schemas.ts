@@ -15,7 +15,9 @@ import {
   ATTEMPT_SOURCES,
   ATTEMPT_STATUSES,
   AWARD_STATUSES,
+  CERTIFICATE_STATUSES,
   COURSE_STATUSES,
+  LEARNER_STATUSES,
   MAIL_PROVIDERS,
   MESSAGE_KINDS,
   MESSAGE_STATUSES,
@@ -210,27 +212,101 @@ export const SettingsPatchSchema = z
 // ---------------------------------------------------------------------------------------------
 // learners
 
+export const LearnerStatusSchema = z.enum(LEARNER_STATUSES).openapi({
+  description:
+    '`active`; `deactivated` (left: their workflows ended as revoked, no new award, enrollment or message); ' +
+    '`erased` (deactivated, and name and email replaced with placeholders by an erasure).',
+});
 export const LearnerSchema = z
-  .object({ id: Id, email: z.string(), name: z.string(), createdAt: Instant })
+  .object({
+    id: Id,
+    email: z.string(),
+    name: z.string(),
+    createdAt: Instant,
+    // Optional in the type only (toLearner always sets them), so DTOs built before the fields stay valid.
+    status: LearnerStatusSchema.optional(),
+    deactivatedAt: Instant.nullable().optional(),
+    erasedAt: Instant.nullable().optional(),
+  })
   .openapi('Learner');
 export type LearnerDto = z.infer<typeof LearnerSchema>;
+const LearnerEmail = z
+  .email()
+  .max(320)
+  .refine((v) => v.lastIndexOf('@') <= 64, 'the part before the @ must be at most 64 characters (RFC 5321)')
+  .openapi({ example: 'ada@example.com' });
 export const LearnerCreateSchema = z
   .object({
-    email: z
-      .email()
-      .max(320)
-      .refine((v) => v.lastIndexOf('@') <= 64, 'the part before the @ must be at most 64 characters (RFC 5321)')
-      .openapi({ example: 'ada@example.com' }),
+    email: LearnerEmail,
     name: text(200).openapi({ example: 'Ada Lovelace' }),
   })
   .strict()
   .openapi('LearnerCreate');
+/** `PATCH /api/learners/{id}`: name and/or email, validated as when created. */
+export const LearnerPatchSchema = z
+  .object({ email: LearnerEmail, name: text(200).openapi({ example: 'Ada King' }) })
+  .partial()
+  .strict()
+  .refine((v) => v.email !== undefined || v.name !== undefined, 'give email, name or both')
+  .openapi('LearnerPatch');
+/** `GET /api/learners`: paging, an exact email, a search, a status. */
+export const LearnerListQuery = z.object({
+  before: Before('learners'),
+  limit: Limit,
+  email: searchText(320).optional().openapi({ description: 'Exactly this email, compared without regard to case.' }),
+  q: searchText(320)
+    .optional()
+    .openapi({ description: 'Learners whose email or name contains this text, without regard to case (`%` and `_` are taken literally). Combines with paging.' }),
+  status: LearnerStatusSchema.optional(),
+});
+/** `POST /api/learners/{id}/erase`. */
+export const LearnerEraseSchema = z
+  .object({
+    confirm: z.string().max(320).openapi({
+      description: 'The learner\'s current email address, typed again: anything else is 422 `confirmation_mismatch` and nothing is erased.',
+      example: 'ada@example.com',
+    }),
+  })
+  .strict()
+  .openapi('LearnerErase');
+export const EndedSchema = z
+  .object({
+    revokedAwards: z.number().int().openapi({ description: 'Active awards revoked (their workflows end as `revoked`).' }),
+    signalled: z.number().int().openapi({ description: 'Workflows that accepted the revoke signal in this request.' }),
+    pending: z.number().int().openapi({
+      description: 'Revocations whose signal is left to the reconciler (Temporal did not answer, or more than this request signals); those workflows read the revocation from the database when they wake in any case.',
+    }),
+  });
+/** `POST /api/learners/{id}/deactivate`. */
+export const LearnerDeactivatedSchema = EndedSchema.extend({ learner: LearnerSchema }).openapi('LearnerDeactivated');
+export type LearnerDeactivated = z.infer<typeof LearnerDeactivatedSchema>;
+/** `POST /api/learners/{id}/erase`. */
+export const LearnerErasedSchema = EndedSchema.extend({
+  learner: LearnerSchema,
+  alreadyErased: z.boolean().openapi({ description: 'true: the learner had been erased before; nothing changed in PostgreSQL.' }),
+  messagesRedacted: z.number().int(),
+  temporal: z
+    .object({
+      deleted: z.number().int().openapi({ description: 'Workflow executions deleted from Temporal (or found already gone).' }),
+      done: z.boolean().openapi({ description: 'false: Temporal did not answer; the reconciler deletes them within `RECONCILE_INTERVAL_SECONDS`.' }),
+    })
+    .openapi({ description: 'The learner\'s workflow executions, terminated and deleted from Temporal.' }),
+}).openapi('LearnerErased');
+export type LearnerErasedDto = z.infer<typeof LearnerErasedSchema>;
 
 /** `GET /api/learners`. */
 export const LearnerListSchema = z.object({ learners: z.array(LearnerSchema), nextBefore: NextBefore }).openapi('LearnerList');
 export type LearnerList = z.infer<typeof LearnerListSchema>;
 
-export const toLearner = (r: LearnerRow): LearnerDto => ({ id: r.id, email: r.email, name: r.name, createdAt: iso(r.createdAt) });
+export const toLearner = (r: LearnerRow): LearnerDto => ({
+  id: r.id,
+  email: r.email,
+  name: r.name,
+  createdAt: iso(r.createdAt),
+  status: r.erasedAt ? 'erased' : r.deactivatedAt ? 'deactivated' : 'active',
+  deactivatedAt: isoOrNull(r.deactivatedAt),
+  erasedAt: isoOrNull(r.erasedAt),
+});
 
 // ---------------------------------------------------------------------------------------------
 // courses
@@ -327,6 +403,9 @@ export const CertificateSchema = z
     associatedCourseIds: z.array(Id).openapi({ description: 'Completing any of these courses awards the certificate.' }),
     settings: SettingsSchema,
     settingsVersion: z.number().int(),
+    // Optional in the type only (toCertificate always sets them), so DTOs built before the fields stay valid.
+    status: z.enum(CERTIFICATE_STATUSES).optional().openapi({ description: '`archived`: retired, its workflows ended, awarded no more.' }),
+    archivedAt: Instant.nullable().optional(),
     createdAt: Instant,
     updatedAt: Instant,
   })
@@ -374,6 +453,13 @@ export type SettingsWarningDto = z.infer<typeof WarningSchema>;
 /** A plain list's query: page size and where the page starts. */
 export const ListQuery = (what: string) => z.object({ before: Before(what), limit: Limit });
 
+/** `GET /api/certificates`: paging, and whether archived certificates are listed. */
+export const CertificateListQuery = z.object({
+  before: Before('certificates'),
+  limit: Limit,
+  include: z.enum(['archived']).optional().openapi({ description: '`archived`: list archived certificates too (left out by default).' }),
+  status: z.enum(CERTIFICATE_STATUSES).optional().openapi({ description: 'Only certificates in this status (`archived` lists the archived ones).' }),
+});
 /** `GET /api/certificates`. */
 export const CertificateListSchema = z.object({ certificates: z.array(CertificateSchema), nextBefore: NextBefore }).openapi('CertificateList');
 export type CertificateList = z.infer<typeof CertificateListSchema>;
@@ -399,6 +485,9 @@ export const CertificateChangedSchema = z
   })
   .openapi('CertificateChanged');
 export type CertificateChanged = z.infer<typeof CertificateChangedSchema>;
+/** `POST /api/certificates/{id}/archive`. */
+export const CertificateArchivedSchema = EndedSchema.extend({ certificate: CertificateSchema }).openapi('CertificateArchived');
+export type CertificateArchived = z.infer<typeof CertificateArchivedSchema>;
 
 export const toCertificate = (r: CertificateRow): CertificateDto => ({
   id: r.id,
@@ -406,6 +495,8 @@ export const toCertificate = (r: CertificateRow): CertificateDto => ({
   associatedCourseIds: r.associatedCourseIds,
   settings: r.settings,
   settingsVersion: r.settingsVersion,
+  status: r.archivedAt ? 'archived' : 'active',
+  archivedAt: isoOrNull(r.archivedAt),
   createdAt: iso(r.createdAt),
   updatedAt: iso(r.updatedAt),
 });

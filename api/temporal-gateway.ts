@@ -17,7 +17,9 @@ import type { Logger } from '../config/logger.ts';
 import type { Sql } from '../db/client.ts';
 import type { AwardRow } from '../db/rows.ts';
 import { formatUtcMinute } from '../domain/instant-format.ts';
+import * as attemptsQ from '../db/queries/attempts.ts';
 import * as awardsQ from '../db/queries/awards.ts';
+import * as learnersQ from '../db/queries/learners.ts';
 import * as certsQ from '../db/queries/certificates.ts';
 import type { AwardWorkflows } from '../domain/awarding.ts';
 import { DEFAULT_LEAD_DAYS } from '../domain/settings.ts';
@@ -69,7 +71,8 @@ export async function startAwardWorkflow(
       taskQueue: deps.config.temporal.taskQueue,
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      staticSummary: `${info.certificateTitle} for ${info.learnerName} <${info.learnerEmail}>, expires ${formatUtcMinute(expiresAt)}`,
+      // Ids only, never the learner's name or email: Temporal's history and visibility are out of an erasure's reach.
+      staticSummary: `${info.certificateTitle} for learner ${award.learnerId}, expires ${formatUtcMinute(expiresAt)}`,
       staticDetails: `Award ${award.id} of certificate ${award.certificateId} to learner ${award.learnerId}, awarded ${formatUtcMinute(award.awardedAt)}.`,
     }));
     return { workflowId, existing: false };
@@ -158,6 +161,127 @@ export async function deliverAwardChange(deps: TemporalDeps & { sql: Sql }, awar
   else outcome = award.expiresAt ? await signalExpiryChanged(deps, award.workflowId, award.expiresAt) : 'no_workflow';
   if (outcome !== 'failed' && pendingAt) await awardsQ.clearSignalPending(deps.sql, award.id, pendingAt);
   return outcome;
+}
+
+/**
+ * `deliverAwardChange` for many awards (a deactivation, an archive), at most `concurrency` at a time
+ * and at most `max` of them (the rest stay pending for the reconciler, which delivers every pending
+ * change). Returns how many ended in each outcome, plus `left` (not tried here). Never throws for
+ * Temporal's sake.
+ */
+export async function deliverAwardChanges(
+  deps: TemporalDeps & { sql: Sql },
+  awardIds: readonly string[],
+  opts: { concurrency?: number; max?: number } = {},
+): Promise<Record<SignalOutcome, number> & { left: number }> {
+  const counts: Record<SignalOutcome, number> & { left: number } = { signalled: 0, workflow_closed: 0, failed: 0, no_workflow: 0, left: 0 };
+  const todo = awardIds.slice(0, opts.max ?? 500);
+  counts.left = awardIds.length - todo.length;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < todo.length) {
+      const id = todo[next++];
+      if (id === undefined) return;
+      const outcome = await deliverAwardChange(deps, id).catch((err: unknown) => {
+        deps.log.warn({ err, awardId: id }, 'award change not delivered; the reconciler will');
+        return 'failed' as const;
+      });
+      counts[outcome]++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 16) }, lane));
+  return counts;
+}
+
+/** What erasing a learner from Temporal found and did. */
+export interface TemporalErasure {
+  /** Executions (workflow id and run) deleted, or already gone. */
+  deleted: number;
+  /** Workflow ids it looked at: the learner's awards' and manual enrollments' workflows, and whatever visibility lists for `LearnerId`. */
+  workflowIds: string[];
+}
+
+const isGrpcNotFound = (err: unknown): boolean =>
+  typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === 5; // gRPC NOT_FOUND
+
+/**
+ * Removes every workflow execution of a learner from Temporal (an erasure): the recertification
+ * workflows of their awards (`workflowIds` from the database, and every run visibility lists with
+ * `LearnerId = '<id>'`, continued-as-new runs included) and the enrollment-message workflows of their
+ * manual attempts. Each is terminated when still running, then deleted with the workflow service's
+ * `DeleteWorkflowExecution` (history and visibility; Temporal deletes asynchronously, within seconds).
+ * One already gone counts as deleted. Throws when Temporal fails: the learner's Temporal part stays
+ * pending and the reconciler runs this again (every step is safe to repeat).
+ */
+export async function deleteLearnerWorkflows(
+  deps: TemporalDeps,
+  args: { learnerId: string; workflowIds: readonly string[] },
+): Promise<TemporalErasure> {
+  const runs = new Map<string, Set<string>>();
+  for (const id of args.workflowIds) runs.set(id, new Set());
+  // Learner ids are validated UUIDs: safe to quote into the query.
+  await withinDeadline(deps, async () => {
+    for await (const wf of deps.client.workflow.list({ query: `LearnerId = '${args.learnerId}'` })) {
+      const set = runs.get(wf.workflowId) ?? new Set<string>();
+      set.add(wf.runId);
+      runs.set(wf.workflowId, set);
+    }
+  });
+  let deleted = 0;
+  const namespace = deps.config.temporal.namespace;
+  for (const [workflowId, runIds] of runs) {
+    await withinDeadline(deps, async () => {
+      const handle = deps.client.workflow.getHandle(workflowId);
+      try {
+        await handle.terminate('learner erased');
+      } catch (err) {
+        // Not found: never started, closed, or already deleted. Closed runs are deleted below all the same.
+        if (!(err instanceof WorkflowNotFoundError) && !isGrpcNotFound(err)) throw err;
+      }
+      // Delete only once Temporal has recorded the close: a delete racing the close's own visibility
+      // update was seen (dev server) to leave the execution listed in visibility.
+      for (let i = 0; i < 20; i++) {
+        const open = await handle.describe().then((d) => d.status.name === 'RUNNING', () => false);
+        if (!open) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      // Each listed run, then the latest run (the one visibility may not list yet).
+      for (const runId of [...runIds, '']) {
+        try {
+          await deps.client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, ...(runId ? { runId } : {}) } });
+          deleted++;
+        } catch (err) {
+          if (!isGrpcNotFound(err)) throw err;
+          if (runId) deleted++; // already gone
+        }
+      }
+    });
+  }
+  return { deleted, workflowIds: [...runs.keys()] };
+}
+
+/**
+ * The Temporal part of erasing a learner: deletes every workflow execution of theirs
+ * (`deleteLearnerWorkflows`: their awards' recertification workflows, their manual attempts'
+ * enrollment-message workflows, whatever visibility lists under their `LearnerId`) and records it done
+ * (`erasure_temporal_done_at`). Returns what it deleted and whether it is done; never throws for
+ * Temporal's sake (not done: the reconciler runs it again).
+ */
+export async function eraseLearnerFromTemporal(deps: TemporalDeps & { sql: Sql }, learnerId: string): Promise<{ deleted: number; done: boolean }> {
+  const workflowIds = [
+    ...(await awardsQ.workflowIdsOfLearner(deps.sql, learnerId)),
+    ...(await attemptsQ.manualAttemptIdsOfLearner(deps.sql, learnerId)).map(enrollmentMessageWorkflowId),
+  ];
+  try {
+    const { deleted } = await deleteLearnerWorkflows(deps, { learnerId, workflowIds });
+    await awardsQ.clearSignalsPendingOfLearner(deps.sql, learnerId);
+    await learnersQ.markErasureTemporalDone(deps.sql, learnerId);
+    return { deleted, done: true };
+  } catch (err) {
+    deps.log.warn({ err, learnerId }, 'could not delete the erased learner\'s workflows; the reconciler will retry');
+    return { deleted: 0, done: false };
+  }
 }
 
 export type RecertificationView =

@@ -6,6 +6,12 @@ export interface LearnerRow {
   email: string;
   name: string;
   createdAt: Date;
+  /** The learner left: their automation ended and nothing new is made for them; null while active. */
+  deactivatedAt: Date | null;
+  /** A data-protection erasure replaced name and email with placeholders; null otherwise. */
+  erasedAt: Date | null;
+  /** The erasure's Temporal part (their workflow executions terminated and deleted) is done; null while pending or not erased. */
+  erasureTemporalDoneAt: Date | null;
 }
 
 export interface EnrollmentMessage {
@@ -40,6 +46,8 @@ export interface CertificateRow {
   settings: CertificateSettings;
   settingsVersion: number;
   associatedCourseIds: string[];
+  /** Retired: its automation ended and no new award is made; null while in use. */
+  archivedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

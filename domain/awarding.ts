@@ -25,6 +25,7 @@ import * as learnersQ from '../db/queries/learners.ts';
 import { workflowIdForAward } from '../workflows/contract.ts';
 import { planForAward, type AwardPlan } from './acting-rules.ts';
 import { expiryFor } from './dates.ts';
+import { certificateArchived, learnerDeactivated } from './lifecycle.ts';
 import { notFound, Refusal, unknownLearner } from './refusal.ts';
 
 /** How far in the future (ms) a given `awardedAt` may be: clock skew between the caller and us. */
@@ -76,7 +77,7 @@ export const alreadyAwarded = (awardId: string | null): Refusal =>
  * start after the commit (`startAwardAutomation`).
  *
  * Throws a `Refusal`, and the caller's transaction should roll back: `not_found` (no such
- * certificate), `unknown_learner`, `awarded_at_in_future` (more than FUTURE_TOLERANCE_MS ahead of
+ * certificate), `certificate_archived` and `learner_deactivated` (409, domain/lifecycle.ts), `unknown_learner`, `awarded_at_in_future` (more than FUTURE_TOLERANCE_MS ahead of
  * `now`), `already_awarded` (the learner holds an active award of it: completing one of its courses
  * renews it instead).
  */
@@ -89,10 +90,13 @@ export async function awardCertificates(tx: TransactionSql, requests: readonly A
       const locked = await certsQ.lockCertificateShared(tx, request.certificateId);
       certificate = locked ? ((await certsQ.getCertificate(tx, request.certificateId)) ?? undefined) : undefined;
       if (!certificate) throw notFound('Certificate', request.certificateId);
+      if (certificate.archivedAt) throw certificateArchived(certificate.id);
       certificates.set(certificate.id, certificate);
     }
-    const learner = await learnersQ.getLearner(tx, request.learnerId);
+    // A share lock: a deactivation (which takes the row's update lock) either sees this award or comes after it.
+    const learner = await learnersQ.lockLearner(tx, request.learnerId, 'share');
     if (!learner) throw unknownLearner(request.learnerId);
+    if (learner.deactivatedAt) throw learnerDeactivated(learner.id);
     const awardedAt = request.awardedAt ?? new Date(now);
     if (awardedAt.getTime() > now + FUTURE_TOLERANCE_MS) {
       throw new Refusal('rule', 'awarded_at_in_future', 'awardedAt must not be in the future.', { field: 'awardedAt' });
@@ -112,7 +116,7 @@ export async function awardCertificate(tx: TransactionSql, request: AwardRequest
 }
 
 /**
- * Awards every certificate whose associated content holds the attempt's course, for the attempt
+ * Awards every certificate whose associated content holds the attempt's course (archived ones aside), for the attempt
  * completed at `completedAt`, in the caller's transaction. Where the learner holds an active award of
  * one, the new award renews it: the old one becomes `renewed` (`renewedByAwardId`, its change pending
  * for its workflow), the new one has `previousAwardId` and keeps the chain's anchor when the
@@ -131,6 +135,8 @@ export async function renewForCompletion(
   const made: AwardMade[] = [];
   for (const certificate of await certsQ.certificatesForCourse(tx, attempt.courseId)) {
     await certsQ.lockCertificateShared(tx, certificate.id);
+    // An archived certificate is awarded no more (read under the lock: an archive takes the row's update lock).
+    if (await certsQ.isArchived(tx, certificate.id)) continue;
     const previous = await awardsQ.findActiveAward(tx, certificate.id, attempt.learnerId, { forUpdate: true });
     made.push(await recordAward(tx, { certificate, learnerId: attempt.learnerId, awardedAt: completedAt, previous, sourceAttemptId: attempt.id }, now));
   }

@@ -90,3 +90,27 @@ export type SendOutcome = (typeof SEND_OUTCOMES)[number];
 /** What reached a workflow told of an award change; `failed` still applies at its next step. */
 export const SIGNAL_OUTCOMES = ['signalled', 'workflow_closed', 'failed', 'no_workflow'] as const;
 export type SignalOutcome = (typeof SIGNAL_OUTCOMES)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Learner and certificate lifecycle (issue 9: learners change and leave, certificates retire)
+
+/**
+ * Where a learner is (derived from `learners.deactivated_at` / `erased_at`, not stored, so no CHECK):
+ *  - `active`: awards, enrollments and messages as usual;
+ *  - `deactivated`: left; every running workflow of theirs ended (`revoked`, "learner deactivated"),
+ *    no new award, enrollment or message; their history stays;
+ *  - `erased`: deactivated and their personal data replaced (a data-protection request).
+ */
+export const LEARNER_STATUSES = ['active', 'deactivated', 'erased'] as const;
+export type LearnerStatus = (typeof LEARNER_STATUSES)[number];
+
+/** A certificate's status (derived from `certificates.archived_at`): `archived` ended its automation and takes no new award. */
+export const CERTIFICATE_STATUSES = ['active', 'archived'] as const;
+export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
+
+/** The revoke reasons the lifecycle writes on the awards it ends (awards.revoked_reason, and the workflow's `revoked` phase). */
+export const LIFECYCLE_REVOKE_REASONS = {
+  learnerDeactivated: 'learner deactivated',
+  learnerErased: 'learner erased',
+  certificateArchived: 'certificate archived',
+} as const;

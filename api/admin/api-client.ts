@@ -22,6 +22,7 @@ import type {
   CourseList,
   CoursePatchSchema,
   LearnerDto,
+  LearnerList,
   MessagePage,
 } from '../schemas.ts';
 
@@ -69,8 +70,12 @@ export interface AdminApi {
   get<T>(path: string): Promise<ApiResult<T>>;
   /** PATCH `path` with a JSON body, whatever the API answers. */
   patch<T>(path: string, body: unknown): Promise<ApiResult<T>>;
-  /** Every certificate (the first 1000). */
-  listCertificates(): Promise<CertificateDto[]>;
+  /** POST `path` with a JSON body (or none), whatever the API answers. */
+  post<T>(path: string, body?: unknown): Promise<ApiResult<T>>;
+  /** Every certificate in use (the first 1000); with `includeArchived`, the archived ones too. */
+  listCertificates(opts?: { includeArchived?: boolean }): Promise<CertificateDto[]>;
+  /** A page of learners, newest first: `q` searches email and name; `before` is the previous page's `nextBefore`. */
+  listLearners(q: { q?: string; before?: string; limit?: number }): Promise<LearnerList>;
   getCertificate(id: string): Promise<CertificateDto | null>;
   /** Every course (the first 1000), or those of one status. */
   listCourses(status?: CourseStatus): Promise<CourseDto[]>;
@@ -153,7 +158,10 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
   return {
     get: (path) => call('GET', path),
     patch: (path, body) => call('PATCH', path, body),
-    listCertificates: async () => (await must<CertificateList>('/api/certificates?limit=1000')).certificates,
+    post: (path, body) => call('POST', path, body),
+    listCertificates: async (opts = {}) =>
+      (await must<CertificateList>(`/api/certificates${qs({ limit: 1000, include: opts.includeArchived ? 'archived' : undefined })}`)).certificates,
+    listLearners: (q) => must<LearnerList>(`/api/learners${qs({ q: q.q, before: q.before, limit: q.limit ?? 50 })}`),
     getCertificate: (id) => read<CertificateDto>(`/api/certificates/${encodeURIComponent(id)}`),
     listCourses: async (status) => (await must<CourseList>(`/api/courses${qs({ status, limit: 1000 })}`)).courses,
     listAwards: async (certificateId) =>

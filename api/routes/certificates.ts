@@ -34,22 +34,25 @@ import { settingsPropagationWorkflowId } from '../../workflows/settings-propagat
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { etagHeader, etagOf, ifMatchAllows, ifMatchHeaders } from '../etag.ts';
-import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
+import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer } from '../idempotency.ts';
 import { pageOf } from '../paging.ts';
-import { tryStartSettingsPropagation } from '../temporal-gateway.ts';
+import { deliverAwardChanges, tryStartSettingsPropagation } from '../temporal-gateway.ts';
+import { archiveCertificate } from '../../domain/lifecycle.ts';
 import {
+  CertificateArchivedSchema,
   CertificateChangedSchema,
   CertificateCreateSchema,
+  CertificateListQuery,
   CertificateCreatedSchema,
   CertificateListSchema,
   CertificatePatchSchema,
   CertificateSchema,
   IdParams,
   IdempotencyHeaders,
-  ListQuery,
   body,
   json,
   toCertificate,
+  type CertificateArchived,
   type CertificateChanged,
   type CertificateCreated,
   type SettingsPropagation,
@@ -68,6 +71,26 @@ const IfMatchHeaders = ifMatchHeaders({
 });
 
 const EtagHeader = etagHeader('The certificate\'s version (`settingsVersion`, quoted); send it back as If-Match.', '"7"');
+
+export const archiveCertificateRoute = createRoute({
+  method: 'post',
+  path: '/certificates/{id}/archive',
+  tags,
+  security: bearer,
+  summary: 'Archive a certificate: its running workflows end (revoked, "certificate archived"), it is awarded no more',
+  description:
+    'In one transaction the certificate is marked archived and each of its active awards is revoked with reason "certificate archived" ' +
+    '(kept as history). After the commit the awards\' workflows are signalled and end as `revoked` (up to 500 in the request, 16 at a ' +
+    'time); the rest, and any Temporal did not take, are delivered by the reconciler, and a workflow that wakes first reads the revocation ' +
+    'from the database. From then on a new award is 409 `certificate_archived` and completing one of its courses does not award it. ' +
+    'It leaves the default `GET /api/certificates` list. 409 `certificate_archived` when already archived. There is no unarchive: ' +
+    'create a new certificate. No body. With an `Idempotency-Key`, a repeat returns the first answer.',
+  request: { params: IdParams, headers: IdempotencyHeaders },
+  responses: {
+    200: json(CertificateArchivedSchema, 'The archived certificate and the awards revoked.'),
+    ...errorResponses(400, 401, 404, 409),
+  },
+});
 
 /** 422 `unknown_course` unless every id names a course. */
 async function assertCoursesExist(tx: TransactionSql, ids: string[]): Promise<void> {
@@ -125,9 +148,11 @@ export const listCertificatesRoute = createRoute({
   path: '/certificates',
   tags,
   security: bearer,
-  summary: 'List certificates (newest first)',
-  description: 'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page).',
-  request: { query: ListQuery('certificates') },
+  summary: 'List certificates (newest first); archived ones only when asked',
+  description:
+    'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page). Archived certificates are left out ' +
+    'unless `include=archived` (all) or `status=archived` (only them); `status=active` lists those in use.',
+  request: { query: CertificateListQuery },
   responses: {
     200: json(CertificateListSchema, 'The certificates.'),
     ...errorResponses(400, 401),
@@ -202,8 +227,9 @@ export function certificatesApp(deps: ApiDeps): App {
   });
 
   app.openapi(listCertificatesRoute, async (c) => {
-    const { limit, before } = c.req.valid('query');
-    const { rows, nextBefore } = pageOf(await certsQ.listCertificates(sql, { limit: limit + 1, before }), limit);
+    const { limit, before, include, status } = c.req.valid('query');
+    const archived = status === 'archived' ? 'only' : status === 'active' ? 'exclude' : include === 'archived' ? 'include' : 'exclude';
+    const { rows, nextBefore } = pageOf(await certsQ.listCertificates(sql, { limit: limit + 1, before, archived }), limit);
     return c.json({ certificates: rows.map(toCertificate), nextBefore }, 200);
   });
 
@@ -268,6 +294,25 @@ export function certificatesApp(deps: ApiDeps): App {
     c.header('ETag', etagOf(result.certificate.settingsVersion));
     const changed: CertificateChanged = { certificate: toCertificate(result.certificate), warnings: result.warnings, signalled: result.signalled, propagation };
     return c.json(changed, 200);
+  });
+
+  app.openapi(archiveCertificateRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const scope = idempotencyScope(archiveCertificateRoute, c.req.valid('header')['idempotency-key'], { certificateId: id });
+    const outcome = await runIdempotent<CertificateArchived, { status: number; body: CertificateArchived; awardIds: string[] }>(sql, scope, async (tx) => {
+      const { certificate, revoked } = await archiveCertificate(tx, id);
+      // Stored as it is until the signals' outcome replaces it: all pending if this process dies first.
+      const body = { certificate: toCertificate(certificate), revokedAwards: revoked.length, signalled: 0, pending: revoked.length };
+      return { status: 200, body, awardIds: revoked.map((a) => a.id) };
+    });
+    if (outcome.replayed) {
+      markReplayed(c);
+      return c.json(outcome.body as CertificateArchived, 200);
+    }
+    const delivered = await deliverAwardChanges(deps, outcome.awardIds);
+    const final: CertificateArchived = { ...outcome.body, signalled: delivered.signalled, pending: delivered.failed + delivered.left };
+    await updateIdempotentAnswer(sql, scope, 200, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
+    return c.json(final, 200);
   });
 
   return app;

@@ -116,6 +116,14 @@ export async function attemptsAwaitingEnrollmentMessage(
       and a.created_at < now() - make_interval(secs => ${args.olderThanSeconds})
       and a.created_at > now() - make_interval(hours => ${args.withinHours})
       and not exists (select 1 from messages m where m.idempotency_key = 'attempt:' || a.id || ':course_enrollment')
+      and not exists (select 1 from learners l where l.id = a.learner_id and l.deactivated_at is not null)
     order by a.created_at limit ${args.limit}`;
+  return rows.map((r) => r.id);
+}
+
+/** The ids of a learner's manual attempts (each may have had an enrollment-message workflow), for erasing them from Temporal. */
+export async function manualAttemptIdsOfLearner(sql: Db, learnerId: string): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from course_attempts where learner_id = ${learnerId} and source = 'manual' order by id`;
   return rows.map((r) => r.id);
 }

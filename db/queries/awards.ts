@@ -134,20 +134,51 @@ export async function revokeAward(tx: TransactionSql, awardId: string, reason: s
   return row ?? null;
 }
 
-/** What starting an award's workflow needs: the award, its certificate's title and lead days, its learner. */
+/**
+ * Revokes every active award of a learner or of a certificate with `reason`, each with its change
+ * pending for its workflow (`workflow_signal_pending_at`), as `revokeAward` does for one: after the
+ * commit the caller signals them, and the reconciler delivers what it did not. Returns the revoked
+ * awards (id order).
+ */
+export async function revokeActiveAwards(
+  tx: TransactionSql,
+  of: { learnerId: string } | { certificateId: string },
+  reason: string,
+): Promise<AwardRow[]> {
+  return await tx<AwardRow[]>`
+    update awards set status = 'revoked', revoked_reason = ${reason}, updated_at = now(), workflow_signal_pending_at = now()
+    where status = 'active'
+      and ${'learnerId' in of ? tx`learner_id = ${of.learnerId}` : tx`certificate_id = ${of.certificateId}`}
+    returning *`.then((rows) => [...rows].sort((a, b) => a.id.localeCompare(b.id)));
+}
+
+/** The workflow ids of a learner's awards (every status), for erasing them from Temporal. */
+export async function workflowIdsOfLearner(sql: Db, learnerId: string): Promise<string[]> {
+  const rows = await sql<{ workflowId: string }[]>`
+    select workflow_id from awards where learner_id = ${learnerId} and workflow_id is not null order by workflow_id`;
+  return rows.map((r) => r.workflowId);
+}
+
+/** Clears the pending changes of a learner's awards (their workflows were deleted: there is nothing left to tell). */
+export async function clearSignalsPendingOfLearner(sql: Db, learnerId: string): Promise<void> {
+  await sql`update awards set workflow_signal_pending_at = null where learner_id = ${learnerId} and workflow_signal_pending_at is not null`;
+}
+
+/**
+ * What starting an award's workflow needs: the award, its certificate's title and lead days. No
+ * personal data: the learner is named in Temporal by id only (an erasure cannot reach Temporal's
+ * history and visibility; the admin page and API resolve the name).
+ */
 export interface AwardStartInfo {
   award: AwardRow;
   certificateTitle: string;
   leadDays: number;
-  learnerName: string;
-  learnerEmail: string;
 }
 
 export async function loadAwardStartInfo(sql: Db, awardId: string): Promise<AwardStartInfo | null> {
-  const [row] = await sql<{ certificateTitle: string; leadDays: number; learnerName: string; learnerEmail: string }[]>`
-    select c.title as certificate_title, (c.settings -> 'recertification' ->> 'leadDays')::int as lead_days,
-           l.name as learner_name, l.email as learner_email
-    from awards a join certificates c on c.id = a.certificate_id join learners l on l.id = a.learner_id
+  const [row] = await sql<{ certificateTitle: string; leadDays: number }[]>`
+    select c.title as certificate_title, (c.settings -> 'recertification' ->> 'leadDays')::int as lead_days
+    from awards a join certificates c on c.id = a.certificate_id
     where a.id = ${awardId}`;
   const award = await getAward(sql, awardId);
   if (!row || !award) return null;
@@ -163,6 +194,8 @@ export async function awardsAwaitingWorkflow(sql: Db, args: { olderThanSeconds: 
     select id from awards
     where workflow_started_at is null and workflow_id is not null
       and created_at < now() - make_interval(secs => ${args.olderThanSeconds})
+      -- an erased learner's workflows were deleted from Temporal: none is started again
+      and not exists (select 1 from learners l where l.id = awards.learner_id and l.erased_at is not null)
     order by created_at limit ${args.limit}`;
   return rows.map((r) => r.id);
 }
@@ -230,11 +263,15 @@ type AwardContextJoinRow = AwardRow & {
   certificateRowSettings: CertificateRow['settings'];
   certificateRowSettingsVersion: number;
   certificateRowAssociatedCourseIds: string[];
+  certificateRowArchivedAt: Date | null;
   certificateRowCreatedAt: Date;
   certificateRowUpdatedAt: Date;
   learnerRowEmail: string;
   learnerRowName: string;
   learnerRowCreatedAt: Date;
+  learnerRowDeactivatedAt: Date | null;
+  learnerRowErasedAt: Date | null;
+  learnerRowErasureTemporalDoneAt: Date | null;
   courseRowId: string | null;
   courseRowTitle: string | null;
   courseRowStatus: CourseRow['status'] | null;
@@ -255,8 +292,10 @@ export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpda
     select a.*,
       c.title as certificate_row_title, c.settings as certificate_row_settings, c.settings_version as certificate_row_settings_version,
       ${associatedCourseIdsOfC(sql)} as certificate_row_associated_course_ids,
-      c.created_at as certificate_row_created_at, c.updated_at as certificate_row_updated_at,
+      c.archived_at as certificate_row_archived_at, c.created_at as certificate_row_created_at, c.updated_at as certificate_row_updated_at,
       l.email as learner_row_email, l.name as learner_row_name, l.created_at as learner_row_created_at,
+      l.deactivated_at as learner_row_deactivated_at, l.erased_at as learner_row_erased_at,
+      l.erasure_temporal_done_at as learner_row_erasure_temporal_done_at,
       co.id as course_row_id, co.title as course_row_title, co.status as course_row_status,
       co.enrollment_message as course_row_enrollment_message, co.url as course_row_url,
       co.created_at as course_row_created_at, co.updated_at as course_row_updated_at
@@ -269,8 +308,8 @@ export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpda
   if (!row) return null;
   const {
     certificateRowTitle, certificateRowSettings, certificateRowSettingsVersion, certificateRowAssociatedCourseIds,
-    certificateRowCreatedAt, certificateRowUpdatedAt,
-    learnerRowEmail, learnerRowName, learnerRowCreatedAt,
+    certificateRowArchivedAt, certificateRowCreatedAt, certificateRowUpdatedAt,
+    learnerRowEmail, learnerRowName, learnerRowCreatedAt, learnerRowDeactivatedAt, learnerRowErasedAt, learnerRowErasureTemporalDoneAt,
     courseRowId, courseRowTitle, courseRowStatus, courseRowEnrollmentMessage, courseRowUrl, courseRowCreatedAt, courseRowUpdatedAt,
     ...award
   } = row;
@@ -282,10 +321,19 @@ export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpda
       settings: certificateRowSettings,
       settingsVersion: certificateRowSettingsVersion,
       associatedCourseIds: certificateRowAssociatedCourseIds,
+      archivedAt: certificateRowArchivedAt,
       createdAt: certificateRowCreatedAt,
       updatedAt: certificateRowUpdatedAt,
     },
-    learner: { id: award.learnerId, email: learnerRowEmail, name: learnerRowName, createdAt: learnerRowCreatedAt },
+    learner: {
+      id: award.learnerId,
+      email: learnerRowEmail,
+      name: learnerRowName,
+      createdAt: learnerRowCreatedAt,
+      deactivatedAt: learnerRowDeactivatedAt,
+      erasedAt: learnerRowErasedAt,
+      erasureTemporalDoneAt: learnerRowErasureTemporalDoneAt,
+    },
     recertificationCourse:
       courseRowId && courseRowTitle !== null && courseRowStatus && courseRowCreatedAt && courseRowUpdatedAt
         ? {

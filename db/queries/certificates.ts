@@ -40,14 +40,33 @@ export async function lockCertificateShared(tx: TransactionSql, id: string): Pro
   return rows.length === 1;
 }
 
-/** Certificates newest first (created_at, then id, descending), each with its page key (db/queries/paging.ts). */
-export async function listCertificates(sql: Db, filter: { limit: number; before?: PageBefore }): Promise<Keyed<CertificateRow>[]> {
+/**
+ * Certificates newest first (created_at, then id, descending), each with its page key (db/queries/paging.ts).
+ * `archived`: `exclude` (default) lists those in use, `include` all, `only` the archived ones.
+ */
+export async function listCertificates(
+  sql: Db,
+  filter: { limit: number; before?: PageBefore; archived?: 'exclude' | 'include' | 'only' },
+): Promise<Keyed<CertificateRow>[]> {
+  const archived = filter.archived ?? 'exclude';
   return await sql<Keyed<CertificateRow>[]>`
     select c.*, ${associatedCourseIdsOfC(sql)} as associated_course_ids, ${pageKeyColumn(sql, 'c.')}
     from certificates c
     where true ${beforeCondition(sql, filter.before, 'c.')}
+      ${archived === 'exclude' ? sql`and c.archived_at is null` : archived === 'only' ? sql`and c.archived_at is not null` : sql``}
     order by c.created_at desc, c.id desc
     limit ${filter.limit}`;
+}
+
+/** Marks the certificate archived (once: an earlier archive's instant stays). The caller holds the row lock. */
+export async function markArchived(tx: TransactionSql, id: string): Promise<void> {
+  await tx`update certificates set archived_at = coalesce(archived_at, now()), updated_at = now() where id = ${id}`;
+}
+
+/** Whether the certificate is archived (false for an unknown one). */
+export async function isArchived(sql: Db, id: string): Promise<boolean> {
+  const [row] = await sql<{ archived: boolean }[]>`select archived_at is not null as archived from certificates where id = ${id}`;
+  return row?.archived ?? false;
 }
 
 /** Certificates whose associated content holds the course (completing it awards them). */

@@ -19,14 +19,92 @@ export async function getLearner(sql: Db, id: string): Promise<LearnerRow | null
   return row ?? null;
 }
 
-/** Learners newest first (created_at, then id, descending), optionally by email, each with its page key (db/queries/paging.ts). */
-export async function listLearners(sql: Db, filter: { email?: string; limit: number; before?: PageBefore }): Promise<Keyed<LearnerRow>[]> {
+/** A learner's lifecycle status, as the vocabulary derives it from the row. */
+export type LearnerStatus = 'active' | 'deactivated' | 'erased';
+
+/** `value` as a LIKE pattern matching itself anywhere (the wildcards `%`, `_` and the escape `\` taken literally). */
+export function containsPattern(value: string): string {
+  return `%${value.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+}
+
+/**
+ * Learners newest first (created_at, then id, descending), each with its page key (db/queries/paging.ts).
+ * `email`: exactly this email (case-insensitively); `q`: email or name containing it (case-insensitively;
+ * `%` and `_` are literal); `status`: only learners in it. Filters and paging combine: the keyset bound
+ * applies to the filtered rows, so every match is listed once across pages.
+ */
+export async function listLearners(
+  sql: Db,
+  filter: { email?: string; q?: string; status?: LearnerStatus; limit: number; before?: PageBefore },
+): Promise<Keyed<LearnerRow>[]> {
+  const pattern = filter.q ? containsPattern(filter.q) : null;
   return await sql<Keyed<LearnerRow>[]>`
     select *, ${pageKeyColumn(sql)} from learners
     where true ${filter.email ? sql`and lower(email) = lower(${filter.email})` : sql``}
+      ${pattern ? sql`and (email ilike ${pattern} or name ilike ${pattern})` : sql``}
+      ${filter.status === 'active' ? sql`and deactivated_at is null` : sql``}
+      ${filter.status === 'deactivated' ? sql`and deactivated_at is not null and erased_at is null` : sql``}
+      ${filter.status === 'erased' ? sql`and erased_at is not null` : sql``}
       ${beforeCondition(sql, filter.before)}
     order by created_at desc, id desc
     limit ${filter.limit}`;
+}
+
+/**
+ * Locks the learner's row for the caller's transaction and returns it: `update` (a change to the
+ * learner: edit, deactivate, erase) or `share` (something made for them: an award, an enrollment,
+ * a completion), so a deactivation and an award never interleave. Null: no such learner.
+ */
+export async function lockLearner(tx: TransactionSql, id: string, mode: 'update' | 'share'): Promise<LearnerRow | null> {
+  const [row] = mode === 'update'
+    ? await tx<LearnerRow[]>`select * from learners where id = ${id} for update`
+    : await tx<LearnerRow[]>`select * from learners where id = ${id} for share`;
+  return row ?? null;
+}
+
+/**
+ * Changes a learner's name and/or email (what is absent stays). Throws the database's unique violation
+ * `learners_email_unique` when another learner has the email (case-insensitively).
+ */
+export async function updateLearner(tx: TransactionSql, id: string, patch: { email?: string; name?: string }): Promise<LearnerRow | null> {
+  const [row] = await tx<LearnerRow[]>`
+    update learners set email = coalesce(${patch.email ?? null}, email), name = coalesce(${patch.name ?? null}, name)
+    where id = ${id} returning *`;
+  return row ?? null;
+}
+
+/** Marks the learner deactivated (once: an earlier deactivation's instant stays); returns the row. */
+export async function markDeactivated(tx: TransactionSql, id: string): Promise<LearnerRow | null> {
+  const [row] = await tx<LearnerRow[]>`
+    update learners set deactivated_at = coalesce(deactivated_at, now()) where id = ${id} returning *`;
+  return row ?? null;
+}
+
+/**
+ * Replaces the learner's name and email with placeholders (`name`, `email`) and marks them erased
+ * (and deactivated); their Temporal part is left pending (`erasure_temporal_done_at` null). Returns the row.
+ */
+export async function markErased(tx: TransactionSql, id: string, placeholders: { name: string; email: string }): Promise<LearnerRow | null> {
+  const [row] = await tx<LearnerRow[]>`
+    update learners set name = ${placeholders.name}, email = ${placeholders.email},
+      deactivated_at = coalesce(deactivated_at, now()), erased_at = coalesce(erased_at, now()), erasure_temporal_done_at = null
+    where id = ${id} returning *`;
+  return row ?? null;
+}
+
+/** Records that the erased learner's workflow executions are gone from Temporal. */
+export async function markErasureTemporalDone(sql: Db, id: string): Promise<void> {
+  await sql`update learners set erasure_temporal_done_at = now() where id = ${id} and erased_at is not null`;
+}
+
+/** Erased learners whose Temporal part is still pending, erased more than `olderThanSeconds` ago (the reconciler's). */
+export async function learnersAwaitingTemporalErasure(sql: Db, args: { olderThanSeconds: number; limit: number }): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from learners
+    where erased_at is not null and erasure_temporal_done_at is null
+      and erased_at < now() - make_interval(secs => ${args.olderThanSeconds})
+    order by erased_at limit ${args.limit}`;
+  return rows.map((r) => r.id);
 }
 
 /** The learners of `ids` that exist, by id (repeated ids are read once). */

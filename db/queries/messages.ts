@@ -113,6 +113,23 @@ export async function listMessages(sql: Sql, filter: ListMessagesFilter): Promis
     limit ${limit}`;
 }
 
+/**
+ * Redacts every stored message of a learner (an erasure): recipient, subject, body and error replaced
+ * with placeholders; kind, status, provider, ids and instants stay as history. Returns how many.
+ */
+export async function redactMessagesOfLearner(
+  sql: Sql | TransactionSql,
+  learnerId: string,
+  placeholders: { toAddress: string; subject: string; body: string },
+): Promise<number> {
+  const rows = await sql`
+    update messages set to_address = ${placeholders.toAddress}, subject = ${placeholders.subject}, body = ${placeholders.body},
+      error = case when error is null then null else ${placeholders.subject} end
+    where learner_id = ${learnerId}
+    returning id`;
+  return rows.length;
+}
+
 // ---------------------------------------------------------------------------------------------
 // email_batches: the ledger of provider requests
 

@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { awardCountsByCertificate } from '../../../db/queries/awards.ts';
 import { isId } from '../../../domain/ids.ts';
-import type { CertificateDto, CourseDto, SettingsWarningDto } from '../../schemas.ts';
+import type { CertificateArchived, CertificateDto, CourseDto, SettingsWarningDto } from '../../schemas.ts';
 import type { AdminApi } from '../api-client.ts';
 import type { AdminContext, AdminEnv } from '../context.ts';
 import {
@@ -29,6 +29,7 @@ import { formText, readForm, refuseRepeated, repeatedFields } from '../requests.
 import { CertificateTabs, CertificatesPage } from '../views/certificates.tsx';
 import type { Banner } from '../views/layout.tsx';
 import { SettingsForm } from '../views/settings.tsx';
+import { ArchiveCertificatePage } from '../views/learners.tsx';
 
 /** How often the one-click fix re-reads and retries when someone else saved in between. */
 const ADD_COURSE_ATTEMPTS = 3;
@@ -202,4 +203,44 @@ certificates.post('/:id/associated-content', async (c) => {
     }
     return settingsPage(c, { cert, courses, status: 422, fromPost: true, banner: { kind: 'error', text: `Nothing was saved: ${answer.error.message}` } });
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// archiving (issue 9): a confirmation page, then POST /api/certificates/:id/archive in-process
+
+/** The archive confirmation page (`error`: why a post was refused; nothing changed). */
+async function archivePage(c: AdminContext, cert: CertificateDto, r: { error?: string; status?: ContentfulStatusCode } = {}): Promise<Response> {
+  const counts = await awardCountsByCertificate(c.var.admin.sql);
+  c.status(r.status ?? 200);
+  return await c.render(
+    <ArchiveCertificatePage id={cert.id} title={cert.title} activeAwards={counts.get(cert.id)?.active ?? 0} {...(r.error ? { error: r.error } : {})} />,
+    { title: `Archive ${cert.title}`, section: 'certificates' },
+  );
+}
+
+certificates.get('/:id/archive', async (c) => {
+  const cert = await loadCertificate(c.var.admin.api, c.req.param('id'));
+  return cert ? archivePage(c, cert) : renderNotFound(c, 'That certificate');
+});
+
+certificates.post('/:id/archive', async (c) => {
+  const { api } = c.var.admin;
+  const cert = await loadCertificate(api, c.req.param('id'));
+  if (!cert) return renderNotFound(c, 'That certificate');
+  const form = await readForm(c);
+  refuseRepeated(form, ['confirm']);
+  if (formText(form, 'confirm') !== 'yes') return archivePage(c, cert, { status: 400, error: 'Nothing was changed: tick the box to confirm.' });
+  const answer = await api.post<CertificateArchived>(`/api/certificates/${cert.id}/archive`);
+  if (!answer.ok) {
+    const status = ([400, 409, 422].includes(answer.status) ? answer.status : 500) as ContentfulStatusCode;
+    return archivePage(c, cert, { status, error: `Nothing was changed: ${answer.error.message}` });
+  }
+  const [list, courses, counts] = await Promise.all([api.listCertificates(), api.listCourses(), awardCountsByCertificate(c.var.admin.sql)]);
+  const n = answer.body.revokedAwards;
+  return await c.render(<CertificatesPage certificates={list} courses={new Map(courses.map((x) => [x.id, x]))} counts={counts} />, {
+    title: 'Certificates',
+    section: 'certificates',
+    replaceUrl: '/admin/certificates',
+    banner: { kind: 'ok', text: <strong>“{cert.title}” archived: {n} award{n === 1 ? '' : 's'} revoked, their workflows ended.</strong> },
+  });
 });

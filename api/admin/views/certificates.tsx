@@ -73,7 +73,16 @@ export function CertificateTabs(props: { certificate: CertificateDto; tab: Certi
       <p class="crumbs">
         <a href="/admin/certificates">Certificates</a> /
       </p>
-      <h1>{c.title}</h1>
+      <h1>
+        {c.title} {c.status === 'archived' && <span class="badge status-revoked">archived</span>}
+      </h1>
+      {c.status !== 'archived' && (
+        <p class="small">
+          <a href={`/admin/certificates/${c.id}/archive`} id="archive-link">
+            Archive this certificate…
+          </a>
+        </p>
+      )}
       <nav class="tabs" aria-label="Certificate">
         <a href={`/admin/certificates/${c.id}/settings`} class={props.tab === 'settings' ? 'current' : undefined} aria-current={props.tab === 'settings' ? 'page' : undefined}>
           Settings

@@ -3,6 +3,7 @@
  * settings' units and anchors (domain/dates.ts). Each map is typed `Record<Word, string>`, so a word added to a
  * vocabulary and not labelled here is a compile error.
  */
+import type { LearnerStatus } from '../../../domain/vocabulary.ts';
 import type { DurationUnit, ExpiryAnchor } from '../../../domain/dates.ts';
 import {
   PHASES,
@@ -67,3 +68,11 @@ export const ANCHOR_LABELS: Record<ExpiryAnchor, string> = {
 
 /** True for a word of PHASES (a visibility keyword or an API string that should be one). */
 export const isPhase = (value: string): value is Phase => (PHASES as readonly string[]).includes(value);
+
+// Learner lifecycle (issue 9)
+/** A learner's status as the Learners page shows it. */
+export const LEARNER_STATUS_LABELS: Record<LearnerStatus, string> = {
+  active: 'active',
+  deactivated: 'deactivated',
+  erased: 'erased',
+};

@@ -5,7 +5,7 @@
 import type { Child } from 'hono/jsx';
 
 /** The navigation entry a page belongs to (highlighted); `login` hides the navigation, `none` highlights nothing. */
-export type Section = 'certificates' | 'courses' | 'expiring' | 'mailbox' | 'login' | 'none';
+export type Section = 'certificates' | 'courses' | 'expiring' | 'mailbox' | 'login' | 'none' | 'learners';
 
 /** The message at the top of a page: a save's outcome, a refusal. */
 export interface Banner {
@@ -47,6 +47,7 @@ export function Layout(props: {
             <nav>
               {nav('/admin/certificates', 'Certificates', 'certificates')}
               {nav('/admin/courses', 'Courses', 'courses')}
+              {nav('/admin/learners', 'Learners', 'learners')}
               {nav('/admin/expiring', 'Expiring soon', 'expiring')}
               {nav('/admin/mailbox', 'Mailbox', 'mailbox')}
               {props.temporalUiUrl && (

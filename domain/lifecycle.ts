@@ -1,0 +1,159 @@
+/**
+ * Learners change and leave, certificates retire: editing, deactivating and erasing a learner, and
+ * archiving a certificate, each in the caller's transaction. Each ends the automation it concerns
+ * through the awards' own revoke path: every active award of the learner (or the certificate) is
+ * revoked with a reason ("learner deactivated", "certificate archived") and its change recorded
+ * pending for its workflow (`workflow_signal_pending_at`), in the same transaction. After the commit
+ * the caller signals those workflows (api/temporal-gateway.ts `deliverAwardChanges`); whatever it
+ * does not reach (a crash, Temporal down, a certificate with thousands of awards) the reconciler
+ * delivers, and a workflow that wakes before its signal re-reads the award and ends as revoked
+ * anyway (every acting step acts on the database's truth). Awards keep their history: nothing is
+ * deleted.
+ *
+ * New awards, enrollments and completions for a deactivated learner, and new awards of an archived
+ * certificate, are refused (`learnerDeactivated`, `certificateArchived`), under the row locks these
+ * routines take (`for update` here, `for share` where something is made for the learner or of the
+ * certificate), so a deactivation and an award never interleave.
+ *
+ * No HTTP here: a refusal is a `Refusal` (domain/refusal.ts).
+ */
+import type { TransactionSql } from '../db/client.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+import type { AwardRow, CertificateRow, LearnerRow } from '../db/rows.ts';
+import * as awardsQ from '../db/queries/awards.ts';
+import * as certsQ from '../db/queries/certificates.ts';
+import * as idempotencyQ from '../db/queries/idempotency.ts';
+import * as learnersQ from '../db/queries/learners.ts';
+import * as messagesQ from '../db/queries/messages.ts';
+import { notFound, Refusal } from './refusal.ts';
+import { LIFECYCLE_REVOKE_REASONS, type LearnerStatus } from './vocabulary.ts';
+
+/** The learner's status, derived from their row. */
+export function learnerStatus(l: Pick<LearnerRow, 'deactivatedAt' | 'erasedAt'>): LearnerStatus {
+  return l.erasedAt ? 'erased' : l.deactivatedAt ? 'deactivated' : 'active';
+}
+
+/** 409 `learner_deactivated`: nothing new is made for a deactivated (or erased) learner. */
+export const learnerDeactivated = (learnerId: string): Refusal =>
+  new Refusal('conflict', 'learner_deactivated', `Learner ${learnerId} is deactivated: no award, enrollment or completion is made for them.`, {
+    learnerId,
+  });
+
+/** 409 `certificate_archived`: an archived certificate is awarded no more. */
+export const certificateArchived = (certificateId: string): Refusal =>
+  new Refusal('conflict', 'certificate_archived', `Certificate ${certificateId} is archived: it is awarded no more.`, { certificateId });
+
+/** 409 `learner_erased`: an erased learner cannot change. */
+const learnerErased = (learnerId: string): Refusal =>
+  new Refusal('conflict', 'learner_erased', `Learner ${learnerId} was erased; their record holds placeholders only.`, { learnerId });
+
+/**
+ * Edits a learner's name and/or email (what is absent stays). Later messages go to the new address:
+ * the send-message activity reads the learner when it records a message. Throws a `Refusal`:
+ * `not_found`, `learner_erased`, `email_taken` (another learner has the email, case-insensitively).
+ */
+export async function editLearner(tx: TransactionSql, id: string, patch: { email?: string; name?: string }): Promise<LearnerRow> {
+  const current = await learnersQ.lockLearner(tx, id, 'update');
+  if (!current) throw notFound('Learner', id);
+  if (current.erasedAt) throw learnerErased(id);
+  try {
+    const row = await learnersQ.updateLearner(tx, id, patch);
+    if (!row) throw notFound('Learner', id);
+    return row;
+  } catch (err) {
+    if (isUniqueViolation(err, 'learners_email_unique')) {
+      throw new Refusal('conflict', 'email_taken', `Another learner has email ${patch.email ?? ''}.`, { field: 'email' });
+    }
+    throw err;
+  }
+}
+
+/** A deactivation or erasure done: the learner as they are now and the awards it revoked (to signal after the commit). */
+export interface LearnerEnded {
+  learner: LearnerRow;
+  revoked: AwardRow[];
+}
+
+/**
+ * Deactivates a learner: marks them deactivated and revokes every active award of theirs ("learner
+ * deactivated"), each pending for its workflow. Throws a `Refusal`: `not_found`,
+ * `learner_deactivated` (already deactivated or erased: nothing more to end).
+ */
+export async function deactivateLearner(tx: TransactionSql, id: string): Promise<LearnerEnded> {
+  const current = await learnersQ.lockLearner(tx, id, 'update');
+  if (!current) throw notFound('Learner', id);
+  if (current.deactivatedAt) {
+    throw new Refusal('conflict', 'learner_deactivated', `Learner ${id} is already ${learnerStatus(current)}.`, { status: learnerStatus(current) });
+  }
+  const revoked = await awardsQ.revokeActiveAwards(tx, { learnerId: id }, LIFECYCLE_REVOKE_REASONS.learnerDeactivated);
+  const learner = await learnersQ.markDeactivated(tx, id);
+  if (!learner) throw notFound('Learner', id);
+  return { learner, revoked };
+}
+
+/** The placeholders an erased learner's record and messages hold instead of personal data. */
+export const ERASED = {
+  name: 'Erased learner',
+  /** An address that cannot receive mail (RFC 2606 `.invalid`), unique per learner as the email index wants. */
+  email: (learnerId: string): string => `erased-${learnerId}@erased.invalid`,
+  subject: '[redacted]',
+  body: '<p>[redacted: the learner was erased]</p>',
+} as const;
+
+/** An erasure done. */
+export interface LearnerErased extends LearnerEnded {
+  /** false: the learner had been erased before (the personal data was already gone; nothing changed here). */
+  erasedNow: boolean;
+  messagesRedacted: number;
+  /** Stored API answers (Idempotency-Key) that showed the learner, rewritten with the placeholders. */
+  answersRedacted: number;
+}
+
+/**
+ * Erases a learner (a data-protection request): `confirm` must be their current email
+ * (case-insensitively), so an erasure is never a slip of the id. Deactivates them when they were not
+ * (revoking their active awards, "learner erased"), replaces name and email with placeholders
+ * (`ERASED`), redacts their stored messages (recipient, subject, body, error) and rewrites stored API
+ * answers that show them (the placeholders instead). The row stays (awards, attempts and messages reference
+ * it), anonymised. Their workflow executions are deleted from Temporal after the commit (the caller;
+ * the reconciler when that fails: `erasure_temporal_done_at` stays null until it is done).
+ *
+ * Idempotent: an erased learner is answered as they are (`erasedNow: false`), whatever `confirm` says.
+ * Throws a `Refusal`: `not_found`, `confirmation_mismatch` (422).
+ */
+export async function eraseLearner(tx: TransactionSql, id: string, confirm: string): Promise<LearnerErased> {
+  const current = await learnersQ.lockLearner(tx, id, 'update');
+  if (!current) throw notFound('Learner', id);
+  if (current.erasedAt) return { learner: current, revoked: [], erasedNow: false, messagesRedacted: 0, answersRedacted: 0 };
+  if (confirm.trim().toLowerCase() !== current.email.toLowerCase()) {
+    throw new Refusal('rule', 'confirmation_mismatch', 'To erase a learner, confirm with their current email address.', { field: 'confirm' });
+  }
+  const revoked = current.deactivatedAt ? [] : await awardsQ.revokeActiveAwards(tx, { learnerId: id }, LIFECYCLE_REVOKE_REASONS.learnerErased);
+  const learner = await learnersQ.markErased(tx, id, { name: ERASED.name, email: ERASED.email(id) });
+  if (!learner) throw notFound('Learner', id);
+  const messagesRedacted = await messagesQ.redactMessagesOfLearner(tx, id, { toAddress: ERASED.email(id), subject: ERASED.subject, body: ERASED.body });
+  const answersRedacted = await idempotencyQ.redactAnswersShowingLearner(tx, id, { name: ERASED.name, email: ERASED.email(id) });
+  return { learner, revoked, erasedNow: true, messagesRedacted, answersRedacted };
+}
+
+/** An archive done: the certificate as it is now and the awards it revoked (to signal after the commit). */
+export interface CertificateRetired {
+  certificate: CertificateRow;
+  revoked: AwardRow[];
+}
+
+/**
+ * Archives a certificate: marks it archived and revokes every active award of it ("certificate
+ * archived"), each pending for its workflow. It leaves the default lists and is awarded no more
+ * (`certificate_archived`). Throws a `Refusal`: `not_found`, `certificate_archived` (already).
+ */
+export async function archiveCertificate(tx: TransactionSql, id: string): Promise<CertificateRetired> {
+  const current = await certsQ.getCertificate(tx, id, { forUpdate: true });
+  if (!current) throw notFound('Certificate', id);
+  if (current.archivedAt) throw new Refusal('conflict', 'certificate_archived', `Certificate ${id} is already archived.`, { certificateId: id });
+  const revoked = await awardsQ.revokeActiveAwards(tx, { certificateId: id }, LIFECYCLE_REVOKE_REASONS.certificateArchived);
+  await certsQ.markArchived(tx, id);
+  const certificate = await certsQ.getCertificate(tx, id);
+  if (!certificate) throw notFound('Certificate', id);
+  return { certificate, revoked };
+}
