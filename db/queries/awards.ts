@@ -353,6 +353,37 @@ export async function activeWorkflowPage(
     order by id limit ${args.limit}`;
 }
 
+/** An active award with a workflow and an expiry, as the change-impact preview reads it (domain/change-impact.ts `RunningAward`). */
+export interface RunningAwardRow {
+  id: string;
+  awardedAt: Date;
+  expiresAt: Date;
+  sourceAttemptId: string | null;
+  /** Its recertification attempt exists (the workflow enrolled the learner). */
+  enrolled: boolean;
+  /** A `certificate_expiring` message is recorded for it. */
+  expiringNoticeSent: boolean;
+}
+
+/**
+ * A page of the certificate's active awards that have a workflow and an expiry, in id order after
+ * `afterAwardId` (keyset paging), each with whether its recertification attempt exists and whether
+ * its expiring notice is recorded: what a settings change's preview counts.
+ */
+export async function runningAwardsPage(
+  sql: Db,
+  args: { certificateId: string; afterAwardId: string | null; limit: number },
+): Promise<RunningAwardRow[]> {
+  return await sql<RunningAwardRow[]>`
+    select a.id, a.awarded_at, a.expires_at, a.source_attempt_id,
+      exists (select 1 from course_attempts t where t.award_id = a.id and t.source = 'recertification') as enrolled,
+      exists (select 1 from messages m where m.award_id = a.id and m.kind = 'certificate_expiring') as expiring_notice_sent
+    from awards a
+    where a.certificate_id = ${args.certificateId} and a.status = 'active' and a.workflow_id is not null and a.expires_at is not null
+      ${args.afterAwardId ? sql`and a.id > ${args.afterAwardId}` : sql``}
+    order by a.id limit ${args.limit}`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // the admin page's award views
 
