@@ -15,6 +15,7 @@ import type {
   AwardList,
   AwardListItem,
   AwardView,
+  CertificateChangePreview,
   CertificateChanged,
   CertificateDto,
   CertificateList,
@@ -99,6 +100,11 @@ export interface AdminApi {
    * `settingsVersion` (sent as `If-Match`); a change made meanwhile is a 409 `version_conflict`.
    */
   patchCertificate(id: string, body: CertificatePatchBody, opts?: { expectedVersion?: number }): Promise<ApiResult<CertificateChanged>>;
+  /**
+   * PATCH /api/certificates/:id?dryRun=true: the same checks as `patchCertificate` (its refusals
+   * alike), nothing saved, and what the change would do at once to the running workflows.
+   */
+  previewCertificateChange(id: string, body: CertificatePatchBody, opts?: { expectedVersion?: number }): Promise<ApiResult<CertificateChangePreview>>;
 }
 
 /** A read the API refused (status and its error body); a 404 is the admin page's not-found page. */
@@ -181,6 +187,13 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
     listMessages: (q) =>
       must<MessagePage>(
         `/api/messages${qs({ learnerId: q.learnerId, awardId: q.awardId, before: q.before, limit: q.limit ?? 100 })}`,
+      ),
+    previewCertificateChange: (id, body, opts = {}) =>
+      call<CertificateChangePreview>(
+        'PATCH',
+        `/api/certificates/${encodeURIComponent(id)}?dryRun=true`,
+        body,
+        opts.expectedVersion === undefined ? {} : { 'if-match': `"${opts.expectedVersion}"` },
       ),
     patchCertificate: (id, body, opts = {}) =>
       call<CertificateChanged>(

@@ -1,0 +1,163 @@
+/**
+ * Issue 9's certificate tools in the admin page, in headless Chromium against the real stack: the
+ * change-impact preview on Save (a second click when the change acts at once), checked against the
+ * database and what the workflows then do.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { AwardCreated, AwardView, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
+import { DAY_MS } from '../domain/dates.ts';
+import { startStack, type TestStack } from './support/stack.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+// In CI the browser is provisioned, so a missing one fails the tests instead of skipping them.
+const runOrSkip = haveChromium || process.env.CI ? test : test.skip;
+function browserTest(name: string, fn: () => Promise<void>): void {
+  void runOrSkip(name, fn);
+}
+
+let stack: TestStack;
+let browser: Browser | undefined;
+let page: Page;
+
+before(async () => {
+  stack = await startStack({ dbPrefix: 'admin_cert_tools' });
+  if (!haveChromium) return;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  page = await ctx.newPage();
+  await page.goto(`${stack.api}/admin/certificates`);
+  await page.fill('#token', stack.token);
+  await Promise.all([page.waitForURL('**/admin/certificates'), page.click('button[type=submit]')]);
+});
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+async function api<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  const res = await stack.request<T>(method, path, body, headers);
+  assert.ok(res.status >= 200 && res.status < 300, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Submits a form by clicking `selector`; returns the HTTP status of the page that answers. */
+async function submit(p: Page, selector: string): Promise<number> {
+  const [res] = await Promise.all([p.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), p.click(selector)]);
+  await p.waitForLoadState('domcontentloaded');
+  return res.status();
+}
+
+const VALIDITY_DAYS = 365;
+const newLearner = () => api<LearnerDto>('POST', '/api/learners', { email: `l-${randomUUID().slice(0, 8)}@example.com`, name: 'Katherine Johnson' });
+
+/** Awards the certificate to a new learner so that it expires `days` from now (back-dated). */
+async function awardExpiringIn(certId: string, days: number): Promise<AwardCreated['award']> {
+  const learner = await newLearner();
+  const awardedAt = new Date(Date.now() + (days - VALIDITY_DAYS) * DAY_MS).toISOString();
+  return (await api<AwardCreated>('POST', `/api/certificates/${certId}/awards`, { learnerId: learner.id, awardedAt })).award;
+}
+
+/** A live course and a certificate valid 365 days with recertification off and the expiring notice on. */
+async function setup(title: string): Promise<{ course: CourseDto; cert: CertificateDto }> {
+  const course = await api<CourseDto>('POST', '/api/courses', { title: `${title} Refresher`, status: 'live' });
+  const { certificate: cert } = await api<{ certificate: CertificateDto }>('POST', '/api/certificates', {
+    title,
+    associatedCourseIds: [course.id],
+    settings: { expiration: { enabled: true, validFor: { amount: VALIDITY_DAYS, unit: 'days' } }, expiringNotice: { enabled: true } },
+  });
+  return { course, cert };
+}
+
+const attemptsOf = async (awardIds: string[]): Promise<number> => {
+  const [row] = await stack.sql<{ n: number }[]>`
+    select count(*)::int as n from course_attempts where source = 'recertification' and award_id = any(${awardIds}::uuid[])`;
+  return row?.n ?? 0;
+};
+const versionOf = async (id: string): Promise<number> => {
+  const [row] = await stack.sql<{ settingsVersion: number }[]>`select settings_version from certificates where id = ${id}`;
+  return row!.settingsVersion;
+};
+
+/** Waits until every award's workflow is waiting for settings. */
+async function waitingForSettings(awardIds: string[]): Promise<void> {
+  await stack.eventually('the workflows wait for settings', async () => {
+    for (const id of awardIds) {
+      const view = await api<AwardView>('GET', `/api/awards/${id}`);
+      if (view.recertification?.phase !== 'waiting_for_settings' || view.recertification.messages.length === 0) return false;
+    }
+    return true;
+  });
+}
+
+/** Turns recertification on in the Settings form, with `courseId` and `leadDays`. */
+async function fillRecertification(p: Page, courseId: string, leadDays: number): Promise<void> {
+  await p.check('#recertification-enabled');
+  await p.selectOption('#recertification-course', courseId);
+  await p.fill('#f-recertification-leadDays', String(leadDays));
+}
+
+browserTest('Save shows what the change does at once and saves only on the second click', async () => {
+  const { course, cert } = await setup('Crane Operator');
+  const waiting = [await awardExpiringIn(cert.id, 10), await awardExpiringIn(cert.id, 15)];
+  const scheduled = await awardExpiringIn(cert.id, 40);
+  const later = await awardExpiringIn(cert.id, 120);
+  const all = [...waiting, scheduled, later].map((a) => a.id);
+  await waitingForSettings(waiting.map((a) => a.id));
+  const version = await versionOf(cert.id);
+
+  await page.goto(`${stack.api}/admin/certificates/${cert.id}/settings`);
+  await fillRecertification(page, course.id, 45);
+  assert.equal(await submit(page, '#save-settings'), 200);
+  assert.equal((await page.locator('#impact-headline').innerText()).trim(), 'This change enrolls 3 learners now.');
+  const count = async (key: string) => Number(await page.locator(`#impact-lines [data-impact="${key}"]`).getAttribute('data-count'));
+  assert.equal(await count('enrollNow'), 1);
+  assert.equal(await count('released'), 2);
+  assert.equal(await count('rescheduled'), 1);
+  assert.equal(await count('secondEmail'), 2);
+  assert.equal(await count('emailsNow'), 3);
+  const earliest = new Date(Date.parse(later.expiresAt!) - 45 * DAY_MS).toISOString().slice(0, 10);
+  assert.match(await page.locator('#impact-lines [data-impact="rescheduled"]').innerText(), new RegExp(`earliest new due date is ${earliest}`));
+  // Nothing saved yet, and the form still holds the change.
+  assert.equal(await versionOf(cert.id), version);
+  assert.equal(await attemptsOf(all), 0);
+  assert.equal(await page.inputValue('#f-recertification-leadDays'), '45');
+
+  assert.equal(await submit(page, '#confirm-save'), 200);
+  assert.match(await page.locator('.banner').innerText(), /Settings saved\./);
+  assert.equal(await page.locator('#impact-summary [data-impact="released"]').count(), 1);
+  assert.equal(await versionOf(cert.id), version + 1);
+  await stack.eventually('3 learners enrolled, as previewed', async () => (await attemptsOf(all)) === 3);
+});
+
+browserTest('a change that acts on nobody at once saves in one click; a confirm made on a stale version saves nothing', async () => {
+  const { course, cert } = await setup('Scaffolder');
+  const waiting = await awardExpiringIn(cert.id, 10);
+  await waitingForSettings([waiting.id]);
+
+  // The expired notice acts on nobody now: one click saves it.
+  await page.goto(`${stack.api}/admin/certificates/${cert.id}/settings`);
+  await page.check('#expired-notice');
+  assert.equal(await submit(page, '#save-settings'), 200);
+  assert.match(await page.locator('.banner').innerText(), /Settings saved\./);
+  assert.equal(await page.locator('#change-preview').count(), 0);
+  const version = await versionOf(cert.id);
+
+  // Releasing the waiting learner needs the confirmation; someone saves in between: 409, nothing saved.
+  await fillRecertification(page, course.id, 30);
+  assert.equal(await submit(page, '#save-settings'), 200);
+  assert.equal((await page.locator('#impact-headline').innerText()).trim(), 'This change enrolls 1 learner now.');
+  await api('PATCH', `/api/certificates/${cert.id}`, { title: 'Scaffolder (renamed)' });
+  assert.equal(await submit(page, '#confirm-save'), 409);
+  assert.equal(await versionOf(cert.id), version + 1, 'only the rename was saved');
+  assert.equal(await attemptsOf([waiting.id]), 0);
+  const [row] = await stack.sql<{ enabled: boolean }[]>`select (settings -> 'recertification' ->> 'enabled')::boolean as enabled from certificates where id = ${cert.id}`;
+  assert.equal(row?.enabled, false);
+});
