@@ -1,7 +1,8 @@
 /**
  * Issue 9's certificate tools in the admin page, in headless Chromium against the real stack: the
  * change-impact preview on Save (a second click when the change acts at once), checked against the
- * database and what the workflows then do.
+ * database and what the workflows then do; the Overview tab's counts by phase and its SVG chart of the
+ * coming load, checked against the seeded awards.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { AwardCreated, AwardView, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
+import { weekStartOf } from '../domain/certificate-overview.ts';
 import { DAY_MS } from '../domain/dates.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
@@ -160,4 +162,56 @@ browserTest('a change that acts on nobody at once saves in one click; a confirm 
   assert.equal(await attemptsOf([waiting.id]), 0);
   const [row] = await stack.sql<{ enabled: boolean }[]>`select (settings -> 'recertification' ->> 'enabled')::boolean as enabled from certificates where id = ${cert.id}`;
   assert.equal(row?.enabled, false);
+});
+
+browserTest('the Overview tab counts awards by phase and charts due dates and expiries per week from the seeded awards', async () => {
+  const { course, cert } = await setup('Welder');
+  await api('PATCH', `/api/certificates/${cert.id}`, { settings: { recertification: { enabled: true, courseId: course.id, leadDays: 30 } } });
+  const scheduled = [await awardExpiringIn(cert.id, 100), await awardExpiringIn(cert.id, 100.5)];
+  const enrolled = await awardExpiringIn(cert.id, 10);
+  const revoked = await awardExpiringIn(cert.id, 200);
+  await api('POST', `/api/awards/${revoked.id}/revoke`, { reason: 'left the company' });
+  await awardExpiringIn(cert.id, -5); // history: recorded expired
+  await stack.eventually('the one inside the window is enrolled', async () => (await attemptsOf([enrolled.id])) === 1);
+
+  await page.goto(`${stack.api}/admin/certificates/${cert.id}/overview`);
+  const phase = async (p: string) => Number(await page.locator(`#phase-counts [data-phase="${p}"]`).getAttribute('data-count'));
+  assert.deepEqual(
+    { scheduled: await phase('scheduled'), waiting: await phase('waiting_for_settings'), assigned: await phase('assigned'), renewed: await phase('renewed'), expired: await phase('expired'), revoked: await phase('revoked'), notExpiring: await phase('not_expiring') },
+    { scheduled: 2, waiting: 0, assigned: 1, renewed: 0, expired: 1, revoked: 1, notExpiring: 0 },
+  );
+
+  // The chart: accessible, 53 weeks, and the seeded dates in their weeks.
+  const chart = page.locator('svg#load-chart');
+  assert.equal(await chart.getAttribute('role'), 'img');
+  assert.equal(await chart.getAttribute('aria-labelledby'), 'load-chart-title load-chart-desc');
+  assert.match(await page.locator('#load-chart-title').textContent() ?? '', /per week, next 12 months/);
+  assert.match(await page.locator('#load-chart-desc').textContent() ?? '', /2 recertifications fall due and 3 certificates expire/);
+  assert.equal(await page.locator('svg#load-chart g.week').count(), 53);
+  const weekOf = (iso: string) => new Date(weekStartOf(Date.parse(iso))).toISOString().slice(0, 10);
+  const bars = async () => {
+    const out: Record<string, { due: number; expiring: number }> = {};
+    for (const g of await page.locator('svg#load-chart g.week').all()) {
+      const due = Number(await g.getAttribute('data-due'));
+      const expiring = Number(await g.getAttribute('data-expiring'));
+      if (due + expiring > 0) out[(await g.getAttribute('data-week'))!] = { due, expiring };
+    }
+    return out;
+  };
+  const expected: Record<string, { due: number; expiring: number }> = {};
+  const add = (iso: string, what: 'due' | 'expiring') => {
+    const w = weekOf(iso);
+    expected[w] ??= { due: 0, expiring: 0 };
+    expected[w][what]++;
+  };
+  for (const a of scheduled) {
+    add(a.expiresAt!, 'expiring');
+    add(new Date(Date.parse(a.expiresAt!) - 30 * DAY_MS).toISOString(), 'due');
+  }
+  add(enrolled.expiresAt!, 'expiring');
+  assert.deepEqual(await bars(), expected);
+  // Each bar says what it is, for a pointer or a screen reader.
+  const dueWeek = weekOf(new Date(Date.parse(scheduled[0]!.expiresAt!) - 30 * DAY_MS).toISOString());
+  assert.equal(await page.locator(`svg#load-chart g.week[data-week="${dueWeek}"] rect.bar-due title`).textContent(), `Week of ${dueWeek}: ${expected[dueWeek]!.due} due`);
+  await page.screenshot({ path: '/tmp/overview.png', fullPage: true });
 });

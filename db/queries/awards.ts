@@ -429,3 +429,24 @@ export async function awardCountsByCertificate(sql: Db): Promise<Map<string, Par
   }
   return out;
 }
+
+/**
+ * One certificate's awards by status, and how many active ones have no automation (no expiry or no
+ * workflow: the overview's `not_expiring`; the rest are what `runningAwardsPage` reads).
+ */
+export async function awardStatusCounts(
+  sql: Db,
+  certificateId: string,
+): Promise<{ byStatus: Partial<Record<AwardStatus, number>>; activeWithoutExpiry: number }> {
+  const rows = await sql<{ status: AwardStatus; n: number; unautomated: number }[]>`
+    select status, count(*)::int as n,
+      count(*) filter (where expires_at is null or workflow_id is null)::int as unautomated
+    from awards where certificate_id = ${certificateId} group by status`;
+  const byStatus: Partial<Record<AwardStatus, number>> = {};
+  let activeWithoutExpiry = 0;
+  for (const r of rows) {
+    byStatus[r.status] = r.n;
+    if (r.status === 'active') activeWithoutExpiry = r.unautomated;
+  }
+  return { byStatus, activeWithoutExpiry };
+}
