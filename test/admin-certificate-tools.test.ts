@@ -215,3 +215,66 @@ browserTest('the Overview tab counts awards by phase and charts due dates and ex
   assert.equal(await page.locator(`svg#load-chart g.week[data-week="${dueWeek}"] rect.bar-due title`).textContent(), `Week of ${dueWeek}: ${expected[dueWeek]!.due} due`);
   await page.screenshot({ path: '/tmp/overview.png', fullPage: true });
 });
+
+browserTest('Awards tab: award by email, extend and revoke an award through their confirmation pages', async () => {
+  const { cert } = await setup('Electrician');
+  const learner = await newLearner();
+  const awardsUrl = `${stack.api}/admin/certificates/${cert.id}/awards`;
+  const awardsOf = () => stack.sql<{ id: string; status: string; expiresAt: Date | null; revokedReason: string | null }[]>`
+    select id, status, expires_at, revoked_reason from awards where certificate_id = ${cert.id} and learner_id = ${learner.id}`;
+
+  // An unknown email awards nothing.
+  await page.goto(awardsUrl);
+  await page.fill('#award-email', 'nobody-here@example.com');
+  assert.equal(await submit(page, '#award-submit'), 422);
+  assert.match(await page.locator('#award-error').innerText(), /No learner has the email nobody-here@example\.com/);
+
+  // Award, back-dated 100 days: it expires 265 days from now.
+  await page.fill('#award-email', learner.email.toUpperCase());
+  const awardedOn = new Date(Date.now() - 100 * DAY_MS).toISOString().slice(0, 10);
+  await page.fill('#award-awarded-on', awardedOn);
+  assert.equal(await submit(page, '#award-submit'), 200);
+  assert.match(await page.locator('.banner').innerText(), new RegExp(`Awarded “Electrician” to ${learner.name}`));
+  const [award] = await awardsOf();
+  assert.ok(award);
+  assert.equal(award.status, 'active');
+  assert.equal(award.expiresAt!.toISOString(), new Date(Date.parse(`${awardedOn}T00:00:00Z`) + VALIDITY_DAYS * DAY_MS).toISOString());
+  assert.equal(await page.locator(`#award-${award.id}`).count(), 1);
+  // Awarding again while it is active: the API's 409, shown; still one award.
+  await page.fill('#award-email', learner.email);
+  assert.equal(await submit(page, '#award-submit'), 409);
+  assert.equal(await page.locator('#award-error').count(), 1);
+  assert.equal((await awardsOf()).length, 1);
+
+  // Extend: the link opens a confirmation page; the new day keeps the time of day.
+  await page.goto(awardsUrl);
+  await Promise.all([page.waitForURL(`**/awards/${award.id}/extend`), page.click(`#award-${award.id} .extend-link`)]);
+  assert.match(await page.locator('#action-learner').innerText(), new RegExp(learner.email.replace(/[.]/g, '\\.')));
+  const newDay = new Date(award.expiresAt!.getTime() + 30 * DAY_MS).toISOString().slice(0, 10);
+  await page.fill('#action-value', newDay);
+  assert.equal(await submit(page, '#action-confirm'), 200);
+  assert.match(await page.locator('.banner').innerText(), new RegExp(`now expires ${newDay}`));
+  const [extended] = await awardsOf();
+  assert.equal(extended!.expiresAt!.toISOString(), new Date(award.expiresAt!.getTime() + 30 * DAY_MS).toISOString());
+  await stack.eventually('the workflow plans from the new expiry', async () => {
+    const view = await api<AwardView>('GET', `/api/awards/${award.id}`);
+    return view.recertification?.expiresAt === extended!.expiresAt!.toISOString();
+  });
+  // A day before the award is the API's refusal, shown on the page; nothing changes.
+  await page.goto(`${awardsUrl}/${award.id}/extend`);
+  await page.fill('#action-value', new Date(Date.now() - 200 * DAY_MS).toISOString().slice(0, 10));
+  assert.equal(await submit(page, '#action-confirm'), 422);
+  assert.equal(await page.locator('#action-error').count(), 1);
+  assert.equal((await awardsOf())[0]!.expiresAt!.toISOString(), extended!.expiresAt!.toISOString());
+
+  // Revoke: confirmation page with a reason; the award is revoked and its workflow ends.
+  await page.goto(awardsUrl);
+  await Promise.all([page.waitForURL(`**/awards/${award.id}/revoke`), page.click(`#award-${award.id} .revoke-link`)]);
+  assert.equal((await awardsOf())[0]!.status, 'active', 'opening the page revokes nothing');
+  await page.fill('#action-value', 'Issued in error');
+  assert.equal(await submit(page, '#action-confirm'), 200);
+  const [revokedRow] = await awardsOf();
+  assert.deepEqual({ status: revokedRow!.status, reason: revokedRow!.revokedReason }, { status: 'revoked', reason: 'Issued in error' });
+  await stack.eventually('the workflow is revoked', async () => (await api<AwardView>('GET', `/api/awards/${award.id}`)).recertification?.phase === 'revoked');
+  assert.equal(await page.locator(`#award-${award.id} .revoke-link`).count(), 0, 'a revoked award offers no actions');
+});
