@@ -44,7 +44,7 @@ export function impactLines(i: ChangeImpactDto): { key: string; text: string; co
     lines.push({ key: 'rescheduled', count: i.rescheduled, text: `${learners(i.rescheduled)} are rescheduled; the earliest new due date is ${day(i.earliestNewDueAt)}.` });
   }
   const emails = emailsNow(i);
-  if (emails > 0) lines.push({ key: 'emailsNow', count: emails, text: `${emails} email${emails === 1 ? '' : 's'} go out now.` });
+  if (emails > 0) lines.push({ key: 'emailsNow', count: emails, text: `${emails} email${emails === 1 ? ' goes' : 's go'} out now.` });
   if (i.secondEmail > 0) lines.push({ key: 'secondEmail', count: i.secondEmail, text: `${learners(i.secondEmail)} get a second email about their recertification.` });
   return lines;
 }

@@ -29,7 +29,7 @@ export function chartDescription(weeks: OverviewWeek[]): string {
   const span = `the ${weeks.length} weeks from ${day(first.weekStart)} to ${day(new Date(last.weekStart.getTime() + 6 * 86_400_000))}`;
   if (!busiest) return `No recertification falls due and no certificate expires in ${span}.`;
   return (
-    `In ${span}: ${due} recertification${due === 1 ? '' : 's'} fall${due === 1 ? 's' : ''} due and ${expiring} certificate${expiring === 1 ? '' : 's'} expire. ` +
+    `In ${span}: ${due} recertification${due === 1 ? '' : 's'} fall${due === 1 ? 's' : ''} due and ${expiring} certificate${expiring === 1 ? ' expires' : 's expire'}. ` +
     `The busiest week starts ${day(busiest.weekStart)} (${busiest.due} due, ${busiest.expiring} expiring).`
   );
 }
