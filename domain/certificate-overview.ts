@@ -71,11 +71,11 @@ export function addToWeeks(weeks: OverviewWeek[], award: RunningAward, settings:
 }
 
 /** Awards read per round trip. */
-const PAGE = 5_000;
+const BATCH = 5_000;
 
 /**
  * Reads the overview of a certificate at `asOf` (ms since the epoch) with its current `settings`:
- * closed awards by status, active ones without expiry, and every running award (page by page) by
+ * closed awards by status, active ones without expiry, and every running award (in batches) by
  * phase and into the weeks.
  */
 export async function certificateOverview(
@@ -88,15 +88,11 @@ export async function certificateOverview(
   for (const s of closed) phases[s] = counts.byStatus[s] ?? 0;
   phases.not_expiring = counts.activeWithoutExpiry;
   const weeks = emptyWeeks(args.asOf);
-  let afterAwardId: string | null = null;
-  for (;;) {
-    const page = await awardsQ.runningAwardsPage(sql, { certificateId: args.certificateId, afterAwardId, limit: PAGE });
-    for (const award of page) {
+  await awardsQ.eachRunningAwardBatch(sql, { certificateId: args.certificateId, batchSize: BATCH }, (awards) => {
+    for (const award of awards) {
       phases[phaseOfRunningAward(award, args.settings, args.asOf)]++;
       addToWeeks(weeks, award, args.settings, args.asOf);
     }
-    if (page.length < PAGE) break;
-    afterAwardId = page[page.length - 1]!.id;
-  }
+  });
   return { asOf: new Date(args.asOf), phases, weeks };
 }

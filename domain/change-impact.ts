@@ -3,7 +3,7 @@
  * (each award, whether its learner is enrolled, whether its expiring notice went out) with the
  * workflow's own decisions (domain/recertification-steps.ts) and the acting rules the activities
  * re-check (domain/acting-rules.ts). Pure: the caller reads the awards (db/queries/awards.ts
- * `runningAwardsPage`) and feeds them one by one, so a certificate of 100,000 awards is counted in
+ * `eachRunningAwardBatch`) and feeds them one by one, so a certificate of 100,000 awards is counted in
  * pages. Instants are ms since the epoch unless typed `Date`.
  *
  * For each running award, the step the workflow would take before and after the change:

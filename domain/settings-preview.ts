@@ -1,6 +1,6 @@
 /**
  * The change-impact preview of a settings change (`PATCH /api/certificates/:id?dryRun=true`): reads
- * the certificate's running awards from the database page by page and counts them with the pure rules
+ * the certificate's running awards from the database in batches and counts them with the pure rules
  * of domain/change-impact.ts (the workflow's own decisions). Reads only.
  */
 import type { Sql, TransactionSql } from '../db/client.ts';
@@ -10,7 +10,7 @@ import { addAwardImpact, emptyImpact, type ChangeImpact, type SettingsSide } fro
 import { affectsRunningWorkflows, type CertificateSettings, type CourseFacts } from './settings.ts';
 
 /** Awards read per round trip. */
-const PAGE = 5_000;
+const BATCH = 5_000;
 
 /** The settings' recertification course as the rules see it, or null (none chosen, or it does not exist). */
 async function courseFacts(sql: Sql | TransactionSql, settings: CertificateSettings): Promise<CourseFacts | null> {
@@ -33,11 +33,8 @@ export async function previewSettingsChange(
   if (!affectsRunningWorkflows(args.before, args.after)) return impact;
   const before: SettingsSide = { settings: args.before, course: await courseFacts(sql, args.before) };
   const after: SettingsSide = { settings: args.after, course: await courseFacts(sql, args.after) };
-  let afterAwardId: string | null = null;
-  for (;;) {
-    const page = await awardsQ.runningAwardsPage(sql, { certificateId: args.certificateId, afterAwardId, limit: PAGE });
-    for (const award of page) addAwardImpact(impact, award, before, after, args.asOf);
-    if (page.length < PAGE) return impact;
-    afterAwardId = page[page.length - 1]!.id;
-  }
+  await awardsQ.eachRunningAwardBatch(sql, { certificateId: args.certificateId, batchSize: BATCH }, (awards) => {
+    for (const award of awards) addAwardImpact(impact, award, before, after, args.asOf);
+  });
+  return impact;
 }

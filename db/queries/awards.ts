@@ -366,22 +366,27 @@ export interface RunningAwardRow {
 }
 
 /**
- * A page of the certificate's active awards that have a workflow and an expiry, in id order after
- * `afterAwardId` (keyset paging), each with whether its recertification attempt exists and whether
- * its expiring notice is recorded: what a settings change's preview counts.
+ * Every active award of the certificate that has a workflow and an expiry, handed to `onBatch` in
+ * batches of `batchSize` as one query reads them (a cursor: one scan, whatever the count), each with
+ * whether its recertification attempt exists and whether its expiring notice is recorded: what a
+ * settings change's preview and the certificate's overview count. Any order.
  */
-export async function runningAwardsPage(
+export async function eachRunningAwardBatch(
   sql: Db,
-  args: { certificateId: string; afterAwardId: string | null; limit: number },
-): Promise<RunningAwardRow[]> {
-  return await sql<RunningAwardRow[]>`
+  args: { certificateId: string; batchSize: number },
+  onBatch: (rows: RunningAwardRow[]) => void,
+): Promise<void> {
+  await sql<RunningAwardRow[]>`
     select a.id, a.awarded_at, a.expires_at, a.source_attempt_id,
       exists (select 1 from course_attempts t where t.award_id = a.id and t.source = 'recertification') as enrolled,
       exists (select 1 from messages m where m.award_id = a.id and m.kind = 'certificate_expiring') as expiring_notice_sent
     from awards a
-    where a.certificate_id = ${args.certificateId} and a.status = 'active' and a.workflow_id is not null and a.expires_at is not null
-      ${args.afterAwardId ? sql`and a.id > ${args.afterAwardId}` : sql``}
-    order by a.id limit ${args.limit}`;
+    where a.certificate_id = ${args.certificateId} and a.status = 'active' and a.workflow_id is not null and a.expires_at is not null`.cursor(
+    args.batchSize,
+    (rows) => {
+      onBatch(rows);
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -432,7 +437,7 @@ export async function awardCountsByCertificate(sql: Db): Promise<Map<string, Par
 
 /**
  * One certificate's awards by status, and how many active ones have no automation (no expiry or no
- * workflow: the overview's `not_expiring`; the rest are what `runningAwardsPage` reads).
+ * workflow: the overview's `not_expiring`; the rest are what `eachRunningAwardBatch` reads).
  */
 export async function awardStatusCounts(
   sql: Db,
