@@ -8,6 +8,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { AwardCreated, AwardView, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { weekStartOf } from '../domain/certificate-overview.ts';
@@ -131,6 +133,7 @@ browserTest('Save shows what the change does at once and saves only on the secon
   assert.equal(await versionOf(cert.id), version);
   assert.equal(await attemptsOf(all), 0);
   assert.equal(await page.inputValue('#f-recertification-leadDays'), '45');
+  await page.screenshot({ path: join(tmpdir(), 'recertify-change-preview.png'), fullPage: true });
 
   assert.equal(await submit(page, '#confirm-save'), 200);
   assert.match(await page.locator('.banner').innerText(), /Settings saved\./);
@@ -213,7 +216,7 @@ browserTest('the Overview tab counts awards by phase and charts due dates and ex
   // Each bar says what it is, for a pointer or a screen reader.
   const dueWeek = weekOf(new Date(Date.parse(scheduled[0]!.expiresAt!) - 30 * DAY_MS).toISOString());
   assert.equal(await page.locator(`svg#load-chart g.week[data-week="${dueWeek}"] rect.bar-due title`).textContent(), `Week of ${dueWeek}: ${expected[dueWeek]!.due} due`);
-  await page.screenshot({ path: '/tmp/overview.png', fullPage: true });
+  await page.screenshot({ path: join(tmpdir(), 'recertify-overview.png'), fullPage: true });
 });
 
 browserTest('Awards tab: award by email, extend and revoke an award through their confirmation pages', async () => {

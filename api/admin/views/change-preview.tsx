@@ -31,21 +31,23 @@ export function actsAtOnce(i: ChangeImpactDto): boolean {
 }
 
 const learners = (n: number): string => `${n} learner${n === 1 ? '' : 's'}`;
+/** The verb for `n` learners: `one` for a single learner, `many` otherwise. */
+const verb = (n: number, one: string, many: string): string => (n === 1 ? one : many);
 
 /** The impact as sentences, one per count that is not zero (the headline first). */
 export function impactLines(i: ChangeImpactDto): { key: string; text: string; count: number }[] {
   const lines: { key: string; text: string; count: number }[] = [];
-  if (i.enrollNow > 0) lines.push({ key: 'enrollNow', count: i.enrollNow, text: `${learners(i.enrollNow)} come inside the enrollment window and are enrolled now.` });
-  if (i.released > 0) lines.push({ key: 'released', count: i.released, text: `${learners(i.released)} waiting for settings are released and enrolled now.` });
+  if (i.enrollNow > 0) lines.push({ key: 'enrollNow', count: i.enrollNow, text: `${learners(i.enrollNow)} ${verb(i.enrollNow, 'comes', 'come')} inside the enrollment window and ${verb(i.enrollNow, 'is', 'are')} enrolled now.` });
+  if (i.released > 0) lines.push({ key: 'released', count: i.released, text: `${learners(i.released)} waiting for settings ${verb(i.released, 'is', 'are')} released and enrolled now.` });
   if (i.waitingNow > 0) {
-    lines.push({ key: 'waitingNow', count: i.waitingNow, text: `${learners(i.waitingNow)} fall due now but cannot be enrolled with these settings: they wait for settings.` });
+    lines.push({ key: 'waitingNow', count: i.waitingNow, text: `${learners(i.waitingNow)} ${verb(i.waitingNow, 'falls', 'fall')} due now but cannot be enrolled with these settings: they wait for settings.` });
   }
   if (i.rescheduled > 0) {
-    lines.push({ key: 'rescheduled', count: i.rescheduled, text: `${learners(i.rescheduled)} are rescheduled; the earliest new due date is ${day(i.earliestNewDueAt)}.` });
+    lines.push({ key: 'rescheduled', count: i.rescheduled, text: `${learners(i.rescheduled)} ${verb(i.rescheduled, 'is', 'are')} rescheduled; the earliest new due date is ${day(i.earliestNewDueAt)}.` });
   }
   const emails = emailsNow(i);
   if (emails > 0) lines.push({ key: 'emailsNow', count: emails, text: `${emails} email${emails === 1 ? ' goes' : 's go'} out now.` });
-  if (i.secondEmail > 0) lines.push({ key: 'secondEmail', count: i.secondEmail, text: `${learners(i.secondEmail)} get a second email about their recertification.` });
+  if (i.secondEmail > 0) lines.push({ key: 'secondEmail', count: i.secondEmail, text: `${learners(i.secondEmail)} ${verb(i.secondEmail, 'gets', 'get')} a second email about their recertification.` });
   return lines;
 }
 
