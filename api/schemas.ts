@@ -489,6 +489,61 @@ export type CertificateChanged = z.infer<typeof CertificateChangedSchema>;
 export const CertificateArchivedSchema = EndedSchema.extend({ certificate: CertificateSchema }).openapi('CertificateArchived');
 export type CertificateArchived = z.infer<typeof CertificateArchivedSchema>;
 
+/** `PATCH /api/certificates/{id}`'s query: `dryRun=true` previews the change and saves nothing. */
+export const CertificatePatchQuery = z.object({
+  dryRun: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({
+      description:
+        '`true`: validate the change exactly as a save would (same 400/404/409/422), save nothing, signal nothing, and answer ' +
+        'a `CertificateChangePreview`: the certificate as it would be saved and what the change would do at once to its running workflows.',
+    }),
+});
+/** What a settings change would do at once to the certificate's running workflows (domain/change-impact.ts). */
+export const ChangeImpactSchema = z
+  .object({
+    asOf: Instant.openapi({ description: 'The instant the impact is computed at (the preview\'s time).' }),
+    running: z.number().int().openapi({
+      description: 'Active awards with a workflow and an expiry that the change reaches (0 when nothing running workflows act on changed).',
+    }),
+    enrollNow: z.number().int().openapi({
+      description: 'Scheduled workflows the change puts inside the enrollment window (e.g. a longer lead) that enroll their learner at once.',
+    }),
+    released: z.number().int().openapi({ description: 'Workflows waiting for settings (recertification off, no live course) that the change lets enroll at once.' }),
+    waitingNow: z.number().int().openapi({
+      description: 'Scheduled workflows the change puts inside the window that cannot enroll under the new settings: they wait for settings from now on.',
+    }),
+    rescheduled: z.number().int().openapi({
+      description: 'Workflows not yet due after the change whose due time (expiry − lead days) moves, or that were waiting for settings and sleep again.',
+    }),
+    earliestNewDueAt: Instant.nullable().openapi({ description: 'The earliest new due time among the rescheduled; null when none is.' }),
+    secondEmail: z.number().int().openapi({
+      description:
+        'Learners for whom a message sent at once is at least their second about this recertification: their expiring notice went out ' +
+        'already (e.g. while waiting for settings) or two messages go at once (expiring notice and the course\'s enrollment message).',
+    }),
+    messagesNow: z
+      .object({ certificate_expiring: z.number().int(), recertification_enrollment: z.number().int(), course_enrollment: z.number().int() })
+      .openapi({ description: 'Messages sent at once, by kind (an expiring notice the acting rules would skip is not counted).' }),
+  })
+  .openapi('ChangeImpact');
+export type ChangeImpactDto = z.infer<typeof ChangeImpactSchema>;
+/** `PATCH /api/certificates/{id}?dryRun=true`. */
+export const CertificateChangePreviewSchema = z
+  .object({
+    dryRun: z.literal(true),
+    certificate: CertificateSchema.openapi({
+      description: 'The certificate as the change would save it; `settingsVersion` is the current one (nothing is saved): send it as If-Match to save.',
+    }),
+    changes: z.boolean().openapi({ description: 'Whether saving would change anything (a no-op save raises no version).' }),
+    warnings: z.array(WarningSchema),
+    signalled: z.number().int().openapi({ description: 'How many running workflows the save would signal (as `signalled` of the save).' }),
+    impact: ChangeImpactSchema,
+  })
+  .openapi('CertificateChangePreview');
+export type CertificateChangePreview = z.infer<typeof CertificateChangePreviewSchema>;
+
 export const toCertificate = (r: CertificateRow): CertificateDto => ({
   id: r.id,
   title: r.title,

@@ -34,6 +34,7 @@ import { dueStep, waitUntilDue } from './recertification/due.ts';
 import { expiryStep } from './recertification/expiry.ts';
 import { begin, continueAsNewWhenHistoryIsLong, finish } from './recertification/lifecycle.ts';
 import { dueMs, expiresMs, newRun, now, record, type RecertificationRun } from './recertification/run.ts';
+import { nextStep } from '../domain/recertification-steps.ts';
 
 export { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES } from './recertification/patches.ts';
 export { MAX_TIMER_MS } from './recertification/effects.ts';
@@ -46,11 +47,13 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
   while (run.ending === null) {
     run.wake = false;
     await continueAsNewWhenHistoryIsLong(run);
-    if (now() >= expiresMs(run)) {
+    // The step is domain/recertification-steps.ts's `nextStep`, shared with the change-impact preview.
+    const step = nextStep({ assigned: run.status.phase === 'assigned', asOf: now(), dueMs: dueMs(run), expiresMs: expiresMs(run) });
+    if (step === 'expiry') {
       if ((await expiryStep(run)) === 'expired') return run.status;
-    } else if (run.status.phase === 'assigned') {
+    } else if (step === 'assigned_wait') {
       await assignedWait(run);
-    } else if (now() < dueMs(run)) {
+    } else if (step === 'wait_until_due') {
       await waitUntilDue(run);
     } else {
       await dueStep(run);

@@ -11,10 +11,13 @@ import { markInProcess } from '../in-process.ts';
 import type {
   AttemptDto,
   AttemptList,
+  AwardChanged,
+  AwardCreated,
   AwardDto,
   AwardList,
   AwardListItem,
   AwardView,
+  CertificateChangePreview,
   CertificateChanged,
   CertificateDto,
   CertificateList,
@@ -104,6 +107,22 @@ export interface AdminApi {
    * `settingsVersion` (sent as `If-Match`); a change made meanwhile is a 409 `version_conflict`.
    */
   patchCertificate(id: string, body: CertificatePatchBody, opts?: { expectedVersion?: number }): Promise<ApiResult<CertificateChanged>>;
+  /**
+   * PATCH /api/certificates/:id?dryRun=true: the same checks as `patchCertificate` (its refusals
+   * alike), nothing saved, and what the change would do at once to the running workflows.
+   */
+  previewCertificateChange(id: string, body: CertificatePatchBody, opts?: { expectedVersion?: number }): Promise<ApiResult<CertificateChangePreview>>;
+  /** The learner with this email (case-insensitive), or null. */
+  findLearnerByEmail(email: string): Promise<LearnerDto | null>;
+  /**
+   * POST /api/certificates/:id/awards with an `Idempotency-Key` (the form's), so a form sent twice
+   * awards once: the API's answer, a refusal included (409 `already_awarded`, 422 `awarded_at_in_future`, …).
+   */
+  createAward(certificateId: string, body: { learnerId: string; awardedAt?: string }, idempotencyKey: string): Promise<ApiResult<AwardCreated>>;
+  /** PATCH /api/awards/:id `{expiresAt}`: extends (or moves) the expiry and signals the workflow. */
+  patchAward(id: string, body: { expiresAt: string }): Promise<ApiResult<AwardChanged>>;
+  /** POST /api/awards/:id/revoke `{reason}`: revokes the award and signals the workflow. */
+  revokeAward(id: string, reason: string): Promise<ApiResult<AwardChanged>>;
 }
 
 /** A read the API refused (status and its error body); a 404 is the admin page's not-found page. */
@@ -189,6 +208,18 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
     listMessages: (q) =>
       must<MessagePage>(
         `/api/messages${qs({ learnerId: q.learnerId, awardId: q.awardId, before: q.before, limit: q.limit ?? 100 })}`,
+      ),
+    findLearnerByEmail: async (email) => (await must<LearnerList>(`/api/learners${qs({ email, limit: 1 })}`)).learners[0] ?? null,
+    createAward: (certificateId, body, idempotencyKey) =>
+      call<AwardCreated>('POST', `/api/certificates/${encodeURIComponent(certificateId)}/awards`, body, { 'idempotency-key': idempotencyKey }),
+    patchAward: (id, body) => call<AwardChanged>('PATCH', `/api/awards/${encodeURIComponent(id)}`, body),
+    revokeAward: (id, reason) => call<AwardChanged>('POST', `/api/awards/${encodeURIComponent(id)}/revoke`, { reason }),
+    previewCertificateChange: (id, body, opts = {}) =>
+      call<CertificateChangePreview>(
+        'PATCH',
+        `/api/certificates/${encodeURIComponent(id)}?dryRun=true`,
+        body,
+        opts.expectedVersion === undefined ? {} : { 'if-match': `"${opts.expectedVersion}"` },
       ),
     patchCertificate: (id, body, opts = {}) =>
       call<CertificateChanged>(

@@ -32,6 +32,7 @@ import { clientClosedRequest, isClientAbort } from '../errors.ts';
 import { AdminApiError, createAdminApi, type InProcessFetch } from './api-client.ts';
 import { assets } from './areas/assets.ts';
 import { awards } from './areas/awards.tsx';
+import { overview } from './areas/overview.tsx';
 import { certificates } from './areas/certificates.tsx';
 import { courses } from './areas/courses.tsx';
 import { expiring } from './areas/expiring.tsx';
@@ -87,6 +88,7 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono<Admi
   admin.get('/', (c) => c.redirect('/admin/certificates', 303));
   admin.route('/certificates', certificates);
   admin.route('/certificates', awards);
+  admin.route('/certificates', overview);
   admin.route('/courses', courses);
   admin.route('/learners', learners);
   admin.route('/', expiring);

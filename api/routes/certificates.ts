@@ -14,7 +14,8 @@
  * made at the same version exactly one commits and the other is a 409 `version_conflict`. Without
  * `If-Match` a PATCH applies to whatever is current (last writer wins), as before.
  */
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { TransactionSql } from '../../db/client.ts';
 import type { CertificateRow } from '../../db/rows.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
@@ -30,6 +31,7 @@ import {
   type SettingsPatch,
   type SettingsWarning,
 } from '../../domain/settings.ts';
+import { previewSettingsChange } from '../../domain/settings-preview.ts';
 import { settingsPropagationWorkflowId } from '../../workflows/settings-propagation.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
@@ -40,11 +42,13 @@ import { deliverAwardChanges, tryStartSettingsPropagation } from '../temporal-ga
 import { archiveCertificate } from '../../domain/lifecycle.ts';
 import {
   CertificateArchivedSchema,
+  CertificateChangePreviewSchema,
   CertificateChangedSchema,
   CertificateCreateSchema,
   CertificateListQuery,
   CertificateCreatedSchema,
   CertificateListSchema,
+  CertificatePatchQuery,
   CertificatePatchSchema,
   CertificateSchema,
   IdParams,
@@ -53,11 +57,12 @@ import {
   json,
   toCertificate,
   type CertificateArchived,
+  type CertificateChangePreview,
   type CertificateChanged,
   type CertificateCreated,
   type SettingsPropagation,
 } from '../schemas.ts';
-import { canonicalJson } from '../util.ts';
+import { canonicalJson, iso, isoOrNull } from '../util.ts';
 
 const tags = ['Certificates'];
 
@@ -195,16 +200,41 @@ export const patchCertificateRoute = createRoute({
     '(`recertification`, `expiringNotice`, `expiredNotice`) are propagated; `expiration.validFor` and `anchor` apply to awards made ' +
     'afterwards. The change, its new version and the propagation record are saved in one transaction; after the commit, the workflow ' +
     '`settings-propagation-<certificateId>-v<version>` signals every running workflow of the certificate, 500 at a time, and the ' +
-    'request does not wait for the signals. If the process dies before starting it, the reconciler does.',
-  request: { params: IdParams, headers: IfMatchHeaders, body: body(CertificatePatchSchema) },
+    'request does not wait for the signals. If the process dies before starting it, the reconciler does. ' +
+    'Preview: `?dryRun=true` checks the change exactly as above (the same 400/404/409/422, If-Match included), saves and signals ' +
+    'nothing, and answers what it would do at once to the running workflows, computed from the database with the workflow\'s own rules: ' +
+    'how many enroll now (a longer lead puts them inside the window), are released from waiting for settings, start waiting, are ' +
+    'rescheduled (and the earliest new due time), the messages sent at once and how many learners get a second email (`ChangeImpact`).',
+  request: { params: IdParams, query: CertificatePatchQuery, headers: IfMatchHeaders, body: body(CertificatePatchSchema) },
   responses: {
     200: {
-      ...json(CertificateChangedSchema, 'The certificate as saved, the warnings of its settings, and how many running workflows are being signalled.'),
+      ...json(
+        z.union([CertificateChangedSchema, CertificateChangePreviewSchema]),
+        'The certificate as saved, the warnings of its settings, and how many running workflows are being signalled; ' +
+          'with `dryRun=true`, a `CertificateChangePreview` instead (nothing saved; the ETag is the current version).',
+      ),
       headers: EtagHeader,
     },
     ...errorResponses(400, 401, 404, 409, 415, 422),
   },
 });
+
+/** The PATCH body as validated. */
+type CertificatePatchInput = z.infer<typeof CertificatePatchSchema>;
+
+/** The 409 `version_conflict` of a PATCH (or its dry run) whose If-Match names an older version; the ETag is the current one. */
+function versionConflict(c: Context, current: number, ifMatch: string | undefined) {
+  c.header('ETag', etagOf(current));
+  return c.json(
+    errorBody(
+      'version_conflict',
+      `The certificate changed since the version in If-Match (${ifMatch ?? ''}): it is now at settingsVersion ${current}. ` +
+        'Nothing was saved; read it again, re-apply the change and send the new ETag.',
+      { settingsVersion: current, ifMatch: ifMatch ?? null },
+    ),
+    409,
+  );
+}
 
 /** The certificates area's sub-app (routes relative to `/api`). */
 export function certificatesApp(deps: ApiDeps): App {
@@ -241,21 +271,59 @@ export function certificatesApp(deps: ApiDeps): App {
     return c.json(toCertificate(row), 200);
   });
 
+  /**
+   * The checks and the plan a PATCH shares with its dry run, in `tx`: the certificate (404), If-Match
+   * under the row lock (or in the dry run's snapshot), associated content and the settings rules.
+   */
+  async function planChange(tx: TransactionSql, id: string, input: CertificatePatchInput, ifMatch: string | undefined, lock: boolean) {
+    const before: CertificateRow | null = await certsQ.getCertificate(tx, id, { forUpdate: lock });
+    if (!before) throw notFound('Certificate', id);
+    // Under the row lock: a concurrent change has committed (and raised the version) or waits for this one.
+    if (!ifMatchAllows(ifMatch, before.settingsVersion)) return { kind: 'conflict', current: before.settingsVersion } as const;
+    const associatedCourseIds = input.associatedCourseIds ?? before.associatedCourseIds;
+    if (input.associatedCourseIds) await assertCoursesExist(tx, input.associatedCourseIds);
+    const { settings, warnings } = await evaluate(tx, before.settings, input.settings ?? {}, associatedCourseIds);
+    const settingsChanged = canonicalJson(settings) !== canonicalJson(before.settings);
+    const titleChanged = input.title !== undefined && input.title !== before.title;
+    const associatedChanged = canonicalJson(associatedCourseIds) !== canonicalJson(before.associatedCourseIds);
+    const affects = settingsChanged && affectsRunningWorkflows(before.settings, settings);
+    return { kind: 'plan', before, settings, warnings, associatedCourseIds, settingsChanged, titleChanged, associatedChanged, affects } as const;
+  }
+
   app.openapi(patchCertificateRoute, async (c) => {
     const { id } = c.req.valid('param');
     const ifMatch = c.req.valid('header')['if-match'];
     const input = c.req.valid('json');
+    if (c.req.valid('query').dryRun === 'true') {
+      // One consistent snapshot, and PostgreSQL itself refuses any write in it.
+      const preview = await sql.begin('isolation level repeatable read read only', async (tx) => {
+        const plan = await planChange(tx, id, input, ifMatch, false);
+        if (plan.kind === 'conflict') return plan;
+        const { before, settings } = plan;
+        const signalled = plan.affects ? await awardsQ.countActiveWorkflows(tx, id) : 0;
+        const asOf = Date.now();
+        const impact = await previewSettingsChange(tx, { certificateId: id, before: before.settings, after: settings, asOf });
+        const certificate: CertificateRow = { ...before, title: plan.titleChanged && input.title !== undefined ? input.title : before.title, settings, associatedCourseIds: plan.associatedCourseIds };
+        const body: CertificateChangePreview = {
+          dryRun: true,
+          certificate: toCertificate(certificate),
+          changes: plan.settingsChanged || plan.titleChanged || plan.associatedChanged,
+          warnings: plan.warnings,
+          signalled,
+          impact: { ...impact, asOf: iso(new Date(asOf)), earliestNewDueAt: isoOrNull(impact.earliestNewDueAt) },
+        };
+        return { kind: 'preview', body, version: before.settingsVersion } as const;
+      });
+      if (preview.kind === 'preview') {
+        c.header('ETag', etagOf(preview.version));
+        return c.json(preview.body, 200);
+      }
+      return versionConflict(c, preview.current, ifMatch);
+    }
     const result = await sql.begin(async (tx) => {
-      const before: CertificateRow | null = await certsQ.getCertificate(tx, id, { forUpdate: true });
-      if (!before) throw notFound('Certificate', id);
-      // Under the row lock: a concurrent change has committed (and raised the version) or waits for this one.
-      if (!ifMatchAllows(ifMatch, before.settingsVersion)) return { kind: 'conflict', current: before.settingsVersion } as const;
-      const associatedCourseIds = input.associatedCourseIds ?? before.associatedCourseIds;
-      if (input.associatedCourseIds) await assertCoursesExist(tx, input.associatedCourseIds);
-      const { settings, warnings } = await evaluate(tx, before.settings, input.settings ?? {}, associatedCourseIds);
-      const settingsChanged = canonicalJson(settings) !== canonicalJson(before.settings);
-      const titleChanged = input.title !== undefined && input.title !== before.title;
-      const associatedChanged = canonicalJson(associatedCourseIds) !== canonicalJson(before.associatedCourseIds);
+      const plan = await planChange(tx, id, input, ifMatch, true);
+      if (plan.kind === 'conflict') return plan;
+      const { before, settings, warnings, associatedCourseIds, settingsChanged, titleChanged, associatedChanged } = plan;
       const version =
         settingsChanged || titleChanged || associatedChanged
           ? await certsQ.updateCertificate(tx, id, { title: titleChanged ? input.title : undefined, settings: settingsChanged ? settings : undefined })
@@ -263,7 +331,7 @@ export function certificatesApp(deps: ApiDeps): App {
       if (associatedChanged) await certsQ.setAssociatedCourses(tx, id, associatedCourseIds);
       let propagate = false;
       let signalled = 0;
-      if (settingsChanged && affectsRunningWorkflows(before.settings, settings)) {
+      if (plan.affects) {
         // Awards created after this commit read the settings when their workflow starts: only
         // workflows that exist now need the signal, and none means nothing to propagate.
         signalled = await awardsQ.countActiveWorkflows(tx, id);
@@ -274,18 +342,7 @@ export function certificatesApp(deps: ApiDeps): App {
       if (!certificate) throw new Error('certificate vanished');
       return { kind: 'saved', certificate, warnings, signalled, propagate, version } as const;
     });
-    if (result.kind === 'conflict') {
-      c.header('ETag', etagOf(result.current));
-      return c.json(
-        errorBody(
-          'version_conflict',
-          `The certificate changed since the version in If-Match (${ifMatch ?? ''}): it is now at settingsVersion ${result.current}. ` +
-            'Nothing was saved; read it again, re-apply the change and send the new ETag.',
-          { settingsVersion: result.current, ifMatch: ifMatch ?? null },
-        ),
-        409,
-      );
-    }
+    if (result.kind === 'conflict') return versionConflict(c, result.current, ifMatch);
     let propagation: SettingsPropagation | null = null;
     if (result.propagate) {
       const started = await tryStartSettingsPropagation(deps, id, result.version);

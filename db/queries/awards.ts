@@ -401,6 +401,42 @@ export async function activeWorkflowPage(
     order by id limit ${args.limit}`;
 }
 
+/** An active award with a workflow and an expiry, as the change-impact preview reads it (domain/change-impact.ts `RunningAward`). */
+export interface RunningAwardRow {
+  id: string;
+  awardedAt: Date;
+  expiresAt: Date;
+  sourceAttemptId: string | null;
+  /** Its recertification attempt exists (the workflow enrolled the learner). */
+  enrolled: boolean;
+  /** A `certificate_expiring` message is recorded for it. */
+  expiringNoticeSent: boolean;
+}
+
+/**
+ * Every active award of the certificate that has a workflow and an expiry, handed to `onBatch` in
+ * batches of `batchSize` as one query reads them (a cursor: one scan, whatever the count), each with
+ * whether its recertification attempt exists and whether its expiring notice is recorded: what a
+ * settings change's preview and the certificate's overview count. Any order.
+ */
+export async function eachRunningAwardBatch(
+  sql: Db,
+  args: { certificateId: string; batchSize: number },
+  onBatch: (rows: RunningAwardRow[]) => void,
+): Promise<void> {
+  await sql<RunningAwardRow[]>`
+    select a.id, a.awarded_at, a.expires_at, a.source_attempt_id,
+      exists (select 1 from course_attempts t where t.award_id = a.id and t.source = 'recertification') as enrolled,
+      exists (select 1 from messages m where m.award_id = a.id and m.kind = 'certificate_expiring') as expiring_notice_sent
+    from awards a
+    where a.certificate_id = ${args.certificateId} and a.status = 'active' and a.workflow_id is not null and a.expires_at is not null`.cursor(
+    args.batchSize,
+    (rows) => {
+      onBatch(rows);
+    },
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // the admin page's award views
 
@@ -445,4 +481,25 @@ export async function awardCountsByCertificate(sql: Db): Promise<Map<string, Par
     out.set(r.certificateId, counts);
   }
   return out;
+}
+
+/**
+ * One certificate's awards by status, and how many active ones have no automation (no expiry or no
+ * workflow: the overview's `not_expiring`; the rest are what `eachRunningAwardBatch` reads).
+ */
+export async function awardStatusCounts(
+  sql: Db,
+  certificateId: string,
+): Promise<{ byStatus: Partial<Record<AwardStatus, number>>; activeWithoutExpiry: number }> {
+  const rows = await sql<{ status: AwardStatus; n: number; unautomated: number }[]>`
+    select status, count(*)::int as n,
+      count(*) filter (where expires_at is null or workflow_id is null)::int as unautomated
+    from awards where certificate_id = ${certificateId} group by status`;
+  const byStatus: Partial<Record<AwardStatus, number>> = {};
+  let activeWithoutExpiry = 0;
+  for (const r of rows) {
+    byStatus[r.status] = r.n;
+    if (r.status === 'active') activeWithoutExpiry = r.unautomated;
+  }
+  return { byStatus, activeWithoutExpiry };
 }

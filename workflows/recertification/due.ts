@@ -5,7 +5,8 @@
  */
 import { patched } from '@temporalio/workflow';
 import type { AwardContext, CourseSummary, CreateAttemptRefused, RecertificationActivities } from '../../activities/types.ts';
-import { enrollmentRefusal, type AwardTruth } from '../../domain/acting-rules.ts';
+import type { AwardTruth } from '../../domain/acting-rules.ts';
+import { dueStepDecision, enrollmentMessageKinds, waitingMessageKinds } from '../../domain/recertification-steps.ts';
 import { dbSteps, send, sleepUntil } from './effects.ts';
 import { ACT_ON_DATABASE_TRUTH } from './patches.ts';
 import { applyContext, dueMs, expiresMs, now, record, setPhase, skipPassedReminders, type RecertificationRun } from './run.ts';
@@ -31,14 +32,13 @@ export async function dueStep(run: RecertificationRun): Promise<void> {
   applyContext(run, ctx);
   if (run.ending) return;
   if (now() < dueMs(run) || now() >= expiresMs(run)) return; // the expiry or lead days moved: re-plan
-  const rc = ctx.settings.recertification;
-  const course = ctx.recertificationCourse;
   const truthFirst = patched(ACT_ON_DATABASE_TRUTH);
-  const refusal = truthFirst ? enrollmentRefusal(truthOf(ctx), now()) : null;
-  if (!refusal && ctx.settings.expiration.enabled && rc.enabled && course && course.status === 'live') {
-    await enroll(run, steps, ctx, course, truthFirst);
+  // The decision is domain/recertification-steps.ts's, shared with the change-impact preview.
+  const decision = dueStepDecision(truthOf(ctx), now(), truthFirst);
+  if (decision.action === 'enroll') {
+    await enroll(run, steps, ctx, decision.course, truthFirst);
   } else {
-    await waitForSettings(run, ctx, waitingReason(ctx, refusal));
+    await waitForSettings(run, ctx, decision.reason);
   }
 }
 
@@ -74,14 +74,14 @@ async function enroll(run: RecertificationRun, steps: RecertificationActivities,
  * the course's enrollment message when it has one.
  */
 async function announceEnrollment(run: RecertificationRun, ctx: AwardContext, course: CourseSummary, attemptId: string, truthFirst: boolean): Promise<void> {
-  if (ctx.settings.expiringNotice.enabled && !run.expiringNoticeSent) {
-    run.expiringNoticeSent = true;
-    await send(run, 'certificate_expiring', { attemptId });
-  } else if (truthFirst && run.expiringNoticeSent && !course.hasEnrollmentMessage) {
-    // The expiring notice went out while waiting, without a course: tell the learner where to go.
-    await send(run, 'recertification_enrollment', { attemptId });
-  }
-  if (course.hasEnrollmentMessage) await send(run, 'course_enrollment', { attemptId });
+  const kinds = enrollmentMessageKinds({
+    expiringNoticeOn: ctx.settings.expiringNotice.enabled,
+    expiringNoticeSent: run.expiringNoticeSent,
+    courseHasEnrollmentMessage: course.hasEnrollmentMessage,
+    actOnDatabaseTruth: truthFirst,
+  });
+  if (kinds.includes('certificate_expiring')) run.expiringNoticeSent = true;
+  for (const kind of kinds) await send(run, kind, { attemptId });
 }
 
 /**
@@ -103,25 +103,15 @@ async function replanAfterRefusal(run: RecertificationRun, made: CreateAttemptRe
  */
 async function waitForSettings(run: RecertificationRun, ctx: AwardContext, reason: string): Promise<void> {
   setPhase(run, 'waiting_for_settings', { reason });
-  if (ctx.settings.expiringNotice.enabled && !run.expiringNoticeSent) {
+  for (const kind of waitingMessageKinds({ expiringNoticeOn: ctx.settings.expiringNotice.enabled, expiringNoticeSent: run.expiringNoticeSent })) {
     run.expiringNoticeSent = true;
-    await send(run, 'certificate_expiring');
+    await send(run, kind);
   }
   await sleepUntil(run, expiresMs(run));
 }
 
-/** Why the due step did not enroll: the acting rules' refusal, else what the settings lack. */
-function waitingReason(ctx: AwardContext, refusal: string | null): string {
-  const rc = ctx.settings.recertification;
-  const course = ctx.recertificationCourse;
-  if (refusal) return refusal;
-  if (!ctx.settings.expiration.enabled || !rc.enabled) return 'recertification is off for this certificate';
-  if (!rc.courseId || !course) return 'no recertification course is chosen';
-  return `the recertification course "${course.title}" is ${course.status}, not live`;
-}
-
 /** The acting rules' view of the award, from the context the due step read. */
-const truthOf = (ctx: AwardContext): AwardTruth => ({
+const truthOf = (ctx: AwardContext): AwardTruth & { course: CourseSummary | null } => ({
   status: ctx.status,
   awardedAt: new Date(ctx.awardedAt ?? 0),
   sourceAttemptId: ctx.sourceAttemptId ?? null,

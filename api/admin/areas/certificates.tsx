@@ -9,8 +9,8 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { awardCountsByCertificate } from '../../../db/queries/awards.ts';
 import { isId } from '../../../domain/ids.ts';
-import type { CertificateArchived, CertificateDto, CourseDto, SettingsWarningDto } from '../../schemas.ts';
-import type { AdminApi } from '../api-client.ts';
+import type { CertificateArchived, ChangeImpactDto, CertificateDto, CourseDto, SettingsWarningDto } from '../../schemas.ts';
+import type { AdminApi, ApiFailure } from '../api-client.ts';
 import type { AdminContext, AdminEnv } from '../context.ts';
 import {
   F,
@@ -26,6 +26,7 @@ import {
 } from '../forms.ts';
 import { renderNotFound } from '../renderer.tsx';
 import { formText, readForm, refuseRepeated, repeatedFields } from '../requests.ts';
+import { CONFIRM_FIELD, ChangePreview, actsAtOnce, confirmToken, impactLines } from '../views/change-preview.tsx';
 import { CertificateTabs, CertificatesPage } from '../views/certificates.tsx';
 import type { Banner } from '../views/layout.tsx';
 import { SettingsForm } from '../views/settings.tsx';
@@ -73,12 +74,15 @@ interface SettingsRender {
   status?: ContentfulStatusCode;
   /** The answer to a POST: the address bar shows the tab's GET URL. */
   fromPost?: boolean;
+  /** What the change would do at once, shown before saving, with the token its confirm button sends. */
+  preview?: { impact: ChangeImpactDto; token: string } | null;
 }
 
 function settingsPage(c: AdminContext, r: SettingsRender): Response | Promise<Response> {
   c.status(r.status ?? 200);
   return c.render(
     <CertificateTabs certificate={r.cert} tab="settings">
+      {r.preview && <ChangePreview impact={r.preview.impact} token={r.preview.token} settingsUrl={`/admin/certificates/${r.cert.id}/settings`} />}
       <SettingsForm certificate={r.cert} courses={r.courses} values={r.values ?? valuesFromCertificate(r.cert)} errors={r.errors ?? {}} warnings={r.warnings ?? null} />
     </CertificateTabs>,
     {
@@ -90,14 +94,22 @@ function settingsPage(c: AdminContext, r: SettingsRender): Response | Promise<Re
   );
 }
 
-/** The banner of a successful save: saved, how many workflows hear of it, and every warning. */
-function savedBanner(what: string, signalled: number, warnings: SettingsWarningDto[]): Banner {
+/** The banner of a successful save: saved, how many workflows hear of it, what it does to them (the preview), and every warning. */
+function savedBanner(what: string, signalled: number, warnings: SettingsWarningDto[], impact?: ChangeImpactDto): Banner {
+  const lines = impact ? impactLines(impact) : [];
   return {
     kind: warnings.length ? 'warn' : 'ok',
     text: (
       <>
         <strong>{what}</strong>
         {signalled > 0 && ` ${signalled} running workflow${signalled === 1 ? ' is' : 's are'} being updated.`}
+        {lines.length > 0 && (
+          <ul id="impact-summary">
+            {lines.map((l) => (
+              <li data-impact={l.key}>{l.text}</li>
+            ))}
+          </ul>
+        )}
         {warnings.length > 0 && (
           <ul id="warnings-summary">
             {warnings.map((w) => (
@@ -141,26 +153,43 @@ certificates.post('/:id/settings', async (c) => {
       : 'Nothing was saved: correct the fields marked below.';
     return settingsPage(c, { cert, courses, values, errors, status: 400, banner: { kind: 'error', text } });
   }
-  const answer = await api.patchCertificate(cert.id, patch, { expectedVersion });
-  if (!answer.ok) {
-    if (answer.status === 404) return renderNotFound(c, 'That certificate');
-    if (answer.status === 409 && answer.error.code === 'version_conflict') {
+  /** The page of a change the API refused (the preview or the save): the API's message beside each field it names. */
+  const refused = async (status: number, error: ApiFailure) => {
+    if (status === 404) return renderNotFound(c, 'That certificate');
+    if (status === 409 && error.code === 'version_conflict') {
       const current = await api.getCertificate(cert.id);
       return current ? stale(current) : renderNotFound(c, 'That certificate');
     }
-    const { fields, general } = errorsFromApi(answer.error);
-    const status = ([400, 409, 413, 415, 422].includes(answer.status) ? answer.status : 500) as ContentfulStatusCode;
+    const { fields, general } = errorsFromApi(error);
     return settingsPage(c, {
       cert,
       courses,
       values,
       errors: fields,
-      status,
+      status: ([400, 409, 413, 415, 422].includes(status) ? status : 500) as ContentfulStatusCode,
       banner: { kind: 'error', text: `Nothing was saved: ${general ?? 'correct the fields marked below.'}` },
     });
+  };
+  // First what the change would do (the API's dry run, the same checks as the save). When it acts on
+  // a learner at once, saving needs a second click that confirms exactly this change at this version.
+  const preview = await api.previewCertificateChange(cert.id, patch, { expectedVersion });
+  if (!preview.ok) return await refused(preview.status, preview.error);
+  const { impact } = preview.body;
+  const token = confirmToken(expectedVersion, patch);
+  if (actsAtOnce(impact) && formText(form, CONFIRM_FIELD) !== token) {
+    return settingsPage(c, {
+      cert,
+      courses,
+      values,
+      warnings: preview.body.warnings,
+      preview: { impact, token },
+      banner: { kind: 'warn', text: 'Not saved yet: this change acts on learners at once. Check what it does, then confirm.' },
+    });
   }
+  const answer = await api.patchCertificate(cert.id, patch, { expectedVersion });
+  if (!answer.ok) return await refused(answer.status, answer.error);
   const { certificate, warnings, signalled } = answer.body;
-  return settingsPage(c, { cert: certificate, courses, warnings, fromPost: true, banner: savedBanner('Settings saved.', signalled, warnings) });
+  return settingsPage(c, { cert: certificate, courses, warnings, fromPost: true, banner: savedBanner('Settings saved.', signalled, warnings, impact) });
 });
 
 // The one-click fix of `course_not_in_associated_content`: add the course to the associated content.

@@ -1,6 +1,9 @@
-/** The certificate's Awards tab: every learner's award, its expiry and its workflow's phase and due date. */
+/**
+ * The certificate's Awards tab: every learner's award, its expiry and its workflow's phase and due
+ * date; the form that awards the certificate; the confirmation pages that extend or revoke an award.
+ */
 import type { LearnerRow } from '../../../db/rows.ts';
-import type { AwardDto } from '../../schemas.ts';
+import type { AwardDto, LearnerDto } from '../../schemas.ts';
 import type { WorkflowPhase } from '../workflows.ts';
 import { InstantWithRelative, PhaseBadge, StatusBadge } from './badges.tsx';
 import { day } from './format.ts';
@@ -44,6 +47,7 @@ export function AwardsTable(props: {
               <th>Workflow phase</th>
               <th>Due</th>
               <th>Workflow</th>
+              <th>Actions</th>
             </tr>
           </thead>
           <tbody>
@@ -93,6 +97,21 @@ export function AwardsTable(props: {
                       </div>
                     )}
                   </td>
+                  <td class="nowrap" data-col="actions">
+                    {a.status === 'active' ? (
+                      <>
+                        <a href={`/admin/certificates/${a.certificateId}/awards/${a.id}/extend`} class="extend-link">
+                          Extend…
+                        </a>{' '}
+                        ·{' '}
+                        <a href={`/admin/certificates/${a.certificateId}/awards/${a.id}/revoke`} class="revoke-link">
+                          Revoke…
+                        </a>
+                      </>
+                    ) : (
+                      <span class="muted">—</span>
+                    )}
+                  </td>
                 </tr>
               );
             })}
@@ -100,5 +119,77 @@ export function AwardsTable(props: {
         </table>
       )}
     </>
+  );
+}
+
+/** The form that awards the certificate to a learner found by email, optionally back-dated. */
+export function AwardForm(props: { certificateId: string; email: string; awardedOn: string; error: string | null; idempotencyKey: string }) {
+  return (
+    <form method="post" action={`/admin/certificates/${props.certificateId}/awards`} id="award-form" class="card">
+      <h2>Award this certificate</h2>
+      <input type="hidden" name="idempotencyKey" value={props.idempotencyKey} />
+      <div class="row">
+        <label for="award-email">Learner’s email</label>
+        <input type="email" name="email" id="award-email" value={props.email} required class="medium" aria-invalid={props.error ? 'true' : undefined} aria-describedby={props.error ? 'award-error' : undefined} />
+        <label for="award-awarded-on">Awarded on (optional)</label>
+        <input type="date" name="awardedOn" id="award-awarded-on" value={props.awardedOn} />
+        <button type="submit" class="primary" id="award-submit">
+          Award
+        </button>
+      </div>
+      {props.error && (
+        <p class="field-error" id="award-error" role="alert">
+          {props.error}
+        </p>
+      )}
+      <p class="hint">The expiry counts from the award day; an award already inside the enrollment window is enrolled at once, one already past its expiry is recorded expired.</p>
+    </form>
+  );
+}
+
+/** An action on one award. */
+export type AwardAction = 'extend' | 'revoke';
+
+/** The confirmation page of extending (a new expiry day) or revoking (a reason) an award. */
+export function AwardActionPage(props: { certificateId: string; award: AwardDto; learner: LearnerDto | null; action: AwardAction; error: string | null; value: string }) {
+  const { award: a, learner, action } = props;
+  const who = learner ? `${learner.name} <${learner.email}>` : a.learnerId;
+  const back = `/admin/certificates/${props.certificateId}/awards`;
+  return (
+    <form method="post" action={`${back}/${a.id}/${action}`} id={`${action}-form`} class="card narrow-form">
+      <h2>{action === 'extend' ? 'Extend this award' : 'Revoke this award'}</h2>
+      <dl class="meta">
+        <dt>Learner</dt>
+        <dd id="action-learner">{who}</dd>
+        <dt>Awarded</dt>
+        <dd>{day(a.awardedAt)}</dd>
+        <dt>Expires</dt>
+        <dd id="action-expires">{a.expiresAt ? day(a.expiresAt) : 'never'}</dd>
+      </dl>
+      {action === 'extend' ? (
+        <>
+          <label for="action-value">New expiry day</label>
+          <input type="date" name="value" id="action-value" value={props.value} required />
+          <p class="hint">The workflow re-plans at once: its due date follows the new expiry (same time of day).</p>
+        </>
+      ) : (
+        <>
+          <label for="action-value">Reason</label>
+          <input type="text" name="value" id="action-value" value={props.value} required class="medium" maxlength={500} />
+          <p class="hint">Revoking ends the recertification workflow; the award keeps its history. This cannot be undone.</p>
+        </>
+      )}
+      {props.error && (
+        <p class="field-error" id="action-error" role="alert">
+          {props.error}
+        </p>
+      )}
+      <div class="form-actions">
+        <button type="submit" class={action === 'revoke' ? 'danger' : 'primary'} id="action-confirm">
+          {action === 'extend' ? 'Extend the award' : 'Revoke the award'}
+        </button>
+        <a href={back}>Cancel</a>
+      </div>
+    </form>
   );
 }

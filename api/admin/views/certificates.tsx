@@ -63,7 +63,7 @@ export function CertificatesPage(props: {
 }
 
 /** The tabs of a certificate's pages. */
-export type CertificateTab = 'settings' | 'awards';
+export type CertificateTab = 'settings' | 'awards' | 'overview';
 
 /** The certificate's heading and its tabs (as in the seed's certificate view), then the tab's content. */
 export function CertificateTabs(props: { certificate: CertificateDto; tab: CertificateTab; children?: Child }) {
@@ -89,6 +89,9 @@ export function CertificateTabs(props: { certificate: CertificateDto; tab: Certi
         </a>
         <a href={`/admin/certificates/${c.id}/awards`} class={props.tab === 'awards' ? 'current' : undefined} aria-current={props.tab === 'awards' ? 'page' : undefined}>
           Awards
+        </a>
+        <a href={`/admin/certificates/${c.id}/overview`} class={props.tab === 'overview' ? 'current' : undefined} aria-current={props.tab === 'overview' ? 'page' : undefined}>
+          Overview
         </a>
       </nav>
       {props.children}
