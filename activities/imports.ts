@@ -29,6 +29,16 @@ function heartbeat(details: unknown): void {
   }
 }
 
+/** Runs `work`, heartbeating every 5 s meanwhile, so a killed worker's activity is retried within the heartbeat timeout. */
+async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => heartbeat(null), 5000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** The task queue the recertification workflows start on: the one this activity runs on (the workflows' queue). */
 function currentTaskQueue(): string {
   return Context.current().info.taskQueue;
@@ -37,7 +47,7 @@ function currentTaskQueue(): string {
 export function createImportActivities({ sql, client, log, startConcurrency = 16 }: ImportActivityDeps): ImportActivities {
   return {
     async applyImportPage({ importId, limit }) {
-      const result = await sql.begin((tx) => applyImportPage(tx, importId, limit));
+      const result = await whileHeartbeating(() => sql.begin((tx) => applyImportPage(tx, importId, limit)));
       log.debug({ importId, ...result }, 'import page applied');
       return result;
     },
@@ -53,10 +63,9 @@ export function createImportActivities({ sql, client, log, startConcurrency = 16
           const awardId = page[next++]!;
           await ensureAwardWorkflow(deps, awardId);
           started++;
-          if (started % 100 === 0) heartbeat({ started });
         }
       });
-      await Promise.all(lanes);
+      await whileHeartbeating(() => Promise.all(lanes));
       return { started, more: ids.length > limit };
     },
 

@@ -22,9 +22,10 @@ export const IMPORT_PAGE_SIZE = 500;
 /** Pages per run before continue-as-new (each page: about four events per activity). */
 export const PAGES_PER_RUN = 25;
 
+// Both activities heartbeat every 5 s: a page on a worker that died is retried within 20 s.
 const acts = proxyActivities<ImportActivities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
