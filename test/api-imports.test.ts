@@ -222,6 +222,15 @@ test('apply: each row awarded once by the import workflow, workflows started and
   assert.equal(again.body.created, false);
   assert.equal(again.body.import.id, id);
   assert.deepEqual(await databaseSnapshot(IMPORTED), before, 're-posting wrote nothing');
+  // With an Idempotency-Key: the first answer again, replayed, and nothing new either.
+  const key = { 'idempotency-key': `import-${randomUUID()}` };
+  const keyed = await stack.request<ImportCreated>('POST', path, { rows }, key);
+  const replay = await stack.request<ImportCreated>('POST', path, { rows }, key);
+  assert.equal(replay.status, keyed.status);
+  assert.deepEqual(replay.body, keyed.body);
+  assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+  assert.equal(keyed.body.import.id, id, 'the keyed post of the same rows is the same import');
+  assert.deepEqual(await databaseSnapshot(IMPORTED), before, 'the keyed posts awarded nothing');
 
   const csv = await fetch(`${stack.api}/api/imports/${id}/errors.csv`, { headers: { authorization: `Bearer ${stack.token}` } });
   assert.equal(csv.status, 200);
