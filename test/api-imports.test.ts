@@ -227,7 +227,7 @@ test('apply: each row awarded once by the import workflow, workflows started and
   const keyed = await stack.request<ImportCreated>('POST', path, { rows }, key);
   const replay = await stack.request<ImportCreated>('POST', path, { rows }, key);
   assert.equal(replay.status, keyed.status);
-  assert.deepEqual(replay.body, keyed.body);
+  assert.deepEqual(replay.body, keyed.body, 'the same answer, outcome and reason keys as written');
   assert.equal(replay.headers.get('idempotent-replayed'), 'true');
   assert.equal(keyed.body.import.id, id, 'the keyed post of the same rows is the same import');
   assert.deepEqual(await databaseSnapshot(IMPORTED), before, 'the keyed posts awarded nothing');

@@ -132,8 +132,13 @@ export function importsApp(deps: ApiDeps): App {
       return { status: intake.created ? 202 : 200, body: { import: toImport(intake.import, counts, errors), created: intake.created }, row: intake.import };
     });
     if (outcome.replayed) {
+      // The first answer's import as it is now (its progress moved on). The stored body is not sent as
+      // it is: the stored JSON comes back through the driver's camelCase transform, which would rename
+      // the snake_case outcome and reason keys (enroll_now → enrollNow).
       markReplayed(c);
-      return c.json(outcome.body as ImportCreated, outcome.status === 202 ? 202 : 200);
+      const first = outcome.body as ImportCreated;
+      const replayed: ImportCreated = { import: await importView(sql, first.import.id), created: first.created };
+      return c.json(replayed, outcome.status === 202 ? 202 : 200);
     }
     // After the commit: start its workflow (a failure leaves it to the reconciler; a repeat finds it running).
     if (!outcome.row.workflowStartedAt) await tryStartImportWorkflow(deps, outcome.row);
