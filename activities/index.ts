@@ -5,8 +5,9 @@ import type { Logger } from '../config/logger.ts';
 import { createRecertificationActivities } from './recertification.ts';
 import { createPropagationActivities } from './propagation.ts';
 import { createMessageActivities } from './messages.ts';
+import { createImportActivities } from './imports.ts';
 import type { Mailer } from './mail/mailer.ts';
-import type { MessageActivities, PropagationActivities, RecertificationActivities } from './types.ts';
+import type { ImportActivities, MessageActivities, PropagationActivities, RecertificationActivities } from './types.ts';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -20,13 +21,14 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps): {
-  activities: RecertificationActivities & PropagationActivities;
+  activities: RecertificationActivities & PropagationActivities & ImportActivities;
   messageActivities: MessageActivities;
 } {
   return {
     activities: {
       ...createRecertificationActivities(deps),
       ...createPropagationActivities(deps),
+      ...createImportActivities(deps),
     },
     messageActivities: createMessageActivities(deps),
   };

@@ -117,3 +117,34 @@ export interface PropagationActivities {
   signalCertificateWorkflows(input: SignalPageInput): Promise<SignalPageResult>;
   completeSettingsPropagation(input: { certificateId: string; settingsVersion: number; signalled: number }): Promise<void>;
 }
+
+/** The import workflow's page: at most `limit` pending rows of the import. */
+export interface ImportPageInput {
+  importId: string;
+  limit: number;
+}
+export interface ImportPageOutput {
+  /** Rows taken from `pending` (0: none left). */
+  rows: number;
+  awarded: number;
+  rejected: number;
+  learnersCreated: number;
+  /** Whether pending rows remain. */
+  more: boolean;
+}
+export interface ImportStartsOutput {
+  /** Workflows started (or found running) in this call. */
+  started: number;
+  /** Whether awards of the import still await their workflow's start. */
+  more: boolean;
+}
+
+/** The activities of the import workflow (activities/imports.ts). */
+export interface ImportActivities {
+  /** Awards the next page of the import's pending rows in one transaction (domain/import-apply.ts). */
+  applyImportPage(input: ImportPageInput): Promise<ImportPageOutput>;
+  /** Starts the recertification workflows of up to `limit` of the import's awards not started yet, a bounded number at a time. */
+  startImportAwardWorkflows(input: ImportPageInput): Promise<ImportStartsOutput>;
+  /** Marks the import completed (no row pending); returns whether it is. */
+  completeImport(input: { importId: string }): Promise<boolean>;
+}

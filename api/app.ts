@@ -27,6 +27,7 @@ import { coursesApp } from './routes/courses.ts';
 import { healthApp } from './routes/health.ts';
 import { learnersApp } from './routes/learners.ts';
 import { messagesApp } from './routes/messages.ts';
+import { IMPORT_PATH, MAX_IMPORT_BODY_BYTES, importsApp } from './routes/imports.ts';
 import { drain } from './request-body.ts';
 
 export type { ApiDeps } from './deps.ts';
@@ -208,16 +209,17 @@ export function createApp(deps: ApiDeps): App {
   app.use('/api/*', refuseContentEncoding);
   app.use('/api/*', refuseUnknownOrRepeatedQueryParameters(app));
   app.use('/api/*', refuseUnhonouredIdempotencyKey(app));
-  app.use(
-    '/api/*',
+  const limitBody = (maxSize: number): MiddlewareHandler<AppEnv> =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize,
       onError: async (c) => {
         await drain(c.req.raw, DRAIN_BOUND);
-        return errorResponse(c, 413, 'payload_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+        return errorResponse(c, 413, 'payload_too_large', `The body is larger than ${maxSize} bytes.`);
       },
-    }),
-  );
+    });
+  const apiBodyLimit = limitBody(MAX_BODY_BYTES);
+  const importBodyLimit = limitBody(MAX_IMPORT_BODY_BYTES); // an import's rows (api/routes/imports.ts)
+  app.use('/api/*', (c, next) => (c.req.method === 'POST' && IMPORT_PATH.test(c.req.path) ? importBodyLimit(c, next) : apiBodyLimit(c, next)));
   const refuseBody = refuseUnexpectedBody(app);
   app.use('/api/*', refuseBody);
   app.use('/healthz', refuseBody);
@@ -240,6 +242,7 @@ export function createApp(deps: ApiDeps): App {
   app.route(API_BASE, awardsApp(deps));
   app.route(API_BASE, attemptsApp(deps));
   app.route(API_BASE, messagesApp(deps));
+  app.route(API_BASE, importsApp(deps));
 
   app.doc(OPENAPI_PATH, (c) => ({
     openapi: '3.0.3',

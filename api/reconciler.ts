@@ -3,6 +3,7 @@
  * should follow it (the API process died, Temporal was unreachable):
  *  - awards with a workflow id whose start Temporal never confirmed (`workflow_started_at` null);
  *  - settings changes whose propagation workflow was not started;
+ *  - imports whose workflow was not started;
  *  - manual enrollments whose course enrollment message was never recorded;
  *  - award changes (expiry, revoke, renewal; the revocations of a deactivation or an archive) whose
  *    signal Temporal never accepted: re-signalled from the award's current state until accepted
@@ -17,11 +18,13 @@ import * as attemptsQ from '../db/queries/attempts.ts';
 import * as certsQ from '../db/queries/certificates.ts';
 import * as learnersQ from '../db/queries/learners.ts';
 import type { Sql } from '../db/client.ts';
+import * as importsQ from '../db/queries/imports.ts';
 import {
   deliverAwardChange,
   ensureAwardWorkflow,
   eraseLearnerFromTemporal,
   startEnrollmentMessage,
+  startImportWorkflow,
   startSettingsPropagation,
   type TemporalDeps,
 } from './temporal-gateway.ts';
@@ -47,13 +50,14 @@ export interface ReconcileReport {
   enrollmentMessagesStarted: number;
   awardChangesDelivered: number;
   erasuresFinished: number;
+  importsStarted: number;
   failures: number;
 }
 
 export async function reconcileOnce(deps: ReconcilerDeps, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const olderThanSeconds = opts.graceSeconds ?? 5;
   const limit = opts.batchSize ?? 200;
-  const report: ReconcileReport = { awardWorkflowsStarted: 0, propagationsStarted: 0, enrollmentMessagesStarted: 0, awardChangesDelivered: 0, erasuresFinished: 0, failures: 0 };
+  const report: ReconcileReport = { awardWorkflowsStarted: 0, propagationsStarted: 0, enrollmentMessagesStarted: 0, awardChangesDelivered: 0, erasuresFinished: 0, importsStarted: 0, failures: 0 };
   const attempt = async (what: string, ids: Record<string, unknown>, fn: () => Promise<void>): Promise<boolean> => {
     try {
       await fn();
@@ -88,6 +92,13 @@ export async function reconcileOnce(deps: ReconcilerDeps, opts: ReconcileOptions
     if (await attempt('settings propagation start', ids, () => startSettingsPropagation(deps, p.certificateId, p.settingsVersion))) {
       report.propagationsStarted++;
     }
+  }
+  for (const importId of await importsQ.importsAwaitingWorkflow(deps.sql, { olderThanSeconds, limit })) {
+    const started = await attempt('import workflow start', { importId }, async () => {
+      const imp = await importsQ.getImport(deps.sql, importId);
+      if (imp) await startImportWorkflow(deps, imp);
+    });
+    if (started) report.importsStarted++;
   }
   const attempts = await attemptsQ.attemptsAwaitingEnrollmentMessage(deps.sql, {
     olderThanSeconds: Math.max(olderThanSeconds, 60),

@@ -36,11 +36,14 @@ import {
 } from '../workflows/contract.ts';
 import { settingsPropagationWorkflowId, type SettingsPropagationInput } from '../workflows/settings-propagation.ts';
 import { AwardId, RecertificationDueAt, RecertificationPhase } from '../workflows/search-attributes.ts';
+import { IMPORT_WORKFLOW, type ImportWorkflowInput } from '../workflows/import.ts';
+import * as importsQ from '../db/queries/imports.ts';
 import { ENROLLMENT_MESSAGE_WORKFLOW, enrollmentMessageWorkflowId, type EnrollmentMessageInput } from '../workflows/enrollment-message.ts';
 
 export interface TemporalDeps {
   client: Client;
-  config: Config;
+  /** The task queue workflows start on is all the gateway reads of the configuration (a worker's activity passes its own). */
+  config: { temporal: Pick<Config['temporal'], 'taskQueue'> };
   log: Logger;
 }
 
@@ -228,7 +231,7 @@ export async function deleteLearnerWorkflows(
     }
   });
   let deleted = 0;
-  const namespace = deps.config.temporal.namespace;
+  const namespace = deps.client.options.namespace;
   for (const [workflowId, runIds] of runs) {
     await withinDeadline(deps, async () => {
       const handle = deps.client.workflow.getHandle(workflowId);
@@ -403,4 +406,37 @@ export async function startEnrollmentMessage(deps: TemporalDeps, attemptId: stri
     if (!isAlreadyStarted(err)) throw err;
   }
   return workflowId;
+}
+
+/**
+ * Starts (or finds) the workflow that applies an import (workflows/import.ts) and records that
+ * Temporal confirmed it. Throws when Temporal is unreachable: the import keeps
+ * `workflow_started_at = null` and the reconciler starts it.
+ */
+export async function startImportWorkflow(deps: TemporalDeps & { sql: Sql }, imp: Pick<importsQ.ImportRow, 'id' | 'workflowId' | 'certificateId' | 'totalRows'>): Promise<void> {
+  const input: ImportWorkflowInput = { importId: imp.id };
+  try {
+    await withinDeadline(deps, () => deps.client.workflow.start(IMPORT_WORKFLOW, {
+      taskQueue: deps.config.temporal.taskQueue,
+      workflowId: imp.workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `Import ${imp.id} of ${imp.totalRows} rows into certificate ${imp.certificateId}`,
+    }));
+  } catch (err) {
+    if (!isAlreadyStarted(err)) throw err;
+  }
+  await importsQ.markImportWorkflowStarted(deps.sql, imp.id);
+}
+
+/** Like startImportWorkflow, for the request path: a Temporal failure is logged (the reconciler retries); returns whether it started. */
+export async function tryStartImportWorkflow(deps: TemporalDeps & { sql: Sql }, imp: importsQ.ImportRow): Promise<boolean> {
+  try {
+    await startImportWorkflow(deps, imp);
+    return true;
+  } catch (err) {
+    deps.log.warn({ err, importId: imp.id }, 'could not start the import workflow; the reconciler will retry');
+    return false;
+  }
 }

@@ -24,7 +24,7 @@ import * as certsQ from '../db/queries/certificates.ts';
 import * as learnersQ from '../db/queries/learners.ts';
 import { workflowIdForAward } from '../workflows/contract.ts';
 import { planForAward, type AwardPlan } from './acting-rules.ts';
-import { expiryFor } from './dates.ts';
+import { dueAt, expiryFor } from './dates.ts';
 import { certificateArchived, learnerDeactivated } from './lifecycle.ts';
 import { notFound, Refusal, unknownLearner } from './refusal.ts';
 
@@ -53,6 +53,50 @@ export interface AwardRequest {
   learnerId: string;
   /** When it was given; absent: now. May lie in the past (history brought in), not in the future. */
   awardedAt?: Date;
+  /**
+   * An expiry the holder's record already states (a bulk import's `expiresAt` column), after
+   * `awardedAt`; absent: counted from the certificate's settings (`awardTerms`).
+   */
+  expiresAt?: Date;
+}
+
+/** What a new award will be: its expiry and anchor day (null: none), and what its automation does. */
+export interface AwardTerms {
+  expiresAt: Date | null;
+  anchorDay: number | null;
+  /** `schedule`, `enroll_now`, `record_expired` or `no_expiry` (domain/acting-rules.ts `planForAward`). */
+  plan: AwardPlan;
+  /** When recertification falls due (expiry − lead days, domain/dates.ts `dueAt`); null without an expiry. */
+  dueAt: Date | null;
+}
+
+/**
+ * The terms of a new award of a certificate with `settings`, given at `awardedAt` (`now`: ms since the
+ * epoch). The expiry is `explicitExpiresAt` when given (a record brought in: no anchor day stored, as
+ * for an admin's explicit expiry), else counted by domain/dates.ts `expiryFor` while expiration is on
+ * (renewing `previous` when given), else none. The one place a new award's terms are computed: the
+ * awarding routine records them and an import's dry run shows them. Throws nothing.
+ */
+export function awardTerms(
+  settings: CertificateRow['settings'],
+  args: { awardedAt: Date; explicitExpiresAt?: Date | null; previous?: AwardRow | null },
+  now: number,
+): AwardTerms {
+  const { expiration, recertification } = settings;
+  // Renewing before expiry with anchor previous_expiry continues the chain (its anchor day); anything
+  // else starts one counted from awardedAt (domain/dates.ts expiryFor).
+  const expiry = args.explicitExpiresAt
+    ? { expiresAt: args.explicitExpiresAt, anchorDay: null }
+    : expiration.enabled
+      ? expiryFor({ awardedAt: args.awardedAt, validFor: expiration.validFor, anchor: expiration.anchor, previous: args.previous ?? null })
+      : null;
+  const expiresAt = expiry?.expiresAt ?? null;
+  return {
+    expiresAt,
+    anchorDay: expiry?.anchorDay ?? null,
+    plan: planForAward({ expiresAt, leadDays: recertification.leadDays, now }),
+    dueAt: expiresAt ? dueAt(expiresAt, recertification.leadDays) : null,
+  };
 }
 
 /** An award made, in the transaction that made it. */
@@ -78,7 +122,7 @@ export const alreadyAwarded = (awardId: string | null): Refusal =>
  *
  * Throws a `Refusal`, and the caller's transaction should roll back: `not_found` (no such
  * certificate), `certificate_archived` and `learner_deactivated` (409, domain/lifecycle.ts), `unknown_learner`, `awarded_at_in_future` (more than FUTURE_TOLERANCE_MS ahead of
- * `now`), `already_awarded` (the learner holds an active award of it: completing one of its courses
+ * `now`), `invalid_expiry` (an explicit `expiresAt` not after `awardedAt`), `already_awarded` (the learner holds an active award of it: completing one of its courses
  * renews it instead).
  */
 export async function awardCertificates(tx: TransactionSql, requests: readonly AwardRequest[], now: number = Date.now()): Promise<AwardMade[]> {
@@ -103,7 +147,16 @@ export async function awardCertificates(tx: TransactionSql, requests: readonly A
     }
     const existing = await awardsQ.findActiveAward(tx, certificate.id, learner.id);
     if (existing) throw alreadyAwarded(existing.id);
-    made.push(await recordAward(tx, { certificate, learnerId: learner.id, awardedAt, previous: null, sourceAttemptId: null }, now));
+    if (request.expiresAt && request.expiresAt.getTime() <= awardedAt.getTime()) {
+      throw new Refusal('rule', 'invalid_expiry', 'expiresAt must be after awardedAt.', { field: 'expiresAt' });
+    }
+    made.push(
+      await recordAward(
+        tx,
+        { certificate, learnerId: learner.id, awardedAt, explicitExpiresAt: request.expiresAt ?? null, previous: null, sourceAttemptId: null },
+        now,
+      ),
+    );
   }
   return made;
 }
@@ -151,17 +204,17 @@ export async function renewForCompletion(
  */
 async function recordAward(
   tx: TransactionSql,
-  a: { certificate: CertificateRow; learnerId: string; awardedAt: Date; previous: AwardRow | null; sourceAttemptId: string | null },
+  a: {
+    certificate: CertificateRow;
+    learnerId: string;
+    awardedAt: Date;
+    explicitExpiresAt?: Date | null;
+    previous: AwardRow | null;
+    sourceAttemptId: string | null;
+  },
   now: number,
 ): Promise<AwardMade> {
-  const { expiration, recertification } = a.certificate.settings;
-  // Renewing before expiry with anchor previous_expiry continues the chain (its anchor day); anything
-  // else starts one counted from awardedAt (domain/dates.ts expiryFor).
-  const expiry = expiration.enabled
-    ? expiryFor({ awardedAt: a.awardedAt, validFor: expiration.validFor, anchor: expiration.anchor, previous: a.previous })
-    : null;
-  const expiresAt = expiry?.expiresAt ?? null;
-  const plan = planForAward({ expiresAt, leadDays: recertification.leadDays, now });
+  const { expiresAt, anchorDay, plan } = awardTerms(a.certificate.settings, a, now);
   if (a.previous) await awardsQ.retireForRenewal(tx, a.previous.id);
   const id = randomUUID();
   const award = await awardsQ
@@ -171,7 +224,7 @@ async function recordAward(
       learnerId: a.learnerId,
       awardedAt: a.awardedAt,
       expiresAt,
-      anchorDay: expiry?.anchorDay ?? null,
+      anchorDay,
       status: plan === 'record_expired' ? 'expired' : 'active',
       workflowId: plan === 'schedule' || plan === 'enroll_now' ? workflowIdForAward(id) : null,
       previousAwardId: a.previous?.id ?? null,

@@ -114,3 +114,44 @@ export const LIFECYCLE_REVOKE_REASONS = {
   learnerErased: 'learner erased',
   certificateArchived: 'certificate archived',
 } as const;
+
+// imports (bulk import of existing holders: POST /api/certificates/{id}/imports)
+
+/** An import's status (CHECK: imports.status): `running` until every row is done or rejected, then `completed`. */
+export const IMPORT_STATUSES = ['running', 'completed'] as const;
+export type ImportStatus = (typeof IMPORT_STATUSES)[number];
+
+/** A row of an applied import (CHECK: import_rows.state): `pending` until its page is applied, then `done` (awarded) or `rejected`. */
+export const IMPORT_ROW_STATES = ['pending', 'done', 'rejected'] as const;
+export type ImportRowState = (typeof IMPORT_ROW_STATES)[number];
+
+/**
+ * What an import does with a row (CHECK: import_rows.outcome): the awarding routine's plan
+ * (domain/acting-rules.ts `AwardPlan`: `schedule`, `enroll_now`, `record_expired`, `no_expiry`), or
+ * `reject` with a reason. Creating the learner is said beside it (`createLearner`), not instead of it.
+ */
+export const IMPORT_ROW_OUTCOMES = ['schedule', 'enroll_now', 'record_expired', 'no_expiry', 'reject'] as const;
+export type ImportRowOutcome = (typeof IMPORT_ROW_OUTCOMES)[number];
+
+/**
+ * Why an import rejects a row (CHECK: import_rows.reason):
+ *  - `bad_email`: not an email address; `bad_name`: the learner would be created and the name is not
+ *    1–200 characters of one-line text;
+ *  - `unparsable_date`: awardedAt or expiresAt is not an ISO 8601 date (YYYY-MM-DD, read as midnight
+ *    UTC) or instant with an offset, from 1900 to 2999;
+ *  - `awarded_at_in_future`; `expires_before_awarded` (expiresAt not after awardedAt);
+ *  - `duplicate_row`: an earlier row of the file names the same email (case-insensitively);
+ *  - `unknown_learner`: no learner has the email and creating learners is off;
+ *  - `already_awarded`: the learner holds an active award of the certificate.
+ */
+export const IMPORT_REJECT_REASONS = [
+  'bad_email',
+  'bad_name',
+  'unparsable_date',
+  'awarded_at_in_future',
+  'expires_before_awarded',
+  'duplicate_row',
+  'unknown_learner',
+  'already_awarded',
+] as const;
+export type ImportRejectReason = (typeof IMPORT_REJECT_REASONS)[number];

@@ -227,7 +227,7 @@ type Changed = { award: AwardDto; signal: string };
 
 test('every POST route, and only they, declare Idempotency-Key in the OpenAPI document', async () => {
   const { posts, declaring } = await documentedRoutes();
-  assert.equal(posts.length, 10); // 7, and the lifecycle's deactivate, erase and archive
+  assert.equal(posts.length, 11); // 7, the lifecycle's deactivate, erase and archive, and the import
   assert.deepEqual(declaring, posts);
 });
 

@@ -14,6 +14,10 @@ import {
   MAIL_PROVIDERS,
   MESSAGE_KINDS,
   MESSAGE_STATUSES,
+  IMPORT_STATUSES,
+  IMPORT_ROW_STATES,
+  IMPORT_ROW_OUTCOMES,
+  IMPORT_REJECT_REASONS,
 } from '../domain/vocabulary.ts';
 
 /** Table.column → the declared list it must hold. */
@@ -25,6 +29,10 @@ const STORED: Record<string, readonly string[]> = {
   'course_attempts.status': ATTEMPT_STATUSES,
   'course_attempts.source': ATTEMPT_SOURCES,
   'courses.status': COURSE_STATUSES,
+  'imports.status': IMPORT_STATUSES,
+  'import_rows.state': IMPORT_ROW_STATES,
+  'import_rows.outcome': IMPORT_ROW_OUTCOMES,
+  'import_rows.reason': IMPORT_REJECT_REASONS,
 };
 
 /** The quoted words of a CHECK of the form `col = ANY (ARRAY['a'::text, …])` as pg_get_constraintdef prints it. */

@@ -503,3 +503,16 @@ export async function awardStatusCounts(
   }
   return { byStatus, activeWithoutExpiry };
 }
+
+/** Of `learnerIds`, those who hold an active award of the certificate. */
+export async function activeHolders(sql: Db, certificateId: string, learnerIds: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  const unique = [...new Set(learnerIds)];
+  for (let i = 0; i < unique.length; i += 10_000) {
+    const rows = await sql<{ learnerId: string }[]>`
+      select learner_id from awards
+      where certificate_id = ${certificateId} and status = 'active' and learner_id = any(${unique.slice(i, i + 10_000)}::uuid[])`;
+    for (const r of rows) out.add(r.learnerId);
+  }
+  return out;
+}

@@ -114,3 +114,24 @@ export async function learnersByIds(sql: Db, ids: string[]): Promise<Map<string,
   const rows = await sql<LearnerRow[]>`select * from learners where id = any(${unique}::uuid[])`;
   return new Map(rows.map((r) => [r.id, r]));
 }
+
+/** Learners whose email is one of `emails` (case-insensitively), by lower-cased email. */
+export async function learnersByEmails(sql: Db, emails: readonly string[]): Promise<Map<string, LearnerRow>> {
+  const unique = [...new Set(emails.map((e) => e.toLowerCase()))];
+  const out = new Map<string, LearnerRow>();
+  for (let i = 0; i < unique.length; i += 10_000) {
+    const rows = await sql<LearnerRow[]>`select * from learners where lower(email) = any(${unique.slice(i, i + 10_000)}::text[])`;
+    for (const r of rows) out.set(r.email.toLowerCase(), r);
+  }
+  return out;
+}
+
+/** Inserts learners (an import's new ones); an email taken meanwhile is skipped. Returns those inserted. */
+export async function insertLearners(sql: Db, learners: readonly { email: string; name: string }[]): Promise<LearnerRow[]> {
+  if (learners.length === 0) return [];
+  return await sql<LearnerRow[]>`
+    insert into learners (email, name)
+    select * from unnest(${learners.map((l) => l.email)}::text[], ${learners.map((l) => l.name)}::text[])
+    on conflict do nothing
+    returning *`;
+}

@@ -1,0 +1,78 @@
+/**
+ * The import workflow's activities (workflows/import.ts): apply a page of rows (domain/import-apply.ts,
+ * one transaction), start the recertification workflows of the awards it made, a bounded number at a
+ * time, through the one starter of award workflows (api/temporal-gateway.ts `ensureAwardWorkflow`:
+ * deterministic ids, USE_EXISTING, the start recorded), and mark the import completed.
+ */
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { Sql } from '../db/client.ts';
+import type { Logger } from '../config/logger.ts';
+import * as importsQ from '../db/queries/imports.ts';
+import { applyImportPage } from '../domain/import-apply.ts';
+import { ensureAwardWorkflow } from '../api/temporal-gateway.ts';
+import type { ImportActivities } from './types.ts';
+
+export interface ImportActivityDeps {
+  sql: Sql;
+  client: Client;
+  log: Logger;
+  /** Workflow starts in flight at once per activity (default 16): what bounds the import's load on Temporal. */
+  startConcurrency?: number;
+}
+
+function heartbeat(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // called outside an activity (unit use): nothing to report to
+  }
+}
+
+/** Runs `work`, heartbeating every 5 s meanwhile, so a killed worker's activity is retried within the heartbeat timeout. */
+async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => heartbeat(null), 5000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** The task queue the recertification workflows start on: the one this activity runs on (the workflows' queue). */
+function currentTaskQueue(): string {
+  return Context.current().info.taskQueue;
+}
+
+export function createImportActivities({ sql, client, log, startConcurrency = 16 }: ImportActivityDeps): ImportActivities {
+  return {
+    async applyImportPage({ importId, limit }) {
+      const result = await whileHeartbeating(() => sql.begin((tx) => applyImportPage(tx, importId, limit)));
+      log.debug({ importId, ...result }, 'import page applied');
+      return result;
+    },
+
+    async startImportAwardWorkflows({ importId, limit }) {
+      const ids = await importsQ.importAwardsAwaitingStart(sql, importId, limit + 1);
+      const page = ids.slice(0, limit);
+      const deps = { sql, client, log, config: { temporal: { taskQueue: currentTaskQueue() } } };
+      let next = 0;
+      let started = 0;
+      const lanes = Array.from({ length: Math.min(startConcurrency, page.length) }, async () => {
+        while (next < page.length) {
+          const awardId = page[next++]!;
+          await ensureAwardWorkflow(deps, awardId);
+          started++;
+        }
+      });
+      await whileHeartbeating(() => Promise.all(lanes));
+      return { started, more: ids.length > limit };
+    },
+
+    async completeImport({ importId }) {
+      const done = await importsQ.completeImport(sql, importId);
+      if (done) log.info({ importId }, 'import completed');
+      return done;
+    },
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * `npx tsx bench/import.ts [--rows=100000] [--worker-options='{...}']`
+ *
+ * The import benchmark (issue 9): one file of `--rows` existing holders (default 100,000; every row
+ * schedules, a third of the learners exist, the rest are created) posted to
+ * `POST /api/certificates/{id}/imports` as a dry run and then applied, on the benchmarks' real pieces
+ * (embedded PostgreSQL, Temporal dev server on SQLite with WAL, the API and the worker as processes of
+ * their own). Measured: the dry run's answer time, the apply's wall time from the POST to the import's
+ * `completed` (rows/s), and until every recertification workflow is asleep; checked: one award per
+ * row, one learner per email, every workflow started once and `scheduled`, nothing doubled. The
+ * result goes to bench/results/import.<rows>.json; the figures are copied into bench/README.md by hand.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { ImportCreated, ImportDto, ImportPlan } from '../api/import-schemas.ts';
+import { DAY_MS } from '../domain/dates.ts';
+import { startServices } from '../test/support/stack.ts';
+import { startDedicatedPostgres } from '../test/support/stack/database.ts';
+import type { WorkerProcessOptions } from '../test/support/stack/worker.ts';
+
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, ...v] = a.replace(/^--/, '').split('=');
+    return [k ?? '', v.join('=')] as const;
+  }),
+);
+const ROWS = Number(args.get('rows') ?? '100000');
+const WORKER_OPTIONS = JSON.parse(args.get('worker-options') ?? '{}') as NonNullable<WorkerProcessOptions['options']>;
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const say = (m: string): void => console.log(`[bench import ${new Date().toISOString().slice(11, 19)}] ${m}`);
+const r1 = (n: number): number => Math.round(n * 10) / 10;
+
+async function main(): Promise<void> {
+  if (!(Number.isInteger(ROWS) && ROWS >= 1 && ROWS <= 100_000)) throw new Error('--rows must be 1 to 100000');
+  const pg = await startDedicatedPostgres();
+  const stack = await startServices({
+    postgres: pg,
+    dbPrefix: 'bench_import',
+    dbPool: 10,
+    sqlitePragmas: ['journal_mode=WAL', 'synchronous=NORMAL'],
+    taskQueue: 'bench-import',
+  });
+  try {
+    await stack.spawnWorker({ options: WORKER_OPTIONS });
+    const api = await stack.spawnApi({ reconcileIntervalSeconds: 30 });
+    const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+      const res = await fetch(`${api.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as T };
+    };
+    const course = await call<{ id: string }>('POST', '/api/courses', { title: 'Bench refresher', status: 'live' });
+    const cert = await call<{ certificate: { id: string } }>('POST', '/api/certificates', {
+      title: 'Bench import',
+      associatedCourseIds: [course.body.id],
+      settings: {
+        expiration: { enabled: true, validFor: { amount: 365, unit: 'days' }, anchor: 'completion' },
+        recertification: { enabled: true, courseId: course.body.id, leadDays: 30 },
+      },
+    });
+    const certificateId = cert.body.certificate.id;
+    // A third of the learners exist already.
+    const existing = Math.floor(ROWS / 3);
+    for (let from = 0; from < existing; from += 5000) {
+      const n = Math.min(5000, existing - from);
+      const emails = Array.from({ length: n }, (_, i) => `holder${from + i}@example.com`);
+      const names = Array.from({ length: n }, (_, i) => `Holder ${from + i}`);
+      await stack.sql`insert into learners (email, name) select * from unnest(${emails}::text[], ${names}::text[])`;
+    }
+    // Every row schedules: awarded 1 to 300 days ago.
+    const rows = Array.from({ length: ROWS }, (_, i) => ({
+      email: `holder${i}@example.com`,
+      name: `Holder ${i}`,
+      awardedAt: new Date(Date.now() - (1 + (i % 300)) * DAY_MS).toISOString().slice(0, 10),
+    }));
+    const path = `/api/certificates/${certificateId}/imports`;
+    say(`${ROWS} rows, ${existing} learners exist; body ${r1(JSON.stringify({ rows }).length / 2 ** 20)} MiB`);
+
+    let t0 = performance.now();
+    const plan = await call<ImportPlan>('POST', `${path}?dryRun=true&createLearners=true`, { rows });
+    const dryRunS = (performance.now() - t0) / 1000;
+    if (plan.status !== 200) throw new Error(`dry run answered ${plan.status}`);
+    say(`dry run: ${r1(dryRunS)} s, ${JSON.stringify(plan.body.totals.byOutcome)}, create ${plan.body.totals.createLearner}`);
+
+    t0 = performance.now();
+    const posted = await call<ImportCreated>('POST', `${path}?createLearners=true`, { rows });
+    const intakeS = (performance.now() - t0) / 1000;
+    if (posted.status !== 202) throw new Error(`apply answered ${posted.status}: ${JSON.stringify(posted.body).slice(0, 300)}`);
+    const importId = posted.body.import.id;
+    say(`apply answered 202 in ${r1(intakeS)} s; import ${importId}`);
+    let view: ImportDto = posted.body.import;
+    let lastSay = 0;
+    while (view.status !== 'completed') {
+      await new Promise((r) => setTimeout(r, 1000));
+      view = (await call<ImportDto>('GET', `/api/imports/${importId}`)).body;
+      if (performance.now() - lastSay > 30_000) {
+        lastSay = performance.now();
+        say(`${view.progress.processed}/${ROWS} rows after ${r1((performance.now() - t0) / 1000)} s`);
+      }
+    }
+    const completedS = (performance.now() - t0) / 1000;
+    say(`completed: ${ROWS} rows in ${r1(completedS)} s = ${r1(ROWS / completedS)} rows/s`);
+
+    // Every workflow started and asleep.
+    let asleep = 0;
+    while (asleep < ROWS && performance.now() - t0 < completedS * 1000 + 1_800_000) {
+      asleep = (await stack.client.workflow.count(`WorkflowType = 'recertificationWorkflow' AND RecertificationPhase = 'scheduled' AND ExecutionStatus = 'Running'`)).count;
+      if (asleep < ROWS) await new Promise((r) => setTimeout(r, 2000));
+    }
+    const asleepS = (performance.now() - t0) / 1000;
+    const closed = (await stack.client.workflow.count(`WorkflowType = 'recertificationWorkflow' AND ExecutionStatus != 'Running'`)).count;
+    const [facts] = await stack.sql<{ awards: number; learners: number; unstarted: number; learnersTotal: number; doneRows: number }[]>`
+      select count(*)::int as awards, count(distinct learner_id)::int as learners,
+             count(*) filter (where workflow_started_at is null)::int as unstarted,
+             (select count(*)::int from learners) as learners_total,
+             (select count(*)::int from import_rows where import_id = ${importId} and state = 'done') as done_rows
+      from awards where certificate_id = ${certificateId}`;
+    const ok = facts!.awards === ROWS && facts!.learners === ROWS && facts!.unstarted === 0 && facts!.learnersTotal === ROWS && facts!.doneRows === ROWS && asleep === ROWS && closed === 0;
+    say(`every workflow asleep after ${r1(asleepS)} s: ${asleep}/${ROWS}; ${JSON.stringify(facts)}, closed ${closed}: ${ok ? 'nothing doubled or lost' : 'MISMATCH'}`);
+    const result = {
+      machine: { nproc: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: r1(os.totalmem() / 2 ** 30), node: process.version, loadavg: os.loadavg() },
+      rows: ROWS,
+      existingLearners: existing,
+      dryRunSeconds: r1(dryRunS),
+      applyAnsweredSeconds: r1(intakeS),
+      completedSeconds: r1(completedS),
+      rowsPerSecond: r1(ROWS / completedS),
+      allAsleepSeconds: r1(asleepS),
+      asleep,
+      closed,
+      facts,
+      exactlyOnce: ok,
+    };
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(`${RESULTS_DIR}import.${ROWS}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    if (!ok) process.exitCode = 1;
+  } finally {
+    await stack.stop();
+    await pg.stop();
+  }
+}
+
+await main();

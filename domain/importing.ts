@@ -1,0 +1,153 @@
+/**
+ * Importing existing holders of a certificate (`POST /api/certificates/{id}/imports`): the plan of
+ * each row, the same for a dry run (which only shows it) and for the apply (whose workflow re-plans
+ * each page against the database as it is then, and awards the rows that still pass through the one
+ * awarding routine, domain/awarding.ts `awardCertificates`).
+ *
+ * A row's outcome is the awarding routine's plan for its terms (`awardTerms`: `schedule` with its due
+ * date, `enroll_now`, `record_expired`, `no_expiry`) or `reject` with a reason
+ * (domain/vocabulary.ts `IMPORT_REJECT_REASONS`); `createLearner` says beside it that the learner is
+ * created first. Pure: no I/O, no clock of its own.
+ */
+import { createHash } from 'node:crypto';
+import type { CertificateSettings } from './settings.ts';
+import { awardTerms, FUTURE_TOLERANCE_MS } from './awarding.ts';
+import type { ImportRejectReason, ImportRowOutcome } from './vocabulary.ts';
+
+/** The most rows one import takes. */
+export const MAX_IMPORT_ROWS = 100_000;
+
+/** A row as read at intake: the texts as given (trimmed) and what of them could be read. */
+export interface ImportRowInput {
+  /** 1 for the first row after the header (the first element of a JSON `rows`). */
+  rowNumber: number;
+  email: string;
+  name: string;
+  awardedAtText: string;
+  /** null: the row gives no expiry. */
+  expiresAtText: string | null;
+  /** Whether `email` is an email address (the learners' rule). */
+  emailValid: boolean;
+  /** Whether `name` is a learner's name (the learners' rule), needed only to create the learner. */
+  nameValid: boolean;
+  /** null: unparsable. */
+  awardedAt: Date | null;
+  /** undefined: none given; null: unparsable. */
+  expiresAt: Date | null | undefined;
+}
+
+/** What the database says that a row's plan depends on. */
+export interface ImportFacts {
+  settings: CertificateSettings;
+  /** Create the learners no one has the email of (else: `unknown_learner`). */
+  createLearners: boolean;
+  /** Existing learners' ids by lower-cased email. */
+  learnerIdsByEmail: ReadonlyMap<string, string>;
+  /** Learners who hold an active award of the certificate. */
+  activeHolders: ReadonlySet<string>;
+  /** ms since the epoch. */
+  now: number;
+}
+
+/** The plan of one row. */
+export interface ImportRowPlan {
+  rowNumber: number;
+  outcome: ImportRowOutcome;
+  /** Why the row is rejected; null unless `outcome` is `reject`. */
+  reason: ImportRejectReason | null;
+  /** The learner does not exist and will be created (creation on). */
+  createLearner: boolean;
+  /** The existing learner's id; null when rejected before it was looked up, or to be created. */
+  learnerId: string | null;
+  awardedAt: Date | null;
+  expiresAt: Date | null;
+  /** When recertification falls due (for `schedule` and `enroll_now`); null otherwise. */
+  dueAt: Date | null;
+}
+
+/** Totals of a plan: rows by outcome, rejections by reason, learners to create. */
+export interface ImportTotals {
+  rows: number;
+  byOutcome: Record<ImportRowOutcome, number>;
+  byReason: Partial<Record<ImportRejectReason, number>>;
+  createLearner: number;
+}
+
+/** The lower-cased email rows and learners are matched by. */
+export const emailKey = (email: string): string => email.toLowerCase();
+
+const rejected = (row: ImportRowInput, reason: ImportRejectReason, learnerId: string | null = null): ImportRowPlan => ({
+  rowNumber: row.rowNumber,
+  outcome: 'reject',
+  reason,
+  createLearner: false,
+  learnerId,
+  awardedAt: row.awardedAt,
+  expiresAt: row.expiresAt ?? null,
+  dueAt: null,
+});
+
+/**
+ * Plans `rows` in order against `facts`. A row is rejected, the first reason that holds, for: a bad
+ * email, an unparsable date, awardedAt more than FUTURE_TOLERANCE_MS ahead of `now`, an expiresAt not
+ * after awardedAt, an email an earlier row of `rows` gave (`duplicate_row`, case-insensitively), no
+ * learner with the email while creation is off (`unknown_learner`) or a bad name while it is on
+ * (`bad_name`), or a learner who already holds an active award (`already_awarded`). Otherwise its
+ * outcome is the awarding routine's plan (`awardTerms`). Returns one plan per row, in order.
+ */
+export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFacts): ImportRowPlan[] {
+  const seen = new Set<string>();
+  return rows.map((row) => {
+    if (!row.emailValid) return rejected(row, 'bad_email');
+    const key = emailKey(row.email);
+    const duplicate = seen.has(key);
+    seen.add(key);
+    if (!row.awardedAt || row.expiresAt === null) return rejected(row, 'unparsable_date');
+    if (row.awardedAt.getTime() > facts.now + FUTURE_TOLERANCE_MS) return rejected(row, 'awarded_at_in_future');
+    if (row.expiresAt && row.expiresAt.getTime() <= row.awardedAt.getTime()) return rejected(row, 'expires_before_awarded');
+    if (duplicate) return rejected(row, 'duplicate_row');
+    const learnerId = facts.learnerIdsByEmail.get(key) ?? null;
+    if (!learnerId && !facts.createLearners) return rejected(row, 'unknown_learner');
+    if (!learnerId && !row.nameValid) return rejected(row, 'bad_name');
+    if (learnerId && facts.activeHolders.has(learnerId)) return rejected(row, 'already_awarded', learnerId);
+    const terms = awardTerms(facts.settings, { awardedAt: row.awardedAt, explicitExpiresAt: row.expiresAt ?? null }, facts.now);
+    return {
+      rowNumber: row.rowNumber,
+      outcome: terms.plan,
+      reason: null,
+      createLearner: !learnerId,
+      learnerId,
+      awardedAt: row.awardedAt,
+      expiresAt: terms.expiresAt,
+      dueAt: terms.plan === 'schedule' || terms.plan === 'enroll_now' ? terms.dueAt : null,
+    };
+  });
+}
+
+/** The totals of `plans`. */
+export function importTotals(plans: readonly ImportRowPlan[]): ImportTotals {
+  const totals: ImportTotals = {
+    rows: plans.length,
+    byOutcome: { schedule: 0, enroll_now: 0, record_expired: 0, no_expiry: 0, reject: 0 },
+    byReason: {},
+    createLearner: 0,
+  };
+  for (const p of plans) {
+    totals.byOutcome[p.outcome]++;
+    if (p.reason) totals.byReason[p.reason] = (totals.byReason[p.reason] ?? 0) + 1;
+    if (p.createLearner) totals.createLearner++;
+  }
+  return totals;
+}
+
+/**
+ * The content hash that makes posting the same rows again the same import: sha256 (hex) over the
+ * rows' texts as given, in order, and the `createLearners` flag. A CSV and the JSON of the same rows
+ * hash alike.
+ */
+export function importContentHash(rows: readonly ImportRowInput[], createLearners: boolean): string {
+  const hash = createHash('sha256');
+  hash.update(createLearners ? 'create\n' : 'nocreate\n');
+  for (const r of rows) hash.update(`${JSON.stringify([r.email, r.name, r.awardedAtText, r.expiresAtText])}\n`);
+  return hash.digest('hex');
+}

@@ -1,0 +1,242 @@
+/**
+ * Imports of existing holders through HTTP on the real stack (PostgreSQL, Temporal dev server,
+ * workers, API): the bad-input table (each status and code, nothing written), a dry run that plans
+ * every outcome and changes nothing, an apply whose workflow awards each row once and starts every
+ * workflow (asleep, or enrolled for a row inside the window; none for an expired record), and a
+ * re-post of the same rows that is the same import.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { ImportCreated, ImportDto, ImportPlan } from '../api/import-schemas.ts';
+import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
+import { DAY_MS } from '../domain/dates.ts';
+import { statusQuery } from '../workflows/contract.ts';
+import { startStack, type TestStack } from './support/stack.ts';
+
+let stack: TestStack;
+before(async () => {
+  stack = await startStack({ dbPrefix: 'api_imports' });
+});
+after(async () => {
+  await stack?.stop();
+});
+
+const TABLES = ['learners', 'awards', 'course_attempts', 'messages', 'imports', 'import_rows', 'idempotent_requests'];
+
+/** Every table an import could write: row count and content digest. */
+async function databaseSnapshot(tables: readonly string[] = TABLES): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of tables) {
+    const [row] = await stack.sql.unsafe<{ n: number; digest: string | null }[]>(
+      `select count(*)::int as n, md5(string_agg(t::text, '|' order by t::text)) as digest from ${table} t`,
+    );
+    out[table] = `${row?.n}:${row?.digest ?? ''}`;
+  }
+  return out;
+}
+
+async function ok<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await stack.request<T>(method, path, body);
+  assert.ok(res.status >= 200 && res.status < 300, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+const day = (n: number): string => new Date(Date.now() + n * DAY_MS).toISOString();
+
+interface World {
+  certificate: CertificateDto;
+  holder: LearnerDto;
+  known: LearnerDto;
+}
+
+let world: World | undefined;
+async function setUp(): Promise<World> {
+  if (world) return world;
+  const course = await ok<CourseDto>('POST', '/api/courses', { title: 'Forklift Refresher', status: 'live' });
+  const { certificate } = await ok<{ certificate: CertificateDto }>('POST', '/api/certificates', {
+    title: 'Forklift Operator',
+    associatedCourseIds: [course.id],
+    settings: {
+      expiration: { enabled: true, validFor: { amount: 365, unit: 'days' }, anchor: 'completion' },
+      recertification: { enabled: true, courseId: course.id, leadDays: 30 },
+    },
+  });
+  const holder = await ok<LearnerDto>('POST', '/api/learners', { email: 'holder@example.com', name: 'Has One' });
+  const known = await ok<LearnerDto>('POST', '/api/learners', { email: 'Known@Example.com', name: 'Known Learner' });
+  await ok<{ award: AwardDto }>('POST', `/api/certificates/${certificate.id}/awards`, { learnerId: holder.id });
+  world = { certificate, holder, known };
+  return world;
+}
+
+/** A file with every outcome: row number → what the plan must say. */
+function mixedRows(): { rows: { email: string; name: string; awardedAt: string; expiresAt?: string }[]; expected: [string, string | null][] } {
+  const rows = [
+    { email: 'known@example.com', name: 'ignored', awardedAt: day(-100) }, // 1 schedule (existing learner, other case)
+    { email: 'new.one@example.com', name: 'New One', awardedAt: day(-350) }, // 2 enroll_now, created (expires in 15 days)
+    { email: 'old@example.com', name: 'Old Timer', awardedAt: day(-400).slice(0, 10) }, // 3 record_expired, created
+    { email: 'given@example.com', name: 'Given Expiry', awardedAt: day(-10), expiresAt: day(200) }, // 4 schedule with its own expiry
+    { email: 'not-an-email', name: 'X', awardedAt: day(-10) }, // 5 bad_email
+    { email: 'holder@example.com', name: 'Has One', awardedAt: day(-10) }, // 6 already_awarded
+    { email: 'future@example.com', name: 'Future', awardedAt: day(3) }, // 7 awarded_at_in_future
+    { email: 'garbled@example.com', name: 'Garbled', awardedAt: '2025-02-30' }, // 8 unparsable_date
+    { email: 'NEW.ONE@example.com', name: 'Again', awardedAt: day(-20) }, // 9 duplicate_row
+    { email: 'backwards@example.com', name: 'Backwards', awardedAt: day(-10), expiresAt: day(-20) }, // 10 expires_before_awarded
+    { email: 'nameless@example.com', name: '   ', awardedAt: day(-10) }, // 11 bad_name (a learner to create)
+  ];
+  const expected: [string, string | null][] = [
+    ['schedule', null],
+    ['enroll_now', null],
+    ['record_expired', null],
+    ['schedule', null],
+    ['reject', 'bad_email'],
+    ['reject', 'already_awarded'],
+    ['reject', 'awarded_at_in_future'],
+    ['reject', 'unparsable_date'],
+    ['reject', 'duplicate_row'],
+    ['reject', 'expires_before_awarded'],
+    ['reject', 'bad_name'],
+  ];
+  return { rows, expected };
+}
+
+test('bad input: each status and code, and nothing written', async () => {
+  const { certificate } = await setUp();
+  const path = `/api/certificates/${certificate.id}/imports`;
+  const row = { email: 'a@example.com', name: 'A', awardedAt: day(-1) };
+  // A key used once, then reused with other rows below (422).
+  await ok('POST', `${path}?dryRun=false`, { rows: [{ ...row, email: 'keyed@example.com' }] }, );
+  const keyed = await stack.request<ImportCreated>('POST', path, { rows: [{ ...row, email: 'keyed2@example.com' }] }, { 'idempotency-key': 'import-key-1' });
+  assert.equal(keyed.status, 202);
+  await stack.eventually('the keyed imports done', async () => {
+    const list = await stack.sql<{ n: number }[]>`select count(*)::int as n from imports where status = 'completed'`;
+    return list[0]!.n === 2;
+  });
+  const before = await databaseSnapshot();
+  const cases: { name: string; method?: string; path: string; body?: unknown; headers?: Record<string, string>; raw?: string; status: number; code: string }[] = [
+    { name: 'no rows', path, body: { rows: [] }, status: 400, code: 'validation_failed' },
+    { name: 'rows not a list', path, body: { rows: 'x' }, status: 400, code: 'validation_failed' },
+    { name: 'a row with an unknown field', path, body: { rows: [{ ...row, phone: '1' }] }, status: 400, code: 'validation_failed' },
+    { name: 'a row without awardedAt', path, body: { rows: [{ email: 'a@example.com', name: 'A' }] }, status: 400, code: 'validation_failed' },
+    { name: 'dryRun neither true nor false', path: `${path}?dryRun=yes`, body: { rows: [row] }, status: 400, code: 'validation_failed' },
+    { name: 'an unknown query parameter', path: `${path}?dryrun=true`, body: { rows: [row] }, status: 400, code: 'validation_failed' },
+    { name: 'dryRun in the body', path, body: { rows: [row], dryRun: true }, status: 400, code: 'validation_failed' },
+    { name: 'a malformed certificate id', path: '/api/certificates/nope/imports', body: { rows: [row] }, status: 400, code: 'validation_failed' },
+    { name: 'an unknown certificate (apply)', path: `/api/certificates/${randomUUID()}/imports`, body: { rows: [row] }, status: 404, code: 'not_found' },
+    { name: 'an unknown certificate (dry run)', path: `/api/certificates/${randomUUID()}/imports?dryRun=true`, body: { rows: [row] }, status: 404, code: 'not_found' },
+    { name: 'an unknown import', method: 'GET', path: `/api/imports/${randomUUID()}`, status: 404, code: 'not_found' },
+    { name: 'an unknown import\'s errors', method: 'GET', path: `/api/imports/${randomUUID()}/errors.csv`, status: 404, code: 'not_found' },
+    { name: 'a malformed import id', method: 'GET', path: '/api/imports/nope', status: 400, code: 'validation_failed' },
+    { name: 'the key reused with other rows', path, body: { rows: [row] }, headers: { 'idempotency-key': 'import-key-1' }, status: 422, code: 'idempotency_key_reused' },
+    {
+      name: 'more than 100,000 rows',
+      path,
+      body: { rows: Array.from({ length: 100_001 }, (_, i) => ({ email: `r${i}@example.com`, name: 'R', awardedAt: '2025-01-01' })) },
+      status: 400,
+      code: 'validation_failed',
+    },
+  ];
+  for (const c of cases) {
+    const res = await stack.request<{ error: { code: string } }>(c.method ?? 'POST', c.path, c.body, c.headers);
+    assert.equal(res.status, c.status, `${c.name}: ${JSON.stringify(res.body).slice(0, 300)}`);
+    assert.equal(res.body.error.code, c.code, c.name);
+  }
+  // A CSV body: no CSV parser is installed yet, so only JSON is taken (415, not a half-read file).
+  const csv = await fetch(`${stack.api}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'text/csv' },
+    body: 'email,name,awardedAt\r\na@example.com,A,2025-01-01\r\n',
+  });
+  assert.equal(csv.status, 415);
+  assert.deepEqual(await databaseSnapshot(), before, 'nothing was written by any bad request');
+});
+
+test('a dry run plans every outcome, with due dates from the settings, and changes nothing', async () => {
+  const { certificate, known } = await setUp();
+  const { rows, expected } = mixedRows();
+  const before = await databaseSnapshot();
+  const plan = await ok<ImportPlan>('POST', `/api/certificates/${certificate.id}/imports?dryRun=true&createLearners=true`, { rows });
+  assert.deepEqual(await databaseSnapshot(), before, 'the dry run wrote nothing');
+  assert.deepEqual(plan.rows.map((r) => [r.outcome, r.reason]), expected);
+  assert.deepEqual(plan.rows.map((r) => r.createLearner), [false, true, true, true, false, false, false, false, false, false, false]);
+  assert.equal(plan.rows[0]!.learnerId, known.id, 'the learner is matched by email case-insensitively');
+  // 365-day validity, 30 lead days: expiry = awardedAt + 365 d, due = expiry − 30 d.
+  const first = plan.rows[0]!;
+  assert.equal(Date.parse(first.expiresAt!), Date.parse(first.awardedAt!) + 365 * DAY_MS);
+  assert.equal(Date.parse(first.dueAt!), Date.parse(first.expiresAt!) - 30 * DAY_MS);
+  assert.equal(plan.rows[3]!.expiresAt, new Date(rows[3]!.expiresAt!).toISOString(), 'a given expiry is kept');
+  assert.equal(plan.rows[2]!.dueAt, null, 'an expired record has no due date');
+  assert.equal(plan.rows[2]!.awardedAt, `${rows[2]!.awardedAt}T00:00:00.000Z`, 'a date alone is midnight UTC');
+  assert.deepEqual(plan.totals.byOutcome, { schedule: 2, enroll_now: 1, record_expired: 1, no_expiry: 0, reject: 7 });
+  assert.equal(plan.totals.createLearner, 3);
+  // Creation off: the unknown emails are rejected instead.
+  const strict = await ok<ImportPlan>('POST', `/api/certificates/${certificate.id}/imports?dryRun=true`, { rows });
+  assert.deepEqual(strict.rows.slice(0, 4).map((r) => r.reason), [null, 'unknown_learner', 'unknown_learner', 'unknown_learner']);
+  assert.deepEqual(await databaseSnapshot(), before, 'nor did the second');
+});
+
+test('apply: each row awarded once by the import workflow, workflows started and asleep; the same rows again are the same import', { timeout: 180_000 }, async () => {
+  const { certificate } = await setUp();
+  const { rows, expected } = mixedRows();
+  const path = `/api/certificates/${certificate.id}/imports?createLearners=true`;
+  const posted = await stack.request<ImportCreated>('POST', path, { rows });
+  assert.equal(posted.status, 202, JSON.stringify(posted.body));
+  assert.equal(posted.body.created, true);
+  const id = posted.body.import.id;
+  // Intake already rejected what no later state can lift.
+  assert.equal(posted.body.import.progress.rejected, 5, 'bad email, future, unparsable, duplicate, expiry before award: rejected at intake');
+  const done = await stack.eventually('the import completed', async () => {
+    const res = await stack.request<ImportDto>('GET', `/api/imports/${id}`);
+    return res.body.status === 'completed' ? res.body : null;
+  }, 120_000);
+  assert.deepEqual(done.progress, { pending: 0, done: 4, rejected: 7, processed: 11 });
+  assert.deepEqual(done.byOutcome, { schedule: 2, enroll_now: 1, record_expired: 1, reject: 7 });
+  assert.equal(done.learnersCreated, 3);
+  assert.deepEqual(done.errors.map((e) => [e.row, e.reason]), expected.flatMap(([, reason], i) => (reason ? [[i + 1, reason]] : [])));
+
+  const awarded = await stack.sql<{ rowNumber: number; awardId: string; status: string; workflowId: string | null; workflowStartedAt: Date | null; n: number }[]>`
+    select r.row_number, a.id as award_id, a.status, a.workflow_id, a.workflow_started_at,
+           (select count(*)::int from awards b where b.certificate_id = a.certificate_id and b.learner_id = a.learner_id) as n
+    from import_rows r join awards a on a.id = r.award_id where r.import_id = ${id} order by r.row_number`;
+  assert.deepEqual(awarded.map((a) => [a.rowNumber, a.status, a.n]), [[1, 'active', 1], [2, 'active', 1], [3, 'expired', 1], [4, 'active', 1]]);
+  const expired = awarded[2]!;
+  assert.equal(expired.workflowId, null, 'an expired record has no workflow');
+  const phases: string[] = [];
+  for (const a of awarded.filter((x) => x.workflowId)) {
+    assert.ok(a.workflowStartedAt, `row ${a.rowNumber}: its workflow start is recorded`);
+    const status = await stack.eventually(`row ${a.rowNumber}'s workflow answers`, async () =>
+      stack.client.workflow.getHandle(a.workflowId!).query(statusQuery).catch(() => null));
+    phases.push(status.phase);
+  }
+  assert.equal(phases[0], 'scheduled', 'row 1 sleeps until its due date');
+  assert.equal(phases[2], 'scheduled', 'row 4 sleeps until its due date');
+  assert.equal(phases[1], 'assigned', 'row 2, inside the lead window, is enrolled at once');
+  const [messages] = await stack.sql<{ n: number }[]>`select count(*)::int as n from messages where award_id = ${expired.awardId}`;
+  assert.equal(messages!.n, 0, 'no message for an expired record');
+
+  // The same rows again: the same import, nothing new (the enrolled row's workflow may still be sending its message).
+  const IMPORTED = ['learners', 'awards', 'imports', 'import_rows'];
+  const before = await databaseSnapshot(IMPORTED);
+  const again = await stack.request<ImportCreated>('POST', path, { rows });
+  assert.equal(again.status, 200);
+  assert.equal(again.body.created, false);
+  assert.equal(again.body.import.id, id);
+  assert.deepEqual(await databaseSnapshot(IMPORTED), before, 're-posting wrote nothing');
+  // With an Idempotency-Key: the first answer again, replayed, and nothing new either.
+  const key = { 'idempotency-key': `import-${randomUUID()}` };
+  const keyed = await stack.request<ImportCreated>('POST', path, { rows }, key);
+  const replay = await stack.request<ImportCreated>('POST', path, { rows }, key);
+  assert.equal(replay.status, keyed.status);
+  assert.deepEqual(replay.body, keyed.body, 'the same answer, outcome and reason keys as written');
+  assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+  assert.equal(keyed.body.import.id, id, 'the keyed post of the same rows is the same import');
+  assert.deepEqual(await databaseSnapshot(IMPORTED), before, 'the keyed posts awarded nothing');
+
+  const csv = await fetch(`${stack.api}/api/imports/${id}/errors.csv`, { headers: { authorization: `Bearer ${stack.token}` } });
+  assert.equal(csv.status, 200);
+  assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
+  const lines = (await csv.text()).trim().split('\r\n');
+  assert.equal(lines[0], 'row,email,name,awardedAt,expiresAt,reason');
+  assert.equal(lines.length, 8, 'a line per rejected row');
+  assert.match(lines[1]!, /^5,not-an-email,X,.*,bad_email$/);
+});

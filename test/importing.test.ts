@@ -1,0 +1,102 @@
+/**
+ * The import's plan of rows (domain/importing.ts), pure: the order of the reasons, duplicates by
+ * email case-insensitively (the first row wins), the awarding routine's terms (a given expiry kept,
+ * none while expiration is off), the future tolerance, learners to create, and the content hash.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FUTURE_TOLERANCE_MS } from '../domain/awarding.ts';
+import { DAY_MS } from '../domain/dates.ts';
+import { importContentHash, importTotals, planImportRows, type ImportFacts, type ImportRowInput } from '../domain/importing.ts';
+import { defaultSettings } from '../domain/settings.ts';
+
+const NOW = Date.UTC(2026, 5, 1, 12);
+const expiring = (): ImportFacts['settings'] => {
+  const s = defaultSettings();
+  return { ...s, expiration: { ...s.expiration, enabled: true, validFor: { amount: 12, unit: 'months' } }, recertification: { ...s.recertification, leadDays: 30 } };
+};
+const facts = (over: Partial<ImportFacts> = {}): ImportFacts => ({
+  settings: expiring(),
+  createLearners: true,
+  learnerIdsByEmail: new Map([['ada@example.com', 'L-ada']]),
+  activeHolders: new Set(),
+  now: NOW,
+  ...over,
+});
+let n = 0;
+const row = (over: Partial<ImportRowInput> = {}): ImportRowInput => ({
+  rowNumber: ++n,
+  email: 'ada@example.com',
+  name: 'Ada',
+  awardedAtText: 'x',
+  expiresAtText: null,
+  emailValid: true,
+  nameValid: true,
+  awardedAt: new Date(NOW - 100 * DAY_MS),
+  expiresAt: undefined,
+  ...over,
+});
+
+test('a row is planned with the awarding routine\'s terms: 12 months from awardedAt, due 30 days before', () => {
+  const [p] = planImportRows([row({ awardedAt: new Date(Date.UTC(2026, 0, 31)) })], facts());
+  assert.equal(p!.outcome, 'schedule');
+  assert.equal(p!.learnerId, 'L-ada');
+  assert.equal(p!.createLearner, false);
+  assert.equal(p!.expiresAt!.toISOString(), '2027-01-31T00:00:00.000Z');
+  assert.equal(p!.dueAt!.toISOString(), '2027-01-01T00:00:00.000Z');
+});
+
+test('a given expiry is kept; without expiration and without one, no_expiry', () => {
+  const given = new Date(NOW + 10 * DAY_MS);
+  const [kept] = planImportRows([row({ expiresAt: given })], facts());
+  assert.equal(kept!.outcome, 'enroll_now', 'ten days ahead is inside the 30-day lead');
+  assert.equal(kept!.expiresAt!.getTime(), given.getTime());
+  const [none] = planImportRows([row()], facts({ settings: defaultSettings() }));
+  assert.equal(none!.outcome, 'no_expiry');
+  assert.equal(none!.dueAt, null);
+});
+
+test('reasons, first that holds: email, date, future, expiry order, duplicate (case-insensitive, first row wins), learner, holder', () => {
+  const plans = planImportRows(
+    [
+      row({ emailValid: false, awardedAt: null }),
+      row({ email: 'b@example.com', awardedAt: null }),
+      row({ email: 'c@example.com', expiresAt: null }),
+      row({ email: 'd@example.com', awardedAt: new Date(NOW + FUTURE_TOLERANCE_MS + 1) }),
+      row({ email: 'e@example.com', awardedAt: new Date(NOW + FUTURE_TOLERANCE_MS) }),
+      row({ email: 'f@example.com', expiresAt: new Date(NOW - 100 * DAY_MS) }),
+      row({ email: 'ADA@example.com' }),
+      row({ email: 'ada@EXAMPLE.com' }),
+      row({ email: 'g@example.com', nameValid: false }),
+    ],
+    facts(),
+  );
+  assert.deepEqual(plans.map((p) => p.reason), [
+    'bad_email',
+    'unparsable_date',
+    'unparsable_date',
+    'awarded_at_in_future',
+    null,
+    'expires_before_awarded',
+    null,
+    'duplicate_row',
+    'bad_name',
+  ]);
+  assert.equal(plans[4]!.createLearner, true, 'within the tolerance, and created');
+  const strict = planImportRows([row({ email: 'new@example.com' })], facts({ createLearners: false }));
+  assert.equal(strict[0]!.reason, 'unknown_learner');
+  const held = planImportRows([row()], facts({ activeHolders: new Set(['L-ada']) }));
+  assert.equal(held[0]!.reason, 'already_awarded');
+  assert.equal(held[0]!.learnerId, 'L-ada');
+  const totals = importTotals(plans);
+  assert.equal(totals.byOutcome.reject, 7);
+  assert.equal(totals.byReason.unparsable_date, 2);
+});
+
+test('the content hash: the same rows and flag hash alike; another flag, order or text does not', () => {
+  const a = [row({ rowNumber: 1, awardedAtText: '2026-01-01' }), row({ rowNumber: 2, email: 'b@example.com', awardedAtText: '2026-01-02' })];
+  assert.equal(importContentHash(a, true), importContentHash(a.map((r) => ({ ...r })), true));
+  assert.notEqual(importContentHash(a, true), importContentHash(a, false));
+  assert.notEqual(importContentHash(a, true), importContentHash([...a].reverse(), true));
+  assert.notEqual(importContentHash(a, true), importContentHash([a[0]!, { ...a[1]!, name: 'Other' }], true));
+});
