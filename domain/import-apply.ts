@@ -16,6 +16,7 @@ import * as learnersQ from '../db/queries/learners.ts';
 import type { CertificateRow } from '../db/rows.ts';
 import { awardCertificates } from './awarding.ts';
 import { emailKey, importContentHash, planImportRows, type ImportFacts, type ImportRowInput, type ImportRowPlan } from './importing.ts';
+import { certificateArchived, learnerStatus } from './lifecycle.ts';
 import { notFound } from './refusal.ts';
 import type { ImportRejectReason } from './vocabulary.ts';
 
@@ -36,7 +37,8 @@ export async function importFacts(
   const learners = await learnersQ.learnersByEmails(tx, rows.map((r) => r.email));
   const learnerIdsByEmail = new Map([...learners].map(([key, l]) => [key, l.id]));
   const activeHolders = await awardsQ.activeHolders(tx, certificate.id, [...learnerIdsByEmail.values()]);
-  return { settings: certificate.settings, createLearners, learnerIdsByEmail, activeHolders, now };
+  const inactiveLearners = new Set([...learners.values()].filter((l) => learnerStatus(l) !== 'active').map((l) => l.id));
+  return { settings: certificate.settings, createLearners, learnerIdsByEmail, activeHolders, inactiveLearners, now };
 }
 
 /** The certificate, held still (share lock) for the caller's transaction; throws `not_found`. */
@@ -44,6 +46,11 @@ async function lockedCertificate(tx: TransactionSql, certificateId: string): Pro
   const certificate = (await certsQ.lockCertificateShared(tx, certificateId)) ? await certsQ.getCertificate(tx, certificateId) : null;
   if (!certificate) throw notFound('Certificate', certificateId);
   return certificate;
+}
+
+/** Throws 409 `certificate_archived` (domain/lifecycle.ts) for an archived certificate: it takes no import. */
+function refuseArchived(certificate: CertificateRow): void {
+  if (certificate.archivedAt) throw certificateArchived(certificate.id);
 }
 
 /**
@@ -57,6 +64,7 @@ export async function planImport(
 ): Promise<ImportRowPlan[]> {
   const certificate = await certsQ.getCertificate(tx, args.certificateId);
   if (!certificate) throw notFound('Certificate', args.certificateId);
+  refuseArchived(certificate);
   return planImportRows(args.rows, await importFacts(tx, certificate, args.rows, args.createLearners, now));
 }
 
@@ -80,6 +88,7 @@ export async function intakeImport(
   now: number = Date.now(),
 ): Promise<ImportIntake> {
   const certificate = await lockedCertificate(tx, args.certificateId);
+  refuseArchived(certificate);
   const contentHash = importContentHash(args.rows, args.createLearners);
   const existing = await importsQ.findImportByContent(tx, certificate.id, contentHash);
   if (existing) return { import: existing, created: false };
@@ -147,6 +156,13 @@ export async function applyImportPage(tx: TransactionSql, importId: string, limi
   const rows = await importsQ.lockPendingRows(tx, importId, limit + 1);
   const page = rows.slice(0, limit);
   if (page.length === 0) return { rows: 0, awarded: 0, rejected: 0, learnersCreated: 0, more: false };
+  if (certificate.archivedAt) {
+    // Archived while the import ran: the rows not yet applied are awarded no more.
+    await importsQ.finishRows(tx, importId, page.map((r) => ({
+      rowNumber: r.rowNumber, outcome: 'reject', reason: 'certificate_archived', learnerId: null, learnerCreated: false, awardId: null,
+    })));
+    return { rows: page.length, awarded: 0, rejected: page.length, learnersCreated: 0, more: rows.length > limit };
+  }
   const inputs: ImportRowInput[] = page.map((r) => ({
     rowNumber: r.rowNumber,
     email: r.email,

@@ -142,7 +142,9 @@ export type ImportRowOutcome = (typeof IMPORT_ROW_OUTCOMES)[number];
  *  - `awarded_at_in_future`; `expires_before_awarded` (expiresAt not after awardedAt);
  *  - `duplicate_row`: an earlier row of the file names the same email (case-insensitively);
  *  - `unknown_learner`: no learner has the email and creating learners is off;
- *  - `already_awarded`: the learner holds an active award of the certificate.
+ *  - `already_awarded`: the learner holds an active award of the certificate;
+ *  - `learner_deactivated`: the learner was deactivated or erased (domain/lifecycle.ts);
+ *  - `certificate_archived`: the certificate was archived while the import ran (rows not yet applied).
  */
 export const IMPORT_REJECT_REASONS = [
   'bad_email',
@@ -153,5 +155,7 @@ export const IMPORT_REJECT_REASONS = [
   'duplicate_row',
   'unknown_learner',
   'already_awarded',
+  'learner_deactivated',
+  'certificate_archived',
 ] as const;
 export type ImportRejectReason = (typeof IMPORT_REJECT_REASONS)[number];

@@ -240,3 +240,39 @@ test('apply: each row awarded once by the import workflow, workflows started and
   assert.equal(lines.length, 8, 'a line per rejected row');
   assert.match(lines[1]!, /^5,not-an-email,X,.*,bad_email$/);
 });
+
+test('the lifecycle holds in an import: a deactivated learner\'s row is rejected, an archived certificate takes no import (dry run or apply)', { timeout: 120_000 }, async () => {
+  const course = await ok<CourseDto>('POST', '/api/courses', { title: 'Crane Refresher', status: 'live' });
+  const { certificate } = await ok<{ certificate: CertificateDto }>('POST', '/api/certificates', {
+    title: 'Crane Operator',
+    associatedCourseIds: [course.id],
+    settings: { expiration: { enabled: true, validFor: { amount: 365, unit: 'days' }, anchor: 'completion' } },
+  });
+  const gone = await ok<LearnerDto>('POST', '/api/learners', { email: 'gone@example.com', name: 'Has Left' });
+  await ok('POST', `/api/learners/${gone.id}/deactivate`);
+  const rows = [
+    { email: 'gone@example.com', name: 'Has Left', awardedAt: day(-10) },
+    { email: 'stays@example.com', name: 'Stays On', awardedAt: day(-10) },
+  ];
+  const plan = await ok<ImportPlan>('POST', `/api/certificates/${certificate.id}/imports?dryRun=true&createLearners=true`, { rows });
+  assert.deepEqual(plan.rows.map((r) => [r.outcome, r.reason]), [['reject', 'learner_deactivated'], ['schedule', null]]);
+  const posted = await stack.request<ImportCreated>('POST', `/api/certificates/${certificate.id}/imports?createLearners=true`, { rows });
+  assert.equal(posted.status, 202);
+  const done = await stack.eventually('the import completed', async () => {
+    const res = await stack.request<ImportDto>('GET', `/api/imports/${posted.body.import.id}`);
+    return res.body.status === 'completed' ? res.body : null;
+  }, 60_000);
+  assert.equal(done.byOutcome.reject, 1);
+  assert.equal(done.byReason.learner_deactivated, 1);
+  const [held] = await stack.sql<{ n: number }[]>`select count(*)::int as n from awards where learner_id = ${gone.id}`;
+  assert.equal(held!.n, 0, 'nothing was awarded to the deactivated learner');
+
+  await ok('POST', `/api/certificates/${certificate.id}/archive`);
+  const before = await databaseSnapshot();
+  for (const query of ['?dryRun=true', '']) {
+    const res = await stack.request<{ error: { code: string } }>('POST', `/api/certificates/${certificate.id}/imports${query}`, { rows: [{ email: 'late@example.com', name: 'Too Late', awardedAt: day(-1) }] });
+    assert.equal(res.status, 409, query || 'apply');
+    assert.equal(res.body.error.code, 'certificate_archived');
+  }
+  assert.deepEqual(await databaseSnapshot(), before, 'nothing written for an archived certificate');
+});

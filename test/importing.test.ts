@@ -20,6 +20,7 @@ const facts = (over: Partial<ImportFacts> = {}): ImportFacts => ({
   createLearners: true,
   learnerIdsByEmail: new Map([['ada@example.com', 'L-ada']]),
   activeHolders: new Set(),
+  inactiveLearners: new Set(),
   now: NOW,
   ...over,
 });
@@ -88,6 +89,8 @@ test('reasons, first that holds: email, date, future, expiry order, duplicate (c
   const held = planImportRows([row()], facts({ activeHolders: new Set(['L-ada']) }));
   assert.equal(held[0]!.reason, 'already_awarded');
   assert.equal(held[0]!.learnerId, 'L-ada');
+  const left = planImportRows([row()], facts({ inactiveLearners: new Set(['L-ada']), activeHolders: new Set(['L-ada']) }));
+  assert.equal(left[0]!.reason, 'learner_deactivated', 'a deactivated learner is refused before anything else about them');
   const totals = importTotals(plans);
   assert.equal(totals.byOutcome.reject, 7);
   assert.equal(totals.byReason.unparsable_date, 2);
