@@ -17,6 +17,7 @@ import { createApp } from '../api/app.ts';
 import { MAX_LISTED_ISSUES, MAX_LISTED_KEYS, type ValidationDetails } from '../api/errors.ts';
 import type { AttemptDto, AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { startApiServer } from '../api/server.ts';
+import { claimIdempotencyKey, storeIdempotentResponse } from '../db/queries/idempotency.ts';
 import { startStack, type StackResponse, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -339,4 +340,15 @@ test('a client that aborts a form upload to the admin page is logged at info, no
   } finally {
     await server.close();
   }
+});
+
+test('a stored Idempotency-Key answer replays word for word: snake_case keys inside it are not renamed by the driver\'s camelCase columns', async () => {
+  const route = `test-route-${randomUUID()}`;
+  const answer = { outcome: 'enroll_now', by_reason: { already_awarded: 2 }, rows: [{ row_number: 1, reason: 'bad_email' }] };
+  await stack.sql.begin(async (tx) => {
+    assert.deepEqual(await claimIdempotencyKey(tx, { route, key: 'k1', requestHash: 'h' }), { kind: 'claimed' });
+    await storeIdempotentResponse(tx, { route, key: 'k1', statusCode: 202, response: answer });
+  });
+  const replay = await stack.sql.begin((tx) => claimIdempotencyKey(tx, { route, key: 'k1', requestHash: 'h' }));
+  assert.deepEqual(replay, { kind: 'replay', statusCode: 202, response: answer });
 });

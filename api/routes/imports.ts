@@ -132,9 +132,7 @@ export function importsApp(deps: ApiDeps): App {
       return { status: intake.created ? 202 : 200, body: { import: toImport(intake.import, counts, errors), created: intake.created }, row: intake.import };
     });
     if (outcome.replayed) {
-      // The first answer's import as it is now (its progress moved on). The stored body is not sent as
-      // it is: the stored JSON comes back through the driver's camelCase transform, which would rename
-      // the snake_case outcome and reason keys (enroll_now → enrollNow).
+      // The first answer's import as it is now: its progress has moved on since the first answer.
       markReplayed(c);
       const first = outcome.body as ImportCreated;
       const replayed: ImportCreated = { import: await importView(sql, first.import.id), created: first.created };

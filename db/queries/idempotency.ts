@@ -30,9 +30,14 @@ export async function claimIdempotencyKey(
     on conflict (route, key) do nothing
     returning key`;
   if (inserted.length === 1) return { kind: 'claimed' };
-  const [stored] = await tx<StoredIdempotentRequest[]>`
-    select * from idempotent_requests where route = ${args.route} and key = ${args.key}`;
-  if (!stored) throw new Error('idempotency key conflicted but cannot be read');
+  // The answer is read as text and parsed here: the connection's camelCase transform would otherwise
+  // rename the keys inside the stored JSON too (an answer's `enroll_now` read back as `enrollNow`).
+  const [row] = await tx<(Omit<StoredIdempotentRequest, 'response'> & { responseText: string | null })[]>`
+    select key, route, request_hash, status_code, response::text as response_text, created_at
+    from idempotent_requests where route = ${args.route} and key = ${args.key}`;
+  if (!row) throw new Error('idempotency key conflicted but cannot be read');
+  const { responseText, ...rest } = row;
+  const stored: StoredIdempotentRequest = { ...rest, response: responseText === null ? null : (JSON.parse(responseText) as unknown) };
   if (stored.requestHash !== args.requestHash) return { kind: 'mismatch', stored };
   if (stored.statusCode === null) throw new Error('idempotent request stored without an answer');
   return { kind: 'replay', statusCode: stored.statusCode, response: stored.response };
