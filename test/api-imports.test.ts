@@ -141,13 +141,35 @@ test('bad input: each status and code, and nothing written', async () => {
     assert.equal(res.status, c.status, `${c.name}: ${JSON.stringify(res.body).slice(0, 300)}`);
     assert.equal(res.body.error.code, c.code, c.name);
   }
-  // A CSV body: no CSV parser is installed yet, so only JSON is taken (415, not a half-read file).
-  const csv = await fetch(`${stack.api}${path}`, {
+  // CSV that cannot be read as the import's table: 400 malformed_csv naming what; another type: 415.
+  const csvCases: [string, string, RegExp][] = [
+    ['unclosed quote', 'email,name,awardedAt\r\na@example.com,"Ada,2025-01-01\r\n', /cannot be read/],
+    ['a row with an extra cell', 'email,name,awardedAt\r\na@example.com,A,2025-01-01,x\r\n', /line 2/],
+    ['no awardedAt column', 'email,name\r\na@example.com,A\r\n', /lacks the column awardedAt/],
+    ['an unknown column', 'email,name,awardedAt,role\r\na@example.com,A,2025-01-01,x\r\n', /unknown column "role"/],
+    ['a repeated column', 'email,Email,name,awardedAt\r\na@example.com,b@example.com,A,2025-01-01\r\n', /email twice/],
+    ['only a header', 'email,name,awardedAt\r\n', /./],
+    ['empty', '', /empty/],
+  ];
+  for (const [what, text, message] of csvCases) {
+    const res = await fetch(`${stack.api}${path}`, { method: 'POST', headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'text/csv' }, body: text });
+    const answer = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(res.status, 400, what);
+    assert.ok(['malformed_csv', 'validation_failed'].includes(answer.error.code), `${what}: ${answer.error.code}`);
+    assert.match(answer.error.message, message, what);
+  }
+  const notUtf8 = await fetch(`${stack.api}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'text/csv' },
+    body: new Uint8Array([...Buffer.from('email,name,awardedAt\r\na@example.com,'), 0xe9, ...Buffer.from(',2025-01-01\r\n')]),
+  });
+  assert.equal(notUtf8.status, 400, 'Latin-1 bytes are not taken for UTF-8');
+  const plain = await fetch(`${stack.api}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'text/plain' },
     body: 'email,name,awardedAt\r\na@example.com,A,2025-01-01\r\n',
   });
-  assert.equal(csv.status, 415);
+  assert.equal(plain.status, 415);
   assert.deepEqual(await databaseSnapshot(), before, 'nothing was written by any bad request');
 });
 
@@ -275,4 +297,24 @@ test('the lifecycle holds in an import: a deactivated learner\'s row is rejected
     assert.equal(res.body.error.code, 'certificate_archived');
   }
   assert.deepEqual(await databaseSnapshot(), before, 'nothing written for an archived certificate');
+});
+
+test('a CSV file (BOM, CRLF, quoted commas and quotes, columns in any order, an empty expiresAt) plans exactly as the same JSON rows', async () => {
+  const { certificate } = await setUp();
+  const rows = [
+    { email: 'csv.one@example.com', name: 'Lovelace, Ada', awardedAt: day(-100).slice(0, 10) },
+    { email: 'csv.two@example.com', name: 'Grace "Amazing" Hopper', awardedAt: day(-20), expiresAt: day(10) },
+    { email: 'not-an-email', name: 'Bad', awardedAt: day(-5).slice(0, 10) },
+  ];
+  const quote = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const csv = '\uFEFF' + ['name,expiresAt,EMAIL,awardedAt', ...rows.map((r) => [r.name, r.expiresAt ?? '', r.email, r.awardedAt].map(quote).join(','))].join('\r\n') + '\r\n';
+  const path = `/api/certificates/${certificate.id}/imports?dryRun=true&createLearners=true`;
+  const before = await databaseSnapshot();
+  const res = await fetch(`${stack.api}${path}`, { method: 'POST', headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'text/csv; charset=utf-8' }, body: csv });
+  assert.equal(res.status, 200);
+  const fromCsv = (await res.json()) as ImportPlan;
+  const fromJson = await ok<ImportPlan>('POST', path, { rows });
+  assert.deepEqual(fromCsv, fromJson);
+  assert.deepEqual(fromCsv.rows.map((r) => r.outcome), ['schedule', 'enroll_now', 'reject']);
+  assert.deepEqual(await databaseSnapshot(), before, 'a dry run from CSV writes nothing either');
 });

@@ -10,6 +10,7 @@ import * as importsQ from '../../db/queries/imports.ts';
 import { intakeImport, planImport } from '../../domain/import-apply.ts';
 import { importContentHash, importTotals, MAX_IMPORT_ROWS } from '../../domain/importing.ts';
 import { toCsv } from '../admin/csv.ts';
+import { csvImportBody } from '../import-csv.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
@@ -46,7 +47,7 @@ export const createImportRoute = createRoute({
   security: bearer,
   summary: 'Import existing holders of the certificate (dry run, or apply by a durable workflow)',
   description:
-    `Rows: \`{"rows": [{"email", "name", "awardedAt", "expiresAt"?}]}\`, 1 to ${MAX_IMPORT_ROWS} (body up to 32 MB). Dates are YYYY-MM-DD ` +
+    `Rows: \`{"rows": [{"email", "name", "awardedAt", "expiresAt"?}]}\`, or a \`text/csv\` file with those columns, 1 to ${MAX_IMPORT_ROWS} (body up to 32 MB). Dates are YYYY-MM-DD ` +
     '(midnight UTC) or ISO 8601 instants with an offset. The flags are query parameters: `dryRun=true` answers the plan (200) and ' +
     'changes nothing; `createLearners=true` creates a learner for an email no learner has. ' +
     'Each row\'s outcome is the awarding routine\'s plan for it — `schedule` (with its `dueAt`), `enroll_now` (inside the lead window), ' +
@@ -58,7 +59,24 @@ export const createImportRoute = createRoute({
     '`GET /api/imports/{id}`. Rows are re-planned against the database when their page is applied, so the apply acts on what the ' +
     'database says then. The same rows and `createLearners` posted again for the certificate are the same import (200, `created: false`): ' +
     'nothing is awarded twice; with an `Idempotency-Key`, a repeat returns the first answer. 404 for an unknown certificate.',
-  request: { params: IdParams, query: ImportQuery, headers: IdempotencyHeaders, body: body(ImportRequestSchema) },
+  request: {
+    params: IdParams,
+    query: ImportQuery,
+    headers: IdempotencyHeaders,
+    body: {
+      required: true,
+      content: {
+        ...body(ImportRequestSchema).content,
+        'text/csv': {
+          schema: z.string().openapi({
+            description: 'RFC 4180, UTF-8 with or without a BOM; a header row naming email, name, awardedAt and optionally expiresAt (any order, ' +
+              'any case); an empty expiresAt cell is none. A CSV that cannot be read so is 400 `malformed_csv` naming the line or column.',
+            example: 'email,name,awardedAt,expiresAt\r\nada@example.com,"Lovelace, Ada",2025-06-01,\r\n',
+          }),
+        },
+      },
+    },
+  },
   responses: {
     200: json(z.union([ImportPlanSchema, ImportCreatedSchema]), 'The plan (dryRun), or the import the same rows made before.'),
     202: json(ImportCreatedSchema, 'The import, stored; its workflow applies it.'),
@@ -104,11 +122,15 @@ export async function importView(sql: Sql, id: string): Promise<ImportDto> {
 export function importsApp(deps: ApiDeps): App {
   const { sql } = deps;
   const app = createRouter();
+  app.use('/certificates/:id/imports', csvImportBody);
 
   app.openapi(createImportRoute, async (c) => {
     const { id: certificateId } = c.req.valid('param');
     const { dryRun, createLearners } = c.req.valid('query');
-    const rows = readImportRows(c.req.valid('json').rows);
+    // A CSV body reaches here as JSON already (csvImportBody); the declared text/csv is for the docs.
+    const given = c.req.valid('json');
+    if (typeof given === 'string') throw new Error('a text/csv import body was not read by csvImportBody');
+    const rows = readImportRows(given.rows);
     if (dryRun) {
       // A read-only transaction on one snapshot: the plan can change nothing, and reads one state.
       const plans = await sql.begin('isolation level repeatable read read only', (tx) => planImport(tx, { certificateId, rows, createLearners }));
