@@ -4,25 +4,17 @@
  * database and what the workflows then do; the Overview tab's counts by phase and its SVG chart of the
  * coming load, checked against the seeded awards.
  */
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { AwardCreated, AwardView, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { weekStartOf } from '../domain/certificate-overview.ts';
 import { DAY_MS } from '../domain/dates.ts';
+import { browserTest, launchAdminBrowser } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-// In CI the browser is provisioned, so a missing one fails the tests instead of skipping them.
-const runOrSkip = haveChromium || process.env.CI ? test : test.skip;
-function browserTest(name: string, fn: () => Promise<void>): void {
-  void runOrSkip(name, fn);
-}
 
 let stack: TestStack;
 let browser: Browser | undefined;
@@ -30,16 +22,10 @@ let page: Page;
 
 before(async () => {
   stack = await startStack({ dbPrefix: 'admin_cert_tools' });
-  if (!haveChromium) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  page = await ctx.newPage();
-  await page.goto(`${stack.api}/admin/certificates`);
-  await page.fill('#token', stack.token);
-  await Promise.all([page.waitForURL('**/admin/certificates'), page.click('button[type=submit]')]);
+  const admin = await launchAdminBrowser(stack);
+  if (!admin) return;
+  browser = admin.browser;
+  page = admin.page;
 });
 after(async () => {
   await browser?.close();

@@ -1,0 +1,45 @@
+/**
+ * The admin page in headless Chromium (Debian's `chromium`, driven by playwright-core), signed in
+ * with the stack's token: what each admin browser test file sets up before its tests.
+ */
+import { test } from 'node:test';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { TestStack } from './stack.ts';
+
+/** The browser's path (`CHROMIUM_PATH`, default Debian's). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const haveChromium = existsSync(CHROMIUM);
+
+// In CI the browser is provisioned, so a missing one fails the tests instead of skipping them.
+const runOrSkip = haveChromium || process.env.CI ? test : test.skip;
+
+/** A browser test: node:test runs it (the promise `test` returns is its own to track, not ours); skipped without Chromium outside CI. */
+export function browserTest(name: string, fn: () => Promise<void>, opts: { timeout?: number } = {}): void {
+  void runOrSkip(name, opts, fn);
+}
+
+/** A browser, its context and a page signed in to `stack`'s admin page (at /admin/certificates). */
+export interface AdminBrowser {
+  browser: Browser;
+  ctx: BrowserContext;
+  page: Page;
+}
+
+/**
+ * Launches Chromium (1200×900) and signs in to the admin page with `stack.token`. Returns null when
+ * there is no Chromium (the tests are then skipped, see `browserTest`). Close `browser` when done.
+ */
+export async function launchAdminBrowser(stack: TestStack, opts: { acceptDownloads?: boolean } = {}): Promise<AdminBrowser | null> {
+  if (!haveChromium) return null;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 }, acceptDownloads: opts.acceptDownloads ?? false });
+  const page = await ctx.newPage();
+  await page.goto(`${stack.api}/admin/certificates`);
+  await page.fill('#token', stack.token);
+  await Promise.all([page.waitForURL('**/admin/certificates'), page.click('button[type=submit]')]);
+  return { browser, ctx, page };
+}
