@@ -52,11 +52,14 @@ export function readImportDate(text: string): Date | null {
 
 /** The intake's reading of rows (1-based row numbers): emails and names by the learners' own rules, dates by `readImportDate`. */
 export function readImportRows(rows: readonly z.infer<typeof ImportRowSchema>[]): ImportRowInput[] {
+  // PostgreSQL text cannot hold NUL: it is kept as U+FFFD, which no email, date or name rule takes,
+  // so the row is rejected with its reason (and its text can still be stored and shown).
+  const storable = (s: string): string => s.split('\u0000').join('\uFFFD').trim();
   return rows.map((r, i) => {
-    const email = r.email.trim();
-    const name = r.name.trim();
-    const awardedAtText = r.awardedAt.trim();
-    const expiresAtText = r.expiresAt?.trim() || null;
+    const email = storable(r.email);
+    const name = storable(r.name);
+    const awardedAtText = storable(r.awardedAt);
+    const expiresAtText = (r.expiresAt && storable(r.expiresAt)) || null;
     return {
       rowNumber: i + 1,
       email,

@@ -234,6 +234,8 @@ const LearnerEmail = z
   .email()
   .max(320)
   .refine((v) => v.lastIndexOf('@') <= 64, 'the part before the @ must be at most 64 characters (RFC 5321)')
+  // RFC 2606 reserves .invalid: it never receives mail, and erasure writes its placeholders there.
+  .refine((v) => !/\.invalid$/i.test(v), 'an address under .invalid cannot receive mail (RFC 2606); Recertify keeps it for erased learners')
   .openapi({ example: 'ada@example.com' });
 export const LearnerCreateSchema = z
   .object({

@@ -23,6 +23,7 @@ import type { AwardRow, CertificateRow, LearnerRow } from '../db/rows.ts';
 import * as awardsQ from '../db/queries/awards.ts';
 import * as certsQ from '../db/queries/certificates.ts';
 import * as idempotencyQ from '../db/queries/idempotency.ts';
+import * as importsQ from '../db/queries/imports.ts';
 import * as learnersQ from '../db/queries/learners.ts';
 import * as messagesQ from '../db/queries/messages.ts';
 import { notFound, Refusal } from './refusal.ts';
@@ -132,7 +133,11 @@ export async function eraseLearner(tx: TransactionSql, id: string, confirm: stri
   const learner = await learnersQ.markErased(tx, id, { name: ERASED.name, email: ERASED.email(id) });
   if (!learner) throw notFound('Learner', id);
   const messagesRedacted = await messagesQ.redactMessagesOfLearner(tx, id, { toAddress: ERASED.email(id), subject: ERASED.subject, body: ERASED.body });
-  const answersRedacted = await idempotencyQ.redactAnswersShowingLearner(tx, id, { name: ERASED.name, email: ERASED.email(id) });
+  const placeholders = { name: ERASED.name, email: ERASED.email(id) };
+  const answersRedacted =
+    (await idempotencyQ.redactAnswersShowingLearner(tx, id, placeholders)) +
+    (await idempotencyQ.redactAnswersNaming(tx, { email: current.email, name: current.name }, placeholders));
+  await importsQ.redactImportRowsOfLearner(tx, id, current.email, placeholders);
   return { learner, revoked, erasedNow: true, messagesRedacted, answersRedacted };
 }
 

@@ -318,3 +318,29 @@ test('a CSV file (BOM, CRLF, quoted commas and quotes, columns in any order, an 
   assert.deepEqual(fromCsv.rows.map((r) => r.outcome), ['schedule', 'enroll_now', 'reject']);
   assert.deepEqual(await databaseSnapshot(), before, 'a dry run from CSV writes nothing either');
 });
+
+test('a NUL in any cell of a JSON or CSV import is a rejected row with its reason, never a 500, on the dry run and the apply', { timeout: 120_000 }, async () => {
+  const { certificate } = await setUp();
+  const rows = [
+    { email: 'nul\u0000one@example.com', name: 'Nul One', awardedAt: day(-10).slice(0, 10) },
+    { email: 'nul.two@example.com', name: 'Nul\u0000Two', awardedAt: day(-10).slice(0, 10) },
+    { email: 'nul.three@example.com', name: 'Nul Three', awardedAt: `${day(-10).slice(0, 10)}\u0000` },
+    { email: 'nul.four@example.com', name: 'Nul Four', awardedAt: day(-10).slice(0, 10) },
+  ];
+  const expected = [['reject', 'bad_email'], ['reject', 'bad_name'], ['reject', 'unparsable_date'], ['schedule', null]];
+  const path = `/api/certificates/${certificate.id}/imports`;
+  const plan = await ok<ImportPlan>('POST', `${path}?dryRun=true&createLearners=true`, { rows });
+  assert.deepEqual(plan.rows.map((r) => [r.outcome, r.reason]), expected);
+  const csv = ['email,name,awardedAt', ...rows.map((r) => [r.email, r.name, r.awardedAt].join(','))].join('\r\n');
+  const fromCsv = await fetch(`${stack.api}${path}?dryRun=true&createLearners=true`, { method: 'POST', headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'text/csv' }, body: csv });
+  assert.equal(fromCsv.status, 200);
+  assert.deepEqual(((await fromCsv.json()) as ImportPlan).rows.map((r) => [r.outcome, r.reason]), expected);
+  const applied = await stack.request<ImportCreated>('POST', `${path}?createLearners=true`, { rows });
+  assert.equal(applied.status, 202, JSON.stringify(applied.body));
+  const done = await stack.eventually('the import completed', async () => {
+    const res = await stack.request<ImportDto>('GET', `/api/imports/${applied.body.import.id}`);
+    return res.body.status === 'completed' ? res.body : null;
+  }, 60_000);
+  assert.deepEqual({ ...done.byReason }, { ...done.byReason, bad_email: 1, bad_name: 1, unparsable_date: 1 });
+  assert.equal(done.byOutcome.schedule, 1);
+});

@@ -283,6 +283,14 @@ test('erasing a learner leaves no name or email in PostgreSQL or Temporal; it is
   assert.ok(summary?.includes(rosalind.id), summary);
   assert.ok(!summary?.includes(name) && !summary?.includes(email), `no personal data in the summary: ${summary}`);
 
+  // An import names her too: a row for her (rejected: she holds the award) and a duplicate of it,
+  // posted with an Idempotency-Key, so her email and name are in import rows and a stored answer.
+  const imported = await stack.request<{ import: { id: string } }>('POST', `/api/certificates/${certificate.id}/imports`, {
+    rows: [{ email, name, awardedAt: '2026-01-01' }, { email: email.toUpperCase(), name, awardedAt: '2026-01-02' }],
+  }, { 'idempotency-key': `${key}-import` });
+  assert.equal(imported.status, 202, JSON.stringify(imported.body));
+  await stack.eventually('the import done', async () => (await get<{ status: string }>(`/api/imports/${imported.body.import.id}`)).status === 'completed', 60_000);
+
   // Bad input: nothing erased.
   const bad: [string, string, unknown, number, string][] = [
     ['a wrong confirmation', rosalind.id, { confirm: 'someone@example.com' }, 422, 'confirmation_mismatch'],
@@ -323,6 +331,15 @@ test('erasing a learner leaves no name or email in PostgreSQL or Temporal; it is
   assert.equal(replay.body.email, erased.learner.email, '…with the placeholders');
   const awardRow = await get<{ award: AwardDto }>(`/api/awards/${award.id}`);
   assert.equal(awardRow.award.status, 'revoked', 'her award keeps its history');
+  const importReplay = await stack.request<{ import: { errors: { email: string; name: string }[] } }>('POST', `/api/certificates/${certificate.id}/imports`, {
+    rows: [{ email, name, awardedAt: '2026-01-01' }, { email: email.toUpperCase(), name, awardedAt: '2026-01-02' }],
+  }, { 'idempotency-key': `${key}-import` });
+  assert.ok(!JSON.stringify(importReplay.body).toLowerCase().includes(email.toLowerCase()), 'the import\'s replayed answer no longer names her');
+  // Nobody can take the placeholder address (an erasure would then collide with them): .invalid is refused.
+  for (const probe of [erased.learner.email, erased.learner.email.toUpperCase(), 'someone@example.invalid']) {
+    const taken = await stack.request('POST', '/api/learners', { email: probe, name: 'Squatter' });
+    assert.equal(taken.status, 400, `${probe}: ${JSON.stringify(taken.body)}`);
+  }
 
   // Temporal: her workflows are gone from visibility and history.
   await stack.eventually('her executions deleted', async () => {

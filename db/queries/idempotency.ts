@@ -72,3 +72,23 @@ export async function redactAnswersShowingLearner(sql: Db, learnerId: string, pl
   return top.length + nested.length;
 }
 
+
+/**
+ * Rewrites every stored answer whose JSON names `email` (case-insensitively; e.g. an import's rows
+ * and errors): each occurrence of the email, and of `name` within those answers only, becomes its
+ * placeholder (an erasure). Returns how many answers were rewritten.
+ */
+export async function redactAnswersNaming(sql: Db, args: { email: string; name: string }, placeholders: { name: string; email: string }): Promise<number> {
+  // JSON text holds the strings as JSON escapes them: match them so, as literal (quoted) patterns.
+  const inJson = (s: string): string => JSON.stringify(s).slice(1, -1);
+  const literal = (s: string): string => inJson(s).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const rows = await sql`
+    update idempotent_requests
+    set response = (
+      case when ${args.name} = '' then regexp_replace(response::text, ${literal(args.email)}, ${inJson(placeholders.email)}, 'gi')
+      else regexp_replace(regexp_replace(response::text, ${literal(args.email)}, ${inJson(placeholders.email)}, 'gi'), ${literal(args.name)}, ${inJson(placeholders.name)}, 'g')
+      end)::jsonb
+    where response is not null and strpos(lower(response::text), lower(${inJson(args.email)})) > 0
+    returning key`;
+  return rows.length;
+}

@@ -186,3 +186,16 @@ export async function importsAwaitingWorkflow(sql: Db, args: { olderThanSeconds:
     order by created_at limit ${args.limit}`;
   return rows.map((r) => r.id);
 }
+
+/**
+ * Replaces the email and name in every import row of a learner (an erasure): the rows that name
+ * them by `learnerId`, and those that gave their email (case-insensitively) without being linked,
+ * e.g. rejected ones. Returns how many rows were rewritten.
+ */
+export async function redactImportRowsOfLearner(sql: Db, learnerId: string, email: string, placeholders: { name: string; email: string }): Promise<number> {
+  const rows = await sql`
+    update import_rows set email = ${placeholders.email}, name = ${placeholders.name}
+    where learner_id = ${learnerId} or lower(email) = lower(${email})
+    returning row_number`;
+  return rows.length;
+}
