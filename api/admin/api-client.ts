@@ -7,6 +7,7 @@
 import type { z } from '@hono/zod-openapi';
 import type { CourseStatus } from '../../domain/vocabulary.ts';
 import type { ErrorBody } from '../errors.ts';
+import type { ImportCreated, ImportDto, ImportPlan } from '../import-schemas.ts';
 import { markInProcess } from '../in-process.ts';
 import type {
   AttemptDto,
@@ -123,6 +124,17 @@ export interface AdminApi {
   patchAward(id: string, body: { expiresAt: string }): Promise<ApiResult<AwardChanged>>;
   /** POST /api/awards/:id/revoke `{reason}`: revokes the award and signals the workflow. */
   revokeAward(id: string, reason: string): Promise<ApiResult<AwardChanged>>;
+  /**
+   * POST /api/certificates/:id/imports?dryRun=true with `csv` as `text/csv`: the plan of every row
+   * and its totals, nothing changed; a refusal (400 `malformed_csv`, 404, 413, 422) as the API gave it.
+   */
+  planImport(certificateId: string, csv: string | ArrayBuffer, opts: { createLearners: boolean }): Promise<ApiResult<ImportPlan>>;
+  /** POST /api/certificates/:id/imports with `csv` as `text/csv`: 202 the import, or 200 the import the same rows made before. */
+  applyImport(certificateId: string, csv: string, opts: { createLearners: boolean }): Promise<ApiResult<ImportCreated>>;
+  /** GET /api/imports/:id: status, progress, totals and the first errors; null when there is none. */
+  getImport(id: string): Promise<ImportDto | null>;
+  /** GET /api/imports/:id/errors.csv: the rejected rows as CSV text; null when there is no such import. */
+  importErrorsCsv(id: string): Promise<string | null>;
 }
 
 /** A read the API refused (status and its error body); a 404 is the admin page's not-found page. */
@@ -155,6 +167,15 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
       ? parsed.error
       : { code: 'http_error', message: `The API answered ${res.status}.`, details: null };
     return { ok: false, status: res.status, error, etag };
+  };
+  /** A request with a raw body of `contentType` (the import's CSV), answered as `call` answers. */
+  const send = async <T>(method: string, path: string, contentType: string, body: string | ArrayBuffer): Promise<ApiResult<T>> => {
+    const headers = { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': contentType };
+    const res = await app.request(markInProcess(new Request(`http://admin.internal${path}`, { method, headers, body })));
+    const parsed: unknown = await res.json().catch(() => null);
+    if (res.ok) return { ok: true, status: res.status, body: parsed as T, etag: null };
+    const error: ApiFailure = isErrorBody(parsed) ? parsed.error : { code: 'http_error', message: `The API answered ${res.status}.`, details: null };
+    return { ok: false, status: res.status, error, etag: null };
   };
   /** A read that must succeed (a 404 is null); anything else is an error page. */
   const read = async <T>(path: string): Promise<T | null> => {
@@ -213,6 +234,19 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
     createAward: (certificateId, body, idempotencyKey) =>
       call<AwardCreated>('POST', `/api/certificates/${encodeURIComponent(certificateId)}/awards`, body, { 'idempotency-key': idempotencyKey }),
     patchAward: (id, body) => call<AwardChanged>('PATCH', `/api/awards/${encodeURIComponent(id)}`, body),
+    planImport: (certificateId, csv, opts) =>
+      send<ImportPlan>('POST', `/api/certificates/${encodeURIComponent(certificateId)}/imports${qs({ dryRun: 'true', createLearners: opts.createLearners ? 'true' : undefined })}`, 'text/csv', csv),
+    applyImport: (certificateId, csv, opts) =>
+      send<ImportCreated>('POST', `/api/certificates/${encodeURIComponent(certificateId)}/imports${qs({ createLearners: opts.createLearners ? 'true' : undefined })}`, 'text/csv', csv),
+    getImport: (id) => read<ImportDto>(`/api/imports/${encodeURIComponent(id)}`),
+    importErrorsCsv: async (id) => {
+      const headers = { authorization: `Bearer ${token}`, accept: 'text/csv' };
+      const res = await app.request(markInProcess(new Request(`http://admin.internal/api/imports/${encodeURIComponent(id)}/errors.csv`, { headers })));
+      if (res.ok) return await res.text();
+      if (res.status === 404) return null;
+      const parsed: unknown = await res.json().catch(() => null);
+      throw new AdminApiError(res.status, isErrorBody(parsed) ? parsed.error : { code: 'http_error', message: `The API answered ${res.status}.`, details: null });
+    },
     revokeAward: (id, reason) => call<AwardChanged>('POST', `/api/awards/${encodeURIComponent(id)}/revoke`, { reason }),
     previewCertificateChange: (id, body, opts = {}) =>
       call<CertificateChangePreview>(

@@ -36,6 +36,7 @@ import { overview } from './areas/overview.tsx';
 import { certificates } from './areas/certificates.tsx';
 import { courses } from './areas/courses.tsx';
 import { expiring } from './areas/expiring.tsx';
+import { imports } from './areas/imports.tsx';
 import { learners } from './areas/learners.tsx';
 import { mailbox } from './areas/mailbox.tsx';
 import { session } from './areas/session.tsx';
@@ -89,6 +90,7 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono<Admi
   admin.route('/certificates', certificates);
   admin.route('/certificates', awards);
   admin.route('/certificates', overview);
+  admin.route('/', imports);
   admin.route('/courses', courses);
   admin.route('/learners', learners);
   admin.route('/', expiring);

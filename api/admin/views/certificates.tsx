@@ -63,7 +63,7 @@ export function CertificatesPage(props: {
 }
 
 /** The tabs of a certificate's pages. */
-export type CertificateTab = 'settings' | 'awards' | 'overview';
+export type CertificateTab = 'settings' | 'awards' | 'overview' | 'import';
 
 /** The certificate's heading and its tabs (as in the seed's certificate view), then the tab's content. */
 export function CertificateTabs(props: { certificate: CertificateDto; tab: CertificateTab; children?: Child }) {
@@ -92,6 +92,9 @@ export function CertificateTabs(props: { certificate: CertificateDto; tab: Certi
         </a>
         <a href={`/admin/certificates/${c.id}/overview`} class={props.tab === 'overview' ? 'current' : undefined} aria-current={props.tab === 'overview' ? 'page' : undefined}>
           Overview
+        </a>
+        <a href={`/admin/certificates/${c.id}/import`} class={props.tab === 'import' ? 'current' : undefined} aria-current={props.tab === 'import' ? 'page' : undefined}>
+          Import
         </a>
       </nav>
       {props.children}
