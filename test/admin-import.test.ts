@@ -4,22 +4,13 @@
  * watch the import's progress reach completed, download its errors CSV; a CSV the API cannot read
  * shows the API's message and imports nothing. What the page did is checked in the JSON API.
  */
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { AwardList, CertificateDto, CourseDto } from '../api/schemas.ts';
+import { browserTest, launchAdminBrowser } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-// In CI the browser is provisioned, so a missing one fails the tests instead of skipping them.
-const runOrSkip = haveChromium || process.env.CI ? test : test.skip;
-function browserTest(name: string, fn: () => Promise<void>): void {
-  void runOrSkip(name, fn);
-}
-if (!haveChromium) console.warn(`[admin-import] Chromium not found at ${CHROMIUM}: browser tests skipped`);
 
 let stack: TestStack;
 let browser: Browser | undefined;
@@ -27,16 +18,10 @@ let page: Page;
 
 before(async () => {
   stack = await startStack({ dbPrefix: 'admin_import' });
-  if (!haveChromium) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
-  page = await ctx.newPage();
-  await page.goto(`${stack.api}/admin/certificates`);
-  await page.fill('#token', stack.token);
-  await Promise.all([page.waitForURL('**/admin/certificates'), page.click('button[type=submit]')]);
+  const admin = await launchAdminBrowser(stack, { acceptDownloads: true });
+  if (!admin) return;
+  browser = admin.browser;
+  page = admin.page;
 });
 after(async () => {
   await browser?.close();
