@@ -63,19 +63,14 @@ export async function getImport(sql: Db, id: string): Promise<ImportRow | null> 
   return row ?? null;
 }
 
-/** A row to store at intake: `pending`, or already `rejected` with its reason. */
-export interface NewImportRow {
-  rowNumber: number;
-  email: string;
-  name: string;
-  awardedAtText: string;
-  expiresAtText: string | null;
-  awardedAt: Date | null;
-  expiresAt: Date | null;
-  /** null: pending (to be applied); a reason: rejected at intake. */
-  reason: ImportRejectReason | null;
-  learnerId: string | null;
-}
+/**
+ * A row to store at intake: the stored row's own fields, `reason` null for `pending` (to be applied)
+ * or a reason for one rejected at intake.
+ */
+export type NewImportRow = Pick<
+  ImportRowRow,
+  'rowNumber' | 'email' | 'name' | 'awardedAtText' | 'expiresAtText' | 'awardedAt' | 'expiresAt' | 'reason' | 'learnerId'
+>;
 
 const isoOrNull = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
