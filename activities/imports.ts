@@ -1,8 +1,9 @@
 /**
  * The import workflow's activities (workflows/import.ts): apply a page of rows (domain/import-apply.ts,
  * one transaction), start the recertification workflows of the awards it made, a bounded number at a
- * time, through the one starter of award workflows (api/temporal-gateway.ts `ensureAwardWorkflow`:
- * deterministic ids, USE_EXISTING, the start recorded), and mark the import completed.
+ * time, through the one starter of award workflows (api/temporal-gateway.ts `ensureAwardWorkflows`:
+ * deterministic ids, USE_EXISTING, one read and one write of the database per page), and mark the
+ * import completed.
  */
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
@@ -10,15 +11,15 @@ import type { Sql } from '../db/client.ts';
 import type { Logger } from '../config/logger.ts';
 import * as importsQ from '../db/queries/imports.ts';
 import { applyImportPage } from '../domain/import-apply.ts';
-import { ensureAwardWorkflow } from '../api/temporal-gateway.ts';
+import { ensureAwardWorkflows } from '../api/temporal-gateway.ts';
 import type { ImportActivities } from './types.ts';
 
 export interface ImportActivityDeps {
   sql: Sql;
   client: Client;
   log: Logger;
-  /** Workflow starts in flight at once per activity (default 16): what bounds the import's load on Temporal. */
-  startConcurrency?: number;
+  /** Workflow starts in flight at once per activity (default 32, IMPORT_START_CONCURRENCY): what bounds the import's load on Temporal. */
+  startConcurrency?: number | undefined;
 }
 
 function heartbeat(details: unknown): void {
@@ -44,7 +45,7 @@ function currentTaskQueue(): string {
   return Context.current().info.taskQueue;
 }
 
-export function createImportActivities({ sql, client, log, startConcurrency = 16 }: ImportActivityDeps): ImportActivities {
+export function createImportActivities({ sql, client, log, startConcurrency = 32 }: ImportActivityDeps): ImportActivities {
   return {
     async applyImportPage({ importId, limit }) {
       const result = await whileHeartbeating(() => sql.begin((tx) => applyImportPage(tx, importId, limit)));
@@ -54,18 +55,8 @@ export function createImportActivities({ sql, client, log, startConcurrency = 16
 
     async startImportAwardWorkflows({ importId, limit }) {
       const ids = await importsQ.importAwardsAwaitingStart(sql, importId, limit + 1);
-      const page = ids.slice(0, limit);
       const deps = { sql, client, log, config: { temporal: { taskQueue: currentTaskQueue() } } };
-      let next = 0;
-      let started = 0;
-      const lanes = Array.from({ length: Math.min(startConcurrency, page.length) }, async () => {
-        while (next < page.length) {
-          const awardId = page[next++]!;
-          await ensureAwardWorkflow(deps, awardId);
-          started++;
-        }
-      });
-      await whileHeartbeating(() => Promise.all(lanes));
+      const started = await whileHeartbeating(() => ensureAwardWorkflows(deps, ids.slice(0, limit), startConcurrency));
       return { started, more: ids.length > limit };
     },
 

@@ -18,6 +18,8 @@ export interface ActivityDeps {
   courseUrlTemplate?: string;
   from: string;
   log: Logger;
+  /** Config.importStartConcurrency: workflow starts an import keeps in flight (default 32). */
+  importStartConcurrency?: number;
 }
 
 export function createActivities(deps: ActivityDeps): {
@@ -28,7 +30,7 @@ export function createActivities(deps: ActivityDeps): {
     activities: {
       ...createRecertificationActivities(deps),
       ...createPropagationActivities(deps),
-      ...createImportActivities(deps),
+      ...createImportActivities({ ...deps, startConcurrency: deps.importStartConcurrency }),
     },
     messageActivities: createMessageActivities(deps),
   };

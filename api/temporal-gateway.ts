@@ -99,6 +99,41 @@ export async function ensureAwardWorkflow(deps: TemporalDeps & { sql: Sql }, awa
   return (await awardsQ.markWorkflowStarted(deps.sql, awardId)) ?? info.award;
 }
 
+/**
+ * ensureAwardWorkflow for many awards (an import's page): one read of their start facts, the starts
+ * `concurrency` at a time (each is one Temporal call, safe to repeat), and one write recording those
+ * Temporal confirmed. Awards that need no workflow, are already confirmed, or belong to an erased
+ * learner are passed over. Returns how many workflows were started or found. On a Temporal failure no
+ * further start begins; the ones in flight settle, the confirmed ones are recorded, and the first
+ * failure is thrown (the caller retries; the recorded ones are not started again).
+ */
+export async function ensureAwardWorkflows(
+  deps: TemporalDeps & { sql: Sql },
+  awardIds: readonly string[],
+  concurrency: number,
+): Promise<number> {
+  const todo = (await awardsQ.loadAwardStartInfos(deps.sql, awardIds)).filter(
+    ({ award }) => !award.workflowStartedAt && award.workflowId && award.expiresAt,
+  );
+  const confirmed: string[] = [];
+  let failure: { err: unknown } | null = null;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (!failure && next < todo.length) {
+      const info = todo[next++]!;
+      try {
+        if (await startAwardWorkflow(deps, info)) confirmed.push(info.award.id);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, todo.length)) }, lane));
+  await awardsQ.markWorkflowsStarted(deps.sql, confirmed);
+  if (failure) throw (failure as { err: unknown }).err;
+  return confirmed.length;
+}
+
 /** Like ensureAwardWorkflow, for the request path: a Temporal failure is logged, not thrown. */
 export async function tryEnsureAwardWorkflow(deps: TemporalDeps & { sql: Sql }, award: AwardRow): Promise<AwardRow> {
   if (!award.workflowId || !award.expiresAt) return award;

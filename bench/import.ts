@@ -16,9 +16,11 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { ImportCreated, ImportDto, ImportPlan } from '../api/import-schemas.ts';
 import { DAY_MS } from '../domain/dates.ts';
-import { startServices } from '../test/support/stack.ts';
+import { seedDueBurst, startAwardWorkflows } from '../test/support/due-burst.ts';
+import { startServices, type Services } from '../test/support/stack.ts';
 import { startDedicatedPostgres } from '../test/support/stack/database.ts';
 import type { WorkerProcessOptions } from '../test/support/stack/worker.ts';
+import type { ActivityAttempt } from '../test/support/stack/worker-reports.ts';
 
 const args = new Map(
   process.argv.slice(2).map((a) => {
@@ -28,6 +30,12 @@ const args = new Map(
 );
 const ROWS = Number(args.get('rows') ?? '100000');
 const WORKER_OPTIONS = JSON.parse(args.get('worker-options') ?? '{}') as NonNullable<WorkerProcessOptions['options']>;
+/** `--profile`: the worker reports its activity attempts, and the import's own activities are summed by type. */
+const PROFILE = args.has('profile');
+/** `--start-concurrency=N`: the worker's IMPORT_START_CONCURRENCY (default: the configuration's). */
+const START_CONCURRENCY = args.get('start-concurrency');
+/** `--floor-rows=N`: the size of the engine-floor arm (default min(rows, 10000); 0 skips it). */
+const FLOOR_ROWS = Number(args.get('floor-rows') ?? Math.min(ROWS, 10_000));
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const say = (m: string): void => console.log(`[bench import ${new Date().toISOString().slice(11, 19)}] ${m}`);
 const r1 = (n: number): number => Math.round(n * 10) / 10;
@@ -43,7 +51,11 @@ async function main(): Promise<void> {
     taskQueue: 'bench-import',
   });
   try {
-    await stack.spawnWorker({ options: WORKER_OPTIONS });
+    const worker = await stack.spawnWorker({
+      options: WORKER_OPTIONS,
+      activityLog: PROFILE,
+      ...(START_CONCURRENCY ? { env: { IMPORT_START_CONCURRENCY: START_CONCURRENCY } } : {}),
+    });
     const api = await stack.spawnApi({ reconcileIntervalSeconds: 30 });
     const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
       const res = await fetch(`${api.url}${path}`, {
@@ -121,6 +133,12 @@ async function main(): Promise<void> {
       from awards where certificate_id = ${certificateId}`;
     const ok = facts!.awards === ROWS && facts!.learners === ROWS && facts!.unstarted === 0 && facts!.learnersTotal === ROWS && facts!.doneRows === ROWS && asleep === ROWS && closed === 0;
     say(`every workflow asleep after ${r1(asleepS)} s: ${asleep}/${ROWS}; ${JSON.stringify(facts)}, closed ${closed}: ${ok ? 'nothing doubled or lost' : 'MISMATCH'}`);
+    // The engine's floor, run beside it: the same number of sleeping workflows (up to --floor-rows)
+    // started straight from a client, 32 at a time, with no import around them, on the same stack.
+    const floor = FLOOR_ROWS > 0 ? await engineFloor(stack, FLOOR_ROWS, asleep) : null;
+    if (floor) say(`engine floor: ${floor.rows} workflows started directly and asleep in ${floor.seconds} s = ${floor.rowsPerSecond} /s; the import ran at ${r1((ROWS / asleepS / floor.rowsPerSecond) * 100)} % of it`);
+    const profile = PROFILE ? importActivityProfile(worker.activityAttempts()) : undefined;
+    if (profile) say(`import activities (s, summed by type): ${JSON.stringify(profile)}`);
     const result = {
       machine: { nproc: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: r1(os.totalmem() / 2 ** 30), node: process.version, loadavg: os.loadavg() },
       rows: ROWS,
@@ -134,6 +152,9 @@ async function main(): Promise<void> {
       closed,
       facts,
       exactlyOnce: ok,
+      ...(floor ? { engineFloor: floor, importToFloorRatio: Math.round((ROWS / asleepS / floor.rowsPerSecond) * 100) / 100 } : {}),
+      startConcurrency: START_CONCURRENCY ? Number(START_CONCURRENCY) : 'default',
+      ...(profile ? { profile } : {}),
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(`${RESULTS_DIR}import.${ROWS}.json`, `${JSON.stringify(result, null, 2)}\n`);
@@ -142,6 +163,38 @@ async function main(): Promise<void> {
     await stack.stop();
     await pg.stop();
   }
+}
+
+/**
+ * The engine-floor arm: `rows` awards of a certificate of their own (due in 100 days) written straight
+ * to the database, their recertification workflows started from a client 32 at a time, timed until
+ * every one is asleep (`asleepBefore` were asleep already). The import cannot be faster than this.
+ */
+async function engineFloor(stack: Services, rows: number, asleepBefore: number): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
+  const leadDays = 30;
+  const burst = await seedDueBurst(stack.sql, { count: rows, dueAt: new Date(Date.now() + 100 * DAY_MS), leadDays });
+  const t0 = performance.now();
+  await startAwardWorkflows(stack.client, stack.config.temporal.taskQueue, burst.awards, { leadDays, concurrency: 32 });
+  let asleep = 0;
+  while (asleep < asleepBefore + rows && performance.now() - t0 < 1_800_000) {
+    asleep = (await stack.client.workflow.count(`WorkflowType = 'recertificationWorkflow' AND RecertificationPhase = 'scheduled' AND ExecutionStatus = 'Running'`)).count;
+    if (asleep < asleepBefore + rows) await new Promise((r) => setTimeout(r, 1000));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (asleep < asleepBefore + rows) throw new Error(`engine floor: only ${asleep - asleepBefore} of ${rows} asleep after ${r1(seconds)} s`);
+  return { rows, seconds: r1(seconds), rowsPerSecond: r1(rows / seconds) };
+}
+
+/** The import workflow's activities, by type: attempts, and seconds summed (wall time of each attempt). */
+function importActivityProfile(attempts: readonly ActivityAttempt[]): Record<string, { attempts: number; seconds: number }> {
+  const byType: Record<string, { attempts: number; seconds: number }> = {};
+  for (const a of attempts) {
+    if (!a.workflowId?.startsWith('import-') || a.endedAt === null) continue;
+    const t = (byType[a.type] ??= { attempts: 0, seconds: 0 });
+    t.attempts++;
+    t.seconds = r1(t.seconds + (a.endedAt - a.startedAt) / 1000);
+  }
+  return byType;
 }
 
 await main();

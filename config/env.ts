@@ -29,6 +29,8 @@ const EnvSchema = z.object({
   EMAIL_FROM: z.string().min(3).default('Recertify <recertify@example.com>'),
   EMAIL_REQUESTS_PER_SECOND: z.coerce.number().positive().max(1000).default(4),
   EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
+  /** Recertification workflow starts an import keeps in flight at once, per import (workflows/import.ts). */
+  IMPORT_START_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   ADMIN_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Unset: `http://localhost:<PORT>`, so moving PORT alone keeps the links in messages right. */
   APP_BASE_URL: z.string().url().optional(),
@@ -68,6 +70,8 @@ export interface Config {
     requestsPerSecond: number;
     batchSize: number;
   };
+  /** IMPORT_START_CONCURRENCY: workflow starts an import keeps in flight at once. */
+  importStartConcurrency: number;
   adminApiToken: string;
   appBaseUrl: string;
   /** COURSE_URL_TEMPLATE, or `<appBaseUrl>/courses/{courseId}`: the link to a course without a `url`. */
@@ -126,6 +130,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       requestsPerSecond: env.EMAIL_REQUESTS_PER_SECOND,
       batchSize: env.EMAIL_BATCH_SIZE,
     },
+    importStartConcurrency: env.IMPORT_START_CONCURRENCY,
     adminApiToken: pick('ADMIN_API_TOKEN', env.ADMIN_API_TOKEN),
     appBaseUrl,
     courseUrlTemplate: env.COURSE_URL_TEMPLATE ?? `${appBaseUrl}/courses/{courseId}`,

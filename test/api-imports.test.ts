@@ -12,6 +12,8 @@ import type { ImportCreated, ImportDto, ImportPlan } from '../api/import-schemas
 import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { DAY_MS } from '../domain/dates.ts';
 import { statusQuery } from '../workflows/contract.ts';
+import { ensureAwardWorkflows } from '../api/temporal-gateway.ts';
+import { seedDueBurst } from './support/due-burst.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -343,4 +345,44 @@ test('a NUL in any cell of a JSON or CSV import is a rejected row with its reaso
   }, 60_000);
   assert.deepEqual({ ...done.byReason }, { ...done.byReason, bad_email: 1, bad_name: 1, unparsable_date: 1 });
   assert.equal(done.byOutcome.schedule, 1);
+});
+
+test('the import\'s batched starter: each workflow started once, an erased learner\'s award passed over, a Temporal failure mid-page records only what Temporal confirmed and the retry starts the rest', { timeout: 120_000 }, async () => {
+  const burst = await seedDueBurst(stack.sql, { count: 8, dueAt: new Date(Date.now() + 100 * DAY_MS) });
+  const ids = burst.awards.map((a) => a.id);
+  const erased = burst.awards[0]!;
+  await stack.sql`update learners set deactivated_at = now(), erased_at = now() where id = ${erased.learnerId}`;
+  const failing = burst.awards[5]!;
+  // The real client, except that Temporal refuses one start (as if unreachable for it).
+  const refusing = new Proxy(stack.client.workflow, {
+    get(target, prop, receiver) {
+      if (prop !== 'start') return Reflect.get(target, prop, receiver) as unknown;
+      return async (...args: Parameters<typeof target.start>) => {
+        if (args[1].workflowId === failing.workflowId) throw new Error('Temporal refused this start');
+        return target.start(...args);
+      };
+    },
+  });
+  const client = new Proxy(stack.client, { get: (target, prop, receiver) => (prop === 'workflow' ? refusing : Reflect.get(target, prop, receiver) as unknown) });
+  const deps = { sql: stack.sql, client, log: stack.log, config: { temporal: { taskQueue: stack.config.temporal.taskQueue } } };
+
+  await assert.rejects(ensureAwardWorkflows(deps, ids, 1), /Temporal refused this start/);
+  const startedAfterFailure = await stack.sql<{ id: string }[]>`select id from awards where id = any(${ids}::uuid[]) and workflow_started_at is not null`;
+  assert.deepEqual(new Set(startedAfterFailure.map((r) => r.id)).has(failing.id), false, 'the refused start is not recorded');
+  for (const { id } of startedAfterFailure) {
+    const wf = burst.awards.find((a) => a.id === id)!.workflowId!;
+    await stack.client.workflow.getHandle(wf).describe(); // throws if Temporal has no such workflow
+  }
+
+  const real = { ...deps, client: stack.client };
+  const startedNow = await ensureAwardWorkflows(real, ids, 4);
+  assert.equal(startedNow, ids.length - 1 - startedAfterFailure.length, 'the retry starts exactly the ones not yet confirmed (none for the erased learner)');
+  assert.equal(await ensureAwardWorkflows(real, ids, 4), 0, 'a third call finds every one confirmed');
+  const rows = await stack.sql<{ id: string; startedAt: Date | null }[]>`select id, workflow_started_at as started_at from awards where id = any(${ids}::uuid[])`;
+  for (const row of rows) assert.equal(row.startedAt !== null, row.id !== erased.id, `award ${row.id}: started iff its learner was not erased`);
+  for (const award of burst.awards.slice(1)) {
+    const runs = await stack.client.workflow.count(`WorkflowId = '${award.workflowId}'`);
+    assert.equal(runs.count, 1, `${award.workflowId}: one execution`);
+  }
+  await assert.rejects(stack.client.workflow.getHandle(erased.workflowId!).describe(), /not found/i, 'nothing started for the erased learner');
 });

@@ -37,6 +37,7 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     mailer,
     appBaseUrl: config.appBaseUrl,
     courseUrlTemplate: config.courseUrlTemplate,
+    importStartConcurrency: config.importStartConcurrency,
     from: config.email.from,
     log,
   });

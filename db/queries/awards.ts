@@ -186,6 +186,30 @@ export async function loadAwardStartInfo(sql: Db, awardId: string): Promise<Awar
 }
 
 /**
+ * The start facts of many awards in one query (an import's page of workflow starts): each award with
+ * its certificate's title and lead days, in no particular order. Unknown ids, and awards of erased
+ * learners (whose workflows erasure deleted and nothing starts again), are left out.
+ */
+export async function loadAwardStartInfos(sql: Db, awardIds: readonly string[]): Promise<AwardStartInfo[]> {
+  if (awardIds.length === 0) return [];
+  const rows = await sql<(AwardRow & { certificateTitle: string; leadDays: number })[]>`
+    select a.*, c.title as certificate_title, (c.settings -> 'recertification' ->> 'leadDays')::int as lead_days
+    from awards a join certificates c on c.id = a.certificate_id
+    where a.id = any(${awardIds as string[]}::uuid[])
+      and not exists (select 1 from learners l where l.id = a.learner_id and l.erased_at is not null)`;
+  return rows.map(({ certificateTitle, leadDays, ...award }) => ({ award, certificateTitle, leadDays }));
+}
+
+/** Records that Temporal confirmed the workflows of `awardIds` (one update); returns how many rows it touched. */
+export async function markWorkflowsStarted(sql: Db, awardIds: readonly string[]): Promise<number> {
+  if (awardIds.length === 0) return 0;
+  const rows = await sql`
+    update awards set workflow_started_at = coalesce(workflow_started_at, now())
+    where id = any(${awardIds as string[]}::uuid[]) returning id`;
+  return rows.length;
+}
+
+/**
  * Awards whose workflow Temporal has not confirmed, created more than `olderThanSeconds` ago: the API
  * died (or Temporal was down) between the commit and the start. Only active, expiring ones need one.
  */

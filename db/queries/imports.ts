@@ -156,6 +156,8 @@ export async function importAwardsAwaitingStart(sql: Db, importId: string, limit
   const rows = await sql<{ id: string }[]>`
     select a.id from import_rows r join awards a on a.id = r.award_id
     where r.import_id = ${importId} and r.state = 'done' and a.workflow_id is not null and a.workflow_started_at is null
+      -- an erased learner's workflows were deleted from Temporal: none is started again
+      and not exists (select 1 from learners l where l.id = a.learner_id and l.erased_at is not null)
     order by r.row_number limit ${limit}`;
   return rows.map((r) => r.id);
 }
