@@ -7,13 +7,11 @@
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { AwardCreated, AwardView, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { weekStartOf } from '../domain/certificate-overview.ts';
 import { DAY_MS } from '../domain/dates.ts';
-import { browserTest, launchAdminBrowser } from './support/admin-browser.ts';
+import { browserTest, launchAdminBrowser, screenshot } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -119,7 +117,7 @@ browserTest('Save shows what the change does at once and saves only on the secon
   assert.equal(await versionOf(cert.id), version);
   assert.equal(await attemptsOf(all), 0);
   assert.equal(await page.inputValue('#f-recertification-leadDays'), '45');
-  await page.screenshot({ path: join(tmpdir(), 'recertify-change-preview.png'), fullPage: true });
+  await screenshot(page, 'change-preview.png');
 
   assert.equal(await submit(page, '#confirm-save'), 200);
   assert.match(await page.locator('.banner').innerText(), /Settings saved\./);
@@ -202,7 +200,7 @@ browserTest('the Overview tab counts awards by phase and charts due dates and ex
   // Each bar says what it is, for a pointer or a screen reader.
   const dueWeek = weekOf(new Date(Date.parse(scheduled[0]!.expiresAt!) - 30 * DAY_MS).toISOString());
   assert.equal(await page.locator(`svg#load-chart g.week[data-week="${dueWeek}"] rect.bar-due title`).textContent(), `Week of ${dueWeek}: ${expected[dueWeek]!.due} due`);
-  await page.screenshot({ path: join(tmpdir(), 'recertify-overview.png'), fullPage: true });
+  await screenshot(page, 'overview.png');
 });
 
 browserTest('Awards tab: award by email, extend and revoke an award through their confirmation pages', async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import type { AwardList, CertificateDto, CourseDto } from '../api/schemas.ts';
-import { browserTest, launchAdminBrowser } from './support/admin-browser.ts';
+import { browserTest, launchAdminBrowser, screenshot } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -92,6 +92,7 @@ browserTest('an import: upload, the dry-run table, confirm, progress to complete
   const dueCell = await page.textContent('#import-plan-rows tr[data-row="1"] td:nth-child(6)');
   assert.match(dueCell ?? '', /^\d{4}-\d{2}-\d{2}$/, 'a scheduled row shows its due date');
   assert.equal((await api<AwardList>('GET', `/api/awards?certificateId=${cert.id}`)).awards.length, 0, 'the dry run imported nothing');
+  await screenshot(page, 'import-dry-run.png');
 
   // Confirm: the same file is applied; the import page follows it to completed (it refreshes itself).
   await Promise.all([page.waitForURL('**/admin/imports/*'), page.click('#import-confirm')]);
@@ -103,6 +104,7 @@ browserTest('an import: upload, the dry-run table, confirm, progress to complete
   assert.deepEqual(await page.$$eval('#import-errors tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-row'))), ['4', '5', '6', '7']);
   const awards = (await api<AwardList>('GET', `/api/awards?certificateId=${cert.id}`)).awards;
   assert.equal(awards.length, 3, 'the three good rows are awarded');
+  await screenshot(page, 'import-completed.png');
 
   // The errors CSV, downloaded through the admin page.
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#import-errors-csv')]);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { DAY_MS } from '../domain/dates.ts';
-import { browserTest, CHROMIUM, haveChromium, launchAdminBrowser } from './support/admin-browser.ts';
+import { browserTest, CHROMIUM, haveChromium, launchAdminBrowser, screenshot } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 if (!haveChromium) console.warn(`[admin-lifecycle] Chromium not found at ${CHROMIUM}: browser tests skipped`);
@@ -88,6 +88,7 @@ browserTest('the Learners page searches and pages; a learner is edited, deactiva
   await Promise.all([page.waitForURL(`**/admin/learners/${target.id}`), page.click(`#learners a[href="/admin/learners/${target.id}"]`)]);
   assert.equal(await page.textContent('#learner-name'), target.name);
   assert.equal(await page.locator(`#learner-awards tr[data-award-id="${a.id}"]`).count(), 1, 'their awards are listed');
+  await screenshot(page, 'learner.png');
 
   await page.fill('#learner-edit input[name=email]', made[1]!.email.toUpperCase());
   assert.equal(await submit(page, '#learner-edit button[type=submit]'), 409, 'another learner\'s email is refused');

@@ -6,10 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { pino } from 'pino';
 import { createApp } from '../api/app.ts';
@@ -18,6 +16,7 @@ import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/sch
 import { workflowUiUrl } from '../config/temporal.ts';
 import { DAY_MS, addDuration } from '../domain/dates.ts';
 import type { CertificateSettings } from '../domain/settings.ts';
+import { screenshot } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -29,7 +28,6 @@ function browserTest(name: string, fn: () => Promise<void>): void {
   void runOrSkip(name, fn);
 }
 if (!haveChromium) console.warn(`[admin-page] Chromium not found at ${CHROMIUM}: browser tests skipped (scripts/provision.sh --with-browser installs it)`);
-const SCREENSHOTS = 'docs/screenshots';
 
 let stack: TestStack;
 let browser: Browser | undefined;
@@ -94,17 +92,6 @@ async function dbState(id: string): Promise<unknown> {
   const [row] = await stack.sql`select settings, settings_version, updated_at from certificates where id = ${id}`;
   const courses = await stack.sql`select course_id, position from certificate_courses where certificate_id = ${id} order by position`;
   return { row, courses };
-}
-
-/**
- * The README's screenshots: written to docs/screenshots when missing or with UPDATE_SCREENSHOTS=1,
- * otherwise to a temp directory (so a test run does not dirty the work tree).
- */
-async function screenshot(p: Page, name: string): Promise<void> {
-  const update = process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(join(SCREENSHOTS, name));
-  const dir = update ? SCREENSHOTS : join(tmpdir(), 'recertify-screenshots');
-  mkdirSync(dir, { recursive: true });
-  await p.screenshot({ path: join(dir, name), fullPage: true });
 }
 
 // ---------------------------------------------------------------------------------------------

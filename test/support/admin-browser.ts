@@ -3,7 +3,9 @@
  * with the stack's token: what each admin browser test file sets up before its tests.
  */
 import { test } from 'node:test';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { TestStack } from './stack.ts';
 
@@ -42,4 +44,19 @@ export async function launchAdminBrowser(stack: TestStack, opts: { acceptDownloa
   await page.fill('#token', stack.token);
   await Promise.all([page.waitForURL('**/admin/certificates'), page.click('button[type=submit]')]);
   return { browser, ctx, page };
+}
+
+/** Where the README's screenshots live. */
+export const SCREENSHOTS = 'docs/screenshots';
+
+/**
+ * A README screenshot of `page` (full page, PNG) named `name`: written to docs/screenshots when
+ * missing or with UPDATE_SCREENSHOTS=1, otherwise to a temp directory (a test run does not dirty the
+ * work tree).
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const update = process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(join(SCREENSHOTS, name));
+  const dir = update ? SCREENSHOTS : join(tmpdir(), 'recertify-screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, name), fullPage: true });
 }
