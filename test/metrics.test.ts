@@ -13,6 +13,7 @@ import type { AttemptDto, AwardDto, CertificateDto, CourseDto, LearnerDto, Messa
 import { freePort } from '../scripts/tools.ts';
 import { startServices, type Services } from './support/stack.ts';
 import type { ApiProcess } from './support/stack/api.ts';
+import { startWorkerMetricsServer } from '../config/metrics-server.ts';
 
 let services: Services;
 let api: ApiProcess;
@@ -163,4 +164,20 @@ test('the metrics are on their own ports: not on the API port, and only GET /met
   assert.equal((await fetch(apiMetrics.replace('/metrics', '/other'))).status, 404);
   assert.equal((await fetch(workerMetrics, { method: 'POST' })).status, 405);
   assert.equal((await fetch(workerMetrics, { method: 'HEAD' })).status, 200);
+});
+
+test("the worker's endpoint still answers when the SDK's exporter does not, and says so", async () => {
+  const server = await startWorkerMetricsServer({
+    port: 0,
+    host: '127.0.0.1',
+    sdk: { telemetry: { prometheus: { bindAddress: '127.0.0.1:1' } }, bindAddress: '127.0.0.1:1', scrape: async () => null },
+  });
+  try {
+    const { samples } = await scrape(server.url);
+    assert.equal(valueOf(samples, 'recertify_temporal_sdk_metrics_up'), 0);
+    assert.ok(valueOf(samples, 'recertify_messages_total', { kind: 'certificate_expiring', outcome: 'sent' }) !== undefined, 'ours are there');
+    assert.ok(!samples.some((s) => s.name.startsWith('temporal_')));
+  } finally {
+    await server.close();
+  }
 });
