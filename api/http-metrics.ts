@@ -19,6 +19,7 @@ export function routePattern(c: Context): string {
   return endpoints.at(-1)?.path ?? UNMATCHED_ROUTE;
 }
 
+/** The middleware (mounted first on `*` in api/app.ts, so it times everything after it). */
 export const httpMetrics: MiddlewareHandler = async (c, next) => {
   const t0 = performance.now();
   try {

@@ -12,7 +12,7 @@
  * patterns), never from ids or raw paths. The metrics are listed in the README (Metrics).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { MAIL_PROVIDERS, MESSAGE_KINDS, WEBHOOK_DELIVERY_OUTCOMES, type MailProvider, type MessageKind, type SendOutcome, type WebhookDeliveryOutcome } from '../domain/vocabulary.ts';
+import { MAIL_PROVIDERS, MESSAGE_KINDS, SEND_OUTCOMES, WEBHOOK_DELIVERY_OUTCOMES, type MailProvider, type MessageKind, type SendOutcome, type WebhookDeliveryOutcome } from '../domain/vocabulary.ts';
 
 export const workerRegistry = new Registry();
 export const apiRegistry = new Registry();
@@ -32,7 +32,10 @@ export function collectProcessMetrics(registry: Registry): void {
 // ---------------------------------------------------------------------------------------------
 // worker: messages
 
-/** The outcomes of `recertify_messages_total`: a message's end (sent, failed) or a send that was not needed (skipped). */
+/**
+ * The outcomes of `recertify_messages_total` (domain/vocabulary.ts SEND_OUTCOMES; every one starts at
+ * zero): a message's end (sent, failed) or a send that was not needed (skipped).
+ */
 export type MessageOutcome = SendOutcome;
 
 const messagesTotal = new Counter({
@@ -43,9 +46,13 @@ const messagesTotal = new Counter({
   labelNames: ['kind', 'outcome'] as const,
   registers: [workerRegistry],
 });
-for (const kind of MESSAGE_KINDS) for (const outcome of ['sent', 'failed', 'skipped'] as const) messagesTotal.inc({ kind, outcome }, 0);
+for (const kind of MESSAGE_KINDS) for (const outcome of SEND_OUTCOMES) messagesTotal.inc({ kind, outcome }, 0);
 
-/** Counts `n` (default 1) messages of `kind` that ended `outcome`. */
+/**
+ * Counts `n` (default 1) messages of `kind` that ended `outcome`. Called where the end is recorded:
+ * the mailer when it stores the provider's answer (or refuses an invalid address), the send-message
+ * activity when it skips.
+ */
 export function recordMessage(kind: MessageKind, outcome: MessageOutcome, n = 1): void {
   messagesTotal.inc({ kind, outcome }, n);
 }
