@@ -25,6 +25,7 @@ import { RetryableSendError } from './mail/providers.ts';
 import { renderMessage, type TemplateContext } from './mail/templates.ts';
 import { expiredNoticeRefusal, expiringNoticeRefusal, reminderRefusal } from '../domain/acting-rules.ts';
 import { awardTruth } from './recertification.ts';
+import { recordMessage } from '../config/metrics.ts';
 
 export interface MessageActivityDeps {
   sql: Sql;
@@ -216,6 +217,7 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
         const planned = await plan(input, idempotencyKey);
         if ('skipped' in planned) {
           log.info({ kind: input.kind, awardId: input.awardId, attemptId: input.attemptId, reason: planned.skipped }, 'message skipped');
+          recordMessage(input.kind, 'skipped');
           return { status: 'skipped', messageId: null, reason: planned.skipped };
         }
         draft = planned.draft;

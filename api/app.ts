@@ -29,6 +29,7 @@ import { learnersApp } from './routes/learners.ts';
 import { messagesApp } from './routes/messages.ts';
 import { IMPORT_PATH, MAX_IMPORT_BODY_BYTES, importsApp } from './routes/imports.ts';
 import { drain } from './request-body.ts';
+import { httpMetrics } from './http-metrics.ts';
 
 export type { ApiDeps } from './deps.ts';
 
@@ -191,6 +192,7 @@ export function createApp(deps: ApiDeps): App {
   const { log, config } = deps;
   const app = createRouter();
 
+  app.use('*', httpMetrics); // request counts and latencies by route pattern (api/http-metrics.ts)
   // Structured request log: method, path (no query string), status, duration. Never headers.
   // The admin page's in-process API calls are part of its request (logged once, by the page's own
   // line): they are at debug, marked `inProcess`, unless they fail.

@@ -10,6 +10,8 @@ import { createSql } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { startReconciler } from './reconciler.ts';
 import { startApiServer } from './server.ts';
+import { apiRegistry, collectProcessMetrics } from '../config/metrics.ts';
+import { registryExposition, startMetricsServer } from '../config/metrics-server.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('api', config.logLevel);
@@ -19,12 +21,15 @@ async function main(): Promise<void> {
     const ran = await migrate(config.databaseUrl, (m) => log.debug(m));
     if (ran.length) log.info({ migrations: ran }, 'migrations applied');
   }
+  // The Prometheus endpoint (METRICS_PORT; none when unset or 0), first: a port in use stops the start.
+  if (config.metricsPort !== null) collectProcessMetrics(apiRegistry);
+  const metrics = config.metricsPort === null ? null : await startMetricsServer({ port: config.metricsPort, host: config.host, render: () => registryExposition(apiRegistry) });
   const sql = createSql(config.databaseUrl);
   const client = await connectClient(config);
   const deps = { config, sql, client, log };
   const reconciler = startReconciler(deps, config.reconcileIntervalSeconds);
   const server = await startApiServer(deps);
-  log.info({ url: server.url, docs: `${server.url}/api/docs`, taskQueue: config.temporal.taskQueue }, 'API listening');
+  log.info({ url: server.url, docs: `${server.url}/api/docs`, metrics: metrics?.url ?? null, taskQueue: config.temporal.taskQueue }, 'API listening');
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -38,6 +43,7 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await server.close();
+      await metrics?.close();
       await reconciler.stop();
       await client.connection.close();
       await sql.end({ timeout: 5 });

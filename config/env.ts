@@ -45,6 +45,10 @@ const EnvSchema = z.object({
     .optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
+  /** The API's Prometheus endpoint (`GET /metrics`, no token) on a port of its own, on HOST. Unset or 0: none. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** The worker's Prometheus endpoint (ours and the Temporal SDK's), on HOST. Unset or 0: none. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(30),
   WORKER_BUNDLE_PATH: z.string().optional(),
@@ -78,6 +82,10 @@ export interface Config {
   courseUrlTemplate: string;
   port: number;
   host: string;
+  /** METRICS_PORT: the API's `GET /metrics` port, or null for no endpoint (unset or 0). */
+  metricsPort: number | null;
+  /** WORKER_METRICS_PORT: the worker's `GET /metrics` port, or null for no endpoint (unset or 0). */
+  workerMetricsPort: number | null;
   logLevel: Env['LOG_LEVEL'];
   reconcileIntervalSeconds: number;
   workerBundlePath: string | undefined;
@@ -136,6 +144,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     courseUrlTemplate: env.COURSE_URL_TEMPLATE ?? `${appBaseUrl}/courses/{courseId}`,
     port: env.PORT,
     host: env.HOST,
+    metricsPort: env.METRICS_PORT || null,
+    workerMetricsPort: env.WORKER_METRICS_PORT || null,
     logLevel: env.LOG_LEVEL,
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
     workerBundlePath: env.WORKER_BUNDLE_PATH,

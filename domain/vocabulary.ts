@@ -159,3 +159,15 @@ export const IMPORT_REJECT_REASONS = [
   'certificate_archived',
 ] as const;
 export type ImportRejectReason = (typeof IMPORT_REJECT_REASONS)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Metrics (issue 10 §3; labels only, nothing stored, so no CHECK)
+
+/**
+ * What one outbound webhook delivery attempt came to (the `outcome` label of
+ * `recertify_webhook_deliveries_total`, config/metrics.ts): `delivered` (the receiver answered 2xx),
+ * `failed` (any other answer, or none; it will be retried), `gave_up` (the last retry failed, or the
+ * endpoint was disabled).
+ */
+export const WEBHOOK_DELIVERY_OUTCOMES = ['delivered', 'failed', 'gave_up'] as const;
+export type WebhookDeliveryOutcome = (typeof WEBHOOK_DELIVERY_OUTCOMES)[number];

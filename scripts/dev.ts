@@ -7,7 +7,8 @@
  *    `temporal_visibility` on the same PostgreSQL, set up by the schema tool; namespace and search
  *    attributes registered through the operator API; no Web UI);
  *  - migrations, then the worker and the API (127.0.0.1:3000 unless HOST/PORT say otherwise) as
- *    child processes, as in production;
+ *    child processes, as in production, with their Prometheus endpoints on METRICS_PORT (9464) and
+ *    WORKER_METRICS_PORT (9465) unless set (0: none);
  *  - a demo seeded through the API on an empty database (one award falls due ~2 minutes after start).
  *
  * Variables it reads besides the service's own (config/env.ts): RECERTIFY_TEMPORAL (`dev`, the
@@ -65,7 +66,7 @@ export interface DevPort {
 export interface DevPlan {
   /** Absolute data directory (PostgreSQL in `pg/`, Temporal in `temporal.db`). */
   dataDir: string;
-  /** Every port it will listen on, in start order (PostgreSQL, Temporal, Temporal UI, API). */
+  /** Every port it will listen on, in start order (PostgreSQL, Temporal, Temporal UI, API, the API's and the worker's metrics). */
   ports: DevPort[];
   /** PostgreSQL's port when it starts one (no DATABASE_URL), else undefined. */
   pgPort: number | undefined;
@@ -83,6 +84,9 @@ export interface DevPlan {
   /** The environment for the worker and the API: the given one with HOST and the admin token filled in. */
   env: Record<string, string>;
 }
+
+/** `npm run dev`'s metrics ports when the variables are unset (9464: the usual Prometheus exporter port). */
+export const DEV_METRICS_PORTS = { METRICS_PORT: 9464, WORKER_METRICS_PORT: 9465 } as const;
 
 function readPort(env: Record<string, string>, variable: string, fallback: number): number {
   const raw = env[variable];
@@ -106,6 +110,8 @@ export function planDevStack(source: Record<string, string | undefined>): DevPla
   env.HOST = host;
   const userToken = Boolean(env.ADMIN_API_TOKEN);
   if (!userToken) env.ADMIN_API_TOKEN = DEV_DEFAULTS.ADMIN_API_TOKEN;
+  // The Prometheus endpoints (README, Metrics) are on in dev, on ports of their own; 0 turns one off.
+  for (const [variable, port] of Object.entries(DEV_METRICS_PORTS)) if (!env[variable]) env[variable] = String(port);
   let config: Config;
   try {
     config = loadConfig(env);
@@ -146,6 +152,8 @@ export function planDevStack(source: Record<string, string | undefined>): DevPla
     if (kind === 'dev') ports.push({ what: "the Temporal Web UI", port: temporal.uiPort, host: '127.0.0.1', variable: 'RECERTIFY_DEV_TEMPORAL_UI_PORT' });
   }
   ports.push({ what: 'the API', port: config.port, host, variable: 'PORT' });
+  if (config.metricsPort !== null) ports.push({ what: "the API's metrics endpoint", port: config.metricsPort, host, variable: 'METRICS_PORT' });
+  if (config.workerMetricsPort !== null) ports.push({ what: "the worker's metrics endpoint", port: config.workerMetricsPort, host, variable: 'WORKER_METRICS_PORT' });
   for (const [i, a] of ports.entries()) {
     const b = ports.slice(i + 1).find((o) => o.port === a.port);
     if (b) throw new DevStartError(`${a.variable} and ${b.variable} both say port ${a.port}: ${a.what} and ${b.what} need a port each. Change one of them.`);
@@ -212,12 +220,19 @@ export function banner(config: Config, userToken: boolean, seeded: string | null
     API          ${config.appBaseUrl}/api   (docs: ${config.appBaseUrl}/api/docs)
     Admin page   ${config.appBaseUrl}/admin
     Temporal UI  ${config.temporal.uiUrl}
+    Metrics      ${metricsLine(config)}
     Admin token  ${userToken ? 'your ADMIN_API_TOKEN' : `${DEV_DEFAULTS.ADMIN_API_TOKEN}   (the public dev token; set ADMIN_API_TOKEN for your own)`}
     PostgreSQL   ${config.databaseUrl.replace(/:[^:@/]+@/, ':***@')}
     Email        ${config.email.resendApiKey ? 'Resend' : 'log provider (messages are recorded and printed, not emailed)'}
   ${seeded ? `Demo seeded: ${seeded}` : 'Database already has data; no demo seeded.'}
   Ctrl-C stops everything, in order (Ctrl-C again, seconds later, kills it at once).
 `;
+}
+
+/** Where the banner says the Prometheus endpoints are. */
+function metricsLine(config: Config): string {
+  const at = (port: number | null): string => (port === null ? 'off' : `http://localhost:${port}/metrics`);
+  return `API ${at(config.metricsPort)}, worker ${at(config.workerMetricsPort)}`;
 }
 
 function describe(err: unknown): string {

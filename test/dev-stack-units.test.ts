@@ -43,6 +43,7 @@ test('the banner prints the default admin token, and never a token the user set'
   const withDefault = planDevStack({});
   assert.equal(withDefault.userToken, false);
   assert.match(banner(loadConfig(withDefault.env), false, null), new RegExp(`Admin token\\s+${DEV_DEFAULTS.ADMIN_API_TOKEN}`));
+  assert.match(banner(loadConfig(withDefault.env), false, null), /Metrics\s+API http:\/\/localhost:9464\/metrics, worker http:\/\/localhost:9465\/metrics/, 'the metrics endpoints');
   const withOwn = planDevStack({ ADMIN_API_TOKEN: own });
   assert.equal(withOwn.userToken, true);
   const text = banner(loadConfig(withOwn.env), true, null);
@@ -51,11 +52,20 @@ test('the banner prints the default admin token, and never a token the user set'
 });
 
 test('the port plan: every port the stack will use, with the variable that moves it', () => {
-  const plan = planDevStack({ RECERTIFY_DEV_PG_PORT: '15432', RECERTIFY_DEV_TEMPORAL_PORT: '17233', RECERTIFY_DEV_TEMPORAL_UI_PORT: '18233', PORT: '13000', RECERTIFY_DATA_DIR: '/tmp/x' });
-  assert.deepEqual(plan.ports.map((p) => [p.port, p.variable]), [[15432, 'RECERTIFY_DEV_PG_PORT'], [17233, 'RECERTIFY_DEV_TEMPORAL_PORT'], [18233, 'RECERTIFY_DEV_TEMPORAL_UI_PORT'], [13000, 'PORT']]);
+  const plan = planDevStack({ RECERTIFY_DEV_PG_PORT: '15432', RECERTIFY_DEV_TEMPORAL_PORT: '17233', RECERTIFY_DEV_TEMPORAL_UI_PORT: '18233', PORT: '13000', METRICS_PORT: '19464', WORKER_METRICS_PORT: '19465', RECERTIFY_DATA_DIR: '/tmp/x' });
+  assert.deepEqual(plan.ports.map((p) => [p.port, p.variable]), [
+    [15432, 'RECERTIFY_DEV_PG_PORT'], [17233, 'RECERTIFY_DEV_TEMPORAL_PORT'], [18233, 'RECERTIFY_DEV_TEMPORAL_UI_PORT'], [13000, 'PORT'], [19464, 'METRICS_PORT'], [19465, 'WORKER_METRICS_PORT'],
+  ]);
   assert.equal(plan.dataDir, '/tmp/x');
-  assert.deepEqual(planDevStack({}).ports.map((p) => p.port), [5432, 7233, 8233, 3000], 'the defaults');
-  assert.deepEqual(planDevStack({ DATABASE_URL: 'postgres://u:p@db:5432/r', TEMPORAL_ADDRESS: 'temporal:7233' }).ports.map((p) => p.variable), ['PORT'], 'external servers: only the API port');
+  assert.deepEqual(planDevStack({}).ports.map((p) => p.port), [5432, 7233, 8233, 3000, 9464, 9465], 'the defaults');
+  assert.deepEqual(planDevStack({ METRICS_PORT: '0', WORKER_METRICS_PORT: '0' }).ports.map((p) => p.port), [5432, 7233, 8233, 3000], '0: no metrics endpoint');
+  assert.deepEqual(planDevStack({ METRICS_PORT: '0', WORKER_METRICS_PORT: '0' }).env.METRICS_PORT, '0', 'the API child is told 0 (off)');
+  assert.deepEqual(
+    planDevStack({ DATABASE_URL: 'postgres://u:p@db:5432/r', TEMPORAL_ADDRESS: 'temporal:7233' }).ports.map((p) => p.variable),
+    ['PORT', 'METRICS_PORT', 'WORKER_METRICS_PORT'],
+    'external servers: only our own ports',
+  );
+  assert.throws(() => planDevStack({ WORKER_METRICS_PORT: '3000' }), (e: unknown) => e instanceof DevStartError && /PORT and WORKER_METRICS_PORT both say port 3000/.test(e.message));
   assert.throws(() => planDevStack({ RECERTIFY_DEV_PG_PORT: 'five' }), (e: unknown) => e instanceof DevStartError && /RECERTIFY_DEV_PG_PORT=five is not a TCP port/.test(e.message));
   assert.throws(() => planDevStack({ RECERTIFY_DEV_TEMPORAL_UI_PORT: '3000' }), (e: unknown) => e instanceof DevStartError && /RECERTIFY_DEV_TEMPORAL_UI_PORT and PORT both say port 3000/.test(e.message));
   assert.throws(() => planDevStack({ PORT: 'x' }), (e: unknown) => e instanceof DevStartError && /PORT/.test(e.message));
@@ -63,7 +73,7 @@ test('the port plan: every port the stack will use, with the variable that moves
 
 test('checkPorts names a taken port, the process holding it, the variable and a free port; [] when all are free', async () => {
   const [pg, temporal, ui, api] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const env = { RECERTIFY_DEV_PG_PORT: String(pg), RECERTIFY_DEV_TEMPORAL_PORT: String(temporal), RECERTIFY_DEV_TEMPORAL_UI_PORT: String(ui), PORT: String(api) };
+  const env = { RECERTIFY_DEV_PG_PORT: String(pg), RECERTIFY_DEV_TEMPORAL_PORT: String(temporal), RECERTIFY_DEV_TEMPORAL_UI_PORT: String(ui), PORT: String(api), METRICS_PORT: '0', WORKER_METRICS_PORT: '0' };
   if (new Set([pg, temporal, ui, api]).size === 4) assert.deepEqual(await checkPorts(planDevStack(env)), []);
   const srv = await hold(pg);
   try {

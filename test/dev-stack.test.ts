@@ -29,6 +29,8 @@ interface Ports {
   temporal: number;
   ui: number;
   api: number;
+  metrics: number;
+  workerMetrics: number;
 }
 
 /** Pids of live processes whose environment holds RECERTIFY_DATA_DIR=`dataDir` (Linux /proc). */
@@ -82,6 +84,8 @@ function npmRunDev(dataDir: string, ports: Ports, extraEnv: Record<string, strin
       RECERTIFY_DEV_TEMPORAL_PORT: String(ports.temporal),
       RECERTIFY_DEV_TEMPORAL_UI_PORT: String(ports.ui),
       PORT: String(ports.api),
+      METRICS_PORT: String(ports.metrics),
+      WORKER_METRICS_PORT: String(ports.workerMetrics),
       LOG_LEVEL: 'warn',
       ...extraEnv,
     },
@@ -155,12 +159,12 @@ async function hold(port: number): Promise<Server> {
 
 async function freePorts(): Promise<Ports> {
   const ports: number[] = [];
-  while (ports.length < 4) {
+  while (ports.length < 6) {
     const p = await freePort();
     if (!ports.includes(p)) ports.push(p);
   }
-  const [pg = 0, temporal = 0, ui = 0, api = 0] = ports;
-  return { pg, temporal, ui, api };
+  const [pg = 0, temporal = 0, ui = 0, api = 0, metrics = 0, workerMetrics = 0] = ports;
+  return { pg, temporal, ui, api, metrics, workerMetrics };
 }
 
 test('npm run dev with every port taken says which port, who holds it and which variable moves it, and starts nothing', async () => {
@@ -175,7 +179,7 @@ test('npm run dev with every port taken says which port, who holds it and which 
     const out = run.output();
     assert.notEqual(code, 0, `exits non-zero:\n${out}`);
     assert.doesNotMatch(out, /\bundefined\b/);
-    for (const [port, variable] of [[ports.pg, 'RECERTIFY_DEV_PG_PORT'], [ports.temporal, 'RECERTIFY_DEV_TEMPORAL_PORT'], [ports.ui, 'RECERTIFY_DEV_TEMPORAL_UI_PORT'], [ports.api, 'PORT']] as const) {
+    for (const [port, variable] of [[ports.pg, 'RECERTIFY_DEV_PG_PORT'], [ports.temporal, 'RECERTIFY_DEV_TEMPORAL_PORT'], [ports.ui, 'RECERTIFY_DEV_TEMPORAL_UI_PORT'], [ports.api, 'PORT'], [ports.metrics, 'METRICS_PORT'], [ports.workerMetrics, 'WORKER_METRICS_PORT']] as const) {
       assert.match(out, new RegExp(`port ${port} \\([^)]+\\) is already in use, by pid ${process.pid} `), `names port ${port} and this test process holding it:\n${out}`);
       assert.match(out, new RegExp(`\\b${variable}=\\d+ npm run dev`), `says ${variable} moves it`);
     }
@@ -241,6 +245,17 @@ test('npm run dev boots the stack on loopback, stops on SIGTERM to npm and on SI
     assert.ok(!first.includes(TOKEN), 'the banner does not print the token the user set');
     assert.match(first, /Admin token\s+your ADMIN_API_TOKEN/);
     assert.ok(first.includes(`Admin page   http://localhost:${ports.api}/admin`), 'APP_BASE_URL follows PORT');
+    // The Prometheus endpoints, on loopback: the API's, and the worker's with the Temporal SDK's metrics.
+    assert.ok(first.includes(`Metrics      API http://localhost:${ports.metrics}/metrics, worker http://localhost:${ports.workerMetrics}/metrics`), 'the banner says where the metrics are');
+    assert.match(await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text(), /^recertify_http_requests_total\{method="GET",route="\/api\/certificates",status="200"\} [1-9]/m);
+    // The worker bundles its workflows at start (no WORKER_BUNDLE_PATH in dev): its pollers may come after the banner.
+    const workerMetrics = await waitFor('the worker polling, in its metrics', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${ports.workerMetrics}/metrics`)).text();
+      return /^temporal_num_pollers\{/m.test(text) ? text : undefined;
+    }, 120_000, 500);
+    assert.match(workerMetrics, /^recertify_messages_total\{kind="certificate_expiring",outcome="sent"\} \d+$/m, 'ours first');
+    assert.match(workerMetrics, /^recertify_temporal_sdk_metrics_up 1$/m, "then the Temporal SDK's");
+    assert.deepEqual(portListeners(ports.workerMetrics).map((l) => l.address), ['127.0.0.1'], 'the metrics listen on HOST, loopback in dev');
 
     // SIGTERM to npm alone, as an IDE, `timeout` or a process manager sends it.
     process.kill(run.child.pid ?? 0, 'SIGTERM');

@@ -21,6 +21,7 @@ import { defaultSettings } from '../domain/settings.ts';
 import type { Sql } from '../db/client.ts';
 import type { MessageRow } from '../db/rows.ts';
 import type { SendMessageInput, SendMessageResult } from '../activities/types.ts';
+import { workerRegistry } from '../config/metrics.ts';
 
 const silent = pino({ level: 'silent' });
 const FROM = 'Recertify <recertify@example.com>';
@@ -129,6 +130,14 @@ async function withRig(
     for (const m of mailers) await m.close();
     await fake.stop();
   }
+}
+
+/** The value of a metric of the worker's registry (config/metrics.ts) with `labels`; 0 when it has no such series. */
+async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = workerRegistry.getSingleMetric(name);
+  assert.ok(metric, `metric ${name} is defined`);
+  const { values } = await metric.get();
+  return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
 }
 
 async function messageByKey(k: string): Promise<MessageRow> {
@@ -364,17 +373,39 @@ describe('mailer', () => {
     });
   });
 
-  test('a 429 pauses the mailer for retry-after', async () => {
+  test('a 429 pauses the mailer for retry-after (and is counted in its metrics)', async () => {
     const RETRY_AFTER_S = 1;
+    const rateLimited = { provider: 'resend', outcome: 'rate_limited' };
+    const answered = { provider: 'resend', outcome: 'answered' };
+    const sent = { kind: 'certificate_expiring', outcome: 'sent' };
+    const before = {
+      rateLimited: await metricValue('recertify_mailer_provider_requests_total', rateLimited),
+      answered: await metricValue('recertify_mailer_provider_requests_total', answered),
+      sent: await metricValue('recertify_messages_total', sent),
+    };
     await withRig({}, async ({ fake, mailer }) => {
       fake.failNext(1, 429, { retryAfterSeconds: RETRY_AFTER_S });
       const k = key('429');
       await assert.rejects(mailer.deliver(draft(k)), (err: unknown) => err instanceof RetryableSendError && err.statusCode === 429 && err.retryAfterMs === 1000);
+      assert.equal(await metricValue('recertify_mailer_provider_requests_total', rateLimited), before.rateLimited + 1, 'the 429 counted');
       // Retried at once (as an impatient caller would): the request still waits out retry-after.
       const other = mailer.deliver(draft(key('429-other')));
-      const result = await mailer.deliver(draft(k));
+      const retried = mailer.deliver(draft(k));
+      // Both wait out the pause in batch requests claimed and not yet answered.
+      const deadline = Date.now() + RETRY_AFTER_S * 1000;
+      let inFlight = 0;
+      while (inFlight === 0 && Date.now() < deadline) {
+        inFlight = await metricValue('recertify_mailer_requests_in_flight');
+        if (inFlight === 0) await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(inFlight >= 1, 'requests in flight during the pause');
+      const result = await retried;
       assert.equal(result.status, 'sent');
       assert.equal((await other).status, 'sent');
+      assert.equal(await metricValue('recertify_mailer_requests_in_flight'), 0);
+      assert.equal(await metricValue('recertify_mailer_queue_depth'), 0);
+      assert.equal(await metricValue('recertify_mailer_provider_requests_total', answered), before.answered + 2, 'two answered requests after the pause');
+      assert.equal(await metricValue('recertify_messages_total', sent), before.sent + 2, 'each message counted sent once');
       const log = fake.requestLog();
       assert.equal(log[0]!.status, 429);
       // The pause starts when the mailer reads the 429, after it arrived here (one clock: one process).

@@ -6,10 +6,11 @@ import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config/env.ts';
 import { createLogger } from '../config/logger.ts';
 import { migrate } from '../db/migrate.ts';
-import { startWorkerProcess } from './worker-process.ts';
+import { startWorkerProcess, workerSdkMetrics } from './worker-process.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('worker', config.logLevel);
+const sdkMetrics = await workerSdkMetrics(config); // the SDK's exporter, behind WORKER_METRICS_PORT
 
 Runtime.install({
   logger: {
@@ -20,13 +21,16 @@ Runtime.install({
     warn: (m, meta) => log.warn(meta ?? {}, m),
     error: (m, meta) => log.error(meta ?? {}, m),
   },
-  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  telemetryOptions: {
+    logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+    ...(sdkMetrics ? { metrics: sdkMetrics.telemetry } : {}),
+  },
 });
 
 if (process.env.MIGRATE_ON_START !== 'false') await migrate(config.databaseUrl, (m) => log.debug(m));
-const { running, finished } = await startWorkerProcess(config, log);
+const { running, metrics, finished } = await startWorkerProcess(config, log, { sdkMetrics });
 log.info(
-  { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, temporal: config.temporal.address, email: config.email.resendApiKey ? 'resend' : 'log' },
+  { metrics: metrics?.url ?? null, taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, temporal: config.temporal.address, email: config.email.resendApiKey ? 'resend' : 'log' },
   'worker running',
 );
 await running.done;

@@ -11,6 +11,7 @@ import { createSql } from '../db/client.ts';
 import { createActivities } from '../activities/index.ts';
 import { createMailerFromConfig } from '../activities/mail/index.ts';
 import { runWorkers, type RunningWorkers } from './workers.ts';
+import { startWorkerMetricsServer, temporalSdkMetrics, type MetricsServer, type TemporalSdkMetrics } from '../config/metrics-server.ts';
 
 export interface WorkerProcessOptions {
   /** PostgreSQL pool size (default 20). */
@@ -18,15 +19,30 @@ export interface WorkerProcessOptions {
   shutdownGraceTime?: string;
   workflowWorker?: Partial<WorkerOptions>;
   emailWorker?: Partial<WorkerOptions>;
+  /** The Temporal SDK's exporter this process installed (`workerSdkMetrics`), appended to the worker's endpoint. */
+  sdkMetrics?: TemporalSdkMetrics | null;
 }
 
 export interface WorkerProcess {
   running: RunningWorkers;
+  /** The worker's Prometheus endpoint (WORKER_METRICS_PORT), or null when it has none. */
+  metrics: MetricsServer | null;
   /** Waits for the workers to stop (after shutdown), then closes every connection. */
   finished: Promise<void>;
 }
 
+/**
+ * The Temporal SDK's metrics exporter for this process when it has a metrics endpoint
+ * (WORKER_METRICS_PORT), else null: pass `telemetry` to `Runtime.install`'s
+ * `telemetryOptions.metrics` and the whole to `startWorkerProcess` as `sdkMetrics`.
+ */
+export async function workerSdkMetrics(config: Config): Promise<TemporalSdkMetrics | null> {
+  return config.workerMetricsPort === null ? null : await temporalSdkMetrics();
+}
+
 export async function startWorkerProcess(config: Config, log: Logger, opts: WorkerProcessOptions = {}): Promise<WorkerProcess> {
+  // First, so a metrics port already in use stops the process before it takes any work.
+  const metrics = config.workerMetricsPort === null ? null : await startWorkerMetricsServer({ port: config.workerMetricsPort, host: config.host, sdk: opts.sdkMetrics ?? null });
   const sql = createSql(config.databaseUrl, { max: opts.sqlMax ?? 20 });
   const client = await connectClient(config);
   const connection = await connectWorker(config);
@@ -57,6 +73,7 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     await sql.end({ timeout: 5 });
     await connection.close();
     await client.connection.close();
+    await metrics?.close();
   });
-  return { running, finished };
+  return { running, metrics, finished };
 }

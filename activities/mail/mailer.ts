@@ -32,6 +32,7 @@ import type { Sql } from '../../db/client.ts';
 import type { MessageKind, MessageRow } from '../../db/rows.ts';
 import * as q from '../../db/queries/messages.ts';
 import type { Logger } from '../../config/logger.ts';
+import { recordMessage, recordProviderRequest, trackMailerQueue } from '../../config/metrics.ts';
 import { RetryableSendError, type MailProvider, type OutboundEmail, type SendOutcome } from './providers.ts';
 
 /** A rendered message, ready to be recorded and sent. */
@@ -169,6 +170,7 @@ export function createMailer(opts: MailerOptions): Mailer {
   let pumping: Promise<void> | null = null;
   let wakePump: (() => void) | null = null;
   let closing = false;
+  const untrack = trackMailerQueue(() => ({ waiting: pending.length, inFlight: inflight.size }));
 
   // -- sending a stored batch ------------------------------------------------------------------
 
@@ -184,6 +186,8 @@ export function createMailer(opts: MailerOptions): Mailer {
     let outcomes: SendOutcome[];
     await limiter.acquire();
     onTurn();
+    const t0 = performance.now();
+    const seconds = (): number => (performance.now() - t0) / 1000;
     try {
       const [only] = messages;
       outcomes =
@@ -193,10 +197,12 @@ export function createMailer(opts: MailerOptions): Mailer {
     } catch (err) {
       const retryable = err instanceof RetryableSendError ? err : new RetryableSendError(`provider request failed: ${describe(err)}`, null);
       if (retryable.statusCode === 429) limiter.pause(retryable.retryAfterMs ?? 1000);
+      recordProviderRequest(provider.name, retryable.statusCode === 429 ? 'rate_limited' : 'error', seconds());
       log.warn({ batchId: batch.id, size: messages.length, statusCode: retryable.statusCode, retryAfterMs: retryable.retryAfterMs, err: retryable.message }, 'email request failed, will be retried');
       await q.noteBatchRetryableError(sql, batch.id, retryable.message).catch((e: unknown) => log.error({ err: describe(e) }, 'noting a send error failed'));
       throw retryable;
     }
+    recordProviderRequest(provider.name, 'answered', seconds());
     const rows = await q.completeBatch(
       sql,
       batch.id,
@@ -206,6 +212,7 @@ export function createMailer(opts: MailerOptions): Mailer {
         return o.ok ? { messageId: m.id, ok: true, providerMessageId: o.id } : { messageId: m.id, ok: false, error: o.error };
       }),
     );
+    for (const r of rows) if (r.status === 'sent' || r.status === 'failed') recordMessage(r.kind, r.status);
     const failed = rows.filter((r) => r.status === 'failed').length;
     log.info({ batchId: batch.id, size: messages.length, failed, provider: provider.name }, 'email request done');
     return new Map(rows.map((r) => [r.id, r]));
@@ -353,7 +360,9 @@ export function createMailer(opts: MailerOptions): Mailer {
       }
       case 'queued': {
         if (!isValidAddress(row.toAddress)) {
-          return await q.markMessageFailed(sql, row.id, `invalid recipient address: ${JSON.stringify(row.toAddress)}`);
+          const failed = await q.markMessageFailed(sql, row.id, `invalid recipient address: ${JSON.stringify(row.toAddress)}`);
+          if (failed.status === 'failed') recordMessage(failed.kind, 'failed');
+          return failed;
         }
         const after = await enqueue(row);
         return after.status === 'queued' || after.status === 'sending' ? await settle(after, depth + 1) : after;
@@ -392,6 +401,7 @@ export function createMailer(opts: MailerOptions): Mailer {
       wakePump?.();
       while (pumping) await pumping;
       await Promise.allSettled([...inflight.values()]);
+      untrack();
     },
   };
 }

@@ -19,7 +19,7 @@ import { DefaultLogger, Runtime, makeTelemetryFilterString, type ActivityInterce
 import { z } from 'zod';
 import { loadConfigOrExit } from '../../config/env.ts';
 import { createLogger } from '../../config/logger.ts';
-import { startWorkerProcess } from '../../worker/worker-process.ts';
+import { startWorkerProcess, workerSdkMetrics } from '../../worker/worker-process.ts';
 import { ACTIVITY_ATTEMPT_LINE, READY_LINE } from './stack/worker-reports.ts';
 
 
@@ -35,12 +35,16 @@ const Overrides = z
 const config = loadConfigOrExit();
 const log = createLogger('worker', config.logLevel);
 const overrides = Overrides.parse(JSON.parse(process.env.RECERTIFY_WORKER_OPTIONS ?? '{}'));
+const sdkMetrics = await workerSdkMetrics(config); // as worker/main.ts: the SDK's exporter behind WORKER_METRICS_PORT
 
 Runtime.install({
   logger: new DefaultLogger(config.logLevel === 'debug' || config.logLevel === 'trace' ? 'INFO' : 'WARN', (entry) => {
     log.warn({ sdk: entry.meta ?? {} }, entry.message);
   }),
-  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  telemetryOptions: {
+    logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+    ...(sdkMetrics ? { metrics: sdkMetrics.telemetry } : {}),
+  },
 });
 
 /**
@@ -81,6 +85,7 @@ const withAttemptLog = (options: Partial<WorkerOptions> | undefined): Partial<Wo
 const { running, finished } = await startWorkerProcess(config, log, {
   sqlMax: overrides.sqlMax,
   shutdownGraceTime: '5 seconds',
+  sdkMetrics,
   workflowWorker: withAttemptLog(overrides.workflowWorker as Partial<WorkerOptions> | undefined),
   emailWorker: withAttemptLog(overrides.emailWorker as Partial<WorkerOptions> | undefined),
 });
