@@ -23,7 +23,7 @@ CREATE TABLE message_delivery_events (
   provider_event_id  text UNIQUE,
   -- When the provider says it happened (the event's created_at).
   occurred_at        timestamptz NOT NULL,
-  received_at        timestamptz NOT NULL DEFAULT now(),
+  received_at        timestamptz NOT NULL DEFAULT clock_timestamp(),  -- distinct within a transaction: orders same-instant events
   -- A bounce's type, subtype and message; a failure's reason.
   detail             text
 );
