@@ -78,6 +78,18 @@ function eventuallyMessage(learnerId: string, id: string, what: string, cond: (m
   return stack.eventually(what, async () => (await messagesOf(learnerId)).find((m) => m.id === id && cond(m)));
 }
 
+/** Signs in to the admin page; answers the session cookie. */
+async function adminCookie(): Promise<string> {
+  const login = await fetch(`${stack.api}/admin/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: stack.token, next: '/admin/mailbox' }),
+  });
+  assert.equal(login.status, 303);
+  return (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+}
+
 const webhookUrl = (): string => `${stack.api}/webhooks/resend`;
 
 /** A Resend email event about `emailId`. */
@@ -121,14 +133,7 @@ test("a sent email's signed events from Resend reach its message: delivered, wit
   assert.deepEqual(posts.map((p) => [p.type, p.status]), [['email.sent', 200], ['email.delivered', 200]]);
 
   // The admin mailbox shows the delivery status, and the message's page its timeline.
-  const login = await fetch(`${stack.api}/admin/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token: stack.token, next: '/admin/mailbox' }),
-  });
-  assert.equal(login.status, 303);
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const cookie = await adminCookie();
   const list = await (await fetch(`${stack.api}/admin/mailbox?learnerId=${learner.id}`, { headers: { cookie } })).text();
   assert.match(list, /<th>Delivery<\/th>/);
   assert.match(list, /data-delivery-status="delivered"/);
@@ -210,6 +215,8 @@ test("a hard bounce suppresses the learner's address: the next message is record
   assert.equal(next.result.status, 'skipped', 'the workflow hears it was not sent');
   assert.match(next.result.reason ?? '', /suppressed/);
   assert.equal(next.message.status, 'suppressed');
+  const learnerPage = await (await fetch(`${stack.api}/admin/learners/${learner.id}`, { headers: { cookie: await adminCookie() } })).text();
+  assert.match(learnerPage, /id="learner-email-suppressed"[^>]*>\s*suppressed since [^(]*\(hard bounce\)/);
   assert.equal(next.message.providerMessageId, null);
   assert.equal(next.message.sendAttempts, 0);
   assert.equal(toBounce(), 1, 'no request reached Resend for the suppressed message');
