@@ -226,6 +226,12 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
         const result = await heartbeating(mailer.deliver(draft));
         const { message } = result;
         log.info({ kind: input.kind, messageId: message.id, status: result.status, provider: message.provider, idempotencyKey }, 'message delivered');
+        // A suppressed address (a hard bounce or complaint, read from the database as the message left)
+        // is not sent: the workflow hears `skipped` with the reason; the row says `suppressed`.
+        if (result.status === 'suppressed') {
+          if (!existing) recordMessage(input.kind, 'suppressed'); // a retry finds it recorded: counted once
+          return { status: 'skipped', messageId: message.id, reason: message.error ?? 'the address is suppressed' };
+        }
         return result.status === 'sent'
           ? { status: 'sent', messageId: message.id }
           : { status: 'failed', messageId: message.id, error: message.error ?? 'failed' };

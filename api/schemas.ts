@@ -7,7 +7,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Config } from '../config/env.ts';
 import { workflowUiUrl } from '../config/temporal.ts';
-import type { AttemptRow, AwardRow, CertificateRow, LearnerRow, MessageRow, VersionedCourseRow } from '../db/rows.ts';
+import type { AttemptRow, AwardRow, CertificateRow, DeliveryEventRow, LearnerRow, MessageRow, VersionedCourseRow } from '../db/rows.ts';
 import type { AwardPlan } from '../domain/acting-rules.ts';
 import { EXPIRY_ANCHORS } from '../domain/dates.ts';
 import { SettingsPatchSchema as DomainSettingsPatch, SettingsSchema as DomainSettings, WARNING_CODES } from '../domain/settings.ts';
@@ -24,6 +24,9 @@ import {
   PHASES,
   SEND_OUTCOMES,
   SIGNAL_OUTCOMES,
+  DELIVERY_EVENT_TYPES,
+  DELIVERY_STATUSES,
+  SUPPRESSION_REASONS,
 } from '../domain/vocabulary.ts';
 import { textProblem } from '../domain/text.ts';
 import type { PageBefore } from '../db/queries/paging.ts';
@@ -227,6 +230,19 @@ export const LearnerSchema = z
     status: LearnerStatusSchema.optional(),
     deactivatedAt: Instant.nullable().optional(),
     erasedAt: Instant.nullable().optional(),
+    emailSuppression: z
+      .object({
+        since: Instant,
+        reason: z.enum(SUPPRESSION_REASONS),
+        messageId: Id.nullable().openapi({ description: 'The message that bounced or was marked as spam.' }),
+      })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'Set after a hard bounce (`hard_bounce`) or a spam complaint (`complaint`) of a message to the current email: later messages are ' +
+          'recorded `suppressed`, not sent. Cleared when the email changes (PATCH).',
+      }),
   })
   .openapi('Learner');
 export type LearnerDto = z.infer<typeof LearnerSchema>;
@@ -308,6 +324,10 @@ export const toLearner = (r: LearnerRow): LearnerDto => ({
   status: r.erasedAt ? 'erased' : r.deactivatedAt ? 'deactivated' : 'active',
   deactivatedAt: isoOrNull(r.deactivatedAt),
   erasedAt: isoOrNull(r.erasedAt),
+  emailSuppression:
+    r.emailSuppressedAt && r.emailSuppressedReason
+      ? { since: iso(r.emailSuppressedAt), reason: r.emailSuppressedReason, messageId: r.emailSuppressedMessageId }
+      : null,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -807,6 +827,15 @@ export const toAttempt = (r: AttemptRow): AttemptDto => ({
 // ---------------------------------------------------------------------------------------------
 // messages
 
+export const DeliveryEventSchema = z
+  .object({
+    type: z.enum(DELIVERY_EVENT_TYPES),
+    at: Instant.openapi({ description: 'When the provider says it happened.' }),
+    detail: z.string().nullable().openapi({ description: "A bounce's type, subtype and message (`Permanent/General: …` is a hard bounce); a failure's reason." }),
+  })
+  .openapi('DeliveryEvent');
+export type DeliveryEventDto = z.infer<typeof DeliveryEventSchema>;
+
 export const MessageSchema = z
   .object({
     id: Id,
@@ -834,6 +863,14 @@ export const MessageSchema = z
     sendAttempts: z.number().int(),
     createdAt: Instant,
     sentAt: Instant.nullable(),
+    deliveryStatus: z.enum(DELIVERY_STATUSES).nullable().openapi({
+      description:
+        "What the provider reported after accepting it (Resend's webhooks, POST /webhooks/resend; the log provider reports `delivered` " +
+        'at once): `sent`, `delivery_delayed`, `delivered`, `bounced`, `failed`, `complained`; the most decisive event so far, whatever ' +
+        'order they arrived in. Null until the first event. A message not sent because the address is suppressed has `status` `suppressed`.',
+    }),
+    deliveryUpdatedAt: Instant.nullable().openapi({ description: 'When the event that set `deliveryStatus` happened.' }),
+    deliveryEvents: z.array(DeliveryEventSchema).openapi({ description: 'The delivery timeline, oldest first.' }),
   })
   .openapi('Message');
 export type MessageDto = z.infer<typeof MessageSchema>;
@@ -849,7 +886,8 @@ export const MessagePageSchema = z
   .openapi('MessagePage');
 export type MessagePage = z.infer<typeof MessagePageSchema>;
 
-export const toMessage = (r: MessageRow): MessageDto => ({
+/** A message as the API answers it, with its delivery timeline (`events`, oldest first: db/queries/message-delivery-events.ts). */
+export const toMessage = (r: MessageRow, events: readonly DeliveryEventRow[]): MessageDto => ({
   id: r.id,
   kind: r.kind,
   learnerId: r.learnerId,
@@ -866,6 +904,9 @@ export const toMessage = (r: MessageRow): MessageDto => ({
   sendAttempts: r.sendAttempts,
   createdAt: iso(r.createdAt),
   sentAt: isoOrNull(r.sentAt),
+  deliveryStatus: r.deliveryStatus,
+  deliveryUpdatedAt: isoOrNull(r.deliveryUpdatedAt),
+  deliveryEvents: events.map((e) => ({ type: e.type, at: iso(e.occurredAt), detail: e.detail })),
 });
 
 /** A JSON response for createRoute's `responses`. */

@@ -26,6 +26,11 @@ const EnvSchema = z.object({
   TEMPORAL_UI_URL: optionalUrl,
   RESEND_API_KEY: z.string().min(1).optional(),
   RESEND_BASE_URL: optionalUrl,
+  /** The signing secret of the Resend webhook (`whsec_…`, Resend's dashboard); unset: POST /webhooks/resend answers 503. */
+  RESEND_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'must be the webhook signing secret Resend shows: whsec_ followed by base64')
+    .optional(),
   EMAIL_FROM: z.string().min(3).default('Recertify <recertify@example.com>'),
   EMAIL_REQUESTS_PER_SECOND: z.coerce.number().positive().max(1000).default(4),
   EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
@@ -70,6 +75,8 @@ export interface Config {
   email: {
     resendApiKey: string | undefined;
     resendBaseUrl: string | undefined;
+    /** RESEND_WEBHOOK_SECRET: verifies POST /webhooks/resend; undefined answers 503 there. */
+    resendWebhookSecret?: string | undefined;
     from: string;
     requestsPerSecond: number;
     batchSize: number;
@@ -134,6 +141,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     email: {
       resendApiKey: env.RESEND_API_KEY,
       resendBaseUrl: env.RESEND_BASE_URL,
+      resendWebhookSecret: env.RESEND_WEBHOOK_SECRET,
       from: env.EMAIL_FROM,
       requestsPerSecond: env.EMAIL_REQUESTS_PER_SECOND,
       batchSize: env.EMAIL_BATCH_SIZE,

@@ -36,17 +36,20 @@ export function collectProcessMetrics(registry: Registry): void {
  * The outcomes of `recertify_messages_total` (domain/vocabulary.ts SEND_OUTCOMES; every one starts at
  * zero): a message's end (sent, failed) or a send that was not needed (skipped).
  */
-export type MessageOutcome = SendOutcome;
+/** A message's end as counted: what the workflow hears (SEND_OUTCOMES), or `suppressed` (recorded, not sent: the address hard-bounced or complained). */
+export const MESSAGE_OUTCOMES = [...SEND_OUTCOMES, 'suppressed'] as const;
+export type MessageOutcome = SendOutcome | 'suppressed';
 
 const messagesTotal = new Counter({
   name: 'recertify_messages_total',
   help:
     'Messages by kind and outcome: sent or failed when the provider answer (or an invalid address) is recorded on the message, ' +
-    'skipped when the send-message activity decided there was nothing to send (the award changed, the message is off).',
+    'skipped when the send-message activity decided there was nothing to send (the award changed, the message is off), ' +
+    'suppressed when the learner\'s address had hard-bounced or complained and the message was recorded, not sent.',
   labelNames: ['kind', 'outcome'] as const,
   registers: [workerRegistry],
 });
-for (const kind of MESSAGE_KINDS) for (const outcome of SEND_OUTCOMES) messagesTotal.inc({ kind, outcome }, 0);
+for (const kind of MESSAGE_KINDS) for (const outcome of MESSAGE_OUTCOMES) messagesTotal.inc({ kind, outcome }, 0);
 
 /**
  * Counts `n` (default 1) messages of `kind` that ended `outcome`. Called where the end is recorded:

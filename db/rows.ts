@@ -12,6 +12,11 @@ export interface LearnerRow {
   erasedAt: Date | null;
   /** The erasure's Temporal part (their workflow executions terminated and deleted) is done; null while pending or not erased. */
   erasureTemporalDoneAt: Date | null;
+  /** Messages to the address are recorded `suppressed`, not sent (a hard bounce or a complaint); null otherwise. Cleared when the email changes. */
+  emailSuppressedAt: Date | null;
+  emailSuppressedReason: SuppressionReason | null;
+  /** The message whose bounce or complaint suppressed the address. */
+  emailSuppressedMessageId: string | null;
 }
 
 export interface EnrollmentMessage {
@@ -89,8 +94,8 @@ export interface AttemptRow {
 }
 
 export type { MessageKind } from '../domain/vocabulary.ts';
-import type { MessageKind } from '../domain/vocabulary.ts';
-export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed';
+import type { DeliveryEventType, DeliveryStatus, MessageKind, MessageStatus, SuppressionReason } from '../domain/vocabulary.ts';
+export type { MessageStatus } from '../domain/vocabulary.ts';
 export interface MessageRow {
   id: string;
   kind: MessageKind;
@@ -110,4 +115,21 @@ export interface MessageRow {
   sendAttempts: number;
   createdAt: Date;
   sentAt: Date | null;
+  /** What the provider last reported that counts most (domain/delivery.ts); null until the first event. */
+  deliveryStatus: DeliveryStatus | null;
+  deliveryUpdatedAt: Date | null;
+}
+
+/** One event of a message's delivery timeline (message_delivery_events). */
+export interface DeliveryEventRow {
+  id: string;
+  messageId: string;
+  type: DeliveryEventType;
+  /** The provider's event id (Resend: svix-id); null for the log provider's events. */
+  providerEventId: string | null;
+  /** When the provider says it happened. */
+  occurredAt: Date;
+  receivedAt: Date;
+  /** A bounce's type, subtype and message, or a failure's reason. */
+  detail: string | null;
 }

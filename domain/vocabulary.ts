@@ -70,10 +70,12 @@ export const COURSE_STATUSES = ['draft', 'live', 'archived'] as const;
 export type CourseStatus = (typeof COURSE_STATUSES)[number];
 
 /**
- * A stored message's delivery status (CHECK: messages.status): `queued` (row written), `sending`
- * (handed to the provider, answer not yet recorded), `sent`, `failed` (the provider refused it).
+ * A stored message's send status (CHECK: messages.status): `queued` (row written), `sending`
+ * (handed to the provider, answer not yet recorded), `sent`, `failed` (the provider refused it),
+ * `suppressed` (not sent: the learner's address hard-bounced or complained; issue 10, see
+ * DELIVERY_STATUSES below for what became of a sent message).
  */
-export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
+export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'failed', 'suppressed'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** The email providers (CHECK: messages.provider): Resend, or the dev stack's log. */
@@ -171,3 +173,47 @@ export type ImportRejectReason = (typeof IMPORT_REJECT_REASONS)[number];
  */
 export const WEBHOOK_DELIVERY_OUTCOMES = ['delivered', 'failed', 'gave_up'] as const;
 export type WebhookDeliveryOutcome = (typeof WEBHOOK_DELIVERY_OUTCOMES)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Delivery (issue 10 §1): what the provider reports after it accepted a message
+
+/**
+ * What the provider reports of a sent message (CHECK: message_delivery_events.type), one word per
+ * Resend webhook event (`email.<word>`):
+ *  - `sent`: the provider accepted it and will try to deliver it;
+ *  - `delivered`: the recipient's mail server took it;
+ *  - `delivery_delayed`: a temporary problem (full inbox, server busy); the provider keeps trying;
+ *  - `bounced`: the recipient's server rejected it (a `Permanent` bounce is a hard bounce);
+ *  - `complained`: delivered, and the recipient marked it as spam;
+ *  - `failed`: the provider could not send it (e.g. an invalid sender domain).
+ * The log provider of the dev stack records `sent` and `delivered` at once.
+ */
+export const DELIVERY_EVENT_TYPES = ['sent', 'delivered', 'delivery_delayed', 'bounced', 'complained', 'failed'] as const;
+export type DeliveryEventType = (typeof DELIVERY_EVENT_TYPES)[number];
+
+/**
+ * A message's delivery status (CHECK: messages.delivery_status; null until the first event): the
+ * most decisive event so far, whatever order the events arrive in: `sent` < `delivery_delayed` <
+ * `delivered` < `bounced` = `failed` < `complained` (domain/delivery.ts `deliveryStatusAfter`).
+ */
+export const DELIVERY_STATUSES = DELIVERY_EVENT_TYPES;
+export type DeliveryStatus = DeliveryEventType;
+
+/**
+ * Why a learner's address is suppressed (CHECK: learners.email_suppressed_reason): a `hard_bounce`
+ * (a bounce of type `Permanent`) or a spam `complaint`. Messages to the address are then recorded
+ * `suppressed` instead of sent, until the learner's email changes.
+ */
+export const SUPPRESSION_REASONS = ['hard_bounce', 'complaint'] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+/**
+ * What became of a received Resend webhook event (CHECK: resend_webhook_events.outcome; one row per
+ * event id, so a replay changes nothing):
+ *  - `applied`: recorded on its message (delivery status and timeline);
+ *  - `unmatched`: no message has its email id (yet): applied if a send with that id is recorded
+ *    later, else kept as a receipt only;
+ *  - `ignored`: a Resend event type Recertify does not track (opened, clicked, …).
+ */
+export const WEBHOOK_RECEIPT_OUTCOMES = ['applied', 'unmatched', 'ignored'] as const;
+export type WebhookReceiptOutcome = (typeof WEBHOOK_RECEIPT_OUTCOMES)[number];

@@ -204,7 +204,8 @@ async function documentedRoutes(): Promise<{ posts: string[]; declaring: string[
   const doc = await ok(stack.request<{ paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> }>('GET', '/api/openapi.json'));
   const all = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => ({ route: `${m.toUpperCase()} ${path}`, op })));
   return {
-    posts: all.filter((r) => r.route.startsWith('POST ')).map((r) => r.route).sort(),
+    // POST /webhooks/resend is outside /api: Resend's event id (svix-id) is its idempotency key.
+    posts: all.filter((r) => r.route.startsWith('POST /api/')).map((r) => r.route).sort(),
     declaring: all.filter((r) => r.op.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key')).map((r) => r.route).sort(),
   };
 }

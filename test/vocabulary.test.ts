@@ -18,6 +18,10 @@ import {
   IMPORT_ROW_STATES,
   IMPORT_ROW_OUTCOMES,
   IMPORT_REJECT_REASONS,
+  DELIVERY_EVENT_TYPES,
+  DELIVERY_STATUSES,
+  SUPPRESSION_REASONS,
+  WEBHOOK_RECEIPT_OUTCOMES,
 } from '../domain/vocabulary.ts';
 
 /** Table.column → the declared list it must hold. */
@@ -33,6 +37,12 @@ const STORED: Record<string, readonly string[]> = {
   'import_rows.state': IMPORT_ROW_STATES,
   'import_rows.outcome': IMPORT_ROW_OUTCOMES,
   'import_rows.reason': IMPORT_REJECT_REASONS,
+  // Delivery (issue 10 §1)
+  'messages.delivery_status': DELIVERY_STATUSES,
+  'message_delivery_events.type': DELIVERY_EVENT_TYPES,
+  'resend_webhook_events.outcome': WEBHOOK_RECEIPT_OUTCOMES,
+  'resend_webhook_events.delivery_type': DELIVERY_EVENT_TYPES,
+  'learners.email_suppressed_reason': SUPPRESSION_REASONS,
 };
 
 /** The quoted words of a CHECK of the form `col = ANY (ARRAY['a'::text, …])` as pg_get_constraintdef prints it. */

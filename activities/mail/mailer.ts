@@ -18,6 +18,9 @@
  * of the batch `sent`/`failed` in one transaction. A batch of one goes to the single-email endpoint with
  * the message's own idempotency key; that is decided by the stored batch too, so a re-send matches.
  *
+ * Suppression. A message whose learner's address hard-bounced or complained (domain/delivery.ts) is
+ * recorded `suppressed` when its batch is claimed, the moment it would leave, and never sent.
+ *
  * Failures. A permanent failure (invalid address, validation) is recorded `failed` and returned. A
  * retryable one (429, 5xx, network, anything unexpected) is thrown: the activity retries with backoff,
  * and the rows stay `sending` in their batch, ready to be re-sent as they were.
@@ -33,6 +36,7 @@ import type { MessageKind, MessageRow } from '../../db/rows.ts';
 import * as q from '../../db/queries/messages.ts';
 import type { Logger } from '../../config/logger.ts';
 import { recordMessage, recordProviderRequest, trackMailerQueue } from '../../config/metrics.ts';
+import { SUPPRESSED_NOTE } from '../../domain/delivery.ts';
 import { RetryableSendError, type MailProvider, type OutboundEmail, type SendOutcome } from './providers.ts';
 
 /** A rendered message, ready to be recorded and sent. */
@@ -50,7 +54,8 @@ export interface MessageDraft {
 }
 
 export interface DeliveryResult {
-  status: 'sent' | 'failed';
+  /** `suppressed`: recorded, not sent (the learner's address hard-bounced or complained; domain/delivery.ts). */
+  status: 'sent' | 'failed' | 'suppressed';
   /** The message row after delivery. */
   message: MessageRow;
   /** Whether this call inserted the row (false: the key had been delivered or queued before). */
@@ -80,6 +85,12 @@ export interface MailerOptions {
   lingerMs?: number;
   /** Added to the rate window against network jitter between here and the provider (default 50 ms). */
   rateWindowMarginMs?: number;
+  /**
+   * Called with the rows a provider request recorded `sent`, after that is committed (the log
+   * provider's delivery events, webhook events that arrived before the send was recorded). A failure is
+   * logged; the messages stay sent.
+   */
+  afterSent?: (rows: MessageRow[]) => Promise<void>;
 }
 
 const EmailAddress = z.email();
@@ -215,6 +226,10 @@ export function createMailer(opts: MailerOptions): Mailer {
     for (const r of rows) if (r.status === 'sent' || r.status === 'failed') recordMessage(r.kind, r.status);
     const failed = rows.filter((r) => r.status === 'failed').length;
     log.info({ batchId: batch.id, size: messages.length, failed, provider: provider.name }, 'email request done');
+    const sentRows = rows.filter((r) => r.status === 'sent');
+    if (opts.afterSent && sentRows.length > 0) {
+      await opts.afterSent(sentRows).catch((err: unknown) => log.error({ batchId: batch.id, err: describe(err) }, 'recording what follows a send failed'));
+    }
     return new Map(rows.map((r) => [r.id, r]));
   }
 
@@ -300,6 +315,7 @@ export function createMailer(opts: MailerOptions): Mailer {
         idempotencyKey: `batch:${batchId}`,
         messageIds: group.map((w) => w.message.id),
         provider: provider.name,
+        suppressedNote: SUPPRESSED_NOTE,
       });
     } catch (err) {
       for (const w of group) w.reject(err);
@@ -349,6 +365,7 @@ export function createMailer(opts: MailerOptions): Mailer {
     switch (row.status) {
       case 'sent':
       case 'failed':
+      case 'suppressed':
         return row;
       case 'sending': {
         if (!row.batchId) throw new Error(`message ${row.id} is sending without a batch`);
@@ -394,7 +411,8 @@ export function createMailer(opts: MailerOptions): Mailer {
         handling.then(forget, forget);
       }
       const row = await handling;
-      return { status: row.status === 'sent' ? 'sent' : 'failed', message: row, created };
+      const status = row.status === 'sent' || row.status === 'suppressed' ? row.status : 'failed';
+      return { status, message: row, created };
     },
     async close(): Promise<void> {
       closing = true;

@@ -1,5 +1,6 @@
 /** The message log (the dev mailbox): every message the system sent or tried to send. Mounted at `/api`. */
 import { createRoute } from '@hono/zod-openapi';
+import { deliveryEventsOf } from '../../db/queries/message-delivery-events.ts';
 import { listMessages } from '../../db/queries/messages.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses } from '../errors.ts';
@@ -11,8 +12,11 @@ export const listMessagesRoute = createRoute({
   path: '/messages',
   tags: ['Messages'],
   security: bearer,
-  summary: 'The message log, newest first, by learner and/or award',
-  description: 'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page).',
+  summary: 'The message log, newest first, by learner and/or award, with each message\'s delivery status and timeline',
+  description:
+    'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page). Each message carries its ' +
+    '`deliveryStatus` and `deliveryEvents` (what Resend reported through POST /webhooks/resend); `status` `suppressed` is a message ' +
+    "not sent because the learner's address hard-bounced or complained.",
   request: { query: MessageListQuery },
   responses: {
     200: json(MessagePageSchema, 'The messages.'),
@@ -27,7 +31,8 @@ export function messagesApp({ sql }: ApiDeps): App {
   app.openapi(listMessagesRoute, async (c) => {
     const { learnerId, awardId, before, limit } = c.req.valid('query');
     const { rows, nextBefore } = pageOf(await listMessages(sql, { learnerId, awardId, before, limit: limit + 1 }), limit);
-    return c.json({ messages: rows.map(toMessage), nextBefore }, 200);
+    const timelines = await deliveryEventsOf(sql, rows.map((r) => r.id));
+    return c.json({ messages: rows.map((r) => toMessage(r, timelines.get(r.id) ?? [])), nextBefore }, 200);
   });
 
   return app;

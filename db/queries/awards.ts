@@ -296,6 +296,9 @@ type AwardContextJoinRow = AwardRow & {
   learnerRowDeactivatedAt: Date | null;
   learnerRowErasedAt: Date | null;
   learnerRowErasureTemporalDoneAt: Date | null;
+  learnerRowEmailSuppressedAt: Date | null;
+  learnerRowEmailSuppressedReason: LearnerRow['emailSuppressedReason'];
+  learnerRowEmailSuppressedMessageId: string | null;
   courseRowId: string | null;
   courseRowTitle: string | null;
   courseRowStatus: CourseRow['status'] | null;
@@ -320,6 +323,8 @@ export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpda
       l.email as learner_row_email, l.name as learner_row_name, l.created_at as learner_row_created_at,
       l.deactivated_at as learner_row_deactivated_at, l.erased_at as learner_row_erased_at,
       l.erasure_temporal_done_at as learner_row_erasure_temporal_done_at,
+      l.email_suppressed_at as learner_row_email_suppressed_at, l.email_suppressed_reason as learner_row_email_suppressed_reason,
+      l.email_suppressed_message_id as learner_row_email_suppressed_message_id,
       co.id as course_row_id, co.title as course_row_title, co.status as course_row_status,
       co.enrollment_message as course_row_enrollment_message, co.url as course_row_url,
       co.created_at as course_row_created_at, co.updated_at as course_row_updated_at
@@ -334,6 +339,7 @@ export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpda
     certificateRowTitle, certificateRowSettings, certificateRowSettingsVersion, certificateRowAssociatedCourseIds,
     certificateRowArchivedAt, certificateRowCreatedAt, certificateRowUpdatedAt,
     learnerRowEmail, learnerRowName, learnerRowCreatedAt, learnerRowDeactivatedAt, learnerRowErasedAt, learnerRowErasureTemporalDoneAt,
+    learnerRowEmailSuppressedAt, learnerRowEmailSuppressedReason, learnerRowEmailSuppressedMessageId,
     courseRowId, courseRowTitle, courseRowStatus, courseRowEnrollmentMessage, courseRowUrl, courseRowCreatedAt, courseRowUpdatedAt,
     ...award
   } = row;
@@ -357,6 +363,9 @@ export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpda
       deactivatedAt: learnerRowDeactivatedAt,
       erasedAt: learnerRowErasedAt,
       erasureTemporalDoneAt: learnerRowErasureTemporalDoneAt,
+      emailSuppressedAt: learnerRowEmailSuppressedAt,
+      emailSuppressedReason: learnerRowEmailSuppressedReason,
+      emailSuppressedMessageId: learnerRowEmailSuppressedMessageId,
     },
     recertificationCourse:
       courseRowId && courseRowTitle !== null && courseRowStatus && courseRowCreatedAt && courseRowUpdatedAt

@@ -1,6 +1,7 @@
 /** The only SQL for `learners`. */
 import type { Sql, TransactionSql } from '../client.ts';
 import type { LearnerRow } from '../rows.ts';
+import type { SuppressionReason } from '../../domain/vocabulary.ts';
 import { beforeCondition, pageKeyColumn, type Keyed, type PageBefore } from './paging.ts';
 
 type Db = Sql | TransactionSql;
@@ -63,13 +64,36 @@ export async function lockLearner(tx: TransactionSql, id: string, mode: 'update'
 }
 
 /**
- * Changes a learner's name and/or email (what is absent stays). Throws the database's unique violation
- * `learners_email_unique` when another learner has the email (case-insensitively).
+ * Changes a learner's name and/or email (what is absent stays). A new email (other than the old one,
+ * case-insensitively) lifts the address's suppression (a hard bounce or complaint was the old
+ * address's). Throws the database's unique violation `learners_email_unique` when another learner has
+ * the email (case-insensitively).
  */
 export async function updateLearner(tx: TransactionSql, id: string, patch: { email?: string; name?: string }): Promise<LearnerRow | null> {
+  const email = patch.email ?? null;
   const [row] = await tx<LearnerRow[]>`
-    update learners set email = coalesce(${patch.email ?? null}, email), name = coalesce(${patch.name ?? null}, name)
+    update learners set email = coalesce(${email}, email), name = coalesce(${patch.name ?? null}, name),
+      email_suppressed_at = case when lower(coalesce(${email}, email)) = lower(email) then email_suppressed_at end,
+      email_suppressed_reason = case when lower(coalesce(${email}, email)) = lower(email) then email_suppressed_reason end,
+      email_suppressed_message_id = case when lower(coalesce(${email}, email)) = lower(email) then email_suppressed_message_id end
     where id = ${id} returning *`;
+  return row ?? null;
+}
+
+/**
+ * Suppresses the learner's address after a hard bounce or complaint of message `messageId` sent to
+ * `address`: only while the learner's email is still that address (case-insensitively; an address
+ * changed since is not the one that bounced) and not suppressed already (the first cause stays).
+ * Returns the row when this call suppressed it, else null.
+ */
+export async function suppressLearnerAddress(
+  tx: TransactionSql,
+  args: { learnerId: string; address: string; reason: SuppressionReason; messageId: string },
+): Promise<LearnerRow | null> {
+  const [row] = await tx<LearnerRow[]>`
+    update learners set email_suppressed_at = now(), email_suppressed_reason = ${args.reason}, email_suppressed_message_id = ${args.messageId}
+    where id = ${args.learnerId} and email_suppressed_at is null and lower(email) = lower(${args.address})
+    returning *`;
   return row ?? null;
 }
 

@@ -8,6 +8,7 @@
  */
 import type { Sql, TransactionSql } from '../client.ts';
 import type { MessageRow, MessageStatus } from '../rows.ts';
+import type { DeliveryStatus } from '../../domain/vocabulary.ts';
 import { beforeCondition, pageKeyColumn, type Keyed, type PageKey } from './paging.ts';
 
 export type MessageProvider = MessageRow['provider'];
@@ -138,14 +139,23 @@ export async function redactMessagesOfLearner(
  * the batch row (its own idempotency key, the ordered message ids) and, for every message, status
  * `sending` + `batch_id`. Only messages still `queued` are claimed (row locks make two processes
  * racing for the same message claim it once); the batch holds exactly the claimed ones, in the
- * order given. Returns null when none could be claimed.
+ * order given. A message whose learner's address is suppressed (and is still the address it was
+ * written to) becomes `suppressed` instead, with `suppressedNote` as its error, and is not claimed.
+ * Returns null when none could be claimed.
  */
 export async function claimBatch(
   sql: Sql,
-  args: { batchId: string; idempotencyKey: string; messageIds: string[]; provider: MessageProvider },
+  args: { batchId: string; idempotencyKey: string; messageIds: string[]; provider: MessageProvider; suppressedNote?: string },
 ): Promise<{ batch: EmailBatchRow; messages: MessageRow[] } | null> {
   if (args.messageIds.length === 0) return null;
   return await sql.begin(async (tx) => {
+    // The address may have been suppressed (a hard bounce, a complaint) since the message was recorded:
+    // such a message is recorded `suppressed` now, at the moment it would leave, and is not claimed.
+    await tx`
+      update messages m set status = 'suppressed', error = ${args.suppressedNote ?? 'not sent: the address is suppressed'}
+      from learners l
+      where m.id = any(${args.messageIds}::uuid[]) and m.status = 'queued' and m.batch_id is null
+        and l.id = m.learner_id and l.email_suppressed_at is not null and lower(l.email) = lower(m.to_address)`;
     const claimable = await tx<{ id: string }[]>`
       select id from messages
       where id = any(${args.messageIds}::uuid[]) and status = 'queued' and batch_id is null
@@ -210,4 +220,27 @@ export async function completeBatch(sql: Sql, batchId: string, outcomes: Message
  */
 export async function noteBatchRetryableError(sql: Sql, batchId: string, error: string): Promise<void> {
   await sql`update messages set error = ${error} where batch_id = ${batchId} and status = 'sending'`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// delivery status (issue 10 §1): what the provider reported after accepting a message
+
+/** The message with this provider id (Resend's `email_id`), locked for update; null when none has it. */
+export async function lockMessageByProviderId(tx: TransactionSql, providerMessageId: string): Promise<MessageRow | null> {
+  const [row] = await tx<MessageRow[]>`select * from messages where provider_message_id = ${providerMessageId} for update`;
+  return row ?? null;
+}
+
+/** The message, locked for update (its delivery status is changed after this); null when unknown. */
+export async function lockMessage(tx: TransactionSql, id: string): Promise<MessageRow | null> {
+  const [row] = await tx<MessageRow[]>`select * from messages where id = ${id} for update`;
+  return row ?? null;
+}
+
+/** Sets the message's delivery status and the instant of the event that set it; returns the row. */
+export async function setDeliveryStatus(tx: TransactionSql, id: string, status: DeliveryStatus, at: Date): Promise<MessageRow> {
+  const [row] = await tx<MessageRow[]>`
+    update messages set delivery_status = ${status}, delivery_updated_at = ${at} where id = ${id} returning *`;
+  if (!row) throw new Error(`message ${id} not found`);
+  return row;
 }

@@ -13,11 +13,20 @@
  *  - `holdNext()`: the next request that would be processed waits, unprocessed, until released, so a
  *    test can act (stop a database, kill a process) while it is certainly in flight.
  * Inspection: `sent()`, `requests()`, `requestLog()`, `maxRequestsInAnySecond()`.
+ *
+ * Webhooks, like Resend's (issue 10 §1): once `sendWebhooksTo(url)` names a receiver, every email sent
+ * is followed by signed events posted there — `email.sent`, then `email.delivered`, or `email.bounced`
+ * for a recipient `bounceRecipient` names (bounce type `Permanent` or `Transient`), then
+ * `email.complained` for one `complainRecipient` names. Signed the way Resend signs (Svix: `svix-id`,
+ * `svix-timestamp`, `svix-signature` over the raw body, with the `whsec_…` `webhookSecret`), by the
+ * `standardwebhooks` library. `signWebhook` and `postWebhook` let a test send its own (or a forged) one;
+ * `webhookLog()` lists what was posted and how the receiver answered.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Webhook } from 'standardwebhooks';
 
 export interface FakeResendOptions {
   apiKey?: string;
@@ -27,6 +36,28 @@ export interface FakeResendOptions {
   latencyMs?: number;
   /** Returns a rejection message for a recipient the fake should treat as invalid (422). */
   rejectRecipient?: (to: string) => string | null;
+  /** The webhook signing secret (`whsec_` + base64); default a fresh one. */
+  webhookSecret?: string;
+  /** A recipient whose email bounces instead of being delivered, and the bounce's type; null: delivered. */
+  bounceRecipient?: (to: string) => 'Permanent' | 'Transient' | null;
+  /** A recipient who marks the email as spam after it is delivered. */
+  complainRecipient?: (to: string) => boolean;
+}
+
+/** A Resend webhook event as posted (the body's fields). */
+export interface FakeWebhookEvent {
+  type: string;
+  created_at: string;
+  data: Record<string, unknown>;
+}
+
+/** One webhook post and the receiver's answer (0 while in flight, -1 when it could not be reached). */
+export interface FakeWebhookPost {
+  svixId: string;
+  type: string;
+  emailId: string | null;
+  status: number;
+  body: string;
 }
 
 export type Endpoint = 'emails' | 'batch' | 'other';
@@ -82,6 +113,18 @@ export interface FakeResend {
    * (status 0, in flight) but not processed until `release()`. `stop()` releases every hold.
    */
   holdNext(): HeldRequest;
+  /** The webhook signing secret (`whsec_…`): the receiver's RESEND_WEBHOOK_SECRET. */
+  webhookSecret: string;
+  /** Where the events of sent emails are posted from now on (null: nowhere, the default). */
+  sendWebhooksTo(url: string | null): void;
+  /** Svix headers for `body` (default: a fresh id, now, the fake's secret). */
+  signWebhook(body: string, opts?: { id?: string; timestamp?: Date; secret?: string }): Record<string, string>;
+  /** Posts one event, signed, to the receiver (or to `url`); resolves with the receiver's answer. */
+  postWebhook(event: FakeWebhookEvent, opts?: { id?: string; timestamp?: Date; url?: string }): Promise<FakeWebhookPost>;
+  /** Every webhook post so far, in order. */
+  webhookLog(): FakeWebhookPost[];
+  /** Resolves when no webhook post is queued or in flight. */
+  webhooksSettled(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -140,6 +183,77 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
   const faults: { fault: Fault; retryAfterSeconds: number; name?: string; message?: string }[] = [];
   const holds: { arrive(entry: FakeRequest): void; released: Promise<void>; release(): void }[] = [];
   const allHolds: (() => void)[] = [];
+  const webhookSecret = opts.webhookSecret ?? `whsec_${randomBytes(32).toString('base64')}`;
+  const signer = new Webhook(webhookSecret);
+  let webhookUrl: string | null = null;
+  const webhookPosts: FakeWebhookPost[] = [];
+  /** Every email's events go out in order, one email after another, as Resend's arrive: after the answer. */
+  let webhookChain: Promise<void> = Promise.resolve();
+  let stopping = false;
+
+  function signWebhook(body: string, signOpts: { id?: string; timestamp?: Date; secret?: string } = {}): Record<string, string> {
+    const id = signOpts.id ?? `msg_${randomUUID().replace(/-/g, '')}`;
+    const at = signOpts.timestamp ?? new Date();
+    const signature = (signOpts.secret ? new Webhook(signOpts.secret) : signer).sign(id, at, body);
+    return { 'svix-id': id, 'svix-timestamp': String(Math.floor(at.getTime() / 1000)), 'svix-signature': signature, 'content-type': 'application/json' };
+  }
+
+  async function postWebhook(event: FakeWebhookEvent, postOpts: { id?: string; timestamp?: Date; url?: string } = {}): Promise<FakeWebhookPost> {
+    const url = postOpts.url ?? webhookUrl;
+    const body = JSON.stringify(event);
+    const headers = signWebhook(body, postOpts);
+    const emailId = typeof event.data.email_id === 'string' ? event.data.email_id : null;
+    const post: FakeWebhookPost = { svixId: headers['svix-id'] ?? '', type: event.type, emailId, status: 0, body: '' };
+    webhookPosts.push(post);
+    if (!url) throw new Error('no webhook receiver: call sendWebhooksTo(url) or pass url');
+    // Like Svix: a receiver that cannot be reached or answers 5xx is tried again (a few times, quickly).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(url, { method: 'POST', headers, body });
+        post.status = res.status;
+        post.body = await res.text();
+        if (res.status < 500 || attempt >= 5 || stopping) return post;
+      } catch (err) {
+        post.status = -1;
+        post.body = String(err);
+        if (attempt >= 5 || stopping) return post;
+      }
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
+
+  /** The events Resend would send for an email just accepted, queued after the answer. */
+  function queueEmailWebhooks(email: FakeEmail): void {
+    if (!webhookUrl) return;
+    const to = email.to[0] ?? '';
+    const data = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+      created_at: new Date().toISOString(),
+      email_id: email.id,
+      from: email.from,
+      to: email.to,
+      subject: email.subject,
+      ...extra,
+    });
+    const bounce = opts.bounceRecipient?.(to) ?? null;
+    const events: (() => FakeWebhookEvent)[] = [() => ({ type: 'email.sent', created_at: new Date().toISOString(), data: data() })];
+    if (bounce) {
+      events.push(() => ({
+        type: 'email.bounced',
+        created_at: new Date().toISOString(),
+        data: data({ bounce: { type: bounce, subType: bounce === 'Permanent' ? 'General' : 'MailboxFull', message: `fake ${bounce.toLowerCase()} bounce for ${to}` } }),
+      }));
+    } else {
+      events.push(() => ({ type: 'email.delivered', created_at: new Date().toISOString(), data: data() }));
+      if (opts.complainRecipient?.(to)) events.push(() => ({ type: 'email.complained', created_at: new Date().toISOString(), data: data() }));
+    }
+    webhookChain = webhookChain.then(async () => {
+      await new Promise((r) => setTimeout(r, 20)); // the answer leaves first
+      for (const make of events) {
+        if (stopping) return;
+        await postWebhook(make()).catch(() => {});
+      }
+    });
+  }
 
   /** Validates one email; returns the rejection message or null. */
   function invalidReason(email: unknown): string | null {
@@ -160,7 +274,7 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
   function deliver(email: Record<string, unknown>, endpoint: Endpoint, idempotencyKey: string | null): string {
     const id = randomUUID();
     const to = typeof email.to === 'string' ? [email.to] : (email.to as string[]);
-    sent.push({
+    const stored: FakeEmail = {
       id,
       from: String(email.from),
       to,
@@ -169,7 +283,9 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
       text: typeof email.text === 'string' ? email.text : undefined,
       endpoint,
       idempotencyKey,
-    });
+    };
+    sent.push(stored);
+    queueEmailWebhooks(stored);
     return id;
   }
 
@@ -348,7 +464,22 @@ export async function startFakeResend(opts: FakeResendOptions = {}): Promise<Fak
       allHolds.push(release);
       return { request: () => (arrived ? { ...arrived } : null), release };
     },
+    webhookSecret,
+    sendWebhooksTo(url): void {
+      webhookUrl = url;
+    },
+    signWebhook,
+    postWebhook,
+    webhookLog: () => webhookPosts.map((p) => ({ ...p })),
+    async webhooksSettled(): Promise<void> {
+      for (;;) {
+        const chain = webhookChain;
+        await chain;
+        if (chain === webhookChain) return;
+      }
+    },
     async stop(): Promise<void> {
+      stopping = true;
       for (const release of allHolds) release();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));

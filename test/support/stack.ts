@@ -5,7 +5,8 @@
  *    dedicated one that can be stopped and started again;
  *  - temporal.ts: a Temporal dev server (SQLite in a temp dir, free port, our search attributes,
  *    optionally the Web UI) that can be stopped, started again on the same file, or frozen;
- *  - fake-resend.ts (beside this file): the fake Resend, the only stand-in;
+ *  - fake-resend.ts (beside this file): the fake Resend, the only stand-in; with startStack it posts
+ *    its signed webhooks to the API's POST /webhooks/resend, as Resend would;
  *  - worker.ts: the workers, in this process or as a process of their own (worker-process.ts);
  *  - api.ts: the API, in this process or as a process of its own (api/main.ts).
  * Every part reads one environment (`env()`, the variables config/env.ts reads), so an in-process
@@ -60,6 +61,12 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Start the in-process workers (startStack: default true; startServices: default false). */
   workers?: boolean;
+  /**
+   * startStack: the fake Resend posts its signed webhooks (email.sent, delivered, bounced…) to the API's
+   * POST /webhooks/resend (default true). Every part gets RESEND_WEBHOOK_SECRET either way; with
+   * startServices call `fakeResend.sendWebhooksTo(url)` to turn them on.
+   */
+  resendWebhooks?: boolean;
 }
 
 /** The stack without an API in the test process. */
@@ -150,6 +157,7 @@ export async function startServices(opts: StackOptions = {}): Promise<Services> 
       ADMIN_API_TOKEN: token,
       RESEND_API_KEY: fakeResend.apiKey,
       RESEND_BASE_URL: fakeResend.url,
+      RESEND_WEBHOOK_SECRET: fakeResend.webhookSecret,
       APP_BASE_URL: `http://127.0.0.1:${apiPort}`,
       PORT: String(apiPort),
       HOST: '127.0.0.1',
@@ -201,6 +209,7 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
   const services = await startServices({ ...opts, workers: opts.workers !== false });
   try {
     const api = await startInProcessApi({ config: services.config, log: services.log });
+    if (opts.resendWebhooks !== false) services.fakeResend.sendWebhooksTo(`${api.url}/webhooks/resend`);
     const stop = services.stop;
     return {
       ...services,

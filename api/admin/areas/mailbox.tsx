@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import { getAward } from '../../../db/queries/awards.ts';
 import { learnersByIds } from '../../../db/queries/learners.ts';
 import { getMessageById } from '../../../db/queries/messages.ts';
+import { deliveryEventsOf } from '../../../db/queries/message-delivery-events.ts';
 import { isId } from '../../../domain/ids.ts';
 import { toMessage } from '../../schemas.ts';
 import type { AdminEnv } from '../context.ts';
@@ -42,8 +43,12 @@ mailbox.get('/:id', async (c) => {
   const id = c.req.param('id');
   const row = isId(id) ? await getMessageById(sql, id) : null;
   if (!row) return renderNotFound(c, 'That message');
-  const [learners, award] = await Promise.all([learnersByIds(sql, [row.learnerId]), row.awardId ? getAward(sql, row.awardId) : null]);
-  const message = toMessage(row);
+  const [learners, award, timelines] = await Promise.all([
+    learnersByIds(sql, [row.learnerId]),
+    row.awardId ? getAward(sql, row.awardId) : null,
+    deliveryEventsOf(sql, [row.id]),
+  ]);
+  const message = toMessage(row, timelines.get(row.id) ?? []);
   return c.render(<MessagePage message={message} learner={learners.get(row.learnerId)} award={award ? { id: award.id, certificateId: award.certificateId } : null} />, {
     title: message.subject,
     section: 'mailbox',

@@ -3,7 +3,7 @@
  * settings' units and anchors (domain/dates.ts). Each map is typed `Record<Word, string>`, so a word added to a
  * vocabulary and not labelled here is a compile error.
  */
-import type { LearnerStatus } from '../../../domain/vocabulary.ts';
+import type { DeliveryStatus, LearnerStatus, SuppressionReason } from '../../../domain/vocabulary.ts';
 import type { DurationUnit, ExpiryAnchor } from '../../../domain/dates.ts';
 import {
   PHASES,
@@ -50,6 +50,7 @@ export const STATUS_LABELS: Record<Status, string> = {
   sending: 'sending',
   sent: 'sent',
   failed: 'failed',
+  suppressed: 'suppressed',
   draft: 'draft',
   live: 'live',
   archived: 'archived',
@@ -76,3 +77,16 @@ export const LEARNER_STATUS_LABELS: Record<LearnerStatus, string> = {
   deactivated: 'deactivated',
   erased: 'erased',
 };
+
+// Delivery (issue 10 §1)
+/** A message's delivery status and timeline events (domain/vocabulary.ts DELIVERY_STATUSES), as the API spells them. */
+export const DELIVERY_LABELS: Record<DeliveryStatus, string> = {
+  sent: 'sent',
+  delivered: 'delivered',
+  delivery_delayed: 'delivery_delayed',
+  bounced: 'bounced',
+  complained: 'complained',
+  failed: 'failed',
+};
+/** Why a learner's address is suppressed. */
+export const SUPPRESSION_LABELS: Record<SuppressionReason, string> = { hard_bounce: 'hard bounce', complaint: 'spam complaint' };

@@ -5,7 +5,7 @@
 import type { AttemptDto, AwardListItem, CertificateDto, CourseDto, LearnerDto, MessageDto } from '../../schemas.ts';
 import { InstantWithRelative, KindBadge, PhaseBadge, StatusBadge } from './badges.tsx';
 import { day, when } from './format.ts';
-import { SOURCE_LABELS, isPhase } from './labels.ts';
+import { SOURCE_LABELS, SUPPRESSION_LABELS, isPhase } from './labels.ts';
 import { awardRowHref, messageHref } from './links.ts';
 
 /** The learner's page; `awards` as `GET /api/awards?include=recertification` lists them (with their workflow's phase). */
@@ -30,7 +30,14 @@ export function LearnerPage(props: {
       <h1 id="learner-name">{l.name}</h1>
       <dl class="meta">
         <dt>Email</dt>
-        <dd id="learner-email">{l.email}</dd>
+        <dd id="learner-email">
+          {l.email}
+          {l.emailSuppression && (
+            <div class="field-error small" id="learner-email-suppressed">
+              suppressed since {when(l.emailSuppression.since)} ({SUPPRESSION_LABELS[l.emailSuppression.reason]}): messages are recorded, not sent, until the email changes
+            </div>
+          )}
+        </dd>
         <dt>Learner id</dt>
         <dd class="mono">{l.id}</dd>
         <dt>Since</dt>

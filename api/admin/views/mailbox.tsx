@@ -5,7 +5,7 @@
  */
 import type { LearnerRow } from '../../../db/rows.ts';
 import type { MessageDto } from '../../schemas.ts';
-import { KindBadge, StatusBadge } from './badges.tsx';
+import { DeliveryBadge, KindBadge, StatusBadge } from './badges.tsx';
 import { when } from './format.ts';
 import { KIND_LABELS } from './labels.ts';
 import { learnerHref, messageAwardHref, messageHref } from './links.ts';
@@ -41,6 +41,7 @@ export function MailboxPage(props: {
               <th>Learner</th>
               <th>Subject</th>
               <th>Status</th>
+              <th>Delivery</th>
               <th>Provider</th>
             </tr>
           </thead>
@@ -65,6 +66,10 @@ export function MailboxPage(props: {
                   <td>
                     <StatusBadge status={m.status} />
                     {m.error && <div class="field-error small">{m.error}</div>}
+                  </td>
+                  <td class="delivery" data-delivery-status={m.deliveryStatus ?? ''}>
+                    <DeliveryBadge status={m.deliveryStatus} />
+                    {m.deliveryUpdatedAt && <div class="muted small">{when(m.deliveryUpdatedAt)}</div>}
                   </td>
                   <td>
                     {m.provider}
@@ -117,6 +122,22 @@ export function MessagePage(props: { message: MessageDto; learner: LearnerRow | 
         <dt>Provider</dt>
         <dd>
           {m.provider} {m.providerMessageId && <span class="muted mono">{m.providerMessageId}</span>}
+        </dd>
+        <dt>Delivery</dt>
+        <dd id="message-delivery">
+          <DeliveryBadge status={m.deliveryStatus} />
+          {m.deliveryEvents.length === 0 ? (
+            <span class="muted"> no delivery events yet</span>
+          ) : (
+            <ol class="timeline" id="delivery-timeline">
+              {m.deliveryEvents.map((e) => (
+                <li data-event={e.type}>
+                  <DeliveryBadge status={e.type} /> {when(e.at)}
+                  {e.detail && <span class="muted small"> {e.detail}</span>}
+                </li>
+              ))}
+            </ol>
+          )}
         </dd>
         {m.awardId && (
           <>
