@@ -15,6 +15,7 @@ import { afterSentFor } from '../activities/mail/index.ts';
 import { createMailer } from '../activities/mail/mailer.ts';
 import { LogProvider } from '../activities/mail/providers.ts';
 import { applyUnmatchedDeliveryEvents } from '../domain/delivery.ts';
+import { browserTest, launchAdminBrowser, screenshot } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 import type { FakeWebhookEvent } from './support/fake-resend.ts';
 
@@ -337,4 +338,21 @@ test('without RESEND_WEBHOOK_SECRET the endpoint answers 503 and says what to se
   const err = ((await res.json()) as ErrorAnswer).error;
   assert.equal(err.code, 'webhook_not_configured');
   assert.match(err.message, /RESEND_WEBHOOK_SECRET is not set/);
+});
+
+browserTest('the mailbox in Chromium shows each message\'s delivery status from the events of the tests above (the README screenshot)', async () => {
+  const admin = await launchAdminBrowser(stack);
+  if (!admin) return;
+  try {
+    const { page } = admin;
+    await page.goto(`${stack.api}/admin/mailbox`);
+    const statuses = await page.$$eval('td.delivery', (tds) => tds.map((td) => td.getAttribute('data-delivery-status')));
+    assert.ok(statuses.includes('delivered'), `a delivered message is listed: ${statuses.join(',')}`);
+    assert.ok(statuses.includes('bounced'), `a bounced message is listed: ${statuses.join(',')}`);
+    const shown = await page.locator('td.delivery[data-delivery-status="delivered"]').first().innerText();
+    assert.match(shown, /delivered/i, 'the status is written out, not only carried as data');
+    await screenshot(page, 'mailbox.png');
+  } finally {
+    await admin.browser.close();
+  }
 });
