@@ -18,6 +18,8 @@ import {
   IMPORT_ROW_STATES,
   IMPORT_ROW_OUTCOMES,
   IMPORT_REJECT_REASONS,
+  WEBHOOK_DELIVERY_STATUSES,
+  WEBHOOK_EVENT_TYPES,
 } from '../domain/vocabulary.ts';
 
 /** Table.column → the declared list it must hold. */
@@ -33,11 +35,19 @@ const STORED: Record<string, readonly string[]> = {
   'import_rows.state': IMPORT_ROW_STATES,
   'import_rows.outcome': IMPORT_ROW_OUTCOMES,
   'import_rows.reason': IMPORT_REJECT_REASONS,
+  'webhook_events.type': WEBHOOK_EVENT_TYPES,
+  'webhook_subscriptions.event_types': WEBHOOK_EVENT_TYPES,
+  'webhook_deliveries.status': WEBHOOK_DELIVERY_STATUSES,
 };
 
-/** The quoted words of a CHECK of the form `col = ANY (ARRAY['a'::text, …])` as pg_get_constraintdef prints it. */
+/**
+ * The quoted words of a CHECK of the form `col = ANY (ARRAY['a'::text, …])` (a text column), or
+ * `col <@ ARRAY['a'::text, …]` (a text[] column), as pg_get_constraintdef prints it.
+ */
 function wordsOf(definition: string, column: string): string[] | null {
-  const m = new RegExp(`\\(${column} = ANY \\(ARRAY\\[([^\\]]*)\\]\\)\\)`).exec(definition);
+  const m =
+    new RegExp(`\\(${column} = ANY \\(ARRAY\\[([^\\]]*)\\]\\)\\)`).exec(definition) ??
+    new RegExp(`\\(${column} <@ ARRAY\\[([^\\]]*)\\]\\)`).exec(definition);
   if (!m) return null;
   return [...m[1]!.matchAll(/'([^']*)'::text/g)].map((w) => w[1]!);
 }

@@ -31,6 +31,7 @@ import { z } from 'zod';
 import type { Sql } from '../../db/client.ts';
 import type { MessageKind, MessageRow } from '../../db/rows.ts';
 import * as q from '../../db/queries/messages.ts';
+import { emitRemindersSent } from '../../domain/webhook-events.ts';
 import type { Logger } from '../../config/logger.ts';
 import { RetryableSendError, type MailProvider, type OutboundEmail, type SendOutcome } from './providers.ts';
 
@@ -205,6 +206,8 @@ export function createMailer(opts: MailerOptions): Mailer {
         if (!o) return { messageId: m.id, ok: false, error: 'provider gave no answer for this email' };
         return o.ok ? { messageId: m.id, ok: true, providerMessageId: o.id } : { messageId: m.id, ok: false, error: o.error };
       }),
+      // A reminder accepted by the provider is reported to outbound webhooks in the same transaction.
+      async (tx, changed) => void (await emitRemindersSent(tx, changed)),
     );
     const failed = rows.filter((r) => r.status === 'failed').length;
     log.info({ batchId: batch.id, size: messages.length, failed, provider: provider.name }, 'email request done');
