@@ -27,6 +27,7 @@ import { coursesApp } from './routes/courses.ts';
 import { healthApp } from './routes/health.ts';
 import { learnersApp } from './routes/learners.ts';
 import { messagesApp } from './routes/messages.ts';
+import { webhooksApp } from './routes/webhooks.ts';
 import { IMPORT_PATH, MAX_IMPORT_BODY_BYTES, importsApp } from './routes/imports.ts';
 import { drain } from './request-body.ts';
 
@@ -243,6 +244,7 @@ export function createApp(deps: ApiDeps): App {
   app.route(API_BASE, attemptsApp(deps));
   app.route(API_BASE, messagesApp(deps));
   app.route(API_BASE, importsApp(deps));
+  app.route(API_BASE, webhooksApp(deps));
 
   app.doc(OPENAPI_PATH, (c) => ({
     openapi: '3.0.3',

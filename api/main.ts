@@ -1,7 +1,7 @@
 /**
  * `npm run api`: the production entry of the REST API. Applies pending migrations (safe from many
  * processes: node-pg-migrate holds an advisory lock; MIGRATE_ON_START=false skips it), connects to PostgreSQL and Temporal, runs the
- * reconciler and serves HTTP until SIGTERM/SIGINT, then drains and closes everything in order.
+ * reconciler and the webhook dispatcher and serves HTTP until SIGTERM/SIGINT, then drains and closes everything in order.
  */
 import { loadConfigOrExit } from '../config/env.ts';
 import { createLogger } from '../config/logger.ts';
@@ -10,6 +10,7 @@ import { createSql } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { startReconciler } from './reconciler.ts';
 import { startApiServer } from './server.ts';
+import { startWebhookDispatcher } from './webhook-dispatcher.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('api', config.logLevel);
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   const client = await connectClient(config);
   const deps = { config, sql, client, log };
   const reconciler = startReconciler(deps, config.reconcileIntervalSeconds);
+  const webhookDispatcher = startWebhookDispatcher(deps);
   const server = await startApiServer(deps);
   log.info({ url: server.url, docs: `${server.url}/api/docs`, taskQueue: config.temporal.taskQueue }, 'API listening');
 
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
     try {
       await server.close();
       await reconciler.stop();
+      await webhookDispatcher.stop();
       await client.connection.close();
       await sql.end({ timeout: 5 });
       log.info('stopped');
