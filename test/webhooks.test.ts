@@ -23,6 +23,11 @@ import type { CertificateDto, LearnerDto } from '../api/schemas.ts';
 import type { WebhookAttemptPageDto, WebhookSubscriptionCreatedDto, WebhookSubscriptionDto } from '../api/webhook-schemas.ts';
 import { startWebhookDispatcher, type RunningWebhookDispatcher } from '../api/webhook-dispatcher.ts';
 import type { Config } from '../config/env.ts';
+import { createMailerFromConfig } from '../activities/mail/index.ts';
+import type { MessageDraft } from '../activities/mail/mailer.ts';
+import { createRecertificationActivities } from '../activities/recertification.ts';
+import { emitMessageBounced } from '../domain/webhook-events.ts';
+import { makeAward, makeCertificate, makeCourse, makeLearner, recertSettings } from './support/fixtures.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 import type { WorkerProcess } from './support/stack/worker.ts';
 
@@ -396,6 +401,81 @@ test('events are written in the transaction of their change: a refused award wri
     await award(b.learner.id, b.certificate.id);
     assert.equal(await events(), before + 1, 'the award committed with its event');
   } finally {
+    await call('DELETE', `/api/webhooks/${sub.id}`, undefined, 204);
+  }
+});
+
+test('the workflow-side paths write their events once: award.expired, recertification.enrolled, recertification.reminded; message.bounced by its emit function', { timeout: 120_000 }, async () => {
+  receiver.route('/sink', () => 204);
+  const sub = await subscribe('/sink', ['award.expired', 'recertification.enrolled', 'recertification.reminded', 'message.bounced']);
+  const { sql, log } = stack;
+  const eventsOf = async (type: string): Promise<{ id: string; data: Record<string, unknown> }[]> =>
+    await sql<{ id: string; data: Record<string, unknown> }[]>`select id, data from webhook_events where type = ${type} order by created_at`;
+  const mailer = createMailerFromConfig(stack.config.email, sql, log);
+  const run = dispatcher({});
+  try {
+    const course = await makeCourse(sql, { status: 'live' });
+    const cert = await makeCertificate(sql, { settings: recertSettings(course.id) });
+    const learner = await makeLearner(sql);
+    const award = await makeAward(sql, { certificateId: cert.id, learnerId: learner.id, awardedAt: new Date(Date.now() - 400 * 86_400_000), expiresAt: new Date(Date.now() - 60_000) });
+    const activities = createRecertificationActivities({ sql, log });
+
+    // The recertification attempt (the due step's enrollment), retried: one event.
+    const first = await activities.createRecertificationAttempt({ awardId: award.id, courseId: course.id });
+    const again = await activities.createRecertificationAttempt({ awardId: award.id, courseId: course.id });
+    assert.ok('attemptId' in first && 'attemptId' in again && again.attemptId === first.attemptId && !again.created);
+    const enrolled = await eventsOf('recertification.enrolled');
+    assert.equal(enrolled.length, 1, 'one enrollment, one event, however often the activity runs');
+    assert.equal(enrolled[0]!.data.attemptId, first.attemptId);
+    assert.equal(enrolled[0]!.data.courseId, course.id);
+    assert.equal(enrolled[0]!.data.awardId, award.id);
+
+    // A reminder recorded sent by the provider's answer: one event; another kind: none.
+    const draft = (kind: 'recertification_reminder' | 'certificate_expiring', key: string): MessageDraft => ({
+      kind, learnerId: learner.id, awardId: award.id, attemptId: 'attemptId' in first ? first.attemptId : null,
+      to: learner.email, from: 'Recertify <recertify@example.com>', subject: 'Reminder', html: '<p>hi</p>', idempotencyKey: key,
+    });
+    const reminder = await mailer.deliver(draft('recertification_reminder', `award:${award.id}:recertification_reminder:7`));
+    assert.equal(reminder.status, 'sent');
+    await mailer.deliver(draft('recertification_reminder', `award:${award.id}:recertification_reminder:7`));
+    await mailer.deliver(draft('certificate_expiring', `award:${award.id}:certificate_expiring`));
+    const reminded = await eventsOf('recertification.reminded');
+    assert.equal(reminded.length, 1, 'one reminder sent, one event; the expiring notice is none');
+    assert.equal(reminded[0]!.data.messageId, reminder.message.id);
+
+    // The expiry, retried: one event.
+    assert.equal((await activities.expireAward({ awardId: award.id, asOf: new Date().toISOString() })).expired, true);
+    assert.equal((await activities.expireAward({ awardId: award.id, asOf: new Date().toISOString() })).expired, false);
+    const expired = await eventsOf('award.expired');
+    assert.equal(expired.length, 1);
+    assert.equal(expired[0]!.data.status, 'expired');
+
+    // message.bounced: what the bounce recorder calls, in its transaction; a rolled-back one leaves nothing.
+    await sql.begin((tx) => emitMessageBounced(tx, reminder.message, { bounceType: 'hard', bouncedAt: new Date() }));
+    await sql
+      .begin(async (tx) => {
+        await emitMessageBounced(tx, reminder.message, { bounceType: 'soft', bouncedAt: new Date() });
+        throw new Error('roll back');
+      })
+      .catch(() => {});
+    const bounced = await eventsOf('message.bounced');
+    assert.deepEqual(bounced.map((e) => e.data.bounceType), ['hard'], 'the rolled-back bounce wrote no event');
+
+    const ids = [...enrolled, ...reminded, ...expired, ...bounced].map((e) => e.id);
+    await stack.eventually('all four delivered', async () => {
+      for (const id of ids) if ((await deliveryStatus(sub.id, id)) !== 'delivered') return false;
+      return true;
+    }, 60_000);
+    const got = receiver.at('/sink');
+    assert.deepEqual(got.map((r) => r.id).sort(), [...ids].sort(), 'each delivered once');
+    assert.ok(got.every((r) => r.verified));
+    assert.deepEqual(
+      got.map((r) => (JSON.parse(r.body) as { type: string }).type).sort(),
+      ['award.expired', 'message.bounced', 'recertification.enrolled', 'recertification.reminded'],
+    );
+  } finally {
+    await run.stop();
+    await mailer.close();
     await call('DELETE', `/api/webhooks/${sub.id}`, undefined, 204);
   }
 });
