@@ -9,7 +9,8 @@
  *  - an endpoint that keeps failing is disabled with the reason shown (API), its log shows the 500s;
  *  - each event is written in the transaction of its change: a refused award writes none, and the
  *    expiry, enrollment and reminder paths write theirs;
- *  - bad input to the subscription routes: a 400/404/422 with the project's error shape, nothing written.
+ *  - bad input to the subscription routes: a 400/404/422 with the project's error shape, nothing written;
+ *  - the admin Webhooks page (Chromium): subscribe, the secret once, the delivery log, disable with a reason.
  *
  * The dispatcher of the in-process API is off (WEBHOOK_DISPATCH_INTERVAL_SECONDS=0): each test runs one
  * with the delivery policy it needs (short retries), as the API would with those settings.
@@ -28,6 +29,7 @@ import type { MessageDraft } from '../activities/mail/mailer.ts';
 import { createRecertificationActivities } from '../activities/recertification.ts';
 import { emitMessageBounced } from '../domain/webhook-events.ts';
 import { makeAward, makeCertificate, makeCourse, makeLearner, recertSettings } from './support/fixtures.ts';
+import { browserTest, launchAdminBrowser } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 import type { WorkerProcess } from './support/stack/worker.ts';
 
@@ -477,5 +479,58 @@ test('the workflow-side paths write their events once: award.expired, recertific
     await run.stop();
     await mailer.close();
     await call('DELETE', `/api/webhooks/${sub.id}`, undefined, 204);
+  }
+});
+
+browserTest('the admin Webhooks page: a bad URL refused with nothing written; subscribe (secret shown once), the delivery log, disable with a reason, enable', async () => {
+  const admin = await launchAdminBrowser(stack);
+  if (!admin) return;
+  receiver.route('/admin-sink', () => 200);
+  const run = dispatcher({});
+  try {
+    const { page } = admin;
+    const count = async (): Promise<number> => (await stack.sql<{ n: number }[]>`select count(*)::int as n from webhook_subscriptions`)[0]!.n;
+    const before = await count();
+    await page.goto(`${stack.api}/admin/webhooks`);
+    await page.fill('#webhook-url', 'ftp://files.example.com/in');
+    const [refused] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), page.click('#new-webhook-form button[type=submit]')]);
+    assert.equal(refused.status(), 400);
+    assert.match((await page.textContent('#webhook-error')) ?? '', /http or https/);
+    assert.equal(await count(), before, 'the refused form wrote nothing');
+
+    await page.fill('#webhook-url', `${receiver.url}/admin-sink`);
+    await page.fill('#webhook-description', 'HR system');
+    const [created] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), page.click('#new-webhook-form button[type=submit]')]);
+    assert.equal(created.status(), 200);
+    const secret = /whsec_[A-Za-z0-9+/=]+/.exec((await page.textContent('#webhook-secret')) ?? '')?.[0];
+    assert.ok(secret, 'the secret is shown after the create');
+    receiver.secret('/admin-sink', secret);
+    const id = (await stack.sql<{ id: string }[]>`select id from webhook_subscriptions where url = ${`${receiver.url}/admin-sink`}`)[0]!.id;
+    assert.match(page.url(), new RegExp(`/admin/webhooks/${id}$`));
+
+    const a = await awardable();
+    await award(a.learner.id, a.certificate.id);
+    await stack.eventually('delivered', async () => receiver.at('/admin-sink').some((r) => r.answered === 200 && r.verified));
+    await page.reload();
+    assert.equal(await page.$('#webhook-secret'), null, 'the secret is not shown again');
+    assert.equal(await page.getAttribute('#webhook-attempts tbody tr', 'data-status-code'), '200');
+    assert.match((await page.textContent('#webhook-counts')) ?? '', /1 delivered/);
+
+    await page.fill('#disable-reason', 'HR system maintenance');
+    await Promise.all([page.waitForURL(`**/admin/webhooks/${id}`), page.click('#disable-webhook-form button[type=submit]')]);
+    assert.match((await page.textContent('#webhook-status')) ?? '', /disabled\s*HR system maintenance/);
+    await page.goto(`${stack.api}/admin/webhooks`);
+    assert.equal((await page.textContent(`tr[data-webhook-id="${id}"] .webhook-disabled-reason`))?.trim(), 'HR system maintenance', 'the list shows the reason');
+    const api = await call<WebhookSubscriptionDto>('GET', `/api/webhooks/${id}`, undefined, 200);
+    assert.equal(api.enabled, false);
+    assert.equal(api.disabledReason, 'HR system maintenance');
+
+    await page.goto(`${stack.api}/admin/webhooks/${id}`);
+    await Promise.all([page.waitForURL(`**/admin/webhooks/${id}`), page.click('#enable-webhook-form button[type=submit]')]);
+    assert.equal((await call<WebhookSubscriptionDto>('GET', `/api/webhooks/${id}`, undefined, 200)).enabled, true);
+    await call('DELETE', `/api/webhooks/${id}`, undefined, 204);
+  } finally {
+    await run.stop();
+    await admin.browser.close();
   }
 });

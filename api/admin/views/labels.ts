@@ -4,6 +4,7 @@
  * vocabulary and not labelled here is a compile error.
  */
 import type { LearnerStatus } from '../../../domain/vocabulary.ts';
+import type { WebhookDeliveryStatus, WebhookEventType } from '../../../domain/vocabulary.ts';
 import type { DurationUnit, ExpiryAnchor } from '../../../domain/dates.ts';
 import {
   PHASES,
@@ -75,4 +76,23 @@ export const LEARNER_STATUS_LABELS: Record<LearnerStatus, string> = {
   active: 'active',
   deactivated: 'deactivated',
   erased: 'erased',
+};
+
+// Outbound webhooks (issue 10 §2)
+/** What each event type means, as the Webhooks page's checkboxes say it. */
+export const WEBHOOK_EVENT_LABELS: Record<WebhookEventType, string> = {
+  'recertification.enrolled': 'a learner was enrolled in a recertification course',
+  'recertification.reminded': 'a recertification reminder was sent',
+  'award.created': 'a certificate was awarded',
+  'award.renewed': 'an award was renewed by a newer one',
+  'award.expired': 'an award expired',
+  'award.revoked': 'an award was revoked',
+  'message.bounced': 'a message bounced',
+};
+/** A delivery's status in the delivery log. */
+export const WEBHOOK_DELIVERY_STATUS_LABELS: Record<WebhookDeliveryStatus, string> = {
+  pending: 'retrying',
+  delivered: 'delivered',
+  failed: 'failed',
+  skipped: 'skipped',
 };
