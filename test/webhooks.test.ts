@@ -194,6 +194,7 @@ test('a receiver that answers 500 twice sees each event accepted exactly once by
   try {
     const a = await awardable();
     const b = await awardable();
+    const t0 = Date.now();
     const first = await award(a.learner.id, a.certificate.id);
     await award(b.learner.id, b.certificate.id);
     await call('POST', `/api/awards/${first.id}/revoke`, { reason: 'left the site' }, 200);
@@ -204,6 +205,14 @@ test('a receiver that answers 500 twice sees each event accepted exactly once by
       for (const id of ids) if ((await deliveryStatus(sub.id, id)) !== 'delivered') return false;
       return true;
     }, 60_000);
+    const gaps = await stack.sql<{ attempt: number; ms: number }[]>`
+      select a.attempt, (extract(epoch from a.created_at - e.created_at) * 1000)::int as ms
+      from webhook_delivery_attempts a join webhook_events e on e.id = a.event_id
+      where a.subscription_id = ${sub.id} order by a.created_at`;
+    console.log(
+      `[webhooks] 3 events, 500 twice each: all delivered ${Date.now() - t0} ms after the first award; ` +
+        `attempts at ms after their event: ${gaps.map((g) => `#${g.attempt} ${g.ms}`).join(', ')}`,
+    );
 
     const got = receiver.at('/flaky');
     assert.ok(got.every((r) => r.verified), 'every request verifies with the subscription\'s secret (standardwebhooks)');
@@ -255,12 +264,14 @@ test('a worker SIGKILLed mid-delivery: a new worker redelivers the same webhook-
     assert.ok(eventId);
     await stack.eventually('the delivery request in flight (held by the receiver)', async () => receiver.at('/slow').length === 1, 60_000);
     worker.kill('SIGKILL');
+    const killedAt = Date.now();
     const exit = await worker.exited;
     assert.equal(exit.signal, 'SIGKILL');
     hold = false;
     worker = await stack.spawnWorker();
 
     await stack.eventually('delivered after the restart', async () => (await deliveryStatus(sub.id, eventId)) === 'delivered', 90_000);
+    console.log(`[webhooks] worker killed mid-delivery: redelivered ${Date.now() - killedAt} ms after the kill (a new worker spawned, the attempt's 2 s deadline + 5 s passed)`);
     const got = receiver.at('/slow');
     assert.equal(got.length, 2, 'one request cut off by the kill, one from the new worker');
     assert.deepEqual(got.map((r) => r.id), [eventId, eventId], 'the redelivery carries the same webhook-id');
