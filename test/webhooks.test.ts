@@ -536,6 +536,8 @@ browserTest('the admin Webhooks page: a bad URL refused with nothing written; su
     assert.equal(api.enabled, false);
     assert.equal(api.disabledReason, 'HR system maintenance');
 
+    assert.equal((await page.goto(`${stack.api}/admin/webhooks?before=yesterday`))?.status(), 400, 'a paging cursor the API refuses is a 400 page');
+    assert.equal((await page.goto(`${stack.api}/admin/webhooks/not-an-id`))?.status(), 404);
     await page.goto(`${stack.api}/admin/webhooks/${id}`);
     await Promise.all([page.waitForURL(`**/admin/webhooks/${id}`), page.click('#enable-webhook-form button[type=submit]')]);
     assert.equal((await call<WebhookSubscriptionDto>('GET', `/api/webhooks/${id}`, undefined, 200)).enabled, true);

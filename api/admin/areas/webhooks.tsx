@@ -10,6 +10,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isId } from '../../../domain/ids.ts';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../../domain/vocabulary.ts';
 import type { WebhookAttemptPageDto, WebhookListDto, WebhookSubscriptionCreatedDto, WebhookSubscriptionDto } from '../../webhook-schemas.ts';
+import { AdminApiError } from '../api-client.ts';
 import type { AdminContext, AdminEnv } from '../context.ts';
 import { renderNotFound } from '../renderer.tsx';
 import { formText, queryParam, readForm, refuseRepeated } from '../requests.ts';
@@ -29,7 +30,8 @@ async function listPage(c: AdminContext, r: { values?: WebhookFormValues; error?
   const before = queryParam(c, 'before');
   const q = new URLSearchParams({ limit: '100', ...(before ? { before } : {}) });
   const answer = await c.var.admin.api.get<WebhookListDto>(`/api/webhooks?${q.toString()}`);
-  if (!answer.ok) throw new Error(`GET /api/webhooks answered ${answer.status}`);
+  // A `before` the API refuses is the page's 400 naming it (index.tsx), as on the mailbox.
+  if (!answer.ok) throw new AdminApiError(answer.status, answer.error);
   c.status(r.status ?? 200);
   const nextUrl = answer.body.nextBefore ? `/admin/webhooks?before=${encodeURIComponent(answer.body.nextBefore)}` : null;
   return await c.render(<WebhooksPage webhooks={answer.body.webhooks} values={r.values ?? NEW_WEBHOOK_VALUES} error={r.error ?? null} nextUrl={nextUrl} />, {
@@ -51,7 +53,7 @@ async function subscriptionPage(
   const before = r.fromPost ? undefined : queryParam(c, 'before');
   const q = new URLSearchParams({ limit: '100', ...(before ? { before } : {}) });
   const log = await api.get<WebhookAttemptPageDto>(`/api/webhooks/${encodeURIComponent(id)}/deliveries?${q.toString()}`);
-  if (!log.ok) throw new Error(`GET /api/webhooks/${id}/deliveries answered ${log.status}`);
+  if (!log.ok) throw new AdminApiError(log.status, log.error);
   const nextUrl = log.body.nextBefore ? `/admin/webhooks/${id}?before=${encodeURIComponent(log.body.nextBefore)}` : null;
   c.status(r.status ?? 200);
   return await c.render(<WebhookPage webhook={found.body} log={log.body} secret={r.secret ?? null} nextUrl={nextUrl} />, {
