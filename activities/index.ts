@@ -6,8 +6,9 @@ import { createRecertificationActivities } from './recertification.ts';
 import { createPropagationActivities } from './propagation.ts';
 import { createMessageActivities } from './messages.ts';
 import { createImportActivities } from './imports.ts';
+import { createWebhookActivities } from './webhooks.ts';
 import type { Mailer } from './mail/mailer.ts';
-import type { ImportActivities, MessageActivities, PropagationActivities, RecertificationActivities } from './types.ts';
+import type { ImportActivities, MessageActivities, PropagationActivities, RecertificationActivities, WebhookActivities } from './types.ts';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -23,7 +24,7 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps): {
-  activities: RecertificationActivities & PropagationActivities & ImportActivities;
+  activities: RecertificationActivities & PropagationActivities & ImportActivities & WebhookActivities;
   messageActivities: MessageActivities;
 } {
   return {
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps): {
       ...createRecertificationActivities(deps),
       ...createPropagationActivities(deps),
       ...createImportActivities({ ...deps, startConcurrency: deps.importStartConcurrency }),
+      ...createWebhookActivities(deps),
     },
     messageActivities: createMessageActivities(deps),
   };

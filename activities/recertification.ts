@@ -5,6 +5,7 @@ import * as awardsQ from '../db/queries/awards.ts';
 import { createRecertificationAttempt } from '../domain/attempts.ts';
 import type { Logger } from '../config/logger.ts';
 import { enrollmentRefusal, type AwardTruth } from '../domain/acting-rules.ts';
+import { emitAwardEvents } from '../domain/webhook-events.ts';
 import type { AwardContext, CreateAttemptInput, CreateAttemptRefused, CreateAttemptResult, ExpireAwardResult, RecertificationActivities } from './types.ts';
 
 export interface RecertificationDeps {
@@ -86,7 +87,15 @@ export function createRecertificationActivities({ sql, log }: RecertificationDep
 
     async expireAward({ awardId, asOf }): Promise<ExpireAwardResult> {
       const asOfMs = parseAsOf(asOf);
-      const result = await awardsQ.expireAward(sql, awardId, asOfMs === undefined ? undefined : new Date(asOfMs));
+      // The expiry and its `award.expired` webhook event (domain/webhook-events.ts) commit together.
+      const result = await sql.begin(async (tx) => {
+        const r = await awardsQ.expireAward(tx, awardId, asOfMs === undefined ? undefined : new Date(asOfMs));
+        if (r?.expired) {
+          const award = await awardsQ.getAward(tx, awardId);
+          if (award) await emitAwardEvents(tx, 'award.expired', [award]);
+        }
+        return r;
+      });
       if (!result) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
       if (result.expired) log.info({ awardId }, 'award expired');
       return { expired: result.expired, status: result.status, expiresAt: result.expiresAt ? result.expiresAt.toISOString() : null };

@@ -1,6 +1,7 @@
 /** The activities' contract, imported by workflow code with `import type` only. */
 import type { CertificateSettings } from '../domain/settings.ts';
 import type { MessageKind } from '../workflows/contract.ts';
+import type { WebhookDeliveryStatus } from '../domain/vocabulary.ts';
 
 export type AwardStatus = 'active' | 'renewed' | 'expired' | 'revoked';
 
@@ -147,4 +148,38 @@ export interface ImportActivities {
   startImportAwardWorkflows(input: ImportPageInput): Promise<ImportStartsOutput>;
   /** Marks the import completed (no row pending); returns whether it is. */
   completeImport(input: { importId: string }): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outbound webhooks (issue 10 §2)
+
+/** One event's delivery to one subscription (the key of `webhook_deliveries`). */
+export interface WebhookDeliveryKey {
+  subscriptionId: string;
+  eventId: string;
+}
+
+/** What a delivery came to: `delivered`, `failed` or `skipped` (with why), or `pending` (never returned by a finished workflow). */
+export interface WebhookDeliveryResult {
+  status: WebhookDeliveryStatus;
+  reason?: string;
+  /** `failWebhookDelivery`: whether this failure disabled the subscription. */
+  disabled?: boolean;
+}
+
+/** The delivery workflow's activities (activities/webhooks.ts), on the main task queue. */
+export interface WebhookActivities {
+  /**
+   * One attempt: reads the delivery, event and subscription as the database holds them now; a
+   * delivery no longer pending is answered as it is, a disabled subscription skips it; otherwise
+   * POSTs the signed event (Standard Webhooks, `webhook-id` = the event's id) within
+   * `attemptTimeoutMs` and records the attempt. Throws a retryable failure for any answer but a 2xx.
+   */
+  deliverWebhook(input: WebhookDeliveryKey & { attemptTimeoutMs: number }): Promise<WebhookDeliveryResult>;
+  /**
+   * The retry horizon passed: marks the delivery failed and counts it against the subscription,
+   * disabling it at `disableAfter` failed deliveries in a row (the reason names `horizonText` and the
+   * last error).
+   */
+  failWebhookDelivery(input: WebhookDeliveryKey & { lastError: string; disableAfter: number; horizonText: string }): Promise<WebhookDeliveryResult>;
 }

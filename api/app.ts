@@ -28,6 +28,7 @@ import { healthApp } from './routes/health.ts';
 import { learnersApp } from './routes/learners.ts';
 import { messagesApp } from './routes/messages.ts';
 import { webhooksApp } from './routes/webhooks.ts';
+import { resendWebhooksApp } from './routes/resend-webhooks.ts';
 import { IMPORT_PATH, MAX_IMPORT_BODY_BYTES, importsApp } from './routes/imports.ts';
 import { drain } from './request-body.ts';
 import { httpMetrics } from './http-metrics.ts';
@@ -226,7 +227,7 @@ export function createApp(deps: ApiDeps): App {
   const refuseBody = refuseUnexpectedBody(app);
   app.use('/api/*', refuseBody);
   app.use('/healthz', refuseBody);
-  app.use('/webhooks/*', apiBodyLimit); // Resend's webhooks (api/routes/webhooks.ts): signed, no bearer token
+  app.use('/webhooks/*', apiBodyLimit); // Resend's webhooks (api/routes/resend-webhooks.ts): signed, no bearer token
   app.use('/readyz', refuseBody);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
@@ -240,7 +241,7 @@ export function createApp(deps: ApiDeps): App {
   // Each area's routes (and their OpenAPI definitions) are copied in as they are mounted; the
   // middleware above, registered first, runs before them.
   app.route('/', healthApp(deps));
-  app.route('/', webhooksApp(deps));
+  app.route('/', resendWebhooksApp(deps));
   app.route(API_BASE, learnersApp(deps));
   app.route(API_BASE, coursesApp(deps));
   app.route(API_BASE, certificatesApp(deps));
@@ -248,6 +249,7 @@ export function createApp(deps: ApiDeps): App {
   app.route(API_BASE, attemptsApp(deps));
   app.route(API_BASE, messagesApp(deps));
   app.route(API_BASE, importsApp(deps));
+  app.route(API_BASE, webhooksApp(deps));
 
   app.doc(OPENAPI_PATH, (c) => ({
     openapi: '3.0.3',

@@ -1,7 +1,7 @@
 /**
  * `npm run api`: the production entry of the REST API. Applies pending migrations (safe from many
  * processes: node-pg-migrate holds an advisory lock; MIGRATE_ON_START=false skips it), connects to PostgreSQL and Temporal, runs the
- * reconciler and serves HTTP until SIGTERM/SIGINT, then drains and closes everything in order.
+ * reconciler and the webhook dispatcher and serves HTTP until SIGTERM/SIGINT, then drains and closes everything in order.
  */
 import { loadConfigOrExit } from '../config/env.ts';
 import { createLogger } from '../config/logger.ts';
@@ -12,6 +12,7 @@ import { startReconciler } from './reconciler.ts';
 import { startApiServer } from './server.ts';
 import { apiRegistry, collectProcessMetrics } from '../config/metrics.ts';
 import { registryExposition, startMetricsServer } from '../config/metrics-server.ts';
+import { startWebhookDispatcher } from './webhook-dispatcher.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('api', config.logLevel);
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const client = await connectClient(config);
   const deps = { config, sql, client, log };
   const reconciler = startReconciler(deps, config.reconcileIntervalSeconds);
+  const webhookDispatcher = startWebhookDispatcher(deps);
   const server = await startApiServer(deps);
   log.info({ url: server.url, docs: `${server.url}/api/docs`, metrics: metrics?.url ?? null, taskQueue: config.temporal.taskQueue }, 'API listening');
 
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
       await server.close();
       await metrics?.close();
       await reconciler.stop();
+      await webhookDispatcher.stop();
       await client.connection.close();
       await sql.end({ timeout: 5 });
       log.info('stopped');

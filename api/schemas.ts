@@ -63,7 +63,7 @@ export const Instant = z.iso
  * `textProblem`: valid UTF-8-storable Unicode, no NUL or other control characters (a body may keep
  * line breaks), at least one visible character.
  */
-const text = (max: number, lines: 'one' | 'many' = 'one') =>
+export const text = (max: number, lines: 'one' | 'many' = 'one') =>
   z
     .string()
     .trim()
@@ -89,7 +89,7 @@ export const searchText = (max: number) =>
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     });
 /** An absolute http or https URL (a course's page in the LMS). */
-const HttpUrl = z
+export const HttpUrl = z
   .string()
   .trim()
   .max(2000)
@@ -130,14 +130,14 @@ const queryInteger = (name: string, min: number, max: number) =>
     .regex(/^[0-9]{1,9}$/, `${name} must be a whole number written in decimal digits (${min}–${max})`)
     .transform(Number)
     .pipe(z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
-const Limit = queryInteger('limit', 1, 1000)
+export const Limit = queryInteger('limit', 1, 1000)
   .default(100)
   .openapi({ type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'Page size (1–1000, default 100), in decimal digits.' });
 /**
  * Where a page starts: the previous page's `nextBefore` (an opaque cursor, see api/paging.ts), or,
  * as before cursors, an ISO 8601 instant (only rows created strictly before it).
  */
-const Before = (what: string) =>
+export const Before = (what: string) =>
   z
     .string()
     .transform((v, ctx): PageBefore => {
@@ -153,7 +153,7 @@ const Before = (what: string) =>
       description: `Paging: the previous page's \`nextBefore\` (opaque; pass it as it is) for the ${what} after it. An ISO 8601 instant is also accepted: only ${what} created strictly before it.`,
     });
 /** `nextBefore` of a paged list. */
-const NextBefore = z.string().nullable().openapi({ description: 'Pass as `before` for the next page (an opaque cursor); null on the last page.' });
+export const NextBefore = z.string().nullable().openapi({ description: 'Pass as `before` for the next page (an opaque cursor); null on the last page.' });
 
 export const IdParams = z.object({
   id: Id.openapi({

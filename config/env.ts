@@ -57,6 +57,13 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(30),
   WORKER_BUNDLE_PATH: z.string().optional(),
+  // Outbound webhooks (issue 10 §2): how often the API starts pending deliveries, and how they retry.
+  WEBHOOK_DISPATCH_INTERVAL_SECONDS: z.coerce.number().min(0).max(3600).default(2),
+  WEBHOOK_RETRY_INITIAL_SECONDS: z.coerce.number().positive().max(86_400).default(30),
+  WEBHOOK_RETRY_MAX_INTERVAL_SECONDS: z.coerce.number().positive().max(86_400).default(3600),
+  WEBHOOK_RETRY_HORIZON_SECONDS: z.coerce.number().positive().max(30 * 86_400).default(86_400),
+  WEBHOOK_ATTEMPT_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(15),
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
   NODE_ENV: z.string().optional(),
 });
 
@@ -96,6 +103,15 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   reconcileIntervalSeconds: number;
   workerBundlePath: string | undefined;
+  /** Outbound webhooks: the dispatcher's interval (0: off) and the delivery policy (workflows/webhook-delivery.ts). */
+  webhooks: {
+    dispatchIntervalSeconds: number;
+    retryInitialSeconds: number;
+    retryMaxIntervalSeconds: number;
+    retryHorizonSeconds: number;
+    attemptTimeoutSeconds: number;
+    disableAfterFailures: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -157,6 +173,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.LOG_LEVEL,
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
     workerBundlePath: env.WORKER_BUNDLE_PATH,
+    webhooks: {
+      dispatchIntervalSeconds: env.WEBHOOK_DISPATCH_INTERVAL_SECONDS,
+      retryInitialSeconds: env.WEBHOOK_RETRY_INITIAL_SECONDS,
+      retryMaxIntervalSeconds: env.WEBHOOK_RETRY_MAX_INTERVAL_SECONDS,
+      retryHorizonSeconds: env.WEBHOOK_RETRY_HORIZON_SECONDS,
+      attemptTimeoutSeconds: env.WEBHOOK_ATTEMPT_TIMEOUT_SECONDS,
+      disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
+    },
   };
   if (missing.length) throw new ConfigError(missing);
   return config;

@@ -17,6 +17,7 @@ import * as learnersQ from '../db/queries/learners.ts';
 import { renewForCompletion } from './awarding.ts';
 import { learnerDeactivated } from './lifecycle.ts';
 import { notFound, Refusal, unknownLearner } from './refusal.ts';
+import { emitRecertificationEnrolled } from './webhook-events.ts';
 
 /** A fresh attempt and the one it superseded (kept as history), if any. */
 export interface AttemptMade {
@@ -56,7 +57,7 @@ export type CreateRecertificationAttemptOutcome =
 /**
  * Creates the recertification attempt of an award (enrolls its learner in `courseId`) in one
  * transaction of its own: supersedes the learner's current attempt on the course and inserts a fresh
- * one (progress 0). Idempotent per award: a retry returns the attempt the first try made. `refuse`,
+ * one (progress 0), with its `recertification.enrolled` webhook event (domain/webhook-events.ts). Idempotent per award: a retry returns the attempt the first try made. `refuse`,
  * when given, is asked inside the transaction with the award row locked and the current settings: a
  * reason refuses the enrollment and changes nothing (the award was revoked, renewed or moved since the
  * workflow planned); the award's context is returned with it, for the workflow to re-plan. Null: no
@@ -79,6 +80,7 @@ export async function createRecertificationAttempt(
       return context ? { refused, context } : null;
     }
     const made = await attemptsQ.supersedeAndInsertAttempt(tx, { learnerId, courseId: args.courseId, source: 'recertification', awardId: args.awardId });
+    await emitRecertificationEnrolled(tx, truth.award, made.attempt, made.supersededAttemptId);
     return { ...made, created: true };
   });
 }

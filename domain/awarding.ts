@@ -8,7 +8,8 @@
  * the new settings), computes the expiry and anchor day (domain/dates.ts `expiryFor`), decides what
  * the automation does (domain/acting-rules.ts `planForAward`: an expiry already past is recorded
  * `expired`, with no workflow and no message), retires the award it renews, and inserts the new one
- * with its workflow id and `workflow_started_at = null`. After the commit `startAwardAutomation`
+ * with its workflow id and `workflow_started_at = null`, with its outbound webhook events
+ * (`award.created`, `award.renewed`: domain/webhook-events.ts). After the commit `startAwardAutomation`
  * starts the workflows and tells renewed awards' workflows, through the `AwardWorkflows` port; what
  * fails there is left to the reconciler (api/reconciler.ts), so the row and the workflow never
  * disagree for longer than a reconcile interval.
@@ -27,6 +28,7 @@ import { planForAward, type AwardPlan } from './acting-rules.ts';
 import { dueAt, expiryFor } from './dates.ts';
 import { certificateArchived, learnerDeactivated } from './lifecycle.ts';
 import { notFound, Refusal, unknownLearner } from './refusal.ts';
+import { emitAwardEvents } from './webhook-events.ts';
 
 /** How far in the future (ms) a given `awardedAt` may be: clock skew between the caller and us. */
 export const FUTURE_TOLERANCE_MS = 60_000;
@@ -235,6 +237,9 @@ async function recordAward(
       throw err;
     });
   if (a.previous) await awardsQ.markRenewed(tx, a.previous.id, award.id);
+  // Outbound webhooks (domain/webhook-events.ts), in this transaction: the renewal, then the new award.
+  if (a.previous) await emitAwardEvents(tx, 'award.renewed', [{ ...a.previous, status: 'renewed', renewedByAwardId: award.id }]);
+  await emitAwardEvents(tx, 'award.created', [award]);
   return { award, plan, renewed: a.previous };
 }
 

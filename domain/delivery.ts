@@ -4,7 +4,7 @@
  * address suppressed after a hard bounce or a complaint.
  *
  * `recordDeliveryEvent` is the one way an event reaches a message: the Resend webhook
- * (api/routes/webhooks.ts), the late matching of an event that arrived before its send was recorded,
+ * (api/routes/resend-webhooks.ts), the late matching of an event that arrived before its send was recorded,
  * and the log provider (activities/mail) all go through it.
  */
 import type { Sql, TransactionSql } from '../db/client.ts';
@@ -13,6 +13,7 @@ import * as eventsQ from '../db/queries/message-delivery-events.ts';
 import * as learnersQ from '../db/queries/learners.ts';
 import * as messagesQ from '../db/queries/messages.ts';
 import * as receiptsQ from '../db/queries/resend-webhook-events.ts';
+import { emitMessageBounced } from './webhook-events.ts';
 import type { DeliveryEventType, DeliveryStatus, SuppressionReason, WebhookReceiptOutcome } from './vocabulary.ts';
 
 /**
@@ -68,6 +69,8 @@ export interface DeliveryEventInput {
   detail: string | null;
   /** A bounce of type `Permanent` (a hard bounce): suppresses the address. Ignored for other types. */
   hardBounce: boolean;
+  /** A bounce's type as the provider gives it (Resend: `Permanent`, `Transient`, `Undetermined`); carried by `message.bounced`. */
+  bounceType?: string | null;
 }
 
 export interface RecordedDeliveryEvent {
@@ -106,6 +109,10 @@ export async function recordDeliveryEvent(tx: TransactionSql, input: DeliveryEve
   const suppressed = reason
     ? await learnersQ.suppressLearnerAddress(tx, { learnerId: message.learnerId, address: message.toAddress, reason, messageId: message.id })
     : null;
+  // Subscribers hear of each bounce once: this runs once per provider event id (the timeline row above).
+  if (input.type === 'bounced') {
+    await emitMessageBounced(tx, message, { bounceType: input.bounceType ?? (input.hardBounce ? 'Permanent' : null), bouncedAt: input.occurredAt });
+  }
   return { recorded: true, event, message: after, suppressed };
 }
 
@@ -209,6 +216,8 @@ export async function receiveResendEvent(
   const fresh = await receiptsQ.insertWebhookReceipt(tx, { ...receipt, outcome: message ? 'applied' : 'unmatched', deliveryType: type });
   if (!fresh) return { outcome: 'duplicate', messageId: message?.id ?? null, suppressedLearnerId: null };
   if (!message) return { outcome: 'unmatched', messageId: null, suppressedLearnerId: null };
-  const recorded = await recordDeliveryEvent(tx, { messageId: message.id, type, providerEventId: svixId, occurredAt: event.occurredAt, detail, hardBounce });
+  const recorded = await recordDeliveryEvent(tx, {
+    messageId: message.id, type, providerEventId: svixId, occurredAt: event.occurredAt, detail, hardBounce, bounceType: event.bounce?.type ?? null,
+  });
   return { outcome: 'applied', messageId: message.id, suppressedLearnerId: recorded.suppressed?.id ?? null };
 }

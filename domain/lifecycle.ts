@@ -27,6 +27,7 @@ import * as importsQ from '../db/queries/imports.ts';
 import * as learnersQ from '../db/queries/learners.ts';
 import * as messagesQ from '../db/queries/messages.ts';
 import { notFound, Refusal } from './refusal.ts';
+import { emitAwardEvents } from './webhook-events.ts';
 import { LIFECYCLE_REVOKE_REASONS, type LearnerStatus } from './vocabulary.ts';
 
 /** The learner's status, derived from their row. */
@@ -87,6 +88,7 @@ export async function deactivateLearner(tx: TransactionSql, id: string): Promise
     throw new Refusal('conflict', 'learner_deactivated', `Learner ${id} is already ${learnerStatus(current)}.`, { status: learnerStatus(current) });
   }
   const revoked = await awardsQ.revokeActiveAwards(tx, { learnerId: id }, LIFECYCLE_REVOKE_REASONS.learnerDeactivated);
+  await emitAwardEvents(tx, 'award.revoked', revoked);
   const learner = await learnersQ.markDeactivated(tx, id);
   if (!learner) throw notFound('Learner', id);
   return { learner, revoked };
@@ -130,6 +132,7 @@ export async function eraseLearner(tx: TransactionSql, id: string, confirm: stri
     throw new Refusal('rule', 'confirmation_mismatch', 'To erase a learner, confirm with their current email address.', { field: 'confirm' });
   }
   const revoked = current.deactivatedAt ? [] : await awardsQ.revokeActiveAwards(tx, { learnerId: id }, LIFECYCLE_REVOKE_REASONS.learnerErased);
+  await emitAwardEvents(tx, 'award.revoked', revoked);
   const learner = await learnersQ.markErased(tx, id, { name: ERASED.name, email: ERASED.email(id) });
   if (!learner) throw notFound('Learner', id);
   const messagesRedacted = await messagesQ.redactMessagesOfLearner(tx, id, { toAddress: ERASED.email(id), subject: ERASED.subject, body: ERASED.body });
@@ -157,6 +160,7 @@ export async function archiveCertificate(tx: TransactionSql, id: string): Promis
   if (!current) throw notFound('Certificate', id);
   if (current.archivedAt) throw new Refusal('conflict', 'certificate_archived', `Certificate ${id} is already archived.`, { certificateId: id });
   const revoked = await awardsQ.revokeActiveAwards(tx, { certificateId: id }, LIFECYCLE_REVOKE_REASONS.certificateArchived);
+  await emitAwardEvents(tx, 'award.revoked', revoked);
   await certsQ.markArchived(tx, id);
   const certificate = await certsQ.getCertificate(tx, id);
   if (!certificate) throw notFound('Certificate', id);

@@ -217,3 +217,36 @@ export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
  */
 export const WEBHOOK_RECEIPT_OUTCOMES = ['applied', 'unmatched', 'ignored'] as const;
 export type WebhookReceiptOutcome = (typeof WEBHOOK_RECEIPT_OUTCOMES)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Outbound webhooks (issue 10 §2)
+
+/**
+ * The events an outbound webhook subscription can ask for (CHECK: webhook_events.type, and
+ * webhook_subscriptions.event_types holds only these). Each is written in the transaction of the
+ * change it reports (an outbox, db/queries/webhooks.ts), with ids only, no personal data:
+ *  - `recertification.enrolled`: the recertification workflow enrolled the learner in the course;
+ *  - `recertification.reminded`: a recertification reminder was accepted by the email provider;
+ *  - `award.created`: an award was made (manual, import, or the completion that renews another);
+ *  - `award.renewed`: an award was replaced by the newer one a completion made;
+ *  - `award.expired`: an award lapsed; `award.revoked`: an admin (or a lifecycle change) withdrew it;
+ *  - `message.bounced`: a message bounced (the email provider's delivery status).
+ */
+export const WEBHOOK_EVENT_TYPES = [
+  'recertification.enrolled',
+  'recertification.reminded',
+  'award.created',
+  'award.renewed',
+  'award.expired',
+  'award.revoked',
+  'message.bounced',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/**
+ * An event's delivery to one subscription (CHECK: webhook_deliveries.status): `pending` while its
+ * workflow tries (retries reuse the event's id), then `delivered` (a 2xx answer), `failed` (the retry
+ * horizon passed without one) or `skipped` (the subscription was disabled or deleted first).
+ */
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'skipped'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];

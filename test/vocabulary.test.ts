@@ -22,6 +22,8 @@ import {
   DELIVERY_STATUSES,
   SUPPRESSION_REASONS,
   WEBHOOK_RECEIPT_OUTCOMES,
+  WEBHOOK_DELIVERY_STATUSES,
+  WEBHOOK_EVENT_TYPES,
 } from '../domain/vocabulary.ts';
 
 /** Table.column → the declared list it must hold. */
@@ -43,11 +45,19 @@ const STORED: Record<string, readonly string[]> = {
   'resend_webhook_events.outcome': WEBHOOK_RECEIPT_OUTCOMES,
   'resend_webhook_events.delivery_type': DELIVERY_EVENT_TYPES,
   'learners.email_suppressed_reason': SUPPRESSION_REASONS,
+  'webhook_events.type': WEBHOOK_EVENT_TYPES,
+  'webhook_subscriptions.event_types': WEBHOOK_EVENT_TYPES,
+  'webhook_deliveries.status': WEBHOOK_DELIVERY_STATUSES,
 };
 
-/** The quoted words of a CHECK of the form `col = ANY (ARRAY['a'::text, …])` as pg_get_constraintdef prints it. */
+/**
+ * The quoted words of a CHECK of the form `col = ANY (ARRAY['a'::text, …])` (a text column), or
+ * `col <@ ARRAY['a'::text, …]` (a text[] column), as pg_get_constraintdef prints it.
+ */
 function wordsOf(definition: string, column: string): string[] | null {
-  const m = new RegExp(`\\(${column} = ANY \\(ARRAY\\[([^\\]]*)\\]\\)\\)`).exec(definition);
+  const m =
+    new RegExp(`\\(${column} = ANY \\(ARRAY\\[([^\\]]*)\\]\\)\\)`).exec(definition) ??
+    new RegExp(`\\(${column} <@ ARRAY\\[([^\\]]*)\\]\\)`).exec(definition);
   if (!m) return null;
   return [...m[1]!.matchAll(/'([^']*)'::text/g)].map((w) => w[1]!);
 }

@@ -3,3 +3,4 @@ export { recertificationWorkflow } from './recertification.ts';
 export { settingsPropagationWorkflow } from './settings-propagation.ts';
 export { enrollmentMessageWorkflow } from './enrollment-message.ts';
 export { importWorkflow } from './import.ts';
+export { webhookDeliveryWorkflow } from './webhook-delivery.ts';

@@ -34,6 +34,7 @@ import { z } from 'zod';
 import type { Sql } from '../../db/client.ts';
 import type { MessageKind, MessageRow } from '../../db/rows.ts';
 import * as q from '../../db/queries/messages.ts';
+import { emitRemindersSent } from '../../domain/webhook-events.ts';
 import type { Logger } from '../../config/logger.ts';
 import { recordMessage, recordProviderRequest, trackMailerQueue } from '../../config/metrics.ts';
 import { SUPPRESSED_NOTE } from '../../domain/delivery.ts';
@@ -222,6 +223,8 @@ export function createMailer(opts: MailerOptions): Mailer {
         if (!o) return { messageId: m.id, ok: false, error: 'provider gave no answer for this email' };
         return o.ok ? { messageId: m.id, ok: true, providerMessageId: o.id } : { messageId: m.id, ok: false, error: o.error };
       }),
+      // A reminder accepted by the provider is reported to outbound webhooks in the same transaction.
+      async (tx, changed) => void (await emitRemindersSent(tx, changed)),
     );
     for (const r of rows) if (r.status === 'sent' || r.status === 'failed') recordMessage(r.kind, r.status);
     const failed = rows.filter((r) => r.status === 'failed').length;

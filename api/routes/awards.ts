@@ -10,6 +10,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { AwardRow } from '../../db/rows.ts';
 import * as awardsQ from '../../db/queries/awards.ts';
 import { awardCertificate, startAwardAutomation } from '../../domain/awarding.ts';
+import { emitAwardEvents } from '../../domain/webhook-events.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound, unprocessable } from '../errors.ts';
@@ -217,6 +218,7 @@ export function awardsApp(deps: ApiDeps): App {
       if (current.status !== 'active') throw notActive(current.id, current.status);
       const revoked = await awardsQ.revokeAward(tx, id, reason);
       if (!revoked) throw notActive(current.id, current.status);
+      await emitAwardEvents(tx, 'award.revoked', [revoked]);
       // Stored until the signal's outcome replaces it: `failed` (not delivered yet; the workflow reads the revocation
       // from the database and the reconciler delivers the pending signal) if this process dies before signalling.
       return { status: 200, body: { award: toAward(config, revoked), signal: revoked.workflowId ? 'failed' : 'no_workflow' } };

@@ -190,15 +190,22 @@ export async function countBatchResend(sql: Sql, batchId: string): Promise<void>
  * Records the answer to a batch's provider request: each message `sent` (with the provider's id) or
  * `failed` (with the reason), and the batch done, in one transaction. Only rows still `sending` in
  * this batch change, so recording the same answer twice is harmless. Returns the batch's rows.
+ * `inTransaction`, when given, is called before the commit with the rows this call changed (as they
+ * are now), to record what follows from them in the same transaction (outbound webhook events).
  */
-export async function completeBatch(sql: Sql, batchId: string, outcomes: MessageOutcome[]): Promise<MessageRow[]> {
+export async function completeBatch(
+  sql: Sql,
+  batchId: string,
+  outcomes: MessageOutcome[],
+  inTransaction?: (tx: TransactionSql, changed: MessageRow[]) => Promise<void>,
+): Promise<MessageRow[]> {
   const ids = outcomes.map((o) => o.messageId);
   const statuses: MessageStatus[] = outcomes.map((o) => (o.ok ? 'sent' : 'failed'));
   const providerIds = outcomes.map((o) => (o.ok ? o.providerMessageId : null));
   const errors = outcomes.map((o) => (o.ok ? null : o.error));
   const batchStatus: BatchStatus = outcomes.some((o) => o.ok) ? 'sent' : 'failed';
   return await sql.begin(async (tx) => {
-    await tx`
+    const changed = await tx<MessageRow[]>`
       update messages m
       set status = v.status,
           provider_message_id = v.provider_message_id,
@@ -206,7 +213,9 @@ export async function completeBatch(sql: Sql, batchId: string, outcomes: Message
           sent_at = case when v.status = 'sent' then now() else null end
       from unnest(${ids}::uuid[], ${statuses}::text[], ${providerIds}::text[], ${errors}::text[])
         as v(id, status, provider_message_id, error)
-      where m.id = v.id and m.batch_id = ${batchId} and m.status = 'sending'`;
+      where m.id = v.id and m.batch_id = ${batchId} and m.status = 'sending'
+      returning m.*`;
+    if (inTransaction && changed.length > 0) await inTransaction(tx, [...changed]);
     await tx`
       update email_batches set status = ${batchStatus}, completed_at = now()
       where id = ${batchId} and status = 'sending'`;

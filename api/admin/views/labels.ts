@@ -3,7 +3,7 @@
  * settings' units and anchors (domain/dates.ts). Each map is typed `Record<Word, string>`, so a word added to a
  * vocabulary and not labelled here is a compile error.
  */
-import type { DeliveryStatus, LearnerStatus, SuppressionReason } from '../../../domain/vocabulary.ts';
+import type { DeliveryStatus, LearnerStatus, SuppressionReason, WebhookDeliveryStatus, WebhookEventType } from '../../../domain/vocabulary.ts';
 import type { DurationUnit, ExpiryAnchor } from '../../../domain/dates.ts';
 import {
   PHASES,
@@ -90,3 +90,21 @@ export const DELIVERY_LABELS: Record<DeliveryStatus, string> = {
 };
 /** Why a learner's address is suppressed. */
 export const SUPPRESSION_LABELS: Record<SuppressionReason, string> = { hard_bounce: 'hard bounce', complaint: 'spam complaint' };
+// Outbound webhooks (issue 10 §2)
+/** What each event type means, as the Webhooks page's checkboxes say it. */
+export const WEBHOOK_EVENT_LABELS: Record<WebhookEventType, string> = {
+  'recertification.enrolled': 'a learner was enrolled in a recertification course',
+  'recertification.reminded': 'a recertification reminder was sent',
+  'award.created': 'a certificate was awarded',
+  'award.renewed': 'an award was renewed by a newer one',
+  'award.expired': 'an award expired',
+  'award.revoked': 'an award was revoked',
+  'message.bounced': 'a message bounced',
+};
+/** A delivery's status in the delivery log. */
+export const WEBHOOK_DELIVERY_STATUS_LABELS: Record<WebhookDeliveryStatus, string> = {
+  pending: 'retrying',
+  delivered: 'delivered',
+  failed: 'failed',
+  skipped: 'skipped',
+};

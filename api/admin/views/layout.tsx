@@ -5,7 +5,7 @@
 import type { Child } from 'hono/jsx';
 
 /** The navigation entry a page belongs to (highlighted); `login` hides the navigation, `none` highlights nothing. */
-export type Section = 'certificates' | 'courses' | 'expiring' | 'mailbox' | 'login' | 'none' | 'learners';
+export type Section = 'certificates' | 'courses' | 'expiring' | 'mailbox' | 'login' | 'none' | 'learners' | 'webhooks';
 
 /** The message at the top of a page: a save's outcome, a refusal. */
 export interface Banner {
@@ -50,6 +50,7 @@ export function Layout(props: {
               {nav('/admin/learners', 'Learners', 'learners')}
               {nav('/admin/expiring', 'Expiring soon', 'expiring')}
               {nav('/admin/mailbox', 'Mailbox', 'mailbox')}
+              {nav('/admin/webhooks', 'Webhooks', 'webhooks')}
               {props.temporalUiUrl && (
                 <a href={props.temporalUiUrl} target="_blank" rel="noopener">
                   Temporal UI ↗

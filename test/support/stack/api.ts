@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startReconciler } from '../../../api/reconciler.ts';
 import { startApiServer } from '../../../api/server.ts';
+import { startWebhookDispatcher } from '../../../api/webhook-dispatcher.ts';
 import type { Config } from '../../../config/env.ts';
 import type { Logger } from '../../../config/logger.ts';
 import { createSql } from '../../../db/client.ts';
@@ -81,6 +82,8 @@ export async function startInProcessApi(deps: { config: Config; log: Logger }): 
     closers.push(() => server.close());
     const reconciler = startReconciler(apiDeps, config.reconcileIntervalSeconds);
     closers.push(() => reconciler.stop());
+    const webhookDispatcher = startWebhookDispatcher(apiDeps);
+    closers.push(() => webhookDispatcher.stop());
     return { url: server.url, request: apiRequester(server.url, config.adminApiToken), close };
   } catch (err) {
     await close().catch(() => {});
