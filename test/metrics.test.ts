@@ -5,6 +5,8 @@
  * the first workflow completes) moves our counters and the Temporal SDK's, and the API's request
  * metrics carry route patterns, never ids.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -78,6 +80,16 @@ test('both endpoints: after an award is enrolled, notified and renewed, our coun
   assert.equal(valueOf(before.samples, 'recertify_messages_total', { kind: 'certificate_expiring', outcome: 'sent' }), 0);
   assert.equal(valueOf(before.samples, 'recertify_webhook_deliveries_total', { outcome: 'delivered' }), 0);
 
+  // A subscriber to award.created that answers 204: its deliveries are counted by the worker.
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  await call('POST', '/api/webhooks', { url: receiverUrl, eventTypes: ['award.created'] }, 201);
+
   const learner = await call<LearnerDto>('POST', '/api/learners', { email: 'metrics@example.com', name: 'Mette Tricks' }, 201);
   const course = await call<CourseDto>('POST', '/api/courses', { title: 'Metrics Refresher', status: 'live' }, 201);
   const { certificate } = await call<{ certificate: CertificateDto }>(
@@ -120,16 +132,19 @@ test('both endpoints: after an award is enrolled, notified and renewed, our coun
   await call('GET', `/no/such/path/${unknownId}`, undefined, 404);
 
   // The worker: our counters and the SDK's (the SDK's exporter flushes on its own schedule: wait for it).
-  const worker = await services.eventually('the SDK counted the completed workflow', async () => {
+  const worker = await services.eventually('the SDK counted the completed workflow and the webhook deliveries were counted', async () => {
     const s = await scrape(workerMetrics);
-    return (valueOf(s.samples, 'temporal_workflow_completed_total') ?? 0) >= 1 ? s : null;
+    return (valueOf(s.samples, 'temporal_workflow_completed_total') ?? 0) >= 1 &&
+      (valueOf(s.samples, 'recertify_webhook_deliveries_total', { outcome: 'delivered' }) ?? 0) >= 2 ? s : null;
   });
   assert.ok((valueOf(worker.samples, 'recertify_messages_total', { kind: 'certificate_expiring', outcome: 'sent' }) ?? 0) >= 1, 'the expiring notice counted sent');
   assert.ok((valueOf(worker.samples, 'recertify_mailer_provider_requests_total', { provider: 'resend', outcome: 'answered' }) ?? 0) >= 1, 'a provider request counted');
   assert.equal(valueOf(worker.samples, 'recertify_mailer_provider_requests_total', { provider: 'resend', outcome: 'rate_limited' }), 0, 'no 429 from the fake Resend');
   assert.ok((valueOf(worker.samples, 'recertify_mailer_provider_request_duration_seconds_count', { provider: 'resend', outcome: 'answered' }) ?? 0) >= 1);
   assert.equal(valueOf(worker.samples, 'recertify_mailer_queue_depth'), 0, 'nothing waits in the mailer now');
-  assert.equal(valueOf(worker.samples, 'recertify_webhook_deliveries_total', { outcome: 'delivered' }), 0, 'no webhook delivered (not counted yet)');
+  // Two award.created events (the award and its renewal), each delivered once to the 204 receiver.
+  assert.equal(valueOf(worker.samples, 'recertify_webhook_deliveries_total', { outcome: 'delivered' }), 2, 'each award.created delivered once, counted once');
+  assert.equal(valueOf(worker.samples, 'recertify_webhook_deliveries_total', { outcome: 'failed' }), 0);
   assert.equal(valueOf(worker.samples, 'recertify_temporal_sdk_metrics_up'), 1);
   assert.ok(valueOf(worker.samples, 'process_cpu_seconds_total') !== undefined, "Node's process metrics");
   assert.ok(
