@@ -201,9 +201,16 @@ test('a forged, unsigned, tampered or stale event is 401 and changes nothing; a 
 });
 
 test("a hard bounce suppresses the learner's address: the next message is recorded suppressed and never reaches Resend, until the email changes", async () => {
+  // A subscriber to message.bounced (never reachable: only the outbox is looked at here).
+  const subscription = await ok<{ id: string }>('POST', '/api/webhooks', { url: 'http://127.0.0.1:9/bounces', eventTypes: ['message.bounced'] });
   const { learner, course } = await learnerAndCourse('bounce.delivery@example.com');
   const { message } = await enrollAndMessage(learner.id, course.id);
   const bounced = await eventuallyMessage(learner.id, message.id, 'the message bounced', (m) => m.deliveryStatus === 'bounced');
+  // The bounce became one message.bounced event for the subscriber, with the bounce type Resend gave.
+  const outbox = await stack.sql<{ data: { messageId: string; bounceType: string | null } }[]>`
+    select data from webhook_events where type = 'message.bounced' and data->>'messageId' = ${message.id}`;
+  assert.deepEqual(outbox.map((e) => [e.data.messageId, e.data.bounceType]), [[message.id, 'Permanent']]);
+  await ok('DELETE', `/api/webhooks/${subscription.id}`, undefined, 204);
   assert.deepEqual(bounced.deliveryEvents.map((e) => e.type), ['sent', 'bounced']);
   assert.match(bounced.deliveryEvents[1]?.detail ?? '', /^Permanent\/General: /);
   const flagged = await stack.eventually('the learner flagged', async () => (await ok<LearnerDto>('GET', `/api/learners/${learner.id}`)).emailSuppression);
