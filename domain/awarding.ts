@@ -25,7 +25,7 @@ import * as learnersQ from '../db/queries/learners.ts';
 import { workflowIdForAward } from '../workflows/contract.ts';
 import { planForAward, type AwardPlan } from './acting-rules.ts';
 import { dueAt, expiryFor } from './dates.ts';
-import { certificateArchived, learnerDeactivated } from './lifecycle.ts';
+import { certificateArchived, refuseUnlessActive } from './lifecycle.ts';
 import { notFound, Refusal, unknownLearner } from './refusal.ts';
 
 /** How far in the future (ms) a given `awardedAt` may be: clock skew between the caller and us. */
@@ -121,7 +121,7 @@ export const alreadyAwarded = (awardId: string | null): Refusal =>
  * start after the commit (`startAwardAutomation`).
  *
  * Throws a `Refusal`, and the caller's transaction should roll back: `not_found` (no such
- * certificate), `certificate_archived` and `learner_deactivated` (409, domain/lifecycle.ts), `unknown_learner`, `awarded_at_in_future` (more than FUTURE_TOLERANCE_MS ahead of
+ * certificate), `certificate_archived`, `learner_deactivated` and `learner_erased` (409, domain/lifecycle.ts), `unknown_learner`, `awarded_at_in_future` (more than FUTURE_TOLERANCE_MS ahead of
  * `now`), `invalid_expiry` (an explicit `expiresAt` not after `awardedAt`), `already_awarded` (the learner holds an active award of it: completing one of its courses
  * renews it instead).
  */
@@ -140,7 +140,7 @@ export async function awardCertificates(tx: TransactionSql, requests: readonly A
     // A share lock: a deactivation (which takes the row's update lock) either sees this award or comes after it.
     const learner = await learnersQ.lockLearner(tx, request.learnerId, 'share');
     if (!learner) throw unknownLearner(request.learnerId);
-    if (learner.deactivatedAt) throw learnerDeactivated(learner.id);
+    refuseUnlessActive(learner);
     const awardedAt = request.awardedAt ?? new Date(now);
     if (awardedAt.getTime() > now + FUTURE_TOLERANCE_MS) {
       throw new Refusal('rule', 'awarded_at_in_future', 'awardedAt must not be in the future.', { field: 'awardedAt' });

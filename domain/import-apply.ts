@@ -37,7 +37,11 @@ export async function importFacts(
   const learners = await learnersQ.learnersByEmails(tx, rows.map((r) => r.email));
   const learnerIdsByEmail = new Map([...learners].map(([key, l]) => [key, l.id]));
   const activeHolders = await awardsQ.activeHolders(tx, certificate.id, [...learnerIdsByEmail.values()]);
-  const inactiveLearners = new Set([...learners.values()].filter((l) => learnerStatus(l) !== 'active').map((l) => l.id));
+  const inactiveLearners = new Map<string, 'learner_deactivated' | 'learner_erased'>();
+  for (const l of learners.values()) {
+    const status = learnerStatus(l);
+    if (status !== 'active') inactiveLearners.set(l.id, status === 'erased' ? 'learner_erased' : 'learner_deactivated');
+  }
   return { settings: certificate.settings, createLearners, learnerIdsByEmail, activeHolders, inactiveLearners, now };
 }
 

@@ -45,8 +45,8 @@ export interface ImportFacts {
   learnerIdsByEmail: ReadonlyMap<string, string>;
   /** Learners who hold an active award of the certificate. */
   activeHolders: ReadonlySet<string>;
-  /** Learners deactivated or erased (domain/lifecycle.ts): nothing new is made for them. */
-  inactiveLearners: ReadonlySet<string>;
+  /** Learners deactivated or erased (domain/lifecycle.ts), with the reason their rows are rejected: nothing new is made for them. */
+  inactiveLearners: ReadonlyMap<string, 'learner_deactivated' | 'learner_erased'>;
   /** ms since the epoch. */
   now: number;
 }
@@ -94,8 +94,8 @@ const rejected = (row: ImportRowInput, reason: ImportRejectReason, learnerId: st
  * email, an unparsable date, awardedAt more than FUTURE_TOLERANCE_MS ahead of `now`, an expiresAt not
  * after awardedAt, an email an earlier row of `rows` gave (`duplicate_row`, case-insensitively), no
  * learner with the email while creation is off (`unknown_learner`) or a bad name while it is on
- * (`bad_name`), a learner deactivated or erased (`learner_deactivated`), or a learner who already
- * holds an active award (`already_awarded`). Otherwise its
+ * (`bad_name`), a learner deactivated (`learner_deactivated`) or erased (`learner_erased`), or a
+ * learner who already holds an active award (`already_awarded`). Otherwise its
  * outcome is the awarding routine's plan (`awardTerms`). Returns one plan per row, in order.
  */
 export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFacts): ImportRowPlan[] {
@@ -112,7 +112,8 @@ export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFac
     const learnerId = facts.learnerIdsByEmail.get(key) ?? null;
     if (!learnerId && !facts.createLearners) return rejected(row, 'unknown_learner');
     if (!learnerId && !row.nameValid) return rejected(row, 'bad_name');
-    if (learnerId && facts.inactiveLearners.has(learnerId)) return rejected(row, 'learner_deactivated', learnerId);
+    const inactive = learnerId ? facts.inactiveLearners.get(learnerId) : undefined;
+    if (learnerId && inactive) return rejected(row, inactive, learnerId);
     if (learnerId && facts.activeHolders.has(learnerId)) return rejected(row, 'already_awarded', learnerId);
     const terms = awardTerms(facts.settings, { awardedAt: row.awardedAt, explicitExpiresAt: row.expiresAt ?? null }, facts.now);
     return {

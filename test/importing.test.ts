@@ -20,7 +20,7 @@ const facts = (over: Partial<ImportFacts> = {}): ImportFacts => ({
   createLearners: true,
   learnerIdsByEmail: new Map([['ada@example.com', 'L-ada']]),
   activeHolders: new Set(),
-  inactiveLearners: new Set(),
+  inactiveLearners: new Map(),
   now: NOW,
   ...over,
 });
@@ -89,7 +89,7 @@ test('reasons, first that holds: email, date, future, expiry order, duplicate (c
   const held = planImportRows([row()], facts({ activeHolders: new Set(['L-ada']) }));
   assert.equal(held[0]!.reason, 'already_awarded');
   assert.equal(held[0]!.learnerId, 'L-ada');
-  const left = planImportRows([row()], facts({ inactiveLearners: new Set(['L-ada']), activeHolders: new Set(['L-ada']) }));
+  const left = planImportRows([row()], facts({ inactiveLearners: new Map([['L-ada', 'learner_deactivated']]), activeHolders: new Set(['L-ada']) }));
   assert.equal(left[0]!.reason, 'learner_deactivated', 'a deactivated learner is refused before anything else about them');
   const totals = importTotals(plans);
   assert.equal(totals.byOutcome.reject, 7);
@@ -102,4 +102,9 @@ test('the content hash: the same rows and flag hash alike; another flag, order o
   assert.notEqual(importContentHash(a, true), importContentHash(a, false));
   assert.notEqual(importContentHash(a, true), importContentHash([...a].reverse(), true));
   assert.notEqual(importContentHash(a, true), importContentHash([a[0]!, { ...a[1]!, name: 'Other' }], true));
+});
+
+test('an erased learner\'s row is learner_erased, a deactivated one\'s learner_deactivated', () => {
+  const erased = planImportRows([row()], facts({ inactiveLearners: new Map([['L-ada', 'learner_erased']]) }));
+  assert.equal(erased[0]!.reason, 'learner_erased');
 });

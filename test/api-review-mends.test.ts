@@ -1,0 +1,70 @@
+/**
+ * Mends from the review of issue 9, over HTTP on the real stack (PostgreSQL, Temporal dev server,
+ * workers, API, admin page): each test names the fault it guards against, and each failed before its mend.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
+import { DAY_MS } from '../domain/dates.ts';
+import { startStack, type TestStack } from './support/stack.ts';
+
+let stack: TestStack;
+before(async () => {
+  stack = await startStack({ dbPrefix: 'api_review_mends' });
+});
+after(async () => {
+  await stack?.stop();
+});
+
+async function call<T>(method: string, path: string, body: unknown, expect: number): Promise<T> {
+  const res = await stack.request<T>(method, path, body);
+  assert.equal(res.status, expect, `${method} ${path}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+const errorCode = (body: unknown): string | undefined => (body as { error?: { code?: string } }).error?.code;
+const day = (n: number): string => new Date(Date.now() + n * DAY_MS).toISOString();
+let seq = 0;
+const uniqueEmail = (what: string): string => `${what}-${++seq}-${Date.now()}@example.com`;
+
+/** A live course and a certificate recertifying with it: 365 days valid, 30 lead days. */
+async function certificate(title: string): Promise<CertificateDto> {
+  const course = await call<CourseDto>('POST', '/api/courses', { title: `${title} Refresher`, status: 'live' }, 201);
+  const { certificate } = await call<{ certificate: CertificateDto }>('POST', '/api/certificates', {
+    title,
+    associatedCourseIds: [course.id],
+    settings: {
+      expiration: { enabled: true, validFor: { amount: 365, unit: 'days' }, anchor: 'completion' },
+      recertification: { enabled: true, courseId: course.id, leadDays: 30 },
+    },
+  }, 201);
+  return certificate;
+}
+
+/** A learner holding an award of `cert` with a running workflow, then erased (her workflows deleted from Temporal). */
+async function erasedHolder(cert: CertificateDto): Promise<{ learner: LearnerDto; award: AwardDto }> {
+  const email = uniqueEmail('erased');
+  const learner = await call<LearnerDto>('POST', '/api/learners', { email, name: 'Gone Away' }, 201);
+  const { award } = await call<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: learner.id, awardedAt: day(-10) }, 201);
+  assert.ok(award.workflowUrl, 'linked while she is here');
+  const erased = await call<{ temporal: { done: boolean } }>('POST', `/api/learners/${learner.id}/erase`, { confirm: email }, 200);
+  assert.equal(erased.temporal.done, true);
+  return { learner, award };
+}
+
+test('an erased learner is refused learner_erased (award, enrollment, deactivation), not learner_deactivated', { timeout: 180_000 }, async () => {
+  const cert = await certificate('Erased Holders');
+  const [course] = await stack.sql<{ id: string }[]>`select id from courses where title = 'Erased Holders Refresher'`;
+  const { learner } = await erasedHolder(cert);
+  const refusals: [string, string, unknown][] = [
+    ['a new award', `/api/certificates/${cert.id}/awards`, { learnerId: learner.id }],
+    ['an enrollment', `/api/courses/${course!.id}/enrollments`, { learnerId: learner.id }],
+    ['a deactivation', `/api/learners/${learner.id}/deactivate`, undefined],
+  ];
+  for (const [what, path, body] of refusals) {
+    const r = await stack.request('POST', path, body);
+    assert.equal(r.status, 409, `${what}: ${JSON.stringify(r.body)}`);
+    assert.equal(errorCode(r.body), 'learner_erased', what);
+  }
+  const { awards } = await call<{ awards: AwardDto[] }>('GET', `/api/awards?learnerId=${learner.id}`, undefined, 200);
+  assert.equal(awards.length, 1, 'nothing half-made');
+});
