@@ -42,7 +42,8 @@ export async function importFacts(
     const status = learnerStatus(l);
     if (status !== 'active') inactiveLearners.set(l.id, status === 'erased' ? 'learner_erased' : 'learner_deactivated');
   }
-  return { settings: certificate.settings, createLearners, learnerIdsByEmail, activeHolders, inactiveLearners, now };
+  const awardInstants = await awardsQ.awardInstants(tx, certificate.id, [...learnerIdsByEmail.values()]);
+  return { settings: certificate.settings, createLearners, learnerIdsByEmail, activeHolders, inactiveLearners, awardInstants, now };
 }
 
 /** The certificate, held still (share lock) for the caller's transaction; throws `not_found`. */

@@ -47,6 +47,8 @@ export interface ImportFacts {
   activeHolders: ReadonlySet<string>;
   /** Learners deactivated or erased (domain/lifecycle.ts), with the reason their rows are rejected: nothing new is made for them. */
   inactiveLearners: ReadonlyMap<string, 'learner_deactivated' | 'learner_erased'>;
+  /** The instants (ms since the epoch) at which existing learners were given an award of the certificate, any status. */
+  awardInstants: ReadonlyMap<string, ReadonlySet<number>>;
   /** ms since the epoch. */
   now: number;
 }
@@ -94,8 +96,10 @@ const rejected = (row: ImportRowInput, reason: ImportRejectReason, learnerId: st
  * email, an unparsable date, awardedAt more than FUTURE_TOLERANCE_MS ahead of `now`, an expiresAt not
  * after awardedAt, an email an earlier row of `rows` gave (`duplicate_row`, case-insensitively), no
  * learner with the email while creation is off (`unknown_learner`) or a bad name while it is on
- * (`bad_name`), a learner deactivated (`learner_deactivated`) or erased (`learner_erased`), or a
- * learner who already holds an active award (`already_awarded`). Otherwise its
+ * (`bad_name`), a learner deactivated (`learner_deactivated`) or erased (`learner_erased`), a learner
+ * who already holds an active award (`already_awarded`), or one who already has an award of it given
+ * at the row's awardedAt, whatever its status (`already_recorded`: the awarding routine's rule, so a
+ * re-import never records an expired record twice). Otherwise its
  * outcome is the awarding routine's plan (`awardTerms`). Returns one plan per row, in order.
  */
 export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFacts): ImportRowPlan[] {
@@ -115,6 +119,7 @@ export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFac
     const inactive = learnerId ? facts.inactiveLearners.get(learnerId) : undefined;
     if (learnerId && inactive) return rejected(row, inactive, learnerId);
     if (learnerId && facts.activeHolders.has(learnerId)) return rejected(row, 'already_awarded', learnerId);
+    if (learnerId && facts.awardInstants.get(learnerId)?.has(row.awardedAt.getTime())) return rejected(row, 'already_recorded', learnerId);
     const terms = awardTerms(facts.settings, { awardedAt: row.awardedAt, explicitExpiresAt: row.expiresAt ?? null }, facts.now);
     return {
       rowNumber: row.rowNumber,

@@ -145,7 +145,9 @@ export type ImportRowOutcome = (typeof IMPORT_ROW_OUTCOMES)[number];
  *  - `already_awarded`: the learner holds an active award of the certificate;
  *  - `learner_deactivated`: the learner was deactivated (domain/lifecycle.ts);
  *  - `certificate_archived`: the certificate was archived while the import ran (rows not yet applied);
- *  - `learner_erased`: the learner was erased (domain/lifecycle.ts).
+ *  - `learner_erased`: the learner was erased (domain/lifecycle.ts);
+ *  - `already_recorded`: the learner already has an award of the certificate given at the row's
+ *    awardedAt, whatever its status (an expired record imported before): never recorded twice.
  */
 export const IMPORT_REJECT_REASONS = [
   'bad_email',
@@ -160,5 +162,6 @@ export const IMPORT_REJECT_REASONS = [
   'certificate_archived',
   // review mends (issue 9)
   'learner_erased',
+  'already_recorded',
 ] as const;
 export type ImportRejectReason = (typeof IMPORT_REJECT_REASONS)[number];

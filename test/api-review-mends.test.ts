@@ -4,6 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ImportCreated, ImportDto, ImportPlan } from '../api/import-schemas.ts';
 import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { DAY_MS } from '../domain/dates.ts';
 import { startStack, type TestStack } from './support/stack.ts';
@@ -39,6 +40,49 @@ async function certificate(title: string): Promise<CertificateDto> {
   }, 201);
   return certificate;
 }
+
+async function importDone(id: string): Promise<ImportDto> {
+  return await stack.eventually(`import ${id} completed`, async () => {
+    const res = await stack.request<ImportDto>('GET', `/api/imports/${id}`);
+    return res.body.status === 'completed' ? res.body : null;
+  }, 90_000);
+}
+
+test('an expired record imported again (another flag: a new import) or awarded again by hand is not recorded twice: already_recorded', { timeout: 180_000 }, async () => {
+  const cert = await certificate('Expired Records');
+  const email = uniqueEmail('expired');
+  // Awarded 800 days ago, valid 365 days: expired long since.
+  const rows = [{ email, name: 'Old Record', awardedAt: day(-800).slice(0, 10) }];
+  const path = `/api/certificates/${cert.id}/imports`;
+  const first = await call<ImportCreated>('POST', `${path}?createLearners=true`, { rows }, 202);
+  const firstDone = await importDone(first.import.id);
+  assert.equal(firstDone.byOutcome.record_expired, 1, JSON.stringify(firstDone));
+  const [learner] = await stack.sql<{ id: string }[]>`select id from learners where lower(email) = ${email}`;
+  assert.ok(learner);
+  const awardsOf = async () => await stack.sql<{ id: string; status: string }[]>`
+    select id, status from awards where certificate_id = ${cert.id} and learner_id = ${learner.id}`;
+  const [recorded] = await awardsOf();
+  assert.equal(recorded?.status, 'expired');
+
+  // The same record, with createLearners off: another content hash, so another import.
+  const plan = await call<ImportPlan>('POST', `${path}?dryRun=true`, { rows }, 200);
+  assert.deepEqual(plan.rows.map((r) => [r.outcome, r.reason]), [['reject', 'already_recorded']], 'the dry run says so');
+  const second = await call<ImportCreated>('POST', path, { rows }, 202);
+  assert.equal(second.created, true, 'a new import');
+  const secondDone = await importDone(second.import.id);
+  assert.equal(secondDone.byReason.already_recorded, 1, JSON.stringify(secondDone));
+  assert.equal(secondDone.byOutcome.record_expired ?? 0, 0);
+  assert.equal((await awardsOf()).length, 1, 'one award for the record, not two');
+
+  // By hand, the same awardedAt: the same rule, 409.
+  const manual = await stack.request('POST', `/api/certificates/${cert.id}/awards`, { learnerId: learner.id, awardedAt: `${rows[0]!.awardedAt}T00:00:00.000Z` });
+  assert.equal(manual.status, 409, JSON.stringify(manual.body));
+  assert.equal(errorCode(manual.body), 'already_recorded');
+  assert.equal((await awardsOf()).length, 1, 'nothing half-written');
+  // Another instant is another record.
+  await call('POST', `/api/certificates/${cert.id}/awards`, { learnerId: learner.id, awardedAt: day(-700) }, 201);
+  assert.equal((await awardsOf()).length, 2);
+});
 
 /** A learner holding an award of `cert` with a running workflow, then erased (her workflows deleted from Temporal). */
 async function erasedHolder(cert: CertificateDto): Promise<{ learner: LearnerDto; award: AwardDto }> {

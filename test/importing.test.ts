@@ -21,6 +21,7 @@ const facts = (over: Partial<ImportFacts> = {}): ImportFacts => ({
   learnerIdsByEmail: new Map([['ada@example.com', 'L-ada']]),
   activeHolders: new Set(),
   inactiveLearners: new Map(),
+  awardInstants: new Map(),
   now: NOW,
   ...over,
 });
@@ -107,4 +108,13 @@ test('the content hash: the same rows and flag hash alike; another flag, order o
 test('an erased learner\'s row is learner_erased, a deactivated one\'s learner_deactivated', () => {
   const erased = planImportRows([row()], facts({ inactiveLearners: new Map([['L-ada', 'learner_erased']]) }));
   assert.equal(erased[0]!.reason, 'learner_erased');
+});
+
+test('a record given at an instant already recorded for the learner is already_recorded (an expired one too), another instant is not', () => {
+  const awardedAt = new Date(NOW - 800 * DAY_MS);
+  const recorded = facts({ awardInstants: new Map([['L-ada', new Set([awardedAt.getTime()])]]) });
+  const again = planImportRows([row({ awardedAt })], recorded);
+  assert.deepEqual([again[0]!.outcome, again[0]!.reason], ['reject', 'already_recorded'], 'an expired record is not recorded twice');
+  const other = planImportRows([row({ awardedAt: new Date(awardedAt.getTime() + DAY_MS) })], recorded);
+  assert.equal(other[0]!.outcome, 'record_expired', 'another instant is another record');
 });

@@ -56,7 +56,8 @@ export const createAwardRoute = createRoute({
   description:
     'expiresAt = awardedAt + the certificate\'s `expiration.validFor`, or null when expiration is off (no workflow). ' +
     '409 `already_awarded` when the learner holds an active award of it, `certificate_archived` for an archived certificate, ' +
-    '`learner_deactivated` for a deactivated learner, `learner_erased` for an erased one; 422 `unknown_learner`, `awarded_at_in_future`. ' +
+    '`learner_deactivated` for a deactivated learner, `learner_erased` for an erased one, `already_recorded` when the learner already has an ' +
+    'award of it given at the same `awardedAt` (whatever its status: the same record is never recorded twice); 422 `unknown_learner`, `awarded_at_in_future`. ' +
     'With an `Idempotency-Key`, a repeat returns the first answer and starts nothing. ' +
     'The award is committed with `workflowStartedAt: null`. Its workflow is then started (`USE_EXISTING`, so a repeat never starts a ' +
     'second one) and the start recorded. If Temporal is unreachable, the answer is still 201 and the reconciler starts the workflow ' +

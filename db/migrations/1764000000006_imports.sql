@@ -34,7 +34,7 @@ CREATE TABLE import_rows (
   outcome          text CHECK (outcome IN ('schedule', 'enroll_now', 'record_expired', 'no_expiry', 'reject')),
   reason           text CHECK (reason IN ('bad_email', 'bad_name', 'unparsable_date', 'awarded_at_in_future',
                                           'expires_before_awarded', 'duplicate_row', 'unknown_learner', 'already_awarded',
-                                          'learner_deactivated', 'certificate_archived', 'learner_erased')),
+                                          'learner_deactivated', 'certificate_archived', 'learner_erased', 'already_recorded')),
   learner_id       uuid REFERENCES learners (id),
   learner_created  boolean NOT NULL DEFAULT false,
   award_id         uuid UNIQUE REFERENCES awards (id),
