@@ -17,10 +17,18 @@ import type { ImportRejectReason, ImportRowOutcome } from './vocabulary.ts';
 /** The most rows one import takes. */
 export const MAX_IMPORT_ROWS = 100_000;
 
+/**
+ * The longest cell (characters, after trimming) an import row may give: a longer one rejects the row
+ * `cell_too_long` (its text kept cut to this length), never the whole file.
+ */
+export const MAX_IMPORT_CELL = { email: 1000, name: 1000, date: 100 } as const;
+
 /** A row as read at intake: the texts as given (trimmed) and what of them could be read. */
 export interface ImportRowInput {
   /** 1 for the first row after the header (the first element of a JSON `rows`). */
   rowNumber: number;
+  /** A cell was longer than its `MAX_IMPORT_CELL` (its text here is cut, ending in an ellipsis). */
+  tooLong: boolean;
   email: string;
   name: string;
   awardedAtText: string;
@@ -92,8 +100,8 @@ const rejected = (row: ImportRowInput, reason: ImportRejectReason, learnerId: st
 });
 
 /**
- * Plans `rows` in order against `facts`. A row is rejected, the first reason that holds, for: a bad
- * email, an unparsable date, awardedAt more than FUTURE_TOLERANCE_MS ahead of `now`, an expiresAt not
+ * Plans `rows` in order against `facts`. A row is rejected, the first reason that holds, for: a cell
+ * over its `MAX_IMPORT_CELL` (`cell_too_long`; such a row does not count for duplicates), a bad email, an unparsable date, awardedAt more than FUTURE_TOLERANCE_MS ahead of `now`, an expiresAt not
  * after awardedAt, an email an earlier row of `rows` gave (`duplicate_row`, case-insensitively), no
  * learner with the email while creation is off (`unknown_learner`) or a bad name while it is on
  * (`bad_name`), a learner deactivated (`learner_deactivated`) or erased (`learner_erased`), a learner
@@ -105,6 +113,7 @@ const rejected = (row: ImportRowInput, reason: ImportRejectReason, learnerId: st
 export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFacts): ImportRowPlan[] {
   const seen = new Set<string>();
   return rows.map((row) => {
+    if (row.tooLong) return rejected(row, 'cell_too_long');
     if (!row.emailValid) return rejected(row, 'bad_email');
     const key = emailKey(row.email);
     const duplicate = seen.has(key);

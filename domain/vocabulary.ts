@@ -147,7 +147,8 @@ export type ImportRowOutcome = (typeof IMPORT_ROW_OUTCOMES)[number];
  *  - `certificate_archived`: the certificate was archived while the import ran (rows not yet applied);
  *  - `learner_erased`: the learner was erased (domain/lifecycle.ts);
  *  - `already_recorded`: the learner already has an award of the certificate given at the row's
- *    awardedAt, whatever its status (an expired record imported before): never recorded twice.
+ *    awardedAt, whatever its status (an expired record imported before): never recorded twice;
+ *  - `cell_too_long`: a cell is longer than the import takes (domain/importing.ts `MAX_IMPORT_CELL`).
  */
 export const IMPORT_REJECT_REASONS = [
   'bad_email',
@@ -163,5 +164,6 @@ export const IMPORT_REJECT_REASONS = [
   // review mends (issue 9)
   'learner_erased',
   'already_recorded',
+  'cell_too_long',
 ] as const;
 export type ImportRejectReason = (typeof IMPORT_REJECT_REASONS)[number];

@@ -84,6 +84,50 @@ test('an expired record imported again (another flag: a new import) or awarded a
   assert.equal((await awardsOf()).length, 2);
 });
 
+test('an overlong cell rejects its row (cell_too_long), not the file, in JSON and CSV, dry run and apply; an unreadable file is still a 400', { timeout: 180_000 }, async () => {
+  const cert = await certificate('Long Cells');
+  const path = `/api/certificates/${cert.id}/imports`;
+  const good = { email: uniqueEmail('fine'), name: 'Fine Row', awardedAt: day(-10).slice(0, 10) };
+  const rows = [
+    { email: `${'e'.repeat(1200)}@example.com`, name: 'Long Email', awardedAt: day(-10).slice(0, 10) },
+    { email: uniqueEmail('longname'), name: 'N'.repeat(5000), awardedAt: day(-10).slice(0, 10) },
+    { email: uniqueEmail('longdate'), name: 'Long Date', awardedAt: `${day(-10).slice(0, 10)}${' x'.repeat(200)}` },
+    good,
+  ];
+  const expected = [['reject', 'cell_too_long'], ['reject', 'cell_too_long'], ['reject', 'cell_too_long'], ['schedule', null]];
+  const plan = await call<ImportPlan>('POST', `${path}?dryRun=true&createLearners=true`, { rows }, 200);
+  assert.deepEqual(plan.rows.map((r) => [r.outcome, r.reason]), expected);
+  assert.ok(plan.rows[0]!.email.length <= 1001, 'the cut text is answered, not the whole cell');
+
+  const csv = ['email,name,awardedAt', ...rows.map((r) => [r.email, r.name, r.awardedAt].join(','))].join('\r\n');
+  const fromCsv = await fetch(`${stack.api}${path}?dryRun=true&createLearners=true`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'text/csv' },
+    body: csv,
+  });
+  assert.equal(fromCsv.status, 200);
+  assert.deepEqual(((await fromCsv.json()) as ImportPlan).rows.map((r) => [r.outcome, r.reason]), expected);
+
+  const applied = await call<ImportCreated>('POST', `${path}?createLearners=true`, { rows }, 202);
+  const done = await importDone(applied.import.id);
+  assert.equal(done.byReason.cell_too_long, 3, JSON.stringify(done.byReason));
+  assert.equal(done.byOutcome.schedule, 1);
+  const errorsCsv = await fetch(`${stack.api}/api/imports/${applied.import.id}/errors.csv`, { headers: { authorization: `Bearer ${stack.token}` } });
+  assert.equal(errorsCsv.status, 200);
+  const text = await errorsCsv.text();
+  assert.equal(text.split('cell_too_long').length - 1, 3, 'each listed with its reason');
+
+  // A file that cannot be read at all is still refused whole.
+  const unreadable = await fetch(`${stack.api}${path}?dryRun=true`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'text/csv' },
+    body: 'mail,who\r\nx,y\r\n',
+  });
+  assert.equal(unreadable.status, 400);
+  const notRows = await stack.request('POST', path, { rows: 'x' });
+  assert.equal(notRows.status, 400);
+});
+
 /** A learner holding an award of `cert` with a running workflow, then erased (her workflows deleted from Temporal). */
 async function erasedHolder(cert: CertificateDto): Promise<{ learner: LearnerDto; award: AwardDto }> {
   const email = uniqueEmail('erased');

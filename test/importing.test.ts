@@ -28,6 +28,7 @@ const facts = (over: Partial<ImportFacts> = {}): ImportFacts => ({
 let n = 0;
 const row = (over: Partial<ImportRowInput> = {}): ImportRowInput => ({
   rowNumber: ++n,
+  tooLong: false,
   email: 'ada@example.com',
   name: 'Ada',
   awardedAtText: 'x',
@@ -117,4 +118,9 @@ test('a record given at an instant already recorded for the learner is already_r
   assert.deepEqual([again[0]!.outcome, again[0]!.reason], ['reject', 'already_recorded'], 'an expired record is not recorded twice');
   const other = planImportRows([row({ awardedAt: new Date(awardedAt.getTime() + DAY_MS) })], recorded);
   assert.equal(other[0]!.outcome, 'record_expired', 'another instant is another record');
+});
+
+test('an overlong cell is cell_too_long, the first reason, and the row is no duplicate of the next', () => {
+  const long = planImportRows([row({ tooLong: true, emailValid: false }), row()], facts());
+  assert.deepEqual(long.map((p) => p.reason), ['cell_too_long', null]);
 });
