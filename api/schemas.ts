@@ -593,7 +593,7 @@ export const AwardPatchSchema = z
   .object({
     expiresAt: Instant.openapi({
       description:
-        'The new expiry; after awardedAt. Also on an award that had none (its certificate\'s expiration off): it then expires at this instant ' +
+        'The new expiry; after awardedAt and in the future. Also on an award that had none (its certificate\'s expiration off): it then expires at this instant ' +
         'and gets its recertification workflow, acting on the certificate\'s settings as for any expiring award.',
     }),
   })

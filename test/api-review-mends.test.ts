@@ -48,6 +48,18 @@ async function importDone(id: string): Promise<ImportDto> {
   }, 90_000);
 }
 
+/** Signs in to the admin page; answers the session cookie. */
+async function adminCookie(): Promise<string> {
+  const login = await fetch(`${stack.api}/admin/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: stack.token, next: '/admin/certificates' }),
+  });
+  assert.equal(login.status, 303);
+  return (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+}
+
 test('an expired record imported again (another flag: a new import) or awarded again by hand is not recorded twice: already_recorded', { timeout: 180_000 }, async () => {
   const cert = await certificate('Expired Records');
   const email = uniqueEmail('expired');
@@ -126,6 +138,34 @@ test('an overlong cell rejects its row (cell_too_long), not the file, in JSON an
   assert.equal(unreadable.status, 400);
   const notRows = await stack.request('POST', path, { rows: 'x' });
   assert.equal(notRows.status, 400);
+});
+
+test('an expiry is not moved into the past: PATCH /api/awards/{id} 422 expiry_in_past, the admin Extend form says so; nothing changes', { timeout: 120_000 }, async () => {
+  const cert = await certificate('Past Extensions');
+  const learner = await call<LearnerDto>('POST', '/api/learners', { email: uniqueEmail('extend'), name: 'Ext End' }, 201);
+  const { award } = await call<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: learner.id, awardedAt: day(-100) }, 201);
+  const res = await stack.request('PATCH', `/api/awards/${award.id}`, { expiresAt: day(-1) });
+  assert.equal(res.status, 422, JSON.stringify(res.body));
+  assert.equal(errorCode(res.body), 'expiry_in_past');
+  const [row] = await stack.sql<{ expiresAt: Date; status: string }[]>`select expires_at, status from awards where id = ${award.id}`;
+  assert.equal(row?.expiresAt.toISOString(), award.expiresAt);
+  assert.equal(row?.status, 'active');
+
+  const cookie = await adminCookie();
+  const yesterday = day(-1).slice(0, 10);
+  const page = await fetch(`${stack.api}/admin/certificates/${cert.id}/awards/${award.id}/extend`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ value: yesterday }).toString(),
+  });
+  assert.equal(page.status, 422);
+  const html = await page.text();
+  assert.match(html, /is in the past: the new expiry must be in the future/);
+  const [after] = await stack.sql<{ expiresAt: Date }[]>`select expires_at from awards where id = ${award.id}`;
+  assert.equal(after?.expiresAt.toISOString(), award.expiresAt, 'nothing changed');
+  // A later day still extends it.
+  await call('PATCH', `/api/awards/${award.id}`, { expiresAt: day(400) }, 200);
 });
 
 /** A learner holding an award of `cert` with a running workflow, then erased (her workflows deleted from Temporal). */

@@ -103,7 +103,7 @@ export const patchAwardRoute = createRoute({
   security: bearer,
   summary: 'Change an active award\'s expiry (extend or shorten); signals its workflow',
   description:
-    '422 `invalid_expiry` unless expiresAt is after awardedAt; 409 `award_not_active` for a renewed, expired or revoked award. ' +
+    '422 `invalid_expiry` unless expiresAt is after awardedAt, `expiry_in_past` unless it is in the future (to end an award now, revoke it); 409 `award_not_active` for a renewed, expired or revoked award. ' +
     'An award without an expiry (its certificate\'s expiration is off, or was when it was awarded) may be given one: it then expires at ' +
     'expiresAt and its recertification workflow is started, acting on the certificate\'s settings as for any expiring award (with ' +
     'recertification off: the expiring and expired notices as set, no enrollment). The certificate\'s settings do not change.',
@@ -195,6 +195,13 @@ export function awardsApp(deps: ApiDeps): App {
       if (current.status !== 'active') throw notActive(current.id, current.status);
       if (expiresAt.getTime() <= current.awardedAt.getTime()) {
         throw unprocessable('invalid_expiry', 'expiresAt must be after awardedAt.', { field: 'expiresAt', awardedAt: current.awardedAt.toISOString() });
+      }
+      // The SPEC's extend moves an expiry that is still to come; an expiry in the past would expire the award at once (and send the
+      // expired notice), which is revoking's work, done without its reason.
+      if (expiresAt.getTime() <= Date.now()) {
+        throw unprocessable('expiry_in_past', 'expiresAt must be in the future: an award\'s expiry can be moved later or earlier, not into the past. To end an award now, revoke it.', {
+          field: 'expiresAt',
+        });
       }
       const updated = await awardsQ.setAwardExpiry(tx, id, expiresAt, workflowIdForAward(id));
       if (!updated) throw notActive(current.id, current.status);
