@@ -196,3 +196,22 @@ test('an erased learner is refused learner_erased (award, enrollment, deactivati
   const { awards } = await call<{ awards: AwardDto[] }>('GET', `/api/awards?learnerId=${learner.id}`, undefined, 200);
   assert.equal(awards.length, 1, 'nothing half-made');
 });
+
+test('an erased learner\'s awards do not link the workflow the erasure deleted (API, Awards tab, learner page)', { timeout: 180_000 }, async () => {
+  const cert = await certificate('Erased Links');
+  const { learner, award } = await erasedHolder(cert);
+  const one = await call<{ award: AwardDto }>('GET', `/api/awards/${award.id}`, undefined, 200);
+  assert.equal(one.award.workflowUrl, null, 'no link to a deleted workflow');
+  assert.equal(one.award.workflowId, award.workflowId, 'the id stays in the history');
+  const list = await call<{ awards: AwardDto[] }>('GET', `/api/awards?learnerId=${learner.id}`, undefined, 200);
+  assert.deepEqual(list.awards.map((a) => a.workflowUrl), [null]);
+
+  const cookie = await adminCookie();
+  for (const path of [`/admin/certificates/${cert.id}/awards`, `/admin/learners/${learner.id}`]) {
+    const page = await fetch(`${stack.api}${path}`, { headers: { cookie } });
+    assert.equal(page.status, 200, path);
+    const html = await page.text();
+    assert.ok(!html.includes(award.workflowId!), `${path} does not link her deleted workflow`);
+    assert.match(html, /deleted with the learner’s data/, path);
+  }
+});

@@ -9,6 +9,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { AwardRow } from '../../db/rows.ts';
 import * as awardsQ from '../../db/queries/awards.ts';
+import { erasedAmong } from '../../db/queries/learners.ts';
 import { awardCertificate, startAwardAutomation } from '../../domain/awarding.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
 import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
@@ -158,11 +159,13 @@ export function awardsApp(deps: ApiDeps): App {
   app.openapi(listAwardsRoute, async (c) => {
     const { include, ...q } = c.req.valid('query');
     const { rows, nextBefore } = pageOf(await awardsQ.listAwards(sql, { ...q, limit: q.limit + 1 }), q.limit);
-    if (include !== 'recertification') return c.json({ awards: rows.map((r) => toAward(config, r)), nextBefore }, 200);
+    const erased = await erasedAmong(sql, rows.map((r) => r.learnerId));
+    const dto = (r: AwardRow): AwardDto => toAward(config, r, { learnerErased: erased.has(r.learnerId) });
+    if (include !== 'recertification') return c.json({ awards: rows.map(dto), nextBefore }, 200);
     const summaries = await summarizeAwardWorkflows(deps, rows);
     return c.json(
       {
-        awards: rows.map((r) => ({ ...toAward(config, r), recertification: summaries?.get(r.id) ?? null })),
+        awards: rows.map((r) => ({ ...dto(r), recertification: summaries?.get(r.id) ?? null })),
         recertificationUnavailable: summaries ? null : 'Temporal did not answer',
         nextBefore,
       },
@@ -175,9 +178,10 @@ export function awardsApp(deps: ApiDeps): App {
     const award = await awardsQ.getAward(sql, id);
     if (!award) throw notFound('Award', id);
     const view = await recertificationStatus(deps, award);
+    const erased = await erasedAmong(sql, [award.learnerId]);
     return c.json(
       {
-        award: toAward(config, award),
+        award: toAward(config, award, { learnerErased: erased.has(award.learnerId) }),
         workflowStatus: view.workflowStatus,
         recertification: view.available ? view.status : null,
         recertificationUnavailable: view.available ? null : view.reason,

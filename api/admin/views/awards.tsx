@@ -70,7 +70,9 @@ export function AwardsTable(props: {
                     <StatusBadge status={a.status} />
                   </td>
                   <td data-col="phase" data-phase={p?.phase ?? ''} title={p ? `from ${p.source}${p.workflowStatus ? `; ${p.workflowStatus}` : ''}` : undefined}>
-                    {a.workflowId ? (
+                    {a.workflowId && learner?.erasedAt ? (
+                      <span class="muted small workflow-deleted">deleted with the learner’s data</span>
+                    ) : a.workflowId ? (
                       p?.phase ? (
                         <PhaseBadge phase={p.phase} />
                       ) : (
