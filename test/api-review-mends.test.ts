@@ -4,7 +4,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pino from 'pino';
 import type { ImportCreated, ImportDto, ImportPlan } from '../api/import-schemas.ts';
+import { reconcileOnce } from '../api/reconciler.ts';
 import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { DAY_MS } from '../domain/dates.ts';
 import { startStack, type TestStack } from './support/stack.ts';
@@ -214,4 +216,30 @@ test('an erased learner\'s awards do not link the workflow the erasure deleted (
     assert.ok(!html.includes(award.workflowId!), `${path} does not link her deleted workflow`);
     assert.match(html, /deleted with the learner’s data/, path);
   }
+});
+
+test('the reconciler drains hundreds of pending award changes in one pass, batch after batch; one it cannot deliver stays pending', { timeout: 180_000 }, async () => {
+  const cert = await certificate('Big Archive');
+  const n = 450;
+  // An archive's revocations whose signals never went out (no workflow to tell: delivered as no_workflow),
+  // and three whose workflow never started (not deliverable yet: they stay pending).
+  const learners = await stack.sql<{ id: string }[]>`
+    insert into learners (email, name) select 'drain-' || g || '-' || ${Date.now()} || '@example.com', 'Drain ' || g
+    from generate_series(1, ${n + 3}) g returning id`;
+  const ids = learners.map((l) => l.id);
+  await stack.sql`
+    insert into awards (certificate_id, learner_id, awarded_at, expires_at, status, revoked_reason, workflow_signal_pending_at)
+    select ${cert.id}, l, now() - interval '10 days', now() + interval '300 days', 'revoked', 'certificate archived', now() - interval '1 minute'
+    from unnest(${ids.slice(0, n)}::uuid[]) l`;
+  await stack.sql`
+    insert into awards (certificate_id, learner_id, awarded_at, expires_at, status, revoked_reason, workflow_id, workflow_signal_pending_at)
+    select ${cert.id}, l, now() - interval '10 days', now() + interval '300 days', 'revoked', 'certificate archived',
+      'recertification-never-started-' || l, now() - interval '2 minutes'
+    from unnest(${ids.slice(n)}::uuid[]) l`;
+  const deps = { config: stack.config, sql: stack.sql, client: stack.client, log: pino({ level: 'silent' }) };
+  const report = await reconcileOnce(deps);
+  assert.ok(report.awardChangesDelivered >= n, JSON.stringify(report));
+  const [left] = await stack.sql<{ n: number }[]>`
+    select count(*)::int as n from awards where certificate_id = ${cert.id} and workflow_signal_pending_at is not null`;
+  assert.equal(left?.n, 3, 'only the undeliverable ones are left, and the pass ended');
 });

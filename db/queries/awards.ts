@@ -239,17 +239,28 @@ export async function clearSignalPending(sql: Db, awardId: string, pendingAt: Da
     where id = ${awardId} and date_trunc('milliseconds', workflow_signal_pending_at) = ${pendingAt}`;
 }
 
+/** Where a pass over pending award changes stands: the last one taken (keyset, in `awardsWithPendingSignal`'s order). */
+export interface PendingSignalCursor {
+  pendingAt: Date;
+  id: string;
+}
+
 /**
  * Awards with a change their workflow has not heard of (its signal failed or the API died before
- * sending it), pending for more than `olderThanSeconds`: the reconciler delivers them.
+ * sending it), pending for more than `olderThanSeconds`, oldest first (then by id), after `after`
+ * when given: the reconciler delivers them a batch at a time, and a change it could not deliver stays
+ * behind the cursor until its next pass.
  */
-export async function awardsWithPendingSignal(sql: Db, args: { olderThanSeconds: number; limit: number }): Promise<string[]> {
-  const rows = await sql<{ id: string }[]>`
-    select id from awards
+export async function awardsWithPendingSignal(
+  sql: Db,
+  args: { olderThanSeconds: number; limit: number; after?: PendingSignalCursor | null },
+): Promise<PendingSignalCursor[]> {
+  return await sql<PendingSignalCursor[]>`
+    select id, date_trunc('milliseconds', workflow_signal_pending_at) as pending_at from awards
     where workflow_signal_pending_at is not null
       and workflow_signal_pending_at < now() - make_interval(secs => ${args.olderThanSeconds})
-    order by workflow_signal_pending_at limit ${args.limit}`;
-  return rows.map((r) => r.id);
+      ${args.after ? sql`and (date_trunc('milliseconds', workflow_signal_pending_at), id) > (${args.after.pendingAt}, ${args.after.id}::uuid)` : sql``}
+    order by date_trunc('milliseconds', workflow_signal_pending_at), id limit ${args.limit}`;
 }
 
 /**
