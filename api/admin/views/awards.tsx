@@ -171,7 +171,7 @@ export function AwardActionPage(props: { certificateId: string; award: AwardDto;
       {action === 'extend' ? (
         <>
           <label for="action-value">New expiry day</label>
-          <input type="date" name="value" id="action-value" value={props.value} required min={new Date().toISOString().slice(0, 10)} />
+          <input type="date" name="value" id="action-value" value={props.value} required />
           <p class="hint">
             The workflow re-plans at once: its due date follows the new expiry (same time of day). The new expiry must be in the future; to end
             an award now, revoke it.
