@@ -5,7 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import type { ImportRow, ImportRowRow, ImportCounts } from '../db/queries/imports.ts';
-import { MAX_IMPORT_ROWS, type ImportRowInput, type ImportRowPlan, type ImportTotals } from '../domain/importing.ts';
+import { MAX_IMPORT_CELL, MAX_IMPORT_ROWS, type ImportRowInput, type ImportRowPlan, type ImportTotals } from '../domain/importing.ts';
 import { IMPORT_REJECT_REASONS, IMPORT_ROW_OUTCOMES, IMPORT_STATUSES } from '../domain/vocabulary.ts';
 import { Id, Instant, LearnerCreateSchema } from './schemas.ts';
 import { iso, isoOrNull } from './util.ts';
@@ -23,13 +23,17 @@ export const ImportQuery = z.object({
   createLearners: Flag('`true`: a row whose email no learner has creates the learner (its `name`); otherwise the row is rejected `unknown_learner`.'),
 });
 
-/** One row as given: texts, read by the intake (a row it cannot read is rejected with a reason, not a 400). */
+/**
+ * One row as given: texts, read by the intake (a row it cannot read is rejected with a reason, not a
+ * 400). A cell longer than its limit (domain/importing.ts `MAX_IMPORT_CELL`) rejects its row
+ * `cell_too_long`, not the file; the body limit bounds the whole.
+ */
 export const ImportRowSchema = z
   .object({
-    email: z.string().max(1000),
-    name: z.string().max(1000).default(''),
-    awardedAt: z.string().max(100).openapi({ description: 'YYYY-MM-DD (midnight UTC) or an ISO 8601 instant with an offset.', example: '2025-06-01' }),
-    expiresAt: z.string().max(100).nullable().optional().openapi({ description: 'The record\'s own expiry (same forms); empty or absent: counted from the certificate\'s settings.' }),
+    email: z.string().openapi({ description: `Up to ${MAX_IMPORT_CELL.email} characters (longer: the row is rejected \`cell_too_long\`).` }),
+    name: z.string().default('').openapi({ description: `Up to ${MAX_IMPORT_CELL.name} characters (longer: the row is rejected \`cell_too_long\`).` }),
+    awardedAt: z.string().openapi({ description: 'YYYY-MM-DD (midnight UTC) or an ISO 8601 instant with an offset.', example: '2025-06-01' }),
+    expiresAt: z.string().nullable().optional().openapi({ description: 'The record\'s own expiry (same forms); empty or absent: counted from the certificate\'s settings.' }),
   })
   .strict()
   .openapi('ImportRowIn');
@@ -50,18 +54,26 @@ export function readImportDate(text: string): Date | null {
   return d;
 }
 
-/** The intake's reading of rows (1-based row numbers): emails and names by the learners' own rules, dates by `readImportDate`. */
+/** The intake's reading of rows (1-based row numbers): emails and names by the learners' own rules, dates by `readImportDate`, each cell's length by `MAX_IMPORT_CELL`. */
 export function readImportRows(rows: readonly z.infer<typeof ImportRowSchema>[]): ImportRowInput[] {
   // PostgreSQL text cannot hold NUL: it is kept as U+FFFD, which no email, date or name rule takes,
   // so the row is rejected with its reason (and its text can still be stored and shown).
-  const storable = (s: string): string => s.split('\u0000').join('\uFFFD').trim();
+  // A cell over its limit is kept cut (its first characters and an ellipsis: enough to find the row) and the row rejected.
   return rows.map((r, i) => {
-    const email = storable(r.email);
-    const name = storable(r.name);
-    const awardedAtText = storable(r.awardedAt);
-    const expiresAtText = (r.expiresAt && storable(r.expiresAt)) || null;
+    let tooLong = false;
+    const storable = (s: string, max: number): string => {
+      const text = s.split('\u0000').join('\uFFFD').trim();
+      if (text.length <= max) return text;
+      tooLong = true;
+      return `${text.slice(0, max)}…`;
+    };
+    const email = storable(r.email, MAX_IMPORT_CELL.email);
+    const name = storable(r.name, MAX_IMPORT_CELL.name);
+    const awardedAtText = storable(r.awardedAt, MAX_IMPORT_CELL.date);
+    const expiresAtText = (r.expiresAt && storable(r.expiresAt, MAX_IMPORT_CELL.date)) || null;
     return {
       rowNumber: i + 1,
+      tooLong,
       email,
       name,
       awardedAtText,

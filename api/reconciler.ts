@@ -7,7 +7,8 @@
  *  - manual enrollments whose course enrollment message was never recorded;
  *  - award changes (expiry, revoke, renewal; the revocations of a deactivation or an archive) whose
  *    signal Temporal never accepted: re-signalled from the award's current state until accepted
- *    (`workflow_signal_pending_at`);
+ *    (`workflow_signal_pending_at`), batch after batch until none is left or the pass's time budget
+ *    is spent (an archive of thousands drains in one pass);
  *  - erased learners whose workflow executions were not yet deleted from Temporal.
  * Every API process runs it every RECONCILE_INTERVAL_SECONDS. Each step is idempotent (deterministic
  * workflow ids, USE_EXISTING / REJECT_DUPLICATE), so any number of processes may run it at once.
@@ -40,6 +41,11 @@ export interface ReconcileOptions {
   batchSize?: number;
   /** Pending award changes delivered at once (default 8). */
   deliveryConcurrency?: number;
+  /**
+   * How long (ms) one pass keeps draining pending award changes, batch after batch of `batchSize`
+   * (default 20,000: within the default interval); the rest waits for the next pass.
+   */
+  signalBudgetMs?: number;
   /** How far back to look for enrollment messages never recorded (default 24 h). */
   enrollmentWindowHours?: number;
 }
@@ -74,19 +80,28 @@ export async function reconcileOnce(deps: ReconcilerDeps, opts: ReconcileOptions
       report.awardWorkflowsStarted++;
     }
   }
-  // Several at a time: a deactivation or an archive leaves many pending at once (each award's own signal, so order between awards does not matter).
-  const pending = await awardsQ.awardsWithPendingSignal(deps.sql, { olderThanSeconds, limit });
-  let nextPending = 0;
-  const deliveryLane = async (): Promise<void> => {
-    for (let awardId = pending[nextPending++]; awardId !== undefined; awardId = pending[nextPending++]) {
-      const id = awardId;
-      const delivered = await attempt('award change delivery', { awardId: id }, async () => {
-        if ((await deliverAwardChange(deps, id)) === 'failed') throw new Error('Temporal did not accept the signal');
-      });
-      if (delivered) report.awardChangesDelivered++;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.deliveryConcurrency ?? 8, Math.max(1, pending.length)) }, deliveryLane));
+  // Award changes drain in batches of `limit` until none is left (or the pass's time budget is spent): a
+  // deactivation or an archive leaves thousands pending at once, which 200 a pass would take many
+  // intervals to deliver. Several at a time within a batch (each award's own signal, so order between
+  // awards does not matter); one that fails stays pending behind the cursor, for the next pass.
+  const deadline = Date.now() + (opts.signalBudgetMs ?? 20_000);
+  let after: awardsQ.PendingSignalCursor | null = null;
+  for (;;) {
+    const batch = await awardsQ.awardsWithPendingSignal(deps.sql, { olderThanSeconds, limit, after });
+    let next = 0;
+    const deliveryLane = async (): Promise<void> => {
+      for (let item = batch[next++]; item !== undefined; item = batch[next++]) {
+        const id = item.id;
+        const delivered = await attempt('award change delivery', { awardId: id }, async () => {
+          if ((await deliverAwardChange(deps, id)) === 'failed') throw new Error('Temporal did not accept the signal');
+        });
+        if (delivered) report.awardChangesDelivered++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.deliveryConcurrency ?? 8, Math.max(1, batch.length)) }, deliveryLane));
+    after = batch[batch.length - 1] ?? null;
+    if (batch.length < limit || Date.now() >= deadline) break;
+  }
   for (const p of await certsQ.pendingPropagations(deps.sql, { olderThanSeconds, limit })) {
     const ids = { certificateId: p.certificateId, settingsVersion: p.settingsVersion };
     if (await attempt('settings propagation start', ids, () => startSettingsPropagation(deps, p.certificateId, p.settingsVersion))) {

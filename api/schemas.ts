@@ -595,7 +595,10 @@ export const AwardSchema = z
     sourceAttemptId: Id.nullable().openapi({ description: 'The completed course attempt that earned it, if any.' }),
     workflowId: z.string().nullable().openapi({ description: 'The recertification workflow (expiring awards only).' }),
     workflowStartedAt: Instant.nullable().openapi({ description: 'When Temporal confirmed the workflow; null until then.' }),
-    workflowUrl: z.string().nullable().openapi({ description: 'The workflow in the Temporal Web UI.' }),
+    workflowUrl: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The workflow in the Temporal Web UI; null without a workflow, or when the learner was erased (the erasure deleted it from Temporal).' }),
     revokedReason: z.string().nullable(),
     createdAt: Instant,
     updatedAt: Instant,
@@ -613,7 +616,7 @@ export const AwardPatchSchema = z
   .object({
     expiresAt: Instant.openapi({
       description:
-        'The new expiry; after awardedAt. Also on an award that had none (its certificate\'s expiration off): it then expires at this instant ' +
+        'The new expiry; after awardedAt and in the future. Also on an award that had none (its certificate\'s expiration off): it then expires at this instant ' +
         'and gets its recertification workflow, acting on the certificate\'s settings as for any expiring award.',
     }),
   })
@@ -635,7 +638,8 @@ export const AwardListQuery = z.object({
   limit: Limit,
 });
 
-export function toAward(config: Config, r: AwardRow): AwardDto {
+/** An award as the API answers it; `opts.learnerErased`: its learner was erased, so its workflow was deleted (no `workflowUrl`). */
+export function toAward(config: Config, r: AwardRow, opts: { learnerErased?: boolean } = {}): AwardDto {
   return {
     id: r.id,
     certificateId: r.certificateId,
@@ -648,7 +652,8 @@ export function toAward(config: Config, r: AwardRow): AwardDto {
     sourceAttemptId: r.sourceAttemptId,
     workflowId: r.workflowId,
     workflowStartedAt: isoOrNull(r.workflowStartedAt),
-    workflowUrl: r.workflowId ? workflowUiUrl(config, r.workflowId) : null,
+    // An erasure deletes the learner's workflows from Temporal: no link to what is gone.
+    workflowUrl: r.workflowId && !opts.learnerErased ? workflowUiUrl(config, r.workflowId) : null,
     revokedReason: r.revokedReason,
     createdAt: iso(r.createdAt),
     updatedAt: iso(r.updatedAt),

@@ -15,7 +15,7 @@ import * as awardsQ from '../db/queries/awards.ts';
 import * as coursesQ from '../db/queries/courses.ts';
 import * as learnersQ from '../db/queries/learners.ts';
 import { renewForCompletion } from './awarding.ts';
-import { learnerDeactivated } from './lifecycle.ts';
+import { refuseUnlessActive } from './lifecycle.ts';
 import { notFound, Refusal, unknownLearner } from './refusal.ts';
 import { emitRecertificationEnrolled } from './webhook-events.ts';
 
@@ -31,7 +31,7 @@ export interface AttemptMade {
  * message, if any, the caller sends after the commit).
  *
  * Throws a `Refusal`: `not_found` (no such course), `course_not_live` (draft or archived),
- * `unknown_learner`, `learner_deactivated` (409).
+ * `unknown_learner`, `learner_deactivated` or `learner_erased` (409).
  */
 export async function enrollLearner(
   tx: TransactionSql,
@@ -44,7 +44,7 @@ export async function enrollLearner(
   }
   const learner = await learnersQ.lockLearner(tx, args.learnerId, 'share');
   if (!learner) throw unknownLearner(args.learnerId);
-  if (learner.deactivatedAt) throw learnerDeactivated(learner.id);
+  refuseUnlessActive(learner);
   await attemptsQ.lockLearnerCourse(tx, args.learnerId, args.courseId);
   const made = await attemptsQ.supersedeAndInsertAttempt(tx, { learnerId: args.learnerId, courseId: args.courseId, source: 'manual' });
   return { ...made, course };
@@ -103,7 +103,7 @@ export interface Completion {
  * index `awards_once_per_attempt` backs it: a repeated completion returns the first one's result.
  *
  * Throws a `Refusal`: `not_found` (no such attempt), `attempt_superseded` (a newer attempt replaced
- * it before it was completed; a completed one answers its completion again), `learner_deactivated` (409). Throws the database's unique violation `awards_one_active` when a manual award won a race:
+ * it before it was completed; a completed one answers its completion again), `learner_deactivated` or `learner_erased` (409). Throws the database's unique violation `awards_one_active` when a manual award won a race:
  * run the transaction again.
  */
 export async function completeAttempt(tx: TransactionSql, attemptId: string): Promise<Completion> {
@@ -126,7 +126,7 @@ export async function completeAttempt(tx: TransactionSql, attemptId: string): Pr
   }
   // A share lock: a deactivation either comes after this completion (and revokes what it awards) or refuses it.
   const learner = await learnersQ.lockLearner(tx, attempt.learnerId, 'share');
-  if (learner?.deactivatedAt) throw learnerDeactivated(learner.id);
+  if (learner) refuseUnlessActive(learner);
   const completed = await attemptsQ.markCompleted(tx, attemptId);
   const made = await renewForCompletion(tx, attempt, completed.completedAt ?? new Date());
   return {

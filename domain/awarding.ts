@@ -26,7 +26,7 @@ import * as learnersQ from '../db/queries/learners.ts';
 import { workflowIdForAward } from '../workflows/contract.ts';
 import { planForAward, type AwardPlan } from './acting-rules.ts';
 import { dueAt, expiryFor } from './dates.ts';
-import { certificateArchived, learnerDeactivated } from './lifecycle.ts';
+import { certificateArchived, refuseUnlessActive } from './lifecycle.ts';
 import { notFound, Refusal, unknownLearner } from './refusal.ts';
 import { emitAwardEvents } from './webhook-events.ts';
 
@@ -117,15 +117,25 @@ export const alreadyAwarded = (awardId: string | null): Refusal =>
   });
 
 /**
+ * The learner already has an award of the certificate given at the same instant (`awardId`, in any
+ * status: e.g. an expired record imported before): the same record is never recorded twice.
+ */
+export const alreadyRecorded = (awardId: string): Refusal =>
+  new Refusal('conflict', 'already_recorded', 'An award of this certificate to the learner given at this awardedAt is already recorded; it is not recorded twice.', {
+    awardId,
+  });
+
+/**
  * Awards certificates to learners, one award per request, in the caller's transaction (a page of a
  * bulk import, or one manual award). Each starts a chain: its expiry and anchor day count from its
  * `awardedAt`. `now`: ms since the epoch. Returns the awards made, in request order; their workflows
  * start after the commit (`startAwardAutomation`).
  *
  * Throws a `Refusal`, and the caller's transaction should roll back: `not_found` (no such
- * certificate), `certificate_archived` and `learner_deactivated` (409, domain/lifecycle.ts), `unknown_learner`, `awarded_at_in_future` (more than FUTURE_TOLERANCE_MS ahead of
+ * certificate), `certificate_archived`, `learner_deactivated` and `learner_erased` (409, domain/lifecycle.ts), `unknown_learner`, `awarded_at_in_future` (more than FUTURE_TOLERANCE_MS ahead of
  * `now`), `invalid_expiry` (an explicit `expiresAt` not after `awardedAt`), `already_awarded` (the learner holds an active award of it: completing one of its courses
- * renews it instead).
+ * renews it instead), `already_recorded` (409: an award of it to the learner given at the same `awardedAt` exists, whatever its
+ * status, e.g. an expired record brought in before; the one rule that keeps a re-import or a repeated manual award from doubling it).
  */
 export async function awardCertificates(tx: TransactionSql, requests: readonly AwardRequest[], now: number = Date.now()): Promise<AwardMade[]> {
   const certificates = new Map<string, CertificateRow>();
@@ -142,13 +152,16 @@ export async function awardCertificates(tx: TransactionSql, requests: readonly A
     // A share lock: a deactivation (which takes the row's update lock) either sees this award or comes after it.
     const learner = await learnersQ.lockLearner(tx, request.learnerId, 'share');
     if (!learner) throw unknownLearner(request.learnerId);
-    if (learner.deactivatedAt) throw learnerDeactivated(learner.id);
+    refuseUnlessActive(learner);
     const awardedAt = request.awardedAt ?? new Date(now);
     if (awardedAt.getTime() > now + FUTURE_TOLERANCE_MS) {
       throw new Refusal('rule', 'awarded_at_in_future', 'awardedAt must not be in the future.', { field: 'awardedAt' });
     }
-    const existing = await awardsQ.findActiveAward(tx, certificate.id, learner.id);
-    if (existing) throw alreadyAwarded(existing.id);
+    // Held to the commit: a concurrent award of the same holding (another import of the same record) waits, then sees this one.
+    await awardsQ.lockHolding(tx, certificate.id, learner.id);
+    const inTheWay = await awardsQ.awardsInTheWay(tx, certificate.id, learner.id, awardedAt);
+    if (inTheWay.activeId) throw alreadyAwarded(inTheWay.activeId);
+    if (inTheWay.sameInstantId) throw alreadyRecorded(inTheWay.sameInstantId);
     if (request.expiresAt && request.expiresAt.getTime() <= awardedAt.getTime()) {
       throw new Refusal('rule', 'invalid_expiry', 'expiresAt must be after awardedAt.', { field: 'expiresAt' });
     }

@@ -24,7 +24,7 @@ import type { ImportRejectReason } from './vocabulary.ts';
 export const importWorkflowId = (importId: string): string => `import-${importId}`;
 
 /** Reasons that hold whatever the database says: a row rejected for one is rejected at intake, for good. */
-const INTRINSIC: ReadonlySet<ImportRejectReason> = new Set(['bad_email', 'unparsable_date', 'awarded_at_in_future', 'expires_before_awarded', 'duplicate_row']);
+const INTRINSIC: ReadonlySet<ImportRejectReason> = new Set(['cell_too_long', 'bad_email', 'unparsable_date', 'awarded_at_in_future', 'expires_before_awarded', 'duplicate_row']);
 
 /** The database's facts for planning `rows` of `certificate` now. */
 export async function importFacts(
@@ -37,8 +37,13 @@ export async function importFacts(
   const learners = await learnersQ.learnersByEmails(tx, rows.map((r) => r.email));
   const learnerIdsByEmail = new Map([...learners].map(([key, l]) => [key, l.id]));
   const activeHolders = await awardsQ.activeHolders(tx, certificate.id, [...learnerIdsByEmail.values()]);
-  const inactiveLearners = new Set([...learners.values()].filter((l) => learnerStatus(l) !== 'active').map((l) => l.id));
-  return { settings: certificate.settings, createLearners, learnerIdsByEmail, activeHolders, inactiveLearners, now };
+  const inactiveLearners = new Map<string, 'learner_deactivated' | 'learner_erased'>();
+  for (const l of learners.values()) {
+    const status = learnerStatus(l);
+    if (status !== 'active') inactiveLearners.set(l.id, status === 'erased' ? 'learner_erased' : 'learner_deactivated');
+  }
+  const awardInstants = await awardsQ.awardInstants(tx, certificate.id, [...learnerIdsByEmail.values()]);
+  return { settings: certificate.settings, createLearners, learnerIdsByEmail, activeHolders, inactiveLearners, awardInstants, now };
 }
 
 /** The certificate, held still (share lock) for the caller's transaction; throws `not_found`. */
@@ -77,7 +82,7 @@ export interface ImportIntake {
 
 /**
  * Stores an import to apply: the import (status `running`, its workflow not yet started) and its rows,
- * those with a reason that no later state can lift (bad email, unparsable date, future awardedAt,
+ * those with a reason that no later state can lift (a cell too long, bad email, unparsable date, future awardedAt,
  * expiry before award, duplicate) already `rejected`, the others `pending` for the workflow, which
  * re-plans them against the database when it reaches them. The same rows and flag posted again for the
  * same certificate find the first import (`created: false`). Throws `not_found` for an unknown certificate.
@@ -165,6 +170,7 @@ export async function applyImportPage(tx: TransactionSql, importId: string, limi
   }
   const inputs: ImportRowInput[] = page.map((r) => ({
     rowNumber: r.rowNumber,
+    tooLong: false, // rejected at intake
     email: r.email,
     name: r.name,
     awardedAtText: r.awardedAtText,

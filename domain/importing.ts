@@ -17,10 +17,18 @@ import type { ImportRejectReason, ImportRowOutcome } from './vocabulary.ts';
 /** The most rows one import takes. */
 export const MAX_IMPORT_ROWS = 100_000;
 
+/**
+ * The longest cell (characters, after trimming) an import row may give: a longer one rejects the row
+ * `cell_too_long` (its text kept cut to this length), never the whole file.
+ */
+export const MAX_IMPORT_CELL = { email: 1000, name: 1000, date: 100 } as const;
+
 /** A row as read at intake: the texts as given (trimmed) and what of them could be read. */
 export interface ImportRowInput {
   /** 1 for the first row after the header (the first element of a JSON `rows`). */
   rowNumber: number;
+  /** A cell was longer than its `MAX_IMPORT_CELL` (its text here is cut, ending in an ellipsis). */
+  tooLong: boolean;
   email: string;
   name: string;
   awardedAtText: string;
@@ -45,8 +53,10 @@ export interface ImportFacts {
   learnerIdsByEmail: ReadonlyMap<string, string>;
   /** Learners who hold an active award of the certificate. */
   activeHolders: ReadonlySet<string>;
-  /** Learners deactivated or erased (domain/lifecycle.ts): nothing new is made for them. */
-  inactiveLearners: ReadonlySet<string>;
+  /** Learners deactivated or erased (domain/lifecycle.ts), with the reason their rows are rejected: nothing new is made for them. */
+  inactiveLearners: ReadonlyMap<string, 'learner_deactivated' | 'learner_erased'>;
+  /** The instants (ms since the epoch) at which existing learners were given an award of the certificate, any status. */
+  awardInstants: ReadonlyMap<string, ReadonlySet<number>>;
   /** ms since the epoch. */
   now: number;
 }
@@ -90,17 +100,20 @@ const rejected = (row: ImportRowInput, reason: ImportRejectReason, learnerId: st
 });
 
 /**
- * Plans `rows` in order against `facts`. A row is rejected, the first reason that holds, for: a bad
- * email, an unparsable date, awardedAt more than FUTURE_TOLERANCE_MS ahead of `now`, an expiresAt not
+ * Plans `rows` in order against `facts`. A row is rejected, the first reason that holds, for: a cell
+ * over its `MAX_IMPORT_CELL` (`cell_too_long`; such a row does not count for duplicates), a bad email, an unparsable date, awardedAt more than FUTURE_TOLERANCE_MS ahead of `now`, an expiresAt not
  * after awardedAt, an email an earlier row of `rows` gave (`duplicate_row`, case-insensitively), no
  * learner with the email while creation is off (`unknown_learner`) or a bad name while it is on
- * (`bad_name`), a learner deactivated or erased (`learner_deactivated`), or a learner who already
- * holds an active award (`already_awarded`). Otherwise its
+ * (`bad_name`), a learner deactivated (`learner_deactivated`) or erased (`learner_erased`), a learner
+ * who already holds an active award (`already_awarded`), or one who already has an award of it given
+ * at the row's awardedAt, whatever its status (`already_recorded`: the awarding routine's rule, so a
+ * re-import never records an expired record twice). Otherwise its
  * outcome is the awarding routine's plan (`awardTerms`). Returns one plan per row, in order.
  */
 export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFacts): ImportRowPlan[] {
   const seen = new Set<string>();
   return rows.map((row) => {
+    if (row.tooLong) return rejected(row, 'cell_too_long');
     if (!row.emailValid) return rejected(row, 'bad_email');
     const key = emailKey(row.email);
     const duplicate = seen.has(key);
@@ -112,8 +125,10 @@ export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFac
     const learnerId = facts.learnerIdsByEmail.get(key) ?? null;
     if (!learnerId && !facts.createLearners) return rejected(row, 'unknown_learner');
     if (!learnerId && !row.nameValid) return rejected(row, 'bad_name');
-    if (learnerId && facts.inactiveLearners.has(learnerId)) return rejected(row, 'learner_deactivated', learnerId);
+    const inactive = learnerId ? facts.inactiveLearners.get(learnerId) : undefined;
+    if (learnerId && inactive) return rejected(row, inactive, learnerId);
     if (learnerId && facts.activeHolders.has(learnerId)) return rejected(row, 'already_awarded', learnerId);
+    if (learnerId && facts.awardInstants.get(learnerId)?.has(row.awardedAt.getTime())) return rejected(row, 'already_recorded', learnerId);
     const terms = awardTerms(facts.settings, { awardedAt: row.awardedAt, explicitExpiresAt: row.expiresAt ?? null }, facts.now);
     return {
       rowNumber: row.rowNumber,

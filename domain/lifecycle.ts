@@ -11,7 +11,8 @@
  * deleted.
  *
  * New awards, enrollments and completions for a deactivated learner, and new awards of an archived
- * certificate, are refused (`learnerDeactivated`, `certificateArchived`), under the row locks these
+ * certificate, are refused (`refuseUnlessActive`: `learner_deactivated` or `learner_erased`;
+ * `certificateArchived`), under the row locks these
  * routines take (`for update` here, `for share` where something is made for the learner or of the
  * certificate), so a deactivation and an award never interleave.
  *
@@ -35,7 +36,7 @@ export function learnerStatus(l: Pick<LearnerRow, 'deactivatedAt' | 'erasedAt'>)
   return l.erasedAt ? 'erased' : l.deactivatedAt ? 'deactivated' : 'active';
 }
 
-/** 409 `learner_deactivated`: nothing new is made for a deactivated (or erased) learner. */
+/** 409 `learner_deactivated`: nothing new is made for a deactivated learner. */
 export const learnerDeactivated = (learnerId: string): Refusal =>
   new Refusal('conflict', 'learner_deactivated', `Learner ${learnerId} is deactivated: no award, enrollment or completion is made for them.`, {
     learnerId,
@@ -45,9 +46,22 @@ export const learnerDeactivated = (learnerId: string): Refusal =>
 export const certificateArchived = (certificateId: string): Refusal =>
   new Refusal('conflict', 'certificate_archived', `Certificate ${certificateId} is archived: it is awarded no more.`, { certificateId });
 
-/** 409 `learner_erased`: an erased learner cannot change. */
-const learnerErased = (learnerId: string): Refusal =>
-  new Refusal('conflict', 'learner_erased', `Learner ${learnerId} was erased; their record holds placeholders only.`, { learnerId });
+/** 409 `learner_erased`: an erased learner's record holds placeholders only; nothing is made or changed for them. */
+export const learnerErased = (learnerId: string): Refusal =>
+  new Refusal('conflict', 'learner_erased', `Learner ${learnerId} was erased: their record holds placeholders only, and no award, enrollment, completion or change is made for them.`, {
+    learnerId,
+  });
+
+/**
+ * The one check of "is anything new made for this learner": throws 409 `learner_erased` for an erased
+ * learner, 409 `learner_deactivated` for a deactivated one, nothing for an active one. An import
+ * rejects a row for such a learner with the same word (domain/importing.ts).
+ */
+export function refuseUnlessActive(learner: Pick<LearnerRow, 'id' | 'deactivatedAt' | 'erasedAt'>): void {
+  const status = learnerStatus(learner);
+  if (status === 'erased') throw learnerErased(learner.id);
+  if (status === 'deactivated') throw learnerDeactivated(learner.id);
+}
 
 /**
  * Edits a learner's name and/or email (what is absent stays). Later messages go to the new address:
@@ -79,11 +93,12 @@ export interface LearnerEnded {
 /**
  * Deactivates a learner: marks them deactivated and revokes every active award of theirs ("learner
  * deactivated"), each pending for its workflow. Throws a `Refusal`: `not_found`,
- * `learner_deactivated` (already deactivated or erased: nothing more to end).
+ * `learner_deactivated` (already deactivated: nothing more to end), `learner_erased` (erased: likewise).
  */
 export async function deactivateLearner(tx: TransactionSql, id: string): Promise<LearnerEnded> {
   const current = await learnersQ.lockLearner(tx, id, 'update');
   if (!current) throw notFound('Learner', id);
+  if (current.erasedAt) throw learnerErased(id);
   if (current.deactivatedAt) {
     throw new Refusal('conflict', 'learner_deactivated', `Learner ${id} is already ${learnerStatus(current)}.`, { status: learnerStatus(current) });
   }

@@ -145,8 +145,12 @@ export type ImportRowOutcome = (typeof IMPORT_ROW_OUTCOMES)[number];
  *  - `duplicate_row`: an earlier row of the file names the same email (case-insensitively);
  *  - `unknown_learner`: no learner has the email and creating learners is off;
  *  - `already_awarded`: the learner holds an active award of the certificate;
- *  - `learner_deactivated`: the learner was deactivated or erased (domain/lifecycle.ts);
- *  - `certificate_archived`: the certificate was archived while the import ran (rows not yet applied).
+ *  - `learner_deactivated`: the learner was deactivated (domain/lifecycle.ts);
+ *  - `certificate_archived`: the certificate was archived while the import ran (rows not yet applied);
+ *  - `learner_erased`: the learner was erased (domain/lifecycle.ts);
+ *  - `already_recorded`: the learner already has an award of the certificate given at the row's
+ *    awardedAt, whatever its status (an expired record imported before): never recorded twice;
+ *  - `cell_too_long`: a cell is longer than the import takes (domain/importing.ts `MAX_IMPORT_CELL`).
  */
 export const IMPORT_REJECT_REASONS = [
   'bad_email',
@@ -159,6 +163,10 @@ export const IMPORT_REJECT_REASONS = [
   'already_awarded',
   'learner_deactivated',
   'certificate_archived',
+  // review mends (issue 9)
+  'learner_erased',
+  'already_recorded',
+  'cell_too_long',
 ] as const;
 export type ImportRejectReason = (typeof IMPORT_REJECT_REASONS)[number];
 

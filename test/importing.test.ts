@@ -20,13 +20,15 @@ const facts = (over: Partial<ImportFacts> = {}): ImportFacts => ({
   createLearners: true,
   learnerIdsByEmail: new Map([['ada@example.com', 'L-ada']]),
   activeHolders: new Set(),
-  inactiveLearners: new Set(),
+  inactiveLearners: new Map(),
+  awardInstants: new Map(),
   now: NOW,
   ...over,
 });
 let n = 0;
 const row = (over: Partial<ImportRowInput> = {}): ImportRowInput => ({
   rowNumber: ++n,
+  tooLong: false,
   email: 'ada@example.com',
   name: 'Ada',
   awardedAtText: 'x',
@@ -89,7 +91,7 @@ test('reasons, first that holds: email, date, future, expiry order, duplicate (c
   const held = planImportRows([row()], facts({ activeHolders: new Set(['L-ada']) }));
   assert.equal(held[0]!.reason, 'already_awarded');
   assert.equal(held[0]!.learnerId, 'L-ada');
-  const left = planImportRows([row()], facts({ inactiveLearners: new Set(['L-ada']), activeHolders: new Set(['L-ada']) }));
+  const left = planImportRows([row()], facts({ inactiveLearners: new Map([['L-ada', 'learner_deactivated']]), activeHolders: new Set(['L-ada']) }));
   assert.equal(left[0]!.reason, 'learner_deactivated', 'a deactivated learner is refused before anything else about them');
   const totals = importTotals(plans);
   assert.equal(totals.byOutcome.reject, 7);
@@ -102,4 +104,23 @@ test('the content hash: the same rows and flag hash alike; another flag, order o
   assert.notEqual(importContentHash(a, true), importContentHash(a, false));
   assert.notEqual(importContentHash(a, true), importContentHash([...a].reverse(), true));
   assert.notEqual(importContentHash(a, true), importContentHash([a[0]!, { ...a[1]!, name: 'Other' }], true));
+});
+
+test('an erased learner\'s row is learner_erased, a deactivated one\'s learner_deactivated', () => {
+  const erased = planImportRows([row()], facts({ inactiveLearners: new Map([['L-ada', 'learner_erased']]) }));
+  assert.equal(erased[0]!.reason, 'learner_erased');
+});
+
+test('a record given at an instant already recorded for the learner is already_recorded (an expired one too), another instant is not', () => {
+  const awardedAt = new Date(NOW - 800 * DAY_MS);
+  const recorded = facts({ awardInstants: new Map([['L-ada', new Set([awardedAt.getTime()])]]) });
+  const again = planImportRows([row({ awardedAt })], recorded);
+  assert.deepEqual([again[0]!.outcome, again[0]!.reason], ['reject', 'already_recorded'], 'an expired record is not recorded twice');
+  const other = planImportRows([row({ awardedAt: new Date(awardedAt.getTime() + DAY_MS) })], recorded);
+  assert.equal(other[0]!.outcome, 'record_expired', 'another instant is another record');
+});
+
+test('an overlong cell is cell_too_long, the first reason, and the row is no duplicate of the next', () => {
+  const long = planImportRows([row({ tooLong: true, emailValid: false }), row()], facts());
+  assert.deepEqual(long.map((p) => p.reason), ['cell_too_long', null]);
 });

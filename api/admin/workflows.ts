@@ -85,7 +85,8 @@ export async function workflowPhases(
     visibilityError = err instanceof Error ? err.message : String(err);
     deps.log.warn({ err, certificateId }, 'admin: visibility query failed; falling back to status queries');
   }
-  const missing = awards.filter((a) => a.workflowId && !phases.has(a.id)).slice(0, MAX_STATUS_QUERIES);
+  // An award without a workflowUrl has no workflow left to ask (its learner's erasure deleted it).
+  const missing = awards.filter((a) => a.workflowId && a.workflowUrl && !phases.has(a.id)).slice(0, MAX_STATUS_QUERIES);
   await Promise.all(
     missing.map(async (a) => {
       const view = await api.getAward(a.id).catch(() => null);

@@ -88,7 +88,7 @@ export const enrollRoute = createRoute({
   summary: 'Enroll a learner in a live course (a fresh attempt; sends the course\'s enrollment message)',
   description:
     'Supersedes the learner\'s current attempt on the course (kept as history, progress reset). 422 `course_not_live`, ' +
-    '`unknown_learner`; 409 `learner_deactivated`. The enrollment message, when the course has one, is sent by a workflow (`enrollment-message-<attemptId>`).',
+    '`unknown_learner`; 409 `learner_deactivated` (`learner_erased` for an erased learner). The enrollment message, when the course has one, is sent by a workflow (`enrollment-message-<attemptId>`).',
   request: { params: IdParams, headers: IdempotencyHeaders, body: body(EnrollmentCreateSchema) },
   responses: {
     201: json(EnrollmentCreatedSchema, 'The new attempt.'),
@@ -133,7 +133,7 @@ export const completeAttemptRoute = createRoute({
   description:
     'One transaction; a repeated or concurrent completion answers the first result (200, `alreadyCompleted: true`). ' +
     '409 `attempt_superseded` for an attempt a newer one replaced before it was completed (a completed one answers its completion again, ' +
-    'even once superseded); 409 `learner_deactivated` for a deactivated learner\'s attempt. An archived certificate is not awarded. With an `Idempotency-Key`, a repeat returns the very first ' +
+    'even once superseded); 409 `learner_deactivated` for a deactivated learner\'s attempt (`learner_erased` for an erased one\'s). An archived certificate is not awarded. With an `Idempotency-Key`, a repeat returns the very first ' +
     'answer (`alreadyCompleted: false`, the awards it made) and does nothing. ' +
     'The attempt is completed (progress 100), and every certificate whose associated content holds the course is awarded. Where the ' +
     'learner holds an active award of it, the new award renews it: the old one becomes `renewed` with `renewedByAwardId`, and the new ' +

@@ -9,6 +9,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { AwardRow } from '../../db/rows.ts';
 import * as awardsQ from '../../db/queries/awards.ts';
+import { erasedAmong } from '../../db/queries/learners.ts';
 import { awardCertificate, startAwardAutomation } from '../../domain/awarding.ts';
 import { emitAwardEvents } from '../../domain/webhook-events.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
@@ -57,7 +58,8 @@ export const createAwardRoute = createRoute({
   description:
     'expiresAt = awardedAt + the certificate\'s `expiration.validFor`, or null when expiration is off (no workflow). ' +
     '409 `already_awarded` when the learner holds an active award of it, `certificate_archived` for an archived certificate, ' +
-    '`learner_deactivated` for a deactivated (or erased) learner; 422 `unknown_learner`, `awarded_at_in_future`. ' +
+    '`learner_deactivated` for a deactivated learner, `learner_erased` for an erased one, `already_recorded` when the learner already has an ' +
+    'award of it given at the same `awardedAt` (whatever its status: the same record is never recorded twice); 422 `unknown_learner`, `awarded_at_in_future`. ' +
     'With an `Idempotency-Key`, a repeat returns the first answer and starts nothing. ' +
     'The award is committed with `workflowStartedAt: null`. Its workflow is then started (`USE_EXISTING`, so a repeat never starts a ' +
     'second one) and the start recorded. If Temporal is unreachable, the answer is still 201 and the reconciler starts the workflow ' +
@@ -103,7 +105,7 @@ export const patchAwardRoute = createRoute({
   security: bearer,
   summary: 'Change an active award\'s expiry (extend or shorten); signals its workflow',
   description:
-    '422 `invalid_expiry` unless expiresAt is after awardedAt; 409 `award_not_active` for a renewed, expired or revoked award. ' +
+    '422 `invalid_expiry` unless expiresAt is after awardedAt, `expiry_in_past` unless it is in the future (to end an award now, revoke it); 409 `award_not_active` for a renewed, expired or revoked award. ' +
     'An award without an expiry (its certificate\'s expiration is off, or was when it was awarded) may be given one: it then expires at ' +
     'expiresAt and its recertification workflow is started, acting on the certificate\'s settings as for any expiring award (with ' +
     'recertification off: the expiring and expired notices as set, no enrollment). The certificate\'s settings do not change.',
@@ -158,11 +160,13 @@ export function awardsApp(deps: ApiDeps): App {
   app.openapi(listAwardsRoute, async (c) => {
     const { include, ...q } = c.req.valid('query');
     const { rows, nextBefore } = pageOf(await awardsQ.listAwards(sql, { ...q, limit: q.limit + 1 }), q.limit);
-    if (include !== 'recertification') return c.json({ awards: rows.map((r) => toAward(config, r)), nextBefore }, 200);
+    const erased = await erasedAmong(sql, rows.map((r) => r.learnerId));
+    const dto = (r: AwardRow): AwardDto => toAward(config, r, { learnerErased: erased.has(r.learnerId) });
+    if (include !== 'recertification') return c.json({ awards: rows.map(dto), nextBefore }, 200);
     const summaries = await summarizeAwardWorkflows(deps, rows);
     return c.json(
       {
-        awards: rows.map((r) => ({ ...toAward(config, r), recertification: summaries?.get(r.id) ?? null })),
+        awards: rows.map((r) => ({ ...dto(r), recertification: summaries?.get(r.id) ?? null })),
         recertificationUnavailable: summaries ? null : 'Temporal did not answer',
         nextBefore,
       },
@@ -175,9 +179,10 @@ export function awardsApp(deps: ApiDeps): App {
     const award = await awardsQ.getAward(sql, id);
     if (!award) throw notFound('Award', id);
     const view = await recertificationStatus(deps, award);
+    const erased = await erasedAmong(sql, [award.learnerId]);
     return c.json(
       {
-        award: toAward(config, award),
+        award: toAward(config, award, { learnerErased: erased.has(award.learnerId) }),
         workflowStatus: view.workflowStatus,
         recertification: view.available ? view.status : null,
         recertificationUnavailable: view.available ? null : view.reason,
@@ -195,6 +200,13 @@ export function awardsApp(deps: ApiDeps): App {
       if (current.status !== 'active') throw notActive(current.id, current.status);
       if (expiresAt.getTime() <= current.awardedAt.getTime()) {
         throw unprocessable('invalid_expiry', 'expiresAt must be after awardedAt.', { field: 'expiresAt', awardedAt: current.awardedAt.toISOString() });
+      }
+      // The SPEC's extend moves an expiry that is still to come; an expiry in the past would expire the award at once (and send the
+      // expired notice), which is revoking's work, done without its reason.
+      if (expiresAt.getTime() <= Date.now()) {
+        throw unprocessable('expiry_in_past', 'expiresAt must be in the future: an award\'s expiry can be moved later or earlier, not into the past. To end an award now, revoke it.', {
+          field: 'expiresAt',
+        });
       }
       const updated = await awardsQ.setAwardExpiry(tx, id, expiresAt, workflowIdForAward(id));
       if (!updated) throw notActive(current.id, current.status);

@@ -53,7 +53,9 @@ export const createImportRoute = createRoute({
     'Each row\'s outcome is the awarding routine\'s plan for it — `schedule` (with its `dueAt`), `enroll_now` (inside the lead window), ' +
     '`record_expired` (expiry already past: recorded expired, no workflow, no message), `no_expiry` — or `reject` with a reason: ' +
     '`bad_email`, `bad_name` (a learner to create needs a name), `unparsable_date`, `awarded_at_in_future`, `expires_before_awarded`, ' +
-    '`duplicate_row` (an earlier row has the email), `unknown_learner` (creation off), `already_awarded` (an active award exists). ' +
+    '`duplicate_row` (an earlier row has the email), `unknown_learner` (creation off), `already_awarded` (an active award exists), ' +
+    '`already_recorded` (an award of it given at the same awardedAt exists, e.g. the same expired record imported before), `learner_deactivated`, ' +
+    '`learner_erased`, `cell_too_long` (email or name over 1000 characters, a date over 100: the row, not the file). ' +
     'A rejected row never stops the others. Without `dryRun`: 202 with the import, applied by its Temporal workflow a page of 500 rows ' +
     'at a time (each page one transaction; its recertification workflows started 16 at a time before the next page); follow it with ' +
     '`GET /api/imports/{id}`. Rows are re-planned against the database when their page is applied, so the apply acts on what the ' +

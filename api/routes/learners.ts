@@ -108,7 +108,7 @@ export const deactivateLearnerRoute = createRoute({
     '(kept as history, like every award). After the commit each award\'s workflow is signalled and ends as `revoked`; a signal Temporal ' +
     'does not take is delivered by the reconciler, and a workflow that wakes first reads the revocation from the database. From then on ' +
     'no award (409 `learner_deactivated`), enrollment, completion or message is made for them. 409 `learner_deactivated` when already ' +
-    'deactivated. No body. With an `Idempotency-Key`, a repeat returns the first answer.',
+    'deactivated, `learner_erased` when erased. No body. With an `Idempotency-Key`, a repeat returns the first answer.',
   request: { params: IdParams, headers: IdempotencyHeaders },
   responses: {
     200: json(LearnerDeactivatedSchema, 'The learner, and the awards revoked.'),

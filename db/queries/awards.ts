@@ -61,6 +61,34 @@ export async function findActiveAward(
   return row ?? null;
 }
 
+/**
+ * Holds, until the caller's transaction ends, the right to record awards of `certificateId` to
+ * `learnerId` (an advisory lock): two transactions awarding the same holding run one after the other,
+ * and the second's next statement sees the first's award (read committed).
+ */
+export async function lockHolding(tx: Db, certificateId: string, learnerId: string): Promise<void> {
+  await tx`select pg_advisory_xact_lock(hashtextextended(${`holding:${certificateId}:${learnerId}`}, 0))`;
+}
+
+/**
+ * What stands in the way of a new award of `certificateId` to `learnerId` given at `awardedAt`: the
+ * id of their active award of it (or null), and the id of an award of it given at the same instant
+ * (to the millisecond, whatever its status: the same record; or null). One query.
+ */
+export async function awardsInTheWay(
+  sql: Db,
+  certificateId: string,
+  learnerId: string,
+  awardedAt: Date,
+): Promise<{ activeId: string | null; sameInstantId: string | null }> {
+  const rows = await sql<{ id: string; active: boolean; sameInstant: boolean }[]>`
+    select id, status = 'active' as active, date_trunc('milliseconds', awarded_at) = ${awardedAt} as same_instant
+    from awards
+    where certificate_id = ${certificateId} and learner_id = ${learnerId}
+      and (status = 'active' or date_trunc('milliseconds', awarded_at) = ${awardedAt})`;
+  return { activeId: rows.find((r) => r.active)?.id ?? null, sameInstantId: rows.find((r) => r.sameInstant)?.id ?? null };
+}
+
 export interface AwardFilter {
   certificateId?: string;
   learnerId?: string;
@@ -235,17 +263,28 @@ export async function clearSignalPending(sql: Db, awardId: string, pendingAt: Da
     where id = ${awardId} and date_trunc('milliseconds', workflow_signal_pending_at) = ${pendingAt}`;
 }
 
+/** Where a pass over pending award changes stands: the last one taken (keyset, in `awardsWithPendingSignal`'s order). */
+export interface PendingSignalCursor {
+  pendingAt: Date;
+  id: string;
+}
+
 /**
  * Awards with a change their workflow has not heard of (its signal failed or the API died before
- * sending it), pending for more than `olderThanSeconds`: the reconciler delivers them.
+ * sending it), pending for more than `olderThanSeconds`, oldest first (then by id), after `after`
+ * when given: the reconciler delivers them a batch at a time, and a change it could not deliver stays
+ * behind the cursor until its next pass.
  */
-export async function awardsWithPendingSignal(sql: Db, args: { olderThanSeconds: number; limit: number }): Promise<string[]> {
-  const rows = await sql<{ id: string }[]>`
-    select id from awards
+export async function awardsWithPendingSignal(
+  sql: Db,
+  args: { olderThanSeconds: number; limit: number; after?: PendingSignalCursor | null },
+): Promise<PendingSignalCursor[]> {
+  return await sql<PendingSignalCursor[]>`
+    select id, date_trunc('milliseconds', workflow_signal_pending_at) as pending_at from awards
     where workflow_signal_pending_at is not null
       and workflow_signal_pending_at < now() - make_interval(secs => ${args.olderThanSeconds})
-    order by workflow_signal_pending_at limit ${args.limit}`;
-  return rows.map((r) => r.id);
+      ${args.after ? sql`and (date_trunc('milliseconds', workflow_signal_pending_at), id) > (${args.after.pendingAt}, ${args.after.id}::uuid)` : sql``}
+    order by date_trunc('milliseconds', workflow_signal_pending_at), id limit ${args.limit}`;
 }
 
 /**
@@ -535,6 +574,27 @@ export async function awardStatusCounts(
     if (r.status === 'active') activeWithoutExpiry = r.unautomated;
   }
   return { byStatus, activeWithoutExpiry };
+}
+
+/**
+ * For an import's plan: the instants (ms since the epoch) at which each of `learnerIds` was given an
+ * award of `certificateId`, whatever its status (domain/importing.ts rejects a row recording one of
+ * them again: `already_recorded`). Learners without one are absent.
+ */
+export async function awardInstants(sql: Db, certificateId: string, learnerIds: readonly string[]): Promise<Map<string, Set<number>>> {
+  const out = new Map<string, Set<number>>();
+  const unique = [...new Set(learnerIds)];
+  for (let i = 0; i < unique.length; i += 10_000) {
+    const rows = await sql<{ learnerId: string; awardedAt: Date }[]>`
+      select learner_id, awarded_at from awards
+      where certificate_id = ${certificateId} and learner_id = any(${unique.slice(i, i + 10_000)}::uuid[])`;
+    for (const r of rows) {
+      const set = out.get(r.learnerId) ?? new Set<number>();
+      set.add(r.awardedAt.getTime());
+      out.set(r.learnerId, set);
+    }
+  }
+  return out;
 }
 
 /** Of `learnerIds`, those who hold an active award of the certificate. */

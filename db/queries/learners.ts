@@ -139,6 +139,14 @@ export async function learnersByIds(sql: Db, ids: string[]): Promise<Map<string,
   return new Map(rows.map((r) => [r.id, r]));
 }
 
+/** Which of `ids` are erased learners (their workflows were deleted from Temporal, or are being). */
+export async function erasedAmong(sql: Db, ids: readonly string[]): Promise<Set<string>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Set();
+  const rows = await sql<{ id: string }[]>`select id from learners where id = any(${unique}::uuid[]) and erased_at is not null`;
+  return new Set(rows.map((r) => r.id));
+}
+
 /** Learners whose email is one of `emails` (case-insensitively), by lower-cased email. */
 export async function learnersByEmails(sql: Db, emails: readonly string[]): Promise<Map<string, LearnerRow>> {
   const unique = [...new Set(emails.map((e) => e.toLowerCase()))];

@@ -138,7 +138,11 @@ for (const action of ['extend', 'revoke'] as const) {
       const expiresAt = dayToInstant(value, award.expiresAt);
       if (!expiresAt) return await actionPage(c, cert, award, action, { status: 400, value, error: `“${value}” is not a date (YYYY-MM-DD).` });
       const answer = await api.patchAward(award.id, { expiresAt });
-      if (!answer.ok) return await actionPage(c, cert, award, action, { status: ([400, 409, 422].includes(answer.status) ? answer.status : 500) as ContentfulStatusCode, value, error: answer.error.message });
+      if (!answer.ok) {
+        // The API refuses an expiry in the past (expiry_in_past); said here in the form's own words.
+        const error = answer.error.code === 'expiry_in_past' ? `${value} (at ${expiresAt.slice(11, 16)} UTC) is in the past: the new expiry must be in the future. To end the award now, revoke it.` : answer.error.message;
+        return await actionPage(c, cert, award, action, { status: ([400, 409, 422].includes(answer.status) ? answer.status : 500) as ContentfulStatusCode, value, error });
+      }
       return await awardsPage(c, cert, { fromPost: true, banner: { kind: 'ok', text: `The award of ${who} now expires ${expiresAt.slice(0, 10)}.` } });
     }
     if (!value) return await actionPage(c, cert, award, action, { status: 400, value, error: 'Give a reason: the learner’s history keeps it.' });

@@ -70,7 +70,9 @@ export function AwardsTable(props: {
                     <StatusBadge status={a.status} />
                   </td>
                   <td data-col="phase" data-phase={p?.phase ?? ''} title={p ? `from ${p.source}${p.workflowStatus ? `; ${p.workflowStatus}` : ''}` : undefined}>
-                    {a.workflowId ? (
+                    {a.workflowId && learner?.erasedAt ? (
+                      <span class="muted small workflow-deleted">deleted with the learner’s data</span>
+                    ) : a.workflowId ? (
                       p?.phase ? (
                         <PhaseBadge phase={p.phase} />
                       ) : (
@@ -170,7 +172,10 @@ export function AwardActionPage(props: { certificateId: string; award: AwardDto;
         <>
           <label for="action-value">New expiry day</label>
           <input type="date" name="value" id="action-value" value={props.value} required />
-          <p class="hint">The workflow re-plans at once: its due date follows the new expiry (same time of day).</p>
+          <p class="hint">
+            The workflow re-plans at once: its due date follows the new expiry (same time of day). The new expiry must be in the future; to end
+            an award now, revoke it.
+          </p>
         </>
       ) : (
         <>

@@ -79,7 +79,13 @@ export function LearnerPage(props: {
                     <StatusBadge status={a.status} />
                   </td>
                   <td data-col="phase" data-phase={phase ?? ''}>
-                    {a.workflowId ? phase ? <PhaseBadge phase={phase} /> : <span class="muted small">not known yet</span> : <span class="muted">no workflow</span>}
+                    {a.workflowId && !a.workflowUrl ? (
+                      <span class="muted small workflow-deleted">deleted with the learner’s data</span>
+                    ) : a.workflowId ? (
+                      phase ? <PhaseBadge phase={phase} /> : <span class="muted small">not known yet</span>
+                    ) : (
+                      <span class="muted">no workflow</span>
+                    )}
                   </td>
                   <td class="nowrap small">
                     <a href={`/admin/mailbox?awardId=${a.id}`}>messages</a>

@@ -112,23 +112,63 @@ function lazyClient(address: string, namespace: string): { get(): Promise<Client
   };
 }
 
+/**
+ * The one server process behind a restartable handle, started at most once at a time by `launch`
+ * (which reads its ports and data from the caller's closure) and stopped idempotently.
+ */
+function serverSlot(launch: () => Promise<RunningTemporal>): Pick<RestartableTemporal, 'running' | 'process' | 'start' | 'stop'> {
+  let current: RunningTemporal | null = null;
+  return {
+    running: () => current !== null,
+    process: () => current?.process ?? null,
+    async start() {
+      if (current) return;
+      current = await launch();
+    },
+    async stop() {
+      const c = current;
+      current = null;
+      if (c) await c.stop();
+    },
+  };
+}
+
+/** The handle both kinds answer: the slot's start and stop, a lazy client, and a dispose that also runs `removeData`. */
+function restartableHandle(
+  slot: ReturnType<typeof serverSlot>,
+  args: Pick<RestartableTemporal, 'kind' | 'port' | 'uiUrl' | 'dbFile'> & { address: string; removeData: () => Promise<void> | void },
+): RestartableTemporal {
+  const client = lazyClient(args.address, 'default');
+  return {
+    kind: args.kind,
+    address: args.address,
+    namespace: 'default',
+    port: args.port,
+    uiUrl: args.uiUrl,
+    dbFile: args.dbFile,
+    ...slot,
+    client: client.get,
+    async dispose() {
+      await client.close();
+      await slot.stop();
+      await args.removeData();
+    },
+  };
+}
+
 async function startRestartableDevServer(opts: { log?: (m: string) => void; ui?: boolean; sqlitePragmas?: string[] }): Promise<RestartableTemporal> {
   const dir = mkdtempSync(join(tmpdir(), 'recertify-temporal-'));
   const dbFile = join(dir, 'temporal.db');
   let port = 0;
   let uiPort: number | undefined;
-  let current: RunningTemporal | null = null;
-  const start = async (): Promise<void> => {
-    if (current) return;
-    current = await startTemporalDevServer({ dbFile, port, uiPort, log: opts.log, sqlitePragmas: opts.sqlitePragmas });
-  };
+  const slot = serverSlot(() => startTemporalDevServer({ dbFile, port, uiPort, log: opts.log, sqlitePragmas: opts.sqlitePragmas }));
   // The first start may pick its ports afresh if another process took one before the server bound it
   // (a restart keeps them: the workers and clients know the address).
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
     uiPort = opts.ui ? await freePort() : undefined;
     try {
-      await start();
+      await slot.start();
       break;
     } catch (err) {
       if (err instanceof TemporalDevServerStartError && attempt < 3) continue;
@@ -136,31 +176,14 @@ async function startRestartableDevServer(opts: { log?: (m: string) => void; ui?:
       throw err;
     }
   }
-  const client = lazyClient(`127.0.0.1:${port}`, 'default');
-  return {
+  return restartableHandle(slot, {
     kind: 'dev',
     address: `127.0.0.1:${port}`,
-    namespace: 'default',
     port,
     uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined,
     dbFile,
-    running: () => current !== null,
-    process: () => current?.process ?? null,
-    async stop() {
-      const c = current;
-      current = null;
-      if (c) await c.stop();
-    },
-    start,
-    client: client.get,
-    async dispose() {
-      await client.close();
-      const c = current;
-      current = null;
-      if (c) await c.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    removeData: () => rmSync(dir, { recursive: true, force: true }),
+  });
 }
 
 /** The PostgreSQL the tests share, as scripts/test.ts exported it. */
@@ -183,13 +206,9 @@ async function startRestartableFullServer(opts: { log?: (m: string) => void; pos
     visibilityDatabase: `temporal_visibility_${id}`,
   };
   const ports: TemporalServerPorts = await temporalServerPorts();
-  let current: RunningTemporal | null = null;
-  const start = async (): Promise<void> => {
-    if (current) return;
-    // Small pools: the four services of the process each open their own, on the PostgreSQL the
-    // test files share (max_connections 300).
-    current = await startTemporalServer({ db, ports, log: opts.log, maxConns: 8, visibilityMaxConns: 4 });
-  };
+  // Small pools: the four services of the process each open their own, on the PostgreSQL the
+  // test files share (max_connections 300).
+  const slot = serverSlot(() => startTemporalServer({ db, ports, log: opts.log, maxConns: 8, visibilityMaxConns: 4 }));
   const dropDatabases = async (): Promise<void> => {
     const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
     try {
@@ -198,34 +217,16 @@ async function startRestartableFullServer(opts: { log?: (m: string) => void; pos
       await admin.end();
     }
   };
-  await start().catch(async (err: unknown) => {
+  await slot.start().catch(async (err: unknown) => {
     await dropDatabases().catch(() => {});
     throw err;
   });
-  const address = `127.0.0.1:${ports.frontend}`;
-  const client = lazyClient(address, 'default');
-  return {
+  return restartableHandle(slot, {
     kind: 'full',
-    address,
-    namespace: 'default',
+    address: `127.0.0.1:${ports.frontend}`,
     port: ports.frontend,
     uiUrl: undefined,
     dbFile: `postgres:${db.database}/${db.visibilityDatabase}`,
-    running: () => current !== null,
-    process: () => current?.process ?? null,
-    async stop() {
-      const c = current;
-      current = null;
-      if (c) await c.stop();
-    },
-    start,
-    client: client.get,
-    async dispose() {
-      await client.close();
-      const c = current;
-      current = null;
-      if (c) await c.stop();
-      await dropDatabases();
-    },
-  };
+    removeData: dropDatabases,
+  });
 }
