@@ -1,7 +1,7 @@
 /**
  * The import workflow's activities (workflows/import.ts): apply a page of rows (domain/import-apply.ts,
  * one transaction), start the recertification workflows of the awards it made, a bounded number at a
- * time, through the one starter of award workflows (api/temporal-gateway.ts `ensureAwardWorkflows`:
+ * time, through the one starter of award workflows (domain/award-workflow-start.ts `ensureAwardWorkflows`:
  * deterministic ids, USE_EXISTING, one read and one write of the database per page), and mark the
  * import completed.
  */
@@ -11,7 +11,7 @@ import type { Sql } from '../db/client.ts';
 import type { Logger } from '../config/logger.ts';
 import * as importsQ from '../db/queries/imports.ts';
 import { applyImportPage } from '../domain/import-apply.ts';
-import { ensureAwardWorkflows } from '../api/temporal-gateway.ts';
+import { ensureAwardWorkflows } from '../domain/award-workflow-start.ts';
 import type { ImportActivities } from './types.ts';
 
 export interface ImportActivityDeps {
