@@ -80,15 +80,20 @@ test('both endpoints: after an award is enrolled, notified and renewed, our coun
   assert.equal(valueOf(before.samples, 'recertify_messages_total', { kind: 'certificate_expiring', outcome: 'sent' }), 0);
   assert.equal(valueOf(before.samples, 'recertify_webhook_deliveries_total', { outcome: 'delivered' }), 0);
 
-  // A subscriber to award.created that answers 204: its deliveries are counted by the worker.
+  // A subscriber to award.created and award.renewed that answers 204: its deliveries are counted by the worker.
+  const received: { type: string; data: { awardId: string; renewedByAwardId: string | null } }[] = [];
   const receiver = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(204).end());
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof received)[number]);
+      res.writeHead(204).end();
+    });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   after(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-  await call('POST', '/api/webhooks', { url: receiverUrl, eventTypes: ['award.created'] }, 201);
+  await call('POST', '/api/webhooks', { url: receiverUrl, eventTypes: ['award.created', 'award.renewed'] }, 201);
 
   const learner = await call<LearnerDto>('POST', '/api/learners', { email: 'metrics@example.com', name: 'Mette Tricks' }, 201);
   const course = await call<CourseDto>('POST', '/api/courses', { title: 'Metrics Refresher', status: 'live' }, 201);
@@ -135,15 +140,20 @@ test('both endpoints: after an award is enrolled, notified and renewed, our coun
   const worker = await services.eventually('the SDK counted the completed workflow and the webhook deliveries were counted', async () => {
     const s = await scrape(workerMetrics);
     return (valueOf(s.samples, 'temporal_workflow_completed_total') ?? 0) >= 1 &&
-      (valueOf(s.samples, 'recertify_webhook_deliveries_total', { outcome: 'delivered' }) ?? 0) >= 2 ? s : null;
+      (valueOf(s.samples, 'recertify_webhook_deliveries_total', { outcome: 'delivered' }) ?? 0) >= 3 ? s : null;
   });
   assert.ok((valueOf(worker.samples, 'recertify_messages_total', { kind: 'certificate_expiring', outcome: 'sent' }) ?? 0) >= 1, 'the expiring notice counted sent');
   assert.ok((valueOf(worker.samples, 'recertify_mailer_provider_requests_total', { provider: 'resend', outcome: 'answered' }) ?? 0) >= 1, 'a provider request counted');
   assert.equal(valueOf(worker.samples, 'recertify_mailer_provider_requests_total', { provider: 'resend', outcome: 'rate_limited' }), 0, 'no 429 from the fake Resend');
   assert.ok((valueOf(worker.samples, 'recertify_mailer_provider_request_duration_seconds_count', { provider: 'resend', outcome: 'answered' }) ?? 0) >= 1);
   assert.equal(valueOf(worker.samples, 'recertify_mailer_queue_depth'), 0, 'nothing waits in the mailer now');
-  // Two award.created events (the award and its renewal), each delivered once to the 204 receiver.
-  assert.equal(valueOf(worker.samples, 'recertify_webhook_deliveries_total', { outcome: 'delivered' }), 2, 'each award.created delivered once, counted once');
+  // award.created for the award and for its renewal, award.renewed for the award: each delivered once to the 204 receiver.
+  assert.equal(valueOf(worker.samples, 'recertify_webhook_deliveries_total', { outcome: 'delivered' }), 3, 'each event delivered once, counted once');
+  assert.deepEqual(received.map((e) => e.type).sort(), ['award.created', 'award.created', 'award.renewed']);
+  const renewed = received.find((e) => e.type === 'award.renewed')!;
+  assert.equal(renewed.data.awardId, award.id, 'award.renewed names the award that was renewed');
+  const renewal = received.find((e) => e.type === 'award.created' && e.data.awardId !== award.id)!;
+  assert.equal(renewed.data.renewedByAwardId, renewal.data.awardId, 'and the award that renewed it');
   assert.equal(valueOf(worker.samples, 'recertify_webhook_deliveries_total', { outcome: 'failed' }), 0);
   assert.equal(valueOf(worker.samples, 'recertify_temporal_sdk_metrics_up'), 1);
   assert.ok(valueOf(worker.samples, 'process_cpu_seconds_total') !== undefined, "Node's process metrics");
