@@ -13,6 +13,7 @@ import { Webhook } from 'standardwebhooks';
 import type { Sql } from '../db/client.ts';
 import * as webhooksQ from '../db/queries/webhooks.ts';
 import type { Logger } from '../config/logger.ts';
+import { storableText } from '../domain/text.ts';
 import type { WebhookActivities, WebhookDeliveryResult } from './types.ts';
 
 export interface WebhookActivityDeps {
@@ -43,13 +44,14 @@ async function bodySnippet(res: Response, max = 200): Promise<string> {
   } finally {
     await reader.cancel().catch(() => {});
   }
-  return text.replace(/\s+/g, ' ').trim().slice(0, max);
+  // A receiver may answer anything: NUL or broken UTF-16 would make the attempt's row unstorable.
+  return storableText(text.replace(/\s+/g, ' ').trim().slice(0, max));
 }
 
 function describeFetchError(err: unknown, timeoutMs: number): string {
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
   const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  return `${err instanceof Error ? err.message : String(err)}${cause}`.slice(0, 300);
+  return storableText(`${err instanceof Error ? err.message : String(err)}${cause}`.slice(0, 300));
 }
 
 /** The attempt number Temporal gives this activity (1 outside an activity: tests, scripts). */

@@ -26,6 +26,41 @@ const INVISIBLE = /[\p{White_Space}\p{Cf}\p{Default_Ignorable_Code_Point}\p{M}\p
 /** `U+XXXX` of a character, for messages. */
 const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
+/**
+ * Text from outside (a receiver's answer, an error message) made storable in PostgreSQL: NUL and
+ * unpaired surrogates, which a UTF-8 text column refuses, become U+FFFD. Nothing else changes.
+ */
+export const storableText = (value: string): string => value.replace(new RegExp(`\u0000|${LONE_SURROGATE.source}`, 'g'), '\uFFFD');
+
+/**
+ * Why a parsed JSON value cannot be stored as text, or null: the path and problem of the first string
+ * (key or value) holding NUL or an unpaired surrogate, e.g. `data.email_id: must not contain NUL
+ * characters (\u0000)`.
+ */
+export function unstorableJson(value: unknown, path = ''): string | null {
+  const at = (p: string): string => (p === '' ? 'the body' : p);
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) return `${at(path)}: must not contain NUL characters (\\u0000)`;
+    if (LONE_SURROGATE.test(value)) return `${at(path)}: must be valid Unicode text (it has an unpaired surrogate)`;
+    return null;
+  }
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const problem = unstorableJson(v, `${path}[${i}]`);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const key = path === '' ? k : `${path}.${k}`;
+      const problem = unstorableJson(k, key) ?? unstorableJson(v, key);
+      if (problem) return problem;
+    }
+  }
+  return null;
+}
+
 /** True when `value` has at least one character that shows (see INVISIBLE). */
 export const hasVisibleText = (value: string): boolean => value.replace(INVISIBLE, '').length > 0;
 

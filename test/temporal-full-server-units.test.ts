@@ -22,7 +22,7 @@ test('RECERTIFY_TEMPORAL=server plans the full server on the frontend port, with
   const full = planDevStack({ RECERTIFY_TEMPORAL: 'server', RECERTIFY_DEV_TEMPORAL_PORT: '17233' });
   assert.equal(full.temporal?.kind, 'server');
   assert.equal(full.temporal?.port, 17233);
-  assert.deepEqual(full.ports.map((p) => p.variable), ['RECERTIFY_DEV_PG_PORT', 'RECERTIFY_DEV_TEMPORAL_PORT', 'PORT']);
+  assert.deepEqual(full.ports.map((p) => p.variable), ['RECERTIFY_DEV_PG_PORT', 'RECERTIFY_DEV_TEMPORAL_PORT', 'PORT', 'METRICS_PORT', 'WORKER_METRICS_PORT']);
   assert.throws(() => planDevStack({ RECERTIFY_TEMPORAL: 'cluster' }), (err: unknown) => err instanceof DevStartError && /RECERTIFY_TEMPORAL=cluster is not a Temporal to run/.test(err.message));
   assert.throws(() => planDevStack({ RECERTIFY_TEMPORAL: 'server', TEMPORAL_ADDRESS: 'temporal:7233' }), (err: unknown) => err instanceof DevStartError && /unset TEMPORAL_ADDRESS/.test(err.message));
 });
