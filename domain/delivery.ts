@@ -14,6 +14,7 @@ import * as learnersQ from '../db/queries/learners.ts';
 import * as messagesQ from '../db/queries/messages.ts';
 import * as receiptsQ from '../db/queries/resend-webhook-events.ts';
 import { emitMessageBounced } from './webhook-events.ts';
+import { ERASED } from './lifecycle.ts';
 import type { DeliveryEventType, DeliveryStatus, SuppressionReason, WebhookReceiptOutcome } from './vocabulary.ts';
 
 /**
@@ -205,7 +206,7 @@ export async function receiveResendEvent(
   const { svixId, event } = args;
   const type = trackedResendEvent(event.type);
   const hardBounce = type === 'bounced' && event.bounce?.type === 'Permanent';
-  const detail = type === 'bounced' && event.bounce ? bounceDetail(event.bounce) : type === 'failed' ? event.failedReason : null;
+  let detail = type === 'bounced' && event.bounce ? bounceDetail(event.bounce) : type === 'failed' ? event.failedReason : null;
   const receipt = { svixId, eventType: event.type, emailId: event.emailId, occurredAt: event.occurredAt, detail, hardBounce };
   if (!type || !event.emailId) {
     const fresh = await receiptsQ.insertWebhookReceipt(tx, { ...receipt, outcome: 'ignored', deliveryType: null });
@@ -213,7 +214,9 @@ export async function receiveResendEvent(
   }
   await receiptsQ.lockEmailIds(tx, [event.emailId]);
   const message = await messagesQ.lockMessageByProviderId(tx, event.emailId);
-  const fresh = await receiptsQ.insertWebhookReceipt(tx, { ...receipt, outcome: message ? 'applied' : 'unmatched', deliveryType: type });
+  // An erased learner's personal data is not stored again: a bounce's text quotes the address.
+  if (detail !== null && message && (await learnersQ.getLearner(tx, message.learnerId))?.erasedAt) detail = ERASED.detail;
+  const fresh = await receiptsQ.insertWebhookReceipt(tx, { ...receipt, detail, outcome: message ? 'applied' : 'unmatched', deliveryType: type });
   if (!fresh) return { outcome: 'duplicate', messageId: message?.id ?? null, suppressedLearnerId: null };
   if (!message) return { outcome: 'unmatched', messageId: null, suppressedLearnerId: null };
   const recorded = await recordDeliveryEvent(tx, {

@@ -18,6 +18,8 @@
  *
  * No HTTP here: a refusal is a `Refusal` (domain/refusal.ts).
  */
+import * as deliveryEventsQ from '../db/queries/message-delivery-events.ts';
+import * as receiptsQ from '../db/queries/resend-webhook-events.ts';
 import type { TransactionSql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { AwardRow, CertificateRow, LearnerRow } from '../db/rows.ts';
@@ -116,6 +118,8 @@ export const ERASED = {
   email: (learnerId: string): string => `erased-${learnerId}@erased.invalid`,
   subject: '[redacted]',
   body: '<p>[redacted: the learner was erased]</p>',
+  /** A delivery event's detail (a bounce's text often quotes the address and the name). */
+  detail: '[redacted: the learner was erased]',
 } as const;
 
 /** An erasure done. */
@@ -131,7 +135,8 @@ export interface LearnerErased extends LearnerEnded {
  * Erases a learner (a data-protection request): `confirm` must be their current email
  * (case-insensitively), so an erasure is never a slip of the id. Deactivates them when they were not
  * (revoking their active awards, "learner erased"), replaces name and email with placeholders
- * (`ERASED`), redacts their stored messages (recipient, subject, body, error) and rewrites stored API
+ * (`ERASED`), redacts their stored messages (recipient, subject, body, error; their delivery
+ * events' and Resend receipts' detail) and rewrites stored API
  * answers that show them (the placeholders instead). The row stays (awards, attempts and messages reference
  * it), anonymised. Their workflow executions are deleted from Temporal after the commit (the caller;
  * the reconciler when that fails: `erasure_temporal_done_at` stays null until it is done).
@@ -156,6 +161,9 @@ export async function eraseLearner(tx: TransactionSql, id: string, confirm: stri
     (await idempotencyQ.redactAnswersShowingLearner(tx, id, placeholders)) +
     (await idempotencyQ.redactAnswersNaming(tx, { email: current.email, name: current.name }, placeholders));
   await importsQ.redactImportRowsOfLearner(tx, id, current.email, placeholders);
+  // Delivery timelines and Resend's receipts: a bounce's text quotes the address, often the name too.
+  await deliveryEventsQ.redactDeliveryEventsOfLearner(tx, id, ERASED.detail);
+  await receiptsQ.redactReceiptsOfLearner(tx, id, ERASED.detail);
   return { learner, revoked, erasedNow: true, messagesRedacted, answersRedacted };
 }
 

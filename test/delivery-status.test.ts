@@ -260,7 +260,7 @@ test('a soft bounce is recorded but suppresses nothing; a complaint suppresses',
 });
 
 test('signed bodies that are not events answer clear errors and store nothing; other Resend types and unknown emails are acknowledged', async () => {
-  const cases: { name: string; body: string; status: number; code: string; message: RegExp }[] = [
+  const cases: { name: string; body: string; id?: string; status: number; code: string; message: RegExp }[] = [
     { name: 'not JSON', body: 'type=email.delivered', status: 400, code: 'invalid_json', message: /not JSON/ },
     { name: 'an empty body', body: '', status: 400, code: 'invalid_json', message: /not JSON/ },
     { name: 'a JSON array', body: '[]', status: 400, code: 'validation_failed', message: /^Invalid json/ },
@@ -269,10 +269,14 @@ test('signed bodies that are not events answer clear errors and store nothing; o
     { name: 'a created_at that is no instant', body: JSON.stringify({ type: 'email.delivered', created_at: 'yesterday', data: { email_id: 'e' } }), status: 400, code: 'validation_failed', message: /json\.created_at/ },
     { name: 'no data.email_id', body: JSON.stringify({ type: 'email.delivered', created_at: new Date().toISOString(), data: {} }), status: 400, code: 'validation_failed', message: /json\.data\.email_id/ },
     { name: 'a bounce without its type', body: JSON.stringify(emailEvent('email.bounced', 'e', { bounce: { message: 'x' } })), status: 400, code: 'validation_failed', message: /json\.data\.bounce\.type/ },
-    { name: 'an unknown type', body: JSON.stringify(emailEvent('email.exploded', 'e')), status: 422, code: 'unknown_event_type', message: /email\.exploded is not a Resend event type; tracked: email\.sent/ },
+    // Found by the fresh user's review: each was a 500 (PostgreSQL cannot store NUL or an unpaired surrogate).
+    { name: 'a NUL in data.email_id', body: JSON.stringify(emailEvent('email.delivered', 'z\u0000z')), status: 400, code: 'validation_failed', message: /data\.email_id: must not contain NUL/ },
+    { name: 'a NUL in a bounce message', body: JSON.stringify(emailEvent('email.bounced', 'e', { bounce: { type: 'Permanent', message: 'a\u0000b' } })), status: 400, code: 'validation_failed', message: /data\.bounce\.message: must not contain NUL/ },
+    { name: 'an unpaired surrogate in a key', body: '{"type":"email.delivered","created_at":"2026-01-01T00:00:00Z","data":{"email_id":"e","\\ud800":1}}', status: 400, code: 'validation_failed', message: /unpaired surrogate/ },
+    { name: 'an svix-id of 7,000 characters', body: JSON.stringify(emailEvent('email.delivered', 'e')), id: 'msg_'.padEnd(7000, 'x'), status: 400, code: 'validation_failed', message: /svix-id must be at most 200 characters/ },
   ];
   for (const c of cases) {
-    const headers = stack.fakeResend.signWebhook(c.body);
+    const headers = stack.fakeResend.signWebhook(c.body, c.id ? { id: c.id } : {});
     const res = await postRaw(c.body, headers);
     assert.equal(res.status, c.status, `${c.name}: ${JSON.stringify(res.body)}`);
     const err = (res.body as ErrorAnswer).error;
@@ -283,6 +287,9 @@ test('signed bodies that are not events answer clear errors and store nothing; o
 
   const opened = await stack.fakeResend.postWebhook(emailEvent('email.opened', 'whatever'), { url: webhookUrl() });
   assert.deepEqual([opened.status, JSON.parse(opened.body)], [200, { received: true, outcome: 'ignored' }]);
+  // A type Resend adds later is acknowledged too: a 4xx would make Resend retry it and in the end disable the endpoint.
+  const newType = await stack.fakeResend.postWebhook(emailEvent('email.exploded', 'whatever'), { url: webhookUrl() });
+  assert.deepEqual([newType.status, JSON.parse(newType.body)], [200, { received: true, outcome: 'ignored' }]);
   const unknown = await stack.fakeResend.postWebhook(emailEvent('email.delivered', `unknown-${randomUUID()}`), { url: webhookUrl() });
   assert.deepEqual([unknown.status, JSON.parse(unknown.body)], [200, { received: true, outcome: 'unmatched' }]);
 
@@ -362,4 +369,29 @@ browserTest('the mailbox in Chromium shows each message\'s delivery status from 
   } finally {
     await admin.browser.close();
   }
+});
+
+test("an erasure redacts the learner's delivery details (a bounce's text quotes the address and name), and a later event stores none", async () => {
+  const email = 'grace.erase@example.com';
+  const { learner, course } = await learnerAndCourse(email);
+  const { message } = await enrollAndMessage(learner.id, course.id);
+  await eventuallyMessage(learner.id, message.id, 'delivered', (m) => m.deliveryStatus === 'delivered');
+  const quoting = `550 5.2.2 <${email}> ${learner.name} mailbox full`;
+  const bounce = (): FakeWebhookEvent => emailEvent('email.bounced', message.providerMessageId!, { bounce: { type: 'Transient', subType: 'MailboxFull', message: quoting } });
+  assert.equal((await stack.fakeResend.postWebhook(bounce(), { url: webhookUrl() })).status, 200);
+  const before = await messageOf(learner.id, (m) => m.id === message.id);
+  assert.ok(before.deliveryEvents.some((e) => e.detail?.includes(email)), 'the bounce text is kept while the learner is not erased');
+
+  await ok('POST', `/api/learners/${learner.id}/erase`, { confirm: email }, 200);
+  assert.equal((await stack.fakeResend.postWebhook(bounce(), { url: webhookUrl() })).status, 200, 'a later event about the message is still taken');
+  const after = await messageOf(learner.id, (m) => m.id === message.id);
+  assert.equal(after.deliveryEvents.filter((e) => e.type === 'bounced').length, 2);
+  const personal = (text: string | null): boolean => !!text && (text.toLowerCase().includes(email) || text.includes(learner.name));
+  assert.ok(personal(quoting), 'the check below can fail');
+  for (const e of after.deliveryEvents) assert.ok(!personal(e.detail), `no personal data in the timeline: ${e.detail}`);
+  const stored = await stack.sql<{ detail: string | null }[]>`select detail from resend_webhook_events where email_id = ${message.providerMessageId}`;
+  assert.ok(stored.length >= 3, 'sent, delivered and two bounces were received');
+  for (const r of stored) assert.ok(!personal(r.detail), `no personal data in the receipts: ${r.detail}`);
+  const page = await (await fetch(`${stack.api}/admin/mailbox/${message.id}`, { headers: { cookie: await adminCookie() } })).text();
+  assert.doesNotMatch(page, /grace\.erase/, 'nor on the admin page');
 });

@@ -6,7 +6,8 @@
  *
  * Order of checks: no secret configured → 503; a missing header, a signature that does not match or a
  * timestamp more than 5 minutes away → 401; then the body: not JSON → 400 `invalid_json`; not an event
- * → 400 `validation_failed`; a type Resend does not send → 422 `unknown_event_type`. Nothing is written
+ * → 400 `validation_failed` (also for NUL or an unpaired surrogate anywhere, or an svix-id over 200
+ * characters); a type Recertify does not track, even one Resend adds later → 200 `ignored`. Nothing is written
  * before all of these pass. Then, in one transaction, domain/delivery.ts `receiveResendEvent`.
  */
 import { createRoute, z } from '@hono/zod-openapi';
@@ -94,12 +95,12 @@ export const resendWebhookRoute = createRoute({
     `Tracked types: ${Object.keys(TRACKED_RESEND_EVENTS).map((t) => `\`${t}\``).join(', ')}: each is added to its message's timeline ` +
     '(the message whose `providerMessageId` is `data.email_id`) and moves its `deliveryStatus`. A bounce of type `Permanent` or a ' +
     "complaint suppresses the learner's address: later messages to it are recorded `suppressed`, not sent, until the learner's email " +
-    "changes. Resend's other types are acknowledged and ignored; any other type is 422 `unknown_event_type`. A body that is not JSON " +
+    "changes. Every other type (Resend's others, and any it adds later) is acknowledged and ignored, so Resend never retries or disables the endpoint for it. A body that is not JSON " +
     'is 400 `invalid_json`, one that is not an event (no `type`, `created_at` or `data.email_id`) 400 `validation_failed`. ' +
     'An event id (`svix-id`) received before changes nothing (200, `duplicate`).',
   responses: {
     200: json(WebhookAnswerSchema, 'Received (see `outcome`).'),
-    ...errorResponses(400, 401, 413, 422, 503),
+    ...errorResponses(400, 401, 413, 503),
   },
 });
 

@@ -37,3 +37,12 @@ export async function deliveryEventsOf(sql: Sql | TransactionSql, messageIds: re
   }
   return out;
 }
+
+/** Replaces the detail of every delivery event of the learner's messages with `placeholder` (an erasure); returns how many. */
+export async function redactDeliveryEventsOfLearner(tx: TransactionSql, learnerId: string, placeholder: string): Promise<number> {
+  const rows = await tx`
+    update message_delivery_events e set detail = ${placeholder}
+    from messages m where m.id = e.message_id and m.learner_id = ${learnerId} and e.detail is not null
+    returning e.id`;
+  return rows.length;
+}

@@ -53,3 +53,13 @@ export async function markReceiptsApplied(tx: TransactionSql, svixIds: readonly 
   if (svixIds.length === 0) return;
   await tx`update resend_webhook_events set outcome = 'applied' where svix_id = any(${[...svixIds]}::text[])`;
 }
+
+/** Replaces the detail of every received Resend event about the learner's messages with `placeholder` (an erasure); returns how many. */
+export async function redactReceiptsOfLearner(tx: TransactionSql, learnerId: string, placeholder: string): Promise<number> {
+  const rows = await tx`
+    update resend_webhook_events r set detail = ${placeholder}
+    from messages m where m.learner_id = ${learnerId} and m.provider_message_id is not null
+      and r.email_id = m.provider_message_id and r.detail is not null
+    returning r.svix_id`;
+  return rows.length;
+}
