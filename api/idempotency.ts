@@ -52,7 +52,7 @@ export type IdempotentOutcome<T, R extends { status: number; body: T } = { statu
  * `work` returns the answer (`status`, `body`: stored as JSON for repeats) and may return more, which
  * only this first run sees.
  */
-export async function runIdempotent<T, R extends { status: number; body: T } = { status: number; body: T }>(
+export async function runIdempotent<T, R extends { status: number; body: T; stored?: T } = { status: number; body: T; stored?: T }>(
   sql: Sql,
   scope: IdempotencyScope,
   work: (tx: TransactionSql) => Promise<R>,
@@ -68,7 +68,8 @@ export async function runIdempotent<T, R extends { status: number; body: T } = {
       if (claim.kind === 'replay') return { replayed: true, status: claim.statusCode, body: claim.response };
     }
     const result = await work(tx);
-    if (key !== undefined) await q.storeIdempotentResponse(tx, { route, key, statusCode: result.status, response: result.body });
+    // `stored`: what a repeat answers, when it must differ from this answer (a secret shown once).
+    if (key !== undefined) await q.storeIdempotentResponse(tx, { route, key, statusCode: result.status, response: result.stored ?? result.body });
     return { ...result, replayed: false };
   });
 }

@@ -36,8 +36,31 @@ export const WebhookSecretSchema = z
   }, 'must be whsec_ followed by the base64 of 24 to 64 bytes')
   .openapi({ description: 'Optional: a secret of your own, `whsec_` + base64 of 24–64 bytes. Absent: one is generated (32 bytes).', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
 
-const WebhookUrl = HttpUrl.openapi({
-  description: 'Where events are POSTed: an absolute http or https URL with a host (anything else is 400 `validation_failed`).',
+/**
+ * The ports the Fetch standard blocks ("bad ports", https://fetch.spec.whatwg.org/#port-blocking),
+ * which Node's `fetch` (the delivery activity's) refuses without a request: a subscription to one
+ * could never be delivered to. Checked against Node 20's fetch: it refuses exactly these.
+ */
+export const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113,
+  115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556,
+  563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667,
+  6668, 6669, 6679, 6697, 10080,
+]);
+
+const WebhookUrl = HttpUrl.superRefine((v, ctx) => {
+  let port: string;
+  try {
+    port = new URL(v).port;
+  } catch {
+    return; // HttpUrl said why
+  }
+  if (port === '0') ctx.addIssue({ code: 'custom', message: 'must not use port 0 (no server listens there)' });
+  else if (port !== '' && FETCH_BAD_PORTS.has(Number(port))) {
+    ctx.addIssue({ code: 'custom', message: `must not use port ${port}: HTTP clients refuse it (the Fetch standard's blocked ports), so no delivery could reach it` });
+  }
+}).openapi({
+  description: "Where events are POSTed: an absolute http or https URL with a host, not on a port HTTP clients refuse (the Fetch standard's blocked ports, e.g. 6000, 6665–6669, 10080) or port 0 (anything else is 400 `validation_failed`).",
   example: 'https://hr.example.com/hooks/recertify',
 });
 
@@ -85,7 +108,11 @@ export const WebhookSubscriptionSchema = z
 export type WebhookSubscriptionDto = z.infer<typeof WebhookSubscriptionSchema>;
 
 export const WebhookSubscriptionCreatedSchema = WebhookSubscriptionSchema.extend({
-  secret: z.string().openapi({ description: 'The signing secret (`whsec_…`), shown in this answer only: keep it to verify signatures.' }),
+  secret: z.string().nullable().openapi({
+    description:
+      'The signing secret (`whsec_…`), shown in this answer only: keep it to verify signatures. A repeat with the same ' +
+      '`Idempotency-Key` answers null here: the stored answer never holds the secret.',
+  }),
 }).openapi('WebhookSubscriptionCreated');
 export type WebhookSubscriptionCreatedDto = z.infer<typeof WebhookSubscriptionCreatedSchema>;
 

@@ -17,6 +17,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -170,8 +171,8 @@ async function award(learnerId: string, certificateId: string): Promise<{ id: st
 
 async function subscribe(path: string, eventTypes: string[]): Promise<WebhookSubscriptionCreatedDto> {
   const sub = await call<WebhookSubscriptionCreatedDto>('POST', '/api/webhooks', { url: `${receiver.url}${path}`, eventTypes, description: `receiver ${path}` }, 201);
-  assert.match(sub.secret, /^whsec_[A-Za-z0-9+/]+={0,2}$/, 'a generated Standard Webhooks secret, shown on create');
-  receiver.secret(path, sub.secret);
+  assert.match(sub.secret ?? '', /^whsec_[A-Za-z0-9+/]+={0,2}$/, 'a generated Standard Webhooks secret, shown on create');
+  receiver.secret(path, sub.secret!);
   const shown = await call<WebhookSubscriptionDto & { secret?: string }>('GET', `/api/webhooks/${sub.id}`, undefined, 200);
   assert.equal(shown.secret, undefined, 'the secret is shown once: GET does not show it');
   return sub;
@@ -331,6 +332,10 @@ test('bad input to the subscription routes: 400/404/422 with the error shape, no
   const ok = { url: 'https://hooks.example.com/recertify', eventTypes: ['award.created'] };
   const cases: [string, unknown, number][] = [
     ['ftp URL', { ...ok, url: 'ftp://hooks.example.com/x' }, 400],
+    // Found by the fresh user's review: accepted, then every delivery failed with fetch's "bad port".
+    ['a port fetch refuses (6000)', { ...ok, url: 'http://127.0.0.1:6000/hook' }, 400],
+    ['a port fetch refuses (10080)', { ...ok, url: 'https://hooks.example.com:10080/hook' }, 400],
+    ['port 0', { ...ok, url: 'http://localhost:0/x' }, 400],
     ['javascript URL', { ...ok, url: 'javascript:alert(1)' }, 400],
     ['no host', { ...ok, url: 'https:///path' }, 400],
     ['not a URL', { ...ok, url: 'hooks.example.com' }, 400],
@@ -546,4 +551,20 @@ browserTest('the admin Webhooks page: a bad URL refused with nothing written; su
     await run.stop();
     await admin.browser.close();
   }
+});
+
+test('the signing secret is shown once: a repeat with the same Idempotency-Key answers the same subscription with secret null, and the stored answer holds no secret', async () => {
+  const headers = { 'idempotency-key': `sub-${randomUUID()}` };
+  const body = { url: 'https://hooks.example.com/once', eventTypes: ['award.revoked'] };
+  const first = await stack.request<WebhookSubscriptionCreatedDto>('POST', '/api/webhooks', body, headers);
+  assert.equal(first.status, 201);
+  assert.match(first.body.secret ?? '', /^whsec_/);
+  const again = await stack.request<WebhookSubscriptionCreatedDto>('POST', '/api/webhooks', body, headers);
+  assert.equal(again.status, 201);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.equal(again.body.id, first.body.id, 'the same subscription');
+  assert.equal(again.body.secret, null, 'not shown again');
+  const stored = await stack.sql<{ n: number }[]>`select count(*)::int as n from idempotent_requests where response::text like ${'%' + first.body.secret! + '%'}`;
+  assert.equal(stored[0]!.n, 0, 'no stored answer holds the secret');
+  await call('DELETE', `/api/webhooks/${first.body.id}`, undefined, 204);
 });

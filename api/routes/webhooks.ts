@@ -137,7 +137,9 @@ export function webhooksApp({ sql }: ApiDeps): App {
         secret: input.secret ?? newWebhookSecret(),
         eventTypes: input.eventTypes,
       });
-      return { status: 201, body: { ...toWebhookSubscription(row, {}), secret: row.secret } };
+      const answer = toWebhookSubscription(row, {});
+      // The secret is shown once: a repeat with the same Idempotency-Key answers null in its place.
+      return { status: 201, body: { ...answer, secret: row.secret }, stored: { ...answer, secret: null } };
     });
     if (outcome.replayed) markReplayed(c);
     return c.json(outcome.body as WebhookSubscriptionCreatedDto, 201);

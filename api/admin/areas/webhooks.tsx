@@ -81,7 +81,7 @@ webhooks.post('/', async (c) => {
     return listPage(c, { values, error: refusalText(answer.error), status: ([400, 422].includes(answer.status) ? answer.status : 500) as ContentfulStatusCode, fromPost: true });
   }
   return subscriptionPage(c, answer.body.id, {
-    secret: answer.body.secret,
+    ...(answer.body.secret ? { secret: answer.body.secret } : {}),
     fromPost: true,
     banner: { kind: 'ok', text: <strong>Subscribed {answer.body.url}.</strong> },
   });
