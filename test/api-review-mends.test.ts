@@ -9,6 +9,7 @@ import type { ImportCreated, ImportDto, ImportPlan } from '../api/import-schemas
 import { reconcileOnce } from '../api/reconciler.ts';
 import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { DAY_MS } from '../domain/dates.ts';
+import { adminSessionCookie } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -51,16 +52,7 @@ async function importDone(id: string): Promise<ImportDto> {
 }
 
 /** Signs in to the admin page; answers the session cookie. */
-async function adminCookie(): Promise<string> {
-  const login = await fetch(`${stack.api}/admin/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token: stack.token, next: '/admin/certificates' }),
-  });
-  assert.equal(login.status, 303);
-  return (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-}
+const adminCookie = (): Promise<string> => adminSessionCookie(stack);
 
 test('an expired record imported again (another flag: a new import) or awarded again by hand is not recorded twice: already_recorded', { timeout: 180_000 }, async () => {
   const cert = await certificate('Expired Records');

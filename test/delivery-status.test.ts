@@ -15,7 +15,7 @@ import { afterSentFor } from '../activities/mail/index.ts';
 import { createMailer } from '../activities/mail/mailer.ts';
 import { LogProvider } from '../activities/mail/providers.ts';
 import { applyUnmatchedDeliveryEvents } from '../domain/delivery.ts';
-import { browserTest, launchAdminBrowser, screenshot } from './support/admin-browser.ts';
+import { browserTest, launchAdminBrowser, screenshot, adminSessionCookie } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 import type { FakeWebhookEvent } from './support/fake-resend.ts';
 
@@ -80,16 +80,7 @@ function eventuallyMessage(learnerId: string, id: string, what: string, cond: (m
 }
 
 /** Signs in to the admin page; answers the session cookie. */
-async function adminCookie(): Promise<string> {
-  const login = await fetch(`${stack.api}/admin/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token: stack.token, next: '/admin/mailbox' }),
-  });
-  assert.equal(login.status, 303);
-  return (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-}
+const adminCookie = (): Promise<string> => adminSessionCookie(stack);
 
 const webhookUrl = (): string => `${stack.api}/webhooks/resend`;
 
@@ -202,7 +193,7 @@ test('a forged, unsigned, tampered or stale event is 401 and changes nothing; a 
 
 test("a hard bounce suppresses the learner's address: the next message is recorded suppressed and never reaches Resend, until the email changes", async () => {
   // A subscriber to message.bounced (never reachable: only the outbox is looked at here).
-  const subscription = await ok<{ id: string }>('POST', '/api/webhooks', { url: 'http://127.0.0.1:9/bounces', eventTypes: ['message.bounced'] });
+  const subscription = await ok<{ id: string }>('POST', '/api/webhooks', { url: 'https://hooks.example.invalid/bounces', eventTypes: ['message.bounced'] });
   const { learner, course } = await learnerAndCourse('bounce.delivery@example.com');
   const { message } = await enrollAndMessage(learner.id, course.id);
   const bounced = await eventuallyMessage(learner.id, message.id, 'the message bounced', (m) => m.deliveryStatus === 'bounced');

@@ -3,6 +3,7 @@
  * with the stack's token: what each admin browser test file sets up before its tests.
  */
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,4 +60,19 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const dir = update ? SCREENSHOTS : join(tmpdir(), 'recertify-screenshots');
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, name), fullPage: true });
+}
+
+/**
+ * Signs in to `stack`'s admin page over HTTP with its token (no browser) and answers the session
+ * cookie (`name=value`), for tests that fetch admin pages directly. Asserts the sign-in's 303.
+ */
+export async function adminSessionCookie(stack: Pick<TestStack, 'api' | 'token'>): Promise<string> {
+  const login = await fetch(`${stack.api}/admin/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: stack.token, next: '/admin/certificates' }),
+  });
+  assert.equal(login.status, 303);
+  return (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
 }
