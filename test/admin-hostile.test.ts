@@ -8,6 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CertificateDto, CourseDto } from '../api/schemas.ts';
+import { adminSessionCookie } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -30,16 +31,7 @@ async function api<T>(method: string, path: string, body?: unknown, expect?: num
 }
 
 /** Signs in (a new session each call) and answers the session cookie. */
-async function signIn(): Promise<string> {
-  const login = await fetch(`${stack.api}/admin/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token: stack.token, next: '/admin/certificates' }),
-  });
-  assert.equal(login.status, 303);
-  return (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-}
+const signIn = (): Promise<string> => adminSessionCookie(stack);
 
 let cookie: string | undefined;
 const session = async (): Promise<string> => (cookie ??= await signIn());

@@ -16,7 +16,7 @@ import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/sch
 import { workflowUiUrl } from '../config/temporal.ts';
 import { DAY_MS, addDuration } from '../domain/dates.ts';
 import type { CertificateSettings } from '../domain/settings.ts';
-import { screenshot } from './support/admin-browser.ts';
+import { adminSessionCookie, screenshot } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -439,16 +439,7 @@ test("the Temporal UI link of an award opens its workflow (dev server with the W
 /** GET an admin page outside the browser, with a session made by signing in over HTTP. */
 let cookieHeader: string | undefined;
 async function adminGet(path: string): Promise<Response> {
-  if (!cookieHeader) {
-    const login = await fetch(`${stack.api}/admin/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { origin: stack.api, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: stack.token, next: '/admin/certificates' }),
-    });
-    assert.equal(login.status, 303);
-    cookieHeader = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  }
+  cookieHeader ??= await adminSessionCookie(stack);
   const res = await fetch(`${stack.api}${path}`, { headers: { cookie: cookieHeader ?? '' } });
   assert.equal(res.status, 200, `GET ${path}`);
   return res;
