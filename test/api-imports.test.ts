@@ -381,7 +381,11 @@ test('the import\'s batched starter: each workflow started once, an erased learn
   const rows = await stack.sql<{ id: string; startedAt: Date | null }[]>`select id, workflow_started_at as started_at from awards where id = any(${ids}::uuid[])`;
   for (const row of rows) assert.equal(row.startedAt !== null, row.id !== erased.id, `award ${row.id}: started iff its learner was not erased`);
   for (const award of burst.awards.slice(1)) {
-    const runs = await stack.client.workflow.count(`WorkflowId = '${award.workflowId}'`);
+    // Visibility lags the start: wait until it lists the execution, then there must be exactly one.
+    const runs = await stack.eventually(`${award.workflowId} listed`, async () => {
+      const c = await stack.client.workflow.count(`WorkflowId = '${award.workflowId}'`);
+      return c.count >= 1 ? c : null;
+    });
     assert.equal(runs.count, 1, `${award.workflowId}: one execution`);
   }
   await assert.rejects(stack.client.workflow.getHandle(erased.workflowId!).describe(), /not found/i, 'nothing started for the erased learner');
