@@ -21,6 +21,8 @@ export interface ActivityDeps {
   log: Logger;
   /** Config.importStartConcurrency: workflow starts an import keeps in flight (default 32). */
   importStartConcurrency?: number;
+  /** Config.importMaxTaskBacklog: workflow tasks an import lets wait before it starts more (default 500; 0: no pacing). */
+  importMaxTaskBacklog?: number;
 }
 
 export function createActivities(deps: ActivityDeps): {
@@ -31,7 +33,7 @@ export function createActivities(deps: ActivityDeps): {
     activities: {
       ...createRecertificationActivities(deps),
       ...createPropagationActivities(deps),
-      ...createImportActivities({ ...deps, startConcurrency: deps.importStartConcurrency }),
+      ...createImportActivities({ ...deps, startConcurrency: deps.importStartConcurrency, maxTaskBacklog: deps.importMaxTaskBacklog }),
       ...createWebhookActivities(deps),
     },
     messageActivities: createMessageActivities(deps),

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/import.ts [--rows=100000] [--worker-options='{...}']`
+ * `npx tsx bench/import.ts [--rows=100000] [--server=dev|full] [--max-task-backlog=N] [--worker-options='{...}']`
  *
  * The import benchmark (issue 9): one file of `--rows` existing holders (default 100,000; every row
  * schedules, a third of the learners exist, the rest are created) posted to
@@ -10,6 +10,7 @@
  * row, one learner per email, every workflow started once and `scheduled`, nothing doubled. The
  * result goes to bench/results/import.<rows>.json; the figures are copied into bench/README.md by hand.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +21,8 @@ import { seedDueBurst, startAwardWorkflows } from '../test/support/due-burst.ts'
 import { startServices, type Services } from '../test/support/stack.ts';
 import { startDedicatedPostgres } from '../test/support/stack/database.ts';
 import type { WorkerProcessOptions } from '../test/support/stack/worker.ts';
+import { useTemporalServer, type TemporalServerKind } from '../test/support/stack/temporal.ts';
+import { workflowTaskBacklog } from '../domain/award-workflow-start.ts';
 import type { ActivityAttempt } from '../test/support/stack/worker-reports.ts';
 
 const args = new Map(
@@ -36,6 +39,10 @@ const PROFILE = args.has('profile');
 const START_CONCURRENCY = args.get('start-concurrency');
 /** `--floor-rows=N`: the size of the engine-floor arm (default min(rows, 10000); 0 skips it). */
 const FLOOR_ROWS = Number(args.get('floor-rows') ?? Math.min(ROWS, 10_000));
+/** `--server=full`: the full Temporal server on PostgreSQL (config/temporal-server/) instead of the dev server on SQLite. */
+const SERVER: TemporalServerKind = args.get('server') === 'full' ? 'full' : 'dev';
+/** `--max-task-backlog=N`: the worker's IMPORT_MAX_TASK_BACKLOG (default: the configuration's; 0: no pacing). */
+const MAX_TASK_BACKLOG = args.get('max-task-backlog');
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const say = (m: string): void => console.log(`[bench import ${new Date().toISOString().slice(11, 19)}] ${m}`);
 const r1 = (n: number): number => Math.round(n * 10) / 10;
@@ -43,6 +50,7 @@ const r1 = (n: number): number => Math.round(n * 10) / 10;
 async function main(): Promise<void> {
   if (!(Number.isInteger(ROWS) && ROWS >= 1 && ROWS <= 100_000)) throw new Error('--rows must be 1 to 100000');
   const pg = await startDedicatedPostgres();
+  useTemporalServer(SERVER, { postgresAdminUrl: pg.adminUrl });
   const stack = await startServices({
     postgres: pg,
     dbPrefix: 'bench_import',
@@ -54,7 +62,10 @@ async function main(): Promise<void> {
     const worker = await stack.spawnWorker({
       options: WORKER_OPTIONS,
       activityLog: PROFILE,
-      ...(START_CONCURRENCY ? { env: { IMPORT_START_CONCURRENCY: START_CONCURRENCY } } : {}),
+      env: {
+        ...(START_CONCURRENCY ? { IMPORT_START_CONCURRENCY: START_CONCURRENCY } : {}),
+        ...(MAX_TASK_BACKLOG ? { IMPORT_MAX_TASK_BACKLOG: MAX_TASK_BACKLOG } : {}),
+      },
     });
     const api = await stack.spawnApi({ reconcileIntervalSeconds: 30 });
     const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
@@ -106,12 +117,20 @@ async function main(): Promise<void> {
     say(`apply answered 202 in ${r1(intakeS)} s; import ${importId}`);
     let view: ImportDto = posted.body.import;
     let lastSay = 0;
+    // The workflow tasks waiting on the task queue, sampled each second: what the import's pacing bounds.
+    const backlog = { max: 0, sum: 0, samples: 0 };
     while (view.status !== 'completed') {
       await new Promise((r) => setTimeout(r, 1000));
       view = (await call<ImportDto>('GET', `/api/imports/${importId}`)).body;
+      const waiting = await workflowTaskBacklog(stack.client, stack.config.temporal.taskQueue).catch(() => null);
+      if (waiting !== null) {
+        backlog.max = Math.max(backlog.max, waiting);
+        backlog.sum += waiting;
+        backlog.samples++;
+      }
       if (performance.now() - lastSay > 30_000) {
         lastSay = performance.now();
-        say(`${view.progress.processed}/${ROWS} rows after ${r1((performance.now() - t0) / 1000)} s`);
+        say(`${view.progress.processed}/${ROWS} rows after ${r1((performance.now() - t0) / 1000)} s; ${waiting ?? '?'} workflow tasks waiting`);
       }
     }
     const completedS = (performance.now() - t0) / 1000;
@@ -140,6 +159,7 @@ async function main(): Promise<void> {
     const profile = PROFILE ? importActivityProfile(worker.activityAttempts()) : undefined;
     if (profile) say(`import activities (s, summed by type): ${JSON.stringify(profile)}`);
     const result = {
+      commit: gitCommit(),
       machine: { nproc: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: r1(os.totalmem() / 2 ** 30), node: process.version, loadavg: os.loadavg() },
       rows: ROWS,
       existingLearners: existing,
@@ -154,10 +174,13 @@ async function main(): Promise<void> {
       exactlyOnce: ok,
       ...(floor ? { engineFloor: floor, importToFloorRatio: Math.round((ROWS / asleepS / floor.rowsPerSecond) * 100) / 100 } : {}),
       startConcurrency: START_CONCURRENCY ? Number(START_CONCURRENCY) : 'default',
+      maxTaskBacklog: MAX_TASK_BACKLOG ? Number(MAX_TASK_BACKLOG) : 'default',
+      temporalServer: SERVER,
+      workflowTaskBacklog: { max: backlog.max, mean: backlog.samples ? Math.round(backlog.sum / backlog.samples) : null, samples: backlog.samples },
       ...(profile ? { profile } : {}),
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(`${RESULTS_DIR}import.${ROWS}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(`${RESULTS_DIR}import.${ROWS}${SERVER === 'full' ? '-full-server' : ''}.json`, `${JSON.stringify(result, null, 2)}\n`);
     if (!ok) process.exitCode = 1;
   } finally {
     await stack.stop();
@@ -183,6 +206,17 @@ async function engineFloor(stack: Services, rows: number, asleepBefore: number):
   const seconds = (performance.now() - t0) / 1000;
   if (asleep < asleepBefore + rows) throw new Error(`engine floor: only ${asleep - asleepBefore} of ${rows} asleep after ${r1(seconds)} s`);
   return { rows, seconds: r1(seconds), rowsPerSecond: r1(rows / seconds) };
+}
+
+/** The commit measured (with `+changes` when the working tree differs from it), or 'unknown' outside a git checkout. */
+function gitCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head}+changes` : head;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** The import workflow's activities, by type: attempts, and seconds summed (wall time of each attempt). */

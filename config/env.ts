@@ -36,6 +36,11 @@ const EnvSchema = z.object({
   EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   /** Recertification workflow starts an import keeps in flight at once, per import (workflows/import.ts). */
   IMPORT_START_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  /**
+   * Workflow tasks an import lets wait on the task queue before it starts more workflows (Temporal's
+   * estimate, DescribeTaskQueue): it keeps pace with the workers instead of flooding the queue. 0: no pacing.
+   */
+  IMPORT_MAX_TASK_BACKLOG: z.coerce.number().int().min(0).max(100_000).default(500),
   ADMIN_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Unset: `http://localhost:<PORT>`, so moving PORT alone keeps the links in messages right. */
   APP_BASE_URL: z.string().url().optional(),
@@ -90,6 +95,8 @@ export interface Config {
   };
   /** IMPORT_START_CONCURRENCY: workflow starts an import keeps in flight at once. */
   importStartConcurrency: number;
+  /** IMPORT_MAX_TASK_BACKLOG: workflow tasks an import lets wait on the task queue before it starts more (0: no pacing). */
+  importMaxTaskBacklog: number;
   adminApiToken: string;
   appBaseUrl: string;
   /** COURSE_URL_TEMPLATE, or `<appBaseUrl>/courses/{courseId}`: the link to a course without a `url`. */
@@ -163,6 +170,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       batchSize: env.EMAIL_BATCH_SIZE,
     },
     importStartConcurrency: env.IMPORT_START_CONCURRENCY,
+    importMaxTaskBacklog: env.IMPORT_MAX_TASK_BACKLOG,
     adminApiToken: pick('ADMIN_API_TOKEN', env.ADMIN_API_TOKEN),
     appBaseUrl,
     courseUrlTemplate: env.COURSE_URL_TEMPLATE ?? `${appBaseUrl}/courses/{courseId}`,

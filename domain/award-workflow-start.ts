@@ -8,6 +8,7 @@
  * confirmed it.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import type { Sql } from '../db/client.ts';
@@ -107,4 +108,44 @@ export async function ensureAwardWorkflows(
   await awardsQ.markWorkflowsStarted(deps.sql, confirmed);
   if (failure) throw (failure as { err: unknown }).err;
   return confirmed.length;
+}
+
+/**
+ * The workflow tasks waiting on `taskQueue`'s normal (not sticky) queue, as Temporal estimates them
+ * (DescribeTaskQueue with `report_stats`, Temporal ≥ 1.25): a new workflow's first task waits there
+ * until a worker takes it. Null when the server reports no figure. Throws on a failed call.
+ */
+export async function workflowTaskBacklog(client: Client, taskQueue: string): Promise<number | null> {
+  const res = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    reportStats: true,
+  });
+  const count = res.stats?.approximateBacklogCount;
+  return count === null || count === undefined ? null : Number(count);
+}
+
+/**
+ * Paces a bulk start by the workers: waits (polling every `pollMs`, calling `onPoll` each time so an
+ * activity can heartbeat) until at most `max` workflow tasks wait on `taskQueue`, or `timeoutMs` has
+ * passed, whichever is first; a server that reports no figure ends the wait at once. Never throws for
+ * a slow queue: pacing is a courtesy to Temporal, not a condition. Returns the last backlog seen and
+ * the time waited (ms). Used by the import (issue 9: "starts their workflows at a bounded rate, so
+ * 100,000 rows never flood Temporal"): the new workflows' first tasks are what it would otherwise pile up.
+ */
+export async function waitForWorkflowTaskBacklog(
+  client: Client,
+  taskQueue: string,
+  max: number,
+  opts: { timeoutMs: number; pollMs?: number; onPoll?: (backlog: number | null) => void },
+): Promise<{ backlog: number | null; waitedMs: number }> {
+  const started = Date.now();
+  for (;;) {
+    const backlog = await workflowTaskBacklog(client, taskQueue);
+    opts.onPoll?.(backlog);
+    const waitedMs = Date.now() - started;
+    if (backlog === null || backlog <= max || waitedMs >= opts.timeoutMs) return { backlog, waitedMs };
+    await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 1000));
+  }
 }

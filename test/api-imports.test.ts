@@ -13,6 +13,7 @@ import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/sch
 import { DAY_MS } from '../domain/dates.ts';
 import { statusQuery } from '../workflows/contract.ts';
 import { ensureAwardWorkflows } from '../api/temporal-gateway.ts';
+import { waitForWorkflowTaskBacklog, workflowTaskBacklog } from '../domain/award-workflow-start.ts';
 import { seedDueBurst } from './support/due-burst.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
@@ -389,4 +390,37 @@ test('the import\'s batched starter: each workflow started once, an erased learn
     assert.equal(runs.count, 1, `${award.workflowId}: one execution`);
   }
   await assert.rejects(stack.client.workflow.getHandle(erased.workflowId!).describe(), /not found/i, 'nothing started for the erased learner');
+});
+
+test('pacing: an import waits while more new workflows than IMPORT_MAX_TASK_BACKLOG wait for a worker, and goes on once they are taken', async () => {
+  // A task queue no worker polls: every started workflow's first task waits there.
+  const taskQueue = `pacing-${randomUUID()}`;
+  for (let i = 0; i < 6; i++) {
+    await stack.client.workflow.start('recertificationWorkflow', { taskQueue, workflowId: `pacing-${i}-${randomUUID()}`, args: [] });
+  }
+  const seen = await stack.eventually('the task queue reports the six waiting first tasks', async () => {
+    const n = await workflowTaskBacklog(stack.client, taskQueue);
+    return n !== null && n >= 6 ? n : undefined;
+  });
+  assert.equal(seen, 6);
+  // Over the bound: the wait lasts until its time is up, and says what it saw.
+  const held = await waitForWorkflowTaskBacklog(stack.client, taskQueue, 2, { timeoutMs: 1500, pollMs: 200 });
+  assert.ok(held.waitedMs >= 1500, `waited ${held.waitedMs} ms`);
+  assert.equal(held.backlog, 6);
+  // Within the bound: no wait.
+  const free = await waitForWorkflowTaskBacklog(stack.client, taskQueue, 6, { timeoutMs: 60_000, pollMs: 200 });
+  assert.equal(free.backlog, 6);
+  assert.ok(free.waitedMs < 5000, `waited ${free.waitedMs} ms`);
+  // A "worker" takes four of the tasks: the wait ends as soon as the queue is back within the bound.
+  for (let i = 0; i < 4; i++) {
+    const task = await stack.client.workflowService.pollWorkflowTaskQueue({
+      namespace: stack.client.options.namespace,
+      taskQueue: { name: taskQueue },
+      identity: 'pacing-test',
+    });
+    assert.ok(task.taskToken?.length, 'a waiting task was handed out');
+  }
+  const drained = await waitForWorkflowTaskBacklog(stack.client, taskQueue, 2, { timeoutMs: 60_000, pollMs: 200 });
+  assert.ok(drained.backlog !== null && drained.backlog <= 2, `backlog ${drained.backlog}`);
+  assert.ok(drained.waitedMs < 60_000);
 });

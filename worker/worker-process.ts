@@ -54,6 +54,7 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     appBaseUrl: config.appBaseUrl,
     courseUrlTemplate: config.courseUrlTemplate,
     importStartConcurrency: config.importStartConcurrency,
+    importMaxTaskBacklog: config.importMaxTaskBacklog,
     from: config.email.from,
     log,
   });

@@ -70,7 +70,9 @@ export async function spawnChild(opts: {
   readyPollMs: number;
   onLine?: (line: string) => boolean;
 }): Promise<StackProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry], { cwd: ROOT, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // RECERTIFY_CHILD_CPU_PROF=<dir>: each child writes a V8 CPU profile there when it exits (benchmarks' profiling).
+  const profile = process.env.RECERTIFY_CHILD_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.RECERTIFY_CHILD_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', opts.entry], { cwd: ROOT, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
   const keep = (d: Buffer | string): void => {
