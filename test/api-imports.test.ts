@@ -413,11 +413,13 @@ test('pacing: an import waits while more new workflows than IMPORT_MAX_TASK_BACK
   assert.ok(free.waitedMs < 5000, `waited ${free.waitedMs} ms`);
   // A "worker" takes four of the tasks: the wait ends as soon as the queue is back within the bound.
   for (let i = 0; i < 4; i++) {
-    const task = await stack.client.workflowService.pollWorkflowTaskQueue({
-      namespace: stack.client.options.namespace,
-      taskQueue: { name: taskQueue },
-      identity: 'pacing-test',
-    });
+    const task = await stack.client.withDeadline(Date.now() + 30_000, () =>
+      stack.client.workflowService.pollWorkflowTaskQueue({
+        namespace: stack.client.options.namespace,
+        taskQueue: { name: taskQueue },
+        identity: 'pacing-test',
+      }),
+    );
     assert.ok(task.taskToken?.length, 'a waiting task was handed out');
   }
   const drained = await waitForWorkflowTaskBacklog(stack.client, taskQueue, 2, { timeoutMs: 60_000, pollMs: 200 });
