@@ -287,7 +287,8 @@ export function evaluateSettings(args: {
   const leadFitTouched =
     patch.expiration?.enabled !== undefined ||
     patch.expiration?.validFor !== undefined ||
-    patch.expiration?.anchor !== undefined ||
+    // The fixed-date anchor's minimum is its shortest validity: switching to or from it, or moving it, touches the rule.
+    (patch.expiration?.anchor !== undefined && patch.expiration.anchor !== before.expiration.anchor && [patch.expiration.anchor, before.expiration.anchor].includes('fixed_date')) ||
     patch.expiration?.fixedDate !== undefined ||
     patch.recertification?.enabled === true ||
     patch.recertification?.leadDays !== undefined ||
