@@ -96,7 +96,7 @@ export function awardTerms(
           awardedAt: args.awardedAt,
           validFor: expiration.validFor,
           anchor: expiration.anchor,
-          previous: args.previous ?? null,
+          previous: args.previous ? { ...args.previous, inGrace: args.previous.status === 'in_grace' } : null,
           fixedDate: expiration.fixedDate ?? null,
           timeZone: organisationTimeZone(),
         })

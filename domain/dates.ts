@@ -166,6 +166,8 @@ export interface PreviousAward {
   expiresAt: Date | null;
   /** The chain's anchor day; null on awards made before the `anchor_day` column (migration 1764000000001). */
   anchorDay: number | null;
+  /** It is in its grace period (issue 14): lapsed, yet a `previous_expiry` renewal still counts from its expiry. */
+  inGrace?: boolean;
 }
 
 /** A new award's expiry and the anchor day (1–31) to store with it (`awards.anchor_day`). */
@@ -215,10 +217,12 @@ export function expiryFor(args: {
     // Renewals follow the same rule: counted from the renewal's own awardedAt.
     return { expiresAt: fixedDateExpiry(awardedAt, args.fixedDate, args.timeZone ?? 'UTC'), anchorDay: args.fixedDate.day };
   }
-  if (anchor === 'previous_expiry' && previous?.expiresAt && previous.expiresAt.getTime() > awardedAt.getTime()) {
+  if (anchor === 'previous_expiry' && previous?.expiresAt && (previous.expiresAt.getTime() > awardedAt.getTime() || previous.inGrace)) {
     const renewed = { ...previous, expiresAt: previous.expiresAt };
     const anchorDay = anchorDayAt(renewed.expiresAt, renewed.anchorDay ?? legacyAnchorDay(renewed, validFor));
-    return { expiresAt: addDuration(renewed.expiresAt, validFor, anchorDay), anchorDay };
+    const expiresAt = addDuration(renewed.expiresAt, validFor, anchorDay);
+    // A renewal in grace counts from the old expiry, unless that is already past too (a grace longer than the validity).
+    if (expiresAt.getTime() > awardedAt.getTime()) return { expiresAt, anchorDay };
   }
   return { expiresAt: addDuration(awardedAt, validFor), anchorDay: awardedAt.getUTCDate() };
 }

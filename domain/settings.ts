@@ -59,6 +59,11 @@ const ExpirationSchema = z
     anchor: z.enum(EXPIRY_ANCHORS),
     // Policies (issue 14). Optional: settings saved before them read as absent (no fixed date).
     fixedDate: FixedDateSchema.nullable().optional(),
+    /**
+     * Days after the expiry the award stays `in_grace` (renewable by completing the course) before it
+     * is `expired` and the expired notice goes out; 0 or absent: no grace period.
+     */
+    graceDays: z.number().int().min(0, 'graceDays must be 0 to 365').max(365, 'graceDays must be 0 to 365').optional(),
   })
   .strict();
 const RecertificationSchema = z

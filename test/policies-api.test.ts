@@ -106,3 +106,40 @@ browserTest('settings: the fixed expiry date is chosen on the page, refused besi
   assert.equal(await page.inputValue('[name="expiration.fixedDate.month"]'), '12');
   assert.equal(await page.inputValue('[name="expiration.fixedDate.minimumActiveDays"]'), '60');
 });
+
+browserTest('settings: the grace period is set on the page; a bad number is refused beside its field and nothing is saved', async () => {
+  const page = admin!.page;
+  const c = await course('Crane Signals');
+  const cert = await certificate('Signaller', [c.id], { expiration: { enabled: true } });
+  await page.goto(`${stack.api}/admin/certificates/${cert.id}/settings`);
+  assert.equal(await page.inputValue('[name="expiration.graceDays"]'), '0');
+  await page.fill('[name="expiration.graceDays"]', '400');
+  const [bad] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), page.click('#save-settings')]);
+  assert.equal(bad.status(), 400);
+  assert.match(await page.locator('.field-error[data-field="expiration.graceDays"]').innerText(), /Grace days must be a whole number from 0/);
+  assert.equal((await api<CertificateDto>('GET', `/api/certificates/${cert.id}`)).settings.expiration.graceDays, undefined);
+
+  await page.fill('[name="expiration.graceDays"]', '14');
+  const [ok] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), page.click('#save-settings')]);
+  assert.equal(ok.status(), 200);
+  assert.equal((await api<CertificateDto>('GET', `/api/certificates/${cert.id}`)).settings.expiration.graceDays, 14);
+  await page.goto(`${stack.api}/admin/certificates/${cert.id}/settings`);
+  assert.equal(await page.inputValue('[name="expiration.graceDays"]'), '14');
+});
+
+test('grace period: graceDays out of range is a 400 and nothing is saved; an award in grace shows as in_grace', async () => {
+  const c = await course('Hoist Safety');
+  const cert = await certificate('Hoist Operator', [c.id], { expiration: { enabled: true } });
+  for (const graceDays of [-1, 366, 1.5]) {
+    const res = await stack.request<{ error: { code: string } }>('PATCH', `/api/certificates/${cert.id}`, { settings: { expiration: { graceDays } } });
+    assert.equal(res.status, 400, String(graceDays));
+    assert.equal(res.body.error.code, 'validation_failed');
+  }
+  assert.equal((await api<CertificateDto>('GET', `/api/certificates/${cert.id}`)).settingsVersion, cert.settingsVersion);
+  // An award the workflow put in grace is listed with that status (the vocabulary reaches the API).
+  const l = await learner('Lin');
+  const made = await api<{ award: AwardDto }>('POST', `/api/certificates/${cert.id}/awards`, { learnerId: l.id, awardedAt: '2026-09-01T09:00:00Z' });
+  await stack.sql`update awards set status = 'in_grace', grace_ends_at = expires_at + interval '14 days' where id = ${made.award.id}`;
+  const got = await api<{ award: AwardDto }>('GET', `/api/awards/${made.award.id}`);
+  assert.equal(got.award.status, 'in_grace');
+});

@@ -78,3 +78,17 @@ test('fixed-date settings: refused without a date, with a day the month lacks, o
   assert.equal(SettingsPatchSchema.safeParse({ expiration: { fixedDate: { month: 13, day: 1, minimumActiveDays: 0 } } }).success, false);
   assert.equal(SettingsPatchSchema.safeParse({ expiration: { fixedDate: { month: 12, day: 31, minimumActiveDays: 366 } } }).success, false);
 });
+
+test('grace: a renewal of an award in grace counts from the old expiry under previous_expiry, from the completion otherwise', () => {
+  const year = { amount: 12, unit: 'months' } as const;
+  const previous = { awardedAt: d('2026-01-10T09:00:00Z'), expiresAt: d('2026-12-31T23:59:59Z'), anchorDay: 31, inGrace: true };
+  const completedAt = d('2027-01-05T10:00:00Z');
+  assert.equal(expiryFor({ awardedAt: completedAt, validFor: year, anchor: 'previous_expiry', previous }).expiresAt.toISOString(), '2027-12-31T23:59:59.000Z');
+  // The same lapsed award not in grace starts a new chain at the completion.
+  assert.equal(
+    expiryFor({ awardedAt: completedAt, validFor: year, anchor: 'previous_expiry', previous: { ...previous, inGrace: false } }).expiresAt.toISOString(),
+    '2028-01-05T10:00:00.000Z',
+  );
+  assert.equal(expiryFor({ awardedAt: completedAt, validFor: year, anchor: 'completion', previous }).expiresAt.toISOString(), '2028-01-05T10:00:00.000Z');
+  assert.equal(expiryFor({ awardedAt: completedAt, validFor: year, anchor: 'fixed_date', fixedDate: DEC31, previous }).expiresAt.toISOString(), '2027-12-31T23:59:59.000Z');
+});

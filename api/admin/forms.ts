@@ -22,6 +22,7 @@ export const F = {
   fixedMonth: 'expiration.fixedDate.month',
   fixedDay: 'expiration.fixedDate.day',
   fixedMinimum: 'expiration.fixedDate.minimumActiveDays',
+  graceDays: 'expiration.graceDays',
   recertificationEnabled: 'recertification.enabled',
   courseId: 'recertification.courseId',
   leadDays: 'recertification.leadDays',
@@ -49,6 +50,8 @@ export interface SettingsFormValues {
   fixedMonth: string;
   fixedDay: string;
   fixedMinimum: string;
+  /** Days of grace after the expiry (issue 14), as typed; 0 = none. */
+  graceDays: string;
   recertificationEnabled: boolean;
   courseId: string;
   leadDays: string;
@@ -66,6 +69,7 @@ export const FIELD_MESSAGES: Record<string, string> = {
   [F.fixedMonth]: 'Choose a month.',
   [F.fixedDay]: 'Enter a day of the month from 1 to 31.',
   [F.fixedMinimum]: 'Minimum active days must be a whole number from 0 to 365.',
+  [F.graceDays]: 'Grace days must be a whole number from 0 (no grace period) to 365.',
   [F.leadDays]: 'Lead days must be a whole number from 1 to 365.',
   [F.reminders]: 'Reminders are whole numbers of days from 1 to 365, separated by commas (at most 10).',
   [F.courseId]: 'Choose a live course.',
@@ -94,6 +98,7 @@ export function valuesFromCertificate(cert: CertificateDto): SettingsFormValues 
     fixedMonth: String(s.expiration.fixedDate?.month ?? 12),
     fixedDay: String(s.expiration.fixedDate?.day ?? 31),
     fixedMinimum: String(s.expiration.fixedDate?.minimumActiveDays ?? 90),
+    graceDays: String(s.expiration.graceDays ?? 0),
     recertificationEnabled: s.recertification.enabled,
     courseId: s.recertification.courseId ?? '',
     leadDays: String(s.recertification.leadDays),
@@ -131,6 +136,7 @@ export function valuesFromForm(body: FormBody): SettingsFormValues {
     fixedMonth: text(body, F.fixedMonth).trim(),
     fixedDay: text(body, F.fixedDay).trim(),
     fixedMinimum: text(body, F.fixedMinimum).trim(),
+    graceDays: text(body, F.graceDays).trim(),
     recertificationEnabled: checked(body, F.recertificationEnabled),
     courseId: text(body, F.courseId),
     leadDays: text(body, F.leadDays).trim(),
@@ -193,6 +199,9 @@ export function buildPatch(
       expiration.validFor = { amount, unit: values.unit };
     }
     if (values.anchor !== cur.expiration.anchor) expiration.anchor = values.anchor;
+    const grace = wholeNumber(values.graceDays);
+    if (grace === null) errors[F.graceDays] = `“${values.graceDays}” is not a whole number. ${FIELD_MESSAGES[F.graceDays]}`;
+    else if (grace !== (cur.expiration.graceDays ?? 0)) expiration.graceDays = grace;
     if (values.anchor === 'fixed_date') {
       const month = wholeNumber(values.fixedMonth);
       const day = wholeNumber(values.fixedDay);

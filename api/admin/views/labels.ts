@@ -23,6 +23,7 @@ export const PHASE_LABELS: Record<Phase, string> = {
   renewed: 'Renewed',
   expired: 'Expired',
   revoked: 'Revoked',
+  in_grace: 'In grace period',
 };
 
 export const KIND_LABELS: Record<MessageKind, string> = {
@@ -42,6 +43,7 @@ export const STATUS_LABELS: Record<Status, string> = {
   renewed: 'renewed',
   expired: 'expired',
   revoked: 'revoked',
+  in_grace: 'in_grace',
   enrolled: 'enrolled',
   in_progress: 'in_progress',
   completed: 'completed',

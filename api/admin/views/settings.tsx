@@ -138,6 +138,11 @@ export function SettingsForm(props: SettingsViewProps) {
               <input type="text" inputmode="numeric" class="short" name={F.fixedMinimum} id={idFor(F.fixedMinimum)} value={v.fixedMinimum} {...invalid(F.fixedMinimum)} />
               <FieldNotes field={F.fixedMinimum} errors={errors} warnings={warnings} />
             </div>
+            <div class="field">
+              <label for={idFor(F.graceDays)}>Grace period after expiry, in days (0: none; the learner can still renew by completing the course)</label>
+              <input type="text" inputmode="numeric" class="short" name={F.graceDays} id={idFor(F.graceDays)} value={v.graceDays} {...invalid(F.graceDays)} />
+              <FieldNotes field={F.graceDays} errors={errors} warnings={warnings} />
+            </div>
 
             <section class="sub" id="recertification-section">
               <h3>Recertification</h3>
