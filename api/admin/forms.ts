@@ -199,7 +199,8 @@ export function buildPatch(
       expiration.validFor = { amount, unit: values.unit };
     }
     if (values.anchor !== cur.expiration.anchor) expiration.anchor = values.anchor;
-    const grace = wholeNumber(values.graceDays);
+    // An empty field (a form rendered before the field existed) keeps the saved grace days.
+    const grace = values.graceDays === '' ? (cur.expiration.graceDays ?? 0) : wholeNumber(values.graceDays);
     if (grace === null) errors[F.graceDays] = `“${values.graceDays}” is not a whole number. ${FIELD_MESSAGES[F.graceDays]}`;
     else if (grace !== (cur.expiration.graceDays ?? 0)) expiration.graceDays = grace;
     if (values.anchor === 'fixed_date') {
