@@ -6,7 +6,7 @@ import { createRecertificationAttempt } from '../domain/attempts.ts';
 import type { Logger } from '../config/logger.ts';
 import { enrollmentRefusal, type AwardTruth } from '../domain/acting-rules.ts';
 import { emitAwardEvents } from '../domain/webhook-events.ts';
-import type { AwardContext, CreateAttemptInput, CreateAttemptRefused, CreateAttemptResult, ExpireAwardResult, RecertificationActivities } from './types.ts';
+import type { AwardContext, CreateAttemptInput, CreateAttemptRefused, CreateAttemptResult, EnterGraceResult, ExpireAwardResult, RecertificationActivities } from './types.ts';
 
 export interface RecertificationDeps {
   sql: Sql;
@@ -83,6 +83,15 @@ export function createRecertificationActivities({ sql, log }: RecertificationDep
         supersededAttemptId: result.supersededAttemptId,
         created: result.created,
       };
+    },
+
+    async enterGrace({ awardId, asOf, graceEndsAt }): Promise<EnterGraceResult> {
+      const asOfMs = parseAsOf(asOf) ?? Date.now();
+      const endsMs = parseAsOf(graceEndsAt) ?? asOfMs;
+      const r = await awardsQ.enterGrace(sql, awardId, new Date(asOfMs), new Date(endsMs));
+      if (!r) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
+      if (r.entered) log.info({ awardId, graceEndsAt }, 'award in grace');
+      return { entered: r.entered, status: r.status, expiresAt: r.expiresAt?.toISOString() ?? null, graceEndsAt: r.graceEndsAt?.toISOString() ?? null };
     },
 
     async expireAward({ awardId, asOf }): Promise<ExpireAwardResult> {

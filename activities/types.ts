@@ -3,7 +3,7 @@ import type { CertificateSettings } from '../domain/settings.ts';
 import type { MessageKind } from '../workflows/contract.ts';
 import type { WebhookDeliveryStatus } from '../domain/vocabulary.ts';
 
-export type AwardStatus = 'active' | 'renewed' | 'expired' | 'revoked';
+export type AwardStatus = 'active' | 'renewed' | 'expired' | 'revoked' | 'in_grace';
 
 export interface CourseSummary {
   id: string;
@@ -86,12 +86,26 @@ export interface ExpireAwardResult {
   expiresAt?: string | null;
 }
 
+/** What `enterGrace` found and did: `entered` when this call put the award in grace. */
+export interface EnterGraceResult {
+  entered: boolean;
+  status: AwardStatus;
+  expiresAt: string | null;
+  /** When its grace period ends (ISO), once in grace. */
+  graceEndsAt: string | null;
+}
+
 /** Activities on the main task queue: they know Postgres. */
 export interface RecertificationActivities {
   loadAwardContext(input: { awardId: string }): Promise<AwardContext>;
   createRecertificationAttempt(input: CreateAttemptInput): Promise<CreateAttemptResult | CreateAttemptRefused>;
-  /** `asOf` (ISO): expire only if the database's expiry is at or before it. */
+  /** `asOf` (ISO): expire only if the database's expiry is at or before it (an award in grace: its grace end). */
   expireAward(input: { awardId: string; asOf?: string }): Promise<ExpireAwardResult>;
+  /**
+   * Issue 14: puts the award in its grace period (`in_grace`, ending `graceEndsAt`, ISO) if its expiry
+   * is at or before `asOf` (ISO) and it is still active; reports what the database holds afterwards.
+   */
+  enterGrace(input: { awardId: string; asOf: string; graceEndsAt: string }): Promise<EnterGraceResult>;
 }
 
 /** Activities on the email task queue: they know Postgres and the email provider. */

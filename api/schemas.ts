@@ -201,7 +201,10 @@ export const IdempotencyHeaders = z.object({
 const Anchor = z.enum(EXPIRY_ANCHORS).openapi({
   description:
     'What a renewal\'s expiry counts from: `completion` (the completion: now + validFor) or `previous_expiry` (renewing before the ' +
-    'previous award lapsed: its expiry + validFor, so renewing early loses no time).',
+    'previous award lapsed: its expiry + validFor, so renewing early loses no time), or `fixed_date` (every award and renewal expires on ' +
+    '`expiration.fixedDate` month/day at 23:59:59 in the organisation\'s time zone, DEFAULT_TIME_ZONE; an award made less than ' +
+    '`minimumActiveDays` before the next one expires at the one after; 29 February falls on 28 February in other years; ' +
+    '422 `fixed_date_required` without a date, `invalid_fixed_date` for a day the month lacks).',
 });
 const Expiration = z.object({ ...DomainSettings.shape.expiration.shape, anchor: Anchor }).strict();
 export const SettingsSchema = z.object({ ...DomainSettings.shape, expiration: Expiration }).strict().openapi('CertificateSettings');

@@ -57,7 +57,7 @@ export interface CertificateRow {
   updatedAt: Date;
 }
 
-export type AwardStatus = 'active' | 'renewed' | 'expired' | 'revoked';
+export type AwardStatus = 'active' | 'renewed' | 'expired' | 'revoked' | 'in_grace';
 export interface AwardRow {
   id: string;
   certificateId: string;
@@ -75,6 +75,8 @@ export interface AwardRow {
   anchorDay: number | null;
   /** Set while a change the workflow must hear of awaits Temporal's acceptance of its signal. */
   workflowSignalPendingAt: Date | null;
+  /** When the grace period of an award `in_grace` ends (issue 14); null otherwise. Optional: rows built before the column. */
+  graceEndsAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -7,7 +7,7 @@
 import type { CertificateSettings } from './settings.ts';
 import { dueAt, reminderAt } from './dates.ts';
 
-export type AwardState = 'active' | 'renewed' | 'expired' | 'revoked';
+export type AwardState = 'active' | 'renewed' | 'expired' | 'revoked' | 'in_grace';
 
 /** What the database says about an award when a step is about to act. */
 export interface AwardTruth {

@@ -17,6 +17,7 @@
  * No HTTP here: a request the rules refuse is a `Refusal` (domain/refusal.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { organisationTimeZone } from '../config/time-zone.ts';
 import type { TransactionSql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { AttemptRow, AwardRow, CertificateRow } from '../db/rows.ts';
@@ -76,7 +77,8 @@ export interface AwardTerms {
  * The terms of a new award of a certificate with `settings`, given at `awardedAt` (`now`: ms since the
  * epoch). The expiry is `explicitExpiresAt` when given (a record brought in: no anchor day stored, as
  * for an admin's explicit expiry), else counted by domain/dates.ts `expiryFor` while expiration is on
- * (renewing `previous` when given), else none. The one place a new award's terms are computed: the
+ * (renewing `previous` when given; a fixed date is read in the organisation's time zone, config/time-zone.ts),
+ * else none. The one place a new award's terms are computed: the
  * awarding routine records them and an import's dry run shows them. Throws nothing.
  */
 export function awardTerms(
@@ -90,7 +92,14 @@ export function awardTerms(
   const expiry = args.explicitExpiresAt
     ? { expiresAt: args.explicitExpiresAt, anchorDay: null }
     : expiration.enabled
-      ? expiryFor({ awardedAt: args.awardedAt, validFor: expiration.validFor, anchor: expiration.anchor, previous: args.previous ?? null })
+      ? expiryFor({
+          awardedAt: args.awardedAt,
+          validFor: expiration.validFor,
+          anchor: expiration.anchor,
+          previous: args.previous ? { ...args.previous, inGrace: args.previous.status === 'in_grace' } : null,
+          fixedDate: expiration.fixedDate ?? null,
+          timeZone: organisationTimeZone(),
+        })
       : null;
   const expiresAt = expiry?.expiresAt ?? null;
   return {

@@ -82,9 +82,10 @@ export async function certificateOverview(
   sql: Sql | TransactionSql,
   args: { certificateId: string; settings: CertificateSettings; asOf: number },
 ): Promise<CertificateOverview> {
-  const phases: CertificateOverview['phases'] = { scheduled: 0, waiting_for_settings: 0, assigned: 0, renewed: 0, expired: 0, revoked: 0, not_expiring: 0 };
+  const phases: CertificateOverview['phases'] = { scheduled: 0, waiting_for_settings: 0, assigned: 0, renewed: 0, expired: 0, revoked: 0, in_grace: 0, not_expiring: 0 };
   const counts = await awardsQ.awardStatusCounts(sql, args.certificateId);
-  const closed: Exclude<AwardStatus, 'active'>[] = ['renewed', 'expired', 'revoked'];
+  // Counted by status: the closed ones, and the awards in their grace period (issue 14).
+  const closed: Exclude<AwardStatus, 'active'>[] = ['renewed', 'expired', 'revoked', 'in_grace'];
   for (const s of closed) phases[s] = counts.byStatus[s] ?? 0;
   phases.not_expiring = counts.activeWithoutExpiry;
   const weeks = emptyWeeks(args.asOf);

@@ -10,10 +10,12 @@ export interface ValidFor {
   unit: DurationUnit;
 }
 /**
- * What a renewal's expiry counts from: `completion` (the day the learner completed the course) or
- * `previous_expiry` (the expiring award's expiry, so renewing early loses no time).
+ * What a renewal's expiry counts from: `completion` (the day the learner completed the course),
+ * `previous_expiry` (the expiring award's expiry, so renewing early loses no time), or `fixed_date`
+ * (issue 14: every award expires on the same day of the year, 23:59:59 in the organisation's time
+ * zone; see `fixedDateExpiry`).
  */
-export const EXPIRY_ANCHORS = ['completion', 'previous_expiry'] as const;
+export const EXPIRY_ANCHORS = ['completion', 'previous_expiry', 'fixed_date'] as const;
 export type ExpiryAnchor = (typeof EXPIRY_ANCHORS)[number];
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -74,12 +76,98 @@ export function addDuration(from: Date, validFor: ValidFor, anchorDay?: number |
   );
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fixed-date expiry (issue 14 §1)
+
+/**
+ * A fixed expiry date: `month` (1–12) and `day` (1–31, a day that month has in a leap year) at
+ * 23:59:59 in the organisation's time zone, and `minimumActiveDays` (0–365): an award made less than
+ * that many days before the next such date expires at the one after.
+ */
+export interface FixedDate {
+  month: number;
+  day: number;
+  minimumActiveDays: number;
+}
+
+/** Days `month` (1–12) has in a leap year (29 for February): the largest `FixedDate.day` allowed for it. */
+export function maxDayOfMonth(month: number): number {
+  return daysInMonth(2024, month - 1);
+}
+
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** ms to add to a UTC instant (whole seconds) to read it as the wall clock of `timeZone`. Throws RangeError for an unknown zone. */
+function zoneOffsetMs(instantMs: number, timeZone: string): number {
+  let f = offsetFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    offsetFormatters.set(timeZone, f);
+  }
+  const parts = f.formatToParts(new Date(instantMs));
+  const get = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return wall - Math.floor(instantMs / 1000) * 1000;
+}
+
+/** The calendar year of `at` on the wall clock of `timeZone`. */
+function yearIn(at: Date, timeZone: string): number {
+  return new Date(at.getTime() + zoneOffsetMs(at.getTime(), timeZone)).getUTCFullYear();
+}
+
+/**
+ * The instant of a wall-clock time in `timeZone` (an IANA name): `year`, `monthIndex` 0–11, `day`,
+ * 23:59:59 by default. Throws RangeError for an unknown zone.
+ */
+export function zonedInstant(year: number, monthIndex: number, day: number, timeZone: string, hms: [number, number, number] = [23, 59, 59]): Date {
+  const wall = Date.UTC(year, monthIndex, day, hms[0], hms[1], hms[2]);
+  const first = wall - zoneOffsetMs(wall, timeZone);
+  return new Date(wall - zoneOffsetMs(first, timeZone));
+}
+
+/**
+ * The fixed date of `year`: `fixed.month`/`fixed.day` at 23:59:59 in `timeZone`. 29 February falls
+ * on 28 February in a year that has none (the month's last day, as `addDuration` clamps).
+ */
+export function fixedDateIn(year: number, fixed: Pick<FixedDate, 'month' | 'day'>, timeZone: string): Date {
+  const day = Math.min(fixed.day, daysInMonth(year, fixed.month - 1));
+  return zonedInstant(year, fixed.month - 1, day, timeZone);
+}
+
+/**
+ * The expiry of an award made at `awardedAt` under a fixed date: the first fixed date after
+ * `awardedAt` that is at least `minimumActiveDays` × 24 h after it. Example (31 December, minimum 90,
+ * UTC): awarded 2026-11-01 → 2027-12-31T23:59:59Z; awarded 2026-09-01 → 2026-12-31T23:59:59Z.
+ * Throws RangeError for an unknown zone.
+ */
+export function fixedDateExpiry(awardedAt: Date, fixed: FixedDate, timeZone: string): Date {
+  const minimumMs = fixed.minimumActiveDays * DAY_MS;
+  let year = yearIn(awardedAt, timeZone);
+  let at = fixedDateIn(year, fixed, timeZone);
+  while (at.getTime() <= awardedAt.getTime() || at.getTime() - awardedAt.getTime() < minimumMs) {
+    year += 1;
+    at = fixedDateIn(year, fixed, timeZone);
+  }
+  return at;
+}
+
 /** What `expiryFor` needs of the award being renewed (db/rows.ts AwardRow has these fields). */
 export interface PreviousAward {
   awardedAt: Date;
   expiresAt: Date | null;
   /** The chain's anchor day; null on awards made before the `anchor_day` column (migration 1764000000001). */
   anchorDay: number | null;
+  /** It is in its grace period (issue 14): lapsed, yet a `previous_expiry` renewal still counts from its expiry. */
+  inGrace?: boolean;
 }
 
 /** A new award's expiry and the anchor day (1–31) to store with it (`awards.anchor_day`). */
@@ -119,12 +207,22 @@ export function expiryFor(args: {
   validFor: ValidFor;
   anchor: ExpiryAnchor;
   previous?: PreviousAward | null;
+  /** With anchor `fixed_date`: the date (`fixedDateExpiry`); the anchor day stored is its day. Absent: counted as `completion`. */
+  fixedDate?: FixedDate | null;
+  /** The organisation's time zone (IANA) the fixed date is read in; default UTC. */
+  timeZone?: string;
 }): AwardExpiry {
   const { awardedAt, validFor, anchor, previous } = args;
-  if (anchor === 'previous_expiry' && previous?.expiresAt && previous.expiresAt.getTime() > awardedAt.getTime()) {
+  if (anchor === 'fixed_date' && args.fixedDate) {
+    // Renewals follow the same rule: counted from the renewal's own awardedAt.
+    return { expiresAt: fixedDateExpiry(awardedAt, args.fixedDate, args.timeZone ?? 'UTC'), anchorDay: args.fixedDate.day };
+  }
+  if (anchor === 'previous_expiry' && previous?.expiresAt && (previous.expiresAt.getTime() > awardedAt.getTime() || previous.inGrace)) {
     const renewed = { ...previous, expiresAt: previous.expiresAt };
     const anchorDay = anchorDayAt(renewed.expiresAt, renewed.anchorDay ?? legacyAnchorDay(renewed, validFor));
-    return { expiresAt: addDuration(renewed.expiresAt, validFor, anchorDay), anchorDay };
+    const expiresAt = addDuration(renewed.expiresAt, validFor, anchorDay);
+    // A renewal in grace counts from the old expiry, unless that is already past too (a grace longer than the validity).
+    if (expiresAt.getTime() > awardedAt.getTime()) return { expiresAt, anchorDay };
   }
   return { expiresAt: addDuration(awardedAt, validFor), anchorDay: awardedAt.getUTCDate() };
 }

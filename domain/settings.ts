@@ -3,7 +3,7 @@
  * Types here are imported by workflow code with `import type` only.
  */
 import { z } from 'zod';
-import { DEFAULT_LEAD_DAYS, DURATION_UNITS, EXPIRY_ANCHORS, shortestValidityDays, type DurationUnit, type ValidFor } from './dates.ts';
+import { DEFAULT_LEAD_DAYS, DURATION_UNITS, EXPIRY_ANCHORS, maxDayOfMonth, shortestValidityDays, type DurationUnit, type ValidFor } from './dates.ts';
 
 /**
  * The longest validity, per unit: 50 years, whatever unit says it (18250 days and 2600 weeks are just
@@ -40,11 +40,30 @@ export const ValidForSchema = z
     }
   });
 
+/**
+ * `expiration.fixedDate` (issue 14 §1), used by anchor `fixed_date`: month 1–12, day 1–31 (a day the
+ * month has in a leap year: 31 April is a 422 `invalid_fixed_date`), minimumActiveDays 0–365.
+ */
+export const FixedDateSchema = z
+  .object({
+    month: z.number().int().min(1, 'fixedDate.month must be 1 to 12').max(12, 'fixedDate.month must be 1 to 12'),
+    day: z.number().int().min(1, 'fixedDate.day must be 1 to 31').max(31, 'fixedDate.day must be 1 to 31'),
+    minimumActiveDays: z.number().int().min(0, 'minimumActiveDays must be 0 to 365').max(365, 'minimumActiveDays must be 0 to 365'),
+  })
+  .strict();
+
 const ExpirationSchema = z
   .object({
     enabled: z.boolean(),
     validFor: ValidForSchema,
     anchor: z.enum(EXPIRY_ANCHORS),
+    // Policies (issue 14). Optional: settings saved before them read as absent (no fixed date).
+    fixedDate: FixedDateSchema.nullable().optional(),
+    /**
+     * Days after the expiry the award stays `in_grace` (renewable by completing the course) before it
+     * is `expired` and the expired notice goes out; 0 or absent: no grace period.
+     */
+    graceDays: z.number().int().min(0, 'graceDays must be 0 to 365').max(365, 'graceDays must be 0 to 365').optional(),
   })
   .strict();
 const RecertificationSchema = z
@@ -130,6 +149,8 @@ export interface SettingsWarning {
 
 export type RuleViolation =
   | { code: 'expiration_required'; message: string; field: string }
+  | { code: 'fixed_date_required'; message: string; field: string }
+  | { code: 'invalid_fixed_date'; message: string; field: string }
   | { code: 'course_not_live'; message: string; field: string }
   | { code: 'course_required'; message: string; field: string }
   | {
@@ -147,12 +168,17 @@ export type RuleViolation =
  * (or, for months, some) falls due the day it is issued or before. Returns the violation, or null.
  * `shortestValidityDays` comes from domain/dates.ts (28 days for one month, so at most 27 lead days).
  */
-export function leadDaysViolation(validFor: ValidFor, leadDays: number): RuleViolation | null {
-  const shortest = shortestValidityDays(validFor);
+export function leadDaysViolation(validFor: ValidFor, leadDays: number, fixedMinimumDays?: number): RuleViolation | null {
+  const shortest = fixedMinimumDays ?? shortestValidityDays(validFor);
   const maxLeadDays = shortest - 1;
   if (leadDays <= maxLeadDays) return null;
-  const validity = `${validFor.amount} ${validFor.unit}`;
-  const can = validFor.unit === 'months' || validFor.unit === 'years' ? `can be as short as ${shortest} days` : `is ${shortest} days`;
+  const validity = fixedMinimumDays !== undefined ? `a fixed date with ${fixedMinimumDays} minimum active days` : `${validFor.amount} ${validFor.unit}`;
+  const can =
+    fixedMinimumDays !== undefined
+      ? `can be as short as ${shortest} days`
+      : validFor.unit === 'months' || validFor.unit === 'years'
+        ? `can be as short as ${shortest} days`
+        : `is ${shortest} days`;
   return {
     code: 'lead_days_exceed_validity',
     field: 'recertification.leadDays',
@@ -163,6 +189,32 @@ export function leadDaysViolation(validFor: ValidFor, leadDays: number): RuleVio
         ? `Lead days must be shorter than the validity: ${validity} ${can}, so at most ${maxLeadDays} lead days fit; with ${leadDays}, an award falls due as it is issued or before.`
         : `A validity of ${validity} is too short for any lead time: choose a longer validity.`,
   };
+}
+
+/**
+ * The fewest days an award of `expiration` can last: with anchor `fixed_date` its `minimumActiveDays`
+ * (an award made exactly that long before the date expires on it), else `shortestValidityDays`.
+ */
+export function shortestDaysOf(expiration: CertificateSettings['expiration']): number {
+  return expiration.anchor === 'fixed_date' && expiration.fixedDate ? expiration.fixedDate.minimumActiveDays : shortestValidityDays(expiration.validFor);
+}
+
+/**
+ * The fixed-date rules (422), checked while anchor is `fixed_date`: `fixed_date_required` (no
+ * `expiration.fixedDate`), `invalid_fixed_date` (a day its month does not have even in a leap year,
+ * e.g. 31 April; 29 February is allowed and falls on 28 February in other years).
+ */
+export function fixedDateViolations(expiration: CertificateSettings['expiration']): RuleViolation[] {
+  if (expiration.anchor !== 'fixed_date') return [];
+  const fixed = expiration.fixedDate;
+  if (!fixed) {
+    return [{ code: 'fixed_date_required', field: 'expiration.fixedDate', message: 'The fixed-date anchor needs a date: set expiration.fixedDate (month, day, minimumActiveDays).' }];
+  }
+  const max = maxDayOfMonth(fixed.month);
+  if (fixed.day > max) {
+    return [{ code: 'invalid_fixed_date', field: 'expiration.fixedDate', message: `Month ${fixed.month} has at most ${max} days; ${fixed.day} is not a date.` }];
+  }
+  return [];
 }
 
 export interface CourseFacts {
@@ -236,15 +288,20 @@ export function evaluateSettings(args: {
   // Checked only when the patch touches what the rule relates, so a certificate saved before the rule
   // (or by a direct write) can still be renamed or have its messages changed; and only while the lead
   // days time something (the enrollment or the expiring notice, on or being turned on).
+  violations.push(...fixedDateViolations(settings.expiration));
   const leadFitTouched =
     patch.expiration?.enabled !== undefined ||
     patch.expiration?.validFor !== undefined ||
+    // The fixed-date anchor's minimum is its shortest validity: switching to or from it, or moving it, touches the rule.
+    (patch.expiration?.anchor !== undefined && patch.expiration.anchor !== before.expiration.anchor && [patch.expiration.anchor, before.expiration.anchor].includes('fixed_date')) ||
+    patch.expiration?.fixedDate !== undefined ||
     patch.recertification?.enabled === true ||
     patch.recertification?.leadDays !== undefined ||
     patch.expiringNotice?.enabled === true;
   const leadTimesSomething = settings.recertification.enabled || settings.expiringNotice.enabled;
   if (settings.expiration.enabled && leadTimesSomething && leadFitTouched) {
-    const violation = leadDaysViolation(settings.expiration.validFor, settings.recertification.leadDays);
+    const fixed = settings.expiration.anchor === 'fixed_date' ? settings.expiration.fixedDate?.minimumActiveDays : undefined;
+    const violation = leadDaysViolation(settings.expiration.validFor, settings.recertification.leadDays, fixed);
     if (violation) violations.push(violation);
   }
 
@@ -326,7 +383,7 @@ export function reminderWarnings(settings: CertificateSettings): SettingsWarning
   const { leadDays, reminderDaysBeforeExpiry: days } = settings.recertification;
   const warnings: SettingsWarning[] = [];
   const distinct = [...new Set(days)].sort((a, b) => b - a);
-  const shortest = shortestValidityDays(settings.expiration.validFor);
+  const shortest = shortestDaysOf(settings.expiration);
   const beyondValidity = distinct.filter((d) => d >= shortest);
   const beforeEnrollment = distinct.filter((d) => d < shortest && d >= leadDays);
   if (beyondValidity.length > 0) {

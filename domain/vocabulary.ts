@@ -37,9 +37,10 @@ export type MessageKind = (typeof MESSAGE_KINDS)[number];
  *    settings change (or expiry);
  *  - `assigned`: the learner is enrolled in the recertification course; reminders run until renewal
  *    or expiry;
- *  - `renewed`, `expired`, `revoked`: closed; the award's outcome.
+ *  - `renewed`, `expired`, `revoked`: closed; the award's outcome;
+ *  - `in_grace` (issue 14): past the expiry within the grace period; the learner can still renew.
  */
-export const PHASES = ['scheduled', 'waiting_for_settings', 'assigned', 'renewed', 'expired', 'revoked'] as const;
+export const PHASES = ['scheduled', 'waiting_for_settings', 'assigned', 'renewed', 'expired', 'revoked', 'in_grace'] as const;
 export type Phase = (typeof PHASES)[number];
 /** The phases in which a workflow still waits for a due time (its search attributes carry one). */
 export const OPEN_PHASES = ['scheduled', 'waiting_for_settings', 'assigned'] as const satisfies readonly Phase[];
@@ -49,9 +50,10 @@ export const isOpenPhase = (phase: Phase): phase is OpenPhase => (OPEN_PHASES as
 
 /**
  * An award's status (CHECK: awards.status): `active` until it is `renewed` (a newer award replaced
- * it), `expired` (its expiry passed) or `revoked` (an admin withdrew it).
+ * it), `expired` (its expiry passed) or `revoked` (an admin withdrew it); `in_grace` (issue 14): its
+ * expiry passed within the certificate's grace period, still renewable by completing the course.
  */
-export const AWARD_STATUSES = ['active', 'renewed', 'expired', 'revoked'] as const;
+export const AWARD_STATUSES = ['active', 'renewed', 'expired', 'revoked', 'in_grace'] as const;
 export type AwardStatus = (typeof AWARD_STATUSES)[number];
 
 /**
@@ -258,3 +260,10 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
  */
 export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'skipped'] as const;
 export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+// ---------------------------------------------------------------------------------------------
+// LMS policies (issue 14): `in_grace` is appended to PHASES and AWARD_STATUSES above (migration
+// 1764000000013 adds it to awards.status's CHECK).
+
+/** The award statuses a learner still holds (the unique index `awards_one_active`): renewable by completing a course. */
+export const HELD_AWARD_STATUSES = ['active', 'in_grace'] as const satisfies readonly AwardStatus[];

@@ -12,7 +12,7 @@ import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { WORKFLOWS_PATH } from '../worker/workers.ts';
-import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES } from '../workflows/recertification.ts';
+import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES, LMS_POLICIES } from '../workflows/recertification.ts';
 import { quietTemporalRuntime } from './support/temporal.ts';
 
 interface RecordedEvent {
@@ -44,6 +44,9 @@ test('recorded histories replay against the current workflow code', async () => 
     assert.ok(withPatch >= 3, `histories recorded with patch ${patch}: ${withPatch}`);
     assert.ok(files.length - withPatch >= 3, `histories recorded before ${patch}: ${files.length - withPatch}`);
   }
+  // LMS_POLICIES (issue 14): the grace period's two ends, recorded with it (policies-*.json); every other history before it.
+  const withPolicies = files.filter((f) => patchesOf(f).includes(LMS_POLICIES));
+  assert.deepEqual(withPolicies, ['policies-grace-then-expired.json', 'policies-grace-then-renewed.json']);
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);
   let replayed = 0;
   for await (const r of results) {

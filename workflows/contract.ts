@@ -80,6 +80,8 @@ export interface RecertificationStatus {
   history: HistoryEntry[];
   renewedByAwardId: string | null;
   revokedReason: string | null;
+  /** When the grace period ends (ISO), while the award is `in_grace` (issue 14); absent before it. */
+  graceEndsAt?: string | null;
 }
 
 export interface CarriedState {

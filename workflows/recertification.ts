@@ -32,11 +32,12 @@ import {
 import { assignedWait } from './recertification/assigned.ts';
 import { dueStep, waitUntilDue } from './recertification/due.ts';
 import { expiryStep } from './recertification/expiry.ts';
+import { graceStep } from './recertification/grace.ts';
 import { begin, continueAsNewWhenHistoryIsLong, finish } from './recertification/lifecycle.ts';
 import { dueMs, expiresMs, newRun, now, record, type RecertificationRun } from './recertification/run.ts';
 import { nextStep } from '../domain/recertification-steps.ts';
 
-export { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES } from './recertification/patches.ts';
+export { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES, LMS_POLICIES } from './recertification/patches.ts';
 export { MAX_TIMER_MS } from './recertification/effects.ts';
 
 export async function recertificationWorkflow(input: RecertificationInput): Promise<RecertificationStatus> {
@@ -47,6 +48,11 @@ export async function recertificationWorkflow(input: RecertificationInput): Prom
   while (run.ending === null) {
     run.wake = false;
     await continueAsNewWhenHistoryIsLong(run);
+    // In grace (issue 14, only under LMS_POLICIES): wait for a renewal until the grace period ends.
+    if (run.status.phase === 'in_grace') {
+      if ((await graceStep(run)) === 'expired') return run.status;
+      continue;
+    }
     // The step is domain/recertification-steps.ts's `nextStep`, shared with the change-impact preview.
     const step = nextStep({ assigned: run.status.phase === 'assigned', asOf: now(), dueMs: dueMs(run), expiresMs: expiresMs(run) });
     if (step === 'expiry') {

@@ -19,6 +19,10 @@ export const F = {
   amount: 'expiration.validFor.amount',
   unit: 'expiration.validFor.unit',
   anchor: 'expiration.anchor',
+  fixedMonth: 'expiration.fixedDate.month',
+  fixedDay: 'expiration.fixedDate.day',
+  fixedMinimum: 'expiration.fixedDate.minimumActiveDays',
+  graceDays: 'expiration.graceDays',
   recertificationEnabled: 'recertification.enabled',
   courseId: 'recertification.courseId',
   leadDays: 'recertification.leadDays',
@@ -42,6 +46,12 @@ export interface SettingsFormValues {
   amount: string;
   unit: string;
   anchor: string;
+  /** The fixed date (issue 14), as typed: month 1–12, day, minimum active days. */
+  fixedMonth: string;
+  fixedDay: string;
+  fixedMinimum: string;
+  /** Days of grace after the expiry (issue 14), as typed; 0 = none. */
+  graceDays: string;
   recertificationEnabled: boolean;
   courseId: string;
   leadDays: string;
@@ -56,6 +66,10 @@ export const FIELD_MESSAGES: Record<string, string> = {
   [F.amount]: `Enter a whole number from 1; the validity is ${MAX_VALIDITY_TEXT}.`,
   [F.unit]: 'Choose days, weeks, months or years.',
   [F.anchor]: 'Choose when a renewed certificate’s expiry counts from.',
+  [F.fixedMonth]: 'Choose a month.',
+  [F.fixedDay]: 'Enter a day of the month from 1 to 31.',
+  [F.fixedMinimum]: 'Minimum active days must be a whole number from 0 to 365.',
+  [F.graceDays]: 'Grace days must be a whole number from 0 (no grace period) to 365.',
   [F.leadDays]: 'Lead days must be a whole number from 1 to 365.',
   [F.reminders]: 'Reminders are whole numbers of days from 1 to 365, separated by commas (at most 10).',
   [F.courseId]: 'Choose a live course.',
@@ -81,6 +95,10 @@ export function valuesFromCertificate(cert: CertificateDto): SettingsFormValues 
     amount: String(s.expiration.validFor.amount),
     unit: s.expiration.validFor.unit,
     anchor: s.expiration.anchor,
+    fixedMonth: String(s.expiration.fixedDate?.month ?? 12),
+    fixedDay: String(s.expiration.fixedDate?.day ?? 31),
+    fixedMinimum: String(s.expiration.fixedDate?.minimumActiveDays ?? 90),
+    graceDays: String(s.expiration.graceDays ?? 0),
     recertificationEnabled: s.recertification.enabled,
     courseId: s.recertification.courseId ?? '',
     leadDays: String(s.recertification.leadDays),
@@ -115,6 +133,10 @@ export function valuesFromForm(body: FormBody): SettingsFormValues {
     amount: text(body, F.amount).trim(),
     unit: text(body, F.unit),
     anchor: text(body, F.anchor),
+    fixedMonth: text(body, F.fixedMonth).trim(),
+    fixedDay: text(body, F.fixedDay).trim(),
+    fixedMinimum: text(body, F.fixedMinimum).trim(),
+    graceDays: text(body, F.graceDays).trim(),
     recertificationEnabled: checked(body, F.recertificationEnabled),
     courseId: text(body, F.courseId),
     leadDays: text(body, F.leadDays).trim(),
@@ -177,6 +199,22 @@ export function buildPatch(
       expiration.validFor = { amount, unit: values.unit };
     }
     if (values.anchor !== cur.expiration.anchor) expiration.anchor = values.anchor;
+    // An empty field (a form rendered before the field existed) keeps the saved grace days.
+    const grace = values.graceDays === '' ? (cur.expiration.graceDays ?? 0) : wholeNumber(values.graceDays);
+    if (grace === null) errors[F.graceDays] = `“${values.graceDays}” is not a whole number. ${FIELD_MESSAGES[F.graceDays]}`;
+    else if (grace !== (cur.expiration.graceDays ?? 0)) expiration.graceDays = grace;
+    if (values.anchor === 'fixed_date') {
+      const month = wholeNumber(values.fixedMonth);
+      const day = wholeNumber(values.fixedDay);
+      const minimumActiveDays = wholeNumber(values.fixedMinimum);
+      if (month === null) errors[F.fixedMonth] = FIELD_MESSAGES[F.fixedMonth] ?? '';
+      if (day === null) errors[F.fixedDay] = `“${values.fixedDay}” is not a whole number. ${FIELD_MESSAGES[F.fixedDay]}`;
+      if (minimumActiveDays === null) errors[F.fixedMinimum] = `“${values.fixedMinimum}” is not a whole number. ${FIELD_MESSAGES[F.fixedMinimum]}`;
+      if (month !== null && day !== null && minimumActiveDays !== null) {
+        const fixedDate = { month, day, minimumActiveDays };
+        if (canonicalJson(fixedDate) !== canonicalJson(cur.expiration.fixedDate ?? null)) expiration.fixedDate = fixedDate;
+      }
+    }
 
     if (values.recertificationEnabled !== cur.recertification.enabled) recertification.enabled = values.recertificationEnabled;
     if (values.recertificationEnabled) {
@@ -225,6 +263,7 @@ export function fieldOf(path: string): string {
   if (p.startsWith(`${F.reminders}.`)) return F.reminders;
   if (p.startsWith(`${F.associated}.`)) return F.associated;
   if (p === 'expiration.validFor') return F.amount;
+  if (p === 'expiration.fixedDate') return F.fixedDay;
   return p;
 }
 

@@ -55,9 +55,9 @@ export async function findActiveAward(
 ): Promise<AwardRow | null> {
   const [row] = opts.forUpdate
     ? await sql<AwardRow[]>`
-        select * from awards where certificate_id = ${certificateId} and learner_id = ${learnerId} and status = 'active' for update`
+        select * from awards where certificate_id = ${certificateId} and learner_id = ${learnerId} and status in ('active', 'in_grace') for update`
     : await sql<AwardRow[]>`
-        select * from awards where certificate_id = ${certificateId} and learner_id = ${learnerId} and status = 'active'`;
+        select * from awards where certificate_id = ${certificateId} and learner_id = ${learnerId} and status in ('active', 'in_grace')`;
   return row ?? null;
 }
 
@@ -82,10 +82,10 @@ export async function awardsInTheWay(
   awardedAt: Date,
 ): Promise<{ activeId: string | null; sameInstantId: string | null }> {
   const rows = await sql<{ id: string; active: boolean; sameInstant: boolean }[]>`
-    select id, status = 'active' as active, date_trunc('milliseconds', awarded_at) = ${awardedAt} as same_instant
+    select id, status in ('active', 'in_grace') as active, date_trunc('milliseconds', awarded_at) = ${awardedAt} as same_instant
     from awards
     where certificate_id = ${certificateId} and learner_id = ${learnerId}
-      and (status = 'active' or date_trunc('milliseconds', awarded_at) = ${awardedAt})`;
+      and (status in ('active', 'in_grace') or date_trunc('milliseconds', awarded_at) = ${awardedAt})`;
   return { activeId: rows.find((r) => r.active)?.id ?? null, sameInstantId: rows.find((r) => r.sameInstant)?.id ?? null };
 }
 
@@ -135,7 +135,7 @@ export async function markRenewed(tx: TransactionSql, awardId: string, newAwardI
 export async function retireForRenewal(tx: TransactionSql, awardId: string): Promise<boolean> {
   const rows = await tx`
     update awards set status = 'renewed', updated_at = now(), workflow_signal_pending_at = now()
-    where id = ${awardId} and status = 'active' returning id`;
+    where id = ${awardId} and status in ('active', 'in_grace') returning id`;
   return rows.length === 1;
 }
 
@@ -157,7 +157,7 @@ export async function setAwardExpiry(
 export async function revokeAward(tx: TransactionSql, awardId: string, reason: string): Promise<AwardRow | null> {
   const [row] = await tx<AwardRow[]>`
     update awards set status = 'revoked', revoked_reason = ${reason}, updated_at = now(), workflow_signal_pending_at = now()
-    where id = ${awardId} and status = 'active'
+    where id = ${awardId} and status in ('active', 'in_grace')
     returning *`;
   return row ?? null;
 }
@@ -175,7 +175,7 @@ export async function revokeActiveAwards(
 ): Promise<AwardRow[]> {
   return await tx<AwardRow[]>`
     update awards set status = 'revoked', revoked_reason = ${reason}, updated_at = now(), workflow_signal_pending_at = now()
-    where status = 'active'
+    where status in ('active', 'in_grace')
       and ${'learnerId' in of ? tx`learner_id = ${of.learnerId}` : tx`certificate_id = ${of.certificateId}`}
     returning *`.then((rows) => [...rows].sort((a, b) => a.id.localeCompare(b.id)));
 }
@@ -290,7 +290,8 @@ export async function awardsWithPendingSignal(
 /**
  * Marks an active award expired; returns its status and expiry afterwards and whether this call
  * changed it. With `asOf`, only an award whose expiry (as the database holds it now) is at or before
- * that instant is expired: an expiry moved later since the workflow planned keeps the award active.
+ * that instant is expired: an expiry moved later since the workflow planned keeps the award active;
+ * and an award `in_grace` (issue 14) is expired when its grace period has ended at `asOf`.
  * Null: no such award.
  */
 export async function expireAward(
@@ -300,8 +301,12 @@ export async function expireAward(
 ): Promise<{ expired: boolean; status: AwardStatus; expiresAt: Date | null } | null> {
   const [updated] = await sql<{ status: AwardStatus; expiresAt: Date | null }[]>`
     update awards set status = 'expired', updated_at = now()
-    where id = ${awardId} and status = 'active'
-      ${asOf ? sql`and expires_at is not null and expires_at <= ${asOf}` : sql``}
+    where id = ${awardId}
+      ${
+        asOf
+          ? sql`and ((status = 'active' and expires_at is not null and expires_at <= ${asOf}) or (status = 'in_grace' and grace_ends_at <= ${asOf}))`
+          : sql`and status = 'active'`
+      }
     returning status, expires_at`;
   if (updated) return { expired: true, ...updated };
   const [row] = await sql<{ status: AwardStatus; expiresAt: Date | null }[]>`select status, expires_at from awards where id = ${awardId}`;
@@ -457,7 +462,7 @@ export async function lockAwardTruth(tx: TransactionSql, awardId: string): Promi
 export async function countActiveWorkflows(sql: Db, certificateId: string): Promise<number> {
   const [row] = await sql<{ n: number }[]>`
     select count(*)::int as n from awards
-    where certificate_id = ${certificateId} and status = 'active' and workflow_id is not null`;
+    where certificate_id = ${certificateId} and status in ('active', 'in_grace') and workflow_id is not null`;
   return row?.n ?? 0;
 }
 
@@ -468,7 +473,7 @@ export async function activeWorkflowPage(
 ): Promise<{ id: string; workflowId: string }[]> {
   return await sql<{ id: string; workflowId: string }[]>`
     select id, workflow_id from awards
-    where certificate_id = ${args.certificateId} and status = 'active' and workflow_id is not null
+    where certificate_id = ${args.certificateId} and status in ('active', 'in_grace') and workflow_id is not null
       ${args.afterAwardId ? sql`and id > ${args.afterAwardId}` : sql``}
     order by id limit ${args.limit}`;
 }
@@ -608,4 +613,25 @@ export async function activeHolders(sql: Db, certificateId: string, learnerIds: 
     for (const r of rows) out.add(r.learnerId);
   }
   return out;
+}
+
+/**
+ * Puts an active award whose expiry is at or before `asOf` into its grace period (issue 14): status
+ * `in_grace` with `grace_ends_at`. Returns its status, expiry and grace end afterwards and whether this
+ * call changed it (an award already in grace is returned unchanged, so a retry is harmless). Null: no such award.
+ */
+export async function enterGrace(
+  sql: Db,
+  awardId: string,
+  asOf: Date,
+  graceEndsAt: Date,
+): Promise<{ entered: boolean; status: AwardStatus; expiresAt: Date | null; graceEndsAt: Date | null } | null> {
+  const [updated] = await sql<{ status: AwardStatus; expiresAt: Date | null; graceEndsAt: Date | null }[]>`
+    update awards set status = 'in_grace', grace_ends_at = ${graceEndsAt}, updated_at = now()
+    where id = ${awardId} and status = 'active' and expires_at is not null and expires_at <= ${asOf}
+    returning status, expires_at, grace_ends_at`;
+  if (updated) return { entered: true, ...updated };
+  const [row] = await sql<{ status: AwardStatus; expiresAt: Date | null; graceEndsAt: Date | null }[]>`
+    select status, expires_at, grace_ends_at from awards where id = ${awardId}`;
+  return row ? { entered: false, ...row } : null;
 }

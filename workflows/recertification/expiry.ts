@@ -3,7 +3,8 @@
  */
 import { patched } from '@temporalio/workflow';
 import { db, refresh, send } from './effects.ts';
-import { ACT_ON_DATABASE_TRUTH } from './patches.ts';
+import { enterGrace, graceDaysOf } from './grace.ts';
+import { ACT_ON_DATABASE_TRUTH, LMS_POLICIES } from './patches.ts';
 import { expiresMs, now, publish, record, settingsOf, type RecertificationRun } from './run.ts';
 
 /**
@@ -17,6 +18,9 @@ export async function expiryStep(run: RecertificationRun): Promise<'expired' | '
   if (truthFirst) {
     await refresh(run);
     if (run.ending || now() < expiresMs(run)) return 'replan'; // renewed, revoked or extended meanwhile
+    // A grace period (issue 14): in grace instead of expired; the grace step expires it later.
+    const graceDays = graceDaysOf(run);
+    if (graceDays > 0 && patched(LMS_POLICIES)) return await enterGrace(run, graceDays);
   }
   const result = await db.expireAward({ awardId: run.input.awardId, ...(truthFirst ? { asOf: new Date(now()).toISOString() } : {}) });
   if (result.status === 'renewed' || result.status === 'revoked') {

@@ -25,3 +25,11 @@ export const DUE_STEP_LOCAL_ACTIVITIES = 'due-step-local-activities';
  * Histories recorded before it replay through the old path.
  */
 export const ACT_ON_DATABASE_TRUTH = 'act-on-database-truth';
+
+/**
+ * LMS policies (issue 14): at the expiry, a certificate with `expiration.graceDays` > 0 puts the
+ * award `in_grace` (activity `enterGrace`) instead of expiring it; the run then waits until the
+ * grace period ends (a renewal ends it as `renewed`) and expires it then, with the expired notice.
+ * Histories recorded before it replay through the old path (expired at once).
+ */
+export const LMS_POLICIES = 'lms-policies';

@@ -166,5 +166,7 @@ export function describe(s: RecertificationStatus): string {
       return `**Expired** at ${day(s.expiresAt)} without renewal. Done.`;
     case 'revoked':
       return `**Revoked:** ${s.revokedReason ?? ''}. Done.`;
+    case 'in_grace':
+      return `**In grace period** since ${day(s.expiresAt)}: the learner can still renew by completing the course; expires for good at ${day(s.graceEndsAt ?? null)}.`;
   }
 }

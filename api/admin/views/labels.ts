@@ -23,6 +23,7 @@ export const PHASE_LABELS: Record<Phase, string> = {
   renewed: 'Renewed',
   expired: 'Expired',
   revoked: 'Revoked',
+  in_grace: 'In grace period',
 };
 
 export const KIND_LABELS: Record<MessageKind, string> = {
@@ -42,6 +43,7 @@ export const STATUS_LABELS: Record<Status, string> = {
   renewed: 'renewed',
   expired: 'expired',
   revoked: 'revoked',
+  in_grace: 'in_grace',
   enrolled: 'enrolled',
   in_progress: 'in_progress',
   completed: 'completed',
@@ -65,6 +67,7 @@ export const UNIT_LABELS: Record<DurationUnit, string> = { days: 'days', weeks: 
 export const ANCHOR_LABELS: Record<ExpiryAnchor, string> = {
   completion: 'the completion of the recertification course',
   previous_expiry: 'the previous expiry (renewing early keeps the anniversary)',
+  fixed_date: 'a fixed date every year (the date below)',
 };
 
 /** True for a word of PHASES (a visibility keyword or an API string that should be one). */
@@ -108,3 +111,7 @@ export const WEBHOOK_DELIVERY_STATUS_LABELS: Record<WebhookDeliveryStatus, strin
   failed: 'failed',
   skipped: 'skipped',
 };
+
+// LMS policies (issue 14)
+/** Month names for the fixed expiry date (index 0 = January = month 1). */
+export const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;

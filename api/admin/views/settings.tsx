@@ -8,7 +8,7 @@ import type { Child } from 'hono/jsx';
 import type { CertificateDto, CourseDto, SettingsWarningDto } from '../../schemas.ts';
 import { F, type FieldErrors, type SettingsFormValues } from '../forms.ts';
 import { DURATION_UNITS, EXPIRY_ANCHORS } from '../../../domain/dates.ts';
-import { ANCHOR_LABELS, STATUS_LABELS, UNIT_LABELS } from './labels.ts';
+import { ANCHOR_LABELS, MONTH_NAMES, STATUS_LABELS, UNIT_LABELS } from './labels.ts';
 
 export interface SettingsViewProps {
   certificate: CertificateDto;
@@ -119,6 +119,29 @@ export function SettingsForm(props: SettingsViewProps) {
                 ))}
               </select>
               <FieldNotes field={F.anchor} errors={errors} warnings={warnings} />
+            </div>
+            <div class="field" id="fixed-date">
+              <label for={idFor(F.fixedDay)}>Fixed expiry date (with the fixed-date anchor; 23:59:59 in the organisation’s time zone)</label>
+              <div class="row">
+                <input type="text" inputmode="numeric" class="short" name={F.fixedDay} id={idFor(F.fixedDay)} value={v.fixedDay} aria-label="Day" {...invalid(F.fixedDay)} />
+                <select name={F.fixedMonth} id={idFor(F.fixedMonth)} aria-label="Month">
+                  {MONTH_NAMES.map((name, i) => (
+                    <option value={String(i + 1)} selected={v.fixedMonth === String(i + 1)}>
+                      {name}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <FieldNotes field={F.fixedDay} errors={errors} warnings={warnings} />
+              <FieldNotes field={F.fixedMonth} errors={errors} warnings={warnings} />
+              <label for={idFor(F.fixedMinimum)}>Minimum active days (an award made closer to the date expires a year later)</label>
+              <input type="text" inputmode="numeric" class="short" name={F.fixedMinimum} id={idFor(F.fixedMinimum)} value={v.fixedMinimum} {...invalid(F.fixedMinimum)} />
+              <FieldNotes field={F.fixedMinimum} errors={errors} warnings={warnings} />
+            </div>
+            <div class="field">
+              <label for={idFor(F.graceDays)}>Grace period after expiry, in days (0: none; the learner can still renew by completing the course)</label>
+              <input type="text" inputmode="numeric" class="short" name={F.graceDays} id={idFor(F.graceDays)} value={v.graceDays} {...invalid(F.graceDays)} />
+              <FieldNotes field={F.graceDays} errors={errors} warnings={warnings} />
             </div>
 
             <section class="sub" id="recertification-section">
