@@ -13,7 +13,7 @@ import { erasedAmong } from '../../db/queries/learners.ts';
 import { awardCertificate, startAwardAutomation } from '../../domain/awarding.ts';
 import { emitAwardEvents } from '../../domain/webhook-events.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer } from '../idempotency.ts';
 import { pageOf } from '../paging.ts';
@@ -53,7 +53,7 @@ export const createAwardRoute = createRoute({
   method: 'post',
   path: '/certificates/{id}/awards',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Award the certificate to a learner; starts the recertification workflow when it expires',
   description:
     'expiresAt = awardedAt + the certificate\'s `expiration.validFor`, or null when expiration is off (no workflow). ' +
@@ -75,7 +75,7 @@ export const listAwardsRoute = createRoute({
   method: 'get',
   path: '/awards',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'List awards by certificate, learner and status (newest first)',
   description: 'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page); awards created in the same instant are each listed once.',
   request: { query: AwardListQuery },
@@ -89,7 +89,7 @@ export const getAwardRoute = createRoute({
   method: 'get',
   path: '/awards/{id}',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'Get an award with its workflow\'s live recertification status',
   request: { params: IdParams },
   responses: {
@@ -102,7 +102,7 @@ export const patchAwardRoute = createRoute({
   method: 'patch',
   path: '/awards/{id}',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Change an active award\'s expiry (extend or shorten); signals its workflow',
   description:
     '422 `invalid_expiry` unless expiresAt is after awardedAt, `expiry_in_past` unless it is in the future (to end an award now, revoke it); 409 `award_not_active` for a renewed, expired or revoked award. ' +
@@ -120,7 +120,7 @@ export const revokeAwardRoute = createRoute({
   method: 'post',
   path: '/awards/{id}/revoke',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Revoke an active award; signals its workflow, which ends',
   description:
     '409 `award_not_active` for an award that is not active (a second revoke too). With an `Idempotency-Key`, a repeat ' +

@@ -33,7 +33,7 @@ import {
 } from '../../domain/settings.ts';
 import { previewSettingsChange } from '../../domain/settings-preview.ts';
 import { settingsPropagationWorkflowId } from '../../workflows/settings-propagation.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { etagHeader, etagOf, ifMatchAllows, ifMatchHeaders } from '../etag.ts';
 import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer } from '../idempotency.ts';
@@ -81,7 +81,7 @@ export const archiveCertificateRoute = createRoute({
   method: 'post',
   path: '/certificates/{id}/archive',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Archive a certificate: its running workflows end (revoked, "certificate archived"), it is awarded no more',
   description:
     'In one transaction the certificate is marked archived and each of its active awards is revoked with reason "certificate archived" ' +
@@ -136,7 +136,7 @@ export const createCertificateRoute = createRoute({
   method: 'post',
   path: '/certificates',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Create a certificate',
   description:
     'Settings start from the defaults (no expiration); `settings` may change any part of them, under the rules of PATCH. ' +
@@ -152,7 +152,7 @@ export const listCertificatesRoute = createRoute({
   method: 'get',
   path: '/certificates',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'List certificates (newest first); archived ones only when asked',
   description:
     'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page). Archived certificates are left out ' +
@@ -168,7 +168,7 @@ export const getCertificateRoute = createRoute({
   method: 'get',
   path: '/certificates/{id}',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'Get a certificate',
   request: { params: IdParams },
   responses: {
@@ -181,7 +181,7 @@ export const patchCertificateRoute = createRoute({
   method: 'patch',
   path: '/certificates/{id}',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Change title, associated content and settings; signals the running workflows',
   description:
     'Rules (422): `expiration_required` (recertification needs expiration), `course_not_live` (the recertification course ' +

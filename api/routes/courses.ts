@@ -14,7 +14,7 @@ import type { CourseRow, EnrollmentMessage } from '../../db/rows.ts';
 import * as q from '../../db/queries/courses.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
 import * as awardsQ from '../../db/queries/awards.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { etagHeader, etagOf, ifMatchAllows, ifMatchHeaders } from '../etag.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
@@ -67,7 +67,7 @@ export const createCourseRoute = createRoute({
   method: 'post',
   path: '/courses',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Create a course (draft unless a status is given)',
   description:
     'With an `Idempotency-Key`, a repeat returns the first answer and creates no second course. ' +
@@ -83,7 +83,7 @@ export const listCoursesRoute = createRoute({
   method: 'get',
   path: '/courses',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'List courses, e.g. `?status=live` for the recertification course choices',
   request: { query: CourseListQuery },
   responses: {
@@ -96,7 +96,7 @@ export const getCourseRoute = createRoute({
   method: 'get',
   path: '/courses/{id}',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'Get a course',
   request: { params: IdParams },
   responses: {
@@ -109,7 +109,7 @@ export const patchCourseRoute = createRoute({
   method: 'patch',
   path: '/courses/{id}',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Change title, status (publish: `live`), url or enrollment message (null removes it)',
   description:
     'Running recertification workflows read the course when they fall due: a course that is no longer live then ' +

@@ -9,7 +9,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as q from '../../db/queries/learners.ts';
 import { deactivateLearner, editLearner, eraseLearner } from '../../domain/lifecycle.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer } from '../idempotency.ts';
 import { pageOf } from '../paging.ts';
@@ -39,7 +39,7 @@ export const createLearnerRoute = createRoute({
   method: 'post',
   path: '/learners',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Create a learner',
   description:
     '409 `email_taken` when a learner already has this email, compared without regard to case. ' +
@@ -55,7 +55,7 @@ export const listLearnersRoute = createRoute({
   method: 'get',
   path: '/learners',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'List learners (newest first): by email, by a search of email and name, by status',
   description:
     'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page), with the same `q`, `email` and `status`: ' +
@@ -71,7 +71,7 @@ export const getLearnerRoute = createRoute({
   method: 'get',
   path: '/learners/{id}',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'Get a learner',
   request: { params: IdParams },
   responses: {
@@ -84,7 +84,7 @@ export const patchLearnerRoute = createRoute({
   method: 'patch',
   path: '/learners/{id}',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Change a learner\'s name and/or email',
   description:
     'Validated as when created (400 `validation_failed`; an empty body too). 409 `email_taken` when another learner has the email ' +
@@ -101,7 +101,7 @@ export const deactivateLearnerRoute = createRoute({
   method: 'post',
   path: '/learners/{id}/deactivate',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Deactivate a learner: their workflows end (revoked, "learner deactivated"), nothing new is made for them',
   description:
     'In one transaction the learner is marked deactivated and each of their active awards is revoked with reason "learner deactivated" ' +
@@ -120,7 +120,7 @@ export const eraseLearnerRoute = createRoute({
   method: 'post',
   path: '/learners/{id}/erase',
   tags,
-  security: bearer,
+  ...requires('admin'),
   summary: 'Erase a learner\'s personal data (a data-protection request)',
   description:
     '`confirm` must be the learner\'s current email (422 `confirmation_mismatch` otherwise; nothing is erased). In one transaction: the ' +
