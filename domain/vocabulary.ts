@@ -276,6 +276,7 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
 export const AUDIT_ACTIONS = [
   'certificate.created',
   'certificate.changed',
+  'certificate.archived',
   'award.extended',
   'award.revoked',
   'learner.edited',

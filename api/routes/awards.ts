@@ -13,6 +13,7 @@ import { erasedAmong } from '../../db/queries/learners.ts';
 import { awardCertificate, startAwardAutomation } from '../../domain/awarding.ts';
 import { emitAwardEvents } from '../../domain/webhook-events.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
+import { recordChange } from '../../domain/audit.ts';
 import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer } from '../idempotency.ts';
@@ -194,6 +195,7 @@ export function awardsApp(deps: ApiDeps): App {
   app.openapi(patchAwardRoute, async (c) => {
     const { id } = c.req.valid('param');
     const expiresAt = new Date(c.req.valid('json').expiresAt);
+    const who = c.var.who;
     const award = await sql.begin(async (tx) => {
       const current = await awardsQ.getAward(tx, id, { forUpdate: true });
       if (!current) throw notFound('Award', id);
@@ -210,6 +212,7 @@ export function awardsApp(deps: ApiDeps): App {
       }
       const updated = await awardsQ.setAwardExpiry(tx, id, expiresAt, workflowIdForAward(id));
       if (!updated) throw notActive(current.id, current.status);
+      await recordChange(tx, who, { action: 'award.extended', entityType: 'award', entityId: id, before: { expiresAt: current.expiresAt }, after: { expiresAt: updated.expiresAt } });
       return updated;
     });
     // An award without a running workflow (it did not expire, or the start is pending) gets it started
@@ -224,6 +227,7 @@ export function awardsApp(deps: ApiDeps): App {
     const { id } = c.req.valid('param');
     const { reason } = c.req.valid('json');
     const scope = idempotencyScope(revokeAwardRoute, c.req.valid('header')['idempotency-key'], { awardId: id, reason });
+    const who = c.var.who;
     const outcome = await runIdempotent<AwardChanged>(sql, scope, async (tx) => {
       const current = await awardsQ.getAward(tx, id, { forUpdate: true });
       if (!current) throw notFound('Award', id);
@@ -231,6 +235,13 @@ export function awardsApp(deps: ApiDeps): App {
       const revoked = await awardsQ.revokeAward(tx, id, reason);
       if (!revoked) throw notActive(current.id, current.status);
       await emitAwardEvents(tx, 'award.revoked', [revoked]);
+      await recordChange(tx, who, {
+        action: 'award.revoked',
+        entityType: 'award',
+        entityId: id,
+        before: { status: current.status, revokedReason: current.revokedReason },
+        after: { status: revoked.status, revokedReason: revoked.revokedReason },
+      });
       // Stored until the signal's outcome replaces it: `failed` (not delivered yet; the workflow reads the revocation
       // from the database and the reconciler delivers the pending signal) if this process dies before signalling.
       return { status: 200, body: { award: toAward(config, revoked), signal: revoked.workflowId ? 'failed' : 'no_workflow' } };

@@ -11,6 +11,7 @@ import { intakeImport, planImport } from '../../domain/import-apply.ts';
 import { importContentHash, importTotals, MAX_IMPORT_ROWS } from '../../domain/importing.ts';
 import { toCsv } from '../admin/csv.ts';
 import { csvImportBody } from '../import-csv.ts';
+import { recordChange } from '../../domain/audit.ts';
 import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
@@ -149,8 +150,19 @@ export function importsApp(deps: ApiDeps): App {
       certificateId,
       contentHash: importContentHash(rows, createLearners),
     });
+    const who = c.var.who;
     const outcome = await runIdempotent<ImportCreated, { status: number; body: ImportCreated; row: importsQ.ImportRow }>(sql, scope, async (tx) => {
       const intake = await intakeImport(tx, { certificateId, rows, createLearners });
+      if (intake.created) {
+        // Counts only: the rows (names, emails) stay in the import's own tables, which an erasure redacts.
+        await recordChange(tx, who, {
+          action: 'import.created',
+          entityType: 'import',
+          entityId: intake.import.id,
+          before: null,
+          after: { certificateId, rows: rows.length, createLearners },
+        });
+      }
       const counts = await importsQ.importCounts(tx, intake.import.id);
       const errors = await importsQ.importErrors(tx, intake.import.id, { afterRow: 0, limit: MAX_LISTED_ERRORS });
       return { status: intake.created ? 202 : 200, body: { import: toImport(intake.import, counts, errors), created: intake.created }, row: intake.import };

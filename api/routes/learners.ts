@@ -170,15 +170,16 @@ export function learnersApp(deps: ApiDeps): App {
   app.openapi(patchLearnerRoute, async (c) => {
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
-    const row = await sql.begin((tx) => editLearner(tx, id, input));
+    const row = await sql.begin((tx) => editLearner(tx, id, input, c.var.who));
     return c.json(toLearner(row), 200);
   });
 
   app.openapi(deactivateLearnerRoute, async (c) => {
     const { id } = c.req.valid('param');
     const scope = idempotencyScope(deactivateLearnerRoute, c.req.valid('header')['idempotency-key'], { learnerId: id });
+    const who = c.var.who;
     const outcome = await runIdempotent<LearnerDeactivated, { status: number; body: LearnerDeactivated; awardIds: string[] }>(sql, scope, async (tx) => {
-      const { learner, revoked } = await deactivateLearner(tx, id);
+      const { learner, revoked } = await deactivateLearner(tx, id, who);
       const awardIds = revoked.map((a) => a.id);
       // Stored as it is until the signals' outcome replaces it: all pending if this process dies first.
       return { status: 200, body: { learner: toLearner(learner), revokedAwards: revoked.length, signalled: 0, pending: revoked.length }, awardIds };
@@ -197,8 +198,9 @@ export function learnersApp(deps: ApiDeps): App {
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
     const scope = idempotencyScope(eraseLearnerRoute, c.req.valid('header')['idempotency-key'], { learnerId: id, body: input });
+    const who = c.var.who;
     const outcome = await runIdempotent<LearnerErasedDto, { status: number; body: LearnerErasedDto; awardIds: string[] }>(sql, scope, async (tx) => {
-      const erased = await eraseLearner(tx, id, input.confirm);
+      const erased = await eraseLearner(tx, id, input.confirm, who);
       const body: LearnerErasedDto = {
         learner: toLearner(erased.learner),
         alreadyErased: !erased.erasedNow,

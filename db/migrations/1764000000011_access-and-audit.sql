@@ -33,7 +33,7 @@ CREATE TABLE audit_log (
   actor_token_id  uuid,
   route           text NOT NULL,
   action          text NOT NULL CHECK (action IN (
-                    'certificate.created', 'certificate.changed', 'award.extended', 'award.revoked',
+                    'certificate.created', 'certificate.changed', 'certificate.archived', 'award.extended', 'award.revoked',
                     'learner.edited', 'learner.deactivated', 'learner.erased', 'course.created', 'course.changed',
                     'import.created', 'token.created', 'token.revoked')),
   entity_type     text NOT NULL CHECK (entity_type IN ('certificate', 'award', 'learner', 'course', 'import', 'token')),
