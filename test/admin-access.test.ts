@@ -63,12 +63,12 @@ browserTest('tokens, the Audit page and the histories; a read token sees read-on
 
   // Changes made with it are named in the histories and on the Audit page.
   const sync = { authorization: `Bearer ${secret}` };
-  await api('PATCH', `/api/certificates/${certificate.id}`, { settings: { expiringNotice: { enabled: true } } }, sync);
+  await api('PATCH', `/api/certificates/${certificate.id}`, { title: 'Forklift Operator II' }, sync);
   await api('PATCH', `/api/awards/${award.id}`, { expiresAt: new Date(Date.now() + 900 * 86_400_000).toISOString() }, sync);
   await page.goto(`${stack.api}/admin/certificates/${certificate.id}/history`);
   const rows = page.locator('#audit tbody tr');
   assert.deepEqual(await page.locator('#audit tbody tr td.actor').allInnerTexts(), ['lms-sync', 'ADMIN_API_TOKEN', 'ADMIN_API_TOKEN']);
-  assert.match(await rows.first().innerText(), /settings\.expiringNotice\.enabled/);
+  assert.match(await rows.first().innerText(), /title.*Forklift Operator II/s);
   await screenshot(page, 'certificate-history.png');
   await page.goto(`${stack.api}/admin/certificates/${certificate.id}/awards`);
   await Promise.all([page.waitForURL('**/history'), page.locator('a.history-link').first().click()]);
