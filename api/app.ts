@@ -14,7 +14,10 @@ import { z } from '@hono/zod-openapi';
 import { createAdminApp } from './admin/index.tsx';
 import { isInProcess } from './in-process.ts';
 import { methodsOfPath } from './methods.ts';
-import { bearerAuth } from './auth.ts';
+import { apiAuth } from './auth.ts';
+import { createFailureLimiter } from './auth-limiter.ts';
+import { tokensApp } from './routes/tokens.ts';
+import { auditApp } from './routes/audit.ts';
 import { DOCS_ASSET_BASE, docsAsset, docsPage } from './docs.ts';
 import { API_BASE, createRouter, type ApiDeps, type App, type AppEnv } from './deps.ts';
 import { Refusal, type RefusalKind } from '../domain/refusal.ts';
@@ -209,7 +212,9 @@ export function createApp(deps: ApiDeps): App {
     else if (inProcess || c.req.path === '/healthz' || c.req.path === '/readyz') log.debug(entry, 'request');
     else log.info(entry, 'request');
   });
-  app.use('/api/*', bearerAuth(config.adminApiToken));
+  // Failed authentications per client address, shared by the API's bearer check and the admin sign-in.
+  const authFailures = createFailureLimiter({ limit: config.access.authFailureLimit, windowSeconds: config.access.authFailureWindowSeconds });
+  app.use('/api/*', apiAuth(deps, app, authFailures));
   app.use('/api/*', refuseContentEncoding);
   app.use('/api/*', refuseUnknownOrRepeatedQueryParameters(app));
   app.use('/api/*', refuseUnhonouredIdempotencyKey(app));
@@ -234,8 +239,10 @@ export function createApp(deps: ApiDeps): App {
     type: 'http',
     scheme: 'bearer',
     description:
-      'The ADMIN_API_TOKEN, compared in constant time and never logged. Without it, or with a wrong one, every `/api` route answers ' +
-      '401 `unauthorized` (with `WWW-Authenticate: Bearer`); `/api/docs` and `/api/openapi.json` need none.',
+      'An API token (`POST /api/tokens`, scopes read < write < admin) or ADMIN_API_TOKEN (scope admin), never logged. Without one, ' +
+      'or with an unknown one, every `/api` route answers 401 `unauthorized` (with `WWW-Authenticate: Bearer`); a revoked token 401 ' +
+      '`token_revoked`, an expired one 401 `token_expired`; a token without the scope a route declares (`x-required-scope`) 403 ' +
+      '`insufficient_scope`. Too many failed authentications from one address: 429. `/api/docs` and `/api/openapi.json` need none.',
   });
 
   // Each area's routes (and their OpenAPI definitions) are copied in as they are mounted; the
@@ -250,6 +257,8 @@ export function createApp(deps: ApiDeps): App {
   app.route(API_BASE, messagesApp(deps));
   app.route(API_BASE, importsApp(deps));
   app.route(API_BASE, webhooksApp(deps));
+  app.route(API_BASE, tokensApp(deps));
+  app.route(API_BASE, auditApp(deps));
 
   app.doc(OPENAPI_PATH, (c) => ({
     openapi: '3.0.3',
@@ -259,7 +268,8 @@ export function createApp(deps: ApiDeps): App {
       description:
         'Keeps expiring certificates from lapsing: one durable Temporal workflow per expiring award. ' +
         'Errors are `{"error": {"code", "message", "details"}}`.\n\n' +
-        'Every `/api` route needs `Authorization: Bearer <ADMIN_API_TOKEN>`; `/api/docs`, `/api/openapi.json`, `/healthz` and `/readyz` ' +
+        'Every `/api` route needs `Authorization: Bearer <token>` (an API token with the scope the route declares in ' +
+        '`x-required-scope`, or ADMIN_API_TOKEN); `/api/docs`, `/api/openapi.json`, `/healthz` and `/readyz` ' +
         'need none. A malformed id in the path (not a UUID) is 400 `validation_failed`, an unknown one 404 `not_found`, and an unknown id ' +
         'inside a body (a learner to award, an associated course) 422 (`unknown_learner`, `unknown_course`). A path asked with a method it ' +
         'does not answer is 405 `method_not_allowed`: the `Allow` header and `details.allow` list the methods it answers (HEAD goes with ' +
@@ -277,7 +287,7 @@ export function createApp(deps: ApiDeps): App {
   app.get(DOCS_PATH, docsPage(app, OPENAPI_PATH, 'Recertify API'));
   app.get(`${DOCS_ASSET_BASE}/:file`, docsAsset);
 
-  app.route('/admin', createAdminApp(deps, app)); // the admin page (api/admin): HTML, signed-in by cookie
+  app.route('/admin', createAdminApp(deps, app, authFailures)); // the admin page (api/admin): HTML, signed-in by cookie
 
   const allowed = methodsOfPath(app);
   app.notFound((c) => {

@@ -4,6 +4,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import type { Sql } from '../db/client.ts';
+import type { AuditContext } from '../domain/audit.ts';
+import type { TokenScope } from '../domain/vocabulary.ts';
 import { validationHook } from './errors.ts';
 
 export interface ApiDeps {
@@ -14,8 +16,8 @@ export interface ApiDeps {
   log: Logger;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export type AppEnv = {};
+/** Each `/api` request's variables: `who` (the actor and the route, set by api/auth.ts) for the domain's audit entries. */
+export type AppEnv = { Variables: { who: AuditContext } };
 export type App = OpenAPIHono<AppEnv>;
 
 /** Where the JSON API's areas are mounted (`app.route(API_BASE, area)`); their route paths are relative to it. */
@@ -32,3 +34,11 @@ export function createRouter(): App {
 
 /** The OpenAPI security requirement every /api route declares. */
 export const bearer = [{ Bearer: [] }];
+
+/**
+ * What a route spreads into its `createRoute`: the bearer requirement and the scope it needs
+ * (`x-required-scope`, which api/auth.ts enforces: a token without it is 403 `insufficient_scope`).
+ */
+export function requires(scope: TokenScope): { security: typeof bearer; 'x-required-scope': TokenScope } {
+  return { security: bearer, 'x-required-scope': scope };
+}

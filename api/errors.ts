@@ -14,7 +14,7 @@ import { z } from '@hono/zod-openapi';
 import type { Logger } from '../config/logger.ts';
 import { isPgError } from '../db/errors.ts';
 
-export type ErrorStatus = 400 | 401 | 404 | 405 | 409 | 413 | 415 | 422 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
 
 export class ApiError extends Error {
   constructor(
@@ -60,7 +60,8 @@ export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<
       '`keys`, with `keyCount`; any path, key or message echoed back is cut at 200 characters), including a query parameter given more than ' +
       'once (`repeated_parameter`) and a body sent to a route that takes none (an empty body or `{}` is accepted); or an ' +
       '`Idempotency-Key` sent to a route that does not honour it (`idempotency_key_unsupported`; `details.honouredBy` lists the routes that do).',
-    401: 'Missing or wrong bearer token (`unauthorized`).',
+    401: 'Missing or unknown bearer token (`unauthorized`), a revoked one (`token_revoked`) or an expired one (`token_expired`).',
+    403: 'The token lacks the scope this route needs (`insufficient_scope`; `details.requiredScope`, `details.tokenScope`).',
     404: 'Unknown resource (`not_found`).',
     405: 'The path does not answer this method (`method_not_allowed`); the `Allow` header lists those it answers.',
     409: 'Conflicts with the current state.',
@@ -69,11 +70,19 @@ export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<
       'The body is not `application/json`, or is content-coded (a `Content-Encoding` other than `identity`, answered with ' +
       '`Accept-Encoding: identity`) (`unsupported_media_type`).',
     422: 'Breaks a business rule.',
+    429:
+      'Too many failed authentications from this client address (`too_many_failed_authentications`); `Retry-After` says when to ' +
+      'try again. The token is not checked meanwhile.',
     500: 'Unexpected failure (`internal_error`).',
     503: 'A dependency is unavailable (`not_ready`).',
   };
   const out = {} as Record<S, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }>;
   for (const s of statuses) out[s] = { description: describe[s], content: { 'application/json': { schema: ErrorSchema } } };
+  // Every route that takes a token (401) can also refuse its scope (403) or a client past its failure limit (429).
+  if ((statuses as ErrorStatus[]).includes(401)) {
+    const more = out as Record<ErrorStatus, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }>;
+    for (const s of [403, 429] as const) more[s] = { description: describe[s], content: { 'application/json': { schema: ErrorSchema } } };
+  }
   return out;
 }
 

@@ -70,6 +70,15 @@ const EnvSchema = z.object({
   WEBHOOK_ATTEMPT_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(15),
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
   NODE_ENV: z.string().optional(),
+  /**
+   * The key API tokens are hashed with (HMAC-SHA-256, api/tokens.ts). Unset: a fixed label, which is
+   * still safe (tokens are 256-bit random) but lets a copy of the database confirm a token offline.
+   * Changing it makes every stored token stop working (ADMIN_API_TOKEN is not affected).
+   */
+  API_TOKEN_HASH_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Failed authentications one client address may make per AUTH_FAILURE_WINDOW_SECONDS before it is refused (429). */
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -118,6 +127,12 @@ export interface Config {
     retryHorizonSeconds: number;
     attemptTimeoutSeconds: number;
     disableAfterFailures: number;
+  };
+  /** Access (issue 15): the API tokens' hash key and the limit on failed authentications per client address. */
+  access: {
+    tokenHashKey: string;
+    authFailureLimit: number;
+    authFailureWindowSeconds: number;
   };
 }
 
@@ -188,6 +203,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       retryHorizonSeconds: env.WEBHOOK_RETRY_HORIZON_SECONDS,
       attemptTimeoutSeconds: env.WEBHOOK_ATTEMPT_TIMEOUT_SECONDS,
       disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
+    },
+    access: {
+      tokenHashKey: env.API_TOKEN_HASH_KEY ?? 'recertify-api-token.v1',
+      authFailureLimit: env.AUTH_FAILURE_LIMIT,
+      authFailureWindowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS,
     },
   };
   if (missing.length) throw new ConfigError(missing);

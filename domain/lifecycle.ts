@@ -29,6 +29,7 @@ import * as idempotencyQ from '../db/queries/idempotency.ts';
 import * as importsQ from '../db/queries/imports.ts';
 import * as learnersQ from '../db/queries/learners.ts';
 import * as messagesQ from '../db/queries/messages.ts';
+import { recordChange, redactLearnerEntries, type AuditContext } from './audit.ts';
 import { notFound, Refusal } from './refusal.ts';
 import { emitAwardEvents } from './webhook-events.ts';
 import { LIFECYCLE_REVOKE_REASONS, type LearnerStatus } from './vocabulary.ts';
@@ -70,13 +71,14 @@ export function refuseUnlessActive(learner: Pick<LearnerRow, 'id' | 'deactivated
  * the send-message activity reads the learner when it records a message. Throws a `Refusal`:
  * `not_found`, `learner_erased`, `email_taken` (another learner has the email, case-insensitively).
  */
-export async function editLearner(tx: TransactionSql, id: string, patch: { email?: string; name?: string }): Promise<LearnerRow> {
+export async function editLearner(tx: TransactionSql, id: string, patch: { email?: string; name?: string }, who: AuditContext): Promise<LearnerRow> {
   const current = await learnersQ.lockLearner(tx, id, 'update');
   if (!current) throw notFound('Learner', id);
   if (current.erasedAt) throw learnerErased(id);
   try {
     const row = await learnersQ.updateLearner(tx, id, patch);
     if (!row) throw notFound('Learner', id);
+    await recordChange(tx, who, { action: 'learner.edited', entityType: 'learner', entityId: id, before: { name: current.name, email: current.email }, after: { name: row.name, email: row.email } });
     return row;
   } catch (err) {
     if (isUniqueViolation(err, 'learners_email_unique')) {
@@ -97,7 +99,7 @@ export interface LearnerEnded {
  * deactivated"), each pending for its workflow. Throws a `Refusal`: `not_found`,
  * `learner_deactivated` (already deactivated: nothing more to end), `learner_erased` (erased: likewise).
  */
-export async function deactivateLearner(tx: TransactionSql, id: string): Promise<LearnerEnded> {
+export async function deactivateLearner(tx: TransactionSql, id: string, who: AuditContext): Promise<LearnerEnded> {
   const current = await learnersQ.lockLearner(tx, id, 'update');
   if (!current) throw notFound('Learner', id);
   if (current.erasedAt) throw learnerErased(id);
@@ -108,6 +110,13 @@ export async function deactivateLearner(tx: TransactionSql, id: string): Promise
   await emitAwardEvents(tx, 'award.revoked', revoked);
   const learner = await learnersQ.markDeactivated(tx, id);
   if (!learner) throw notFound('Learner', id);
+  await recordChange(tx, who, {
+    action: 'learner.deactivated',
+    entityType: 'learner',
+    entityId: id,
+    before: { status: learnerStatus(current) },
+    after: { status: learnerStatus(learner), revokedAwardIds: revoked.map((a) => a.id) },
+  });
   return { learner, revoked };
 }
 
@@ -144,7 +153,7 @@ export interface LearnerErased extends LearnerEnded {
  * Idempotent: an erased learner is answered as they are (`erasedNow: false`), whatever `confirm` says.
  * Throws a `Refusal`: `not_found`, `confirmation_mismatch` (422).
  */
-export async function eraseLearner(tx: TransactionSql, id: string, confirm: string): Promise<LearnerErased> {
+export async function eraseLearner(tx: TransactionSql, id: string, confirm: string, who: AuditContext): Promise<LearnerErased> {
   const current = await learnersQ.lockLearner(tx, id, 'update');
   if (!current) throw notFound('Learner', id);
   if (current.erasedAt) return { learner: current, revoked: [], erasedNow: false, messagesRedacted: 0, answersRedacted: 0 };
@@ -164,6 +173,16 @@ export async function eraseLearner(tx: TransactionSql, id: string, confirm: stri
   // Delivery timelines and Resend's receipts: a bounce's text quotes the address, often the name too.
   await deliveryEventsQ.redactDeliveryEventsOfLearner(tx, id, ERASED.detail);
   await receiptsQ.redactReceiptsOfLearner(tx, id, ERASED.detail);
+  // The audit log keeps that it happened, never who it was: earlier entries lose the name and email,
+  // and this one holds ids and counts only.
+  await redactLearnerEntries(tx, id);
+  await recordChange(tx, who, {
+    action: 'learner.erased',
+    entityType: 'learner',
+    entityId: id,
+    before: { status: learnerStatus(current) },
+    after: { status: 'erased', revokedAwardIds: revoked.map((a) => a.id), messagesRedacted },
+  });
   return { learner, revoked, erasedNow: true, messagesRedacted, answersRedacted };
 }
 
@@ -178,7 +197,7 @@ export interface CertificateRetired {
  * archived"), each pending for its workflow. It leaves the default lists and is awarded no more
  * (`certificate_archived`). Throws a `Refusal`: `not_found`, `certificate_archived` (already).
  */
-export async function archiveCertificate(tx: TransactionSql, id: string): Promise<CertificateRetired> {
+export async function archiveCertificate(tx: TransactionSql, id: string, who: AuditContext): Promise<CertificateRetired> {
   const current = await certsQ.getCertificate(tx, id, { forUpdate: true });
   if (!current) throw notFound('Certificate', id);
   if (current.archivedAt) throw new Refusal('conflict', 'certificate_archived', `Certificate ${id} is already archived.`, { certificateId: id });
@@ -187,5 +206,12 @@ export async function archiveCertificate(tx: TransactionSql, id: string): Promis
   await certsQ.markArchived(tx, id);
   const certificate = await certsQ.getCertificate(tx, id);
   if (!certificate) throw notFound('Certificate', id);
+  await recordChange(tx, who, {
+    action: 'certificate.archived',
+    entityType: 'certificate',
+    entityId: id,
+    before: { archivedAt: current.archivedAt },
+    after: { archivedAt: certificate.archivedAt, revokedAwardIds: revoked.map((a) => a.id) },
+  });
   return { certificate, revoked };
 }

@@ -267,3 +267,37 @@ export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 
 /** The award statuses a learner still holds (the unique index `awards_one_active`): renewable by completing a course. */
 export const HELD_AWARD_STATUSES = ['active', 'in_grace'] as const satisfies readonly AwardStatus[];
+
+// Access and audit (issue 15)
+
+/**
+ * An API token's scope (CHECK: api_tokens.scope). Nested: `admin` may do all that `write` may, and
+ * `write` all that `read` may.
+ *  - `read`: every GET (and the settings preview, which changes nothing);
+ *  - `write`: changes to learners, courses, certificates, awards, attempts and imports;
+ *  - `admin`: token management, erasing a learner, outbound webhooks.
+ */
+export const TOKEN_SCOPES = ['read', 'write', 'admin'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** What an audit entry records (CHECK: audit_log.action), `<entity type>.<what happened>`. */
+export const AUDIT_ACTIONS = [
+  'certificate.created',
+  'certificate.changed',
+  'certificate.archived',
+  'award.extended',
+  'award.revoked',
+  'learner.edited',
+  'learner.deactivated',
+  'learner.erased',
+  'course.created',
+  'course.changed',
+  'import.created',
+  'token.created',
+  'token.revoked',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** The kinds of thing an audit entry is about (CHECK: audit_log.entity_type). */
+export const AUDIT_ENTITY_TYPES = ['certificate', 'award', 'learner', 'course', 'import', 'token'] as const;
+export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];

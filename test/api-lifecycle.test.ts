@@ -13,6 +13,10 @@ import { DAY_MS } from '../domain/dates.ts';
 import type { AttemptDto, AwardDto, CertificateDto, CourseDto, LearnerDto, MessageDto } from '../api/schemas.ts';
 import { reconcileOnce } from '../api/reconciler.ts';
 import { deactivateLearner, eraseLearner } from '../domain/lifecycle.ts';
+import { BOOTSTRAP_ACTOR } from '../domain/audit.ts';
+
+/** The actor of the domain calls this test makes directly. */
+const TEST_AUDIT = { actor: BOOTSTRAP_ACTOR, route: 'test' };
 import type { RecertificationStatus } from '../workflows/contract.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
@@ -202,7 +206,7 @@ test('a deactivation whose signals never went out still ends the workflow when i
   const alan = await learner('Alan Turing');
   const award = await awardDueIn(certificate.id, alan.id, 4000);
   // The API died right after its commit: the transaction ran, no signal was sent.
-  await stack.sql.begin((tx) => deactivateLearner(tx, alan.id));
+  await stack.sql.begin((tx) => deactivateLearner(tx, alan.id, TEST_AUDIT));
   const status = await closedStatus(award.workflowId!);
   assert.equal(status.phase, 'revoked', 'the workflow read the revocation from the database at its due time');
   assert.deepEqual(await messagesOf(alan.id), [], 'no message');
@@ -379,7 +383,7 @@ test('an erasure whose Temporal part failed is finished by the reconciler', asyn
   const dorothy = await call<LearnerDto>('POST', '/api/learners', { email, name: 'Dorothy Hodgkin' }, 201);
   const award = await awardDueIn(certificate.id, dorothy.id, 20 * DAY_MS);
   // The API died after the commit: PostgreSQL erased, Temporal not yet.
-  await stack.sql.begin((tx) => eraseLearner(tx, dorothy.id, email));
+  await stack.sql.begin((tx) => eraseLearner(tx, dorothy.id, email, TEST_AUDIT));
   assert.equal((await stack.client.workflow.getHandle(award.workflowId!).describe()).status.name, 'RUNNING');
   await stack.sql`update learners set erased_at = now() - interval '1 minute' where id = ${dorothy.id}`;
   const deps = { config: stack.config, sql: stack.sql, client: stack.client, log: pino({ level: 'silent' }) };

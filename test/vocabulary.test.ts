@@ -24,6 +24,9 @@ import {
   WEBHOOK_RECEIPT_OUTCOMES,
   WEBHOOK_DELIVERY_STATUSES,
   WEBHOOK_EVENT_TYPES,
+  TOKEN_SCOPES,
+  AUDIT_ACTIONS,
+  AUDIT_ENTITY_TYPES,
 } from '../domain/vocabulary.ts';
 
 /** Table.column → the declared list it must hold. */
@@ -48,6 +51,10 @@ const STORED: Record<string, readonly string[]> = {
   'webhook_events.type': WEBHOOK_EVENT_TYPES,
   'webhook_subscriptions.event_types': WEBHOOK_EVENT_TYPES,
   'webhook_deliveries.status': WEBHOOK_DELIVERY_STATUSES,
+  // Access and audit (issue 15)
+  'api_tokens.scope': TOKEN_SCOPES,
+  'audit_log.action': AUDIT_ACTIONS,
+  'audit_log.entity_type': AUDIT_ENTITY_TYPES,
 };
 
 /**

@@ -1,6 +1,6 @@
 /**
- * The admin page reads and writes through the JSON API in-process (`app.request` with the admin
- * bearer token): the settings rules, warnings, workflow starts and signals are the API's own, and
+ * The admin page reads and writes through the JSON API in-process (`app.request` as the signed-in
+ * token's actor, api/in-process.ts): the settings rules, warnings, workflow starts and signals are the API's own, and
  * the page never holds a second copy of them. Answers are typed with the API's own answer types
  * (api/schemas.ts, `z.infer` of each route's response schema), never a copy of their shapes.
  */
@@ -8,6 +8,7 @@ import type { z } from '@hono/zod-openapi';
 import type { CourseStatus } from '../../domain/vocabulary.ts';
 import type { ErrorBody } from '../errors.ts';
 import type { ImportCreated, ImportDto, ImportPlan } from '../import-schemas.ts';
+import type { Actor } from '../../domain/audit.ts';
 import { markInProcess } from '../in-process.ts';
 import type {
   AttemptDto,
@@ -152,13 +153,16 @@ function isErrorBody(value: unknown): value is ErrorBody {
   return typeof value === 'object' && value !== null && 'error' in value && typeof (value as { error: unknown }).error === 'object';
 }
 
-/** The admin page's client of the JSON API, called in-process with the admin bearer token. */
-export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
+/**
+ * The admin page's client of the JSON API, called in-process as `actor` (the signed-in token's name and
+ * scope: api/in-process.ts), so the API's scope checks and audit entries are that token's.
+ */
+export function createAdminApi(app: InProcessFetch, actor: Actor | undefined): AdminApi {
   const call = async <T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResult<T>> => {
-    const headers: Record<string, string> = { ...extraHeaders, authorization: `Bearer ${token}`, accept: 'application/json' };
+    const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     // Marked in-process: the request log has the admin page's request, not each API call it makes.
-    const req = markInProcess(new Request(`http://admin.internal${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+    const req = markInProcess(new Request(`http://admin.internal${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }), actor);
     const res = await app.request(req);
     const parsed: unknown = await res.json().catch(() => null);
     const etag = res.headers.get('etag');
@@ -170,8 +174,8 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
   };
   /** A request with a raw body of `contentType` (the import's CSV), answered as `call` answers. */
   const send = async <T>(method: string, path: string, contentType: string, body: string | ArrayBuffer): Promise<ApiResult<T>> => {
-    const headers = { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': contentType };
-    const res = await app.request(markInProcess(new Request(`http://admin.internal${path}`, { method, headers, body })));
+    const headers = { accept: 'application/json', 'content-type': contentType };
+    const res = await app.request(markInProcess(new Request(`http://admin.internal${path}`, { method, headers, body }), actor));
     const parsed: unknown = await res.json().catch(() => null);
     if (res.ok) return { ok: true, status: res.status, body: parsed as T, etag: null };
     const error: ApiFailure = isErrorBody(parsed) ? parsed.error : { code: 'http_error', message: `The API answered ${res.status}.`, details: null };
@@ -240,8 +244,8 @@ export function createAdminApi(app: InProcessFetch, token: string): AdminApi {
       send<ImportCreated>('POST', `/api/certificates/${encodeURIComponent(certificateId)}/imports${qs({ createLearners: opts.createLearners ? 'true' : undefined })}`, 'text/csv', csv),
     getImport: (id) => read<ImportDto>(`/api/imports/${encodeURIComponent(id)}`),
     importErrorsCsv: async (id) => {
-      const headers = { authorization: `Bearer ${token}`, accept: 'text/csv' };
-      const res = await app.request(markInProcess(new Request(`http://admin.internal/api/imports/${encodeURIComponent(id)}/errors.csv`, { headers })));
+      const headers = { accept: 'text/csv' };
+      const res = await app.request(markInProcess(new Request(`http://admin.internal/api/imports/${encodeURIComponent(id)}/errors.csv`, { headers }), actor));
       if (res.ok) return await res.text();
       if (res.status === 404) return null;
       const parsed: unknown = await res.json().catch(() => null);

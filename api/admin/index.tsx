@@ -26,6 +26,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { workflowsUiUrl } from '../../config/temporal.ts';
+import type { FailureLimiter } from '../auth-limiter.ts';
 import type { ApiDeps } from '../deps.ts';
 import { methodsOfPath } from '../methods.ts';
 import { clientClosedRequest, isClientAbort } from '../errors.ts';
@@ -41,8 +42,9 @@ import { learners } from './areas/learners.tsx';
 import { mailbox } from './areas/mailbox.tsx';
 import { session } from './areas/session.tsx';
 import { webhooks } from './areas/webhooks.tsx';
+import { access } from './areas/access.tsx';
 import type { AdminEnv, AdminServices } from './context.ts';
-import { formBodyLimit, requireSession, sameSiteForms, securityHeaders } from './middleware.ts';
+import { formBodyLimit, readOnlyGate, requireSession, sameSiteForms, securityHeaders } from './middleware.ts';
 import { adminRenderer, renderFailure, renderNotFound, renderRefusal } from './renderer.tsx';
 import { PageRefusal, refusedParameterMessage } from './requests.ts';
 import { createSessionStore } from './session.ts';
@@ -52,12 +54,20 @@ export const ADMIN_BASE = '/admin';
 
 /**
  * The admin page as a Hono app, to be mounted at `ADMIN_BASE` (`/admin`); `apiApp` is the JSON API it calls
- * in-process (with the admin bearer token). Each request's `c.var.admin` holds `deps`, that client
- * and the session store.
+ * in-process (as the signed-in token's actor); `limiter` counts failed sign-ins with the API's failed
+ * authentications. Each request's `c.var.admin` holds `deps`, that client, the session store and,
+ * once the sign-in gate passed, the actor.
  */
-export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono<AdminEnv> {
+export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch, limiter: FailureLimiter): Hono<AdminEnv> {
   const { config, sql, log } = deps;
-  const services: AdminServices = { ...deps, api: createAdminApi(apiApp, config.adminApiToken), sessions: createSessionStore(sql, config.adminApiToken) };
+  const services: AdminServices = {
+    ...deps,
+    api: createAdminApi(apiApp, undefined),
+    sessions: createSessionStore(sql, config.adminApiToken),
+    actor: null,
+    limiter,
+    apiAs: (actor) => createAdminApi(apiApp, actor),
+  };
   const admin = new Hono<AdminEnv>();
 
   admin.onError((err, c) => {
@@ -84,6 +94,7 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono<Admi
   admin.use('*', formBodyLimit);
   admin.use('*', sameSiteForms(new URL(config.appBaseUrl).origin));
   admin.use('*', requireSession);
+  admin.use('*', readOnlyGate);
 
   admin.route('/assets', assets);
   admin.route('/', session);
@@ -97,6 +108,7 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch): Hono<Admi
   admin.route('/', expiring);
   admin.route('/mailbox', mailbox);
   admin.route('/webhooks', webhooks);
+  admin.route('/', access);
 
   // A path the page has, asked with a method it does not answer, is a 405 with `Allow` (from the
   // routes registered above, as the API derives its own); any other path is the 404 page.

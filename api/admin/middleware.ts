@@ -10,6 +10,8 @@ import { csrf } from 'hono/csrf';
 import { drain } from '../request-body.ts';
 import type { AdminEnv } from './context.ts';
 import { SESSION_COOKIE } from './session.ts';
+import { scopeAllows } from '../../domain/audit.ts';
+import { renderRefusal } from './renderer.tsx';
 
 /** The largest form the admin page takes; a larger one is a 413. */
 export const MAX_FORM_BYTES = 64 * 1024;
@@ -77,16 +79,38 @@ export const formBodyLimit: MiddlewareHandler = (c, next) => (IMPORT_FORM_PATH.t
 export const sameSiteForms = (appOrigin: string): MiddlewareHandler =>
   csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || origin === appOrigin });
 
+/** The form posts a `read` token's session may make: signing itself out. */
+const READ_ONLY_POSTS = new Set(['/admin/logout']);
+
+/**
+ * The read-only gate (after the sign-in gate): a session whose token has only the `read` scope makes
+ * no change through the page: any other form post is a 403 page, before the area's handler (the API
+ * would refuse it with 403 `insufficient_scope` as well). `logout-everywhere` needs `admin`.
+ */
+export const readOnlyGate: MiddlewareHandler<AdminEnv> = async (c, next) => {
+  const actor = c.var.admin.actor;
+  if (!actor || c.req.method !== 'POST' || isPublic(c.req.path)) return await next();
+  const need = c.req.path === '/admin/logout-everywhere' ? 'admin' : READ_ONLY_POSTS.has(c.req.path) ? 'read' : 'write';
+  if (scopeAllows(actor.scope, need)) return await next();
+  return renderRefusal(c, 403, 'Read-only', `Token "${actor.name}" has the ${actor.scope} scope: this change needs ${need}. Nothing was changed.`);
+};
+
 /** The paths open without a session: the sign-in page and the page's own files. */
 const isPublic = (path: string): boolean => path === '/admin/login' || path.startsWith('/admin/assets/');
 
 /**
- * The sign-in gate: a request without a live session (session.ts) goes to the sign-in page (303),
- * which brings a GET back to where it was going and a POST to the certificates.
+ * The sign-in gate: a request without a live session (session.ts; its token still live) goes to the
+ * sign-in page (303), which brings a GET back to where it was going and a POST to the certificates.
+ * A live session's actor (its token's name and scope) is set on `c.var.admin`, with an API client
+ * acting as it.
  */
 export const requireSession: MiddlewareHandler<AdminEnv> = async (c, next) => {
   if (isPublic(c.req.path)) return await next();
-  if (await c.var.admin.sessions.isActive(getCookie(c, SESSION_COOKIE))) return await next();
+  const actor = await c.var.admin.sessions.actorOf(getCookie(c, SESSION_COOKIE));
+  if (actor) {
+    c.set('admin', { ...c.var.admin, actor, api: c.var.admin.apiAs(actor) });
+    return await next();
+  }
   const url = new URL(c.req.url);
   const nextPath = c.req.method === 'GET' ? `${url.pathname}${url.search}` : '/admin/certificates';
   return c.redirect(`/admin/login?next=${encodeURIComponent(nextPath)}`, 303);

@@ -28,8 +28,8 @@ declare module 'hono' {
 
 /** The middleware that frames every `c.render` in the layout; `temporalUiUrl` is the header's Temporal UI link. */
 export function adminRenderer(temporalUiUrl: string): MiddlewareHandler {
-  return jsxRenderer(({ children, title, section, banner, replaceUrl }) => (
-    <Layout title={title} section={section} banner={banner} replaceUrl={replaceUrl} temporalUiUrl={temporalUiUrl}>
+  return jsxRenderer(({ children, title, section, banner, replaceUrl }, c) => (
+    <Layout title={title} section={section} banner={banner} replaceUrl={replaceUrl} temporalUiUrl={temporalUiUrl} actor={(c as AdminContext).var.admin?.actor ?? null}>
       {children}
     </Layout>
   ));

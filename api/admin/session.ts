@@ -13,6 +13,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Sql } from '../../db/client.ts';
 import * as sessionsQ from '../../db/queries/admin-sessions.ts';
+import * as tokensQ from '../../db/queries/api-tokens.ts';
+import { BOOTSTRAP_ACTOR, type Actor } from '../../domain/audit.ts';
 
 export const SESSION_COOKIE = 'recertify_admin';
 /** How long a sign-in lasts. */
@@ -50,10 +52,18 @@ export function sessionIdHashOf(value: string | undefined, token: string): Buffe
 
 /** Server-side sessions over the `admin_sessions` table. */
 export interface SessionStore {
-  /** Signs in: stores a new session (and clears expired ones); returns the cookie value. */
-  start(): Promise<string>;
+  /**
+   * Signs in as `actor` (its token id is kept with the session; null: ADMIN_API_TOKEN): stores a new
+   * session (and clears expired ones); returns the cookie value.
+   */
+  start(actor?: Actor): Promise<string>;
   /** Whether the cookie value names a live session signed with the current token. */
   isActive(value: string | undefined): Promise<boolean>;
+  /**
+   * Who the cookie's session acts as: ADMIN_API_TOKEN's actor, or its API token's (name and scope as
+   * they are now); null when the session is not live or its token was revoked or has expired.
+   */
+  actorOf(value: string | undefined): Promise<Actor | null>;
   /** Signs out the cookie's session (nothing when it names none). */
   end(value: string | undefined): Promise<void>;
   /** Signs out every session; returns how many were live or not yet cleared. */
@@ -63,15 +73,23 @@ export interface SessionStore {
 /** The session store over `sql`, signing cookies with `token`; sessions last `ttlSeconds`. Database errors propagate. */
 export function createSessionStore(sql: Sql, token: string, ttlSeconds: number = SESSION_TTL_SECONDS): SessionStore {
   return {
-    async start() {
+    async start(actor = BOOTSTRAP_ACTOR) {
       const { value, idHash } = newSessionValue(token);
       await sessionsQ.deleteExpiredAdminSessions(sql);
-      await sessionsQ.insertAdminSession(sql, idHash, ttlSeconds);
+      await sessionsQ.insertAdminSessionOf(sql, idHash, ttlSeconds, actor.tokenId);
       return value;
     },
     async isActive(value) {
+      return (await this.actorOf(value)) !== null;
+    },
+    async actorOf(value) {
       const idHash = sessionIdHashOf(value, token);
-      return idHash !== null && (await sessionsQ.adminSessionActive(sql, idHash));
+      if (idHash === null) return null;
+      const session = await sessionsQ.adminSessionToken(sql, idHash);
+      if (!session) return null;
+      if (session.tokenId === null) return BOOTSTRAP_ACTOR;
+      const row = await tokensQ.getLiveApiToken(sql, session.tokenId);
+      return row ? { name: row.name, tokenId: row.id, scope: row.scope } : null;
     },
     async end(value) {
       const idHash = sessionIdHashOf(value, token);

@@ -17,7 +17,7 @@ import * as attemptsQ from '../../db/queries/attempts.ts';
 import { completeAttempt, enrollLearner, type Completion as CompletionResult } from '../../domain/attempts.ts';
 import { startAwardAutomation } from '../../domain/awarding.ts';
 import { enrollmentMessageWorkflowId } from '../../workflows/enrollment-message.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer, type IdempotencyScope, type IdempotentOutcome } from '../idempotency.ts';
 import { pageOf } from '../paging.ts';
@@ -84,7 +84,7 @@ export const enrollRoute = createRoute({
   method: 'post',
   path: '/courses/{id}/enrollments',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Enroll a learner in a live course (a fresh attempt; sends the course\'s enrollment message)',
   description:
     'Supersedes the learner\'s current attempt on the course (kept as history, progress reset). 422 `course_not_live`, ' +
@@ -100,7 +100,7 @@ export const listAttemptsRoute = createRoute({
   method: 'get',
   path: '/attempts',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'A learner\'s attempts (current and superseded), newest first',
   description: 'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page).',
   request: { query: AttemptListQuery },
@@ -114,7 +114,7 @@ export const patchAttemptRoute = createRoute({
   method: 'patch',
   path: '/attempts/{id}',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Record progress (0–100) on an open attempt',
   description: 'The attempt becomes `in_progress`. 409 `attempt_superseded` / `attempt_completed` for a closed one; completion is its own call.',
   request: { params: IdParams, body: body(AttemptPatchSchema) },
@@ -128,7 +128,7 @@ export const completeAttemptRoute = createRoute({
   method: 'post',
   path: '/attempts/{id}/complete',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Complete an attempt: awards (or renews) every certificate whose associated content holds the course',
   description:
     'One transaction; a repeated or concurrent completion answers the first result (200, `alreadyCompleted: true`). ' +

@@ -13,7 +13,8 @@ import { erasedAmong } from '../../db/queries/learners.ts';
 import { awardCertificate, startAwardAutomation } from '../../domain/awarding.ts';
 import { emitAwardEvents } from '../../domain/webhook-events.ts';
 import { workflowIdForAward } from '../../workflows/contract.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { recordChange } from '../../domain/audit.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer } from '../idempotency.ts';
 import { pageOf } from '../paging.ts';
@@ -53,7 +54,7 @@ export const createAwardRoute = createRoute({
   method: 'post',
   path: '/certificates/{id}/awards',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Award the certificate to a learner; starts the recertification workflow when it expires',
   description:
     'expiresAt = awardedAt + the certificate\'s `expiration.validFor`, or null when expiration is off (no workflow). ' +
@@ -75,7 +76,7 @@ export const listAwardsRoute = createRoute({
   method: 'get',
   path: '/awards',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'List awards by certificate, learner and status (newest first)',
   description: 'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page); awards created in the same instant are each listed once.',
   request: { query: AwardListQuery },
@@ -89,7 +90,7 @@ export const getAwardRoute = createRoute({
   method: 'get',
   path: '/awards/{id}',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'Get an award with its workflow\'s live recertification status',
   request: { params: IdParams },
   responses: {
@@ -102,7 +103,7 @@ export const patchAwardRoute = createRoute({
   method: 'patch',
   path: '/awards/{id}',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Change an active award\'s expiry (extend or shorten); signals its workflow',
   description:
     '422 `invalid_expiry` unless expiresAt is after awardedAt, `expiry_in_past` unless it is in the future (to end an award now, revoke it); 409 `award_not_active` for a renewed, expired or revoked award. ' +
@@ -120,7 +121,7 @@ export const revokeAwardRoute = createRoute({
   method: 'post',
   path: '/awards/{id}/revoke',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Revoke an active award; signals its workflow, which ends',
   description:
     '409 `award_not_active` for an award that is not active (a second revoke too). With an `Idempotency-Key`, a repeat ' +
@@ -194,6 +195,7 @@ export function awardsApp(deps: ApiDeps): App {
   app.openapi(patchAwardRoute, async (c) => {
     const { id } = c.req.valid('param');
     const expiresAt = new Date(c.req.valid('json').expiresAt);
+    const who = c.var.who;
     const award = await sql.begin(async (tx) => {
       const current = await awardsQ.getAward(tx, id, { forUpdate: true });
       if (!current) throw notFound('Award', id);
@@ -210,6 +212,7 @@ export function awardsApp(deps: ApiDeps): App {
       }
       const updated = await awardsQ.setAwardExpiry(tx, id, expiresAt, workflowIdForAward(id));
       if (!updated) throw notActive(current.id, current.status);
+      await recordChange(tx, who, { action: 'award.extended', entityType: 'award', entityId: id, before: { expiresAt: current.expiresAt }, after: { expiresAt: updated.expiresAt } });
       return updated;
     });
     // An award without a running workflow (it did not expire, or the start is pending) gets it started
@@ -224,6 +227,7 @@ export function awardsApp(deps: ApiDeps): App {
     const { id } = c.req.valid('param');
     const { reason } = c.req.valid('json');
     const scope = idempotencyScope(revokeAwardRoute, c.req.valid('header')['idempotency-key'], { awardId: id, reason });
+    const who = c.var.who;
     const outcome = await runIdempotent<AwardChanged>(sql, scope, async (tx) => {
       const current = await awardsQ.getAward(tx, id, { forUpdate: true });
       if (!current) throw notFound('Award', id);
@@ -231,6 +235,13 @@ export function awardsApp(deps: ApiDeps): App {
       const revoked = await awardsQ.revokeAward(tx, id, reason);
       if (!revoked) throw notActive(current.id, current.status);
       await emitAwardEvents(tx, 'award.revoked', [revoked]);
+      await recordChange(tx, who, {
+        action: 'award.revoked',
+        entityType: 'award',
+        entityId: id,
+        before: { status: current.status, revokedReason: current.revokedReason },
+        after: { status: revoked.status, revokedReason: revoked.revokedReason },
+      });
       // Stored until the signal's outcome replaces it: `failed` (not delivered yet; the workflow reads the revocation
       // from the database and the reconciler delivers the pending signal) if this process dies before signalling.
       return { status: 200, body: { award: toAward(config, revoked), signal: revoked.workflowId ? 'failed' : 'no_workflow' } };

@@ -33,7 +33,8 @@ import {
 } from '../../domain/settings.ts';
 import { previewSettingsChange } from '../../domain/settings-preview.ts';
 import { settingsPropagationWorkflowId } from '../../workflows/settings-propagation.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { recordChange } from '../../domain/audit.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { etagHeader, etagOf, ifMatchAllows, ifMatchHeaders } from '../etag.ts';
 import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer } from '../idempotency.ts';
@@ -81,7 +82,7 @@ export const archiveCertificateRoute = createRoute({
   method: 'post',
   path: '/certificates/{id}/archive',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Archive a certificate: its running workflows end (revoked, "certificate archived"), it is awarded no more',
   description:
     'In one transaction the certificate is marked archived and each of its active awards is revoked with reason "certificate archived" ' +
@@ -136,7 +137,7 @@ export const createCertificateRoute = createRoute({
   method: 'post',
   path: '/certificates',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Create a certificate',
   description:
     'Settings start from the defaults (no expiration); `settings` may change any part of them, under the rules of PATCH. ' +
@@ -152,7 +153,7 @@ export const listCertificatesRoute = createRoute({
   method: 'get',
   path: '/certificates',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'List certificates (newest first); archived ones only when asked',
   description:
     'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page). Archived certificates are left out ' +
@@ -168,7 +169,7 @@ export const getCertificateRoute = createRoute({
   method: 'get',
   path: '/certificates/{id}',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'Get a certificate',
   request: { params: IdParams },
   responses: {
@@ -181,7 +182,7 @@ export const patchCertificateRoute = createRoute({
   method: 'patch',
   path: '/certificates/{id}',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Change title, associated content and settings; signals the running workflows',
   description:
     'Rules (422): `expiration_required` (recertification needs expiration), `course_not_live` (the recertification course ' +
@@ -236,6 +237,11 @@ function versionConflict(c: Context, current: number, ifMatch: string | undefine
   );
 }
 
+/** The fields of a certificate its audit entries compare: title, settings (by section and field) and associated content. */
+function auditedCertificate(row: CertificateRow): Record<string, unknown> {
+  return { title: row.title, settings: row.settings, associatedCourseIds: row.associatedCourseIds };
+}
+
 /** The certificates area's sub-app (routes relative to `/api`). */
 export function certificatesApp(deps: ApiDeps): App {
   const { sql } = deps;
@@ -244,10 +250,12 @@ export function certificatesApp(deps: ApiDeps): App {
   app.openapi(createCertificateRoute, async (c) => {
     const input = c.req.valid('json');
     const scope = idempotencyScope(createCertificateRoute, c.req.valid('header')['idempotency-key'], input);
+    const who = c.var.who;
     const outcome = await runIdempotent<CertificateCreated>(sql, scope, async (tx) => {
       await assertCoursesExist(tx, input.associatedCourseIds);
       const { settings, warnings } = await evaluate(tx, defaultSettings(), input.settings ?? {}, input.associatedCourseIds);
       const certificate = await certsQ.insertCertificate(tx, { title: input.title, settings, associatedCourseIds: input.associatedCourseIds });
+      await recordChange(tx, who, { action: 'certificate.created', entityType: 'certificate', entityId: certificate.id, before: null, after: auditedCertificate(certificate) });
       return { status: 201, body: { certificate: toCertificate(certificate), warnings } };
     });
     if (outcome.replayed) markReplayed(c);
@@ -320,6 +328,7 @@ export function certificatesApp(deps: ApiDeps): App {
       }
       return versionConflict(c, preview.current, ifMatch);
     }
+    const who = c.var.who;
     const result = await sql.begin(async (tx) => {
       const plan = await planChange(tx, id, input, ifMatch, true);
       if (plan.kind === 'conflict') return plan;
@@ -340,6 +349,8 @@ export function certificatesApp(deps: ApiDeps): App {
       }
       const certificate = await certsQ.getCertificate(tx, id);
       if (!certificate) throw new Error('certificate vanished');
+      // In the change's transaction: the entry commits with it or not at all (nothing when nothing changed).
+      await recordChange(tx, who, { action: 'certificate.changed', entityType: 'certificate', entityId: id, before: auditedCertificate(before), after: auditedCertificate(certificate) });
       return { kind: 'saved', certificate, warnings, signalled, propagate, version } as const;
     });
     if (result.kind === 'conflict') return versionConflict(c, result.current, ifMatch);
@@ -356,8 +367,9 @@ export function certificatesApp(deps: ApiDeps): App {
   app.openapi(archiveCertificateRoute, async (c) => {
     const { id } = c.req.valid('param');
     const scope = idempotencyScope(archiveCertificateRoute, c.req.valid('header')['idempotency-key'], { certificateId: id });
+    const who = c.var.who;
     const outcome = await runIdempotent<CertificateArchived, { status: number; body: CertificateArchived; awardIds: string[] }>(sql, scope, async (tx) => {
-      const { certificate, revoked } = await archiveCertificate(tx, id);
+      const { certificate, revoked } = await archiveCertificate(tx, id, who);
       // Stored as it is until the signals' outcome replaces it: all pending if this process dies first.
       const body = { certificate: toCertificate(certificate), revokedAwards: revoked.length, signalled: 0, pending: revoked.length };
       return { status: 200, body, awardIds: revoked.map((a) => a.id) };

@@ -14,7 +14,8 @@ import type { CourseRow, EnrollmentMessage } from '../../db/rows.ts';
 import * as q from '../../db/queries/courses.ts';
 import * as certsQ from '../../db/queries/certificates.ts';
 import * as awardsQ from '../../db/queries/awards.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { recordChange } from '../../domain/audit.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
 import { etagHeader, etagOf, ifMatchAllows, ifMatchHeaders } from '../etag.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
@@ -67,7 +68,7 @@ export const createCourseRoute = createRoute({
   method: 'post',
   path: '/courses',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Create a course (draft unless a status is given)',
   description:
     'With an `Idempotency-Key`, a repeat returns the first answer and creates no second course. ' +
@@ -83,7 +84,7 @@ export const listCoursesRoute = createRoute({
   method: 'get',
   path: '/courses',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'List courses, e.g. `?status=live` for the recertification course choices',
   request: { query: CourseListQuery },
   responses: {
@@ -96,7 +97,7 @@ export const getCourseRoute = createRoute({
   method: 'get',
   path: '/courses/{id}',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'Get a course',
   request: { params: IdParams },
   responses: {
@@ -109,7 +110,7 @@ export const patchCourseRoute = createRoute({
   method: 'patch',
   path: '/courses/{id}',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Change title, status (publish: `live`), url or enrollment message (null removes it)',
   description:
     'Running recertification workflows read the course when they fall due: a course that is no longer live then ' +
@@ -136,6 +137,11 @@ function changedFields(before: CourseRow, patch: CoursePatch): CoursePatch {
   return out;
 }
 
+/** The fields of a course its audit entries compare. */
+function auditedCourse(row: CourseRow): Record<string, unknown> {
+  return { title: row.title, status: row.status, url: row.url, enrollmentMessage: row.enrollmentMessage };
+}
+
 /** The courses area's sub-app (routes relative to `/api`). */
 export function coursesApp(deps: ApiDeps): App {
   const { sql } = deps;
@@ -145,7 +151,12 @@ export function coursesApp(deps: ApiDeps): App {
     const input = c.req.valid('json');
     assertKnownPlaceholders(input.enrollmentMessage);
     const scope = idempotencyScope(createCourseRoute, c.req.valid('header')['idempotency-key'], input);
-    const outcome = await runIdempotent<CourseDto>(sql, scope, async (tx) => ({ status: 201, body: toCourse(await q.insertCourse(tx, input)) }));
+    const who = c.var.who;
+    const outcome = await runIdempotent<CourseDto>(sql, scope, async (tx) => {
+      const row = await q.insertCourse(tx, input);
+      await recordChange(tx, who, { action: 'course.created', entityType: 'course', entityId: row.id, before: null, after: auditedCourse(row) });
+      return { status: 201, body: toCourse(row) };
+    });
     if (outcome.replayed) markReplayed(c);
     c.header('ETag', etagOf(1)); // the answer is the course as created, at its first version (a replay too)
     return c.json(outcome.body as CourseDto, 201);
@@ -170,6 +181,7 @@ export function coursesApp(deps: ApiDeps): App {
     const ifMatch = c.req.valid('header')['if-match'];
     const patch = c.req.valid('json');
     assertKnownPlaceholders(patch.enrollmentMessage);
+    const who = c.var.who;
     const result = await sql.begin(async (tx) => {
       const before = await q.getCourse(tx, id, { forUpdate: true });
       if (!before) throw notFound('Course', id);
@@ -179,6 +191,7 @@ export function coursesApp(deps: ApiDeps): App {
       if (Object.keys(change).length === 0) return { kind: 'saved', row: before, propagations: [] } as const;
       const updated = await q.updateCourse(tx, id, change);
       if (!updated) throw notFound('Course', id);
+      await recordChange(tx, who, { action: 'course.changed', entityType: 'course', entityId: id, before: auditedCourse(before), after: auditedCourse(updated) });
       // Publishing or withdrawing a recertification course is news to the workflows of the
       // certificates that use it (one waiting for its course to go live re-checks).
       const out: { certificateId: string; settingsVersion: number }[] = [];

@@ -11,7 +11,8 @@ import { intakeImport, planImport } from '../../domain/import-apply.ts';
 import { importContentHash, importTotals, MAX_IMPORT_ROWS } from '../../domain/importing.ts';
 import { toCsv } from '../admin/csv.ts';
 import { csvImportBody } from '../import-csv.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { recordChange } from '../../domain/audit.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
 import {
@@ -44,7 +45,7 @@ export const createImportRoute = createRoute({
   method: 'post',
   path: '/certificates/{id}/imports',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Import existing holders of the certificate (dry run, or apply by a durable workflow)',
   description:
     `Rows: \`{"rows": [{"email", "name", "awardedAt", "expiresAt"?}]}\`, or a \`text/csv\` file with those columns, 1 to ${MAX_IMPORT_ROWS} (body up to 32 MB). Dates are YYYY-MM-DD ` +
@@ -90,7 +91,7 @@ export const getImportRoute = createRoute({
   method: 'get',
   path: '/imports/{id}',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'An import\'s status and progress: rows by state, outcome and reason, the first errors',
   request: { params: IdParams },
   responses: {
@@ -103,7 +104,7 @@ export const importErrorsCsvRoute = createRoute({
   method: 'get',
   path: '/imports/{id}/errors.csv',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'An import\'s rejected rows as CSV (row, email, name, awardedAt, expiresAt, reason)',
   request: { params: IdParams },
   responses: {
@@ -149,8 +150,19 @@ export function importsApp(deps: ApiDeps): App {
       certificateId,
       contentHash: importContentHash(rows, createLearners),
     });
+    const who = c.var.who;
     const outcome = await runIdempotent<ImportCreated, { status: number; body: ImportCreated; row: importsQ.ImportRow }>(sql, scope, async (tx) => {
       const intake = await intakeImport(tx, { certificateId, rows, createLearners });
+      if (intake.created) {
+        // Counts only: the rows (names, emails) stay in the import's own tables, which an erasure redacts.
+        await recordChange(tx, who, {
+          action: 'import.created',
+          entityType: 'import',
+          entityId: intake.import.id,
+          before: null,
+          after: { certificateId, rows: rows.length, createLearners },
+        });
+      }
       const counts = await importsQ.importCounts(tx, intake.import.id);
       const errors = await importsQ.importErrors(tx, intake.import.id, { afterRow: 0, limit: MAX_LISTED_ERRORS });
       return { status: intake.created ? 202 : 200, body: { import: toImport(intake.import, counts, errors), created: intake.created }, row: intake.import };

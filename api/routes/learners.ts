@@ -9,7 +9,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as q from '../../db/queries/learners.ts';
 import { deactivateLearner, editLearner, eraseLearner } from '../../domain/lifecycle.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { conflict, errorResponses, notFound } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer } from '../idempotency.ts';
 import { pageOf } from '../paging.ts';
@@ -39,7 +39,7 @@ export const createLearnerRoute = createRoute({
   method: 'post',
   path: '/learners',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Create a learner',
   description:
     '409 `email_taken` when a learner already has this email, compared without regard to case. ' +
@@ -55,7 +55,7 @@ export const listLearnersRoute = createRoute({
   method: 'get',
   path: '/learners',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'List learners (newest first): by email, by a search of email and name, by status',
   description:
     'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page), with the same `q`, `email` and `status`: ' +
@@ -71,7 +71,7 @@ export const getLearnerRoute = createRoute({
   method: 'get',
   path: '/learners/{id}',
   tags,
-  security: bearer,
+  ...requires('read'),
   summary: 'Get a learner',
   request: { params: IdParams },
   responses: {
@@ -84,7 +84,7 @@ export const patchLearnerRoute = createRoute({
   method: 'patch',
   path: '/learners/{id}',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Change a learner\'s name and/or email',
   description:
     'Validated as when created (400 `validation_failed`; an empty body too). 409 `email_taken` when another learner has the email ' +
@@ -101,7 +101,7 @@ export const deactivateLearnerRoute = createRoute({
   method: 'post',
   path: '/learners/{id}/deactivate',
   tags,
-  security: bearer,
+  ...requires('write'),
   summary: 'Deactivate a learner: their workflows end (revoked, "learner deactivated"), nothing new is made for them',
   description:
     'In one transaction the learner is marked deactivated and each of their active awards is revoked with reason "learner deactivated" ' +
@@ -120,7 +120,7 @@ export const eraseLearnerRoute = createRoute({
   method: 'post',
   path: '/learners/{id}/erase',
   tags,
-  security: bearer,
+  ...requires('admin'),
   summary: 'Erase a learner\'s personal data (a data-protection request)',
   description:
     '`confirm` must be the learner\'s current email (422 `confirmation_mismatch` otherwise; nothing is erased). In one transaction: the ' +
@@ -170,15 +170,16 @@ export function learnersApp(deps: ApiDeps): App {
   app.openapi(patchLearnerRoute, async (c) => {
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
-    const row = await sql.begin((tx) => editLearner(tx, id, input));
+    const row = await sql.begin((tx) => editLearner(tx, id, input, c.var.who));
     return c.json(toLearner(row), 200);
   });
 
   app.openapi(deactivateLearnerRoute, async (c) => {
     const { id } = c.req.valid('param');
     const scope = idempotencyScope(deactivateLearnerRoute, c.req.valid('header')['idempotency-key'], { learnerId: id });
+    const who = c.var.who;
     const outcome = await runIdempotent<LearnerDeactivated, { status: number; body: LearnerDeactivated; awardIds: string[] }>(sql, scope, async (tx) => {
-      const { learner, revoked } = await deactivateLearner(tx, id);
+      const { learner, revoked } = await deactivateLearner(tx, id, who);
       const awardIds = revoked.map((a) => a.id);
       // Stored as it is until the signals' outcome replaces it: all pending if this process dies first.
       return { status: 200, body: { learner: toLearner(learner), revokedAwards: revoked.length, signalled: 0, pending: revoked.length }, awardIds };
@@ -197,8 +198,9 @@ export function learnersApp(deps: ApiDeps): App {
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
     const scope = idempotencyScope(eraseLearnerRoute, c.req.valid('header')['idempotency-key'], { learnerId: id, body: input });
+    const who = c.var.who;
     const outcome = await runIdempotent<LearnerErasedDto, { status: number; body: LearnerErasedDto; awardIds: string[] }>(sql, scope, async (tx) => {
-      const erased = await eraseLearner(tx, id, input.confirm);
+      const erased = await eraseLearner(tx, id, input.confirm, who);
       const body: LearnerErasedDto = {
         learner: toLearner(erased.learner),
         alreadyErased: !erased.erasedNow,

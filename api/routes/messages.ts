@@ -2,7 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { deliveryEventsOf } from '../../db/queries/message-delivery-events.ts';
 import { listMessages } from '../../db/queries/messages.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses } from '../errors.ts';
 import { pageOf } from '../paging.ts';
 import { MessageListQuery, MessagePageSchema, json, toMessage } from '../schemas.ts';
@@ -11,7 +11,7 @@ export const listMessagesRoute = createRoute({
   method: 'get',
   path: '/messages',
   tags: ['Messages'],
-  security: bearer,
+  ...requires('read'),
   summary: 'The message log, newest first, by learner and/or award, with each message\'s delivery status and timeline',
   description:
     'Paged newest first: pass `nextBefore` as `before` for the next page (null on the last page). Each message carries its ' +

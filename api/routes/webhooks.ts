@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import * as q from '../../db/queries/webhooks.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound, unprocessable } from '../errors.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
 import { pageOf } from '../paging.ts';
@@ -44,7 +44,7 @@ export const createWebhookRoute = createRoute({
   method: 'post',
   path: '/webhooks',
   tags,
-  security: bearer,
+  ...requires('admin'),
   summary: 'Subscribe a URL to events (the answer shows the signing secret, once)',
   description: `${PAYLOAD} With an \`Idempotency-Key\`, a repeat returns the first answer and creates no second subscription.`,
   request: { headers: IdempotencyHeaders, body: body(WebhookCreateSchema) },
@@ -58,7 +58,7 @@ export const listWebhooksRoute = createRoute({
   method: 'get',
   path: '/webhooks',
   tags,
-  security: bearer,
+  ...requires('admin'),
   summary: 'List webhook subscriptions, newest first (secrets are not shown)',
   request: { query: WebhookListQuery },
   responses: {
@@ -71,7 +71,7 @@ export const getWebhookRoute = createRoute({
   method: 'get',
   path: '/webhooks/{id}',
   tags,
-  security: bearer,
+  ...requires('admin'),
   summary: 'Get a webhook subscription, with its deliveries by status',
   request: { params: IdParams },
   responses: {
@@ -84,7 +84,7 @@ export const patchWebhookRoute = createRoute({
   method: 'patch',
   path: '/webhooks/{id}',
   tags,
-  security: bearer,
+  ...requires('admin'),
   summary: 'Change a subscription\'s URL, event types or description; disable it (with a reason) or enable it again',
   description:
     'Disabling skips its pending deliveries at their next attempt; enabling clears the reason and the failure count (events ' +
@@ -100,7 +100,7 @@ export const deleteWebhookRoute = createRoute({
   method: 'delete',
   path: '/webhooks/{id}',
   tags,
-  security: bearer,
+  ...requires('admin'),
   summary: 'Delete a subscription, its deliveries and their log',
   request: { params: IdParams },
   responses: {
@@ -113,7 +113,7 @@ export const listWebhookAttemptsRoute = createRoute({
   method: 'get',
   path: '/webhooks/{id}/deliveries',
   tags,
-  security: bearer,
+  ...requires('admin'),
   summary: 'A subscription\'s delivery log: every attempt (time, status code, error), newest first',
   description: 'Paged newest first: pass `nextBefore` as `before` for the next page. `eventId` keeps one event\'s attempts.',
   request: { params: IdParams, query: WebhookAttemptsQuery },

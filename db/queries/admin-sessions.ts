@@ -35,3 +35,21 @@ export async function deleteExpiredAdminSessions(sql: Db): Promise<number> {
   const rows = await sql`delete from admin_sessions where expires_at <= now() returning 1`;
   return rows.length;
 }
+
+/** Records a new session of token `tokenId` (null: ADMIN_API_TOKEN) lasting `ttlSeconds` from now. */
+export async function insertAdminSessionOf(sql: Db, idHash: Buffer, ttlSeconds: number, tokenId: string | null): Promise<void> {
+  await sql`insert into admin_sessions (id_hash, expires_at, token_id) values (${idHash}, now() + make_interval(secs => ${ttlSeconds}), ${tokenId})`;
+}
+
+/**
+ * The live session's token: `{ tokenId: null }` for ADMIN_API_TOKEN, the token's id for an API
+ * token that is itself live (not revoked, not expired), or null when the session is not live or its
+ * token no longer is.
+ */
+export async function adminSessionToken(sql: Db, idHash: Buffer): Promise<{ tokenId: string | null } | null> {
+  const [row] = await sql<{ tokenId: string | null }[]>`
+    select s.token_id from admin_sessions s left join api_tokens t on t.id = s.token_id
+    where s.id_hash = ${idHash} and s.expires_at > now()
+      and (s.token_id is null or (t.revoked_at is null and (t.expires_at is null or t.expires_at > now())))`;
+  return row ?? null;
+}

@@ -100,19 +100,21 @@ export function AwardsTable(props: {
                     )}
                   </td>
                   <td class="nowrap" data-col="actions">
-                    {a.status === 'active' ? (
-                      <>
+                    {a.status === 'active' && (
+                      <span class="write-only">
                         <a href={`/admin/certificates/${a.certificateId}/awards/${a.id}/extend`} class="extend-link">
                           Extend…
                         </a>{' '}
                         ·{' '}
                         <a href={`/admin/certificates/${a.certificateId}/awards/${a.id}/revoke`} class="revoke-link">
                           Revoke…
-                        </a>
-                      </>
-                    ) : (
-                      <span class="muted">—</span>
+                        </a>{' '}
+                        ·{' '}
+                      </span>
                     )}
+                    <a href={`/admin/certificates/${a.certificateId}/awards/${a.id}/history`} class="history-link">
+                      History
+                    </a>
                   </td>
                 </tr>
               );

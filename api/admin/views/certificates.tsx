@@ -63,7 +63,7 @@ export function CertificatesPage(props: {
 }
 
 /** The tabs of a certificate's pages. */
-export type CertificateTab = 'settings' | 'awards' | 'overview' | 'import';
+export type CertificateTab = 'settings' | 'awards' | 'overview' | 'import' | 'history';
 
 /** The certificate's heading and its tabs (as in the seed's certificate view), then the tab's content. */
 export function CertificateTabs(props: { certificate: CertificateDto; tab: CertificateTab; children?: Child }) {
@@ -77,7 +77,7 @@ export function CertificateTabs(props: { certificate: CertificateDto; tab: Certi
         {c.title} {c.status === 'archived' && <span class="badge status-revoked">archived</span>}
       </h1>
       {c.status !== 'archived' && (
-        <p class="small">
+        <p class="small write-only">
           <a href={`/admin/certificates/${c.id}/archive`} id="archive-link">
             Archive this certificate…
           </a>
@@ -95,6 +95,9 @@ export function CertificateTabs(props: { certificate: CertificateDto; tab: Certi
         </a>
         <a href={`/admin/certificates/${c.id}/import`} class={props.tab === 'import' ? 'current' : undefined} aria-current={props.tab === 'import' ? 'page' : undefined}>
           Import
+        </a>
+        <a href={`/admin/certificates/${c.id}/history`} class={props.tab === 'history' ? 'current' : undefined} aria-current={props.tab === 'history' ? 'page' : undefined}>
+          History
         </a>
       </nav>
       {props.children}

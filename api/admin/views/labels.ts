@@ -3,6 +3,7 @@
  * settings' units and anchors (domain/dates.ts). Each map is typed `Record<Word, string>`, so a word added to a
  * vocabulary and not labelled here is a compile error.
  */
+import type { AuditAction, TokenScope } from '../../../domain/vocabulary.ts';
 import type { DeliveryStatus, LearnerStatus, SuppressionReason, WebhookDeliveryStatus, WebhookEventType } from '../../../domain/vocabulary.ts';
 import type { DurationUnit, ExpiryAnchor } from '../../../domain/dates.ts';
 import {
@@ -115,3 +116,29 @@ export const WEBHOOK_DELIVERY_STATUS_LABELS: Record<WebhookDeliveryStatus, strin
 // LMS policies (issue 14)
 /** Month names for the fixed expiry date (index 0 = January = month 1). */
 export const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;
+
+// Access and audit (issue 15)
+
+/** What an audit entry's action is called on the Audit page and in the histories. */
+export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
+  'certificate.created': 'Certificate created',
+  'certificate.changed': 'Settings changed',
+  'certificate.archived': 'Certificate archived',
+  'award.extended': 'Award expiry changed',
+  'award.revoked': 'Award revoked',
+  'learner.edited': 'Learner edited',
+  'learner.deactivated': 'Learner deactivated',
+  'learner.erased': 'Learner erased',
+  'course.created': 'Course created',
+  'course.changed': 'Course changed',
+  'import.created': 'Import started',
+  'token.created': 'Token created',
+  'token.revoked': 'Token revoked',
+};
+
+/** What a token's scope lets it do, in a few words. */
+export const TOKEN_SCOPE_LABELS: Record<TokenScope, string> = {
+  read: 'read: sees everything, changes nothing',
+  write: 'write: changes learners, courses, certificates, awards, imports',
+  admin: 'admin: also tokens, erasure, webhooks',
+};

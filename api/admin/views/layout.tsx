@@ -5,7 +5,7 @@
 import type { Child } from 'hono/jsx';
 
 /** The navigation entry a page belongs to (highlighted); `login` hides the navigation, `none` highlights nothing. */
-export type Section = 'certificates' | 'courses' | 'expiring' | 'mailbox' | 'login' | 'none' | 'learners' | 'webhooks';
+export type Section = 'certificates' | 'courses' | 'expiring' | 'mailbox' | 'login' | 'none' | 'learners' | 'webhooks' | 'audit' | 'tokens';
 
 /** The message at the top of a page: a save's outcome, a refusal. */
 export interface Banner {
@@ -21,8 +21,11 @@ export function Layout(props: {
   banner?: Banner | null;
   /** After a form POST answered with a page, the browser's address becomes this GET URL (reload = GET). */
   replaceUrl?: string;
+  /** Who is signed in (their token's name and scope); a `read` token sees the pages read-only. */
+  actor?: { name: string; scope: 'read' | 'write' | 'admin' } | null;
   children?: Child;
 }) {
+  const readOnly = props.actor?.scope === 'read';
   const nav = (href: string, label: string, section: Section) => (
     <a href={href} class={props.section === section ? 'current' : undefined} aria-current={props.section === section ? 'page' : undefined}>
       {label}
@@ -38,7 +41,7 @@ export function Layout(props: {
         <link rel="stylesheet" href="/admin/assets/admin.css" />
         <script src="/admin/assets/admin.js" defer></script>
       </head>
-      <body data-replace-url={props.replaceUrl}>
+      <body data-replace-url={props.replaceUrl} class={readOnly ? 'read-only' : undefined}>
         <header class="top">
           <a class="brand" href="/admin/certificates">
             Recertify <span>admin</span>
@@ -50,19 +53,26 @@ export function Layout(props: {
               {nav('/admin/learners', 'Learners', 'learners')}
               {nav('/admin/expiring', 'Expiring soon', 'expiring')}
               {nav('/admin/mailbox', 'Mailbox', 'mailbox')}
-              {nav('/admin/webhooks', 'Webhooks', 'webhooks')}
+              {props.actor?.scope === 'admin' && nav('/admin/webhooks', 'Webhooks', 'webhooks')}
+              {nav('/admin/audit', 'Audit', 'audit')}
+              {props.actor?.scope === 'admin' && nav('/admin/tokens', 'Tokens', 'tokens')}
               {props.temporalUiUrl && (
                 <a href={props.temporalUiUrl} target="_blank" rel="noopener">
                   Temporal UI ↗
                 </a>
               )}
               <div class="session">
+                {props.actor && (
+                  <span class="small muted" id="signed-in-as">
+                    {props.actor.name} ({props.actor.scope})
+                  </span>
+                )}
                 <form method="post" action="/admin/logout" class="inline">
                   <button type="submit" class="link" id="sign-out">
                     Sign out
                   </button>
                 </form>
-                <form method="post" action="/admin/logout-everywhere" class="inline">
+                <form method="post" action="/admin/logout-everywhere" class="inline write-only">
                   <button type="submit" class="link" id="sign-out-everywhere" title="Ends every admin session, in every browser">
                     Sign out everywhere
                   </button>
@@ -72,6 +82,11 @@ export function Layout(props: {
           )}
         </header>
         <main>
+          {readOnly && (
+            <div class="banner info" role="status" id="read-only">
+              Read-only: you signed in with the read token “{props.actor?.name}”. Nothing can be changed from here.
+            </div>
+          )}
           {props.banner && (
             <div class={`banner ${props.banner.kind}`} role={props.banner.kind === 'error' ? 'alert' : 'status'} id="banner">
               {props.banner.text}

@@ -13,10 +13,13 @@ export function LoginPage(props: { next: string; error?: string; notice?: LoginN
           You signed out everywhere: every admin session has ended, in every browser.
         </p>
       )}
-      <p class="muted">Use the admin token (<code>ADMIN_API_TOKEN</code>). It is checked on the server and never stored in the browser.</p>
+      <p class="muted">
+        Use an API token, or the admin token (<code>ADMIN_API_TOKEN</code>). A <code>read</code> token sees the pages read-only. It is checked on the
+        server and never stored in the browser.
+      </p>
       <form method="post" action="/admin/login" class="stack">
         <input type="hidden" name="next" value={props.next} />
-        <label for="token">Admin token</label>
+        <label for="token">Token</label>
         <input id="token" name="token" type="password" autocomplete="current-password" required autofocus aria-invalid={props.error ? 'true' : undefined} aria-describedby={props.error ? 'token-error' : undefined} />
         {props.error && (
           <p class="field-error" id="token-error" role="alert">
