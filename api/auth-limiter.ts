@@ -2,57 +2,50 @@
  * The limit on failed authentications per client address (a bearer token or an admin sign-in that
  * did not match): at most `limit` failures per `windowSeconds`; past that the address is refused
  * (429 with `Retry-After`) without its token being checked, until its window ends, so a token cannot
- * be guessed online.
+ * be guessed online (issue 15).
  *
- * In memory, per API process: `rate-limiter-flexible` (its `RateLimiterMemory`, or `RateLimiterPostgres`
- * shared by every process) is the library for this, and this interface is shaped like its
- * `consume`/`get` so it can replace this file; it is not installed in this project yet. With N API
- * processes an address gets up to N × limit failures per window. Fixed windows, counted from an
- * address's first failure; memory is bounded (expired windows are dropped, and at most `maxKeys`
- * addresses are tracked: past that the oldest window is dropped).
+ * The counting is `rate-limiter-flexible`'s `RateLimiterMemory` (fixed windows counted from an
+ * address's first failure; an expired window's key is dropped by the library, so memory follows the
+ * addresses failing now). It counts per API process: with N API processes an address gets up to
+ * N × limit failures per window; the library's `RateLimiterPostgres` shares one count between
+ * processes when that matters.
  */
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
-/** Whether an address may still try, and how long until its window ends (ms). */
+/** Whether an address may still try: `blocked` once it has used up its failures; ms until its window ends. */
 export interface LimiterState {
   blocked: boolean;
+  /** Failures it may still make in this window. */
   remaining: number;
+  /** ms until its window ends (0 with no window). */
   msBeforeNext: number;
 }
 
 export interface FailureLimiter {
   /** The address's state now, counting nothing. */
-  get(key: string): LimiterState;
+  get(key: string): Promise<LimiterState>;
   /** Counts one failure for the address; its state after it. */
-  consume(key: string): LimiterState;
+  consume(key: string): Promise<LimiterState>;
 }
 
-/** A fixed-window failure counter in memory; `now` (ms) is injectable for tests. */
-export function createFailureLimiter(opts: { limit: number; windowSeconds: number; maxKeys?: number; now?: () => number }): FailureLimiter {
-  const { limit, windowSeconds } = opts;
-  const maxKeys = opts.maxKeys ?? 100_000;
-  const now = opts.now ?? Date.now;
-  const windows = new Map<string, { count: number; endsAt: number }>(); // insertion order = oldest first
-  const stateOf = (w: { count: number; endsAt: number } | undefined, t: number): LimiterState =>
-    !w || w.endsAt <= t
+/** A failure limiter: `limit` failures (≥ 1) per `windowSeconds` (≥ 1) per key. */
+export function createFailureLimiter(opts: { limit: number; windowSeconds: number }): FailureLimiter {
+  const { limit } = opts;
+  const limiter = new RateLimiterMemory({ points: limit, duration: opts.windowSeconds });
+  const stateOf = (res: RateLimiterRes | null): LimiterState =>
+    res === null
       ? { blocked: false, remaining: limit, msBeforeNext: 0 }
-      : { blocked: w.count >= limit, remaining: Math.max(0, limit - w.count), msBeforeNext: w.endsAt - t };
+      : { blocked: res.remainingPoints <= 0, remaining: Math.max(0, res.remainingPoints), msBeforeNext: res.msBeforeNext };
   return {
-    get: (key) => stateOf(windows.get(key), now()),
-    consume(key) {
-      const t = now();
-      let w = windows.get(key);
-      if (!w || w.endsAt <= t) {
-        windows.delete(key);
-        if (windows.size >= maxKeys) {
-          for (const [k, v] of windows) if (v.endsAt <= t) windows.delete(k);
-          const oldest = windows.keys().next();
-          if (windows.size >= maxKeys && !oldest.done) windows.delete(oldest.value);
-        }
-        w = { count: 0, endsAt: t + windowSeconds * 1000 };
-        windows.set(key, w);
+    get: async (key) => stateOf(await limiter.get(key)),
+    async consume(key) {
+      try {
+        return stateOf(await limiter.consume(key));
+      } catch (rejection) {
+        // The library rejects with the key's state once its points are used up.
+        if (rejection instanceof RateLimiterRes) return stateOf(rejection);
+        throw rejection;
       }
-      w.count += 1;
-      return stateOf(w, t);
     },
   };
 }

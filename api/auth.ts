@@ -107,7 +107,7 @@ export function apiAuth(deps: ApiDeps, app: App, limiter: FailureLimiter): Middl
     let actor = inProcessActor(c.req.raw);
     if (!actor) {
       const address = clientAddress(c);
-      const state = limiter.get(address);
+      const state = await limiter.get(address);
       if (state.blocked) {
         deps.log.warn({ address, path: c.req.path }, 'authentication refused: too many failures from this address');
         return tooManyFailures(c, state.msBeforeNext);
@@ -116,7 +116,7 @@ export function apiAuth(deps: ApiDeps, app: App, limiter: FailureLimiter): Middl
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const resolved = await resolveToken(deps, match?.[1]);
       if ('failure' in resolved) {
-        limiter.consume(address);
+        await limiter.consume(address);
         deps.log.info({ address, path: c.req.path, reason: resolved.failure }, 'authentication failed');
         c.header('WWW-Authenticate', 'Bearer realm="recertify"');
         const { code, message } = FAILURE_ANSWER[resolved.failure];

@@ -13,22 +13,20 @@ import { startApiServer, type RunningApi } from '../api/server.ts';
 import type { TokenCreated } from '../api/access-schemas.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
-test('the limiter: `limit` failures per window, then blocked until the window ends; memory stays bounded', () => {
-  let now = 1_000_000;
-  const limiter = createFailureLimiter({ limit: 3, windowSeconds: 60, maxKeys: 2, now: () => now });
-  assert.equal(limiter.get('a').blocked, false);
-  assert.deepEqual([1, 2, 3].map(() => limiter.consume('a').blocked), [false, false, true]);
-  assert.equal(limiter.get('a').blocked, true);
-  assert.equal(limiter.get('b').blocked, false, 'per address');
-  now += 59_000;
-  assert.equal(limiter.get('a').msBeforeNext, 1000);
-  now += 1000;
-  assert.equal(limiter.get('a').blocked, false, 'the window ended');
-  limiter.consume('b');
-  limiter.consume('c');
-  limiter.consume('d'); // past maxKeys: the oldest window goes
-  assert.equal(limiter.get('b').remaining, 3);
-  assert.equal(limiter.get('d').remaining, 2);
+test('the limiter: `limit` failures per window per address, then blocked until the window ends', async () => {
+  const limiter = createFailureLimiter({ limit: 3, windowSeconds: 1 });
+  assert.equal((await limiter.get('a')).blocked, false);
+  const states = [];
+  for (let i = 0; i < 4; i++) states.push(await limiter.consume('a'));
+  assert.deepEqual(states.map((s) => s.blocked), [false, false, true, true]);
+  assert.deepEqual(states.map((s) => s.remaining), [2, 1, 0, 0]);
+  const blocked = await limiter.get('a');
+  assert.equal(blocked.blocked, true);
+  assert.ok(blocked.msBeforeNext > 0 && blocked.msBeforeNext <= 1000, `ms before next ${blocked.msBeforeNext}`);
+  assert.equal((await limiter.get('b')).blocked, false, 'per address');
+  await new Promise((resolve) => setTimeout(resolve, blocked.msBeforeNext + 50));
+  assert.deepEqual(await limiter.get('a'), { blocked: false, remaining: 3, msBeforeNext: 0 }, 'the window ended');
+  assert.equal((await limiter.consume('a')).remaining, 2, 'a new window counts from one');
 });
 
 let stack: TestStack;

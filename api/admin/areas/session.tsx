@@ -30,7 +30,7 @@ session.post('/login', async (c) => {
   const token = formText(form, 'token');
   const next = safeNext(formText(form, 'next') || undefined);
   const address = clientAddress(c);
-  const state = limiter.get(address);
+  const state = await limiter.get(address);
   if (state.blocked) {
     log.warn({ path: c.req.path, address }, 'admin sign-in refused: too many failures from this address');
     const seconds = Math.max(1, Math.ceil(state.msBeforeNext / 1000));
@@ -40,7 +40,7 @@ session.post('/login', async (c) => {
   }
   const resolved = await resolveToken(c.var.admin, token || undefined);
   if ('failure' in resolved) {
-    limiter.consume(address);
+    await limiter.consume(address);
     log.warn({ path: c.req.path, address, reason: resolved.failure }, 'admin sign-in refused');
     c.status(401);
     const error = resolved.failure === 'revoked' ? 'That token was revoked.' : resolved.failure === 'expired' ? 'That token has expired.' : 'That is not the admin token or a valid API token.';
