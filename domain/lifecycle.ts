@@ -70,7 +70,7 @@ export function refuseUnlessActive(learner: Pick<LearnerRow, 'id' | 'deactivated
  * the send-message activity reads the learner when it records a message. Throws a `Refusal`:
  * `not_found`, `learner_erased`, `email_taken` (another learner has the email, case-insensitively).
  */
-export async function editLearner(tx: TransactionSql, id: string, patch: { email?: string; name?: string }): Promise<LearnerRow> {
+export async function editLearner(tx: TransactionSql, id: string, patch: { email?: string; name?: string; timeZone?: string | null }): Promise<LearnerRow> {
   const current = await learnersQ.lockLearner(tx, id, 'update');
   if (!current) throw notFound('Learner', id);
   if (current.erasedAt) throw learnerErased(id);

@@ -56,6 +56,8 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     importStartConcurrency: config.importStartConcurrency,
     from: config.email.from,
     log,
+    defaultTimeZone: config.defaultTimeZone,
+    sendWindow: config.sendWindow,
   });
   const running = await runWorkers({
     connection,
