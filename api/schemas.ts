@@ -733,6 +733,11 @@ export const RecertificationStatusSchema = z
     history: z.array(z.object({ at: z.string(), event: z.string(), detail: z.string().optional() })),
     renewedByAwardId: z.string().nullable(),
     revokedReason: z.string().nullable(),
+    messageWaits: z
+      .object({ kind: MessageKindSchema, until: z.string(), timeZone: z.string(), text: z.string() })
+      .nullable()
+      .optional()
+      .openapi({ description: 'A message waiting for its send window to open (issue 13), e.g. "message waits for 08:00 Europe/Berlin on Monday 7 December 2026".' }),
   })
   .openapi('RecertificationStatus', {
     description:

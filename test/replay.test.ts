@@ -13,6 +13,7 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { WORKFLOWS_PATH } from '../worker/workers.ts';
 import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES } from '../workflows/recertification.ts';
+import { SEND_WINDOWS } from '../workflows/recertification/patches.ts';
 import { quietTemporalRuntime } from './support/temporal.ts';
 
 interface RecordedEvent {
@@ -44,6 +45,8 @@ test('recorded histories replay against the current workflow code', async () => 
     assert.ok(withPatch >= 3, `histories recorded with patch ${patch}: ${withPatch}`);
     assert.ok(files.length - withPatch >= 3, `histories recorded before ${patch}: ${files.length - withPatch}`);
   }
+  // Issue 13's send windows: histories recorded with SEND_WINDOWS (test/histories/send-window-*.json).
+  assert.ok(files.filter((f) => patchesOf(f).includes(SEND_WINDOWS)).length >= 1, `histories recorded with patch ${SEND_WINDOWS}`);
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);
   let replayed = 0;
   for await (const r of results) {

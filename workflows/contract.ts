@@ -80,6 +80,19 @@ export interface RecertificationStatus {
   history: HistoryEntry[];
   renewedByAwardId: string | null;
   revokedReason: string | null;
+  /**
+   * A message waiting for the learner's send window to open (SEND_WINDOWS): its kind, the opening
+   * (ISO), the zone, and the words the Temporal UI shows ("message waits for 08:00 Europe/Berlin on
+   * Monday 7 December 2026"). Absent or null while none waits.
+   */
+  messageWaits?: MessageWait | null;
+}
+
+export interface MessageWait {
+  kind: MessageKind;
+  until: string;
+  timeZone: string;
+  text: string;
 }
 
 export interface CarriedState {

@@ -5,6 +5,8 @@
  */
 import type { DeliveryStatus, LearnerStatus, SuppressionReason, WebhookDeliveryStatus, WebhookEventType } from '../../../domain/vocabulary.ts';
 import type { DurationUnit, ExpiryAnchor } from '../../../domain/dates.ts';
+import type { TemplateMessage } from '../../../domain/settings.ts';
+import type { Weekday } from '../../../domain/send-window.ts';
 import {
   PHASES,
   type AttemptSource,
@@ -108,3 +110,12 @@ export const WEBHOOK_DELIVERY_STATUS_LABELS: Record<WebhookDeliveryStatus, strin
   failed: 'failed',
   skipped: 'skipped',
 };
+// Messages learners can read (issue 13)
+/** The messages a certificate may word itself, as the Settings tab names them. */
+export const TEMPLATE_MESSAGE_LABELS: Record<TemplateMessage, string> = {
+  certificateExpiring: 'Certificate Expiring message',
+  recertificationReminder: 'Reminder',
+  certificateExpired: 'Certificate Expired message',
+};
+/** Days of a send window. */
+export const WEEKDAY_LABELS: Record<Weekday, string> = { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' };
