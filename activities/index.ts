@@ -8,6 +8,7 @@ import { createMessageActivities } from './messages.ts';
 import { createImportActivities } from './imports.ts';
 import { createWebhookActivities } from './webhooks.ts';
 import type { Mailer } from './mail/mailer.ts';
+import type { SendWindow } from '../domain/send-window.ts';
 import type { ImportActivities, MessageActivities, PropagationActivities, RecertificationActivities, WebhookActivities } from './types.ts';
 
 export interface ActivityDeps {
@@ -19,6 +20,10 @@ export interface ActivityDeps {
   courseUrlTemplate?: string;
   from: string;
   log: Logger;
+  /** Config.defaultTimeZone: the zone of learners without one (issue 13). Unset: UTC. */
+  defaultTimeZone?: string;
+  /** Config.sendWindow: the org-wide send window (issue 13). Unset: off. */
+  sendWindow?: SendWindow;
   /** Config.importStartConcurrency: workflow starts an import keeps in flight (default 32). */
   importStartConcurrency?: number;
   /** Config.importMaxTaskBacklog: workflow tasks an import lets wait before it starts more (default 500; 0: no pacing). */

@@ -26,6 +26,8 @@ import { renderMessage, type TemplateContext } from './mail/templates.ts';
 import { expiredNoticeRefusal, expiringNoticeRefusal, reminderRefusal } from '../domain/acting-rules.ts';
 import { awardTruth } from './recertification.ts';
 import { recordMessage } from '../config/metrics.ts';
+import { dueAt } from '../domain/dates.ts';
+import { DEFAULT_TIME_ZONE } from '../domain/instant-format.ts';
 
 export interface MessageActivityDeps {
   sql: Sql;
@@ -39,6 +41,8 @@ export interface MessageActivityDeps {
   /** The From header, e.g. `Recertify <recertify@example.com>`. */
   from: string;
   log: Logger;
+  /** Config.defaultTimeZone: the zone of learners without one (IANA). Unset: UTC. */
+  defaultTimeZone?: string;
 }
 
 const invalid = (message: string): ApplicationFailure => ApplicationFailure.nonRetryable(message, 'InvalidMessageInput');
@@ -73,6 +77,7 @@ function draftFromRow(row: MessageRow): MessageDraft {
     from: row.fromAddress,
     subject: row.subject,
     html: row.body,
+    text: row.textBody,
     idempotencyKey: row.idempotencyKey,
   };
 }
@@ -124,7 +129,7 @@ async function loadMessageSubjects(sql: Sql, args: { awardId: string | null; att
   return { award, certificate, attempt, course, learner };
 }
 
-export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemplate, from, log }: MessageActivityDeps): MessageActivities {
+export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemplate, from, log, defaultTimeZone }: MessageActivityDeps): MessageActivities {
   /** Decides whether there is something to send and renders it. */
   async function plan(input: SendMessageInput, idempotencyKey: string): Promise<Plan> {
     const { award, certificate, attempt, course, learner } = await loadMessageSubjects(sql, {
@@ -144,7 +149,9 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
       certificate: certificate ? { title: certificate.title } : null,
       course: course ? { id: course.id, title: course.title, url: course.url } : null,
       expiresAt: award?.expiresAt ?? null,
+      dueAt: award?.expiresAt && certificate ? dueAt(award.expiresAt, certificate.settings.recertification.leadDays) : null,
       daysLeft: input.reminderDaysBeforeExpiry ?? null,
+      timeZone: learner.timeZone ?? defaultTimeZone ?? DEFAULT_TIME_ZONE,
     };
 
     // A workflow passes the instant it acts at: the message must still be due and wanted by what the
@@ -187,7 +194,7 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
         break;
     }
 
-    const rendered = renderMessage(input.kind, ctx, course?.enrollmentMessage ?? null);
+    const rendered = renderMessage(input.kind, ctx, course?.enrollmentMessage ?? null, certificate?.settings.messageTemplates ?? null);
     if (!rendered) return { skipped: 'nothing to render' };
     return {
       draft: {
@@ -199,6 +206,7 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
         from,
         subject: rendered.subject,
         html: rendered.html,
+        text: rendered.text,
         idempotencyKey,
       },
     };

@@ -6,11 +6,31 @@ import { createRecertificationAttempt } from '../domain/attempts.ts';
 import type { Logger } from '../config/logger.ts';
 import { enrollmentRefusal, type AwardTruth } from '../domain/acting-rules.ts';
 import { emitAwardEvents } from '../domain/webhook-events.ts';
-import type { AwardContext, CreateAttemptInput, CreateAttemptRefused, CreateAttemptResult, EnterGraceResult, ExpireAwardResult, RecertificationActivities } from './types.ts';
+import type { AwardContext, CreateAttemptInput, CreateAttemptRefused, CreateAttemptResult, EnterGraceResult, ExpireAwardResult, MessageWindow, RecertificationActivities } from './types.ts';
+import type { SendWindow } from '../domain/send-window.ts';
+import { DEFAULT_TIME_ZONE } from '../domain/instant-format.ts';
 
 export interface RecertificationDeps {
   sql: Sql;
   log: Logger;
+  /** Config.defaultTimeZone: the zone of learners without one (issue 13). Unset: UTC. */
+  defaultTimeZone?: string;
+  /** Config.sendWindow: the org-wide send window, overridden by a certificate's `sendWindow`. Unset: off. */
+  sendWindow?: SendWindow;
+}
+
+/**
+ * The send window in force for an award's messages (issue 13): the certificate's own, else the
+ * organisation's, in the learner's zone (else the default zone); null when it is off, so a learner's
+ * time zone reaches Temporal's history only when a window needs it.
+ */
+export function messageWindowOf(
+  ctx: awardsQ.AwardContextRow,
+  org: { defaultTimeZone?: string | undefined; sendWindow?: SendWindow | undefined },
+): MessageWindow | null {
+  const window = ctx.certificate.settings.sendWindow ?? org.sendWindow ?? null;
+  if (!window?.enabled) return null;
+  return { timeZone: ctx.learner.timeZone ?? org.defaultTimeZone ?? DEFAULT_TIME_ZONE, window };
 }
 
 /** The acting rules' view of an award, its certificate's settings and the settings' course (if loaded). */
@@ -26,9 +46,10 @@ export function awardTruth(ctx: awardsQ.AwardTruthRow): AwardTruth {
   };
 }
 
-function toAwardContext(ctx: awardsQ.AwardContextRow): AwardContext {
+function toAwardContext(ctx: awardsQ.AwardContextRow, messageWindow: MessageWindow | null): AwardContext {
   const { award, certificate, learner, recertificationCourse: course } = ctx;
   return {
+    ...(messageWindow ? { messageWindow } : {}),
     awardId: award.id,
     status: award.status,
     certificateId: certificate.id,
@@ -55,13 +76,14 @@ function parseAsOf(asOf: string | undefined): number | undefined {
   return ms;
 }
 
-export function createRecertificationActivities({ sql, log }: RecertificationDeps): RecertificationActivities {
+export function createRecertificationActivities({ sql, log, ...org }: RecertificationDeps): RecertificationActivities {
+  const toContext = (ctx: awardsQ.AwardContextRow): AwardContext => toAwardContext(ctx, messageWindowOf(ctx, org));
   return {
     async loadAwardContext({ awardId }): Promise<AwardContext> {
       const ctx = await awardsQ.loadAwardContext(sql, awardId);
       // A missing award cannot appear by retrying: fail the workflow's call for good.
       if (!ctx) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
-      return toAwardContext(ctx);
+      return toContext(ctx);
     },
 
     async createRecertificationAttempt({ awardId, courseId, asOf }: CreateAttemptInput): Promise<CreateAttemptResult | CreateAttemptRefused> {
@@ -74,7 +96,7 @@ export function createRecertificationActivities({ sql, log }: RecertificationDep
       if (!result) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
       if ('refused' in result) {
         log.info({ awardId, courseId, reason: result.refused }, 'recertification attempt refused: the database changed since the workflow planned');
-        return { refused: result.refused, context: toAwardContext(result.context) };
+        return { refused: result.refused, context: toContext(result.context) };
       }
       log.info({ awardId, attemptId: result.attempt.id, created: result.created, superseded: result.supersededAttemptId }, 'recertification attempt');
       return {

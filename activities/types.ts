@@ -2,6 +2,7 @@
 import type { CertificateSettings } from '../domain/settings.ts';
 import type { MessageKind } from '../workflows/contract.ts';
 import type { WebhookDeliveryStatus } from '../domain/vocabulary.ts';
+import type { SendWindow } from '../domain/send-window.ts';
 
 export type AwardStatus = 'active' | 'renewed' | 'expired' | 'revoked' | 'in_grace';
 
@@ -35,6 +36,17 @@ export interface AwardContext {
   recertificationCourse: CourseSummary | null;
   renewedByAwardId: string | null;
   revokedReason: string | null;
+  /**
+   * The send window the award's messages wait for (issue 13), in the learner's zone; absent when no
+   * window is on (and in histories recorded before send windows).
+   */
+  messageWindow?: MessageWindow;
+}
+
+/** A send window in force and the IANA zone it is read in (domain/send-window.ts). */
+export interface MessageWindow {
+  timeZone: string;
+  window: SendWindow;
 }
 
 export interface CreateAttemptInput {

@@ -10,7 +10,7 @@ import { workflowUiUrl } from '../config/temporal.ts';
 import type { AttemptRow, AwardRow, CertificateRow, DeliveryEventRow, LearnerRow, MessageRow, VersionedCourseRow } from '../db/rows.ts';
 import type { AwardPlan } from '../domain/acting-rules.ts';
 import { EXPIRY_ANCHORS } from '../domain/dates.ts';
-import { SettingsPatchSchema as DomainSettingsPatch, SettingsSchema as DomainSettings, WARNING_CODES } from '../domain/settings.ts';
+import { SettingsPatchSchema as DomainSettingsPatch, SettingsSchema as DomainSettings, TEMPLATE_MESSAGES, WARNING_CODES } from '../domain/settings.ts';
 import {
   ATTEMPT_SOURCES,
   ATTEMPT_STATUSES,
@@ -29,6 +29,7 @@ import {
   SUPPRESSION_REASONS,
 } from '../domain/vocabulary.ts';
 import { textProblem } from '../domain/text.ts';
+import { canonicalTimeZone } from '../domain/instant-format.ts';
 import type { PageBefore } from '../db/queries/paging.ts';
 import { decodeCursor } from './paging.ts';
 import { iso, isoOrNull } from './util.ts';
@@ -246,8 +247,28 @@ export const LearnerSchema = z
           'Set after a hard bounce (`hard_bounce`) or a spam complaint (`complaint`) of a message to the current email: later messages are ' +
           'recorded `suppressed`, not sent. Cleared when the email changes (PATCH).',
       }),
+    timeZone: z.string().nullable().optional().openapi({
+      description: 'The learner\'s IANA time zone (dates in their messages, their send window); null: the organisation\'s `DEFAULT_TIME_ZONE`.',
+      example: 'Europe/Berlin',
+    }),
   })
   .openapi('Learner');
+/**
+ * An IANA time zone the platform's Intl knows, stored in its canonical spelling (`europe/berlin` →
+ * `Europe/Berlin`); anything else (`Mars/Olympus`, `+01:00`) is 400 `validation_failed` naming the field.
+ */
+export const TimeZoneSchema = z
+  .string()
+  .max(64)
+  .transform((v, ctx) => {
+    const zone = canonicalTimeZone(v.trim());
+    if (!zone) {
+      ctx.addIssue({ code: 'custom', message: `must be an IANA time zone such as "Europe/Berlin" or "UTC" (got "${v.slice(0, 64)}")` });
+      return z.NEVER;
+    }
+    return zone;
+  })
+  .openapi({ type: 'string', description: 'An IANA time zone name, e.g. `Europe/Berlin`, `America/New_York`, `UTC`.', example: 'Europe/Berlin' });
 export type LearnerDto = z.infer<typeof LearnerSchema>;
 const LearnerEmail = z
   .email()
@@ -260,15 +281,16 @@ export const LearnerCreateSchema = z
   .object({
     email: LearnerEmail,
     name: text(200).openapi({ example: 'Ada Lovelace' }),
+    timeZone: TimeZoneSchema.nullable().optional(),
   })
   .strict()
   .openapi('LearnerCreate');
-/** `PATCH /api/learners/{id}`: name and/or email, validated as when created. */
+/** `PATCH /api/learners/{id}`: name, email and/or time zone (null: back to the default), validated as when created. */
 export const LearnerPatchSchema = z
-  .object({ email: LearnerEmail, name: text(200).openapi({ example: 'Ada King' }) })
+  .object({ email: LearnerEmail, name: text(200).openapi({ example: 'Ada King' }), timeZone: TimeZoneSchema.nullable() })
   .partial()
   .strict()
-  .refine((v) => v.email !== undefined || v.name !== undefined, 'give email, name or both')
+  .refine((v) => v.email !== undefined || v.name !== undefined || v.timeZone !== undefined, 'give email, name, timeZone or some of them')
   .openapi('LearnerPatch');
 /** `GET /api/learners`: paging, an exact email, a search, a status. */
 export const LearnerListQuery = z.object({
@@ -331,6 +353,7 @@ export const toLearner = (r: LearnerRow): LearnerDto => ({
     r.emailSuppressedAt && r.emailSuppressedReason
       ? { since: iso(r.emailSuppressedAt), reason: r.emailSuppressedReason, messageId: r.emailSuppressedMessageId }
       : null,
+  timeZone: r.timeZone ?? null,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -713,6 +736,11 @@ export const RecertificationStatusSchema = z
     history: z.array(z.object({ at: z.string(), event: z.string(), detail: z.string().optional() })),
     renewedByAwardId: z.string().nullable(),
     revokedReason: z.string().nullable(),
+    messageWaits: z
+      .object({ kind: MessageKindSchema, until: z.string(), timeZone: z.string(), text: z.string() })
+      .nullable()
+      .optional()
+      .openapi({ description: 'A message waiting for its send window to open (issue 13), e.g. "message waits for 08:00 Europe/Berlin on Monday 7 December 2026".' }),
   })
   .openapi('RecertificationStatus', {
     description:
@@ -864,6 +892,7 @@ export const MessageSchema = z
     from: z.string(),
     subject: z.string(),
     body: z.string().openapi({ description: 'The rendered HTML body.' }),
+    text: z.string().nullable().optional().openapi({ description: 'The plain-text part sent with it (issue 13); null for messages recorded before it.' }),
     provider: z.enum(MAIL_PROVIDERS),
     providerMessageId: z.string().nullable(),
     status: z.enum(MESSAGE_STATUSES),
@@ -905,6 +934,7 @@ export const toMessage = (r: MessageRow, events: readonly DeliveryEventRow[]): M
   from: r.fromAddress,
   subject: r.subject,
   body: r.body,
+  text: r.textBody ?? null,
   provider: r.provider,
   providerMessageId: r.providerMessageId,
   status: r.status,
@@ -926,3 +956,40 @@ export function json<T extends z.ZodType>(schema: T, description: string): { des
 export function body<T extends z.ZodType>(schema: T): { required: true; content: { 'application/json': { schema: T } } } {
   return { required: true, content: { 'application/json': { schema } } };
 }
+
+// ---------------------------------------------------------------------------------------------
+// message previews (issue 13)
+
+/** `POST /api/certificates/{id}/message-preview`: which message, and the template to try (unsaved). */
+export const MessagePreviewRequestSchema = z
+  .object({
+    message: z.enum(TEMPLATE_MESSAGES).openapi({ description: 'Which of the certificate\'s messages to render.' }),
+    template: z
+      .object({ subject: text(300), body: text(20_000, 'many') })
+      .strict()
+      .nullable()
+      .optional()
+      .openapi({ description: 'The template to render (not saved). Absent: the certificate\'s saved one; null: the built-in text.' }),
+    learnerId: Id.optional().openapi({ description: 'Render for this learner (name, email, time zone). Absent: a sample learner.' }),
+    timeZone: TimeZoneSchema.optional().openapi({ description: 'Write dates in this zone instead of the learner\'s (or the default).' }),
+  })
+  .strict()
+  .openapi('MessagePreviewRequest');
+export type MessagePreviewRequest = z.input<typeof MessagePreviewRequestSchema>;
+/** What a learner would receive: subject (plain text), HTML body, text part, and the sample it used. */
+export const MessagePreviewSchema = z
+  .object({
+    subject: z.string(),
+    html: z.string().openapi({ description: 'A whole HTML document; show it sandboxed (an iframe without scripts).' }),
+    text: z.string().openapi({ description: 'The plain-text part, derived from the HTML.' }),
+    timeZone: z.string(),
+    sample: z.object({
+      learnerName: z.string(),
+      learnerEmail: z.string(),
+      expiresAt: Instant,
+      dueAt: Instant,
+      daysLeft: z.number().int(),
+    }),
+  })
+  .openapi('MessagePreview');
+export type MessagePreviewDto = z.infer<typeof MessagePreviewSchema>;

@@ -3,6 +3,8 @@
  * A bad variable stops the process at start with a message naming it.
  */
 import { z } from 'zod';
+import { canonicalTimeZone, DEFAULT_TIME_ZONE } from '../domain/instant-format.ts';
+import { DEFAULT_SEND_WINDOW, parseSendWindow, type SendWindow } from '../domain/send-window.ts';
 
 const optionalUrl = z.string().url().optional();
 
@@ -79,6 +81,29 @@ const EnvSchema = z.object({
   /** Failed authentications one client address may make per AUTH_FAILURE_WINDOW_SECONDS before it is refused (429). */
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
   AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  // Messages learners can read (issue 13): the organisation's time zone and send window.
+  /** The IANA time zone of learners without one of their own (Intl-validated, canonical spelling). Unset: UTC. */
+  DEFAULT_TIME_ZONE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return DEFAULT_TIME_ZONE;
+      const zone = canonicalTimeZone(v.trim());
+      if (!zone) ctx.addIssue({ code: 'custom', message: `must be an IANA time zone such as Europe/Berlin (got "${v}")` });
+      return zone ?? DEFAULT_TIME_ZONE;
+    }),
+  /** The org-wide send window: `off` (default), `on` (08:00-18:00 mon-fri) or e.g. `09:00-17:00 mon-fri`. */
+  SEND_WINDOW: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const parsed = parseSendWindow(v ?? 'off');
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return { ...DEFAULT_SEND_WINDOW, days: [...DEFAULT_SEND_WINDOW.days] };
+      }
+      return parsed;
+    }),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -110,6 +135,10 @@ export interface Config {
   appBaseUrl: string;
   /** COURSE_URL_TEMPLATE, or `<appBaseUrl>/courses/{courseId}`: the link to a course without a `url`. */
   courseUrlTemplate: string;
+  /** DEFAULT_TIME_ZONE (canonical IANA name), or UTC: the zone of learners without their own. */
+  defaultTimeZone: string;
+  /** SEND_WINDOW: the org-wide send window (off unless set); a certificate's `sendWindow` overrides it. */
+  sendWindow: SendWindow;
   port: number;
   host: string;
   /** METRICS_PORT: the API's `GET /metrics` port, or null for no endpoint (unset or 0). */
@@ -189,6 +218,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminApiToken: pick('ADMIN_API_TOKEN', env.ADMIN_API_TOKEN),
     appBaseUrl,
     courseUrlTemplate: env.COURSE_URL_TEMPLATE ?? `${appBaseUrl}/courses/{courseId}`,
+    defaultTimeZone: env.DEFAULT_TIME_ZONE,
+    sendWindow: env.SEND_WINDOW,
     port: env.PORT,
     host: env.HOST,
     metricsPort: env.METRICS_PORT || null,

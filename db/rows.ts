@@ -17,6 +17,8 @@ export interface LearnerRow {
   emailSuppressedReason: SuppressionReason | null;
   /** The message whose bounce or complaint suppressed the address. */
   emailSuppressedMessageId: string | null;
+  /** The learner's IANA time zone (issue 13); null: the organisation's DEFAULT_TIME_ZONE. */
+  timeZone: string | null;
 }
 
 export interface EnrollmentMessage {
@@ -108,6 +110,8 @@ export interface MessageRow {
   fromAddress: string;
   subject: string;
   body: string;
+  /** The plain-text part (issue 13), derived from `body`; null for messages recorded before it. */
+  textBody: string | null;
   provider: 'resend' | 'log';
   providerMessageId: string | null;
   status: MessageStatus;

@@ -76,3 +76,23 @@ export function formatUtcMinute(instant: Date): string {
   if (Number.isNaN(instant.getTime())) throw new RangeError('formatUtcMinute: the instant is an invalid Date');
   return `${instant.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
+
+/**
+ * The canonical IANA name of `name` as the platform's Intl knows it (`europe/berlin` → `Europe/Berlin`,
+ * `UTC` → `UTC`), or null when Intl does not know it or it is not a zone name (a bare UTC offset such
+ * as `+01:00`, which has no daylight saving rules, is refused). Pure; never throws.
+ */
+export function canonicalTimeZone(name: string): string | null {
+  if (name.trim() === '' || name.length > 64) return null;
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat(NAMES_LOCALE, { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+  if (/^[+-]/.test(resolved)) return null;
+  return resolved;
+}
+
+/** Whether `name` is a time zone the platform's Intl knows (see canonicalTimeZone). */
+export const isTimeZone = (name: string): boolean => canonicalTimeZone(name) !== null;

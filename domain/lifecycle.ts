@@ -71,14 +71,19 @@ export function refuseUnlessActive(learner: Pick<LearnerRow, 'id' | 'deactivated
  * the send-message activity reads the learner when it records a message. Throws a `Refusal`:
  * `not_found`, `learner_erased`, `email_taken` (another learner has the email, case-insensitively).
  */
-export async function editLearner(tx: TransactionSql, id: string, patch: { email?: string; name?: string }, who: AuditContext): Promise<LearnerRow> {
+export async function editLearner(
+  tx: TransactionSql,
+  id: string,
+  patch: { email?: string; name?: string; timeZone?: string | null },
+  who: AuditContext,
+): Promise<LearnerRow> {
   const current = await learnersQ.lockLearner(tx, id, 'update');
   if (!current) throw notFound('Learner', id);
   if (current.erasedAt) throw learnerErased(id);
   try {
     const row = await learnersQ.updateLearner(tx, id, patch);
     if (!row) throw notFound('Learner', id);
-    await recordChange(tx, who, { action: 'learner.edited', entityType: 'learner', entityId: id, before: { name: current.name, email: current.email }, after: { name: row.name, email: row.email } });
+    await recordChange(tx, who, { action: 'learner.edited', entityType: 'learner', entityId: id, before: { name: current.name, email: current.email, timeZone: current.timeZone }, after: { name: row.name, email: row.email, timeZone: row.timeZone } });
     return row;
   } catch (err) {
     if (isUniqueViolation(err, 'learners_email_unique')) {

@@ -13,6 +13,9 @@ export const PLACEHOLDERS = [
   'course.url',
   'expiresAt',
   'daysLeft',
+  // Issue 13: the enrollment instant and the learner's own time zone (every date is written in it).
+  'dueAt',
+  'learner.timeZone',
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 

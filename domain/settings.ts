@@ -3,6 +3,10 @@
  * Types here are imported by workflow code with `import type` only.
  */
 import { z } from 'zod';
+import { textProblem } from './text.ts';
+import { DEFAULT_SEND_WINDOW, WEEKDAYS, sendWindowProblem } from './send-window.ts';
+import { PLACEHOLDERS, unknownPlaceholders } from './placeholders.ts';
+import type { MessageKind } from './vocabulary.ts';
 import { DEFAULT_LEAD_DAYS, DURATION_UNITS, EXPIRY_ANCHORS, maxDayOfMonth, shortestValidityDays, type DurationUnit, type ValidFor } from './dates.ts';
 
 /**
@@ -76,12 +80,57 @@ const RecertificationSchema = z
   .strict();
 const NoticeSchema = z.object({ enabled: z.boolean() }).strict();
 
+// Issue 13: per-certificate message templates and send window (both optional: absent means the
+// built-in texts and the organisation's SEND_WINDOW, so settings stored before them stay valid).
+const templateText = (max: number, lines: 'one' | 'many') =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .superRefine((v, ctx) => {
+      const problem = textProblem(v, { lines });
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+/** One message's override: a plain-text subject and an HTML body, both with placeholders (domain/placeholders.ts). */
+export const MessageTemplateSchema = z.object({ subject: templateText(300, 'one'), body: templateText(20_000, 'many') }).strict();
+export type MessageTemplate = z.infer<typeof MessageTemplateSchema>;
+/** The messages a certificate may word itself, each null (or absent) for the built-in text. */
+export const TEMPLATE_MESSAGES = ['certificateExpiring', 'recertificationReminder', 'certificateExpired'] as const;
+export type TemplateMessage = (typeof TEMPLATE_MESSAGES)[number];
+/** The message kind each template words (domain/vocabulary.ts MESSAGE_KINDS). */
+export const TEMPLATE_MESSAGE_KINDS = {
+  certificateExpiring: 'certificate_expiring',
+  recertificationReminder: 'recertification_reminder',
+  certificateExpired: 'certificate_expired',
+} as const satisfies Record<TemplateMessage, MessageKind>;
+const MessageTemplatesSchema = z
+  .object({
+    certificateExpiring: MessageTemplateSchema.nullable(),
+    recertificationReminder: MessageTemplateSchema.nullable(),
+    certificateExpired: MessageTemplateSchema.nullable(),
+  })
+  .strict();
+export type MessageTemplates = z.infer<typeof MessageTemplatesSchema>;
+const HHMM = /^([01]\d|2[0-4]):[0-5]\d$/;
+/** A certificate's own send window (domain/send-window.ts); null or absent: the organisation's SEND_WINDOW. */
+const SendWindowSchema = z
+  .object({
+    enabled: z.boolean(),
+    start: z.string().regex(HHMM, 'start must be a time HH:MM'),
+    end: z.string().regex(HHMM, 'end must be a time HH:MM'),
+    days: z.array(z.enum(WEEKDAYS)).min(1).max(7),
+  })
+  .strict();
+
 export const SettingsSchema = z
   .object({
     expiration: ExpirationSchema,
     recertification: RecertificationSchema,
     expiringNotice: NoticeSchema,
     expiredNotice: NoticeSchema,
+    messageTemplates: MessageTemplatesSchema.optional(),
+    sendWindow: SendWindowSchema.nullable().optional(),
   })
   .strict();
 
@@ -94,6 +143,8 @@ export const SettingsPatchSchema = z
     recertification: RecertificationSchema.partial(),
     expiringNotice: NoticeSchema.partial(),
     expiredNotice: NoticeSchema.partial(),
+    messageTemplates: MessageTemplatesSchema.partial(),
+    sendWindow: SendWindowSchema.partial().nullable(),
   })
   .strict()
   .partial();
@@ -116,7 +167,30 @@ export function mergeSettings(current: CertificateSettings, patch: SettingsPatch
     recertification: { ...current.recertification, ...patch.recertification },
     expiringNotice: { ...current.expiringNotice, ...patch.expiringNotice },
     expiredNotice: { ...current.expiredNotice, ...patch.expiredNotice },
+    ...mergeMessageSettings(current, patch),
   };
+}
+
+/**
+ * The templates and send window of `current` changed by `patch` (issue 13): a template given replaces
+ * that one (null: the built-in text again); a send window given is merged into the current one (or the
+ * default 08:00–18:00 weekdays), null: the organisation's again. Absent in both: absent.
+ */
+function mergeMessageSettings(current: CertificateSettings, patch: SettingsPatch): Pick<CertificateSettings, 'messageTemplates' | 'sendWindow'> {
+  const out: Pick<CertificateSettings, 'messageTemplates' | 'sendWindow'> = {};
+  if (current.messageTemplates || patch.messageTemplates) {
+    out.messageTemplates = {
+      certificateExpiring: null,
+      recertificationReminder: null,
+      certificateExpired: null,
+      ...current.messageTemplates,
+      ...patch.messageTemplates,
+    };
+  }
+  if (patch.sendWindow === null) out.sendWindow = null;
+  else if (patch.sendWindow) out.sendWindow = { ...(current.sendWindow ?? { ...DEFAULT_SEND_WINDOW, days: [...DEFAULT_SEND_WINDOW.days] }), ...patch.sendWindow };
+  else if (current.sendWindow !== undefined) out.sendWindow = current.sendWindow;
+  return out;
 }
 
 /**
@@ -151,6 +225,8 @@ export type RuleViolation =
   | { code: 'expiration_required'; message: string; field: string }
   | { code: 'fixed_date_required'; message: string; field: string }
   | { code: 'invalid_fixed_date'; message: string; field: string }
+  | { code: 'unknown_placeholder'; message: string; field: string; unknown: string[]; allowed: string[] }
+  | { code: 'invalid_send_window'; message: string; field: 'sendWindow' }
   | { code: 'course_not_live'; message: string; field: string }
   | { code: 'course_required'; message: string; field: string }
   | {
@@ -332,6 +408,7 @@ export function evaluateSettings(args: {
   }
 
   if (settings.expiration.enabled && settings.recertification.enabled) warnings.push(...reminderWarnings(settings));
+  violations.push(...messageSettingsViolations(settings, patch));
 
   return { settings, violations, warnings };
 }
@@ -346,7 +423,10 @@ export function affectsRunningWorkflows(before: CertificateSettings, after: Cert
   return (
     !sameValue(before.recertification, after.recertification) ||
     !sameValue(before.expiringNotice, after.expiringNotice) ||
-    !sameValue(before.expiredNotice, after.expiredNotice)
+    !sameValue(before.expiredNotice, after.expiredNotice) ||
+    // Issue 13: a waiting message replans with the new window. Templates are not propagated: the
+    // send-message activity reads the certificate's current template when it renders.
+    !sameValue(before.sendWindow ?? null, after.sendWindow ?? null)
   );
 }
 
@@ -415,4 +495,35 @@ export function reminderWarnings(settings: CertificateSettings): SettingsWarning
     });
   }
   return warnings;
+}
+
+/**
+ * The rules of issue 13's settings, checked on what a patch changes: a template (subject or body)
+ * with an unknown placeholder or a malformed one (`{{}}`, an unclosed `{{`) is `unknown_placeholder`,
+ * naming the template's field, what is wrong and every placeholder allowed; a send window whose hours
+ * do not make a window (start not before end) is `invalid_send_window`.
+ */
+export function messageSettingsViolations(settings: CertificateSettings, patch: SettingsPatch): RuleViolation[] {
+  const violations: RuleViolation[] = [];
+  for (const name of TEMPLATE_MESSAGES) {
+    const template = patch.messageTemplates?.[name];
+    if (!template) continue;
+    for (const part of ['subject', 'body'] as const) {
+      const unknown = unknownPlaceholders(template[part]);
+      if (unknown.length === 0) continue;
+      const shown = unknown.map((n) => (/^[A-Za-z0-9_.]+$/.test(n) ? `{{${n}}}` : n)).join(', ');
+      violations.push({
+        code: 'unknown_placeholder',
+        field: `messageTemplates.${name}.${part}`,
+        message: `The ${part} of the ${name} template uses what is not a placeholder: ${shown}. Allowed: ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}.`,
+        unknown,
+        allowed: [...PLACEHOLDERS],
+      });
+    }
+  }
+  if (patch.sendWindow && settings.sendWindow) {
+    const problem = sendWindowProblem(settings.sendWindow);
+    if (problem) violations.push({ code: 'invalid_send_window', field: 'sendWindow', message: `The send window is not valid: ${problem}.` });
+  }
+  return violations;
 }

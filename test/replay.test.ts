@@ -13,6 +13,7 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { WORKFLOWS_PATH } from '../worker/workers.ts';
 import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES, LMS_POLICIES } from '../workflows/recertification.ts';
+import { SEND_WINDOWS } from '../workflows/recertification/patches.ts';
 import { quietTemporalRuntime } from './support/temporal.ts';
 
 interface RecordedEvent {
@@ -47,6 +48,8 @@ test('recorded histories replay against the current workflow code', async () => 
   // LMS_POLICIES (issue 14): the grace period's two ends, recorded with it (policies-*.json); every other history before it.
   const withPolicies = files.filter((f) => patchesOf(f).includes(LMS_POLICIES));
   assert.deepEqual(withPolicies, ['policies-grace-then-expired.json', 'policies-grace-then-renewed.json']);
+  // Issue 13's send windows: histories recorded with SEND_WINDOWS (test/histories/send-window-*.json).
+  assert.ok(files.filter((f) => patchesOf(f).includes(SEND_WINDOWS)).length >= 1, `histories recorded with patch ${SEND_WINDOWS}`);
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);
   let replayed = 0;
   for await (const r of results) {

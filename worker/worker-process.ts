@@ -57,6 +57,8 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     importMaxTaskBacklog: config.importMaxTaskBacklog,
     from: config.email.from,
     log,
+    defaultTimeZone: config.defaultTimeZone,
+    sendWindow: config.sendWindow,
   });
   const running = await runWorkers({
     connection,

@@ -82,6 +82,19 @@ export interface RecertificationStatus {
   revokedReason: string | null;
   /** When the grace period ends (ISO), while the award is `in_grace` (issue 14); absent before it. */
   graceEndsAt?: string | null;
+  /**
+   * A message waiting for the learner's send window to open (SEND_WINDOWS): its kind, the opening
+   * (ISO), the zone, and the words the Temporal UI shows ("message waits for 08:00 Europe/Berlin on
+   * Monday 7 December 2026"). Absent or null while none waits.
+   */
+  messageWaits?: MessageWait | null;
+}
+
+export interface MessageWait {
+  kind: MessageKind;
+  until: string;
+  timeZone: string;
+  text: string;
 }
 
 export interface CarriedState {

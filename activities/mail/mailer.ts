@@ -50,6 +50,8 @@ export interface MessageDraft {
   from: string;
   subject: string;
   html: string;
+  /** The plain-text part (derived from `html`); absent for a message recorded before it existed. */
+  text?: string | null;
   /** Unique per message the system means to send; the provider sees it too. */
   idempotencyKey: string;
 }
@@ -102,7 +104,7 @@ export function isValidAddress(address: string): boolean {
 
 /** The request payload of a stored message: a pure function of the row, so re-sends are identical. */
 export function toOutboundEmail(row: MessageRow): OutboundEmail {
-  return { from: row.fromAddress, to: row.toAddress, subject: row.subject, html: row.body };
+  return { from: row.fromAddress, to: row.toAddress, subject: row.subject, html: row.body, ...(row.textBody ? { text: row.textBody } : {}) };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -403,6 +405,7 @@ export function createMailer(opts: MailerOptions): Mailer {
         fromAddress: draft.from,
         subject: draft.subject,
         body: draft.html,
+        textBody: draft.text ?? null,
         provider: provider.name,
         idempotencyKey: draft.idempotencyKey,
       });

@@ -20,6 +20,8 @@ export interface OutboundEmail {
   to: string;
   subject: string;
   html: string;
+  /** The plain-text part of the same message, when it has one. */
+  text?: string;
 }
 
 export type SendOutcome = { ok: true; id: string } | { ok: false; error: string; statusCode: number | null };
@@ -106,7 +108,7 @@ export class ResendProvider implements MailProvider {
 
   async send(email: OutboundEmail, opts: SendOptions): Promise<SendOutcome> {
     const res = await this.client.emails.send(
-      { from: email.from, to: email.to, subject: email.subject, html: email.html },
+      { from: email.from, to: email.to, subject: email.subject, html: email.html, ...(email.text ? { text: email.text } : {}) },
       { idempotencyKey: opts.idempotencyKey },
     );
     if (res.error) return classifyError(res.error, res.headers);
@@ -115,7 +117,7 @@ export class ResendProvider implements MailProvider {
 
   async sendBatch(emails: OutboundEmail[], opts: SendOptions): Promise<SendOutcome[]> {
     const res = await this.client.batch.send(
-      emails.map((e) => ({ from: e.from, to: e.to, subject: e.subject, html: e.html })),
+      emails.map((e) => ({ from: e.from, to: e.to, subject: e.subject, html: e.html, ...(e.text ? { text: e.text } : {}) })),
       { idempotencyKey: opts.idempotencyKey, batchValidation: 'permissive' },
     );
     if (res.error) {

@@ -17,10 +17,12 @@
  */
 import sanitizeHtml from 'sanitize-html';
 import type { EnrollmentMessage, MessageKind } from '../../db/rows.ts';
-import { formatInstant } from '../../domain/instant-format.ts';
+import { DEFAULT_TIME_ZONE, formatInstant } from '../../domain/instant-format.ts';
+import { htmlToText } from './html-to-text.ts';
 import { escapeHtml } from '../../domain/html.ts';
 import { courseUrl } from '../../domain/course-url.ts';
 import { isPlaceholder, PLACEHOLDER_RE, type Placeholder } from '../../domain/placeholders.ts';
+import { TEMPLATE_MESSAGE_KINDS, TEMPLATE_MESSAGES, type MessageTemplates } from '../../domain/settings.ts';
 
 export interface TemplateContext {
   appBaseUrl: string;
@@ -37,12 +39,21 @@ export interface TemplateContext {
    */
   course?: { id: string; title: string; url?: string | null } | null;
   expiresAt?: Date | null;
+  /** When the learner is (or was) enrolled: the award's expiry − lead days ({{dueAt}}). */
+  dueAt?: Date | null;
   daysLeft?: number | null;
+  /**
+   * The IANA zone every date is written in ({{expiresAt}}, {{dueAt}}), and {{learner.timeZone}}: the
+   * learner's own, else the organisation's DEFAULT_TIME_ZONE. Unset: UTC.
+   */
+  timeZone?: string;
 }
 
 export interface RenderedMessage {
   subject: string;
   html: string;
+  /** The plain-text part, derived from `html` (htmlToText). */
+  text: string;
 }
 
 /** A subject line: one line of plain text. */
@@ -58,8 +69,10 @@ export function placeholderValues(ctx: TemplateContext): Record<Placeholder, str
     'certificate.title': ctx.certificate?.title,
     'course.title': ctx.course?.title,
     'course.url': ctx.course ? courseUrl(ctx.appBaseUrl, ctx.course, ctx.courseUrlTemplate) : undefined,
-    expiresAt: ctx.expiresAt ? formatInstant(ctx.expiresAt) : undefined,
+    expiresAt: ctx.expiresAt ? formatInstant(ctx.expiresAt, ctx.timeZone) : undefined,
     daysLeft: ctx.daysLeft === null || ctx.daysLeft === undefined ? undefined : String(ctx.daysLeft),
+    dueAt: ctx.dueAt ? formatInstant(ctx.dueAt, ctx.timeZone) : undefined,
+    'learner.timeZone': ctx.timeZone ?? DEFAULT_TIME_ZONE,
   };
 }
 
@@ -78,10 +91,12 @@ export function fillPlaceholders(template: string, values: Record<Placeholder, s
 /** Subject and body templates → the rendered message. The body template is trusted HTML. */
 export function renderTemplate(subject: string, htmlBody: string, ctx: TemplateContext): RenderedMessage {
   const values = placeholderValues(ctx);
-  return {
-    subject: sanitizeSubject(fillPlaceholders(subject, values, 'text')),
-    html: layout(fillPlaceholders(htmlBody, values, 'html')),
-  };
+  return withText(sanitizeSubject(fillPlaceholders(subject, values, 'text')), layout(fillPlaceholders(htmlBody, values, 'html')));
+}
+
+/** A message of `subject` and `html`, with its plain-text part derived from the HTML. */
+function withText(subject: string, html: string): RenderedMessage {
+  return { subject, html, text: htmlToText(html) };
 }
 
 const HAS_MARKUP = /<\/?[a-z][a-z0-9]*(\s[^>]*)?>/i;
@@ -189,22 +204,37 @@ export function renderRecertificationEnrollment(ctx: TemplateContext): RenderedM
  * with a name `javascript:…`).
  */
 export function renderCourseEnrollment(ctx: TemplateContext, message: EnrollmentMessage): RenderedMessage {
-  const values = placeholderValues(ctx);
-  return {
-    subject: sanitizeSubject(fillPlaceholders(message.subject, values, 'text')),
-    html: layout(sanitizeAdminHtml(fillPlaceholders(adminBodyToHtml(message.body), values, 'html'))),
-  };
+  return renderAdminMessage(ctx, message);
 }
 
 /**
- * Renders a message of `kind`. `course_enrollment` needs the course's enrollment message and
+ * A message an administrator wrote (a course's enrollment message, a certificate's template of issue
+ * 13): the subject plain text, the body HTML (or plain text made HTML) sanitised to ADMIN_HTML once
+ * more after the placeholders are filled with escaped values, and the text part derived from it.
+ */
+export function renderAdminMessage(ctx: TemplateContext, message: { subject: string; body: string }): RenderedMessage {
+  const values = placeholderValues(ctx);
+  return withText(
+    sanitizeSubject(fillPlaceholders(message.subject, values, 'text')),
+    layout(sanitizeAdminHtml(fillPlaceholders(adminBodyToHtml(message.body), values, 'html'))),
+  );
+}
+
+/**
+ * Renders a message of `kind`: with the certificate's template of that kind when `templates` has
+ * one, else the built-in text. `course_enrollment` needs the course's enrollment message and
  * returns null without one (nothing to send).
  */
 export function renderMessage(
   kind: MessageKind,
   ctx: TemplateContext,
   enrollmentMessage: EnrollmentMessage | null = null,
+  templates: MessageTemplates | null = null,
 ): RenderedMessage | null {
+  // A certificate's own wording of this kind (issue 13), else the built-in text.
+  const own = TEMPLATE_MESSAGES.find((name) => TEMPLATE_MESSAGE_KINDS[name] === kind);
+  const template = own ? templates?.[own] : null;
+  if (template) return renderAdminMessage(ctx, template);
   switch (kind) {
     case 'certificate_expiring':
       return renderCertificateExpiring(ctx);

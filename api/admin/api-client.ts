@@ -56,7 +56,7 @@ export type CourseWriteBody = Pick<z.input<typeof CoursePatchSchema>, 'title' | 
  */
 export interface CertificatePatchBody {
   associatedCourseIds?: string[];
-  settings?: Record<string, Record<string, unknown>>;
+  settings?: Record<string, object | null>;
 }
 
 /** What `app.request` offers (Hono's in-process fetch). */

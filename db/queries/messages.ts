@@ -17,7 +17,7 @@ export type MessageProvider = MessageRow['provider'];
 export type NewMessage = Pick<
   MessageRow,
   'kind' | 'learnerId' | 'awardId' | 'attemptId' | 'toAddress' | 'fromAddress' | 'subject' | 'body' | 'provider' | 'idempotencyKey'
->;
+> & { textBody?: string | null };
 
 export type BatchStatus = 'sending' | 'sent' | 'failed';
 export interface EmailBatchRow {
@@ -44,9 +44,9 @@ export type MessageOutcome =
  */
 export async function insertOrGetMessage(sql: Sql, m: NewMessage): Promise<{ message: MessageRow; created: boolean }> {
   const [inserted] = await sql<MessageRow[]>`
-    insert into messages (kind, learner_id, award_id, attempt_id, to_address, from_address, subject, body, provider, idempotency_key)
+    insert into messages (kind, learner_id, award_id, attempt_id, to_address, from_address, subject, body, text_body, provider, idempotency_key)
     values (${m.kind}, ${m.learnerId}, ${m.awardId}, ${m.attemptId}, ${m.toAddress}, ${m.fromAddress}, ${m.subject}, ${m.body},
-            ${m.provider}, ${m.idempotencyKey})
+            ${m.textBody ?? null}, ${m.provider}, ${m.idempotencyKey})
     on conflict (idempotency_key) do nothing
     returning *`;
   if (inserted) return { message: inserted, created: true };
@@ -125,6 +125,7 @@ export async function redactMessagesOfLearner(
 ): Promise<number> {
   const rows = await sql`
     update messages set to_address = ${placeholders.toAddress}, subject = ${placeholders.subject}, body = ${placeholders.body},
+      text_body = case when text_body is null then null else ${placeholders.body} end,
       error = case when error is null then null else ${placeholders.subject} end
     where learner_id = ${learnerId}
     returning id`;

@@ -4,8 +4,8 @@
  */
 import { patched, setCurrentDetails } from '@temporalio/workflow';
 import { reminderAt } from '../../domain/dates.ts';
-import { refresh, send, sleepUntil } from './effects.ts';
-import { ACT_ON_DATABASE_TRUTH } from './patches.ts';
+import { refresh, send, sleepUntil, waitForSendWindow } from './effects.ts';
+import { ACT_ON_DATABASE_TRUTH, SEND_WINDOWS } from './patches.ts';
 import { describe, expiresMs, now, reminderPlanKey, setPhase, skipPassedReminders, type RecertificationRun } from './run.ts';
 
 /** A reminder not yet sent: its days before expiry, and when it falls (ms since the epoch). */
@@ -57,6 +57,16 @@ async function remind(run: RecertificationRun, next: DueReminder): Promise<void>
     const planned = plannedWith();
     await refresh(run);
     if (run.ending || planned !== plannedWith()) return;
+  }
+  // SEND_WINDOWS: the reminder waits for the learner's window; a signal re-plans (the reminder days or
+  // the expiry may have changed); a window opening only after the expiry passes the reminder over.
+  if (patched(SEND_WINDOWS)) {
+    const wait = await waitForSendWindow(run, 'recertification_reminder', 'replan');
+    if (wait === 'replan') return;
+    if (wait === 'too_late') {
+      run.remindersSent.add(next.day);
+      return;
+    }
   }
   run.remindersSent.add(next.day);
   await send(run, 'recertification_reminder', { attemptId: run.status.attempt?.attemptId ?? null, reminderDaysBeforeExpiry: next.day });

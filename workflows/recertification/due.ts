@@ -7,8 +7,8 @@ import { patched } from '@temporalio/workflow';
 import type { AwardContext, CourseSummary, CreateAttemptRefused, RecertificationActivities } from '../../activities/types.ts';
 import type { AwardTruth } from '../../domain/acting-rules.ts';
 import { dueStepDecision, enrollmentMessageKinds, waitingMessageKinds } from '../../domain/recertification-steps.ts';
-import { dbSteps, send, sleepUntil } from './effects.ts';
-import { ACT_ON_DATABASE_TRUTH } from './patches.ts';
+import { dbSteps, send, sleepUntil, waitForSendWindow } from './effects.ts';
+import { ACT_ON_DATABASE_TRUTH, SEND_WINDOWS } from './patches.ts';
 import { applyContext, dueMs, expiresMs, now, record, setPhase, skipPassedReminders, type RecertificationRun } from './run.ts';
 
 /** After a refused enrollment the workflow re-plans; it waits this long (ms) if the refusal did not change its plan. */
@@ -80,6 +80,8 @@ async function announceEnrollment(run: RecertificationRun, ctx: AwardContext, co
     courseHasEnrollmentMessage: course.hasEnrollmentMessage,
     actOnDatabaseTruth: truthFirst,
   });
+  // SEND_WINDOWS: the enrollment is made; its messages wait for the learner's window, if one is on.
+  if (kinds.length > 0 && patched(SEND_WINDOWS) && (await waitForSendWindow(run, kinds[0]!, 'keep')) !== 'send') return;
   if (kinds.includes('certificate_expiring')) run.expiringNoticeSent = true;
   for (const kind of kinds) await send(run, kind, { attemptId });
 }
@@ -104,8 +106,12 @@ async function replanAfterRefusal(run: RecertificationRun, made: CreateAttemptRe
 async function waitForSettings(run: RecertificationRun, ctx: AwardContext, reason: string): Promise<void> {
   setPhase(run, 'waiting_for_settings', { reason });
   for (const kind of waitingMessageKinds({ expiringNoticeOn: ctx.settings.expiringNotice.enabled, expiringNoticeSent: run.expiringNoticeSent })) {
+    // SEND_WINDOWS: the notice waits for the window; a signal (settings fixed) re-plans at once, so
+    // an enrollment the new settings allow is not held back by the window.
+    const wait = patched(SEND_WINDOWS) ? await waitForSendWindow(run, kind, 'replan') : 'send';
+    if (wait === 'replan') return;
     run.expiringNoticeSent = true;
-    await send(run, kind);
+    if (wait === 'send') await send(run, kind);
   }
   await sleepUntil(run, expiresMs(run));
 }

@@ -3,13 +3,14 @@
  * activity and timer command of the recertification workflow starts here, so changing one of these
  * functions changes the recorded histories: guard it with a patch (patches.ts).
  */
-import { condition, log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { condition, log, patched, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { MessageActivities, RecertificationActivities, SendMessageInput } from '../../activities/types.ts';
 import { DAY_MS } from '../../domain/dates.ts';
 import { EMAIL_ACTIVITY_OPTIONS, emailTaskQueue } from '../activity-options.ts';
 import type { MessageKind } from '../contract.ts';
 import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES } from './patches.ts';
-import { MAX_MESSAGES, applyContext, now, record, type RecertificationRun } from './run.ts';
+import { MAX_MESSAGES, applyContext, describe, expiresMs, now, record, type RecertificationRun } from './run.ts';
+import { describeOpening, nextWindowOpening } from '../../domain/send-window.ts';
 
 /** The longest single timer the workflow sets: a year. A longer wait is slept in pieces. */
 export const MAX_TIMER_MS = 365 * DAY_MS;
@@ -73,5 +74,55 @@ export async function sleepUntil(run: RecertificationRun, untilMs: number): Prom
   if (ms > 0 && !run.wake && !run.ending) {
     log.debug('waiting', { phase: run.status.phase, untilMs, timerMs: ms });
     await condition(() => run.wake || run.ending !== null, ms);
+  }
+}
+
+/**
+ * How a wait for the send window ended: `send` the message now; `replan` first (the run ended, or a
+ * signal woke it and the caller asked to re-plan on a wake); `too_late` the window opens only at or
+ * after the expiry, so the message is not sent (the expiry is never delayed).
+ */
+export type WindowWait = 'send' | 'replan' | 'too_late';
+
+/**
+ * SEND_WINDOWS: waits in a durable timer until the learner's send window is open for a message of
+ * `kind` (run.messageWindow, from the last context read; none: at once). The status and the Temporal
+ * UI say what it waits for ("message waits for 08:00 Europe/Berlin on Monday 7 December 2026") while it
+ * waits. A signal wakes it: with `onWake: 'replan'` it returns `replan`; with `'keep'` it re-reads the
+ * award (the window or the zone may have changed) and waits on, and the wake is passed on to the
+ * loop when it returns. Renewal or revocation: `replan`. Timers are at most MAX_TIMER_MS.
+ */
+export async function waitForSendWindow(run: RecertificationRun, kind: MessageKind, onWake: 'keep' | 'replan'): Promise<WindowWait> {
+  let woken = false;
+  try {
+    for (;;) {
+      if (run.ending) return 'replan';
+      const mw = run.messageWindow;
+      const opening = mw ? nextWindowOpening(now(), mw.timeZone, mw.window) : now();
+      if (opening <= now()) return 'send';
+      if (opening >= expiresMs(run)) {
+        record(run, 'message_not_sent', `${kind}: the send window opens after the expiry`);
+        return 'too_late';
+      }
+      const text = `message waits for ${describeOpening(opening, mw!.timeZone)}`;
+      const until = new Date(opening).toISOString();
+      if (run.status.messageWaits?.until !== until || run.status.messageWaits.kind !== kind) {
+        run.status.messageWaits = { kind, until, timeZone: mw!.timeZone, text };
+        record(run, 'message_waits', `${kind}: ${text}`);
+      }
+      setCurrentDetails(describe(run.status));
+      const signalled = await condition(() => run.wake || run.ending !== null, Math.min(opening - now(), MAX_TIMER_MS));
+      if (!signalled) continue;
+      if (run.ending || onWake === 'replan') return 'replan';
+      woken = true;
+      run.wake = false;
+      await refresh(run);
+    }
+  } finally {
+    if (run.status.messageWaits) {
+      run.status.messageWaits = null;
+      setCurrentDetails(describe(run.status));
+    }
+    if (woken) run.wake = true;
   }
 }

@@ -33,3 +33,13 @@ export const ACT_ON_DATABASE_TRUTH = 'act-on-database-truth';
  * Histories recorded before it replay through the old path (expired at once).
  */
 export const LMS_POLICIES = 'lms-policies';
+
+/**
+ * Send windows (issue 13 §3): a message waits for the learner's local send window to open (a durable
+ * timer to the opening, computed by domain/send-window.ts with Intl), when the certificate's or the
+ * organisation's window is on. The enrollment itself still happens at the due instant and the expiry
+ * is never delayed; the enrollment's messages, the expiring notice sent while waiting for settings,
+ * and reminders wait. With no window on, the path sends at once as before (one marker more).
+ * Histories recorded before it replay through the old path.
+ */
+export const SEND_WINDOWS = 'send-windows';

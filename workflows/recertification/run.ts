@@ -7,7 +7,7 @@
  * arithmetic; `now()` is the workflow's clock (Date.now() is deterministic in workflow code).
  */
 import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import type { AwardContext } from '../../activities/types.ts';
+import type { AwardContext, MessageWindow } from '../../activities/types.ts';
 import type { CertificateSettings } from '../../domain/settings.ts';
 import { DEFAULT_LEAD_DAYS, dueAt, reminderAt } from '../../domain/dates.ts';
 import { formatUtcMinute } from '../../domain/instant-format.ts';
@@ -39,6 +39,8 @@ export interface RecertificationRun {
   wake: boolean;
   /** A renewal or revocation, learnt from a signal or the database: the run ends with it. */
   ending: Ending | null;
+  /** The send window in force and its zone, from the last context read (SEND_WINDOWS); null: none is on. */
+  messageWindow: MessageWindow | null;
 }
 
 /** A run's state: carried over from the previous run, or fresh (scheduled, settings not read yet). */
@@ -64,6 +66,7 @@ export function newRun(input: RecertificationInput): RecertificationRun {
     reminderPlan: null,
     wake: false,
     ending: null,
+    messageWindow: null,
   };
 }
 
@@ -106,6 +109,7 @@ export function skipPassedReminders(run: RecertificationRun, reminderDays: reado
  */
 export function applyContext(run: RecertificationRun, ctx: AwardContext): void {
   const { status } = run;
+  run.messageWindow = ctx.messageWindow ?? null;
   if (ctx.settingsVersion >= status.settingsVersion) {
     status.settings = ctx.settings;
     status.settingsVersion = ctx.settingsVersion;
@@ -152,6 +156,11 @@ export function setPhase(run: RecertificationRun, phase: Phase, extra?: { reason
 
 /** The "current details" shown in the Temporal UI (Markdown): what the workflow waits for next. */
 export function describe(s: RecertificationStatus): string {
+  const base = describePhase(s);
+  return s.messageWaits ? `${base} The ${s.messageWaits.kind.replace(/_/g, ' ')} ${s.messageWaits.text}.` : base;
+}
+
+function describePhase(s: RecertificationStatus): string {
   const day = (iso: string | null) => (iso ? formatUtcMinute(new Date(iso)) : '—');
   switch (s.phase) {
     case 'scheduled':

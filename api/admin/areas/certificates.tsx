@@ -31,6 +31,10 @@ import { CertificateTabs, CertificatesPage } from '../views/certificates.tsx';
 import type { Banner } from '../views/layout.tsx';
 import { SettingsForm } from '../views/settings.tsx';
 import { ArchiveCertificatePage } from '../views/learners.tsx';
+import { MessageTemplatesForm, type TemplatesFormValues, type TemplatesViewProps } from '../views/message-templates.tsx';
+import { templateOf, templateValuesFromCertificate, templateValuesFromForm, templatesPatch, windowInWords } from '../templates-form.ts';
+import { TEMPLATE_MESSAGES, type TemplateMessage } from '../../../domain/settings.ts';
+import type { MessagePreviewDto } from '../../schemas.ts';
 
 /** How often the one-click fix re-reads and retries when someone else saved in between. */
 const ADD_COURSE_ATTEMPTS = 3;
@@ -76,6 +80,8 @@ interface SettingsRender {
   fromPost?: boolean;
   /** What the change would do at once, shown before saving, with the token its confirm button sends. */
   preview?: { impact: ChangeImpactDto; token: string } | null;
+  /** The templates and send window form as typed, its errors and a message preview (issue 13). */
+  templates?: { values: TemplatesFormValues; errors: Record<string, string>; preview: TemplatesViewProps['preview'] };
 }
 
 function settingsPage(c: AdminContext, r: SettingsRender): Response | Promise<Response> {
@@ -84,6 +90,13 @@ function settingsPage(c: AdminContext, r: SettingsRender): Response | Promise<Re
     <CertificateTabs certificate={r.cert} tab="settings">
       {r.preview && <ChangePreview impact={r.preview.impact} token={r.preview.token} settingsUrl={`/admin/certificates/${r.cert.id}/settings`} />}
       <SettingsForm certificate={r.cert} courses={r.courses} values={r.values ?? valuesFromCertificate(r.cert)} errors={r.errors ?? {}} warnings={r.warnings ?? null} />
+      <MessageTemplatesForm
+        certificateId={r.cert.id}
+        values={r.templates?.values ?? templateValuesFromCertificate(r.cert)}
+        errors={r.templates?.errors ?? {}}
+        preview={r.templates?.preview ?? null}
+        orgWindow={windowInWords(c.var.admin.config.sendWindow)}
+      />
     </CertificateTabs>,
     {
       title: `${r.cert.title} · Settings`,
@@ -271,5 +284,57 @@ certificates.post('/:id/archive', async (c) => {
     section: 'certificates',
     replaceUrl: '/admin/certificates',
     banner: { kind: 'ok', text: <strong>“{cert.title}” archived: {n} award{n === 1 ? '' : 's'} revoked, their workflows ended.</strong> },
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// message templates and send window (issue 13): saved with PATCH /api/certificates/:id (If-Match),
+// previewed with POST /api/certificates/:id/message-preview before saving
+
+/** An API refusal of the templates form, beside the field it names (else beside the send window). */
+function templateErrors(error: ApiFailure): Record<string, string> {
+  const details = (error.details ?? {}) as { field?: unknown };
+  const field = typeof details.field === 'string' ? details.field : 'sendWindow';
+  return { [field]: error.message };
+}
+
+certificates.post('/:id/templates/preview', async (c) => {
+  const { api } = c.var.admin;
+  const [cert, courses] = await Promise.all([loadCertificate(api, c.req.param('id')), api.listCourses()]);
+  if (!cert) return renderNotFound(c, 'That certificate');
+  const form = await readForm(c);
+  const values = templateValuesFromForm(form);
+  const asked = formText(form, 'preview');
+  const message: TemplateMessage = (TEMPLATE_MESSAGES as readonly string[]).includes(asked) ? (asked as TemplateMessage) : 'certificateExpiring';
+  const answer = await api.post<MessagePreviewDto>(`/api/certificates/${encodeURIComponent(cert.id)}/message-preview`, { message, template: templateOf(values, message) });
+  if (!answer.ok) {
+    return settingsPage(c, { cert, courses, status: 422, fromPost: true, templates: { values, errors: templateErrors(answer.error), preview: null } });
+  }
+  return settingsPage(c, { cert, courses, fromPost: true, templates: { values, errors: {}, preview: { message, answer: answer.body } } });
+});
+
+certificates.post('/:id/templates', async (c) => {
+  const { api } = c.var.admin;
+  const [cert, courses] = await Promise.all([loadCertificate(api, c.req.param('id')), api.listCourses()]);
+  if (!cert) return renderNotFound(c, 'That certificate');
+  const values = templateValuesFromForm(await readForm(c));
+  const version = /^[1-9]\d{0,9}$/.test(values.revision) ? Number(values.revision) : null;
+  if (version === null) return settingsPage(c, { cert, courses, status: 400, fromPost: true, banner: { kind: 'error', text: BAD_REVISION_TEXT } });
+  const answer = await api.patchCertificate(cert.id, { settings: templatesPatch(values) }, { expectedVersion: version });
+  if (answer.ok) {
+    const { certificate, warnings, signalled } = answer.body;
+    return settingsPage(c, { cert: certificate, courses, warnings, fromPost: true, banner: savedBanner('Message templates and send window saved.', signalled, warnings) });
+  }
+  if (answer.status === 409) {
+    const current = (await api.getCertificate(cert.id)) ?? cert;
+    return settingsPage(c, { cert: current, courses, status: 409, fromPost: true, banner: { kind: 'error', text: STALE_FORM_TEXT } });
+  }
+  return settingsPage(c, {
+    cert,
+    courses,
+    status: answer.status === 400 ? 400 : 422,
+    fromPost: true,
+    banner: { kind: 'error', text: `Nothing was saved: ${answer.error.message}` },
+    templates: { values, errors: templateErrors(answer.error), preview: null },
   });
 });

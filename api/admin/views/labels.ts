@@ -6,6 +6,8 @@
 import type { AuditAction, TokenScope } from '../../../domain/vocabulary.ts';
 import type { DeliveryStatus, LearnerStatus, SuppressionReason, WebhookDeliveryStatus, WebhookEventType } from '../../../domain/vocabulary.ts';
 import type { DurationUnit, ExpiryAnchor } from '../../../domain/dates.ts';
+import type { TemplateMessage } from '../../../domain/settings.ts';
+import type { Weekday } from '../../../domain/send-window.ts';
 import {
   PHASES,
   type AttemptSource,
@@ -142,3 +144,13 @@ export const TOKEN_SCOPE_LABELS: Record<TokenScope, string> = {
   write: 'write: changes learners, courses, certificates, awards, imports',
   admin: 'admin: also tokens, erasure, webhooks',
 };
+
+// Messages learners can read (issue 13)
+/** The messages a certificate may word itself, as the Settings tab names them. */
+export const TEMPLATE_MESSAGE_LABELS: Record<TemplateMessage, string> = {
+  certificateExpiring: 'Certificate Expiring message',
+  recertificationReminder: 'Reminder',
+  certificateExpired: 'Certificate Expired message',
+};
+/** Days of a send window. */
+export const WEEKDAY_LABELS: Record<Weekday, string> = { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' };

@@ -151,6 +151,12 @@ export function MessagePage(props: { message: MessageDto; learner: LearnerRow | 
         )}
       </dl>
       <iframe class="message-body" id="message-body" title="Rendered message body" sandbox="" referrerpolicy="no-referrer" srcdoc={m.body}></iframe>
+      {m.text && (
+        <>
+          <h3>Text part</h3>
+          <pre class="message-text" id="message-text">{m.text}</pre>
+        </>
+      )}
     </>
   );
 }
