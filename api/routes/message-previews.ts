@@ -11,7 +11,7 @@ import { dueAt as dueAtOf, DAY_MS } from '../../domain/dates.ts';
 import { DEFAULT_TIME_ZONE } from '../../domain/instant-format.ts';
 import { messageSettingsViolations, TEMPLATE_MESSAGE_KINDS, type MessageTemplates } from '../../domain/settings.ts';
 import { renderMessage, type TemplateContext } from '../../activities/mail/templates.ts';
-import { bearer, createRouter, type ApiDeps, type App } from '../deps.ts';
+import { createRouter, requires, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound, unprocessable } from '../errors.ts';
 import { IdParams, MessagePreviewRequestSchema, MessagePreviewSchema, body, json, type MessagePreviewDto } from '../schemas.ts';
 
@@ -24,7 +24,7 @@ export const messagePreviewRoute = createRoute({
   method: 'post',
   path: '/certificates/{id}/message-preview',
   tags,
-  security: bearer,
+  ...requires('read'), // changes nothing, like GET
   summary: 'Preview one of a certificate\'s messages with a template before saving it',
   description:
     'Renders `message` (`certificateExpiring`, `recertificationReminder` or `certificateExpired`) with `template` (unsaved; absent: the ' +
