@@ -44,13 +44,14 @@ export type { TemporalDeps };
 export { workflowIdForAward, TEMPORAL_CALL_TIMEOUT_MS, startAwardWorkflow, ensureAwardWorkflow, ensureAwardWorkflows };
 
 /** Like ensureAwardWorkflow, for the request path: a Temporal failure is logged, not thrown. */
-export async function tryEnsureAwardWorkflow(deps: TemporalDeps & { sql: Sql }, award: AwardRow): Promise<AwardRow> {
+export async function tryEnsureAwardWorkflow(deps: TemporalDeps & { sql: Sql }, given: AwardRow | awardsQ.AwardStartInfo): Promise<AwardRow> {
+  const award = 'certificateTitle' in given ? given.award : given;
   if (!award.workflowId || !award.expiresAt) return award;
   // Benchmark hook (bench/run.ts, the database-only arm): measure the HTTP and database cost alone.
   // The award keeps workflow_started_at = null, exactly as if Temporal had been unreachable.
   if (process.env.RECERTIFY_BENCH_SKIP_WORKFLOW_START === '1') return award;
   try {
-    return (await ensureAwardWorkflow(deps, award.id)) ?? award;
+    return (await ensureAwardWorkflow(deps, 'certificateTitle' in given ? given : award.id)) ?? award;
   } catch (err) {
     deps.log.warn({ err, awardId: award.id, workflowId: award.workflowId }, 'could not start the award workflow; the reconciler will retry');
     return award;

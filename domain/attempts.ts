@@ -94,6 +94,12 @@ export interface Completion {
   renewals: { previous: AwardRow; next: AwardRow }[];
   /** true: the attempt had been completed before, and this is the first completion's result. */
   alreadyCompleted: boolean;
+  /**
+   * The start facts of the awards this completion made (domain/awarding.ts `AwardMade.start`), for
+   * starting their workflows without reading them back; empty for a repeated completion, whose
+   * awards may have been started and changed since.
+   */
+  starts: awardsQ.AwardStartInfo[];
 }
 
 /**
@@ -122,7 +128,7 @@ export async function completeAttempt(tx: TransactionSql, attemptId: string): Pr
       const previous = next.previousAwardId ? await awardsQ.getAward(tx, next.previousAwardId) : null;
       if (previous) renewals.push({ previous, next });
     }
-    return { attempt, awards, renewals, alreadyCompleted: true };
+    return { attempt, awards, renewals, alreadyCompleted: true, starts: [] };
   }
   // A share lock: a deactivation either comes after this completion (and revokes what it awards) or refuses it.
   const learner = await learnersQ.lockLearner(tx, attempt.learnerId, 'share');
@@ -134,5 +140,6 @@ export async function completeAttempt(tx: TransactionSql, attemptId: string): Pr
     awards: made.map((m) => m.award),
     renewals: made.flatMap((m) => (m.renewed ? [{ previous: m.renewed, next: m.award }] : [])),
     alreadyCompleted: false,
+    starts: made.map((m) => m.start),
   };
 }

@@ -63,11 +63,18 @@ export async function startAwardWorkflow(
 
 /**
  * Makes sure the award's workflow runs and records that Temporal confirmed it
- * (`workflow_started_at`). Returns the award as it is afterwards. Throws when Temporal is unreachable:
- * the award keeps `workflow_started_at = null` and the reconciler tries again.
+ * (`workflow_started_at`). Given an award id it reads the start facts first (the reconciler); given
+ * the start facts of the transaction that just made the award (domain/awarding.ts `AwardMade.start`)
+ * it starts from them, so the request path's only query after the commit is the one recording the
+ * start (issue 11). Returns the award as it is afterwards, null for an unknown id. Throws when
+ * Temporal is unreachable: the award keeps `workflow_started_at = null` and the reconciler tries again.
  */
-export async function ensureAwardWorkflow(deps: TemporalDeps & { sql: Sql }, awardId: string): Promise<AwardRow | null> {
-  const info = await awardsQ.loadAwardStartInfo(deps.sql, awardId);
+export async function ensureAwardWorkflow(
+  deps: TemporalDeps & { sql: Sql },
+  award: string | awardsQ.AwardStartInfo,
+): Promise<AwardRow | null> {
+  const awardId = typeof award === 'string' ? award : award.award.id;
+  const info = typeof award === 'string' ? await awardsQ.loadAwardStartInfo(deps.sql, award) : award;
   if (!info) return null;
   if (info.award.workflowStartedAt || !info.award.workflowId || !info.award.expiresAt) return info.award;
   const started = await startAwardWorkflow(deps, info);

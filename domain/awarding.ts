@@ -43,9 +43,10 @@ export interface AwardWorkflows {
   /**
    * Starts the award's recertification workflow when it has one to run (an expiry and a workflow id)
    * and records that Temporal confirmed it; returns the award as it is afterwards (unchanged when the
-   * start failed: `workflow_started_at` stays null).
+   * start failed: `workflow_started_at` stays null). Given the start facts of the transaction that
+   * made the award (`AwardMade.start`), it starts from them without reading the award back.
    */
-  ensureStarted(award: AwardRow): Promise<AwardRow>;
+  ensureStarted(award: AwardRow | awardsQ.AwardStartInfo): Promise<AwardRow>;
   /** Tells the award's workflow its latest change (here: that it was renewed); a failure stays pending. */
   deliverChange(awardId: string): Promise<void>;
 }
@@ -117,6 +118,12 @@ export interface AwardMade {
   plan: AwardPlan;
   /** The award it renewed (as it was before: still `active` in this row), whose workflow must be told; null for a first award. */
   renewed: AwardRow | null;
+  /**
+   * What starting its workflow needs (the inserted row, its certificate's title and lead days), taken
+   * from this transaction: the request path starts the workflow from it after the commit without
+   * reading the award back (issue 11: no post-commit re-reads).
+   */
+  start: awardsQ.AwardStartInfo;
 }
 
 /** The learner already holds an active award of the certificate (`awardId`, or null when a concurrent award won the race). */
@@ -262,20 +269,24 @@ async function recordAward(
   // Outbound webhooks (domain/webhook-events.ts), in this transaction: the renewal, then the new award.
   if (a.previous) await emitAwardEvents(tx, 'award.renewed', [{ ...a.previous, status: 'renewed', renewedByAwardId: award.id }]);
   await emitAwardEvents(tx, 'award.created', [award]);
-  return { award, plan, renewed: a.previous };
+  const start = { award, certificateTitle: a.certificate.title, leadDays: a.certificate.settings.recertification.leadDays };
+  return { award, plan, renewed: a.previous, start };
 }
 
 /**
  * After the commit that made awards: tells each renewed award's workflow of its renewal (in order),
- * then starts each new award's workflow that is not started yet. Returns the awards as they are
- * afterwards, in the order given. Does not throw for Temporal's sake (see `AwardWorkflows`).
+ * then starts each new award's workflow that is not started yet (from its start facts when given:
+ * `AwardMade.start`). Returns the awards as they are afterwards, in the order given. Does not throw for Temporal's sake (see `AwardWorkflows`).
  */
 export async function startAwardAutomation(
   workflows: AwardWorkflows,
-  args: { awards: readonly AwardRow[]; renewedAwardIds?: readonly string[] },
+  args: { awards: readonly (AwardRow | awardsQ.AwardStartInfo)[]; renewedAwardIds?: readonly string[] },
 ): Promise<AwardRow[]> {
   for (const awardId of args.renewedAwardIds ?? []) await workflows.deliverChange(awardId);
   const out: AwardRow[] = [];
-  for (const award of args.awards) out.push(award.workflowStartedAt ? award : await workflows.ensureStarted(award));
+  for (const given of args.awards) {
+    const award = 'certificateTitle' in given ? given.award : given;
+    out.push(award.workflowStartedAt ? award : await workflows.ensureStarted(given));
+  }
   return out;
 }

@@ -206,7 +206,7 @@ export function attemptsApp(deps: ApiDeps): App {
     // A failed signal stays pending on the old award; the reconciler delivers it. The new awards'
     // workflows start also on a repeat, in case the first call died before it could.
     const awards = await startAwardAutomation(awardWorkflows(deps), {
-      awards: result.awards,
+      awards: result.alreadyCompleted ? result.awards : result.starts,
       renewedAwardIds: result.alreadyCompleted ? [] : result.renewals.map(({ previous }) => previous.id),
     });
     const final = completionBody(config, result, awards);

@@ -48,7 +48,7 @@ import {
 const tags = ['Awards'];
 
 /** The award transaction's answer, and its award row for the workflow start after the commit. */
-type AwardCreatedRun = { status: number; body: AwardCreated; award: AwardRow };
+type AwardCreatedRun = { status: number; body: AwardCreated; start: awardsQ.AwardStartInfo };
 
 export const createAwardRoute = createRoute({
   method: 'post',
@@ -144,15 +144,15 @@ export function awardsApp(deps: ApiDeps): App {
     const scope = idempotencyScope(createAwardRoute, c.req.valid('header')['idempotency-key'], { certificateId, body: input });
     const outcome = await runIdempotent<AwardCreated, AwardCreatedRun>(sql, scope, async (tx) => {
       const request = { certificateId, learnerId: input.learnerId, ...(input.awardedAt ? { awardedAt: new Date(input.awardedAt) } : {}) };
-      const { award, plan } = await awardCertificate(tx, request);
-      return { status: 201, body: { award: toAward(config, award), workflowId: award.workflowId, plan }, award };
+      const { award, plan, start } = await awardCertificate(tx, request);
+      return { status: 201, body: { award: toAward(config, award), workflowId: award.workflowId, plan }, start };
     });
     if (outcome.replayed) {
       markReplayed(c);
       return c.json(outcome.body as AwardCreated, 201);
     }
-    // After the commit: start the workflow (a failure leaves it to the reconciler).
-    const [started = outcome.award] = await startAwardAutomation(awardWorkflows(deps), { awards: [outcome.award] });
+    // After the commit: start the workflow from the inserted row (no read back; a failure leaves it to the reconciler).
+    const [started = outcome.start.award] = await startAwardAutomation(awardWorkflows(deps), { awards: [outcome.start] });
     const final: AwardCreated = { ...outcome.body, award: toAward(config, started) };
     await updateIdempotentAnswer(sql, scope, 201, final).catch((err: unknown) => deps.log.warn({ err }, 'could not update the idempotent answer'));
     return c.json(final, 201);
