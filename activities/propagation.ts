@@ -5,6 +5,7 @@ import type { Sql } from '../db/client.ts';
 import * as awardsQ from '../db/queries/awards.ts';
 import * as certsQ from '../db/queries/certificates.ts';
 import type { Logger } from '../config/logger.ts';
+import { settingsSignalNeeded } from '../domain/recertification-steps.ts';
 import { settingsChangedSignal } from '../workflows/contract.ts';
 import type { PropagationActivities, SignalPageInput, SignalPageResult } from './types.ts';
 
@@ -31,7 +32,14 @@ export function createPropagationActivities({ sql, client, log, concurrency = 32
       if (!current) return { signalled: 0, skipped: 0, nextAfterAwardId: null };
       // Always send the newest settings; the workflow ignores versions older than what it has.
       const payload = { settingsVersion: current.settingsVersion, settings: current.settings };
-      const page = await awardsQ.activeWorkflowPage(sql, input);
+      const leadDaysBefore = await certsQ.propagationLeadDaysBefore(sql, input.certificateId, input.settingsVersion);
+      const leadDaysAfter = current.settings.recertification.leadDays;
+      const rows = await awardsQ.activeWorkflowPage(sql, input);
+      const asOf = Date.now();
+      const page = rows.filter((r) =>
+        settingsSignalNeeded({ enrolled: r.enrolled, expiresMs: r.expiresAt?.getTime() ?? null, leadDaysBefore, leadDaysAfter, asOf }),
+      );
+      const unaffected = rows.length - page.length;
       let signalled = 0;
       let skipped = 0;
       let next = 0;
@@ -49,11 +57,12 @@ export function createPropagationActivities({ sql, client, log, concurrency = 32
         }
       });
       await Promise.all(workers);
-      log.debug({ certificateId: input.certificateId, signalled, skipped }, 'settings propagation page');
+      log.debug({ certificateId: input.certificateId, signalled, skipped, unaffected }, 'settings propagation page');
       return {
         signalled,
         skipped,
-        nextAfterAwardId: page.length === input.limit ? page[page.length - 1]!.id : null,
+        unaffected,
+        nextAfterAwardId: rows.length === input.limit ? rows[rows.length - 1]!.id : null,
       };
     },
 

@@ -136,13 +136,15 @@ export interface SignalPageResult {
   signalled: number;
   /** Workflows that had already closed. */
   skipped: number;
+  /** Scheduled workflows passed over: the change cannot move their wake-up (domain/recertification-steps.ts `settingsSignalNeeded`). Absent in results recorded before. */
+  unaffected?: number;
   nextAfterAwardId: string | null;
 }
 
 /** Activities that fan a settings change out to the running workflows of a certificate. */
 export interface PropagationActivities {
   signalCertificateWorkflows(input: SignalPageInput): Promise<SignalPageResult>;
-  completeSettingsPropagation(input: { certificateId: string; settingsVersion: number; signalled: number }): Promise<void>;
+  completeSettingsPropagation(input: { certificateId: string; settingsVersion: number; signalled: number; unaffected?: number }): Promise<void>;
 }
 
 /** The import workflow's page: at most `limit` pending rows of the import. */

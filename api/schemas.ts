@@ -528,7 +528,11 @@ export const CertificateChangedSchema = z
   .object({
     certificate: CertificateSchema,
     warnings: z.array(WarningSchema),
-    signalled: z.number().int(),
+    signalled: z.number().int().openapi({
+      description:
+        'Running workflows of the certificate the change concerns. The propagation signals those it can wake: a workflow asleep before its due time is ' +
+        'passed over when the lead days stay as they were (it reads the settings again at its due time; counted as `unaffected` in its propagation).',
+    }),
     propagation: SettingsPropagationSchema.nullable(),
   })
   .openapi('CertificateChanged');

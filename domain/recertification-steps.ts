@@ -7,6 +7,7 @@
  * Instants are ms since the epoch.
  */
 import { enrollmentRefusal, type AwardTruth } from './acting-rules.ts';
+import { dueAt } from './dates.ts';
 import type { MessageKind } from './vocabulary.ts';
 
 /**
@@ -75,4 +76,34 @@ export function enrollmentMessageKinds(args: {
 /** The messages a wait for settings sends: the Certificate Expiring notice, once, when it is on. */
 export function waitingMessageKinds(args: { expiringNoticeOn: boolean; expiringNoticeSent: boolean }): MessageKind[] {
   return args.expiringNoticeOn && !args.expiringNoticeSent ? ['certificate_expiring'] : [];
+}
+
+/**
+ * Whether a settings change must be signalled to an award's running workflow (issue 11: "a settings
+ * change that cannot move a workflow's next wake-up should not cost that workflow a task at all, as
+ * long as the admin's visibility queries stay true"). A workflow that is scheduled (not enrolled, its
+ * due time still ahead under the settings before and after the change) sleeps until expiry − lead
+ * days and reads the award and settings again there before it acts (ACT_ON_DATABASE_TRUTH: the due
+ * step's `loadAwardContext`, in every version of the workflow). So when the lead days stay as they
+ * were, nothing it does before its due time, nor its search attributes (phase, due time, expiry),
+ * depends on the change: it is not signalled and picks the change up at its due time.
+ *
+ * Every other workflow is signalled: an enrolled one (reminders, send windows), one waiting for
+ * settings or at its due time, one past its expiry (grace), and any when the lead days before the
+ * change are unknown (`leadDaysBefore` null: a propagation recorded before this rule, or one whose
+ * earlier settings were not kept). The signal carries the newest settings, and every change of the
+ * lead days is signalled to every workflow, so a workflow passed over has the lead days in force.
+ * `asOf`, `expiresMs`: ms since the epoch (`expiresMs` null: no expiry known, signalled).
+ */
+export function settingsSignalNeeded(args: {
+  enrolled: boolean;
+  expiresMs: number | null;
+  leadDaysBefore: number | null;
+  leadDaysAfter: number;
+  asOf: number;
+}): boolean {
+  if (args.enrolled || args.expiresMs === null || args.leadDaysBefore === null) return true;
+  if (args.leadDaysBefore !== args.leadDaysAfter) return true;
+  const dueMs = dueAt(new Date(args.expiresMs), args.leadDaysAfter).getTime();
+  return nextStep({ assigned: false, asOf: args.asOf, dueMs, expiresMs: args.expiresMs }) !== 'wait_until_due';
 }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { changeImpact, type RunningAward, type SettingsSide } from '../domain/change-impact.ts';
 import { DAY_MS } from '../domain/dates.ts';
-import { dueStepDecision, enrollmentMessageKinds, nextStep, waitingMessageKinds } from '../domain/recertification-steps.ts';
+import { dueStepDecision, enrollmentMessageKinds, nextStep, settingsSignalNeeded, waitingMessageKinds } from '../domain/recertification-steps.ts';
 import { defaultSettings, type CertificateSettings, type CourseFacts } from '../domain/settings.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -120,4 +120,20 @@ test('the shared decisions are the workflow\'s: step order, enroll or wait, and 
   assert.deepEqual(msgs(false, true), ['certificate_expiring', 'course_enrollment']);
   assert.deepEqual(waitingMessageKinds({ expiringNoticeOn: true, expiringNoticeSent: true }), []);
   assert.deepEqual(waitingMessageKinds({ expiringNoticeOn: true, expiringNoticeSent: false }), ['certificate_expiring']);
+});
+
+test('settingsSignalNeeded: only a scheduled workflow whose lead days the change keeps is passed over; every other is signalled', () => {
+  const asOf = Date.parse('2027-01-10T00:00:00Z');
+  const expiresMs = Date.parse('2027-06-30T00:00:00Z'); // due 2027-05-31 with 30 lead days
+  const scheduled = { enrolled: false, expiresMs, leadDaysBefore: 30, leadDaysAfter: 30, asOf };
+  assert.equal(settingsSignalNeeded(scheduled), false, 'scheduled, lead days kept: its wake-up cannot move');
+  assert.equal(settingsSignalNeeded({ ...scheduled, leadDaysAfter: 60 }), true, 'the lead days moved its due time');
+  assert.equal(settingsSignalNeeded({ ...scheduled, leadDaysBefore: 60 }), true, 'the lead days moved back');
+  assert.equal(settingsSignalNeeded({ ...scheduled, leadDaysBefore: null }), true, 'the earlier lead days are not known');
+  assert.equal(settingsSignalNeeded({ ...scheduled, enrolled: true }), true, 'enrolled: reminders and send windows read its copy');
+  assert.equal(settingsSignalNeeded({ ...scheduled, expiresMs: null }), true, 'no expiry known');
+  // Due 2027-05-31: from then on it is at its due step (enrolling or waiting for settings), then past its expiry (grace).
+  assert.equal(settingsSignalNeeded({ ...scheduled, asOf: Date.parse('2027-05-30T23:59:59Z') }), false, 'one second before its due time');
+  assert.equal(settingsSignalNeeded({ ...scheduled, asOf: Date.parse('2027-05-31T00:00:00Z') }), true, 'at its due time (waiting for settings, say)');
+  assert.equal(settingsSignalNeeded({ ...scheduled, asOf: Date.parse('2027-07-02T00:00:00Z') }), true, 'past its expiry (in grace)');
 });

@@ -183,7 +183,7 @@ test('4b. course changed before the due time: the new course is used', () =>
         workflowId: settingsPropagationWorkflowId(s.cert.id, version!.settingsVersion),
         args: [{ certificateId: s.cert.id, settingsVersion: version!.settingsVersion }],
       });
-      assert.deepEqual(await prop.result(), { signalled: 1, skipped: 0 });
+      assert.deepEqual(await prop.result(), { signalled: 1, skipped: 0, unaffected: 0 }, 'the lead days before are not recorded: every workflow is signalled');
       assert.equal((await wf.query(statusQuery)).settings?.recertification.courseId, other.id);
       await h.env.sleep(310 * DAY_MS);
       assert.equal((await wf.query(statusQuery)).attempt?.courseId, other.id);
@@ -193,6 +193,60 @@ test('4b. course changed before the due time: the new course is used', () =>
     assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 0);
     assert.equal((await attemptsOf(h.db.sql, s.learner.id, other.id)).length, 1);
     assert.match(h.resend.sent()[0]!.html, /Forklift Safety 2027/);
+  }));
+
+test('4c. course changed before the due time, lead days kept: the scheduled workflow is not signalled (no workflow task) and enrolls in the new course at its due time', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h);
+    const other = await makeCourse(h.db.sql, { title: 'Forklift Safety 2027' });
+    await h.withWorkers(async () => {
+      const wf = await h.start(s.award);
+      await h.env.sleep(30 * DAY_MS);
+      const eventsBefore = (await wf.fetchHistory()).events?.length ?? 0;
+      const changed = { ...s.settings, recertification: { ...s.settings.recertification, courseId: other.id } };
+      const version = await updateSettings(h.db.sql, s.cert.id, changed);
+      // As the API records it: the lead days in force before the change (30, kept by the change).
+      await h.db.sql`insert into settings_propagations (certificate_id, settings_version, lead_days_before) values (${s.cert.id}, ${version}, 30)`;
+      const prop = await h.env.client.workflow.start('settingsPropagationWorkflow', {
+        taskQueue: TASK_QUEUE,
+        workflowId: settingsPropagationWorkflowId(s.cert.id, version),
+        args: [{ certificateId: s.cert.id, settingsVersion: version }],
+      });
+      assert.deepEqual(await prop.result(), { signalled: 0, skipped: 0, unaffected: 1 });
+      const [row] = await h.db.sql<{ signalled: number; unaffected: number }[]>`
+        select signalled, unaffected from settings_propagations where certificate_id = ${s.cert.id} and settings_version = ${version}`;
+      assert.deepEqual({ ...row }, { signalled: 0, unaffected: 1 });
+      assert.equal((await wf.fetchHistory()).events?.length ?? 0, eventsBefore, 'not a single event: no signal, no workflow task');
+      const asleep = await wf.query(statusQuery);
+      assert.equal(asleep.settings?.recertification.courseId, s.course.id, 'its copy is the old one until its due time');
+      assert.equal(asleep.dueAt, new Date(s.expiresAt.getTime() - 30 * DAY_MS).toISOString(), 'its due time (and search attribute) is true as it is');
+      await h.env.sleep(310 * DAY_MS);
+      const enrolled = await wf.query(statusQuery);
+      assert.equal(enrolled.attempt?.courseId, other.id, 'at the due time it read the settings again');
+      assert.equal(enrolled.settingsVersion, version);
+    });
+    assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 0);
+    assert.equal((await attemptsOf(h.db.sql, s.learner.id, other.id)).length, 1);
+  }));
+
+test('4d. lead days changed: every scheduled workflow is signalled (its due time moves)', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h);
+    await h.withWorkers(async () => {
+      const wf = await h.start(s.award);
+      await h.env.sleep(10 * DAY_MS);
+      const lead45 = { ...s.settings, recertification: { ...s.settings.recertification, leadDays: 45 } };
+      const version = await updateSettings(h.db.sql, s.cert.id, lead45);
+      await h.db.sql`insert into settings_propagations (certificate_id, settings_version, lead_days_before) values (${s.cert.id}, ${version}, 30)`;
+      const prop = await h.env.client.workflow.start('settingsPropagationWorkflow', {
+        taskQueue: TASK_QUEUE,
+        workflowId: settingsPropagationWorkflowId(s.cert.id, version),
+        args: [{ certificateId: s.cert.id, settingsVersion: version }],
+      });
+      assert.deepEqual(await prop.result(), { signalled: 1, skipped: 0, unaffected: 0 });
+      await h.env.sleep(HOUR);
+      assert.equal((await wf.query(statusQuery)).dueAt, new Date(s.expiresAt.getTime() - 45 * DAY_MS).toISOString());
+    });
   }));
 
 test('5. lead days changed from 30 to 60 while sleeping: the due time moves and the wait is re-planned', () =>

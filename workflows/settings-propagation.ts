@@ -22,16 +22,23 @@ const acts = proxyActivities<PropagationActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
-export async function settingsPropagationWorkflow(input: SettingsPropagationInput): Promise<{ signalled: number; skipped: number }> {
+/**
+ * Returns how many workflows were signalled, had closed (`skipped`), and were passed over because the
+ * change cannot move their wake-up (`unaffected`, activities/propagation.ts; 0 in histories recorded
+ * before it was counted).
+ */
+export async function settingsPropagationWorkflow(input: SettingsPropagationInput): Promise<{ signalled: number; skipped: number; unaffected: number }> {
   let after: string | null = null;
   let signalled = 0;
   let skipped = 0;
+  let unaffected = 0;
   do {
     const page: SignalPageResult = await acts.signalCertificateWorkflows({ ...input, afterAwardId: after, limit: PAGE_SIZE });
     signalled += page.signalled;
     skipped += page.skipped;
+    unaffected += page.unaffected ?? 0;
     after = page.nextAfterAwardId;
   } while (after);
-  await acts.completeSettingsPropagation({ ...input, signalled });
-  return { signalled, skipped };
+  await acts.completeSettingsPropagation({ ...input, signalled, unaffected });
+  return { signalled, skipped, unaffected };
 }

@@ -345,7 +345,7 @@ export function certificatesApp(deps: ApiDeps): App {
         // workflows that exist now need the signal, and none means nothing to propagate.
         signalled = await awardsQ.countActiveWorkflows(tx, id);
         propagate = signalled > 0;
-        if (propagate) await certsQ.insertPropagation(tx, id, version);
+        if (propagate) await certsQ.insertPropagation(tx, id, version, before.settings.recertification.leadDays);
       }
       const certificate = await certsQ.getCertificate(tx, id);
       if (!certificate) throw new Error('certificate vanished');

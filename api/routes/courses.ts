@@ -198,7 +198,7 @@ export function coursesApp(deps: ApiDeps): App {
       if (updated.status !== before.status) {
         for (const cert of await certsQ.bumpVersionsForRecertificationCourse(tx, id)) {
           if ((await awardsQ.countActiveWorkflows(tx, cert.id)) === 0) continue;
-          await certsQ.insertPropagation(tx, cert.id, cert.settingsVersion);
+          await certsQ.insertPropagation(tx, cert.id, cert.settingsVersion, cert.leadDays);
           out.push({ certificateId: cert.id, settingsVersion: cert.settingsVersion });
         }
       }

@@ -472,12 +472,14 @@ export async function countActiveWorkflows(sql: Db, certificateId: string): Prom
 export async function activeWorkflowPage(
   sql: Db,
   args: { certificateId: string; afterAwardId: string | null; limit: number },
-): Promise<{ id: string; workflowId: string }[]> {
-  return await sql<{ id: string; workflowId: string }[]>`
-    select id, workflow_id from awards
-    where certificate_id = ${args.certificateId} and status in ('active', 'in_grace') and workflow_id is not null
-      ${args.afterAwardId ? sql`and id > ${args.afterAwardId}` : sql``}
-    order by id limit ${args.limit}`;
+): Promise<{ id: string; workflowId: string; expiresAt: Date | null; enrolled: boolean }[]> {
+  return await sql<{ id: string; workflowId: string; expiresAt: Date | null; enrolled: boolean }[]>`
+    select a.id, a.workflow_id, a.expires_at,
+      exists (select 1 from course_attempts t where t.award_id = a.id and t.source = 'recertification') as enrolled
+    from awards a
+    where a.certificate_id = ${args.certificateId} and a.status in ('active', 'in_grace') and a.workflow_id is not null
+      ${args.afterAwardId ? sql`and a.id > ${args.afterAwardId}` : sql``}
+    order by a.id limit ${args.limit}`;
 }
 
 /** An active award with a workflow and an expiry, as the change-impact preview reads it (domain/change-impact.ts `RunningAward`). */

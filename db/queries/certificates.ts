@@ -132,12 +132,12 @@ export async function updateCertificate(
 export async function bumpVersionsForRecertificationCourse(
   tx: TransactionSql,
   courseId: string,
-): Promise<{ id: string; settingsVersion: number }[]> {
-  return await tx<{ id: string; settingsVersion: number }[]>`
+): Promise<{ id: string; settingsVersion: number; leadDays: number }[]> {
+  return await tx<{ id: string; settingsVersion: number; leadDays: number }[]>`
     update certificates set settings_version = settings_version + 1, updated_at = now()
     where settings -> 'recertification' ->> 'courseId' = ${courseId}
       and (settings -> 'recertification' ->> 'enabled')::boolean
-    returning id, settings_version`;
+    returning id, settings_version, (settings -> 'recertification' ->> 'leadDays')::int as lead_days`;
 }
 
 function toJson(settings: CertificateSettings): Parameters<Sql['json']>[0] {
@@ -147,10 +147,23 @@ function toJson(settings: CertificateSettings): Parameters<Sql['json']>[0] {
 // ---------------------------------------------------------------------------------------------
 // settings_propagations
 
-export async function insertPropagation(tx: TransactionSql, certificateId: string, settingsVersion: number): Promise<void> {
+/**
+ * Records that `settingsVersion` of the certificate must reach its running workflows. `leadDaysBefore`:
+ * the lead days in force before the change (days; null when not known: every workflow is then signalled).
+ */
+export async function insertPropagation(tx: TransactionSql, certificateId: string, settingsVersion: number, leadDaysBefore: number | null): Promise<void> {
   await tx`
-    insert into settings_propagations (certificate_id, settings_version) values (${certificateId}, ${settingsVersion})
+    insert into settings_propagations (certificate_id, settings_version, lead_days_before)
+    values (${certificateId}, ${settingsVersion}, ${leadDaysBefore})
     on conflict do nothing`;
+}
+
+/** The lead days (days) in force before the change of `settingsVersion`, or null when not known or no such propagation. */
+export async function propagationLeadDaysBefore(sql: Db, certificateId: string, settingsVersion: number): Promise<number | null> {
+  const [row] = await sql<{ leadDaysBefore: number | null }[]>`
+    select lead_days_before from settings_propagations
+    where certificate_id = ${certificateId} and settings_version = ${settingsVersion}`;
+  return row?.leadDaysBefore ?? null;
 }
 
 export async function markPropagationStarted(sql: Db, certificateId: string, settingsVersion: number): Promise<void> {
@@ -159,10 +172,17 @@ export async function markPropagationStarted(sql: Db, certificateId: string, set
     where certificate_id = ${certificateId} and settings_version = ${settingsVersion}`;
 }
 
-/** Records that a propagation signalled `signalled` workflows and is done (started too, if it was not marked). */
-export async function completePropagation(sql: Db, args: { certificateId: string; settingsVersion: number; signalled: number }): Promise<void> {
+/**
+ * Records that a propagation signalled `signalled` workflows, passed over `unaffected` ones (whose
+ * wake-up the change cannot move) and is done (started too, if it was not marked).
+ */
+export async function completePropagation(
+  sql: Db,
+  args: { certificateId: string; settingsVersion: number; signalled: number; unaffected?: number },
+): Promise<void> {
   await sql`
-    update settings_propagations set completed_at = now(), signalled = ${args.signalled}, started_at = coalesce(started_at, now())
+    update settings_propagations
+    set completed_at = now(), signalled = ${args.signalled}, unaffected = ${args.unaffected ?? 0}, started_at = coalesce(started_at, now())
     where certificate_id = ${args.certificateId} and settings_version = ${args.settingsVersion}`;
 }
 
