@@ -22,7 +22,7 @@ import type { Logger } from '../config/logger.ts';
 import type { MessageActivities, SendMessageInput, SendMessageResult } from './types.ts';
 import type { Mailer, MessageDraft } from './mail/mailer.ts';
 import { RetryableSendError } from './mail/providers.ts';
-import { renderMessage, type TemplateContext } from './mail/templates.ts';
+import { renderMessage, type TemplateContext } from '../domain/message-templates.ts';
 import { expiredNoticeRefusal, expiringNoticeRefusal, reminderRefusal } from '../domain/acting-rules.ts';
 import { awardTruth } from './recertification.ts';
 import { recordMessage } from '../config/metrics.ts';

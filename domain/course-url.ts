@@ -1,7 +1,7 @@
 /**
  * Where a learner takes a course (its {{course.url}} in messages, the link the admin page shows): the
  * course's own `url` (its LMS page), else the configured pattern COURSE_URL_TEMPLATE with `{courseId}`
- * filled in. A domain rule, used by the mail templates (activities/mail/templates.ts) and the admin
+ * filled in. A domain rule, used by the mail templates (domain/message-templates.ts) and the admin
  * page alike.
  */
 

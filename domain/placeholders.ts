@@ -2,7 +2,7 @@
  * The placeholders an administrator may write in a message template (`{{learner.name}}`), and the rule
  * that refuses anything else that looks like one: a typo, an empty `{{}}`, an invisible character
  * inside the braces or an unclosed `{{` would otherwise be mailed to learners literally.
- * Pure; the mail templates (activities/mail/templates.ts) fill the same list.
+ * Pure; the mail templates (domain/message-templates.ts) fill the same list.
  */
 
 export const PLACEHOLDERS = [

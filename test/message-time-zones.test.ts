@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderMessage, type TemplateContext } from '../activities/mail/templates.ts';
-import { htmlToText } from '../activities/mail/html-to-text.ts';
+import { renderMessage, type TemplateContext } from '../domain/message-templates.ts';
+import { htmlToText } from '../domain/html-to-text.ts';
 import { canonicalTimeZone } from '../domain/instant-format.ts';
 import { PLACEHOLDERS } from '../domain/placeholders.ts';
 import { defaultSettings, evaluateSettings, mergeSettings, type CertificateSettings, type MessageTemplates } from '../domain/settings.ts';

@@ -10,7 +10,7 @@ import {
   sanitizeAdminHtml,
   sanitizeSubject,
   type TemplateContext,
-} from '../activities/mail/templates.ts';
+} from '../domain/message-templates.ts';
 import { loadConfig } from '../config/env.ts';
 import { formatInstant } from '../domain/instant-format.ts';
 

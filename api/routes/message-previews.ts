@@ -1,7 +1,7 @@
 /**
  * Message previews (issue 13 §1): a certificate's Certificate Expiring, reminder or Certificate Expired
  * message rendered for a learner (or a sample one) before its template is saved, exactly as the
- * send-message activity renders it (the same pure templates, activities/mail/templates.ts).
+ * send-message activity renders it (the same pure templates, domain/message-templates.ts).
  */
 import { createRoute } from '@hono/zod-openapi';
 import * as certsQ from '../../db/queries/certificates.ts';
@@ -10,7 +10,7 @@ import * as learnersQ from '../../db/queries/learners.ts';
 import { dueAt as dueAtOf, DAY_MS } from '../../domain/dates.ts';
 import { DEFAULT_TIME_ZONE } from '../../domain/instant-format.ts';
 import { messageSettingsViolations, TEMPLATE_MESSAGE_KINDS, type MessageTemplates } from '../../domain/settings.ts';
-import { renderMessage, type TemplateContext } from '../../activities/mail/templates.ts';
+import { renderMessage, type TemplateContext } from '../../domain/message-templates.ts';
 import { createRouter, requires, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound, unprocessable } from '../errors.ts';
 import { IdParams, MessagePreviewRequestSchema, MessagePreviewSchema, body, json, type MessagePreviewDto } from '../schemas.ts';

@@ -16,13 +16,13 @@
  * sanitize-html's allowlist (`sanitizeAdminHtml`), so messages stored before the rule are safe too.
  */
 import sanitizeHtml from 'sanitize-html';
-import type { EnrollmentMessage, MessageKind } from '../../db/rows.ts';
-import { DEFAULT_TIME_ZONE, formatInstant } from '../../domain/instant-format.ts';
+import type { EnrollmentMessage, MessageKind } from '../db/rows.ts';
+import { DEFAULT_TIME_ZONE, formatInstant } from './instant-format.ts';
 import { htmlToText } from './html-to-text.ts';
-import { escapeHtml } from '../../domain/html.ts';
-import { courseUrl } from '../../domain/course-url.ts';
-import { isPlaceholder, PLACEHOLDER_RE, type Placeholder } from '../../domain/placeholders.ts';
-import { TEMPLATE_MESSAGE_KINDS, TEMPLATE_MESSAGES, type MessageTemplates } from '../../domain/settings.ts';
+import { escapeHtml } from './html.ts';
+import { courseUrl } from './course-url.ts';
+import { isPlaceholder, PLACEHOLDER_RE, type Placeholder } from './placeholders.ts';
+import { TEMPLATE_MESSAGE_KINDS, TEMPLATE_MESSAGES, type MessageTemplates } from './settings.ts';
 
 export interface TemplateContext {
   appBaseUrl: string;
