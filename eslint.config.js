@@ -41,4 +41,16 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  {
+    // Data flows one way: API → database and Temporal client → workflow → activities. The API and
+    // the domain share rules through domain/, never by reaching into the worker's activities.
+    files: ['api/**/*.ts', 'api/**/*.tsx', 'domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/activities/**', '**/worker/**'], allowTypeImports: true, message: 'The API and domain/ do not call into the worker: move what both need to domain/.' },
+        ],
+      }],
+    },
+  },
 );
