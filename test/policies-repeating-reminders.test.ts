@@ -8,7 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MessageRow } from '../db/rows.ts';
-import { DAY_MS } from '../domain/dates.ts';
+import { DAY_MS, repeatReminderAt } from '../domain/dates.ts';
+import { repeatReminderRefusal, type AwardTruth } from '../domain/acting-rules.ts';
+import { evaluateSettings, SettingsPatchSchema } from '../domain/settings.ts';
+import { messageIdempotencyKey } from '../activities/messages.ts';
 import { renewForCompletion } from '../domain/awarding.ts';
 import type { CertificateSettings, RepeatReminder } from '../domain/settings.ts';
 import { awardRenewedSignal, awardRevokedSignal, settingsChangedSignal, statusQuery } from '../workflows/contract.ts';
@@ -221,4 +224,64 @@ test('a repeat whose send is retried after the worker lost its reply: one messag
       }),
     },
   );
+});
+
+test('send window mon–fri 08:00–18:00 UTC, every day, at most 4, enrolled Friday 01-01 09:00Z: the weekend\'s two repeats make one email on Monday 08:00, then Monday 09:00 and Tuesday 09:00', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h, { everyDays: 1, maxCount: 4 }, { sendWindow: { enabled: true, start: '08:00', end: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] } });
+    await h.withWorkers(async () => {
+      const wf = await h.start(s.award);
+      await skipTo(h, at('2027-01-02T12:00:00Z'));
+      const waiting = await wf.query(statusQuery);
+      assert.equal(waiting.messageWaits?.kind, 'recertification_reminder', 'Saturday\'s repeat waits for the window');
+      assert.equal(waiting.messageWaits?.until, '2027-01-04T08:00:00.000Z');
+      const result = await wf.result();
+      assert.deepEqual(repeatSends(result.messages), [
+        ['2027-01-04T08:00:00.000Z', 'sent'],
+        ['2027-01-04T09:00:00.000Z', 'sent'],
+        ['2027-01-05T09:00:00.000Z', 'sent'],
+      ]);
+    });
+    assert.deepEqual(keys(await repeatsOf(h, s.award.id)), [2, 3, 4].map((n) => repeatKey(s.award.id, n)), 'Saturday\'s (1) folded into Sunday\'s (2)');
+  }));
+
+// --- The rules, without Temporal ---
+
+test('rules: reminder n at enrollment + n × everyDays; refused when not yet due, past the cap, at the expiry, or the award no longer active', () => {
+  assert.equal(new Date(repeatReminderAt(ENROLLED, 7, 3)).toISOString(), '2027-01-22T09:00:00.000Z');
+  const settings = recertSettings('00000000-0000-4000-8000-000000000001', { repeatReminder: { everyDays: 7, maxCount: 3 } });
+  const t: AwardTruth = { status: 'active', awardedAt: new Date('2026-01-31T09:00:00Z'), sourceAttemptId: null, expiresAt: EXPIRES, settings, course: null };
+  assert.equal(repeatReminderRefusal(t, at('2027-01-08T09:00:00Z'), 1, ENROLLED), null);
+  assert.match(repeatReminderRefusal(t, at('2027-01-08T08:59:00Z'), 1, ENROLLED) ?? '', /not due until 2027-01-08T09:00:00.000Z/);
+  assert.match(repeatReminderRefusal(t, at('2027-01-29T09:00:00Z'), 4, ENROLLED) ?? '', /beyond the cap of 3/);
+  assert.match(repeatReminderRefusal({ ...t, settings: { ...settings, recertification: { ...settings.recertification, repeatReminder: { everyDays: 7, maxCount: 10 } } } }, at('2027-02-05T09:00:00Z'), 5, ENROLLED) ?? '', /reached its expiry/);
+  assert.match(repeatReminderRefusal({ ...t, status: 'in_grace' }, at('2027-01-15T09:00:00Z'), 2, ENROLLED) ?? '', /in_grace/);
+  assert.match(repeatReminderRefusal({ ...t, status: 'renewed' }, at('2027-01-15T09:00:00Z'), 2, ENROLLED) ?? '', /renewed/);
+  assert.match(repeatReminderRefusal({ ...t, settings: recertSettings('00000000-0000-4000-8000-000000000001') }, at('2027-01-15T09:00:00Z'), 2, ENROLLED) ?? '', /no longer configured/);
+});
+
+test('rules: each repeat has its own idempotency key, apart from the fixed-day reminders and from other awards', () => {
+  const award = '11111111-1111-4111-8111-111111111111';
+  const enrolledAt = new Date(ENROLLED).toISOString();
+  const key = (n: number, awardId = award) => messageIdempotencyKey({ kind: 'recertification_reminder', awardId, repeatReminder: { n, enrolledAt } });
+  assert.equal(key(1), `award:${award}:recertification_reminder:repeat:1`);
+  assert.notEqual(key(1), key(2));
+  assert.notEqual(key(7), messageIdempotencyKey({ kind: 'recertification_reminder', awardId: award, reminderDaysBeforeExpiry: 7 }));
+  assert.notEqual(key(1), key(1, '22222222-2222-4222-8222-222222222222'), 'a renewal is a new award: a new cycle, new keys');
+  assert.throws(() => key(0), /whole number from 1/);
+});
+
+test('rules: the setting is validated (everyDays 1–365, maxCount 1–52) and warned about when it can never send (everyDays ≥ lead days)', () => {
+  for (const bad of [{ everyDays: 0, maxCount: 1 }, { everyDays: 366, maxCount: 1 }, { everyDays: 7, maxCount: 0 }, { everyDays: 7, maxCount: 53 }, { everyDays: 7 }, { everyDays: 7, maxCount: 3, extra: 1 }]) {
+    assert.equal(SettingsPatchSchema.safeParse({ recertification: { repeatReminder: bad } }).success, false, JSON.stringify(bad));
+  }
+  assert.equal(SettingsPatchSchema.safeParse({ recertification: { repeatReminder: null } }).success, true);
+  const before = recertSettings('00000000-0000-4000-8000-000000000001');
+  const warn = (everyDays: number) =>
+    evaluateSettings({ before, patch: { recertification: { repeatReminder: { everyDays, maxCount: 3 } } }, associatedCourseIds: ['00000000-0000-4000-8000-000000000001'], recertificationCourse: null })
+      .warnings.filter((w) => w.code === 'repeat_reminder_never_sent');
+  assert.deepEqual(warn(29), []);
+  const [w] = warn(30);
+  assert.equal(w?.field, 'recertification.repeatReminder.everyDays');
+  assert.match(w?.message ?? '', /every 30 days after the enrollment is never sent: learners are enrolled 30 days before the expiry/);
 });

@@ -67,8 +67,9 @@ export function nextRepeat(run: RecertificationRun): DueRepeat | null {
 /**
  * Sends the repeat whose time has come: re-reads the award first and goes back to planning if the
  * database changed the plan or ended the run; waits for the send window (SEND_WINDOWS; one opening only
- * at or after the expiry passes it over); then sends the recertification reminder once (its key ends
- * `:repeat:<n>`; the activity re-checks the rule at the workflow's instant and whether the learner
+ * at or after the expiry passes it over; repeats that fell meanwhile are folded into this one, so a
+ * weekend's daily repeats make one email on Monday, not three); then sends the recertification
+ * reminder once (its key ends `:repeat:<n>`, n the last one folded in; the activity re-checks the rule at the workflow's instant and whether the learner
  * has completed).
  */
 export async function remindRepeat(run: RecertificationRun, next: DueRepeat): Promise<void> {
@@ -83,10 +84,26 @@ export async function remindRepeat(run: RecertificationRun, next: DueRepeat): Pr
       return;
     }
   }
-  run.repeatsDone = next.n;
-  record(run, 'repeat_reminder', `${next.n} of ${repeatOf(run)?.maxCount ?? next.n}`);
+  // Repeats that fell while this one waited for the window are folded into it: one reminder, not a burst.
+  const n = lastFallen(run, next.n);
+  run.repeatsDone = n;
+  record(run, 'repeat_reminder', `${n} of ${repeatOf(run)?.maxCount ?? n}`);
   await send(run, 'recertification_reminder', {
     attemptId: run.status.attempt?.attemptId ?? null,
-    repeatReminder: { n: next.n, enrolledAt: run.status.attempt?.at ?? new Date(now()).toISOString() },
+    repeatReminder: { n, enrolledAt: run.status.attempt?.at ?? new Date(now()).toISOString() },
   });
+}
+
+/** The last repeat (from `n` on) whose time has come, within the cap and before the expiry. */
+function lastFallen(run: RecertificationRun, n: number): number {
+  const repeat = repeatOf(run);
+  const from = enrolledAtMs(run);
+  if (!repeat || from === null) return n;
+  let last = n;
+  while (last < repeat.maxCount) {
+    const at = repeatReminderAt(from, repeat.everyDays, last + 1);
+    if (at > now() || at >= expiresMs(run)) break;
+    last++;
+  }
+  return last;
 }
