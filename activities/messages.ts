@@ -6,6 +6,7 @@
  *   certificate_expiring      award:<awardId>:certificate_expiring
  *   certificate_expired       award:<awardId>:certificate_expired
  *   recertification_reminder  award:<awardId>:recertification_reminder:<days>
+ *                             award:<awardId>:recertification_reminder:repeat:<n>   (a repeating reminder, issue 14 §3)
  * A permanent failure is returned as `failed` (the workflow goes on); a retryable one is thrown so
  * Temporal retries with backoff (honouring the provider's retry-after).
  */
@@ -23,10 +24,10 @@ import type { MessageActivities, SendMessageInput, SendMessageResult } from './t
 import type { Mailer, MessageDraft } from './mail/mailer.ts';
 import { RetryableSendError } from './mail/providers.ts';
 import { renderMessage, type TemplateContext } from '../domain/message-templates.ts';
-import { expiredNoticeRefusal, expiringNoticeRefusal, reminderRefusal } from '../domain/acting-rules.ts';
+import { expiredNoticeRefusal, expiringNoticeRefusal, reminderRefusal, repeatReminderRefusal } from '../domain/acting-rules.ts';
 import { awardTruth } from './recertification.ts';
 import { recordMessage } from '../config/metrics.ts';
-import { dueAt } from '../domain/dates.ts';
+import { DAY_MS, dueAt } from '../domain/dates.ts';
 import { DEFAULT_TIME_ZONE } from '../domain/instant-format.ts';
 
 export interface MessageActivityDeps {
@@ -62,9 +63,27 @@ export function messageIdempotencyKey(input: SendMessageInput): string {
       return `award:${input.awardId}:${input.kind}`;
     case 'recertification_reminder':
       if (!input.awardId) throw invalid('recertification_reminder needs an awardId');
+      // A repeating reminder: one per award and n. An award has one recertification attempt (a renewal
+      // is a new award with a workflow of its own), so a new cycle never meets an earlier cycle's keys.
+      if (input.repeatReminder !== undefined) {
+        if (!Number.isInteger(input.repeatReminder.n) || input.repeatReminder.n < 1) throw invalid('repeatReminder.n must be a whole number from 1');
+        if (Number.isNaN(Date.parse(input.repeatReminder.enrolledAt))) throw invalid(`repeatReminder.enrolledAt is not an instant: ${input.repeatReminder.enrolledAt}`);
+        return `award:${input.awardId}:recertification_reminder:repeat:${input.repeatReminder.n}`;
+      }
       if (input.reminderDaysBeforeExpiry === undefined) throw invalid('recertification_reminder needs reminderDaysBeforeExpiry');
       return `award:${input.awardId}:recertification_reminder:${input.reminderDaysBeforeExpiry}`;
   }
+}
+
+/**
+ * The days left until `expiresAt` at a repeating reminder's instant (its `asOf`, else now), a part
+ * of a day counted whole (sent a few seconds after 09:00, 23 days before a 09:00 expiry: 23), at
+ * least 1, for `{{daysLeft}}`; null for any other message or an award without expiry.
+ */
+function repeatDaysLeft(input: SendMessageInput, expiresAt: Date | null): number | null {
+  if (!input.repeatReminder || !expiresAt) return null;
+  const at = input.asOf !== undefined && !Number.isNaN(Date.parse(input.asOf)) ? Date.parse(input.asOf) : Date.now();
+  return Math.max(1, Math.ceil((expiresAt.getTime() - at) / DAY_MS));
 }
 
 function draftFromRow(row: MessageRow): MessageDraft {
@@ -150,7 +169,7 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
       course: course ? { id: course.id, title: course.title, url: course.url } : null,
       expiresAt: award?.expiresAt ?? null,
       dueAt: award?.expiresAt && certificate ? dueAt(award.expiresAt, certificate.settings.recertification.leadDays) : null,
-      daysLeft: input.reminderDaysBeforeExpiry ?? null,
+      daysLeft: input.reminderDaysBeforeExpiry ?? repeatDaysLeft(input, award?.expiresAt ?? null),
       timeZone: learner.timeZone ?? defaultTimeZone ?? DEFAULT_TIME_ZONE,
     };
 
@@ -162,6 +181,7 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
       const truth = awardTruth({ award, certificate, recertificationCourse: null });
       const refusal =
         input.kind === 'certificate_expiring' ? expiringNoticeRefusal(truth, asOf)
+        : input.kind === 'recertification_reminder' && input.repeatReminder ? repeatReminderRefusal(truth, asOf, input.repeatReminder.n, Date.parse(input.repeatReminder.enrolledAt))
         : input.kind === 'recertification_reminder' ? reminderRefusal(truth, asOf, input.reminderDaysBeforeExpiry ?? -1)
         : input.kind === 'certificate_expired' ? expiredNoticeRefusal(truth)
         : award.status !== 'active' ? `the award is ${award.status}`

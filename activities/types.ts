@@ -78,6 +78,11 @@ export interface SendMessageInput {
   /** For reminders: which reminder (days before expiry) this is. */
   reminderDaysBeforeExpiry?: number;
   /**
+   * For a repeating reminder (issue 14 §3) instead of `reminderDaysBeforeExpiry`: which one (`n`, from
+   * 1) and the enrollment instant it counts from (ISO). Its idempotency key ends `:repeat:<n>`.
+   */
+  repeatReminder?: { n: number; enrolledAt: string };
+  /**
    * ISO instant the workflow acts at. When given, the activity checks against the database that the
    * message is still due and wanted (domain/acting-rules.ts) before recording it; otherwise `skipped`.
    */

@@ -491,7 +491,9 @@ export const WarningSchema = z
         'For `recertification.reminderDaysBeforeExpiry` (the workflow reminds only enrolled learners and never sends a reminder whose ' +
         'time passed before the enrollment): `reminder_before_enrollment` is a day ≥ the lead days (on or before the enrollment); ' +
         '`reminder_exceeds_validity` is a day ≥ the shortest length of the validity (on or before the award; such a day gets this warning ' +
-        'instead); `duplicate_reminder_days` is a day listed twice (one reminder per day). Each reminder warning names the days.',
+        'instead); `duplicate_reminder_days` is a day listed twice (one reminder per day). Each reminder warning names the days. ' +
+        '`repeat_reminder_never_sent` (field `recertification.repeatReminder.everyDays`): every N days ≥ the lead days, so the first ' +
+        'repeating reminder would fall on or after the expiry and none is sent.',
     }),
     field: z.string().openapi({ description: 'The settings field it concerns, e.g. `recertification.reminderDaysBeforeExpiry`.' }),
     message: z.string(),

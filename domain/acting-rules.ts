@@ -5,7 +5,7 @@
  * the caller passes `asOf` (the workflow's time, in ms since the epoch).
  */
 import type { CertificateSettings } from './settings.ts';
-import { dueAt, reminderAt } from './dates.ts';
+import { dueAt, reminderAt, repeatReminderAt } from './dates.ts';
 
 export type AwardState = 'active' | 'renewed' | 'expired' | 'revoked' | 'in_grace';
 
@@ -92,6 +92,24 @@ export function reminderRefusal(t: AwardTruth, asOf: number, daysBeforeExpiry: n
   }
   if (asOf >= t.expiresAt.getTime()) return 'the award has reached its expiry';
   const at = reminderAt(t.expiresAt, daysBeforeExpiry).getTime();
+  if (asOf < at) return `not due until ${new Date(at).toISOString()}`;
+  return null;
+}
+
+/**
+ * Why repeating reminder `n` (issue 14 §3; 1 is the first) of the enrollment at `enrolledAtMs` must not
+ * go out now, or null: the award must be active (not renewed, revoked, expired or in grace), the
+ * settings must still repeat with a cap of at least `n`, its time (domain/dates.ts repeatReminderAt)
+ * must have come and the expiry must not. Whether the learner completed is the send step's own check.
+ */
+export function repeatReminderRefusal(t: AwardTruth, asOf: number, n: number, enrolledAtMs: number): string | null {
+  if (t.status !== 'active') return `the award is ${t.status}`;
+  if (!t.expiresAt) return 'the award does not expire';
+  const repeat = t.settings.recertification.repeatReminder;
+  if (!repeat) return 'repeating reminders are no longer configured';
+  if (!Number.isInteger(n) || n < 1 || n > repeat.maxCount) return `repeating reminder ${n} is beyond the cap of ${repeat.maxCount}`;
+  if (asOf >= t.expiresAt.getTime()) return 'the award has reached its expiry';
+  const at = repeatReminderAt(enrolledAtMs, repeat.everyDays, n);
   if (asOf < at) return `not due until ${new Date(at).toISOString()}`;
   return null;
 }

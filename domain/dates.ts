@@ -33,6 +33,14 @@ export function reminderAt(expiresAt: Date, daysBeforeExpiry: number): Date {
   return new Date(expiresAt.getTime() - daysBeforeExpiry * DAY_MS);
 }
 
+/**
+ * The instant repeating reminder `n` (1, 2, …) falls (issue 14 §3): `n` × `everyDays` × 24 h after the
+ * enrollment instant `enrolledAtMs` (ms since the epoch). Returns ms since the epoch.
+ */
+export function repeatReminderAt(enrolledAtMs: number, everyDays: number, n: number): number {
+  return enrolledAtMs + n * everyDays * DAY_MS;
+}
+
 /** Days in a UTC month (`monthIndex` 0–11; any integer, normalised across years): 28–31. */
 function daysInMonth(year: number, monthIndex: number): number {
   return new Date(Date.UTC(year, monthIndex + 1, 0)).getUTCDate();

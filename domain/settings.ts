@@ -70,12 +70,35 @@ const ExpirationSchema = z
     graceDays: z.number().int().min(0, 'graceDays must be 0 to 365').max(365, 'graceDays must be 0 to 365').optional(),
   })
   .strict();
+/**
+ * `recertification.repeatReminder` (issue 14 §3, SAP's "every N days until completed"): a reminder
+ * every `everyDays` (1–365) days after the enrollment, at most `maxCount` (1–52) of them, while the
+ * learner is enrolled and has not completed, and never at or after the expiry. null or absent: off.
+ */
+export const RepeatReminderSchema = z
+  .object({
+    everyDays: z.number().int().min(1, 'repeatReminder.everyDays must be 1 to 365').max(365, 'repeatReminder.everyDays must be 1 to 365')
+      .meta({ description: 'Days between reminders, counted from the enrollment instant: reminder n falls at enrollment + n × everyDays.' }),
+    maxCount: z.number().int().min(1, 'repeatReminder.maxCount must be 1 to 52').max(52, 'repeatReminder.maxCount must be 1 to 52')
+      .meta({ description: 'At most this many repeating reminders per enrollment.' }),
+  })
+  .strict()
+  .meta({
+    description:
+      'A reminder every `everyDays` days after the enrollment until the learner completes, at most `maxCount`; none at or after the expiry ' +
+      '(nor in a grace period), after a renewal or a revocation. Sent as the recertification reminder message, each once ' +
+      '(idempotency key `award:<id>:recertification_reminder:repeat:<n>`). null or absent: off.',
+  });
+export type RepeatReminder = z.infer<typeof RepeatReminderSchema>;
+
 const RecertificationSchema = z
   .object({
     enabled: z.boolean(),
     courseId: z.string().uuid().nullable(),
     leadDays: z.number().int().min(1, 'leadDays must be at least 1').max(365, 'leadDays must be at most 365'),
     reminderDaysBeforeExpiry: z.array(z.number().int().min(1).max(365)).max(10),
+    // Repeating reminders (issue 14 §3). Optional: settings saved before them read as absent (off).
+    repeatReminder: RepeatReminderSchema.nullable().optional(),
   })
   .strict();
 const NoticeSchema = z.object({ enabled: z.boolean() }).strict();
@@ -212,6 +235,8 @@ export const WARNING_CODES = [
   'reminder_before_enrollment',
   'reminder_exceeds_validity',
   'duplicate_reminder_days',
+  // Issue 14 §3: a repeating reminder whose first repeat falls at or after the expiry.
+  'repeat_reminder_never_sent',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
@@ -407,7 +432,7 @@ export function evaluateSettings(args: {
     }
   }
 
-  if (settings.expiration.enabled && settings.recertification.enabled) warnings.push(...reminderWarnings(settings));
+  if (settings.expiration.enabled && settings.recertification.enabled) warnings.push(...reminderWarnings(settings), ...repeatReminderWarnings(settings));
   violations.push(...messageSettingsViolations(settings, patch));
 
   return { settings, violations, warnings };
@@ -495,6 +520,26 @@ export function reminderWarnings(settings: CertificateSettings): SettingsWarning
     });
   }
   return warnings;
+}
+
+/**
+ * The warning of a repeating reminder that can never go out (`repeat_reminder_never_sent`): the learner
+ * is enrolled `leadDays` before the expiry, so with `everyDays` ≥ `leadDays` the first repeat falls at
+ * or after the expiry, and repeats stop there. Empty when the repeat is off or can send.
+ */
+export function repeatReminderWarnings(settings: CertificateSettings): SettingsWarning[] {
+  const repeat = settings.recertification.repeatReminder;
+  const { leadDays } = settings.recertification;
+  if (!repeat || repeat.everyDays < leadDays) return [];
+  return [
+    {
+      code: 'repeat_reminder_never_sent',
+      field: 'recertification.repeatReminder.everyDays',
+      message:
+        `A reminder every ${repeat.everyDays} day${repeat.everyDays === 1 ? '' : 's'} after the enrollment is never sent: learners are enrolled ${leadDays} ` +
+        `day${leadDays === 1 ? '' : 's'} before the expiry, so the first repeat falls on or after it. Use fewer days than the lead days.`,
+    },
+  ];
 }
 
 /**

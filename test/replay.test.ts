@@ -13,7 +13,7 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { WORKFLOWS_PATH } from '../worker/workers.ts';
 import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES, LMS_POLICIES } from '../workflows/recertification.ts';
-import { SEND_WINDOWS } from '../workflows/recertification/patches.ts';
+import { REPEATING_REMINDERS, SEND_WINDOWS } from '../workflows/recertification/patches.ts';
 import { quietTemporalRuntime } from './support/temporal.ts';
 
 interface RecordedEvent {
@@ -50,6 +50,11 @@ test('recorded histories replay against the current workflow code', async () => 
   assert.deepEqual(withPolicies, ['policies-grace-then-expired.json', 'policies-grace-then-renewed.json']);
   // Issue 13's send windows: histories recorded with SEND_WINDOWS (test/histories/send-window-*.json).
   assert.ok(files.filter((f) => patchesOf(f).includes(SEND_WINDOWS)).length >= 1, `histories recorded with patch ${SEND_WINDOWS}`);
+  // Issue 14 §3's repeating reminders: the new path recorded with REPEATING_REMINDERS (capped, renewed,
+  // turned on while enrolled), and a certificate without repeats, whose history has no marker (the old path).
+  const withRepeats = files.filter((f) => patchesOf(f).includes(REPEATING_REMINDERS));
+  assert.deepEqual(withRepeats, ['repeating-reminders-capped.json', 'repeating-reminders-renewed.json', 'repeating-reminders-turned-on.json']);
+  assert.ok(files.includes('repeating-reminders-off.json'), 'the path without repeats is recorded too');
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);
   let replayed = 0;
   for await (const r of results) {

@@ -101,6 +101,11 @@ export interface CarriedState {
   status: RecertificationStatus;
   remindersSent: number[];
   expiringNoticeSent: boolean;
+  /**
+   * Repeating reminders (REPEATING_REMINDERS): how many are done (sent, or passed over) and the plan
+   * they were counted from. Absent when none were ever planned (and in runs before the patch).
+   */
+  repeatReminders?: { done: number; plan: string | null };
 }
 
 /**

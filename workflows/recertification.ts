@@ -9,7 +9,7 @@
  *   until renewed or revoked:
  *     continue as new when the history is long                         (lifecycle.ts), then one of
  *       expiry step     the expiry has come                            (expiry.ts)
- *       assigned wait   enrolled: reminders until renewal or expiry    (assigned.ts)
+ *       assigned wait   enrolled: reminders until renewal or expiry    (assigned.ts, repeat.ts)
  *       wait until due  scheduled: sleep until expiry − lead days      (due.ts)
  *       due step        enroll, or wait for settings that allow it     (due.ts)
  *   finish                                                             (lifecycle.ts)

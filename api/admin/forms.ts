@@ -27,6 +27,8 @@ export const F = {
   courseId: 'recertification.courseId',
   leadDays: 'recertification.leadDays',
   reminders: 'recertification.reminderDaysBeforeExpiry',
+  repeatEvery: 'recertification.repeatReminder.everyDays',
+  repeatMax: 'recertification.repeatReminder.maxCount',
   expiringNotice: 'expiringNotice.enabled',
   expiredNotice: 'expiredNotice.enabled',
   associated: 'associatedCourseIds',
@@ -56,6 +58,9 @@ export interface SettingsFormValues {
   courseId: string;
   leadDays: string;
   reminders: string;
+  /** The repeating reminder (issue 14 §3), as typed: every N days after the enrollment, at most M; both empty: none. */
+  repeatEvery: string;
+  repeatMax: string;
   expiringNotice: boolean;
   expiredNotice: boolean;
   associatedCourseIds: string[];
@@ -72,6 +77,8 @@ export const FIELD_MESSAGES: Record<string, string> = {
   [F.graceDays]: 'Grace days must be a whole number from 0 (no grace period) to 365.',
   [F.leadDays]: 'Lead days must be a whole number from 1 to 365.',
   [F.reminders]: 'Reminders are whole numbers of days from 1 to 365, separated by commas (at most 10).',
+  [F.repeatEvery]: 'Repeat every 1 to 365 days after the enrollment (leave both empty for no repeating reminder).',
+  [F.repeatMax]: 'At most 1 to 52 repeating reminders (leave both empty for no repeating reminder).',
   [F.courseId]: 'Choose a live course.',
   [F.associated]: 'Choose courses from the list.',
 };
@@ -103,6 +110,8 @@ export function valuesFromCertificate(cert: CertificateDto): SettingsFormValues 
     courseId: s.recertification.courseId ?? '',
     leadDays: String(s.recertification.leadDays),
     reminders: s.recertification.reminderDaysBeforeExpiry.join(', '),
+    repeatEvery: s.recertification.repeatReminder ? String(s.recertification.repeatReminder.everyDays) : '',
+    repeatMax: s.recertification.repeatReminder ? String(s.recertification.repeatReminder.maxCount) : '',
     expiringNotice: s.expiringNotice.enabled,
     expiredNotice: s.expiredNotice.enabled,
     associatedCourseIds: [...cert.associatedCourseIds],
@@ -141,6 +150,8 @@ export function valuesFromForm(body: FormBody): SettingsFormValues {
     courseId: text(body, F.courseId),
     leadDays: text(body, F.leadDays).trim(),
     reminders: text(body, F.reminders).trim(),
+    repeatEvery: text(body, F.repeatEvery).trim(),
+    repeatMax: text(body, F.repeatMax).trim(),
     expiringNotice: checked(body, F.expiringNotice),
     expiredNotice: checked(body, F.expiredNotice),
     associatedCourseIds: list(body, F.associated),
@@ -168,6 +179,21 @@ function reminderDays(raw: string): number[] | null {
   const nums = parts.map(wholeNumber);
   if (nums.some((n) => n === null)) return null;
   return (nums as number[]).sort((a, b) => b - a);
+}
+
+/**
+ * The repeating reminder the form asks for: null when both fields are empty (none), the pair when
+ * both are whole numbers (their ranges are the schema's to check), else undefined with the errors set.
+ */
+function repeatReminder(values: SettingsFormValues, errors: FieldErrors): { everyDays: number; maxCount: number } | null | undefined {
+  if (values.repeatEvery === '' && values.repeatMax === '') return null;
+  const everyDays = wholeNumber(values.repeatEvery);
+  const maxCount = wholeNumber(values.repeatMax);
+  const problem = (raw: string, field: string): string =>
+    raw === '' ? `Enter this too, or leave both empty. ${FIELD_MESSAGES[field]}` : `“${raw}” is not a whole number. ${FIELD_MESSAGES[field]}`;
+  if (everyDays === null) errors[F.repeatEvery] = problem(values.repeatEvery, F.repeatEvery);
+  if (maxCount === null) errors[F.repeatMax] = problem(values.repeatMax, F.repeatMax);
+  return everyDays === null || maxCount === null ? undefined : { everyDays, maxCount };
 }
 
 const sameList = (a: readonly unknown[], b: readonly unknown[]): boolean => canonicalJson(a) === canonicalJson(b);
@@ -227,6 +253,8 @@ export function buildPatch(
       const reminders = reminderDays(values.reminders);
       if (reminders === null) errors[F.reminders] = `“${values.reminders}” is not a list of whole numbers. ${FIELD_MESSAGES[F.reminders]}`;
       else if (!sameList(reminders, cur.recertification.reminderDaysBeforeExpiry)) recertification.reminderDaysBeforeExpiry = reminders;
+      const repeat = repeatReminder(values, errors);
+      if (repeat !== undefined && canonicalJson(repeat) !== canonicalJson(cur.recertification.repeatReminder ?? null)) recertification.repeatReminder = repeat;
     }
     if (values.expiringNotice !== cur.expiringNotice.enabled) expiringNotice.enabled = values.expiringNotice;
     if (values.expiredNotice !== cur.expiredNotice.enabled) expiredNotice.enabled = values.expiredNotice;
@@ -264,6 +292,7 @@ export function fieldOf(path: string): string {
   if (p.startsWith(`${F.associated}.`)) return F.associated;
   if (p === 'expiration.validFor') return F.amount;
   if (p === 'expiration.fixedDate') return F.fixedDay;
+  if (p === 'recertification.repeatReminder') return F.repeatEvery;
   return p;
 }
 

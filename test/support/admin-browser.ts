@@ -76,3 +76,13 @@ export async function adminSessionCookie(stack: Pick<TestStack, 'api' | 'token'>
   assert.equal(login.status, 303);
   return (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
 }
+
+/**
+ * Clicks `selector` (a submit button of a form that posts and navigates) and waits for the page it
+ * answers with. Returns that answer's HTTP status (200 saved, 400/422 refused, …).
+ */
+export async function submitForm(page: Page, selector: string): Promise<number> {
+  const [res] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), page.click(selector)]);
+  await page.waitForLoadState('domcontentloaded');
+  return res.status();
+}

@@ -7,6 +7,7 @@ import { reminderAt } from '../../domain/dates.ts';
 import { refresh, send, sleepUntil, waitForSendWindow } from './effects.ts';
 import { ACT_ON_DATABASE_TRUTH, SEND_WINDOWS } from './patches.ts';
 import { describe, expiresMs, now, reminderPlanKey, setPhase, skipPassedReminders, type RecertificationRun } from './run.ts';
+import { nextRepeat, remindRepeat, replanRepeats } from './repeat.ts';
 
 /** A reminder not yet sent: its days before expiry, and when it falls (ms since the epoch). */
 interface DueReminder {
@@ -14,14 +15,20 @@ interface DueReminder {
   at: number;
 }
 
-/** One pass of the assigned wait: send the reminder whose time has come, else sleep until the next one or the expiry. */
+/**
+ * One pass of the assigned wait: send the reminder whose time has come (a fixed day first, then a
+ * repeating one, recertification/repeat.ts), else sleep until the next one or the expiry.
+ */
 export async function assignedWait(run: RecertificationRun): Promise<void> {
   const reminderDays = run.status.settings?.recertification.reminderDaysBeforeExpiry ?? [];
   if (patched(ACT_ON_DATABASE_TRUTH)) replanReminders(run, reminderDays);
+  replanRepeats(run);
   const next = nextReminder(run, reminderDays);
   if (next && next.at <= now()) return await remind(run, next);
+  const repeat = nextRepeat(run); // null unless the settings repeat (REPEATING_REMINDERS)
+  if (repeat && repeat.at <= now()) return await remindRepeat(run, repeat);
   setCurrentDetails(describe(run.status));
-  await sleepUntil(run, Math.min(next ? next.at : Infinity, expiresMs(run)));
+  await sleepUntil(run, Math.min(next ? next.at : Infinity, repeat ? repeat.at : Infinity, expiresMs(run)));
 }
 
 /**

@@ -43,3 +43,14 @@ export const LMS_POLICIES = 'lms-policies';
  * Histories recorded before it replay through the old path.
  */
 export const SEND_WINDOWS = 'send-windows';
+
+/**
+ * Repeating reminders (issue 14 §3, SAP's "every N days until completed"): with the settings'
+ * `recertification.repeatReminder` {everyDays, maxCount}, the assigned wait also sends reminder n at
+ * the enrollment instant + n × everyDays (n = 1..maxCount) while the award is active and before its
+ * expiry (none in grace), each once (idempotency key `…:recertification_reminder:repeat:<n>`), after a
+ * re-read of the database and the send window, like the fixed-day reminders. Evaluated only when the
+ * setting is on, so workflows without it record no marker; histories recorded before it never had the
+ * setting and replay unchanged (test/histories/repeating-reminders-*.json record the new path).
+ */
+export const REPEATING_REMINDERS = 'repeating-reminders';

@@ -41,6 +41,13 @@ export interface RecertificationRun {
   ending: Ending | null;
   /** The send window in force and its zone, from the last context read (SEND_WINDOWS); null: none is on. */
   messageWindow: MessageWindow | null;
+  /**
+   * Repeating reminders (REPEATING_REMINDERS, recertification/repeat.ts): 1..`repeatsDone` are sent or
+   * passed over; `repeatPlan` is what they were last planned from (null until the first assigned pass).
+   * Both carried when a repeat was ever planned.
+   */
+  repeatsDone: number;
+  repeatPlan: string | null;
 }
 
 /** A run's state: carried over from the previous run, or fresh (scheduled, settings not read yet). */
@@ -67,6 +74,8 @@ export function newRun(input: RecertificationInput): RecertificationRun {
     wake: false,
     ending: null,
     messageWindow: null,
+    repeatsDone: input.carried?.repeatReminders?.done ?? 0,
+    repeatPlan: input.carried?.repeatReminders?.plan ?? null,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The certificate's Settings tab, laid out as in the seed: "Certificate Expiration" → (only while
  * expiration is on) the "Recertification" sub-section with its "Recertification Course" dropdown of
- * LIVE courses, lead days and reminders, and the messages; then the associated content. Errors and
+ * LIVE courses, lead days, reminders and the repeating reminder, and the messages; then the associated content. Errors and
  * the API's warnings sit beside the field they name.
  */
 import type { Child } from 'hono/jsx';
@@ -184,6 +184,17 @@ export function SettingsForm(props: SettingsViewProps) {
                     <span>days before expiry, until the course is completed</span>
                   </div>
                   <FieldNotes field={F.reminders} errors={errors} warnings={warnings} />
+                </div>
+                <div class="field" id="repeat-reminder">
+                  <label for={idFor(F.repeatEvery)}>Also remind the learner every</label>
+                  <div class="row">
+                    <input type="text" inputmode="numeric" class="short" name={F.repeatEvery} id={idFor(F.repeatEvery)} value={v.repeatEvery} placeholder="e.g. 7" {...invalid(F.repeatEvery)} />
+                    <span>days after the enrollment, at most</span>
+                    <input type="text" inputmode="numeric" class="short" name={F.repeatMax} id={idFor(F.repeatMax)} value={v.repeatMax} placeholder="e.g. 3" aria-label="At most this many repeating reminders" {...invalid(F.repeatMax)} />
+                    <span>times, until the course is completed or the certificate expires (both empty: none)</span>
+                  </div>
+                  <FieldNotes field={F.repeatEvery} errors={errors} warnings={warnings} />
+                  <FieldNotes field={F.repeatMax} errors={errors} warnings={warnings} />
                 </div>
               </div>
             </section>
