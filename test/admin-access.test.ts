@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { TokenCreated } from '../api/access-schemas.ts';
 import type { AwardCreated, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
-import { browserTest, CHROMIUM, haveChromium, launchAdminBrowser, screenshot } from './support/admin-browser.ts';
+import { browserTest, CHROMIUM, haveChromium, launchAdminBrowser, screenshot, okApi, submitForm } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 if (!haveChromium) console.warn(`[admin-access] Chromium not found at ${CHROMIUM}: browser tests skipped`);
@@ -30,18 +30,9 @@ after(async () => {
   await stack?.stop();
 });
 
-async function api<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const res = await stack.request<T>(method, path, body, headers);
-  assert.ok(res.status >= 200 && res.status < 300, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const api = okApi(() => stack);
 
-/** Submits a form by clicking `selector`; returns the HTTP status of the page that answers. */
-async function submit(p: Page, selector: string): Promise<number> {
-  const [res] = await Promise.all([p.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), p.click(selector)]);
-  await p.waitForLoadState('domcontentloaded');
-  return res.status();
-}
+const submit = submitForm;
 
 browserTest('tokens, the Audit page and the histories; a read token sees read-only pages and cannot change anything', async () => {
   const course = await api<CourseDto>('POST', '/api/courses', { title: 'Forklift', status: 'live' });
@@ -63,8 +54,8 @@ browserTest('tokens, the Audit page and the histories; a read token sees read-on
 
   // Changes made with it are named in the histories and on the Audit page.
   const sync = { authorization: `Bearer ${secret}` };
-  await api('PATCH', `/api/certificates/${certificate.id}`, { title: 'Forklift Operator II' }, sync);
-  await api('PATCH', `/api/awards/${award.id}`, { expiresAt: new Date(Date.now() + 900 * 86_400_000).toISOString() }, sync);
+  await api('PATCH', `/api/certificates/${certificate.id}`, { title: 'Forklift Operator II' }, { headers: sync });
+  await api('PATCH', `/api/awards/${award.id}`, { expiresAt: new Date(Date.now() + 900 * 86_400_000).toISOString() }, { headers: sync });
   await page.goto(`${stack.api}/admin/certificates/${certificate.id}/history`);
   const rows = page.locator('#audit tbody tr');
   assert.deepEqual(await page.locator('#audit tbody tr td.actor').allInnerTexts(), ['lms-sync', 'ADMIN_API_TOKEN', 'ADMIN_API_TOKEN']);

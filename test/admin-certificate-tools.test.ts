@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { AwardCreated, AwardView, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { weekStartOf } from '../domain/certificate-overview.ts';
 import { DAY_MS } from '../domain/dates.ts';
-import { browserTest, launchAdminBrowser, screenshot } from './support/admin-browser.ts';
+import { browserTest, launchAdminBrowser, screenshot, okApi, submitForm } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -30,18 +30,9 @@ after(async () => {
   await stack?.stop();
 });
 
-async function api<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const res = await stack.request<T>(method, path, body, headers);
-  assert.ok(res.status >= 200 && res.status < 300, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const api = okApi(() => stack);
 
-/** Submits a form by clicking `selector`; returns the HTTP status of the page that answers. */
-async function submit(p: Page, selector: string): Promise<number> {
-  const [res] = await Promise.all([p.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), p.click(selector)]);
-  await p.waitForLoadState('domcontentloaded');
-  return res.status();
-}
+const submit = submitForm;
 
 const VALIDITY_DAYS = 365;
 const newLearner = () => api<LearnerDto>('POST', '/api/learners', { email: `l-${randomUUID().slice(0, 8)}@example.com`, name: 'Katherine Johnson' });

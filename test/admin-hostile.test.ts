@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CertificateDto, CourseDto } from '../api/schemas.ts';
-import { adminSessionCookie } from './support/admin-browser.ts';
+import { adminSessionCookie, okApi } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -23,12 +23,7 @@ after(async () => {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-async function api<T>(method: string, path: string, body?: unknown, expect?: number): Promise<T> {
-  const res = await stack.request<T>(method, path, body);
-  const ok = expect ? res.status === expect : res.status >= 200 && res.status < 300;
-  assert.ok(ok, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const api = okApi(() => stack);
 
 /** Signs in (a new session each call) and answers the session cookie. */
 const signIn = (): Promise<string> => adminSessionCookie(stack);

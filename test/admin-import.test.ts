@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import type { AwardList, CertificateDto, CourseDto } from '../api/schemas.ts';
-import { browserTest, launchAdminBrowser, screenshot } from './support/admin-browser.ts';
+import { browserTest, launchAdminBrowser, screenshot, okApi, submitForm } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -28,18 +28,9 @@ after(async () => {
   await stack?.stop();
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await stack.request<T>(method, path, body);
-  assert.ok(res.status >= 200 && res.status < 300, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const api = okApi(() => stack);
 
-/** Submits a form by clicking `selector`; returns the HTTP status of the page that answers (after redirects). */
-async function submit(p: Page, selector: string): Promise<number> {
-  const [res] = await Promise.all([p.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), p.click(selector)]);
-  await p.waitForLoadState('domcontentloaded');
-  return res.status();
-}
+const submit = submitForm;
 
 async function recertifying(title: string): Promise<CertificateDto> {
   const course = await api<CourseDto>('POST', '/api/courses', { title: `${title} Refresher`, status: 'live' });

@@ -7,7 +7,7 @@
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CertificateDto, CourseDto } from '../api/schemas.ts';
-import { browserTest, launchAdminBrowser, screenshot, type AdminBrowser } from './support/admin-browser.ts';
+import { browserTest, launchAdminBrowser, screenshot, type AdminBrowser, okApi } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -22,11 +22,7 @@ after(async () => {
   await stack?.stop();
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await stack.request<T>(method, path, body);
-  assert.ok(res.status >= 200 && res.status < 300, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const api = okApi(() => stack);
 
 const navigation = (page: AdminBrowser['page'], click: string) =>
   Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), page.click(click)]).then(([r]) => r);

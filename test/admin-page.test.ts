@@ -16,7 +16,7 @@ import type { AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/sch
 import { workflowUiUrl } from '../config/temporal.ts';
 import { DAY_MS, addDuration } from '../domain/dates.ts';
 import type { CertificateSettings } from '../domain/settings.ts';
-import { adminSessionCookie, screenshot } from './support/admin-browser.ts';
+import { adminSessionCookie, screenshot, okApi, submitForm } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -53,12 +53,7 @@ after(async () => {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-async function api<T>(method: string, path: string, body?: unknown, expect?: number): Promise<T> {
-  const res = await stack.request<T>(method, path, body);
-  const ok = expect ? res.status === expect : res.status >= 200 && res.status < 300;
-  assert.ok(ok, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const api = okApi(() => stack);
 const uid = () => Math.random().toString(36).slice(2, 8);
 // Titles need not be unique (tests work by id); emails must be.
 const course = (title: string, status: 'draft' | 'live' | 'archived', enrollmentMessage: { subject: string; body: string } | null = null) =>
@@ -76,12 +71,7 @@ async function signIn(p: Page): Promise<void> {
   await Promise.all([p.waitForURL('**/admin/certificates'), p.click('button[type=submit]')]);
 }
 
-/** Submits a form by clicking `selector`; returns the HTTP status of the page that answers. */
-async function submit(p: Page, selector: string): Promise<number> {
-  const [res] = await Promise.all([p.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), p.click(selector)]);
-  await p.waitForLoadState('domcontentloaded');
-  return res.status();
-}
+const submit = submitForm;
 
 const settingsUrl = (id: string) => `${stack.api}/admin/certificates/${id}/settings`;
 const awardsUrl = (id: string) => `${stack.api}/admin/certificates/${id}/awards`;

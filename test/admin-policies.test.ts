@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CertificateDto, CourseDto } from '../api/schemas.ts';
-import { browserTest, launchAdminBrowser, submitForm, type AdminBrowser } from './support/admin-browser.ts';
+import { browserTest, launchAdminBrowser, submitForm, type AdminBrowser, okApi } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -24,11 +24,7 @@ after(async () => {
   await stack?.stop();
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await stack.request<T>(method, path, body);
-  assert.ok(res.status >= 200 && res.status < 300, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const api = okApi(() => stack);
 
 /** A certificate with expiration and recertification on (30 lead days, a live course), as the Settings tab needs to show every control. */
 async function certificate(title: string): Promise<CertificateDto> {

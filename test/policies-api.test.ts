@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttemptDto, AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { fixedDateExpiry } from '../domain/dates.ts';
-import { browserTest, launchAdminBrowser, type AdminBrowser } from './support/admin-browser.ts';
+import { browserTest, launchAdminBrowser, type AdminBrowser, okApi } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;
@@ -22,12 +22,7 @@ after(async () => {
   await stack?.stop();
 });
 
-async function api<T>(method: string, path: string, body?: unknown, expect?: number): Promise<T> {
-  const res = await stack.request<T>(method, path, body);
-  const ok = expect ? res.status === expect : res.status >= 200 && res.status < 300;
-  assert.ok(ok, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const api = okApi(() => stack);
 const uid = () => Math.random().toString(36).slice(2, 8);
 const course = (title: string) => api<CourseDto>('POST', '/api/courses', { title, status: 'live', enrollmentMessage: null });
 const learner = (name: string) => api<LearnerDto>('POST', '/api/learners', { name, email: `${name.toLowerCase()}.${uid()}@example.com` });

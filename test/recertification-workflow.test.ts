@@ -55,6 +55,21 @@ async function scenario(h: Harness, opts: { daysToExpiry?: number; settings?: (c
   return { learner, course, cert, award, settings, expiresAt };
 }
 
+/**
+ * Runs the real propagation workflow for `version` of the certificate, as the API records and starts
+ * it (`leadDaysBefore`: the lead days the API records as in force before the change; null, not
+ * recorded); returns its result.
+ */
+async function propagate(h: Harness, certificateId: string, version: number, leadDaysBefore: number | null) {
+  await h.db.sql`insert into settings_propagations (certificate_id, settings_version, lead_days_before) values (${certificateId}, ${version}, ${leadDaysBefore})`;
+  const prop = await h.env.client.workflow.start('settingsPropagationWorkflow', {
+    taskQueue: TASK_QUEUE,
+    workflowId: settingsPropagationWorkflowId(certificateId, version),
+    args: [{ certificateId, settingsVersion: version }],
+  });
+  return { prop, result: await prop.result() };
+}
+
 async function withHarness(fn: (h: Harness) => Promise<void>, opts?: Parameters<typeof createHarness>[0]): Promise<void> {
   const h = await createHarness(opts);
   try {
@@ -177,13 +192,8 @@ test('4b. course changed before the due time: the new course is used', () =>
       await updateSettings(h.db.sql, s.cert.id, changed);
       // Through the real propagation workflow, as the API does it.
       const [version] = await h.db.sql<{ settingsVersion: number }[]>`select settings_version from certificates where id = ${s.cert.id}`;
-      await h.db.sql`insert into settings_propagations (certificate_id, settings_version) values (${s.cert.id}, ${version!.settingsVersion})`;
-      const prop = await h.env.client.workflow.start('settingsPropagationWorkflow', {
-        taskQueue: TASK_QUEUE,
-        workflowId: settingsPropagationWorkflowId(s.cert.id, version!.settingsVersion),
-        args: [{ certificateId: s.cert.id, settingsVersion: version!.settingsVersion }],
-      });
-      assert.deepEqual(await prop.result(), { signalled: 1, skipped: 0, unaffected: 0 }, 'the lead days before are not recorded: every workflow is signalled');
+      const { prop, result } = await propagate(h, s.cert.id, version!.settingsVersion, null);
+      assert.deepEqual(result, { signalled: 1, skipped: 0, unaffected: 0 }, 'the lead days before are not recorded: every workflow is signalled');
       assert.equal((await wf.query(statusQuery)).settings?.recertification.courseId, other.id);
       await h.env.sleep(310 * DAY_MS);
       assert.equal((await wf.query(statusQuery)).attempt?.courseId, other.id);
@@ -206,13 +216,7 @@ test('4c. course changed before the due time, lead days kept: the scheduled work
       const changed = { ...s.settings, recertification: { ...s.settings.recertification, courseId: other.id } };
       const version = await updateSettings(h.db.sql, s.cert.id, changed);
       // As the API records it: the lead days in force before the change (30, kept by the change).
-      await h.db.sql`insert into settings_propagations (certificate_id, settings_version, lead_days_before) values (${s.cert.id}, ${version}, 30)`;
-      const prop = await h.env.client.workflow.start('settingsPropagationWorkflow', {
-        taskQueue: TASK_QUEUE,
-        workflowId: settingsPropagationWorkflowId(s.cert.id, version),
-        args: [{ certificateId: s.cert.id, settingsVersion: version }],
-      });
-      assert.deepEqual(await prop.result(), { signalled: 0, skipped: 0, unaffected: 1 });
+      assert.deepEqual((await propagate(h, s.cert.id, version, 30)).result, { signalled: 0, skipped: 0, unaffected: 1 });
       const [row] = await h.db.sql<{ signalled: number; unaffected: number }[]>`
         select signalled, unaffected from settings_propagations where certificate_id = ${s.cert.id} and settings_version = ${version}`;
       assert.deepEqual({ ...row }, { signalled: 0, unaffected: 1 });
@@ -237,13 +241,7 @@ test('4d. lead days changed: every scheduled workflow is signalled (its due time
       await h.env.sleep(10 * DAY_MS);
       const lead45 = { ...s.settings, recertification: { ...s.settings.recertification, leadDays: 45 } };
       const version = await updateSettings(h.db.sql, s.cert.id, lead45);
-      await h.db.sql`insert into settings_propagations (certificate_id, settings_version, lead_days_before) values (${s.cert.id}, ${version}, 30)`;
-      const prop = await h.env.client.workflow.start('settingsPropagationWorkflow', {
-        taskQueue: TASK_QUEUE,
-        workflowId: settingsPropagationWorkflowId(s.cert.id, version),
-        args: [{ certificateId: s.cert.id, settingsVersion: version }],
-      });
-      assert.deepEqual(await prop.result(), { signalled: 1, skipped: 0, unaffected: 0 });
+      assert.deepEqual((await propagate(h, s.cert.id, version, 30)).result, { signalled: 1, skipped: 0, unaffected: 0 });
       await h.env.sleep(HOUR);
       assert.equal((await wf.query(statusQuery)).dueAt, new Date(s.expiresAt.getTime() - 45 * DAY_MS).toISOString());
     });

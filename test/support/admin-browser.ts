@@ -86,3 +86,21 @@ export async function submitForm(page: Page, selector: string): Promise<number> 
   await page.waitForLoadState('domcontentloaded');
   return res.status();
 }
+
+/** What `okApi`'s call expects: the exact status (a number is short for `{ expect }`), and extra request headers. */
+export type OkApiOptions = number | { expect?: number; headers?: Record<string, string> };
+
+/**
+ * The API caller a test file shares across its tests: `okApi(() => stack)` (the stack is read at each
+ * call, so a `before` hook may start it). A call asserts the answer's status (any 2xx, or exactly
+ * `expect`) with the method, path, status and body in the message, and returns the body.
+ */
+export function okApi(stack: () => Pick<TestStack, 'request'>): <T>(method: string, path: string, body?: unknown, opts?: OkApiOptions) => Promise<T> {
+  return async <T>(method: string, path: string, body?: unknown, opts?: OkApiOptions): Promise<T> => {
+    const { expect, headers } = typeof opts === 'number' ? { expect: opts, headers: undefined } : (opts ?? {});
+    const res = await stack().request<T>(method, path, body, headers);
+    const ok = expect ? res.status === expect : res.status >= 200 && res.status < 300;
+    assert.ok(ok, `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+}
