@@ -11,6 +11,7 @@ import { createSql } from '../db/client.ts';
 import { createActivities } from '../activities/index.ts';
 import { createMailerFromConfig } from '../activities/mail/index.ts';
 import { runWorkers, type RunningWorkers } from './workers.ts';
+import { keepDigestSchedule } from './digest-schedule.ts';
 import { startWorkerMetricsServer, temporalSdkMetrics, type MetricsServer, type TemporalSdkMetrics } from '../config/metrics-server.ts';
 
 export interface WorkerProcessOptions {
@@ -59,6 +60,7 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     log,
     defaultTimeZone: config.defaultTimeZone,
     sendWindow: config.sendWindow,
+    digest: config.digest,
   });
   const running = await runWorkers({
     connection,
@@ -71,7 +73,10 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     workflowWorker: opts.workflowWorker,
     emailWorker: opts.emailWorker,
   });
+  // The weekly digest's Temporal Schedule (issue 14 §4): made to match the configuration now, retried in the background.
+  const digestSchedule = keepDigestSchedule(client, { taskQueue: config.temporal.taskQueue, digest: config.digest, log });
   const finished = running.done.then(async () => {
+    await digestSchedule.stop();
     await mailer.close();
     await sql.end({ timeout: 5 });
     await connection.close();
