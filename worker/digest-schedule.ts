@@ -96,14 +96,17 @@ export async function ensureDigestSchedule(client: Client, args: { taskQueue: st
 /**
  * Runs `ensureDigestSchedule` now and, while Temporal does not answer, again every `retryMs` (default
  * 30 s) until it succeeds or `stop()` is called: a worker starts, and polls, even when the schedule
- * cannot be made yet. `done` resolves with the outcome (null when stopped first).
+ * cannot be made yet. `firstAttempt` resolves when the first try is over (made or not); `done` with the
+ * outcome (null when stopped first).
  */
 export function keepDigestSchedule(
   client: Client,
   args: { taskQueue: string; digest: DigestConfig; log: Logger; retryMs?: number },
-): { done: Promise<DigestScheduleOutcome | null>; stop(): Promise<void> } {
+): { firstAttempt: Promise<void>; done: Promise<DigestScheduleOutcome | null>; stop(): Promise<void> } {
   let stopped = false;
   let wake: () => void = () => {};
+  let firstOver: () => void = () => {};
+  const firstAttempt = new Promise<void>((resolve) => (firstOver = resolve));
   const done = (async (): Promise<DigestScheduleOutcome | null> => {
     while (!stopped) {
       try {
@@ -112,6 +115,7 @@ export function keepDigestSchedule(
         return outcome;
       } catch (err) {
         args.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not keep the digest schedule; will try again');
+        firstOver();
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, args.retryMs ?? 30_000);
           wake = () => {
@@ -122,8 +126,9 @@ export function keepDigestSchedule(
       }
     }
     return null;
-  })();
+  })().finally(firstOver);
   return {
+    firstAttempt,
     done,
     async stop() {
       stopped = true;

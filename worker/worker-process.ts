@@ -62,6 +62,10 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     sendWindow: config.sendWindow,
     digest: config.digest,
   });
+  // The weekly digest's Temporal Schedule (issue 14 §4): made to match the configuration before the
+  // workers poll; when Temporal refuses now, retried in the background.
+  const digestSchedule = keepDigestSchedule(client, { taskQueue: config.temporal.taskQueue, digest: config.digest, log });
+  await digestSchedule.firstAttempt;
   const running = await runWorkers({
     connection,
     namespace: config.temporal.namespace,
@@ -73,8 +77,6 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     workflowWorker: opts.workflowWorker,
     emailWorker: opts.emailWorker,
   });
-  // The weekly digest's Temporal Schedule (issue 14 §4): made to match the configuration now, retried in the background.
-  const digestSchedule = keepDigestSchedule(client, { taskQueue: config.temporal.taskQueue, digest: config.digest, log });
   const finished = running.done.then(async () => {
     await digestSchedule.stop();
     await mailer.close();
