@@ -63,9 +63,11 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     digest: config.digest,
   });
   // The weekly digest's Temporal Schedule (issue 14 §4): made to match the configuration before the
-  // workers poll; when Temporal refuses now, retried in the background.
+  // workers poll (waiting 15 s at most); when Temporal refuses now, retried in the background.
   const digestSchedule = keepDigestSchedule(client, { taskQueue: config.temporal.taskQueue, digest: config.digest, log });
-  await digestSchedule.firstAttempt;
+  let waited: NodeJS.Timeout | undefined;
+  await Promise.race([digestSchedule.firstAttempt, new Promise<void>((resolve) => (waited = setTimeout(resolve, 15_000)))]);
+  clearTimeout(waited);
   const running = await runWorkers({
     connection,
     namespace: config.temporal.namespace,
