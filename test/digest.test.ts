@@ -11,7 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config/env.ts';
-import { digestEntryState, digestPeriod } from '../domain/digest.ts';
+import { digestEntryState, digestPeriod, type DigestEntry } from '../domain/digest.ts';
+import { MAX_ENTRIES_PER_SECTION, renderDigest } from '../activities/mail/digest-template.ts';
 import type { DigestRunResult } from '../activities/types.ts';
 import { DIGEST_WORKFLOW } from '../workflows/digest.ts';
 import { digestScheduleId, describedTiming, ensureDigestSchedule } from '../worker/digest-schedule.ts';
@@ -66,6 +67,16 @@ test('the period is the latest Monday 08:00 in the organisation\'s zone; entries
   assert.equal(digestEntryState({ status: 'expired', expiresAt: at('2027-02-01T12:00:00Z'), openAttemptProgress: null }, slot), null);
   assert.equal(digestEntryState({ status: 'renewed', expiresAt: at('2027-03-10T12:00:00Z'), openAttemptProgress: null }, slot), null);
   assert.equal(digestEntryState({ status: 'in_grace', expiresAt: at('2027-02-20T12:00:00Z'), openAttemptProgress: null }, slot), 'in_grace');
+
+  // A whole academy lapsing in one week (a fixed-date expiry): each section writes out at most 200 and counts the rest.
+  const many: DigestEntry[] = Array.from({ length: MAX_ENTRIES_PER_SECTION + 50 }, (_, i) => ({
+    awardId: `a${i}`, status: 'active', expiresAt: at('2027-03-20T12:00:00Z'), graceEndsAt: null, certificateTitle: 'Forklift Operator',
+    learnerId: `l${i}`, learnerName: `Learner ${i}`, learnerEmail: `l${i}@example.com`, managerEmail: null, openAttemptProgress: null, state: 'lapsing',
+  }));
+  const big = renderDigest({ recipient: 'head@academy.example', audience: 'admin', entries: many }, { startsAt: slot, timeZone: 'Europe/London', adminUrl: 'https://x.example/admin' });
+  assert.equal(big.html.match(/<li>/g)?.length, MAX_ENTRIES_PER_SECTION);
+  assert.match(big.html, /Lapsing in the next 30 days, not enrolled \(250\)[\s\S]*… and 50 more/);
+  assert.match(big.subject, /250 certificates of the academy/);
 });
 
 test('managers get their learners, the admin all; the same period twice sends once; an empty digest is not sent', async () => {

@@ -11,6 +11,13 @@ import { formatInstant } from '../../domain/instant-format.ts';
 import { DIGEST_ENTRY_STATES, type DigestEntryState } from '../../domain/vocabulary.ts';
 import { htmlToText } from './html-to-text.ts';
 
+/**
+ * At most this many entries are written out per section: a fixed-date expiry makes a whole academy
+ * lapse in the same week, and a message must stay a message. The rest are counted ("… and 1,234 more")
+ * and the admin page has them all.
+ */
+export const MAX_ENTRIES_PER_SECTION = 200;
+
 /** A rendered digest. */
 export interface RenderedDigest {
   subject: string;
@@ -58,9 +65,12 @@ export function renderDigest(digest: DigestToSend, args: { startsAt: Date; timeZ
     const entries = digest.entries.filter((e) => e.state === state);
     if (entries.length === 0) return '';
     const items = entries
+      .slice(0, MAX_ENTRIES_PER_SECTION)
       .map((e) => `<li><strong>${escapeHtml(e.learnerName)}</strong> (${escapeHtml(e.learnerEmail)}), ${escapeHtml(e.certificateTitle)}: ${escapeHtml(detail(e, args.timeZone))}</li>`)
       .join('\n');
-    return `<h2>${escapeHtml(SECTION_TITLES[state])} (${entries.length})</h2>\n<ul>\n${items}\n</ul>`;
+    const more = entries.length - MAX_ENTRIES_PER_SECTION;
+    const rest = more > 0 ? `\n<p>… and ${more.toLocaleString('en-GB')} more (the admin page lists them all).</p>` : '';
+    return `<h2>${escapeHtml(SECTION_TITLES[state])} (${entries.length})</h2>\n<ul>\n${items}\n</ul>${rest}`;
   })
     .filter((s) => s !== '')
     .join('\n');
