@@ -7,9 +7,11 @@ import { createPropagationActivities } from './propagation.ts';
 import { createMessageActivities } from './messages.ts';
 import { createImportActivities } from './imports.ts';
 import { createWebhookActivities } from './webhooks.ts';
+import { createDigestActivities } from './digest.ts';
+import type { DigestConfig } from '../config/env.ts';
 import type { Mailer } from './mail/mailer.ts';
 import type { SendWindow } from '../domain/send-window.ts';
-import type { ImportActivities, MessageActivities, PropagationActivities, RecertificationActivities, WebhookActivities } from './types.ts';
+import type { DigestActivities, ImportActivities, MessageActivities, PropagationActivities, RecertificationActivities, WebhookActivities } from './types.ts';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -28,12 +30,15 @@ export interface ActivityDeps {
   importStartConcurrency?: number;
   /** Config.importMaxTaskBacklog: workflow tasks an import lets wait before it starts more (default 500; 0: no pacing). */
   importMaxTaskBacklog?: number;
+  /** Config.digest: the weekly digest's timing and admin addresses (issue 14 §4). Unset: Monday 08:00 in `defaultTimeZone`, no admin address. */
+  digest?: DigestConfig;
 }
 
 export function createActivities(deps: ActivityDeps): {
   activities: RecertificationActivities & PropagationActivities & ImportActivities & WebhookActivities;
-  messageActivities: MessageActivities;
+  messageActivities: MessageActivities & DigestActivities;
 } {
+  const digest: DigestConfig = deps.digest ?? { enabled: true, day: 'monday', hour: 8, adminEmails: [], timeZone: deps.defaultTimeZone ?? 'UTC' };
   return {
     activities: {
       ...createRecertificationActivities(deps),
@@ -41,6 +46,7 @@ export function createActivities(deps: ActivityDeps): {
       ...createImportActivities({ ...deps, startConcurrency: deps.importStartConcurrency, maxTaskBacklog: deps.importMaxTaskBacklog }),
       ...createWebhookActivities(deps),
     },
-    messageActivities: createMessageActivities(deps),
+    // On the email task queue: the digest sends through the worker's mailer, like every message.
+    messageActivities: { ...createMessageActivities(deps), ...createDigestActivities({ ...deps, digest }) },
   };
 }

@@ -216,3 +216,34 @@ export interface WebhookActivities {
    */
   failWebhookDelivery(input: WebhookDeliveryKey & { lastError: string; disableAfter: number; horizonText: string }): Promise<WebhookDeliveryResult>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The weekly digest for admins and managers (issue 14 §4)
+
+export interface DigestRunInput {
+  /** ISO instant the run stands for (the schedule's firing): its period is the latest slot at or before it. */
+  asOf: string;
+}
+
+/** What a digest run did; counts only (no address or name reaches the workflow's history). */
+export interface DigestRunResult {
+  /** The period's name: the slot's local date, YYYY-MM-DD. */
+  period: string;
+  /** Digests the period has (recipients with something listed). */
+  digests: number;
+  /** Sent by this run. */
+  sent: number;
+  /** Found in the ledger, sent (or refused for good) by an earlier run of the period: not sent again. */
+  alreadyDone: number;
+  /** Refused for good by the provider in this run. */
+  failed: number;
+}
+
+export interface DigestActivities {
+  /**
+   * Reads the database now, and sends each digest of the period once (ledger digest_sends, provider
+   * idempotency key `digest:<period>:<recipient>`). Throws (to be retried) when a send failed
+   * retryably; what was sent stays sent.
+   */
+  sendWeeklyDigest(input: DigestRunInput): Promise<DigestRunResult>;
+}

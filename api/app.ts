@@ -32,6 +32,7 @@ import { learnersApp } from './routes/learners.ts';
 import { messagesApp } from './routes/messages.ts';
 import { webhooksApp } from './routes/webhooks.ts';
 import { messagePreviewsApp } from './routes/message-previews.ts';
+import { digestApp } from './routes/digest.ts';
 import { resendWebhooksApp } from './routes/resend-webhooks.ts';
 import { IMPORT_PATH, MAX_IMPORT_BODY_BYTES, importsApp } from './routes/imports.ts';
 import { drain } from './request-body.ts';
@@ -261,6 +262,7 @@ export function createApp(deps: ApiDeps): App {
   app.route(API_BASE, tokensApp(deps));
   app.route(API_BASE, auditApp(deps));
   app.route(API_BASE, messagePreviewsApp(deps));
+  app.route(API_BASE, digestApp(deps));
 
   app.doc(OPENAPI_PATH, (c) => ({
     openapi: '3.0.3',

@@ -251,6 +251,10 @@ export const LearnerSchema = z
       description: 'The learner\'s IANA time zone (dates in their messages, their send window); null: the organisation\'s `DEFAULT_TIME_ZONE`.',
       example: 'Europe/Berlin',
     }),
+    managerEmail: z.string().nullable().optional().openapi({
+      description: 'The learner\'s manager (issue 14 §4): they get the weekly digest of their learners\' recertifications; null: none.',
+      example: 'grace@example.com',
+    }),
   })
   .openapi('Learner');
 /**
@@ -277,20 +281,29 @@ const LearnerEmail = z
   // RFC 2606 reserves .invalid: it never receives mail, and erasure writes its placeholders there.
   .refine((v) => !/\.invalid$/i.test(v), 'an address under .invalid cannot receive mail (RFC 2606); Recertify keeps it for erased learners')
   .openapi({ example: 'ada@example.com' });
+/** A learner's manager's address (issue 14 §4): validated as a learner's email is; null removes it. */
+const ManagerEmail = LearnerEmail.openapi({
+  description: 'The learner\'s manager\'s email: they get the weekly digest of their learners (validated like a learner\'s email); null: none.',
+  example: 'grace@example.com',
+});
 export const LearnerCreateSchema = z
   .object({
     email: LearnerEmail,
     name: text(200).openapi({ example: 'Ada Lovelace' }),
     timeZone: TimeZoneSchema.nullable().optional(),
+    managerEmail: ManagerEmail.nullable().optional(),
   })
   .strict()
   .openapi('LearnerCreate');
 /** `PATCH /api/learners/{id}`: name, email and/or time zone (null: back to the default), validated as when created. */
 export const LearnerPatchSchema = z
-  .object({ email: LearnerEmail, name: text(200).openapi({ example: 'Ada King' }), timeZone: TimeZoneSchema.nullable() })
+  .object({ email: LearnerEmail, name: text(200).openapi({ example: 'Ada King' }), timeZone: TimeZoneSchema.nullable(), managerEmail: ManagerEmail.nullable() })
   .partial()
   .strict()
-  .refine((v) => v.email !== undefined || v.name !== undefined || v.timeZone !== undefined, 'give email, name, timeZone or some of them')
+  .refine(
+    (v) => v.email !== undefined || v.name !== undefined || v.timeZone !== undefined || v.managerEmail !== undefined,
+    'give email, name, timeZone, managerEmail or some of them',
+  )
   .openapi('LearnerPatch');
 /** `GET /api/learners`: paging, an exact email, a search, a status. */
 export const LearnerListQuery = z.object({
@@ -354,6 +367,7 @@ export const toLearner = (r: LearnerRow): LearnerDto => ({
       ? { since: iso(r.emailSuppressedAt), reason: r.emailSuppressedReason, messageId: r.emailSuppressedMessageId }
       : null,
   timeZone: r.timeZone ?? null,
+  managerEmail: r.managerEmail ?? null,
 });
 
 // ---------------------------------------------------------------------------------------------

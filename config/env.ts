@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { canonicalTimeZone, DEFAULT_TIME_ZONE } from '../domain/instant-format.ts';
 import { DEFAULT_SEND_WINDOW, parseSendWindow, type SendWindow } from '../domain/send-window.ts';
+import { DIGEST_DAYS, type DigestDay } from '../domain/vocabulary.ts';
 
 const optionalUrl = z.string().url().optional();
 
@@ -104,7 +105,44 @@ const EnvSchema = z.object({
       }
       return parsed;
     }),
+  // The weekly digest for admins and managers (issue 14 §4), on a Temporal Schedule the worker keeps.
+  /** `true` (default) or `false`: whether the worker keeps the digest's Temporal Schedule (false: it deletes it). */
+  DIGEST_ENABLED: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
+  /** The day of the week it goes out, in the organisation's time zone: monday … sunday (or mon … sun). */
+  DIGEST_DAY: z
+    .string()
+    .default('monday')
+    .transform((v, ctx) => {
+      const day = parseDigestDay(v);
+      if (!day) ctx.addIssue({ code: 'custom', message: `must be a day of the week, monday to sunday (got "${v}")` });
+      return day ?? 'monday';
+    }),
+  /** The hour it goes out, 0–23, in the organisation's time zone. */
+  DIGEST_HOUR: z
+    .string()
+    .default('8')
+    .transform((v, ctx) => {
+      const hour = /^\d{1,2}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+      if (!(hour >= 0 && hour <= 23)) ctx.addIssue({ code: 'custom', message: `must be a whole hour from 0 to 23 (got "${v}")` });
+      return hour >= 0 && hour <= 23 ? hour : 8;
+    }),
+  /** Comma-separated addresses that get the whole academy's digest; unset: none (managers still get theirs). */
+  DIGEST_ADMIN_EMAILS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const list = (v ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+      const bad = list.filter((e) => !z.email().max(254).safeParse(e).success);
+      if (bad.length) ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of email addresses; not one: ${bad.map((b) => JSON.stringify(b)).join(', ')}` });
+      return [...new Set(list.map((e) => e.toLowerCase()))];
+    }),
 });
+
+/** `monday`…`sunday` or `mon`…`sun`, any case, to the digest's day; null for anything else. */
+export function parseDigestDay(value: string): DigestDay | null {
+  const v = value.trim().toLowerCase();
+  return DIGEST_DAYS.find((d) => d === v || (v.length === 3 && d.startsWith(v))) ?? null;
+}
 
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -163,6 +201,21 @@ export interface Config {
     authFailureLimit: number;
     authFailureWindowSeconds: number;
   };
+  /** The weekly digest (issue 14 §4): DIGEST_ENABLED, DIGEST_DAY, DIGEST_HOUR (in `defaultTimeZone`), DIGEST_ADMIN_EMAILS. */
+  digest: DigestConfig;
+}
+
+/** When the weekly digest goes out and to which admin addresses; read in the organisation's time zone. */
+export interface DigestConfig {
+  /** Whether the worker keeps the digest's Temporal Schedule. */
+  enabled: boolean;
+  day: DigestDay;
+  /** 0–23, local to `timeZone`. */
+  hour: number;
+  /** Lower-cased, deduplicated; they get the whole academy's digest. */
+  adminEmails: string[];
+  /** The organisation's IANA time zone (DEFAULT_TIME_ZONE). */
+  timeZone: string;
 }
 
 export class ConfigError extends Error {
@@ -239,6 +292,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       tokenHashKey: env.API_TOKEN_HASH_KEY ?? 'recertify-api-token.v1',
       authFailureLimit: env.AUTH_FAILURE_LIMIT,
       authFailureWindowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS,
+    },
+    digest: {
+      enabled: env.DIGEST_ENABLED === 'true',
+      day: env.DIGEST_DAY,
+      hour: env.DIGEST_HOUR,
+      adminEmails: env.DIGEST_ADMIN_EMAILS,
+      timeZone: env.DEFAULT_TIME_ZONE,
     },
   };
   if (missing.length) throw new ConfigError(missing);

@@ -19,6 +19,8 @@ export interface LearnerRow {
   emailSuppressedMessageId: string | null;
   /** The learner's IANA time zone (issue 13); null: the organisation's DEFAULT_TIME_ZONE. */
   timeZone: string | null;
+  /** The learner's manager's email (issue 14 §4): they get the weekly digest of their learners; null: none. */
+  managerEmail: string | null;
 }
 
 export interface EnrollmentMessage {

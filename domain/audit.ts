@@ -113,7 +113,7 @@ export async function recordChange(tx: TransactionSql, who: AuditContext, change
 }
 
 /** The learner fields that are personal data: an erasure redacts them in the learner's earlier entries. */
-export const LEARNER_PERSONAL_FIELDS = ['name', 'email', 'timeZone'] as const;
+export const LEARNER_PERSONAL_FIELDS = ['name', 'email', 'timeZone', 'managerEmail'] as const;
 
 /** Redacts the personal fields of every entry about learner `learnerId` (in the erasure's transaction); returns how many entries. */
 export async function redactLearnerEntries(tx: TransactionSql, learnerId: string): Promise<number> {

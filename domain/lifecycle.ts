@@ -29,7 +29,7 @@ import * as idempotencyQ from '../db/queries/idempotency.ts';
 import * as importsQ from '../db/queries/imports.ts';
 import * as learnersQ from '../db/queries/learners.ts';
 import * as messagesQ from '../db/queries/messages.ts';
-import { recordChange, redactLearnerEntries, type AuditContext } from './audit.ts';
+import { LEARNER_PERSONAL_FIELDS, recordChange, redactLearnerEntries, type AuditContext } from './audit.ts';
 import { notFound, Refusal } from './refusal.ts';
 import { emitAwardEvents } from './webhook-events.ts';
 import { LIFECYCLE_REVOKE_REASONS, type LearnerStatus } from './vocabulary.ts';
@@ -74,7 +74,7 @@ export function refuseUnlessActive(learner: Pick<LearnerRow, 'id' | 'deactivated
 export async function editLearner(
   tx: TransactionSql,
   id: string,
-  patch: { email?: string; name?: string; timeZone?: string | null },
+  patch: { email?: string; name?: string; timeZone?: string | null; managerEmail?: string | null },
   who: AuditContext,
 ): Promise<LearnerRow> {
   const current = await learnersQ.lockLearner(tx, id, 'update');
@@ -83,7 +83,7 @@ export async function editLearner(
   try {
     const row = await learnersQ.updateLearner(tx, id, patch);
     if (!row) throw notFound('Learner', id);
-    await recordChange(tx, who, { action: 'learner.edited', entityType: 'learner', entityId: id, before: { name: current.name, email: current.email, timeZone: current.timeZone }, after: { name: row.name, email: row.email, timeZone: row.timeZone } });
+    await recordChange(tx, who, { action: 'learner.edited', entityType: 'learner', entityId: id, before: learnerAudited(current), after: learnerAudited(row) });
     return row;
   } catch (err) {
     if (isUniqueViolation(err, 'learners_email_unique')) {
@@ -92,6 +92,14 @@ export async function editLearner(
     throw err;
   }
 }
+
+/** The learner fields an edit's audit entry compares (LEARNER_PERSONAL_FIELDS: an erasure redacts them). */
+const learnerAudited = (l: LearnerRow): Record<(typeof LEARNER_PERSONAL_FIELDS)[number], string | null> => ({
+  name: l.name,
+  email: l.email,
+  timeZone: l.timeZone,
+  managerEmail: l.managerEmail,
+});
 
 /** A deactivation or erasure done: the learner as they are now and the awards it revoked (to signal after the commit). */
 export interface LearnerEnded {

@@ -301,3 +301,31 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 /** The kinds of thing an audit entry is about (CHECK: audit_log.entity_type). */
 export const AUDIT_ENTITY_TYPES = ['certificate', 'award', 'learner', 'course', 'import', 'token'] as const;
 export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Digest for admins and managers (issue 14 §4)
+
+/** Who a weekly digest is for (CHECK: digest_sends.audience): the `admin` address(es) get the whole academy, a `manager` their learners. */
+export const DIGEST_AUDIENCES = ['admin', 'manager'] as const;
+export type DigestAudience = (typeof DIGEST_AUDIENCES)[number];
+
+/**
+ * A digest's send (CHECK: digest_sends.status; one row per period and recipient): `sending` (the
+ * ledger row and its payload are written; the provider request is made, or is to be re-made with the
+ * same idempotency key), then `sent` or `failed` (the provider refused it for good).
+ */
+export const DIGEST_SEND_STATUSES = ['sending', 'sent', 'failed'] as const;
+export type DigestSendStatus = (typeof DIGEST_SEND_STATUSES)[number];
+
+/**
+ * Why an award is listed in a digest (labels only, not stored): `in_grace` (past its expiry, still
+ * renewable), `enrolled` (in the recertification course, not finished), `lapsing` (expires in the next
+ * 30 days, not enrolled), `expired` (lapsed in the last week). Each award is listed once, in the first
+ * of these that holds.
+ */
+export const DIGEST_ENTRY_STATES = ['in_grace', 'enrolled', 'lapsing', 'expired'] as const;
+export type DigestEntryState = (typeof DIGEST_ENTRY_STATES)[number];
+
+/** The day of the week a digest goes out (DIGEST_DAY), Monday first. */
+export const DIGEST_DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+export type DigestDay = (typeof DIGEST_DAYS)[number];

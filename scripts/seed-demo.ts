@@ -44,17 +44,19 @@ export async function seedDemo(base: string, token: string, dueInMs = 2 * 60_000
     },
   });
 
-  const learner = async (name: string, email: string): Promise<string> => (await call<LearnerDto>('POST', '/api/learners', { name, email })).id;
+  // Ada's and Alan's manager gets the weekly digest of them (issue 14 §4; the admin page's Digest view).
+  const learner = async (name: string, email: string, managerEmail?: string): Promise<string> =>
+    (await call<LearnerDto>('POST', '/api/learners', { name, email, ...(managerEmail ? { managerEmail } : {}) })).id;
   const now = Date.now();
   const awardedAtFor = (expiresAt: number) => addDuration(new Date(expiresAt), { amount: -12, unit: 'months' }).toISOString();
   const award = (learnerId: string, awardedAt: string) => call('POST', `/api/certificates/${cert}/awards`, { learnerId, awardedAt });
 
   // Falls due (expiry − 30 days) about two minutes from now: watch it happen.
-  await award(await learner('Ada Lovelace', 'ada@example.com'), awardedAtFor(now + 30 * DAY_MS + dueInMs));
+  await award(await learner('Ada Lovelace', 'ada@example.com', 'mary.somerville@example.com'), awardedAtFor(now + 30 * DAY_MS + dueInMs));
   // Awarded today: due in about eleven months.
   await award(await learner('Grace Hopper', 'grace@example.com'), new Date(now).toISOString());
   // Awarded long ago, due next month.
-  await award(await learner('Alan Turing', 'alan@example.com'), awardedAtFor(now + 62 * DAY_MS));
+  await award(await learner('Alan Turing', 'alan@example.com', 'mary.somerville@example.com'), awardedAtFor(now + 62 * DAY_MS));
   await learner('Katherine Johnson', 'katherine@example.com');
 
   return `certificate "Forklift Operator" with 3 awards; Ada Lovelace's falls due at ${new Date(now + dueInMs).toISOString()}`;

@@ -27,6 +27,8 @@ import {
   TOKEN_SCOPES,
   AUDIT_ACTIONS,
   AUDIT_ENTITY_TYPES,
+  DIGEST_AUDIENCES,
+  DIGEST_SEND_STATUSES,
 } from '../domain/vocabulary.ts';
 
 /** Table.column → the declared list it must hold. */
@@ -55,6 +57,10 @@ const STORED: Record<string, readonly string[]> = {
   'api_tokens.scope': TOKEN_SCOPES,
   'audit_log.action': AUDIT_ACTIONS,
   'audit_log.entity_type': AUDIT_ENTITY_TYPES,
+  // Digest (issue 14 §4)
+  'digest_sends.audience': DIGEST_AUDIENCES,
+  'digest_sends.status': DIGEST_SEND_STATUSES,
+  'digest_sends.provider': MAIL_PROVIDERS,
 };
 
 /**

@@ -11,6 +11,7 @@ import { createSql } from '../db/client.ts';
 import { createActivities } from '../activities/index.ts';
 import { createMailerFromConfig } from '../activities/mail/index.ts';
 import { runWorkers, type RunningWorkers } from './workers.ts';
+import { keepDigestSchedule } from '../domain/digest-schedule.ts';
 import { startWorkerMetricsServer, temporalSdkMetrics, type MetricsServer, type TemporalSdkMetrics } from '../config/metrics-server.ts';
 
 export interface WorkerProcessOptions {
@@ -59,7 +60,14 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     log,
     defaultTimeZone: config.defaultTimeZone,
     sendWindow: config.sendWindow,
+    digest: config.digest,
   });
+  // The weekly digest's Temporal Schedule (issue 14 §4): made to match the configuration before the
+  // workers poll (waiting 15 s at most); when Temporal refuses now, retried in the background.
+  const digestSchedule = keepDigestSchedule(client, { taskQueue: config.temporal.taskQueue, digest: config.digest, log });
+  let waited: NodeJS.Timeout | undefined;
+  await Promise.race([digestSchedule.firstAttempt, new Promise<void>((resolve) => (waited = setTimeout(resolve, 15_000)))]);
+  clearTimeout(waited);
   const running = await runWorkers({
     connection,
     namespace: config.temporal.namespace,
@@ -72,6 +80,7 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     emailWorker: opts.emailWorker,
   });
   const finished = running.done.then(async () => {
+    await digestSchedule.stop();
     await mailer.close();
     await sql.end({ timeout: 5 });
     await connection.close();

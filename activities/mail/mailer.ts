@@ -72,6 +72,13 @@ export interface Mailer {
    * throws `RetryableSendError` when it may succeed on a later call with the same draft.
    */
   deliver(draft: MessageDraft): Promise<DeliveryResult>;
+  /**
+   * Sends one email that is not a learner's message (a digest, issue 14 §4) through the same provider
+   * and under the same rate limit, with `idempotencyKey`; the caller keeps its own ledger (it must send
+   * the very same payload again with the same key after a lost answer). Resolves the provider's
+   * outcome (`ok: false` is permanent); throws `RetryableSendError` when the same request may be repeated.
+   */
+  sendOne(email: OutboundEmail, opts: { idempotencyKey: string }): Promise<SendOutcome>;
   /** Sends what is queued, waits for requests in flight, and refuses new deliveries. */
   close(): Promise<void>;
 }
@@ -419,6 +426,22 @@ export function createMailer(opts: MailerOptions): Mailer {
       const row = await handling;
       const status = row.status === 'sent' || row.status === 'suppressed' ? row.status : 'failed';
       return { status, message: row, created };
+    },
+    async sendOne(email: OutboundEmail, sendOpts: { idempotencyKey: string }): Promise<SendOutcome> {
+      if (closing) throw new RetryableSendError('mailer is closing', null);
+      await limiter.acquire();
+      const t0 = performance.now();
+      const seconds = (): number => (performance.now() - t0) / 1000;
+      try {
+        const outcome = await provider.send(email, sendOpts);
+        recordProviderRequest(provider.name, 'answered', seconds());
+        return outcome;
+      } catch (err) {
+        const retryable = err instanceof RetryableSendError ? err : new RetryableSendError(`provider request failed: ${describe(err)}`, null);
+        if (retryable.statusCode === 429) limiter.pause(retryable.retryAfterMs ?? 1000);
+        recordProviderRequest(provider.name, retryable.statusCode === 429 ? 'rate_limited' : 'error', seconds());
+        throw retryable;
+      }
     },
     async close(): Promise<void> {
       closing = true;

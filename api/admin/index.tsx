@@ -43,6 +43,7 @@ import { mailbox } from './areas/mailbox.tsx';
 import { session } from './areas/session.tsx';
 import { webhooks } from './areas/webhooks.tsx';
 import { access } from './areas/access.tsx';
+import { digest } from './areas/digest.tsx';
 import type { AdminEnv, AdminServices } from './context.ts';
 import { formBodyLimit, readOnlyGate, requireSession, sameSiteForms, securityHeaders } from './middleware.ts';
 import { adminRenderer, renderFailure, renderNotFound, renderRefusal } from './renderer.tsx';
@@ -109,6 +110,7 @@ export function createAdminApp(deps: ApiDeps, apiApp: InProcessFetch, limiter: F
   admin.route('/mailbox', mailbox);
   admin.route('/webhooks', webhooks);
   admin.route('/', access);
+  admin.route('/', digest);
 
   // A path the page has, asked with a method it does not answer, is a 405 with `Allow` (from the
   // routes registered above, as the API derives its own); any other path is the 404 page.

@@ -85,7 +85,7 @@ export const patchLearnerRoute = createRoute({
   path: '/learners/{id}',
   tags,
   ...requires('write'),
-  summary: 'Change a learner\'s name and/or email',
+  summary: 'Change a learner\'s name, email, time zone and/or manager (`managerEmail`: the weekly digest\'s recipient; null: none)',
   description:
     'Validated as when created (400 `validation_failed`; an empty body too). 409 `email_taken` when another learner has the email ' +
     '(compared without regard to case), `learner_erased` for an erased learner. Messages recorded from then on go to the new address: ' +

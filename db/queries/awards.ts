@@ -344,6 +344,7 @@ type AwardContextJoinRow = AwardRow & {
   learnerRowEmailSuppressedReason: LearnerRow['emailSuppressedReason'];
   learnerRowEmailSuppressedMessageId: string | null;
   learnerRowTimeZone: string | null;
+  learnerRowManagerEmail: string | null;
   courseRowId: string | null;
   courseRowTitle: string | null;
   courseRowStatus: CourseRow['status'] | null;
@@ -369,7 +370,7 @@ export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpda
       l.deactivated_at as learner_row_deactivated_at, l.erased_at as learner_row_erased_at,
       l.erasure_temporal_done_at as learner_row_erasure_temporal_done_at,
       l.email_suppressed_at as learner_row_email_suppressed_at, l.email_suppressed_reason as learner_row_email_suppressed_reason,
-      l.email_suppressed_message_id as learner_row_email_suppressed_message_id, l.time_zone as learner_row_time_zone,
+      l.email_suppressed_message_id as learner_row_email_suppressed_message_id, l.time_zone as learner_row_time_zone, l.manager_email as learner_row_manager_email,
       co.id as course_row_id, co.title as course_row_title, co.status as course_row_status,
       co.enrollment_message as course_row_enrollment_message, co.url as course_row_url,
       co.created_at as course_row_created_at, co.updated_at as course_row_updated_at
@@ -384,7 +385,7 @@ export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpda
     certificateRowTitle, certificateRowSettings, certificateRowSettingsVersion, certificateRowAssociatedCourseIds,
     certificateRowArchivedAt, certificateRowCreatedAt, certificateRowUpdatedAt,
     learnerRowEmail, learnerRowName, learnerRowCreatedAt, learnerRowDeactivatedAt, learnerRowErasedAt, learnerRowErasureTemporalDoneAt,
-    learnerRowEmailSuppressedAt, learnerRowEmailSuppressedReason, learnerRowEmailSuppressedMessageId, learnerRowTimeZone,
+    learnerRowEmailSuppressedAt, learnerRowEmailSuppressedReason, learnerRowEmailSuppressedMessageId, learnerRowTimeZone, learnerRowManagerEmail,
     courseRowId, courseRowTitle, courseRowStatus, courseRowEnrollmentMessage, courseRowUrl, courseRowCreatedAt, courseRowUpdatedAt,
     ...award
   } = row;
@@ -412,6 +413,7 @@ export async function loadAwardContext(sql: Db, awardId: string, opts: { forUpda
       emailSuppressedReason: learnerRowEmailSuppressedReason,
       emailSuppressedMessageId: learnerRowEmailSuppressedMessageId,
       timeZone: learnerRowTimeZone,
+      managerEmail: learnerRowManagerEmail,
     },
     recertificationCourse:
       courseRowId && courseRowTitle !== null && courseRowStatus && courseRowCreatedAt && courseRowUpdatedAt

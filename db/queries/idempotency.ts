@@ -55,18 +55,20 @@ export async function storeIdempotentResponse(
 /**
  * Rewrites the stored answers that show a learner (an erasure): a learner answered whole (`{id,
  * email, name, …}`, the creation's answer) or under `learner` (a deactivation's) gets `placeholders`
- * for name and email, so a repeat of those requests still answers without the personal data. Other
+ * for name and email (and a null managerEmail), so a repeat of those requests still answers without the personal data. Other
  * answers carry ids only. Returns how many were rewritten.
  */
 export async function redactAnswersShowingLearner(sql: Db, learnerId: string, placeholders: { name: string; email: string }): Promise<number> {
   const top = await sql`
     update idempotent_requests
     set response = response || jsonb_build_object('name', ${placeholders.name}::text, 'email', ${placeholders.email}::text)
+      || case when response ? 'managerEmail' then jsonb_build_object('managerEmail', null) else '{}'::jsonb end
     where jsonb_typeof(response) = 'object' and response ->> 'id' = ${learnerId} and response ? 'email'
     returning key`;
   const nested = await sql`
     update idempotent_requests
-    set response = jsonb_set(response, '{learner}', (response -> 'learner') || jsonb_build_object('name', ${placeholders.name}::text, 'email', ${placeholders.email}::text))
+    set response = jsonb_set(response, '{learner}', (response -> 'learner') || jsonb_build_object('name', ${placeholders.name}::text, 'email', ${placeholders.email}::text)
+      || case when response -> 'learner' ? 'managerEmail' then jsonb_build_object('managerEmail', null) else '{}'::jsonb end)
     where jsonb_typeof(response -> 'learner') = 'object' and response -> 'learner' ->> 'id' = ${learnerId}
     returning key`;
   return top.length + nested.length;

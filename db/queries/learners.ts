@@ -7,9 +7,9 @@ import { beforeCondition, pageKeyColumn, type Keyed, type PageBefore } from './p
 type Db = Sql | TransactionSql;
 
 /** Inserts a learner; null when the email (case-insensitively) is taken. */
-export async function insertLearner(sql: Db, args: { email: string; name: string; timeZone?: string | null }): Promise<LearnerRow | null> {
+export async function insertLearner(sql: Db, args: { email: string; name: string; timeZone?: string | null; managerEmail?: string | null }): Promise<LearnerRow | null> {
   const [row] = await sql<LearnerRow[]>`
-    insert into learners (email, name, time_zone) values (${args.email}, ${args.name}, ${args.timeZone ?? null})
+    insert into learners (email, name, time_zone, manager_email) values (${args.email}, ${args.name}, ${args.timeZone ?? null}, ${args.managerEmail ?? null})
     on conflict do nothing
     returning *`;
   return row ?? null;
@@ -64,7 +64,7 @@ export async function lockLearner(tx: TransactionSql, id: string, mode: 'update'
 }
 
 /**
- * Changes a learner's name, email and/or time zone (what is absent stays; a null time zone: the default). A new email (other than the old one,
+ * Changes a learner's name, email, time zone and/or manager's email (what is absent stays; a null time zone: the default; a null manager: none). A new email (other than the old one,
  * case-insensitively) lifts the address's suppression (a hard bounce or complaint was the old
  * address's). Throws the database's unique violation `learners_email_unique` when another learner has
  * the email (case-insensitively).
@@ -72,12 +72,13 @@ export async function lockLearner(tx: TransactionSql, id: string, mode: 'update'
 export async function updateLearner(
   tx: TransactionSql,
   id: string,
-  patch: { email?: string; name?: string; timeZone?: string | null },
+  patch: { email?: string; name?: string; timeZone?: string | null; managerEmail?: string | null },
 ): Promise<LearnerRow | null> {
   const email = patch.email ?? null;
   const [row] = await tx<LearnerRow[]>`
     update learners set email = coalesce(${email}, email), name = coalesce(${patch.name ?? null}, name),
       time_zone = ${patch.timeZone === undefined ? tx`time_zone` : tx`${patch.timeZone}`},
+      manager_email = ${patch.managerEmail === undefined ? tx`manager_email` : tx`${patch.managerEmail}`},
       email_suppressed_at = case when lower(coalesce(${email}, email)) = lower(email) then email_suppressed_at end,
       email_suppressed_reason = case when lower(coalesce(${email}, email)) = lower(email) then email_suppressed_reason end,
       email_suppressed_message_id = case when lower(coalesce(${email}, email)) = lower(email) then email_suppressed_message_id end
@@ -115,7 +116,7 @@ export async function markDeactivated(tx: TransactionSql, id: string): Promise<L
  */
 export async function markErased(tx: TransactionSql, id: string, placeholders: { name: string; email: string }): Promise<LearnerRow | null> {
   const [row] = await tx<LearnerRow[]>`
-    update learners set name = ${placeholders.name}, email = ${placeholders.email}, time_zone = null,
+    update learners set name = ${placeholders.name}, email = ${placeholders.email}, time_zone = null, manager_email = null,
       deactivated_at = coalesce(deactivated_at, now()), erased_at = coalesce(erased_at, now()), erasure_temporal_done_at = null
     where id = ${id} returning *`;
   return row ?? null;

@@ -102,17 +102,20 @@ learners.post('/:id', async (c) => {
   const learner = await loadLearner(c);
   if (!learner) return renderNotFound(c, 'That learner');
   const form = await readForm(c);
-  refuseRepeated(form, ['name', 'email']);
-  const values = { name: formText(form, 'name'), email: formText(form, 'email') };
-  const body: { name?: string; email?: string } = {};
+  refuseRepeated(form, ['name', 'email', 'managerEmail']);
+  const values = { name: formText(form, 'name'), email: formText(form, 'email'), managerEmail: formText(form, 'managerEmail') };
+  const body: { name?: string; email?: string; managerEmail?: string | null } = {};
   if (values.name.trim() !== learner.name) body.name = values.name;
   if (values.email.trim() !== learner.email) body.email = values.email.trim();
+  // The manager (issue 14 §4): an empty field removes them.
+  const manager = values.managerEmail.trim() === '' ? null : values.managerEmail.trim();
+  if (manager !== (learner.managerEmail ?? null)) body.managerEmail = manager;
   if (Object.keys(body).length === 0) return learnerPage(c, learner, { fromPost: true, banner: { kind: 'info', text: 'Nothing changed.' } });
   const answer = await c.var.admin.api.patch<LearnerDto>(`/api/learners/${learner.id}`, body);
   if (!answer.ok) {
     if (answer.status === 404) return renderNotFound(c, 'That learner');
     const field = fieldOf(answer.error.details);
-    const errors = field === 'name' || field === 'email' ? { [field]: answer.error.message } : {};
+    const errors = field === 'name' || field === 'email' || field === 'managerEmail' ? { [field]: answer.error.message } : {};
     return learnerPage(c, learner, {
       state: { ...values, errors },
       status: refusedStatus(answer.status),

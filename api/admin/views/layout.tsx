@@ -5,7 +5,7 @@
 import type { Child } from 'hono/jsx';
 
 /** The navigation entry a page belongs to (highlighted); `login` hides the navigation, `none` highlights nothing. */
-export type Section = 'certificates' | 'courses' | 'expiring' | 'mailbox' | 'login' | 'none' | 'learners' | 'webhooks' | 'audit' | 'tokens';
+export type Section = 'certificates' | 'courses' | 'expiring' | 'mailbox' | 'login' | 'none' | 'learners' | 'webhooks' | 'audit' | 'tokens' | 'digest';
 
 /** The message at the top of a page: a save's outcome, a refusal. */
 export interface Banner {
@@ -53,6 +53,7 @@ export function Layout(props: {
               {nav('/admin/learners', 'Learners', 'learners')}
               {nav('/admin/expiring', 'Expiring soon', 'expiring')}
               {nav('/admin/mailbox', 'Mailbox', 'mailbox')}
+              {nav('/admin/digest', 'Digest', 'digest')}
               {props.actor?.scope === 'admin' && nav('/admin/webhooks', 'Webhooks', 'webhooks')}
               {nav('/admin/audit', 'Audit', 'audit')}
               {props.actor?.scope === 'admin' && nav('/admin/tokens', 'Tokens', 'tokens')}

@@ -38,6 +38,8 @@ export function LearnerPage(props: {
             </div>
           )}
         </dd>
+        <dt>Manager</dt>
+        <dd id="learner-manager">{l.managerEmail ?? <span class="muted">none</span>}</dd>
         <dt>Learner id</dt>
         <dd class="mono">{l.id}</dd>
         <dt>Since</dt>

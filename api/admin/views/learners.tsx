@@ -76,7 +76,9 @@ export function LearnersPage(props: { learners: LearnerDto[]; q: string; nextUrl
 export interface LearnerFormState {
   name: string;
   email: string;
-  errors: { name?: string; email?: string; confirm?: string };
+  /** The manager's email as typed ('' for none; issue 14 §4); absent: the learner's. */
+  managerEmail?: string;
+  errors: { name?: string; email?: string; managerEmail?: string; confirm?: string };
 }
 
 /** One learner's status and the forms that change it (shown under their details). */
@@ -102,7 +104,16 @@ export function LearnerForms(props: { learner: LearnerDto; state?: LearnerFormSt
               Email <input name="email" type="email" value={s.email} required maxlength={320} />
             </label>
             {s.errors.email && <p class="field-error">{s.errors.email}</p>}
-            <p class="muted small">Messages sent from now on go to the address saved here.</p>
+            <label>
+              Manager’s email{' '}
+              <input name="managerEmail" type="email" value={s.managerEmail ?? l.managerEmail ?? ''} maxlength={320} id="learner-manager-email" placeholder="none" />
+            </label>
+            {s.errors.managerEmail && (
+              <p class="field-error" id="learner-manager-email-error">
+                {s.errors.managerEmail}
+              </p>
+            )}
+            <p class="muted small">Messages sent from now on go to the address saved here. The manager gets the weekly digest of their learners (empty: no manager).</p>
             <button type="submit">Save</button>
           </form>
         </>

@@ -44,6 +44,8 @@ export function workerActivities(deps: {
   appBaseUrl: string;
   courseUrlTemplate?: string;
   log: Logger;
+  /** The weekly digest's timing and admin addresses (Config.digest); unset: the activities' default. */
+  digest?: Config['digest'];
 }): WorkerActivities {
   const mailer = createMailerFromConfig(deps.email, deps.sql, deps.log);
   const built = createActivities({
@@ -54,6 +56,7 @@ export function workerActivities(deps: {
     courseUrlTemplate: deps.courseUrlTemplate,
     from: deps.email.from,
     log: deps.log,
+    digest: deps.digest,
   });
   return { mailer, ...built };
 }
@@ -91,7 +94,7 @@ export function inProcessWorkers(deps: { config: Config; sql: Sql; log: Logger }
     if (running) return;
     const c = await connect();
     const client = new Client({ connection: c.client, namespace: config.temporal.namespace });
-    const built = workerActivities({ sql, client, email: config.email, appBaseUrl: config.appBaseUrl, courseUrlTemplate: config.courseUrlTemplate, log });
+    const built = workerActivities({ sql, client, email: config.email, appBaseUrl: config.appBaseUrl, courseUrlTemplate: config.courseUrlTemplate, log, digest: config.digest });
     const workers = await runWorkers({
       connection: c.native,
       namespace: config.temporal.namespace,
