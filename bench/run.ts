@@ -326,7 +326,7 @@ async function benchThroughput(pg: DedicatedPostgres): Promise<void> {
   const { db, temporal, client } = stack;
   try {
     const rates = [25, 50, 100, 200, 400];
-    const durationS = Math.max(3, Math.round(10 * SCALE));
+    const durationS = Math.max(2, Math.round(10 * SCALE));
     const course = await makeCourse(db.sql);
     const settings = recertSettings(course.id, { leadDays: 30 });
     const certWorkflow = await makeCertificate(db.sql, { title: 'Bench API + workflow', settings, associatedCourseIds: [course.id] });
