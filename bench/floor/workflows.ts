@@ -4,10 +4,13 @@
  *  - `floorBurstWorkflow`: sleeps until `dueAtMs` (ms since the epoch), then runs one activity on the
  *    second task queue (`<task queue>-activity`) that writes one row: what a due award costs Temporal
  *    alone (one timer, one activity on another queue, two workflow tasks).
- *  - `floorFanOutWorkflow`: sleeps until signalled; the handler only sets a flag, and the workflow
- *    completes on it, so "handled" is visible as `ExecutionStatus = 'Completed'`.
+ *  - `floorFanOutWorkflow`: sleeps until signalled; the handler only sets a flag, on which the
+ *    workflow upserts one search attribute (`RecertificationPhase = 'floor-woken'`, so "handled" is
+ *    visible to the same kind of visibility count as the propagation's acknowledgement) and sleeps
+ *    on, as a signalled recertification workflow does.
  */
-import { condition, defineSignal, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { condition, defineSignal, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { FloorActivities } from './activities.ts';
 
 /** The fan-out floor's signal: carries nothing. */
@@ -25,11 +28,18 @@ export async function floorBurstWorkflow(input: { dueAtMs: number }): Promise<vo
   await writeRow({ id: workflowInfo().workflowId });
 }
 
-/** Sleeps until `floorWake` sets its flag, then completes. */
+/** A keyword the test stacks register (workflows/search-attributes.ts); the floor only borrows it. */
+const Phase = defineSearchAttributeKey('RecertificationPhase', SearchAttributeType.KEYWORD);
+/** The value a woken fan-out workflow upserts. */
+export const FLOOR_WOKEN = 'floor-woken';
+
+/** Sleeps until `floorWake` sets its flag, then marks itself woken and sleeps on. */
 export async function floorFanOutWorkflow(): Promise<void> {
   let woken = false;
   setHandler(floorWake, () => {
     woken = true;
   });
   await condition(() => woken);
+  upsertSearchAttributes([{ key: Phase, value: FLOOR_WOKEN }]);
+  await condition(() => false);
 }
