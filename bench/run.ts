@@ -194,18 +194,30 @@ function procCpuSeconds(pid: number): number {
 }
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-/** Every PostgreSQL server process (postmaster and backends). */
+/** The run's PostgreSQL port, once started: its processes are told from other sessions' PostgreSQL by it. */
+let runPostgresPort: number | null = null;
+
+/**
+ * The run's PostgreSQL server processes: the postmaster listening on `runPostgresPort` (its command
+ * line says `-p <port>`) and its children (backends, background workers). Other PostgreSQL servers on
+ * the machine (other sessions' tests) are not counted.
+ */
 function postgresPids(): number[] {
-  return readdirSync('/proc')
+  const procs = readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
+    .flatMap((d) => {
       try {
-        return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres';
+        if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') return [];
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+        return [{ pid: Number(d), ppid, cmd }];
       } catch {
-        return false;
+        return [];
       }
-    })
-    .map(Number);
+    });
+  const master = procs.find((p) => p.cmd.some((a, i) => a === '-p' && p.cmd[i + 1] === String(runPostgresPort)));
+  return master ? [master.pid, ...procs.filter((p) => p.ppid === master.pid).map((p) => p.pid)] : [];
 }
 
 /**
@@ -1072,6 +1084,7 @@ function updateReadme(): void {
 const started = performance.now();
 say(`scale ${SCALE}; ${JSON.stringify(machine())}`);
 const pg = await startDedicatedPostgres();
+runPostgresPort = pg.port;
 try {
   if (ONLY.has('throughput')) await benchThroughput(pg);
   for (const server of SERVERS) {
