@@ -546,8 +546,12 @@ export const CertificateChangedSchema = z
     warnings: z.array(WarningSchema),
     signalled: z.number().int().openapi({
       description:
-        'Running workflows of the certificate the change concerns. The propagation signals those it can wake: a workflow asleep before its due time is ' +
-        'passed over when the lead days stay as they were (it reads the settings again at its due time; counted as `unaffected` in its propagation).',
+        'Running workflows the change is signalled to (its propagation workflow sends the signals): those it can wake. See `passedOver`.',
+    }),
+    passedOver: z.number().int().openapi({
+      description:
+        'Running workflows asleep before their due time that the change cannot wake (it keeps the lead days): not signalled, they read the settings ' +
+        'again at their due time (their status shows the settings they last had until then).',
     }),
     propagation: SettingsPropagationSchema.nullable(),
   })
@@ -607,6 +611,7 @@ export const CertificateChangePreviewSchema = z
     changes: z.boolean().openapi({ description: 'Whether saving would change anything (a no-op save raises no version).' }),
     warnings: z.array(WarningSchema),
     signalled: z.number().int().openapi({ description: 'How many running workflows the save would signal (as `signalled` of the save).' }),
+    passedOver: z.number().int().openapi({ description: 'How many running workflows the save would pass over (as `passedOver` of the save).' }),
     impact: ChangeImpactSchema,
   })
   .openapi('CertificateChangePreview');

@@ -121,6 +121,18 @@ export function sortEntries(entries: DigestEntry[]): DigestEntry[] {
   );
 }
 
+/** The admin addresses as digests compare them (lower-cased, each once). */
+const adminAddresses = (adminEmails: readonly string[]): Set<string> => new Set(adminEmails.map((e) => e.toLowerCase()));
+
+/**
+ * The managers (lower-cased addresses) who get a manager's digest: those that are not also an admin
+ * address, who get the admin's (the whole academy) instead, as `digestsFor` sends them.
+ */
+export function managerDigestRecipients(managers: readonly string[], adminEmails: readonly string[]): string[] {
+  const admins = adminAddresses(adminEmails);
+  return managers.filter((m) => !admins.has(m.toLowerCase()));
+}
+
 /**
  * The digests of slot `at`: one per admin address with every listed entry, one per manager with
  * their learners' listed entries; a recipient with nothing listed gets none. Addresses compare
@@ -134,7 +146,7 @@ export function digestsFor(candidates: DigestCandidate[], at: Date, adminEmails:
   }
   if (listed.length === 0) return [];
   const out: DigestToSend[] = [];
-  const admins = new Set(adminEmails.map((e) => e.toLowerCase()));
+  const admins = adminAddresses(adminEmails);
   for (const recipient of admins) out.push({ recipient, audience: 'admin', entries: sortEntries(listed) });
   const byManager = new Map<string, DigestEntry[]>();
   for (const e of listed) {

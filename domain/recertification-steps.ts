@@ -107,3 +107,23 @@ export function settingsSignalNeeded(args: {
   const dueMs = dueAt(new Date(args.expiresMs), args.leadDaysAfter).getTime();
   return nextStep({ assigned: false, asOf: args.asOf, dueMs, expiresMs: args.expiresMs }) !== 'wait_until_due';
 }
+
+/**
+ * How many of a certificate's running workflows (`awards`: each one's expiry and whether its learner
+ * is enrolled) a change from `leadDaysBefore` to `leadDaysAfter` lead days signals at `asOf` (ms since
+ * the epoch), and how many it passes over (`settingsSignalNeeded`): what the change's answer reports.
+ */
+export function countSettingsSignals(
+  awards: Iterable<{ expiresAt: Date | null; enrolled: boolean }>,
+  leadDaysBefore: number | null,
+  leadDaysAfter: number,
+  asOf: number,
+): { signalled: number; passedOver: number } {
+  let signalled = 0;
+  let passedOver = 0;
+  for (const a of awards) {
+    if (settingsSignalNeeded({ enrolled: a.enrolled, expiresMs: a.expiresAt?.getTime() ?? null, leadDaysBefore, leadDaysAfter, asOf })) signalled++;
+    else passedOver++;
+  }
+  return { signalled, passedOver };
+}

@@ -301,14 +301,15 @@ export function shortestDaysOf(expiration: CertificateSettings['expiration']): n
 }
 
 /**
- * The fixed-date rules (422), checked while anchor is `fixed_date`: `fixed_date_required` (no
+ * The fixed-date rules (422): `fixed_date_required` (anchor `fixed_date` without an
  * `expiration.fixedDate`), `invalid_fixed_date` (a day its month does not have even in a leap year,
- * e.g. 31 April; 29 February is allowed and falls on 28 February in other years).
+ * e.g. 31 April; 29 February is allowed and falls on 28 February in other years). A date is checked
+ * whatever the anchor: one kept for later is a date too, never "31 February".
  */
 export function fixedDateViolations(expiration: CertificateSettings['expiration']): RuleViolation[] {
-  if (expiration.anchor !== 'fixed_date') return [];
   const fixed = expiration.fixedDate;
   if (!fixed) {
+    if (expiration.anchor !== 'fixed_date') return [];
     return [{ code: 'fixed_date_required', field: 'expiration.fixedDate', message: 'The fixed-date anchor needs a date: set expiration.fixedDate (month, day, minimumActiveDays).' }];
   }
   const max = maxDayOfMonth(fixed.month);

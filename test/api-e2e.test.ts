@@ -217,6 +217,7 @@ test('a settings change is propagated to the running workflows; an expiration-on
     { settings: { recertification: { leadDays: 10 } } },
   );
   assert.equal(changed.signalled, 1);
+  assert.equal((changed as { passedOver?: number }).passedOver, 0, 'the lead days moved its due time: woken');
   assert.equal(changed.propagation?.started, true);
   assert.equal(changed.propagation?.settingsVersion, changed.certificate.settingsVersion);
   const view = await stack.eventually('the workflow has the new settings', async () => {
@@ -237,13 +238,17 @@ test('a settings change is propagated to the running workflows; an expiration-on
   assert.equal(expirationOnly.signalled, 0, 'existing awards keep their expiry: nothing to signal');
   assert.equal(expirationOnly.propagation, null);
 
-  // Turning expiration off turns recertification off, says so, and reaches the workflow.
-  const off = await patch<{ certificate: CertificateDto; warnings: { code: string }[]; signalled: number }>(`/api/certificates/${certificate.id}`, {
-    settings: { expiration: { enabled: false } },
-  });
+  // Turning expiration off turns recertification off and says so. The scheduled workflow keeps its
+  // due time (the lead days stay), so it is not woken: it reads the settings at its due time.
+  const off = await patch<{ certificate: CertificateDto; warnings: { code: string }[]; signalled: number; passedOver: number; propagation: unknown }>(
+    `/api/certificates/${certificate.id}`,
+    { settings: { expiration: { enabled: false } } },
+  );
   assert.equal(off.certificate.settings.recertification.enabled, false);
   assert.deepEqual(off.warnings.map((w) => w.code), ['recertification_disabled_with_expiration']);
-  assert.equal(off.signalled, 1);
+  assert.deepEqual({ signalled: off.signalled, passedOver: off.passedOver, propagation: off.propagation }, { signalled: 0, passedOver: 1, propagation: null });
+  const still = await get<AwardView>(`/api/awards/${award.id}`);
+  assert.equal(still.recertification?.settingsVersion, changed.certificate.settingsVersion, 'not woken: it keeps the copy it had');
 });
 
 test('manual enrollment supersedes the current attempt and sends the course enrollment message through Temporal', async () => {

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config/env.ts';
-import { digestEntryState, digestPeriod, type DigestEntry } from '../domain/digest.ts';
+import { digestEntryState, digestPeriod, managerDigestRecipients, type DigestEntry } from '../domain/digest.ts';
 import { MAX_ENTRIES_PER_SECTION, renderDigest } from '../activities/mail/digest-template.ts';
 import type { DigestRunResult } from '../activities/types.ts';
 import { DIGEST_WORKFLOW } from '../workflows/digest.ts';
@@ -77,6 +77,12 @@ test('the period is the latest Monday 08:00 in the organisation\'s zone; entries
   assert.equal(big.html.match(/<li>/g)?.length, MAX_ENTRIES_PER_SECTION);
   assert.match(big.html, /Lapsing in the next 30 days, not enrolled \(250\)[\s\S]*… and 50 more/);
   assert.match(big.subject, /250 certificates of the academy/);
+});
+
+test('an address that is both a manager and an admin is listed (and sent) as the admin only', () => {
+  // A fresh reviewer found boss@example.com among GET /api/digest's manager recipients while it got the admin's digest.
+  assert.deepEqual(managerDigestRecipients(['boss@example.com', 'm1@example.com'], ['Boss@Example.com']), ['m1@example.com']);
+  assert.deepEqual(managerDigestRecipients(['m1@example.com'], []), ['m1@example.com']);
 });
 
 test('managers get their learners, the admin all; the same period twice sends once; an empty digest is not sent', async () => {

@@ -62,6 +62,9 @@ test('fixed-date expiry: bad inputs are refused and nothing is saved', async () 
     [{ expiration: { anchor: 'fixed_date' } }, 422, 'fixed_date_required'],
     [{ expiration: { anchor: 'fixed_date', fixedDate: { month: 4, day: 31, minimumActiveDays: 90 } } }, 422, 'invalid_fixed_date'],
     [{ expiration: { anchor: 'fixed_date', fixedDate: { month: 2, day: 30, minimumActiveDays: 90 } } }, 422, 'invalid_fixed_date'],
+    // A date kept under another anchor is a date too (a fresh reviewer saved 31 February with anchor completion).
+    [{ expiration: { fixedDate: { month: 2, day: 31, minimumActiveDays: 90 } } }, 422, 'invalid_fixed_date'],
+    [{ expiration: { anchor: 'previous_expiry', fixedDate: { month: 4, day: 31, minimumActiveDays: 0 } } }, 422, 'invalid_fixed_date'],
     [{ expiration: { anchor: 'fixed_date', fixedDate: { month: 12, day: 31, minimumActiveDays: 10 } }, expiringNotice: { enabled: true } }, 422, 'lead_days_exceed_validity'],
     [{ expiration: { anchor: 'fixed_date', fixedDate: { month: 13, day: 1, minimumActiveDays: 90 } } }, 400, 'validation_failed'],
     [{ expiration: { anchor: 'fixed_date', fixedDate: { month: 12, day: 31 } } }, 400, 'validation_failed'],

@@ -31,6 +31,7 @@ import {
   type SettingsPatch,
   type SettingsWarning,
 } from '../../domain/settings.ts';
+import { countSettingsSignals } from '../../domain/recertification-steps.ts';
 import { previewSettingsChange } from '../../domain/settings-preview.ts';
 import { settingsPropagationWorkflowId } from '../../workflows/settings-propagation.ts';
 import { recordChange } from '../../domain/audit.ts';
@@ -308,8 +309,10 @@ export function certificatesApp(deps: ApiDeps): App {
         const plan = await planChange(tx, id, input, ifMatch, false);
         if (plan.kind === 'conflict') return plan;
         const { before, settings } = plan;
-        const signalled = plan.affects ? await awardsQ.countActiveWorkflows(tx, id) : 0;
         const asOf = Date.now();
+        const { signalled, passedOver } = plan.affects
+          ? countSettingsSignals(await awardsQ.runningWorkflowWakeFacts(tx, id), before.settings.recertification.leadDays, settings.recertification.leadDays, asOf)
+          : { signalled: 0, passedOver: 0 };
         const impact = await previewSettingsChange(tx, { certificateId: id, before: before.settings, after: settings, asOf });
         const certificate: CertificateRow = { ...before, title: plan.titleChanged && input.title !== undefined ? input.title : before.title, settings, associatedCourseIds: plan.associatedCourseIds };
         const body: CertificateChangePreview = {
@@ -318,6 +321,7 @@ export function certificatesApp(deps: ApiDeps): App {
           changes: plan.settingsChanged || plan.titleChanged || plan.associatedChanged,
           warnings: plan.warnings,
           signalled,
+          passedOver,
           impact: { ...impact, asOf: iso(new Date(asOf)), earliestNewDueAt: isoOrNull(impact.earliestNewDueAt) },
         };
         return { kind: 'preview', body, version: before.settingsVersion } as const;
@@ -340,10 +344,14 @@ export function certificatesApp(deps: ApiDeps): App {
       if (associatedChanged) await certsQ.setAssociatedCourses(tx, id, associatedCourseIds);
       let propagate = false;
       let signalled = 0;
+      let passedOver = 0;
       if (plan.affects) {
-        // Awards created after this commit read the settings when their workflow starts: only
-        // workflows that exist now need the signal, and none means nothing to propagate.
-        signalled = await awardsQ.countActiveWorkflows(tx, id);
+        // Awards created after this commit read the settings when their workflow starts, and a
+        // workflow asleep before its due time reads them there (domain/recertification-steps.ts
+        // settingsSignalNeeded): only workflows that exist now and that the change can wake need the
+        // signal, and none means nothing to propagate.
+        const leadDaysBefore = before.settings.recertification.leadDays;
+        ({ signalled, passedOver } = countSettingsSignals(await awardsQ.runningWorkflowWakeFacts(tx, id), leadDaysBefore, settings.recertification.leadDays, Date.now()));
         propagate = signalled > 0;
         if (propagate) await certsQ.insertPropagation(tx, id, version, before.settings.recertification.leadDays);
       }
@@ -351,7 +359,7 @@ export function certificatesApp(deps: ApiDeps): App {
       if (!certificate) throw new Error('certificate vanished');
       // In the change's transaction: the entry commits with it or not at all (nothing when nothing changed).
       await recordChange(tx, who, { action: 'certificate.changed', entityType: 'certificate', entityId: id, before: auditedCertificate(before), after: auditedCertificate(certificate) });
-      return { kind: 'saved', certificate, warnings, signalled, propagate, version } as const;
+      return { kind: 'saved', certificate, warnings, signalled, passedOver, propagate, version } as const;
     });
     if (result.kind === 'conflict') return versionConflict(c, result.current, ifMatch);
     let propagation: SettingsPropagation | null = null;
@@ -360,7 +368,7 @@ export function certificatesApp(deps: ApiDeps): App {
       propagation = { settingsVersion: result.version, workflowId: settingsPropagationWorkflowId(id, result.version), started };
     }
     c.header('ETag', etagOf(result.certificate.settingsVersion));
-    const changed: CertificateChanged = { certificate: toCertificate(result.certificate), warnings: result.warnings, signalled: result.signalled, propagation };
+    const changed: CertificateChanged = { certificate: toCertificate(result.certificate), warnings: result.warnings, signalled: result.signalled, passedOver: result.passedOver, propagation };
     return c.json(changed, 200);
   });
 

@@ -7,6 +7,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import * as digestQ from '../../db/queries/digest-sends.ts';
+import { managerDigestRecipients } from '../../domain/digest.ts';
 import { describedTiming, digestScheduleId } from '../../domain/digest-schedule.ts';
 import { DigestViewSchema, type DigestView } from '../digest-schemas.ts';
 import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
@@ -59,7 +60,9 @@ export function digestApp(deps: ApiDeps): App {
         schedule.detail = err instanceof Error ? err.message : String(err);
       } else if (!config.digest.enabled) schedule.state = 'disabled';
     }
-    const [managers, sends] = await Promise.all([digestQ.managerAddresses(sql), digestQ.recentDigestSends(sql, 20)]);
+    const [allManagers, sends] = await Promise.all([digestQ.managerAddresses(sql), digestQ.recentDigestSends(sql, 20)]);
+    // An address that is also an admin's gets the admin's digest, not a manager's (domain/digest.ts).
+    const managers = managerDigestRecipients(allManagers, config.digest.adminEmails);
     const body: DigestView = {
       enabled: config.digest.enabled,
       day: config.digest.day,

@@ -470,6 +470,19 @@ export async function countActiveWorkflows(sql: Db, certificateId: string): Prom
   return row?.n ?? 0;
 }
 
+/**
+ * What decides whether a settings change wakes each running workflow of the certificate (active or
+ * in grace, with a workflow): its expiry and whether the learner is enrolled, one row per award in no
+ * particular order (domain/recertification-steps.ts `settingsSignalNeeded` reads them).
+ */
+export async function runningWorkflowWakeFacts(sql: Db, certificateId: string): Promise<{ expiresAt: Date | null; enrolled: boolean }[]> {
+  return await sql<{ expiresAt: Date | null; enrolled: boolean }[]>`
+    select a.expires_at,
+      exists (select 1 from course_attempts t where t.award_id = a.id and t.source = 'recertification') as enrolled
+    from awards a
+    where a.certificate_id = ${certificateId} and a.status in ('active', 'in_grace') and a.workflow_id is not null`;
+}
+
 /** A page of the certificate's active awards that have a workflow, in id order after `afterAwardId` (keyset paging). */
 export async function activeWorkflowPage(
   sql: Db,

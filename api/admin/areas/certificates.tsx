@@ -108,7 +108,7 @@ function settingsPage(c: AdminContext, r: SettingsRender): Response | Promise<Re
 }
 
 /** The banner of a successful save: saved, how many workflows hear of it, what it does to them (the preview), and every warning. */
-function savedBanner(what: string, signalled: number, warnings: SettingsWarningDto[], impact?: ChangeImpactDto): Banner {
+function savedBanner(what: string, { signalled, passedOver }: { signalled: number; passedOver: number }, warnings: SettingsWarningDto[], impact?: ChangeImpactDto): Banner {
   const lines = impact ? impactLines(impact) : [];
   return {
     kind: warnings.length ? 'warn' : 'ok',
@@ -116,6 +116,8 @@ function savedBanner(what: string, signalled: number, warnings: SettingsWarningD
       <>
         <strong>{what}</strong>
         {signalled > 0 && ` ${signalled} running workflow${signalled === 1 ? ' is' : 's are'} being updated.`}
+        {passedOver > 0 &&
+          ` ${passedOver} workflow${passedOver === 1 ? '' : 's'} asleep before ${passedOver === 1 ? 'its' : 'their'} due time ${passedOver === 1 ? 'reads' : 'read'} the change then.`}
         {lines.length > 0 && (
           <ul id="impact-summary">
             {lines.map((l) => (
@@ -201,8 +203,8 @@ certificates.post('/:id/settings', async (c) => {
   }
   const answer = await api.patchCertificate(cert.id, patch, { expectedVersion });
   if (!answer.ok) return await refused(answer.status, answer.error);
-  const { certificate, warnings, signalled } = answer.body;
-  return settingsPage(c, { cert: certificate, courses, warnings, fromPost: true, banner: savedBanner('Settings saved.', signalled, warnings, impact) });
+  const { certificate, warnings } = answer.body;
+  return settingsPage(c, { cert: certificate, courses, warnings, fromPost: true, banner: savedBanner('Settings saved.', answer.body, warnings, impact) });
 });
 
 // The one-click fix of `course_not_in_associated_content`: add the course to the associated content.
@@ -224,13 +226,13 @@ certificates.post('/:id/associated-content', async (c) => {
     const patch = cert.associatedCourseIds.includes(courseId) ? {} : { associatedCourseIds: [...cert.associatedCourseIds, courseId] };
     const answer = await api.patchCertificate(cert.id, patch, { expectedVersion: cert.settingsVersion });
     if (answer.ok) {
-      const { certificate, warnings, signalled } = answer.body;
+      const { certificate, warnings } = answer.body;
       return settingsPage(c, {
         cert: certificate,
         courses,
         warnings,
         fromPost: true,
-        banner: savedBanner(`Added “${course.title}” to the associated content.`, signalled, warnings),
+        banner: savedBanner(`Added “${course.title}” to the associated content.`, answer.body, warnings),
       });
     }
     if (answer.status === 409 && answer.error.code === 'version_conflict' && attempt < ADD_COURSE_ATTEMPTS) {
@@ -322,8 +324,8 @@ certificates.post('/:id/templates', async (c) => {
   if (version === null) return settingsPage(c, { cert, courses, status: 400, fromPost: true, banner: { kind: 'error', text: BAD_REVISION_TEXT } });
   const answer = await api.patchCertificate(cert.id, { settings: templatesPatch(values) }, { expectedVersion: version });
   if (answer.ok) {
-    const { certificate, warnings, signalled } = answer.body;
-    return settingsPage(c, { cert: certificate, courses, warnings, fromPost: true, banner: savedBanner('Message templates and send window saved.', signalled, warnings) });
+    const { certificate, warnings } = answer.body;
+    return settingsPage(c, { cert: certificate, courses, warnings, fromPost: true, banner: savedBanner('Message templates and send window saved.', answer.body, warnings) });
   }
   if (answer.status === 409) {
     const current = (await api.getCertificate(cert.id)) ?? cert;
