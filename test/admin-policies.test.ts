@@ -127,6 +127,12 @@ browserTest('policies: grace days are set, saved and shown again; -1, 366 and a 
   assert.equal((await getCertificate(cert.id)).settings.expiration.graceDays, 14);
   await page.goto(settingsUrl(cert.id));
   assert.equal(await page.inputValue(field(F.grace)), '14');
+  // Emptied, the field means none (a fresh reviewer saw "Settings saved" while 14 stayed).
+  await page.fill(field(F.grace), '');
+  assert.equal(await submitForm(page, '#save-settings'), 200);
+  assert.equal((await getCertificate(cert.id)).settings.expiration.graceDays ?? 0, 0);
+  await page.goto(settingsUrl(cert.id));
+  assert.equal(await page.inputValue(field(F.grace)), '0');
 });
 
 browserTest('policies: a repeating reminder (every 7 days, at most 3) is set, saved and shown again, then turned off; 0, 53, a word or half a pair are refused beside the field', async () => {

@@ -52,8 +52,8 @@ export interface SettingsFormValues {
   fixedMonth: string;
   fixedDay: string;
   fixedMinimum: string;
-  /** Days of grace after the expiry (issue 14), as typed; 0 = none. */
-  graceDays: string;
+  /** Days of grace after the expiry (issue 14), as typed; 0 or empty = none; null when the form has no such field. */
+  graceDays: string | null;
   recertificationEnabled: boolean;
   courseId: string;
   leadDays: string;
@@ -145,7 +145,7 @@ export function valuesFromForm(body: FormBody): SettingsFormValues {
     fixedMonth: text(body, F.fixedMonth).trim(),
     fixedDay: text(body, F.fixedDay).trim(),
     fixedMinimum: text(body, F.fixedMinimum).trim(),
-    graceDays: text(body, F.graceDays).trim(),
+    graceDays: F.graceDays in body ? text(body, F.graceDays).trim() : null,
     recertificationEnabled: checked(body, F.recertificationEnabled),
     courseId: text(body, F.courseId),
     leadDays: text(body, F.leadDays).trim(),
@@ -225,8 +225,8 @@ export function buildPatch(
       expiration.validFor = { amount, unit: values.unit };
     }
     if (values.anchor !== cur.expiration.anchor) expiration.anchor = values.anchor;
-    // An empty field (a form rendered before the field existed) keeps the saved grace days.
-    const grace = values.graceDays === '' ? (cur.expiration.graceDays ?? 0) : wholeNumber(values.graceDays);
+    // No such field (a form rendered before it existed) keeps the saved grace days; an emptied one is 0, none.
+    const grace = values.graceDays === null ? (cur.expiration.graceDays ?? 0) : values.graceDays === '' ? 0 : wholeNumber(values.graceDays);
     if (grace === null) errors[F.graceDays] = `“${values.graceDays}” is not a whole number. ${FIELD_MESSAGES[F.graceDays]}`;
     else if (grace !== (cur.expiration.graceDays ?? 0)) expiration.graceDays = grace;
     if (values.anchor === 'fixed_date') {

@@ -140,7 +140,7 @@ export function SettingsForm(props: SettingsViewProps) {
             </div>
             <div class="field">
               <label for={idFor(F.graceDays)}>Grace period after expiry, in days (0: none; the learner can still renew by completing the course)</label>
-              <input type="text" inputmode="numeric" class="short" name={F.graceDays} id={idFor(F.graceDays)} value={v.graceDays} {...invalid(F.graceDays)} />
+              <input type="text" inputmode="numeric" class="short" name={F.graceDays} id={idFor(F.graceDays)} value={v.graceDays ?? '0'} {...invalid(F.graceDays)} />
               <FieldNotes field={F.graceDays} errors={errors} warnings={warnings} />
             </div>
 
