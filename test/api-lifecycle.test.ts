@@ -167,7 +167,11 @@ test('deactivating a learner ends their workflows as revoked, refuses new awards
   assert.equal(res.learner.status, 'deactivated');
   assert.ok(res.learner.deactivatedAt);
   assert.equal(res.revokedAwards, 2);
-  assert.equal(res.signalled + res.pending, 2, 'each signalled, or left to the reconciler');
+  // Each is signalled, left to the reconciler, or (the second, due 5 s after its award, on a slow
+  // machine) has already read the revoke from the database at its due time and ended, so its signal
+  // finds it closed. The scheduled one is always signalled or left pending. Each ends revoked (below).
+  const told = res.signalled + res.pending;
+  assert.ok(told >= 1 && told <= 2, `each signalled, left to the reconciler, or already ended: ${JSON.stringify(res)}`);
 
   for (const award of [scheduled, soon]) {
     const status = await closedStatus(award.workflowId!);
