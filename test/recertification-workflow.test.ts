@@ -211,6 +211,8 @@ test('4c. course changed before the due time, lead days kept: the scheduled work
     const other = await makeCourse(h.db.sql, { title: 'Forklift Safety 2027' });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
+      // Settled: its first task has read the settings (on a slow machine it may still be running).
+      for (let i = 0; i < 300 && !(await wf.query(statusQuery)).settings; i++) await new Promise((r) => setTimeout(r, 100));
       await h.env.sleep(30 * DAY_MS);
       const changed = { ...s.settings, recertification: { ...s.settings.recertification, courseId: other.id } };
       const version = await updateSettings(h.db.sql, s.cert.id, changed);
