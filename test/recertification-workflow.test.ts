@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Client } from '@temporalio/client';
 import { DAY_MS } from '../domain/dates.ts';
 import type { MessageRow } from '../db/rows.ts';
 import {
@@ -62,7 +63,11 @@ async function scenario(h: Harness, opts: { daysToExpiry?: number; settings?: (c
  */
 async function propagate(h: Harness, certificateId: string, version: number, leadDaysBefore: number | null) {
   await h.db.sql`insert into settings_propagations (certificate_id, settings_version, lead_days_before) values (${certificateId}, ${version}, ${leadDaysBefore})`;
-  const prop = await h.env.client.workflow.start('settingsPropagationWorkflow', {
+  // A plain client, not the environment's time-skipping one: awaiting the result through that one
+  // unlocks time skipping, and the test server may then jump to the scheduled workflow's due timer
+  // while the propagation runs (the workflow would enroll before the test looks at it asleep).
+  const client = new Client({ connection: h.env.connection, namespace: h.env.namespace ?? 'default' });
+  const prop = await client.workflow.start('settingsPropagationWorkflow', {
     taskQueue: TASK_QUEUE,
     workflowId: settingsPropagationWorkflowId(certificateId, version),
     args: [{ certificateId, settingsVersion: version }],
