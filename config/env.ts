@@ -65,6 +65,12 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(30),
   WORKER_BUNDLE_PATH: z.string().optional(),
+  /**
+   * The Temporal SDK's workflow stack traces (the Temporal UI's Stack Trace tab): `on` records a stack
+   * trace for every promise a workflow creates, about a third of the workflow thread's CPU in the due
+   * burst benchmark; `off` (default) leaves them out and the query answers that they are off.
+   */
+  WORKFLOW_STACK_TRACES: z.enum(['on', 'off'], { message: 'must be on or off' }).default('off'),
   // Outbound webhooks (issue 10 §2): how often the API starts pending deliveries, and how they retry.
   WEBHOOK_DISPATCH_INTERVAL_SECONDS: z.coerce.number().min(0).max(3600).default(2),
   WEBHOOK_RETRY_INITIAL_SECONDS: z.coerce.number().positive().max(86_400).default(30),
@@ -186,6 +192,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   reconcileIntervalSeconds: number;
   workerBundlePath: string | undefined;
+  /** WORKFLOW_STACK_TRACES=on: the worker records workflow stack traces (worker/workers.ts). */
+  workflowStackTraces: boolean;
   /** Outbound webhooks: the dispatcher's interval (0: off) and the delivery policy (workflows/webhook-delivery.ts). */
   webhooks: {
     dispatchIntervalSeconds: number;
@@ -280,6 +288,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: env.LOG_LEVEL,
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
     workerBundlePath: env.WORKER_BUNDLE_PATH,
+    workflowStackTraces: env.WORKFLOW_STACK_TRACES === 'on',
     webhooks: {
       dispatchIntervalSeconds: env.WEBHOOK_DISPATCH_INTERVAL_SECONDS,
       retryInitialSeconds: env.WEBHOOK_RETRY_INITIAL_SECONDS,

@@ -75,6 +75,7 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     activities,
     messageActivities,
     workflowBundlePath: config.workerBundlePath,
+    workflowStackTraces: config.workflowStackTraces,
     ...(opts.shutdownGraceTime ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),
     workflowWorker: opts.workflowWorker,
     emailWorker: opts.emailWorker,

@@ -23,6 +23,11 @@ export interface WorkerSetOptions {
   /** A prebuilt workflow bundle (production); otherwise workflows are bundled at start. */
   workflowBundlePath?: string;
   shutdownGraceTime?: string;
+  /**
+   * Record a stack trace for every promise a workflow creates, for the Temporal UI's Stack Trace tab
+   * (Config.workflowStackTraces, WORKFLOW_STACK_TRACES; default off: see STACK_TRACES_ENV).
+   */
+  workflowStackTraces?: boolean;
   /** Overrides for tests and benchmarks. */
   workflowWorker?: Partial<WorkerOptions>;
   emailWorker?: Partial<WorkerOptions>;
@@ -35,7 +40,18 @@ export interface RunningWorkers {
   shutdown(): Promise<void>;
 }
 
+/**
+ * How the choice reaches the SDK. Its workflow threads install a V8 promise hook that captures and
+ * source-maps a stack trace for every promise a workflow creates (the enhanced stack trace query);
+ * 1.24 has no option for it, so `patches/@temporalio+worker+1.24.0.patch` skips the hook when this
+ * variable is `off` in the environment the threads start with (they copy `process.env` when the
+ * worker is created). Without the hook the SDK answers the stack trace query with "Workflow stack
+ * traces are not enabled on this worker"; each workflow's current details still say what it waits for.
+ */
+export const STACK_TRACES_ENV = 'RECERTIFY_WORKFLOW_STACK_TRACES';
+
 export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
+  process.env[STACK_TRACES_ENV] = opts.workflowStackTraces ? 'on' : 'off';
   const bundlePath = opts.workflowBundlePath ?? (existsSync(DEFAULT_BUNDLE_PATH) && process.env.NODE_ENV === 'production' ? DEFAULT_BUNDLE_PATH : undefined);
   const workflowSource = bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH };
   const grace = (opts.shutdownGraceTime ?? '30 seconds') as WorkerOptions['shutdownGraceTime'];

@@ -48,6 +48,8 @@ export interface Harness {
 export async function createHarness(opts: {
   wrapActivities?: (a: Activities) => Activities;
   wrapMessageActivities?: (a: MessageActivities) => MessageActivities;
+  /** WorkerSetOptions.workflowStackTraces (default off, as WORKFLOW_STACK_TRACES). */
+  workflowStackTraces?: boolean;
 } = {}): Promise<Harness> {
   const db = await createTestDatabase('wf');
   const env = await createTimeSkippingEnv();
@@ -94,6 +96,7 @@ export async function createHarness(opts: {
         activities,
         messageActivities,
         shutdownGraceTime: '1 second',
+        workflowStackTraces: opts.workflowStackTraces ?? false,
       });
       const running = Promise.all(workers.map((w) => w.run()));
       try {
