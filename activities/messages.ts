@@ -109,6 +109,7 @@ async function heartbeating<T>(work: Promise<T>, intervalMs = 10_000): Promise<T
   } catch {
     return await work; // called outside an activity (tests, scripts)
   }
+  if (ctx.info.isLocal) return await work; // a local activity cannot heartbeat; the worker keeps its workflow task alive
   ctx.heartbeat();
   const timer = setInterval(() => ctx.heartbeat(), intervalMs);
   try {

@@ -117,6 +117,18 @@ test('1. nothing happens before expiry − 30 days; at that instant one attempt 
       assert.match(html, new RegExp(String(s.expiresAt.getUTCFullYear())), 'names the expiry date');
       assert.match(html, new RegExp(`/courses/${s.course.id}`), 'links the course');
       assert.doesNotMatch(html, /<b>Lovelace<\/b>/, 'learner name is HTML-escaped');
+      // SEND_IN_DUE_STEP: from the timer's firing to the assigned wait's timer, one workflow task, in
+      // which the context read, the attempt and the send ran as local activities; no activity task.
+      const events = (await wf.fetchHistory()).events ?? [];
+      const fired = events.findIndex((e) => e.timerFiredEventAttributes);
+      const dueStep = events.slice(fired + 1, events.findIndex((e, i) => i > fired && e.timerStartedEventAttributes));
+      assert.equal(dueStep.filter((e) => e.workflowTaskCompletedEventAttributes).length, 1, 'one workflow task');
+      assert.equal(dueStep.filter((e) => e.activityTaskScheduledEventAttributes).length, 0, 'no activity task');
+      const localTypes = dueStep
+        .map((e) => e.markerRecordedEventAttributes)
+        .filter((m) => m?.markerName === 'core_local_activity')
+        .map((m) => (JSON.parse(Buffer.from(m!.details!.data!.payloads![0]!.data!).toString('utf8')) as { activity_type: string }).activity_type);
+      assert.deepEqual(localTypes, ['loadAwardContext', 'createRecertificationAttempt', 'sendMessage']);
       await h.recordHistory(wf, 'scheduled-then-assigned');
     });
   }));

@@ -13,7 +13,7 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { WORKFLOWS_PATH } from '../worker/workers.ts';
 import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES, LMS_POLICIES } from '../workflows/recertification.ts';
-import { REPEATING_REMINDERS, SEND_WINDOWS } from '../workflows/recertification/patches.ts';
+import { REPEATING_REMINDERS, SEND_IN_DUE_STEP, SEND_WINDOWS } from '../workflows/recertification/patches.ts';
 import { quietTemporalRuntime } from './support/temporal.ts';
 
 interface RecordedEvent {
@@ -55,6 +55,12 @@ test('recorded histories replay against the current workflow code', async () => 
   const withRepeats = files.filter((f) => patchesOf(f).includes(REPEATING_REMINDERS));
   assert.deepEqual(withRepeats, ['repeating-reminders-capped.json', 'repeating-reminders-renewed.json', 'repeating-reminders-turned-on.json']);
   assert.ok(files.includes('repeating-reminders-off.json'), 'the path without repeats is recorded too');
+  // Issue 11's due step that sends its messages as local activities: recorded with SEND_IN_DUE_STEP
+  // (*.send-in-due-step.json, from recertification-workflow); every history recorded before it sent
+  // them as activities on the email task queue.
+  const withLocalSend = files.filter((f) => patchesOf(f).includes(SEND_IN_DUE_STEP));
+  assert.deepEqual(withLocalSend, files.filter((f) => f.endsWith('.send-in-due-step.json')));
+  assert.ok(withLocalSend.length >= 4, `histories recorded with patch ${SEND_IN_DUE_STEP}: ${withLocalSend.length}`);
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);
   let replayed = 0;
   for await (const r of results) {

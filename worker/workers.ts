@@ -1,8 +1,9 @@
 /**
  * Builds and runs Recertify's Temporal workers:
  *  - `<taskQueue>`: the workflows, and the activities that touch PostgreSQL (and signal workflows);
- *  - `<taskQueue>-email`: the send-message activity, with many slots so the mailer can coalesce a
- *    burst of due sends into provider batch requests under the provider's rate limit.
+ *    the due step's messages run here as local activities (SEND_IN_DUE_STEP);
+ *  - `<taskQueue>-email`: the send-message activity of every other message, with many slots so the
+ *    mailer can coalesce a burst of sends into provider batch requests under the provider's rate limit.
  * Shutdown stops polling and lets running activities finish (up to the grace time).
  */
 import { fileURLToPath } from 'node:url';
@@ -60,9 +61,13 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...workflowSource,
-    activities: opts.activities,
+    // The message activities too: the due step sends its messages as local activities (SEND_IN_DUE_STEP),
+    // through this process's one mailer. No regular activity of theirs is scheduled on this queue.
+    activities: { ...opts.activities, ...opts.messageActivities },
     shutdownGraceTime: grace,
     maxConcurrentActivityTaskExecutions: 100,
+    // Local sends mostly wait for their turn in the mailer's batches, as the email worker's do: slots are cheap.
+    maxConcurrentLocalActivityExecutions: 1000,
     ...opts.workflowWorker,
   });
   const email = await Worker.create({

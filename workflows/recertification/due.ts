@@ -8,7 +8,7 @@ import type { AwardContext, CourseSummary, CreateAttemptRefused, Recertification
 import type { AwardTruth } from '../../domain/acting-rules.ts';
 import { dueStepDecision, enrollmentMessageKinds, waitingMessageKinds } from '../../domain/recertification-steps.ts';
 import { dbSteps, send, sleepUntil, waitForSendWindow } from './effects.ts';
-import { ACT_ON_DATABASE_TRUTH, SEND_WINDOWS } from './patches.ts';
+import { ACT_ON_DATABASE_TRUTH, SEND_IN_DUE_STEP, SEND_WINDOWS } from './patches.ts';
 import { applyContext, dueMs, expiresMs, now, record, setPhase, skipPassedReminders, type RecertificationRun } from './run.ts';
 
 /** After a refused enrollment the workflow re-plans; it waits this long (ms) if the refusal did not change its plan. */
@@ -83,7 +83,8 @@ async function announceEnrollment(run: RecertificationRun, ctx: AwardContext, co
   // SEND_WINDOWS: the enrollment is made; its messages wait for the learner's window, if one is on.
   if (kinds.length > 0 && patched(SEND_WINDOWS) && (await waitForSendWindow(run, kinds[0]!, 'keep')) !== 'send') return;
   if (kinds.includes('certificate_expiring')) run.expiringNoticeSent = true;
-  for (const kind of kinds) await send(run, kind, { attemptId });
+  const via = kinds.length > 0 && patched(SEND_IN_DUE_STEP) ? 'local' : 'email_queue';
+  for (const kind of kinds) await send(run, kind, { attemptId }, via);
 }
 
 /**

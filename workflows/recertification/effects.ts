@@ -43,14 +43,32 @@ export async function refresh(run: RecertificationRun): Promise<void> {
 const mail = (): MessageActivities =>
   proxyActivities<MessageActivities>({ ...EMAIL_ACTIVITY_OPTIONS, taskQueue: emailTaskQueue(workflowInfo().taskQueue) });
 
+/** How long a local send retries inside the worker before its next attempt waits in a workflow timer. */
+const LOCAL_SEND_RETRY_THRESHOLD = '30 seconds';
+
+/**
+ * The send-message activity as a local activity, in the workflow task that asks for it (SEND_IN_DUE_STEP):
+ * the regular one's time limit and retry policy; no heartbeat timeout (local activities do not
+ * heartbeat; the worker keeps the workflow task alive while one runs).
+ */
+const localMail = proxyLocalActivities<MessageActivities>({
+  startToCloseTimeout: EMAIL_ACTIVITY_OPTIONS.startToCloseTimeout,
+  localRetryThreshold: LOCAL_SEND_RETRY_THRESHOLD,
+  retry: EMAIL_ACTIVITY_OPTIONS.retry,
+});
+
+/** Where a message is sent from: a regular activity on the email task queue, or a local activity in the current workflow task. */
+export type SendVia = 'email_queue' | 'local';
+
 /**
  * Sends one message about the award and keeps its outcome in the status (sent, failed or skipped,
  * with why). Since ACT_ON_DATABASE_TRUTH the activity checks at the workflow's instant (`asOf`) that
  * the message is still due and wanted.
  */
-export async function send(run: RecertificationRun, kind: MessageKind, extra: Omit<SendMessageInput, 'kind' | 'awardId'> = {}): Promise<void> {
+export async function send(run: RecertificationRun, kind: MessageKind, extra: Omit<SendMessageInput, 'kind' | 'awardId'> = {}, via: SendVia = 'email_queue'): Promise<void> {
   const asOf = patched(ACT_ON_DATABASE_TRUTH) ? { asOf: new Date(now()).toISOString() } : {};
-  const result = await mail().sendMessage({ kind, awardId: run.input.awardId, ...extra, ...asOf });
+  const activities = via === 'local' ? localMail : mail();
+  const result = await activities.sendMessage({ kind, awardId: run.input.awardId, ...extra, ...asOf });
   const { messages } = run.status;
   messages.push({
     kind,

@@ -54,3 +54,19 @@ export const SEND_WINDOWS = 'send-windows';
  * setting and replay unchanged (test/histories/repeating-reminders-*.json record the new path).
  */
 export const REPEATING_REMINDERS = 'repeating-reminders';
+
+/**
+ * The due step's messages join its workflow task (issue 11, the due burst): the enrollment's messages
+ * (the Certificate Expiring notice, the recertification enrollment message) are sent by the same
+ * send-message activity run as a local activity on the workflow worker, right after the attempt's
+ * local activity, instead of a regular activity on `<task queue>-email`. A due award then costs one
+ * workflow task and no activity task (it cost two workflow tasks and an activity task). What the send
+ * does is unchanged: the same process-wide mailer (its rate limit, batches and 429 pause), the same
+ * idempotency key and ledger, so a retried or re-run task never emails twice; a retryable failure
+ * retries in the worker for up to LOCAL_SEND_RETRY_THRESHOLD and then through a workflow timer (the
+ * provider's retry-after is minutes at most). Evaluated only when the enrollment has a message to
+ * send; histories recorded before it replay through the old path (test/histories/*.send-in-due-step.json
+ * record the new one). Reminders and the expiry's notice stay regular activities: they are not
+ * part of a burst's drain.
+ */
+export const SEND_IN_DUE_STEP = 'send-in-due-step';
