@@ -477,8 +477,9 @@ async function floorBurst(stack: Services, n: number): Promise<Record<string, un
   try {
     const tag = randomUUID().slice(0, 8);
     const ids = Array.from({ length: n }, (_, i) => `floor-burst-${tag}-${i}`);
-    // Slack to start them and let them fall asleep first: at ≈ 30 starts/s under load (measured here).
-    const setupS = 15 + n * 0.04;
+    // Slack to start them and let them fall asleep first: at ≈ 30 starts/s under load (measured here;
+    // 1,000 were asleep 14–19 s after the first start on an idle machine).
+    const setupS = 10 + n * 0.035;
     const T = Date.now() + setupS * 1000;
     const t0 = performance.now();
     await mapLimit(ids, 64, async (id, i) => {
@@ -529,7 +530,8 @@ async function floorBurst(stack: Services, n: number): Promise<Record<string, un
 async function peerBurst(stack: Services, n: number): Promise<Record<string, unknown> & { lastMessageAfterFirstDueS: number | null; cpuSeconds: Record<string, number>; exact: number }> {
   const { sql, temporal, fakeResend: fake } = stack;
   const leadDays = 30;
-  const setupS = 20 + n * 0.01;
+  // Slack to queue the jobs and start the peer's worker (1,000 jobs: ≈ 2 s).
+  const setupS = 8 + n * 0.01;
   const T = new Date(Date.now() + setupS * 1000);
   const burst: DueBurst = await seedDueBurst(sql, {
     count: n,
@@ -663,8 +665,9 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
   try {
     const w = await stack.spawnWorker({ emailBatchSize: 100, emailRequestsPerSecond: 4, options: WORKER_OPTIONS });
     const leadDays = 30;
-    // Slack to start and settle them before the window: ≈ 25 workflows/s under load (measured here).
-    const setupS = 20 + n * 0.05;
+    // Slack to start and settle them before the window: ≈ 25 workflows/s under load (measured here;
+    // 1,000 were asleep 25–40 s after the first start on an idle machine).
+    const setupS = 15 + n * 0.045;
     const minuteStart = new Date(Date.now() + setupS * 1000);
     const burst = await seedDueBurst(db.sql, {
       count: n,

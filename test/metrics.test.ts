@@ -162,8 +162,8 @@ test('both endpoints: after an award is enrolled, notified and renewed, our coun
     'the SDK timed workflow tasks (in seconds)',
   );
   assert.ok(
-    worker.samples.some((s) => s.name === 'temporal_activity_execution_latency_seconds_count' && s.labels.activity_type === 'sendMessage' && s.value >= 1),
-    'the SDK timed the sendMessage activity',
+    worker.samples.some((s) => s.name === 'temporal_local_activity_execution_latency_seconds_count' && s.labels.activity_type === 'sendMessage' && s.value >= 1),
+    'the SDK timed the due step\'s sendMessage, a local activity (SEND_IN_DUE_STEP)',
   );
   assert.ok(!worker.samples.some((s) => s.name.startsWith('recertify_http_')), "the worker's endpoint does not carry the API's metrics");
 
