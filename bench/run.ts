@@ -809,29 +809,37 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
 // ---------------------------------------------------------------------------------------------
 // 3. settings propagation to 10,000 sleeping workflows, and worker memory with many of them
 
-async function settledRss(w: WorkerProcess): Promise<number | null> {
-  // Once the worker is idle, V8 gives memory back in steps (its memory reducer runs some seconds
-  // after allocation stops), so a reading taken too early counts garbage of workflows the cache
-  // evicted: one run read 1,143 MiB at 5,000 workflows and 753 MiB at 10,000. Sample every 2 s until
-  // the lowest reading has not fallen by more than 2 MiB for 12 s (at most 90 s); that lowest reading.
-  const STEP_MS = 2000;
-  const QUIET_MS = 12_000;
-  const deadline = Date.now() + 90_000;
-  let lowest: number | null = null;
-  let lowestAt = Date.now();
-  await sleep(3000);
+const gcRequests = new Map<number, number>();
+/**
+ * The worker's RSS without garbage: V8 frees the evicted workflows' memory only when it next collects,
+ * which an idle worker may not do for minutes (readings taken without it gave 1,143 MiB at 5,000
+ * sleeping workflows and 753 MiB at 10,000). A full collection in every thread of the worker first
+ * (SIGUSR2, test/support/worker-process.ts), then the lowest of five readings a second apart, with
+ * what the collection reported.
+ */
+async function settledRss(w: WorkerProcess): Promise<{ rss: number | null; gc: string }> {
+  await sleep(2000);
+  const n = (gcRequests.get(w.pid) ?? 0) + 1;
+  gcRequests.set(w.pid, n);
+  process.kill(w.pid, 'SIGUSR2');
+  const deadline = Date.now() + 60_000;
+  let gc = 'no answer in 60 s';
   while (Date.now() < deadline) {
-    const v = w.rssBytes();
-    if (v !== null && (lowest === null || v < lowest - 2 * 2 ** 20)) {
-      lowest = v;
-      lowestAt = Date.now();
-    } else if (v !== null && v < lowest!) {
-      lowest = v;
+    const line = w.output().split('\n').find((l) => l.startsWith(`RECERTIFY_WORKER_GC_DONE ${n} `));
+    if (line) {
+      gc = line.slice(`RECERTIFY_WORKER_GC_DONE ${n} `.length).trim();
+      gc = /^\d+$/.test(gc) ? `full collection in ${gc} threads` : gc;
+      break;
     }
-    if (lowest !== null && Date.now() - lowestAt >= QUIET_MS) break;
-    await sleep(STEP_MS);
+    await sleep(200);
   }
-  return lowest;
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await sleep(1000);
+    const v = w.rssBytes();
+    if (v !== null) samples.push(v);
+  }
+  return { rss: samples.length ? Math.min(...samples) : null, gc };
 }
 
 async function benchPropagationAndMemory(pg: DedicatedPostgres, server: TemporalServerKind): Promise<void> {
@@ -845,11 +853,11 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
   const stack = await benchStack(pg, 'propagation', server);
   const { db, temporal, client } = stack;
   try {
-    const w = await stack.spawnWorker({ options: WORKER_OPTIONS });
-    const memory: { sleepingWorkflows: number; rssMiB: number | null; rssKiB: number | null }[] = [];
+    const w = await stack.spawnWorker({ options: WORKER_OPTIONS, env: { RECERTIFY_WORKER_GC_ON_SIGUSR2: '1' } });
+    const memory: { sleepingWorkflows: number; rssMiB: number | null; rssKiB: number | null; gc: string }[] = [];
     const point = async (sleepingWorkflows: number): Promise<void> => {
-      const rss = await settledRss(w);
-      memory.push({ sleepingWorkflows, rssMiB: mib(rss), rssKiB: rss === null ? null : Math.round(rss / 1024) });
+      const { rss, gc } = await settledRss(w);
+      memory.push({ sleepingWorkflows, rssMiB: mib(rss), rssKiB: rss === null ? null : Math.round(rss / 1024), gc });
     };
     await point(0);
     say(`memory: 0 workflows → ${memory[0]!.rssMiB} MiB`);
