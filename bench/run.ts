@@ -45,6 +45,7 @@ import type { ApiProcess } from '../test/support/stack/api.ts';
 import { startDedicatedPostgres, type DedicatedPostgres } from '../test/support/stack/database.ts';
 import { useTemporalServer, type TemporalServerKind } from '../test/support/stack/temporal.ts';
 import { childEnv, procRss, sleep, spawnChild, type StackProcess } from '../test/support/stack/process.ts';
+import { STACK_TRACES_ENV } from '../worker/workers.ts';
 import type { WorkerProcess, WorkerProcessOptions } from '../test/support/stack/worker.ts';
 import { queryStatuses } from '../test/support/workflow-history.ts';
 import { RECERTIFICATION_WORKFLOW, recertificationStart, workflowIdForAward } from '../workflows/contract.ts';
@@ -442,7 +443,8 @@ async function spawnFloorWorker(stack: Services): Promise<StackProcess> {
   return await spawnChild({
     what: 'the engine floor worker to poll',
     entry: FLOOR_WORKER,
-    env: childEnv({ ...stack.env(), BENCH_FLOOR_TASK_QUEUE: FLOOR_TASK_QUEUE }),
+    // The SDK's per-promise stack traces off, as on our worker (WORKFLOW_STACK_TRACES, worker/workers.ts).
+    env: childEnv({ ...stack.env(), BENCH_FLOOR_TASK_QUEUE: FLOOR_TASK_QUEUE, [STACK_TRACES_ENV]: 'off' }),
     ready: (out) => out.includes(FLOOR_READY_LINE),
     readyPollMs: 50,
   });

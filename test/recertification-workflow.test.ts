@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@temporalio/client';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { DAY_MS } from '../domain/dates.ts';
 import type { MessageRow } from '../db/rows.ts';
 import {
@@ -429,6 +430,48 @@ test('10a. activities retried after a crash between their write and their reply 
           const r = await m.sendMessage(input);
           if (sendCalls++ === 0) throw new Error('worker lost before replying');
           return r;
+        },
+      }),
+    },
+  );
+});
+
+test('10c. SEND_IN_DUE_STEP: a local send that fails is handed over to the email task queue; one message, one email', async () => {
+  let localCalls = 0;
+  let queueCalls = 0;
+  await withHarness(
+    async (h) => {
+      const s = await scenario(h);
+      await h.withWorkers(async () => {
+        const wf = await h.start(s.award);
+        await h.env.sleep(336 * DAY_MS);
+        const st = await wf.query(statusQuery);
+        assert.equal(st.phase, 'assigned');
+        assert.deepEqual(st.messages.map((m) => [m.kind, m.status]), [['certificate_expiring', 'sent']]);
+        assert.ok(st.history.some((e) => e.event === 'message_handed_over' && /provider busy/.test(e.detail ?? '')), 'the handover is in the status history');
+        const events = (await wf.fetchHistory()).events ?? [];
+        const failedLocal = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && e.markerRecordedEventAttributes.failure);
+        assert.equal(failedLocal.length, 1, 'one local attempt, failed');
+        const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes).filter((a) => a?.activityType?.name === 'sendMessage');
+        assert.equal(scheduled.length, 1, 'then one regular activity');
+        assert.equal(scheduled[0]!.taskQueue?.name, `${TASK_QUEUE}-email`, 'on the email task queue');
+        await h.recordHistory(wf, 'due-send-handed-over');
+      });
+      assert.equal(localCalls, 1);
+      assert.equal(queueCalls, 1);
+      assert.equal((await messagesOf(h, s.award.id)).length, 1, 'one message row');
+      assert.equal(h.resend.sent().length, 1, 'one email');
+    },
+    {
+      wrapMessageActivities: (m) => ({
+        ...m,
+        async sendMessage(input) {
+          if (Context.current().info.isLocal) {
+            localCalls++;
+            throw ApplicationFailure.retryable('provider busy', 'RetryableSendError');
+          }
+          queueCalls++;
+          return await m.sendMessage(input);
         },
       }),
     },

@@ -30,6 +30,7 @@ async function stackTraceAnswer(h: Harness): Promise<{ ok: true; trace: string }
   return await h.withWorkers(async () => {
     const wf = await h.start(award);
     for (let i = 0; i < 300 && (await wf.query(statusQuery)).dueAt === null; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.notEqual((await wf.query(statusQuery)).dueAt, null, 'the workflow read its settings and sleeps until its due time');
     try {
       return { ok: true, trace: await wf.query<string>('__stack_trace') };
     } catch (err) {

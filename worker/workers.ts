@@ -66,7 +66,11 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
     activities: { ...opts.activities, ...opts.messageActivities },
     shutdownGraceTime: grace,
     maxConcurrentActivityTaskExecutions: 100,
-    // Local sends mostly wait for their turn in the mailer's batches, as the email worker's do: slots are cheap.
+    // A due step's workflow task holds its slot while its local activities run, the send included
+    // (at most 20 s, then handed over to the email queue: SEND_IN_DUE_STEP). With the SDK's 40 slots a
+    // burst against a provider answering in 300 ms would stall at ≈ 100 due awards a second, and the
+    // mailer's batches would stay small; slots cost memory only while a task runs.
+    maxConcurrentWorkflowTaskExecutions: 200,
     maxConcurrentLocalActivityExecutions: 1000,
     ...opts.workflowWorker,
   });

@@ -98,7 +98,7 @@ const { running, finished } = await startWorkerProcess(config, log, {
 /**
  * A full garbage collection in the main thread and in every worker thread (HeapProfiler.collectGarbage
  * through the inspector; each worker thread is reached with NodeWorker.sendMessageToWorker). Resolves
- * the number of threads collected.
+ * the number of threads that answered (the main thread counts as one; a thread silent for 30 s does not).
  */
 async function collectGarbageEverywhere(): Promise<number> {
   const session = new Session();
@@ -115,14 +115,15 @@ async function collectGarbageEverywhere(): Promise<number> {
     await new Promise((r) => setTimeout(r, 200)); // the attachedToWorker events of running threads
     await session.post('HeapProfiler.collectGarbage');
     let id = 0;
+    let collected = 1;
     for (const sessionId of workerSessions) {
       const n = ++id;
-      const answered = new Promise<void>((resolve) => pending.set(n, resolve));
+      const answered = new Promise<boolean>((resolve) => pending.set(n, () => resolve(true)));
       await session.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: n, method: 'HeapProfiler.collectGarbage' }) });
-      await Promise.race([answered, new Promise((r) => setTimeout(r, 30_000))]);
+      if (await Promise.race([answered, new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))])) collected++;
     }
     await session.post('NodeWorker.disable');
-    return 1 + workerSessions.length;
+    return collected;
   } finally {
     session.disconnect();
   }

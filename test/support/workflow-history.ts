@@ -50,6 +50,24 @@ export async function maxActivityAttempt(client: Client, awardId: string, activi
   return max;
 }
 
+/**
+ * How many local-activity attempts of `activityType` the workflow's history records as failed (a
+ * MarkerRecorded event of a local activity that carries a failure): e.g. a due-step send handed over
+ * to the email task queue (SEND_IN_DUE_STEP).
+ */
+export async function failedLocalAttempts(client: Client, awardId: string, activityType: string): Promise<number> {
+  const history = await client.workflow.getHandle(workflowIdForAward(awardId)).fetchHistory();
+  let n = 0;
+  for (const e of history.events ?? []) {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== LOCAL_ACTIVITY_MARKER || !marker.failure) continue;
+    const raw = marker.details?.data?.payloads?.[0]?.data;
+    const data = raw ? (JSON.parse(Buffer.from(raw).toString('utf8')) as LocalActivityMarkerData) : {};
+    if (data.activity_type === activityType) n++;
+  }
+  return n;
+}
+
 export interface TimerRecord {
   timerId: string;
   /** Epoch ms of the TimerStarted event (the server's clock, this machine's). */

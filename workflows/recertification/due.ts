@@ -83,7 +83,7 @@ async function announceEnrollment(run: RecertificationRun, ctx: AwardContext, co
   // SEND_WINDOWS: the enrollment is made; its messages wait for the learner's window, if one is on.
   if (kinds.length > 0 && patched(SEND_WINDOWS) && (await waitForSendWindow(run, kinds[0]!, 'keep')) !== 'send') return;
   if (kinds.includes('certificate_expiring')) run.expiringNoticeSent = true;
-  const via = kinds.length > 0 && patched(SEND_IN_DUE_STEP) ? 'local' : 'email_queue';
+  const via = kinds.length > 0 && patched(SEND_IN_DUE_STEP) ? 'local_first' : 'email_queue';
   for (const kind of kinds) await send(run, kind, { attemptId }, via);
 }
 

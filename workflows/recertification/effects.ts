@@ -3,8 +3,8 @@
  * activity and timer command of the recertification workflow starts here, so changing one of these
  * functions changes the recorded histories: guard it with a patch (patches.ts).
  */
-import { condition, log, patched, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import type { MessageActivities, RecertificationActivities, SendMessageInput } from '../../activities/types.ts';
+import { CancelledFailure, TemporalFailure, condition, log, patched, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import type { MessageActivities, RecertificationActivities, SendMessageInput, SendMessageResult } from '../../activities/types.ts';
 import { DAY_MS } from '../../domain/dates.ts';
 import { EMAIL_ACTIVITY_OPTIONS, emailTaskQueue } from '../activity-options.ts';
 import type { MessageKind } from '../contract.ts';
@@ -43,22 +43,45 @@ export async function refresh(run: RecertificationRun): Promise<void> {
 const mail = (): MessageActivities =>
   proxyActivities<MessageActivities>({ ...EMAIL_ACTIVITY_OPTIONS, taskQueue: emailTaskQueue(workflowInfo().taskQueue) });
 
-/** How long a local send retries inside the worker before its next attempt waits in a workflow timer. */
-const LOCAL_SEND_RETRY_THRESHOLD = '30 seconds';
+/**
+ * How long a local send may take (SEND_IN_DUE_STEP): one attempt, ms. Its workflow task holds a
+ * workflow-task slot while it runs, so a send held up by the provider (its rate limit, a 429 pause,
+ * an outage) is handed over to the email task queue instead of waiting in the slot.
+ */
+const LOCAL_SEND_TIMEOUT = '20 seconds';
 
 /**
- * The send-message activity as a local activity, in the workflow task that asks for it (SEND_IN_DUE_STEP):
- * the regular one's time limit and retry policy; no heartbeat timeout (local activities do not
- * heartbeat; the worker keeps the workflow task alive while one runs).
+ * The send-message activity as a local activity, in the workflow task that asks for it
+ * (SEND_IN_DUE_STEP): one attempt of at most LOCAL_SEND_TIMEOUT; no heartbeat (local activities do
+ * not heartbeat; the worker keeps the workflow task alive while one runs).
  */
 const localMail = proxyLocalActivities<MessageActivities>({
-  startToCloseTimeout: EMAIL_ACTIVITY_OPTIONS.startToCloseTimeout,
-  localRetryThreshold: LOCAL_SEND_RETRY_THRESHOLD,
-  retry: EMAIL_ACTIVITY_OPTIONS.retry,
+  startToCloseTimeout: LOCAL_SEND_TIMEOUT,
+  retry: { maximumAttempts: 1 },
 });
 
-/** Where a message is sent from: a regular activity on the email task queue, or a local activity in the current workflow task. */
-export type SendVia = 'email_queue' | 'local';
+/**
+ * Where a message is sent from: a regular activity on the email task queue, or first a local activity
+ * in the current workflow task, handed over to the email task queue when that attempt fails or times out.
+ */
+export type SendVia = 'email_queue' | 'local_first';
+
+/**
+ * One attempt as a local activity, then (on any failure: a retryable provider error, a timeout) the
+ * regular activity on the email task queue with its retries and heartbeats. Safe to repeat: both carry
+ * the same idempotency key, and the mailer re-sends a claimed batch as it was (activities/mail/mailer.ts).
+ */
+async function sendLocalFirst(run: RecertificationRun, input: SendMessageInput): Promise<SendMessageResult> {
+  try {
+    return await localMail.sendMessage(input);
+  } catch (err) {
+    // A local activity's failure arrives as the activity's own failure (an ApplicationFailure, a
+    // TimeoutFailure), or wrapped in an ActivityFailure; a cancellation is passed on.
+    if (!(err instanceof TemporalFailure) || err instanceof CancelledFailure) throw err;
+    record(run, 'message_handed_over', `${input.kind}: ${err.cause?.message ?? err.message}`);
+    return await mail().sendMessage(input);
+  }
+}
 
 /**
  * Sends one message about the award and keeps its outcome in the status (sent, failed or skipped,
@@ -67,8 +90,8 @@ export type SendVia = 'email_queue' | 'local';
  */
 export async function send(run: RecertificationRun, kind: MessageKind, extra: Omit<SendMessageInput, 'kind' | 'awardId'> = {}, via: SendVia = 'email_queue'): Promise<void> {
   const asOf = patched(ACT_ON_DATABASE_TRUTH) ? { asOf: new Date(now()).toISOString() } : {};
-  const activities = via === 'local' ? localMail : mail();
-  const result = await activities.sendMessage({ kind, awardId: run.input.awardId, ...extra, ...asOf });
+  const input: SendMessageInput = { kind, awardId: run.input.awardId, ...extra, ...asOf };
+  const result = via === 'local_first' ? await sendLocalFirst(run, input) : await mail().sendMessage(input);
   const { messages } = run.status;
   messages.push({
     kind,

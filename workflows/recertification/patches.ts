@@ -57,16 +57,20 @@ export const REPEATING_REMINDERS = 'repeating-reminders';
 
 /**
  * The due step's messages join its workflow task (issue 11, the due burst): the enrollment's messages
- * (the Certificate Expiring notice, the recertification enrollment message) are sent by the same
- * send-message activity run as a local activity on the workflow worker, right after the attempt's
- * local activity, instead of a regular activity on `<task queue>-email`. A due award then costs one
- * workflow task and no activity task (it cost two workflow tasks and an activity task). What the send
- * does is unchanged: the same process-wide mailer (its rate limit, batches and 429 pause), the same
- * idempotency key and ledger, so a retried or re-run task never emails twice; a retryable failure
- * retries in the worker for up to LOCAL_SEND_RETRY_THRESHOLD and then through a workflow timer (the
- * provider's retry-after is minutes at most). Evaluated only when the enrollment has a message to
- * send; histories recorded before it replay through the old path (test/histories/*.send-in-due-step.json
- * record the new one). Reminders and the expiry's notice stay regular activities: they are not
- * part of a burst's drain.
+ * (the Certificate Expiring notice, the recertification enrollment message) are sent first by the
+ * same send-message activity run as a local activity on the workflow worker, right after the
+ * attempt's local activity, instead of a regular activity on `<task queue>-email`. A due award then
+ * costs one workflow task and no activity task (it cost two workflow tasks and an activity task).
+ * What the send does is unchanged: the same process-wide mailer (its rate limit, batches and 429
+ * pause), the same idempotency key and ledger, so a retried or re-run task never emails twice. The
+ * local attempt is one try of at most 20 s (its workflow task holds a worker slot meanwhile); if it
+ * fails or times out (a 429 pause, a slow provider, an outage) the message is handed over to the
+ * regular activity on the email task queue with its retries, as before the patch (event
+ * `message_handed_over`). Evaluated only when the enrollment has a message to send; histories
+ * recorded before it replay through the old path (test/histories/*.send-in-due-step.json record the
+ * new one). Reminders and the expiry's notice stay regular activities: they are not part of a
+ * burst's drain. Deploying it: once a workflow has taken the new path, a worker without this code
+ * cannot replay it (it would schedule an activity where the history has a local-activity marker), so
+ * replace every worker before relying on it, and do not roll a worker back past it.
  */
 export const SEND_IN_DUE_STEP = 'send-in-due-step';
