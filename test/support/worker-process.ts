@@ -11,15 +11,10 @@
  *    local activities included (see `ActivityAttempt` in test/support/stack/worker-reports.ts): what ran, which
  *    attempt, when, whether it failed. Fault tests read it to see which steps ran during an outage,
  *    which failed, and whether retries finished them.
- *  - with `RECERTIFY_WORKER_GC_ON_SIGUSR2=1`, SIGUSR2 makes a full garbage collection in every thread
- *    of the process (the main thread and the SDK's workflow threads, through the inspector's
- *    NodeWorker domain) and prints `RECERTIFY_WORKER_GC_DONE <n> <threads>` (n counts the requests), so
- *    the memory benchmark reads RSS without the garbage of workflows the cache evicted.
  * SIGTERM/SIGINT shut it down gracefully, as in production.
  *
  * Run: `node --import tsx test/support/worker-process.ts` (see `spawnWorker` in test/support/stack/worker.ts).
  */
-import { Session } from 'node:inspector/promises';
 import { DefaultLogger, Runtime, makeTelemetryFilterString, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../../config/env.ts';
@@ -94,50 +89,6 @@ const { running, finished } = await startWorkerProcess(config, log, {
   workflowWorker: withAttemptLog(overrides.workflowWorker as Partial<WorkerOptions> | undefined),
   emailWorker: withAttemptLog(overrides.emailWorker as Partial<WorkerOptions> | undefined),
 });
-
-/**
- * A full garbage collection in the main thread and in every worker thread (HeapProfiler.collectGarbage
- * through the inspector; each worker thread is reached with NodeWorker.sendMessageToWorker). Resolves
- * the number of threads that answered (the main thread counts as one; a thread silent for 30 s does not).
- */
-async function collectGarbageEverywhere(): Promise<number> {
-  const session = new Session();
-  session.connect();
-  const workerSessions: string[] = [];
-  const pending = new Map<number, () => void>();
-  session.on('NodeWorker.attachedToWorker', (m) => workerSessions.push(m.params.sessionId));
-  session.on('NodeWorker.receivedMessageFromWorker', (m) => {
-    const reply = JSON.parse(m.params.message) as { id?: number };
-    if (reply.id !== undefined) pending.get(reply.id)?.();
-  });
-  try {
-    await session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
-    await new Promise((r) => setTimeout(r, 200)); // the attachedToWorker events of running threads
-    await session.post('HeapProfiler.collectGarbage');
-    let id = 0;
-    let collected = 1;
-    for (const sessionId of workerSessions) {
-      const n = ++id;
-      const answered = new Promise<boolean>((resolve) => pending.set(n, () => resolve(true)));
-      await session.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: n, method: 'HeapProfiler.collectGarbage' }) });
-      if (await Promise.race([answered, new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))])) collected++;
-    }
-    await session.post('NodeWorker.disable');
-    return collected;
-  } finally {
-    session.disconnect();
-  }
-}
-if (process.env.RECERTIFY_WORKER_GC_ON_SIGUSR2 === '1') {
-  let requests = 0;
-  process.on('SIGUSR2', () => {
-    const n = ++requests;
-    void collectGarbageEverywhere().then(
-      (threads) => process.stdout.write(`RECERTIFY_WORKER_GC_DONE ${n} ${threads}\n`),
-      (err: unknown) => process.stdout.write(`RECERTIFY_WORKER_GC_DONE ${n} failed: ${err instanceof Error ? err.message : String(err)}\n`),
-    );
-  });
-}
 
 let stopping = false;
 const stop = (): void => {
