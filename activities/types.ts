@@ -163,6 +163,8 @@ export interface ImportPageOutput {
   awarded: number;
   rejected: number;
   learnersCreated: number;
+  /** Rows that set or changed their learner's manager (absent in results recorded before the managerEmail column). */
+  managersSet?: number;
   /** Whether pending rows remain. */
   more: boolean;
 }

@@ -1,7 +1,7 @@
 /**
  * An import's rows sent as CSV (`Content-Type: text/csv`): RFC 4180, UTF-8 with or without a BOM, a
- * header row naming the columns `email`, `name`, `awardedAt` and optionally `expiresAt` (in any
- * order; matched case-insensitively). Parsed by csv-parse (a well-kept RFC 4180 parser), then handed
+ * header row naming the columns `email`, `name`, `awardedAt` and optionally `expiresAt` and
+ * `managerEmail` (in any order; matched case-insensitively). Parsed by csv-parse (a well-kept RFC 4180 parser), then handed
  * to the route as the JSON body `{"rows": [...]}` it already validates, so both forms meet one schema.
  */
 import { parse } from 'csv-parse/sync';
@@ -9,15 +9,17 @@ import type { MiddlewareHandler } from 'hono';
 import { ApiError } from './errors.ts';
 
 /** The columns a CSV import's header may name, as the JSON rows spell them. */
-export const IMPORT_CSV_COLUMNS = ['email', 'name', 'awardedAt', 'expiresAt'] as const;
+export const IMPORT_CSV_COLUMNS = ['email', 'name', 'awardedAt', 'expiresAt', 'managerEmail'] as const;
+/** Optional columns whose empty cell is the same as no cell (none given). */
+const EMPTY_IS_NONE: readonly string[] = ['expiresAt', 'managerEmail'];
 const REQUIRED: readonly string[] = ['email', 'name', 'awardedAt'];
 
 /** 400 `malformed_csv`: the CSV cannot be read as the import's table. */
 const malformed = (message: string, details: unknown = null): ApiError => new ApiError(400, 'malformed_csv', message, details);
 
 /**
- * Reads `text` as an import's CSV. Returns the rows as `{email, name, awardedAt, expiresAt?}` texts
- * (an empty `expiresAt` cell is absent). Throws ApiError 400 `malformed_csv` naming the line for a
+ * Reads `text` as an import's CSV. Returns the rows as `{email, name, awardedAt, expiresAt?, managerEmail?}`
+ * texts (an empty `expiresAt` or `managerEmail` cell is absent). Throws ApiError 400 `malformed_csv` naming the line for a
  * CSV that is not RFC 4180 (an unclosed quote, a row with more or fewer cells than the header), a
  * header without a required column, with an unknown or repeated column, or bytes that are not UTF-8.
  */
@@ -50,7 +52,7 @@ export function readImportCsv(bytes: Uint8Array): Record<string, string>[] {
     const row: Record<string, string> = {};
     columns.forEach((c, i) => {
       const cell = cells[i] ?? '';
-      if (c === 'expiresAt' && cell.trim() === '') return;
+      if (EMPTY_IS_NONE.includes(c) && cell.trim() === '') return;
       row[c] = cell;
     });
     return row;

@@ -34,6 +34,12 @@ export const ImportRowSchema = z
     name: z.string().default('').openapi({ description: `Up to ${MAX_IMPORT_CELL.name} characters (longer: the row is rejected \`cell_too_long\`).` }),
     awardedAt: z.string().openapi({ description: 'YYYY-MM-DD (midnight UTC) or an ISO 8601 instant with an offset.', example: '2025-06-01' }),
     expiresAt: z.string().nullable().optional().openapi({ description: 'The record\'s own expiry (same forms); empty or absent: counted from the certificate\'s settings.' }),
+    managerEmail: z.string().nullable().optional().openapi({
+      description:
+        'The learner\'s manager (the weekly digest\'s recipient), validated as `managerEmail` of `POST /api/learners` (else the row is rejected ' +
+        '`bad_manager_email`); set on the learner, also when their award is already there. Empty or absent: the learner\'s saved manager stays.',
+      example: 'grace@example.com',
+    }),
   })
   .strict()
   .openapi('ImportRowIn');
@@ -54,7 +60,11 @@ export function readImportDate(text: string): Date | null {
   return d;
 }
 
-/** The intake's reading of rows (1-based row numbers): emails and names by the learners' own rules, dates by `readImportDate`, each cell's length by `MAX_IMPORT_CELL`. */
+/**
+ * The intake's reading of rows (1-based row numbers): emails, names and manager emails by the learners'
+ * own rules (api/schemas.ts `LearnerCreateSchema`: the managerEmail rule is the API's, not a second
+ * one), dates by `readImportDate`, each cell's length by `MAX_IMPORT_CELL`. An empty managerEmail is none.
+ */
 export function readImportRows(rows: readonly z.infer<typeof ImportRowSchema>[]): ImportRowInput[] {
   // PostgreSQL text cannot hold NUL: it is kept as U+FFFD, which no email, date or name rule takes,
   // so the row is rejected with its reason (and its text can still be stored and shown).
@@ -71,6 +81,7 @@ export function readImportRows(rows: readonly z.infer<typeof ImportRowSchema>[])
     const name = storable(r.name, MAX_IMPORT_CELL.name);
     const awardedAtText = storable(r.awardedAt, MAX_IMPORT_CELL.date);
     const expiresAtText = (r.expiresAt && storable(r.expiresAt, MAX_IMPORT_CELL.date)) || null;
+    const managerEmail = (r.managerEmail && storable(r.managerEmail, MAX_IMPORT_CELL.email)) || null;
     return {
       rowNumber: i + 1,
       tooLong,
@@ -82,6 +93,8 @@ export function readImportRows(rows: readonly z.infer<typeof ImportRowSchema>[])
       nameValid: LearnerCreateSchema.shape.name.safeParse(name).success,
       awardedAt: readImportDate(awardedAtText),
       expiresAt: expiresAtText === null ? undefined : readImportDate(expiresAtText),
+      managerEmail,
+      managerEmailValid: managerEmail === null || LearnerCreateSchema.shape.managerEmail.safeParse(managerEmail).success,
     };
   });
 }
@@ -99,6 +112,8 @@ export const ImportPlanRowSchema = z
     reason: Reason.nullable(),
     createLearner: z.boolean(),
     learnerId: Id.nullable(),
+    managerEmail: z.string().nullable().openapi({ description: 'The row\'s managerEmail as given (null: none: the saved manager stays).' }),
+    setsManager: z.boolean().openapi({ description: 'The row sets or changes the learner\'s manager (also when rejected already_awarded or already_recorded).' }),
     awardedAt: Instant.nullable(),
     expiresAt: Instant.nullable(),
     dueAt: Instant.nullable().openapi({ description: 'When recertification falls due (schedule, enroll_now).' }),
@@ -111,6 +126,7 @@ export const ImportTotalsSchema = z
     byOutcome: z.object(Object.fromEntries(IMPORT_ROW_OUTCOMES.map((w) => [w, z.number().int()])) as Record<(typeof IMPORT_ROW_OUTCOMES)[number], z.ZodNumber>),
     byReason: Counts(IMPORT_REJECT_REASONS),
     createLearner: z.number().int(),
+    setsManager: z.number().int().openapi({ description: 'Rows that set or change a learner\'s manager.' }),
   })
   .openapi('ImportTotals');
 
@@ -143,6 +159,7 @@ export const ImportSchema = z
     byOutcome: Counts(IMPORT_ROW_OUTCOMES),
     byReason: Counts(IMPORT_REJECT_REASONS),
     learnersCreated: z.number().int(),
+    managersSet: z.number().int().openapi({ description: 'Rows whose managerEmail set or changed their learner\'s manager.' }),
     errors: z.array(ImportErrorSchema).openapi({ description: `The first ${MAX_LISTED_ERRORS} rejected rows, in row order; errorsCsv has them all.` }),
     errorCount: z.number().int(),
     errorsCsv: z.string().openapi({ description: 'Path of the rejected rows as CSV.' }),
@@ -162,6 +179,8 @@ export const toImportPlanRow = (p: ImportRowPlan, r: ImportRowInput): z.infer<ty
   reason: p.reason,
   createLearner: p.createLearner,
   learnerId: p.learnerId,
+  managerEmail: r.managerEmail,
+  setsManager: p.setsManager,
   awardedAt: isoOrNull(p.awardedAt),
   expiresAt: isoOrNull(p.expiresAt),
   dueAt: isoOrNull(p.dueAt),
@@ -196,6 +215,7 @@ export function toImport(i: ImportRow, counts: ImportCounts, errors: ImportRowRo
     byOutcome: counts.byOutcome,
     byReason: counts.byReason,
     learnersCreated: counts.learnersCreated,
+    managersSet: counts.managersSet,
     errors: errors.map(toImportError),
     errorCount: rejected,
     errorsCsv: `/api/imports/${i.id}/errors.csv`,

@@ -6,14 +6,20 @@
  * transaction, and only `pending` rows (locked) are taken; a retried or resumed page finds its rows
  * done and awards nothing again. `awards_one_active` is the last word: a manual award that wins a race
  * with a page rolls the page back (`already_awarded`), and the retry re-plans it from the database.
+ *
+ * A row's managerEmail (issue 14 §4) is set on its learner in the same transaction: at creation, or on
+ * an existing learner (re-read under a lock) whose saved manager differs, recorded as a `learner.edited`
+ * audit entry of the import's actor (who posted it); a row without one leaves the saved manager.
  */
 import { randomUUID } from 'node:crypto';
 import type { TransactionSql } from '../db/client.ts';
+import * as auditQ from '../db/queries/audit-log.ts';
 import * as awardsQ from '../db/queries/awards.ts';
 import * as certsQ from '../db/queries/certificates.ts';
 import * as importsQ from '../db/queries/imports.ts';
 import * as learnersQ from '../db/queries/learners.ts';
 import type { CertificateRow } from '../db/rows.ts';
+import { recordChange, type AuditContext } from './audit.ts';
 import { awardCertificates } from './awarding.ts';
 import { emailKey, importContentHash, planImportRows, type ImportFacts, type ImportRowInput, type ImportRowPlan } from './importing.ts';
 import { certificateArchived, learnerStatus } from './lifecycle.ts';
@@ -24,7 +30,15 @@ import type { ImportRejectReason } from './vocabulary.ts';
 export const importWorkflowId = (importId: string): string => `import-${importId}`;
 
 /** Reasons that hold whatever the database says: a row rejected for one is rejected at intake, for good. */
-const INTRINSIC: ReadonlySet<ImportRejectReason> = new Set(['cell_too_long', 'bad_email', 'unparsable_date', 'awarded_at_in_future', 'expires_before_awarded', 'duplicate_row']);
+const INTRINSIC: ReadonlySet<ImportRejectReason> = new Set([
+  'cell_too_long',
+  'bad_email',
+  'bad_manager_email',
+  'unparsable_date',
+  'awarded_at_in_future',
+  'expires_before_awarded',
+  'duplicate_row',
+]);
 
 /** The database's facts for planning `rows` of `certificate` now. */
 export async function importFacts(
@@ -36,6 +50,7 @@ export async function importFacts(
 ): Promise<ImportFacts> {
   const learners = await learnersQ.learnersByEmails(tx, rows.map((r) => r.email));
   const learnerIdsByEmail = new Map([...learners].map(([key, l]) => [key, l.id]));
+  const managersByLearner = new Map([...learners.values()].map((l) => [l.id, l.managerEmail]));
   const activeHolders = await awardsQ.activeHolders(tx, certificate.id, [...learnerIdsByEmail.values()]);
   const inactiveLearners = new Map<string, 'learner_deactivated' | 'learner_erased'>();
   for (const l of learners.values()) {
@@ -43,7 +58,7 @@ export async function importFacts(
     if (status !== 'active') inactiveLearners.set(l.id, status === 'erased' ? 'learner_erased' : 'learner_deactivated');
   }
   const awardInstants = await awardsQ.awardInstants(tx, certificate.id, [...learnerIdsByEmail.values()]);
-  return { settings: certificate.settings, createLearners, learnerIdsByEmail, activeHolders, inactiveLearners, awardInstants, now };
+  return { settings: certificate.settings, createLearners, learnerIdsByEmail, managersByLearner, activeHolders, inactiveLearners, awardInstants, now };
 }
 
 /** The certificate, held still (share lock) for the caller's transaction; throws `not_found`. */
@@ -82,8 +97,8 @@ export interface ImportIntake {
 
 /**
  * Stores an import to apply: the import (status `running`, its workflow not yet started) and its rows,
- * those with a reason that no later state can lift (a cell too long, bad email, unparsable date, future awardedAt,
- * expiry before award, duplicate) already `rejected`, the others `pending` for the workflow, which
+ * those with a reason that no later state can lift (a cell too long, bad email, bad manager email, unparsable date,
+ * future awardedAt, expiry before award, duplicate) already `rejected`, the others `pending` for the workflow, which
  * re-plans them against the database when it reaches them. The same rows and flag posted again for the
  * same certificate find the first import (`created: false`). Throws `not_found` for an unknown certificate.
  */
@@ -127,6 +142,7 @@ export async function intakeImport(
         expiresAtText: r.expiresAtText,
         awardedAt: r.awardedAt,
         expiresAt: r.expiresAt ?? null,
+        managerEmail: r.managerEmail,
         reason: reason && INTRINSIC.has(reason) ? reason : null,
         learnerId: null,
       };
@@ -142,6 +158,8 @@ export interface ImportPageResult {
   awarded: number;
   rejected: number;
   learnersCreated: number;
+  /** Rows that set or changed their learner's manager. */
+  managersSet: number;
   /** Whether pending rows remain after this page. */
   more: boolean;
 }
@@ -160,13 +178,13 @@ export async function applyImportPage(tx: TransactionSql, importId: string, limi
   const certificate = await lockedCertificate(tx, imp.certificateId);
   const rows = await importsQ.lockPendingRows(tx, importId, limit + 1);
   const page = rows.slice(0, limit);
-  if (page.length === 0) return { rows: 0, awarded: 0, rejected: 0, learnersCreated: 0, more: false };
+  if (page.length === 0) return { rows: 0, awarded: 0, rejected: 0, learnersCreated: 0, managersSet: 0, more: false };
   if (certificate.archivedAt) {
     // Archived while the import ran: the rows not yet applied are awarded no more.
     await importsQ.finishRows(tx, importId, page.map((r) => ({
-      rowNumber: r.rowNumber, outcome: 'reject', reason: 'certificate_archived', learnerId: null, learnerCreated: false, awardId: null,
+      rowNumber: r.rowNumber, outcome: 'reject', reason: 'certificate_archived', learnerId: null, learnerCreated: false, awardId: null, managerSet: false,
     })));
-    return { rows: page.length, awarded: 0, rejected: page.length, learnersCreated: 0, more: rows.length > limit };
+    return { rows: page.length, awarded: 0, rejected: page.length, learnersCreated: 0, managersSet: 0, more: rows.length > limit };
   }
   const inputs: ImportRowInput[] = page.map((r) => ({
     rowNumber: r.rowNumber,
@@ -179,11 +197,13 @@ export async function applyImportPage(tx: TransactionSql, importId: string, limi
     nameValid: r.name.length > 0,
     awardedAt: r.awardedAt,
     expiresAt: r.expiresAt ?? undefined,
+    managerEmail: r.managerEmail,
+    managerEmailValid: true, // rejected at intake
   }));
   const facts = await importFacts(tx, certificate, inputs, imp.createLearners, now);
   const plans = planImportRows(inputs, facts);
   // New learners first (an email taken meanwhile is read back: that learner is the one).
-  const toCreate = plans.flatMap((p, i) => (p.createLearner ? [{ email: inputs[i]!.email, name: inputs[i]!.name }] : []));
+  const toCreate = plans.flatMap((p, i) => (p.createLearner ? [{ email: inputs[i]!.email, name: inputs[i]!.name, managerEmail: inputs[i]!.managerEmail }] : []));
   const created = new Set((await learnersQ.insertLearners(tx, toCreate)).map((l) => emailKey(l.email)));
   const learnerIds = new Map(facts.learnerIdsByEmail);
   if (toCreate.length > 0) {
@@ -201,19 +221,66 @@ export async function applyImportPage(tx: TransactionSql, importId: string, limi
     now,
   );
   const madeByRow = new Map(accepted.map(({ input }, i) => [input.rowNumber, made[i]!]));
+  // Managers of existing learners (a learner created here got theirs at creation).
+  const managerRows = plans.flatMap((p, i) => (p.setsManager && !created.has(emailKey(inputs[i]!.email)) ? [inputs[i]!] : []));
+  const managersSetFor = await setImportedManagers(tx, imp, managerRows.map((r) => ({ learnerId: learnerIds.get(emailKey(r.email))!, managerEmail: r.managerEmail! })));
   const results = plans.map((p, i): importsQ.RowResult => {
     const award = madeByRow.get(p.rowNumber);
     const key = emailKey(inputs[i]!.email);
+    const learnerCreated = !!award && created.has(key);
+    const learnerId = award ? award.award.learnerId : p.learnerId;
     return {
       rowNumber: p.rowNumber,
       outcome: award ? award.plan : 'reject',
       reason: award ? null : p.reason,
-      learnerId: award ? award.award.learnerId : p.learnerId,
-      learnerCreated: !!award && created.has(key),
+      learnerId,
+      learnerCreated,
       awardId: award?.award.id ?? null,
+      managerSet: p.setsManager && (learnerCreated || (learnerId !== null && managersSetFor.has(learnerId))),
     };
   });
   await importsQ.finishRows(tx, importId, results);
   const awarded = made.length;
-  return { rows: page.length, awarded, rejected: page.length - awarded, learnersCreated: results.filter((r) => r.learnerCreated).length, more: rows.length > limit };
+  return {
+    rows: page.length,
+    awarded,
+    rejected: page.length - awarded,
+    learnersCreated: results.filter((r) => r.learnerCreated).length,
+    managersSet: results.filter((r) => r.managerSet).length,
+    more: rows.length > limit,
+  };
+}
+
+/**
+ * Who an import's changes to learners are recorded as: the actor and route of its `import.created`
+ * audit entry (written with the import, in the intake's transaction); an import without one (made
+ * outside the API) as the actor `import`.
+ */
+async function importAuditContext(tx: TransactionSql, imp: importsQ.ImportRow): Promise<AuditContext> {
+  const entry = await auditQ.firstEntry(tx, { entityType: 'import', entityId: imp.id, action: 'import.created' });
+  if (!entry) return { actor: { name: 'import', tokenId: null, scope: 'write' }, route: `import ${imp.id}` };
+  return { actor: { name: entry.actorName, tokenId: entry.actorTokenId, scope: 'write' }, route: entry.route };
+}
+
+/**
+ * Sets the managers an import page gives existing learners, each re-read under a lock: an active
+ * learner whose saved manager differs (case-insensitively) from the row's gets it, with a
+ * `learner.edited` audit entry (before/after `managerEmail`, as an edit through the API writes);
+ * a learner deactivated or erased meanwhile, or whose manager is already that one, is left as is.
+ * Returns the ids of the learners whose manager was set.
+ */
+async function setImportedManagers(tx: TransactionSql, imp: importsQ.ImportRow, wanted: readonly { learnerId: string; managerEmail: string }[]): Promise<Set<string>> {
+  if (wanted.length === 0) return new Set();
+  const now = new Map((await learnersQ.lockLearnersForEdit(tx, wanted.map((w) => w.learnerId))).map((l) => [l.id, l]));
+  const changes = wanted.filter((w) => {
+    const l = now.get(w.learnerId);
+    return !!l && learnerStatus(l) === 'active' && (l.managerEmail === null || emailKey(l.managerEmail) !== emailKey(w.managerEmail));
+  });
+  if (changes.length === 0) return new Set();
+  const who = await importAuditContext(tx, imp);
+  for (const l of await learnersQ.setManagers(tx, changes)) {
+    const before = now.get(l.id)!;
+    await recordChange(tx, who, { action: 'learner.edited', entityType: 'learner', entityId: l.id, before: { managerEmail: before.managerEmail }, after: { managerEmail: l.managerEmail } });
+  }
+  return new Set(changes.map((c) => c.learnerId));
 }

@@ -7,7 +7,8 @@
  * A row's outcome is the awarding routine's plan for its terms (`awardTerms`: `schedule` with its due
  * date, `enroll_now`, `record_expired`, `no_expiry`) or `reject` with a reason
  * (domain/vocabulary.ts `IMPORT_REJECT_REASONS`); `createLearner` says beside it that the learner is
- * created first. Pure: no I/O, no clock of its own.
+ * created first, `setsManager` that the row's managerEmail becomes the learner's manager. Pure: no
+ * I/O, no clock of its own.
  */
 import { createHash } from 'node:crypto';
 import type { CertificateSettings } from './settings.ts';
@@ -19,7 +20,8 @@ export const MAX_IMPORT_ROWS = 100_000;
 
 /**
  * The longest cell (characters, after trimming) an import row may give: a longer one rejects the row
- * `cell_too_long` (its text kept cut to this length), never the whole file.
+ * `cell_too_long` (its text kept cut to this length), never the whole file. `email` bounds the
+ * managerEmail cell too.
  */
 export const MAX_IMPORT_CELL = { email: 1000, name: 1000, date: 100 } as const;
 
@@ -42,6 +44,10 @@ export interface ImportRowInput {
   awardedAt: Date | null;
   /** undefined: none given; null: unparsable. */
   expiresAt: Date | null | undefined;
+  /** The managerEmail cell as given (trimmed); null: none given or empty (the learner's saved manager stays). */
+  managerEmail: string | null;
+  /** Whether `managerEmail` is an address the learner API takes for a manager (true when none is given). */
+  managerEmailValid: boolean;
 }
 
 /** What the database says that a row's plan depends on. */
@@ -51,6 +57,8 @@ export interface ImportFacts {
   createLearners: boolean;
   /** Existing learners' ids by lower-cased email. */
   learnerIdsByEmail: ReadonlyMap<string, string>;
+  /** Existing learners' saved managers (null: none) by learner id. */
+  managersByLearner: ReadonlyMap<string, string | null>;
   /** Learners who hold an active award of the certificate. */
   activeHolders: ReadonlySet<string>;
   /** Learners deactivated or erased (domain/lifecycle.ts), with the reason their rows are rejected: nothing new is made for them. */
@@ -71,6 +79,13 @@ export interface ImportRowPlan {
   createLearner: boolean;
   /** The existing learner's id; null when rejected before it was looked up, or to be created. */
   learnerId: string | null;
+  /**
+   * The row's managerEmail becomes the learner's manager: one is given, and the learner is to be
+   * created or has another manager saved (compared case-insensitively) or none. Also on a row
+   * rejected `already_awarded` or `already_recorded` (the award is there; the manager is the
+   * learner's); never on another rejected row.
+   */
+  setsManager: boolean;
   awardedAt: Date | null;
   expiresAt: Date | null;
   /** When recertification falls due (for `schedule` and `enroll_now`); null otherwise. */
@@ -83,17 +98,24 @@ export interface ImportTotals {
   byOutcome: Record<ImportRowOutcome, number>;
   byReason: Partial<Record<ImportRejectReason, number>>;
   createLearner: number;
+  /** Rows that set or change a learner's manager. */
+  setsManager: number;
 }
 
 /** The lower-cased email rows and learners are matched by. */
 export const emailKey = (email: string): string => email.toLowerCase();
 
-const rejected = (row: ImportRowInput, reason: ImportRejectReason, learnerId: string | null = null): ImportRowPlan => ({
+/** Whether `row` gives a manager other than `saved` (the learner's, null: none), compared case-insensitively. */
+const newManager = (row: ImportRowInput, saved: string | null): boolean =>
+  row.managerEmail !== null && (saved === null || emailKey(saved) !== emailKey(row.managerEmail));
+
+const rejected = (row: ImportRowInput, reason: ImportRejectReason, learnerId: string | null = null, setsManager = false): ImportRowPlan => ({
   rowNumber: row.rowNumber,
   outcome: 'reject',
   reason,
   createLearner: false,
   learnerId,
+  setsManager,
   awardedAt: row.awardedAt,
   expiresAt: row.expiresAt ?? null,
   dueAt: null,
@@ -101,7 +123,8 @@ const rejected = (row: ImportRowInput, reason: ImportRejectReason, learnerId: st
 
 /**
  * Plans `rows` in order against `facts`. A row is rejected, the first reason that holds, for: a cell
- * over its `MAX_IMPORT_CELL` (`cell_too_long`; such a row does not count for duplicates), a bad email, an unparsable date, awardedAt more than FUTURE_TOLERANCE_MS ahead of `now`, an expiresAt not
+ * over its `MAX_IMPORT_CELL` (`cell_too_long`; such a row does not count for duplicates), a bad email,
+ * a managerEmail the learner API would refuse (`bad_manager_email`), an unparsable date, awardedAt more than FUTURE_TOLERANCE_MS ahead of `now`, an expiresAt not
  * after awardedAt, an email an earlier row of `rows` gave (`duplicate_row`, case-insensitively), no
  * learner with the email while creation is off (`unknown_learner`) or a bad name while it is on
  * (`bad_name`), a learner deactivated (`learner_deactivated`) or erased (`learner_erased`), a learner
@@ -118,6 +141,7 @@ export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFac
     const key = emailKey(row.email);
     const duplicate = seen.has(key);
     seen.add(key);
+    if (!row.managerEmailValid) return rejected(row, 'bad_manager_email');
     if (!row.awardedAt || row.expiresAt === null) return rejected(row, 'unparsable_date');
     if (row.awardedAt.getTime() > facts.now + FUTURE_TOLERANCE_MS) return rejected(row, 'awarded_at_in_future');
     if (row.expiresAt && row.expiresAt.getTime() <= row.awardedAt.getTime()) return rejected(row, 'expires_before_awarded');
@@ -127,8 +151,9 @@ export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFac
     if (!learnerId && !row.nameValid) return rejected(row, 'bad_name');
     const inactive = learnerId ? facts.inactiveLearners.get(learnerId) : undefined;
     if (learnerId && inactive) return rejected(row, inactive, learnerId);
-    if (learnerId && facts.activeHolders.has(learnerId)) return rejected(row, 'already_awarded', learnerId);
-    if (learnerId && facts.awardInstants.get(learnerId)?.has(row.awardedAt.getTime())) return rejected(row, 'already_recorded', learnerId);
+    const setsManager = newManager(row, learnerId ? (facts.managersByLearner.get(learnerId) ?? null) : null);
+    if (learnerId && facts.activeHolders.has(learnerId)) return rejected(row, 'already_awarded', learnerId, setsManager);
+    if (learnerId && facts.awardInstants.get(learnerId)?.has(row.awardedAt.getTime())) return rejected(row, 'already_recorded', learnerId, setsManager);
     const terms = awardTerms(facts.settings, { awardedAt: row.awardedAt, explicitExpiresAt: row.expiresAt ?? null }, facts.now);
     return {
       rowNumber: row.rowNumber,
@@ -136,6 +161,7 @@ export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFac
       reason: null,
       createLearner: !learnerId,
       learnerId,
+      setsManager,
       awardedAt: row.awardedAt,
       expiresAt: terms.expiresAt,
       dueAt: terms.plan === 'schedule' || terms.plan === 'enroll_now' ? terms.dueAt : null,
@@ -150,11 +176,13 @@ export function importTotals(plans: readonly ImportRowPlan[]): ImportTotals {
     byOutcome: { schedule: 0, enroll_now: 0, record_expired: 0, no_expiry: 0, reject: 0 },
     byReason: {},
     createLearner: 0,
+    setsManager: 0,
   };
   for (const p of plans) {
     totals.byOutcome[p.outcome]++;
     if (p.reason) totals.byReason[p.reason] = (totals.byReason[p.reason] ?? 0) + 1;
     if (p.createLearner) totals.createLearner++;
+    if (p.setsManager) totals.setsManager++;
   }
   return totals;
 }
@@ -162,11 +190,16 @@ export function importTotals(plans: readonly ImportRowPlan[]): ImportTotals {
 /**
  * The content hash that makes posting the same rows again the same import: sha256 (hex) over the
  * rows' texts as given, in order, and the `createLearners` flag. A CSV and the JSON of the same rows
- * hash alike.
+ * hash alike. A row's managerEmail counts only when given, so a row without one (no column, an empty
+ * cell: both keep the saved manager) hashes as it did before the column existed, and a file whose
+ * managers changed is a new import.
  */
 export function importContentHash(rows: readonly ImportRowInput[], createLearners: boolean): string {
   const hash = createHash('sha256');
   hash.update(createLearners ? 'create\n' : 'nocreate\n');
-  for (const r of rows) hash.update(`${JSON.stringify([r.email, r.name, r.awardedAtText, r.expiresAtText])}\n`);
+  for (const r of rows) {
+    const texts = [r.email, r.name, r.awardedAtText, r.expiresAtText, ...(r.managerEmail === null ? [] : [r.managerEmail])];
+    hash.update(`${JSON.stringify(texts)}\n`);
+  }
   return hash.digest('hex');
 }

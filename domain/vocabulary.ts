@@ -152,7 +152,8 @@ export type ImportRowOutcome = (typeof IMPORT_ROW_OUTCOMES)[number];
  *  - `learner_erased`: the learner was erased (domain/lifecycle.ts);
  *  - `already_recorded`: the learner already has an award of the certificate given at the row's
  *    awardedAt, whatever its status (an expired record imported before): never recorded twice;
- *  - `cell_too_long`: a cell is longer than the import takes (domain/importing.ts `MAX_IMPORT_CELL`).
+ *  - `cell_too_long`: a cell is longer than the import takes (domain/importing.ts `MAX_IMPORT_CELL`);
+ *  - `bad_manager_email`: the managerEmail cell is not an address the learner API takes for a manager.
  */
 export const IMPORT_REJECT_REASONS = [
   'bad_email',
@@ -169,6 +170,8 @@ export const IMPORT_REJECT_REASONS = [
   'learner_erased',
   'already_recorded',
   'cell_too_long',
+  // the managerEmail column (issue 14 §4, import)
+  'bad_manager_email',
 ] as const;
 export type ImportRejectReason = (typeof IMPORT_REJECT_REASONS)[number];
 

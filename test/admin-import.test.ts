@@ -51,14 +51,14 @@ browserTest('an import: upload, the dry-run table, confirm, progress to complete
   const tag = `imp${Date.now()}`;
   const cert = await recertifying(`Import ${tag}`);
   const csv = [
-    'email,name,awardedAt,expiresAt',
-    `good1-${tag}@example.com,"Good, One",${day(-100)},`, // schedule
-    `good2-${tag}@example.com,Good Two,${day(-350)},`, // inside the 30-day lead: enroll_now
-    `old-${tag}@example.com,Old Three,${day(-800)},${day(-400)}`, // record_expired
-    `not-an-email,Bad Four,${day(-10)},`, // bad_email
-    `good1-${tag}@example.com,Again,${day(-5)},`, // duplicate_row
-    `future-${tag}@example.com,Future Six,${day(30)},`, // awarded_at_in_future
-    `baddate-${tag}@example.com,Bad Seven,2025-02-30,`, // unparsable_date
+    'email,name,awardedAt,expiresAt,managerEmail',
+    `good1-${tag}@example.com,"Good, One",${day(-100)},,boss-${tag}@example.com`, // schedule, with a manager
+    `good2-${tag}@example.com,Good Two,${day(-350)},,`, // inside the 30-day lead: enroll_now
+    `old-${tag}@example.com,Old Three,${day(-800)},${day(-400)},`, // record_expired
+    `not-an-email,Bad Four,${day(-10)},,`, // bad_email
+    `good1-${tag}@example.com,Again,${day(-5)},,`, // duplicate_row
+    `future-${tag}@example.com,Future Six,${day(30)},,`, // awarded_at_in_future
+    `baddate-${tag}@example.com,Bad Seven,2025-02-30,,`, // unparsable_date
   ].join('\n');
 
   await page.goto(`${stack.api}/admin/certificates/${cert.id}/settings`);
@@ -82,6 +82,8 @@ browserTest('an import: upload, the dry-run table, confirm, progress to complete
   assert.equal(await page.textContent('#import-plan-totals tr[data-outcome=schedule] td'), '1');
   const dueCell = await page.textContent('#import-plan-rows tr[data-row="1"] td:nth-child(6)');
   assert.match(dueCell ?? '', /^\d{4}-\d{2}-\d{2}$/, 'a scheduled row shows its due date');
+  assert.equal((await page.textContent('#import-plan-rows tr[data-row="1"] td.import-manager'))?.trim(), `boss-${tag}@example.com (set)`, 'the manager the row sets');
+  assert.match((await page.textContent('#import-plan-summary')) ?? '', /1 would set a learner’s manager/);
   assert.equal((await api<AwardList>('GET', `/api/awards?certificateId=${cert.id}`)).awards.length, 0, 'the dry run imported nothing');
   await screenshot(page, 'import-dry-run.png');
 
@@ -95,13 +97,16 @@ browserTest('an import: upload, the dry-run table, confirm, progress to complete
   assert.deepEqual(await page.$$eval('#import-errors tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-row'))), ['4', '5', '6', '7']);
   const awards = (await api<AwardList>('GET', `/api/awards?certificateId=${cert.id}`)).awards;
   assert.equal(awards.length, 3, 'the three good rows are awarded');
+  assert.equal(await page.textContent('#import-managers-set'), '1');
+  const [good1] = (await api<{ learners: { managerEmail?: string | null }[] }>('GET', `/api/learners?email=good1-${tag}@example.com`)).learners;
+  assert.equal(good1?.managerEmail, `boss-${tag}@example.com`, 'the imported learner has the manager');
   await screenshot(page, 'import-completed.png');
 
   // The errors CSV, downloaded through the admin page.
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#import-errors-csv')]);
   const text = await readFile((await download.path())!, 'utf8');
   const lines = text.trim().split('\r\n');
-  assert.equal(lines[0], 'row,email,name,awardedAt,expiresAt,reason');
+  assert.equal(lines[0], 'row,email,name,awardedAt,expiresAt,managerEmail,reason');
   assert.deepEqual(
     lines.slice(1).map((l) => [l.split(',')[0], l.split(',').at(-1)]),
     [

@@ -261,7 +261,7 @@ test('apply: each row awarded once by the import workflow, workflows started and
   assert.equal(csv.status, 200);
   assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
   const lines = (await csv.text()).trim().split('\r\n');
-  assert.equal(lines[0], 'row,email,name,awardedAt,expiresAt,reason');
+  assert.equal(lines[0], 'row,email,name,awardedAt,expiresAt,managerEmail,reason');
   assert.equal(lines.length, 8, 'a line per rejected row');
   assert.match(lines[1]!, /^5,not-an-email,X,.*,bad_email$/);
 });

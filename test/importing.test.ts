@@ -3,6 +3,7 @@
  * email case-insensitively (the first row wins), the awarding routine's terms (a given expiry kept,
  * none while expiration is off), the future tolerance, learners to create, and the content hash.
  */
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FUTURE_TOLERANCE_MS } from '../domain/awarding.ts';
@@ -19,6 +20,7 @@ const facts = (over: Partial<ImportFacts> = {}): ImportFacts => ({
   settings: expiring(),
   createLearners: true,
   learnerIdsByEmail: new Map([['ada@example.com', 'L-ada']]),
+  managersByLearner: new Map([['L-ada', 'Grace@Example.com']]),
   activeHolders: new Set(),
   inactiveLearners: new Map(),
   awardInstants: new Map(),
@@ -37,6 +39,8 @@ const row = (over: Partial<ImportRowInput> = {}): ImportRowInput => ({
   nameValid: true,
   awardedAt: new Date(NOW - 100 * DAY_MS),
   expiresAt: undefined,
+  managerEmail: null,
+  managerEmailValid: true,
   ...over,
 });
 
@@ -123,4 +127,39 @@ test('a record given at an instant already recorded for the learner is already_r
 test('an overlong cell is cell_too_long, the first reason, and the row is no duplicate of the next', () => {
   const long = planImportRows([row({ tooLong: true, emailValid: false }), row()], facts());
   assert.deepEqual(long.map((p) => p.reason), ['cell_too_long', null]);
+});
+
+test('a managerEmail: a bad one rejects the row (after a bad email, before a date); a new one sets the manager, the saved one (any case) or none does not; set also when the award is already there', () => {
+  const bad = planImportRows(
+    [
+      row({ email: 'x@example.com', managerEmail: 'nope', managerEmailValid: false }),
+      row({ email: 'y', emailValid: false, managerEmail: 'nope', managerEmailValid: false }),
+      row({ email: 'z@example.com', managerEmail: 'nope', managerEmailValid: false, awardedAt: null }),
+    ],
+    facts(),
+  );
+  assert.deepEqual(bad.map((p) => [p.reason, p.setsManager]), [['bad_manager_email', false], ['bad_email', false], ['bad_manager_email', false]]);
+  const plans = planImportRows(
+    [
+      row({ managerEmail: 'grace@example.com' }),
+      row({ email: 'new@example.com', managerEmail: 'boss@example.com' }),
+      row({ email: 'none@example.com' }),
+    ],
+    facts(),
+  );
+  assert.deepEqual(plans.map((p) => p.setsManager), [false, true, false], 'the saved manager in another case is the same; a new learner gets theirs');
+  const changed = planImportRows([row({ managerEmail: 'boss@example.com' })], facts({ activeHolders: new Set(['L-ada']) }));
+  assert.deepEqual([changed[0]!.reason, changed[0]!.setsManager], ['already_awarded', true]);
+  const gone = planImportRows([row({ managerEmail: 'boss@example.com' })], facts({ inactiveLearners: new Map([['L-ada', 'learner_deactivated']]) }));
+  assert.equal(gone[0]!.setsManager, false, 'nothing is set for a deactivated learner');
+  assert.equal(importTotals([...plans, ...changed]).setsManager, 2);
+});
+
+test('the content hash counts a managerEmail only when given: without one it is the hash of before the column; another manager is another import', () => {
+  const a = [row({ rowNumber: 1, awardedAtText: '2026-01-01' })];
+  const legacy = createHash('sha256').update('create\n').update(`${JSON.stringify(['ada@example.com', 'Ada', '2026-01-01', null])}\n`).digest('hex');
+  assert.equal(importContentHash(a, true), legacy);
+  const withManager = importContentHash([{ ...a[0]!, managerEmail: 'boss@example.com' }], true);
+  assert.notEqual(withManager, legacy);
+  assert.notEqual(withManager, importContentHash([{ ...a[0]!, managerEmail: 'other@example.com' }], true));
 });

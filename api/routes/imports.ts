@@ -48,15 +48,18 @@ export const createImportRoute = createRoute({
   ...requires('write'),
   summary: 'Import existing holders of the certificate (dry run, or apply by a durable workflow)',
   description:
-    `Rows: \`{"rows": [{"email", "name", "awardedAt", "expiresAt"?}]}\`, or a \`text/csv\` file with those columns, 1 to ${MAX_IMPORT_ROWS} (body up to 32 MB). Dates are YYYY-MM-DD ` +
+    `Rows: \`{"rows": [{"email", "name", "awardedAt", "expiresAt"?, "managerEmail"?}]}\`, or a \`text/csv\` file with those columns, 1 to ${MAX_IMPORT_ROWS} (body up to 32 MB). Dates are YYYY-MM-DD ` +
     '(midnight UTC) or ISO 8601 instants with an offset. The flags are query parameters: `dryRun=true` answers the plan (200) and ' +
     'changes nothing; `createLearners=true` creates a learner for an email no learner has. ' +
+    'A row\'s `managerEmail` (validated as the learner API\'s) becomes its learner\'s manager when it differs from the saved one, also when ' +
+    'the award is already there (`setsManager`; audited as a learner edit); an empty or absent one keeps the saved manager. ' +
     'Each row\'s outcome is the awarding routine\'s plan for it — `schedule` (with its `dueAt`), `enroll_now` (inside the lead window), ' +
     '`record_expired` (expiry already past: recorded expired, no workflow, no message), `no_expiry` — or `reject` with a reason: ' +
     '`bad_email`, `bad_name` (a learner to create needs a name), `unparsable_date`, `awarded_at_in_future`, `expires_before_awarded`, ' +
     '`duplicate_row` (an earlier row has the email), `unknown_learner` (creation off), `already_awarded` (an active award exists), ' +
     '`already_recorded` (an award of it given at the same awardedAt exists, e.g. the same expired record imported before), `learner_deactivated`, ' +
-    '`learner_erased`, `cell_too_long` (email or name over 1000 characters, a date over 100: the row, not the file). ' +
+    '`learner_erased`, `cell_too_long` (email, name or managerEmail over 1000 characters, a date over 100: the row, not the file), ' +
+    '`bad_manager_email` (managerEmail is not an address the learner API takes: nothing of the row is written). ' +
     'A rejected row never stops the others. Without `dryRun`: 202 with the import, applied by its Temporal workflow a page of 500 rows ' +
     'at a time (each page one transaction; its recertification workflows started 16 at a time before the next page); follow it with ' +
     '`GET /api/imports/{id}`. Rows are re-planned against the database when their page is applied, so the apply acts on what the ' +
@@ -72,8 +75,8 @@ export const createImportRoute = createRoute({
         ...body(ImportRequestSchema).content,
         'text/csv': {
           schema: z.string().openapi({
-            description: 'RFC 4180, UTF-8 with or without a BOM; a header row naming email, name, awardedAt and optionally expiresAt (any order, ' +
-              'any case); an empty expiresAt cell is none. A CSV that cannot be read so is 400 `malformed_csv` naming the line or column.',
+            description: 'RFC 4180, UTF-8 with or without a BOM; a header row naming email, name, awardedAt and optionally expiresAt and managerEmail ' +
+              '(any order, any case); an empty expiresAt or managerEmail cell is none. A CSV that cannot be read so is 400 `malformed_csv` naming the line or column.',
             example: 'email,name,awardedAt,expiresAt\r\nada@example.com,"Lovelace, Ada",2025-06-01,\r\n',
           }),
         },
@@ -105,7 +108,7 @@ export const importErrorsCsvRoute = createRoute({
   path: '/imports/{id}/errors.csv',
   tags,
   ...requires('read'),
-  summary: 'An import\'s rejected rows as CSV (row, email, name, awardedAt, expiresAt, reason)',
+  summary: 'An import\'s rejected rows as CSV (row, email, name, awardedAt, expiresAt, managerEmail, reason)',
   request: { params: IdParams },
   responses: {
     200: { description: 'The rejected rows, RFC 4180, UTF-8.', content: { 'text/csv': { schema: z.string() } } },
@@ -190,11 +193,14 @@ export function importsApp(deps: ApiDeps): App {
     const lines: (string | number | null)[][] = [];
     for (let after = 0; ; ) {
       const page = await importsQ.importErrors(sql, id, { afterRow: after, limit: 5000 });
-      for (const r of page.map(toImportError)) lines.push([r.row, r.email, r.name, r.awardedAt, r.expiresAt, r.reason]);
+      for (const r of page) {
+        const e = toImportError(r);
+        lines.push([e.row, e.email, e.name, e.awardedAt, e.expiresAt, r.managerEmail, e.reason]);
+      }
       if (page.length < 5000) break;
       after = page[page.length - 1]!.rowNumber;
     }
-    const csv = toCsv(['row', 'email', 'name', 'awardedAt', 'expiresAt', 'reason'], lines);
+    const csv = toCsv(['row', 'email', 'name', 'awardedAt', 'expiresAt', 'managerEmail', 'reason'], lines);
     return c.body(csv, 200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="import-${id}-errors.csv"` });
   });
 

@@ -51,6 +51,14 @@ export interface AuditFilter {
   before?: PageBefore;
 }
 
+/** The first entry of `action` about the entity (oldest; null when none): e.g. who started an import. */
+export async function firstEntry(sql: Db, f: { entityType: AuditEntityType; entityId: string; action: AuditAction }): Promise<AuditRow | null> {
+  const [row] = await sql<AuditRow[]>`
+    select * from audit_log where entity_type = ${f.entityType} and entity_id = ${f.entityId} and action = ${f.action}
+    order by created_at, id limit 1`;
+  return row ?? null;
+}
+
 /** Entries newest first (created_at, then id, descending), each with its page key. */
 export async function listAuditEntries(sql: Db, f: AuditFilter): Promise<Keyed<AuditRow>[]> {
   return await sql<Keyed<AuditRow>[]>`

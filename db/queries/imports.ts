@@ -29,6 +29,10 @@ export interface ImportRowRow {
   expiresAtText: string | null;
   awardedAt: Date | null;
   expiresAt: Date | null;
+  /** The managerEmail cell as given (trimmed); null: none given. */
+  managerEmail: string | null;
+  /** Applying the row set or changed the learner's manager. */
+  managerSet: boolean;
   state: ImportRowState;
   outcome: ImportRowOutcome | null;
   reason: ImportRejectReason | null;
@@ -69,7 +73,7 @@ export async function getImport(sql: Db, id: string): Promise<ImportRow | null> 
  */
 export type NewImportRow = Pick<
   ImportRowRow,
-  'rowNumber' | 'email' | 'name' | 'awardedAtText' | 'expiresAtText' | 'awardedAt' | 'expiresAt' | 'reason' | 'learnerId'
+  'rowNumber' | 'email' | 'name' | 'awardedAtText' | 'expiresAtText' | 'awardedAt' | 'expiresAt' | 'managerEmail' | 'reason' | 'learnerId'
 >;
 
 const isoOrNull = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -79,16 +83,16 @@ export async function insertImportRows(tx: TransactionSql, importId: string, row
   for (let i = 0; i < rows.length; i += 5000) {
     const chunk = rows.slice(i, i + 5000);
     await tx`
-      insert into import_rows (import_id, row_number, email, name, awarded_at_text, expires_at_text, awarded_at, expires_at, state, outcome, reason, learner_id)
-      select ${importId}, u.row_number, u.email, u.name, u.awarded_at_text, u.expires_at_text, u.awarded_at::timestamptz, u.expires_at::timestamptz,
+      insert into import_rows (import_id, row_number, email, name, awarded_at_text, expires_at_text, awarded_at, expires_at, manager_email, state, outcome, reason, learner_id)
+      select ${importId}, u.row_number, u.email, u.name, u.awarded_at_text, u.expires_at_text, u.awarded_at::timestamptz, u.expires_at::timestamptz, u.manager_email,
              case when u.reason is null then 'pending' else 'rejected' end,
              case when u.reason is null then null else 'reject' end,
              u.reason, u.learner_id
       from unnest(${chunk.map((r) => r.rowNumber)}::int[], ${chunk.map((r) => r.email)}::text[], ${chunk.map((r) => r.name)}::text[],
                   ${chunk.map((r) => r.awardedAtText)}::text[], ${chunk.map((r) => r.expiresAtText)}::text[],
                   ${chunk.map((r) => isoOrNull(r.awardedAt))}::text[], ${chunk.map((r) => isoOrNull(r.expiresAt))}::text[],
-                  ${chunk.map((r) => r.reason)}::text[], ${chunk.map((r) => r.learnerId)}::uuid[])
-           as u(row_number, email, name, awarded_at_text, expires_at_text, awarded_at, expires_at, reason, learner_id)`;
+                  ${chunk.map((r) => r.managerEmail)}::text[], ${chunk.map((r) => r.reason)}::text[], ${chunk.map((r) => r.learnerId)}::uuid[])
+           as u(row_number, email, name, awarded_at_text, expires_at_text, awarded_at, expires_at, manager_email, reason, learner_id)`;
   }
 }
 
@@ -107,6 +111,8 @@ export interface RowResult {
   learnerId: string | null;
   learnerCreated: boolean;
   awardId: string | null;
+  /** The row set or changed the learner's manager. */
+  managerSet: boolean;
 }
 
 /** Records what became of pending rows (`done` with its award, or `rejected` with its reason). */
@@ -115,31 +121,36 @@ export async function finishRows(tx: TransactionSql, importId: string, results: 
   await tx`
     update import_rows r
     set state = case when u.outcome = 'reject' then 'rejected' else 'done' end,
-        outcome = u.outcome, reason = u.reason, learner_id = u.learner_id, learner_created = u.learner_created::boolean, award_id = u.award_id
+        outcome = u.outcome, reason = u.reason, learner_id = u.learner_id, learner_created = u.learner_created::boolean, award_id = u.award_id,
+        manager_set = u.manager_set::boolean
     from unnest(${results.map((r) => r.rowNumber)}::int[], ${results.map((r) => r.outcome)}::text[], ${results.map((r) => r.reason)}::text[],
-                ${results.map((r) => r.learnerId)}::uuid[], ${results.map((r) => String(r.learnerCreated))}::text[], ${results.map((r) => r.awardId)}::uuid[])
-         as u(row_number, outcome, reason, learner_id, learner_created, award_id)
+                ${results.map((r) => r.learnerId)}::uuid[], ${results.map((r) => String(r.learnerCreated))}::text[], ${results.map((r) => r.awardId)}::uuid[],
+                ${results.map((r) => String(r.managerSet))}::text[])
+         as u(row_number, outcome, reason, learner_id, learner_created, award_id, manager_set)
     where r.import_id = ${importId} and r.row_number = u.row_number and r.state = 'pending'`;
 }
 
-/** An import's rows counted by state, outcome and reason, and the learners it created. */
+/** An import's rows counted by state, outcome and reason, the learners it created and the managers it set. */
 export interface ImportCounts {
   byState: Partial<Record<ImportRowState, number>>;
   byOutcome: Partial<Record<ImportRowOutcome, number>>;
   byReason: Partial<Record<ImportRejectReason, number>>;
   learnersCreated: number;
+  managersSet: number;
 }
 
 export async function importCounts(sql: Db, importId: string): Promise<ImportCounts> {
-  const rows = await sql<{ state: ImportRowState; outcome: ImportRowOutcome | null; reason: ImportRejectReason | null; n: number; created: number }[]>`
-    select state, outcome, reason, count(*)::int as n, count(*) filter (where learner_created)::int as created
+  const rows = await sql<{ state: ImportRowState; outcome: ImportRowOutcome | null; reason: ImportRejectReason | null; n: number; created: number; managers: number }[]>`
+    select state, outcome, reason, count(*)::int as n, count(*) filter (where learner_created)::int as created,
+           count(*) filter (where manager_set)::int as managers
     from import_rows where import_id = ${importId} group by state, outcome, reason`;
-  const out: ImportCounts = { byState: {}, byOutcome: {}, byReason: {}, learnersCreated: 0 };
+  const out: ImportCounts = { byState: {}, byOutcome: {}, byReason: {}, learnersCreated: 0, managersSet: 0 };
   for (const r of rows) {
     out.byState[r.state] = (out.byState[r.state] ?? 0) + r.n;
     if (r.outcome) out.byOutcome[r.outcome] = (out.byOutcome[r.outcome] ?? 0) + r.n;
     if (r.reason) out.byReason[r.reason] = (out.byReason[r.reason] ?? 0) + r.n;
     out.learnersCreated += r.created;
+    out.managersSet += r.managers;
   }
   return out;
 }
@@ -185,13 +196,13 @@ export async function importsAwaitingWorkflow(sql: Db, args: { olderThanSeconds:
 }
 
 /**
- * Replaces the email and name in every import row of a learner (an erasure): the rows that name
- * them by `learnerId`, and those that gave their email (case-insensitively) without being linked,
- * e.g. rejected ones. Returns how many rows were rewritten.
+ * Replaces the email and name in every import row of a learner (an erasure) and clears its
+ * managerEmail: the rows that name them by `learnerId`, and those that gave their email
+ * (case-insensitively) without being linked, e.g. rejected ones. Returns how many rows were rewritten.
  */
 export async function redactImportRowsOfLearner(sql: Db, learnerId: string, email: string, placeholders: { name: string; email: string }): Promise<number> {
   const rows = await sql`
-    update import_rows set email = ${placeholders.email}, name = ${placeholders.name}
+    update import_rows set email = ${placeholders.email}, name = ${placeholders.name}, manager_email = null
     where learner_id = ${learnerId} or lower(email) = lower(${email})
     returning row_number`;
   return rows.length;

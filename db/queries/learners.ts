@@ -164,12 +164,32 @@ export async function learnersByEmails(sql: Db, emails: readonly string[]): Prom
   return out;
 }
 
-/** Inserts learners (an import's new ones); an email taken meanwhile is skipped. Returns those inserted. */
-export async function insertLearners(sql: Db, learners: readonly { email: string; name: string }[]): Promise<LearnerRow[]> {
+/** Inserts learners (an import's new ones; `managerEmail` null: none); an email taken meanwhile is skipped. Returns those inserted. */
+export async function insertLearners(sql: Db, learners: readonly { email: string; name: string; managerEmail: string | null }[]): Promise<LearnerRow[]> {
   if (learners.length === 0) return [];
   return await sql<LearnerRow[]>`
-    insert into learners (email, name)
-    select * from unnest(${learners.map((l) => l.email)}::text[], ${learners.map((l) => l.name)}::text[])
+    insert into learners (email, name, manager_email)
+    select * from unnest(${learners.map((l) => l.email)}::text[], ${learners.map((l) => l.name)}::text[], ${learners.map((l) => l.managerEmail)}::text[])
     on conflict do nothing
     returning *`;
+}
+
+/**
+ * Learners `ids` as they are now, locked (`for no key update`: a deactivation or erasure waits, a row
+ * that only references the learner does not) in id order, so two such callers never wait crosswise.
+ */
+export async function lockLearnersForEdit(tx: TransactionSql, ids: readonly string[]): Promise<LearnerRow[]> {
+  const unique = [...new Set(ids)].sort();
+  if (unique.length === 0) return [];
+  return await tx<LearnerRow[]>`select * from learners where id = any(${unique}::uuid[]) order by id for no key update`;
+}
+
+/** Sets each learner's manager (`managerEmail` as given) in one statement; returns the rows as they are now. */
+export async function setManagers(tx: TransactionSql, changes: readonly { learnerId: string; managerEmail: string }[]): Promise<LearnerRow[]> {
+  if (changes.length === 0) return [];
+  return await tx<LearnerRow[]>`
+    update learners l set manager_email = u.manager_email
+    from unnest(${changes.map((c) => c.learnerId)}::uuid[], ${changes.map((c) => c.managerEmail)}::text[]) as u(id, manager_email)
+    where l.id = u.id
+    returning l.*`;
 }

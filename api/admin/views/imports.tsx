@@ -21,8 +21,8 @@ export function ImportUploadForm(props: { certificateId: string; maxMb: number; 
       )}
       <form method="post" action={`/admin/certificates/${props.certificateId}/import`} enctype="multipart/form-data" id="import-form">
         <p class="small">
-          A CSV file (UTF-8) with a header row naming <code>email</code>, <code>name</code>, <code>awardedAt</code> and optionally <code>expiresAt</code>; dates as
-          YYYY-MM-DD. Up to {props.maxMb} MB here; larger files go to <code>POST /api/certificates/{'{id}'}/imports</code>. You see what each row would do before
+          A CSV file (UTF-8) with a header row naming <code>email</code>, <code>name</code>, <code>awardedAt</code> and optionally <code>expiresAt</code> and{' '}
+          <code>managerEmail</code> (the learner’s manager, who gets the weekly digest; an empty cell keeps the manager saved); dates as YYYY-MM-DD. Up to {props.maxMb} MB here; larger files go to <code>POST /api/certificates/{'{id}'}/imports</code>. You see what each row would do before
           anything is imported.
         </p>
         <label>
@@ -74,7 +74,7 @@ export function ImportPlanView(props: { certificateId: string; plan: ImportPlan;
       <h2>Dry run of {props.fileName || 'the file'}: nothing imported yet</h2>
       <p id="import-plan-summary">
         {plan.totals.rows} row{plan.totals.rows === 1 ? '' : 's'}; {plan.totals.byOutcome.reject} would be rejected; {plan.totals.createLearner} learner
-        {plan.totals.createLearner === 1 ? '' : 's'} would be created.
+        {plan.totals.createLearner === 1 ? '' : 's'} would be created; {plan.totals.setsManager} would set a learner’s manager.
       </p>
       <Totals byOutcome={plan.totals.byOutcome} byReason={plan.totals.byReason} id="import-plan-totals" />
       {plan.rows.length > shown.length && (
@@ -92,6 +92,7 @@ export function ImportPlanView(props: { certificateId: string; plan: ImportPlan;
             <th>New learner</th>
             <th>Due</th>
             <th>Expires</th>
+            <th>Manager</th>
           </tr>
         </thead>
         <tbody>
@@ -104,6 +105,10 @@ export function ImportPlanView(props: { certificateId: string; plan: ImportPlan;
               <td>{r.createLearner ? 'yes' : ''}</td>
               <td>{day(r.dueAt)}</td>
               <td>{day(r.expiresAt)}</td>
+              <td class="import-manager" data-sets-manager={r.setsManager ? 'yes' : 'no'}>
+                {r.managerEmail ?? ''}
+                {r.setsManager ? ' (set)' : ''}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -143,7 +148,8 @@ export function ImportPage(props: { imp: ImportDto; certificateTitle: string }) 
         <span id="import-processed">
           {imp.progress.processed} of {imp.totalRows}
         </span>{' '}
-        rows processed ({imp.progress.done} imported, {imp.progress.rejected} rejected, {imp.learnersCreated} learners created)
+        rows processed ({imp.progress.done} imported, {imp.progress.rejected} rejected, {imp.learnersCreated} learners created,{' '}
+        <span id="import-managers-set">{imp.managersSet}</span> managers set)
       </p>
       <Totals byOutcome={imp.byOutcome} byReason={imp.byReason} id="import-totals" />
       <h2>Errors ({imp.errorCount})</h2>
