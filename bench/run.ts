@@ -811,22 +811,43 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
 // ---------------------------------------------------------------------------------------------
 // 3. settings propagation to 10,000 sleeping workflows, and worker memory with many of them
 
+const gcRequests = new Map<number, number>();
 /**
- * The idle worker's RSS: the lowest of five readings a second apart, after 3 s. V8 frees the evicted
- * workflows' memory only when it next collects, which an idle worker may put off for minutes, so the
- * reading moves with V8's timing (two quick runs gave −80 and +77 KB per workflow beyond the cache).
- * A full collection in every thread first (through the inspector) was tried and left out: in its
- * first quick run the worker process died after the first reading.
+ * The idle worker's memory without garbage: V8 frees the evicted workflows' memory only when it next
+ * collects, which an idle worker may put off for minutes (readings without a collection moved by
+ * −80 and +77 KB per workflow beyond the cache in two quick runs). So a full collection in every
+ * thread of the worker first (SIGUSR2, `RECERTIFY_WORKER_GC_ON_SIGUSR2`, test/support/worker-process.ts),
+ * which reports the JavaScript heap in use in all its threads; then the lowest of five RSS readings
+ * a second apart. RSS includes what the heap does not: the SDK's native core (Rust) and malloc.
+ * Bytes; nulls when the worker did not answer within 60 s.
  */
-async function settledRss(w: WorkerProcess): Promise<number | null> {
-  await sleep(3000);
+async function settledMemory(w: WorkerProcess): Promise<{ rss: number | null; heapUsed: number | null; threads: number | null }> {
+  await sleep(2000);
+  const n = (gcRequests.get(w.pid) ?? 0) + 1;
+  gcRequests.set(w.pid, n);
+  process.kill(w.pid, 'SIGUSR2');
+  const prefix = `RECERTIFY_WORKER_GC_DONE ${n} `;
+  const deadline = Date.now() + 60_000;
+  let heapUsed: number | null = null;
+  let threads: number | null = null;
+  while (Date.now() < deadline && w.alive()) {
+    const line = w.output().split('\n').find((l) => l.startsWith(prefix));
+    const m = line?.slice(prefix.length).match(/^(\d+) (\d+)$/);
+    if (m) {
+      threads = Number(m[1]);
+      heapUsed = Number(m[2]);
+      break;
+    }
+    if (line) throw new Error(`the worker's garbage collection failed: ${line}`);
+    await sleep(200);
+  }
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
+    await sleep(1000);
     const v = w.rssBytes();
     if (v !== null) samples.push(v);
-    await sleep(1000);
   }
-  return samples.length ? Math.min(...samples) : null;
+  return { rss: samples.length ? Math.min(...samples) : null, heapUsed, threads };
 }
 
 async function benchPropagationAndMemory(pg: DedicatedPostgres, server: TemporalServerKind): Promise<void> {
@@ -840,14 +861,15 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
   const stack = await benchStack(pg, 'propagation', server);
   const { db, temporal, client } = stack;
   try {
-    const w = await stack.spawnWorker({ options: WORKER_OPTIONS });
-    const memory: { sleepingWorkflows: number; rssMiB: number | null; rssKiB: number | null }[] = [];
+    const w = await stack.spawnWorker({ options: WORKER_OPTIONS, env: { RECERTIFY_WORKER_GC_ON_SIGUSR2: '1' } });
+    const memory: { sleepingWorkflows: number; rssMiB: number | null; rssKiB: number | null; heapUsedKiB: number | null; threadsCollected: number | null }[] = [];
     const point = async (sleepingWorkflows: number): Promise<void> => {
-      const rss = await settledRss(w);
-      memory.push({ sleepingWorkflows, rssMiB: mib(rss), rssKiB: rss === null ? null : Math.round(rss / 1024) });
+      const { rss, heapUsed, threads } = await settledMemory(w);
+      const kib = (b: number | null): number | null => (b === null ? null : Math.round(b / 1024));
+      memory.push({ sleepingWorkflows, rssMiB: mib(rss), rssKiB: kib(rss), heapUsedKiB: kib(heapUsed), threadsCollected: threads });
     };
     await point(0);
-    say(`memory: 0 workflows → ${memory[0]!.rssMiB} MiB`);
+    say(`memory: 0 workflows → ${memory[0]!.rssMiB} MiB RSS, heap ${memory[0]!.heapUsedKiB} KiB`);
 
     const leadDays = 30;
     const expiresAt = new Date(Date.now() + 200 * DAY_MS);
@@ -861,7 +883,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
     const createCpuUse = createCpu.stop();
     say(`propagation: ${n} workflows started in ${r1(startS)} s, asleep after ${r1(settleS)} s (${settled})`);
     await point(n);
-    say(`memory: ${n} workflows → ${memory[1]!.rssMiB} MiB`);
+    say(`memory: ${n} workflows → ${memory[1]!.rssMiB} MiB RSS, heap ${memory[1]!.heapUsedKiB} KiB`);
 
     // The change goes through the API, as an administrator makes it.
     const api = await stack.spawnApi();
@@ -930,14 +952,21 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
       total += done;
       await waitSettled(client, more.awards.slice(0, done).map((a) => a.id), Date.now() + 300_000);
       await point(total);
-      say(`memory: ${total} workflows → ${memory[memory.length - 1]!.rssMiB} MiB (${r1((performance.now() - memStart) / 1000)} s)`);
+      say(`memory: ${total} workflows → ${memory[memory.length - 1]!.rssMiB} MiB RSS, heap ${memory[memory.length - 1]!.heapUsedKiB} KiB (${r1((performance.now() - memStart) / 1000)} s)`);
       if (budgetHit) break;
     }
     const cache = w.output().match(/maxCachedWorkflows=(\d+)/)?.[1];
     // KB of RSS per additional sleeping workflow beyond the cache: between the last two points, both above it.
     const [pa, pb] = memory.slice(-2);
     const beyondCache = pa && pb && cache && pa.sleepingWorkflows >= Number(cache) && pb.sleepingWorkflows > pa.sleepingWorkflows && pa.rssKiB !== null && pb.rssKiB !== null;
-    const kbPerWorkflow = beyondCache ? Math.round(((pb.rssKiB! - pa.rssKiB!) / (pb.sleepingWorkflows - pa.sleepingWorkflows)) * 100) / 100 : null;
+    const perWorkflow = (kib: (p: (typeof memory)[number]) => number | null): number | null => {
+      if (!beyondCache) return null;
+      const a = kib(pa);
+      const b = kib(pb);
+      return a === null || b === null ? null : Math.round(((b - a) / (pb.sleepingWorkflows - pa.sleepingWorkflows)) * 100) / 100;
+    };
+    const kbPerWorkflow = perWorkflow((p) => p.rssKiB);
+    const heapKbPerWorkflow = perWorkflow((p) => p.heapUsedKiB);
     writeResult(resultName('propagation-memory', server), {
       propagation: {
         temporalServer: server,
@@ -958,7 +987,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
         goalMet: acknowledged >= n && propagationToFanOut !== null && propagationToFanOut <= 1.25,
       },
       fanOutFloor: fanOut,
-      ratios: { propagationToFanOutFloor: propagationToFanOut, goal: '≤ 1.25', kbPerSleepingWorkflowBeyondCache: kbPerWorkflow, memoryGoal: '≤ 2 KB' },
+      ratios: { propagationToFanOutFloor: propagationToFanOut, goal: '≤ 1.25', kbPerSleepingWorkflowBeyondCache: kbPerWorkflow, heapKbPerSleepingWorkflowBeyondCache: heapKbPerWorkflow, memoryGoal: '≤ 2 KB' },
       memory: {
         workerMaxCachedWorkflows: cache ? Number(cache) : 'SDK default',
         workerOptions: WORKER_OPTIONS,
@@ -967,6 +996,8 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
         reached: total,
         budgetS: memoryBudgetS,
         kbPerSleepingWorkflowBeyondCache: kbPerWorkflow,
+        heapKbPerSleepingWorkflowBeyondCache: heapKbPerWorkflow,
+        howMeasured: 'after a full garbage collection in every thread of the worker: the lowest of five RSS readings, and the JavaScript heap in use in all threads',
         between: beyondCache ? [pa.sleepingWorkflows, pb.sleepingWorkflows] : null,
         goal: '≤ 2 KB of worker RSS per additional sleeping workflow beyond the cache',
         goalMet: kbPerWorkflow !== null && kbPerWorkflow <= 2 && total >= target,
@@ -1007,7 +1038,7 @@ function table(): string {
     propagation: { sleepingWorkflows: number; acknowledged: number; lastAcknowledgementS: number; goalMet: boolean };
     fanOutFloor?: { lastHandledS: number; handled: number };
     ratios?: { propagationToFanOutFloor: number | null };
-    memory: { points: { sleepingWorkflows: number; rssMiB: number }[]; workerMaxCachedWorkflows: number | string; target: number; reached: number; kbPerSleepingWorkflowBeyondCache?: number | null; goalMet?: boolean };
+    memory: { points: { sleepingWorkflows: number; rssMiB: number; heapUsedKiB?: number | null }[]; workerMaxCachedWorkflows: number | string; target: number; reached: number; kbPerSleepingWorkflowBeyondCache?: number | null; heapKbPerSleepingWorkflowBeyondCache?: number | null; goalMet?: boolean };
   };
   const yes = (b: boolean | undefined): string => (b ? 'yes' : 'no');
   const ld = (h: Head): string => (h.loadAverage1m ? `${h.loadAverage1m.min}–${h.loadAverage1m.max}` : '—');
@@ -1037,8 +1068,10 @@ function table(): string {
     lines.push(`| settings propagation${srv(s)} to ${p!.propagation.sleepingWorkflows} workflows ÷ fan-out floor | ${p!.propagation.acknowledged} acknowledged, the last after ${p!.propagation.lastAcknowledgementS} s | ${p!.fanOutFloor!.handled} minimal workflows signalled (32 in flight), the last handled after ${p!.fanOutFloor!.lastHandledS} s | ${p!.ratios!.propagationToFanOutFloor} | ≤ 1.25 | ${yes(p!.propagation.goalMet)} | ${commit(p!)}, ${ld(p!)} |`);
     if (s !== 'dev') continue;
     const m = p!.memory;
-    const pts = m.points.map((x) => `${x.sleepingWorkflows.toLocaleString('en')}: ${x.rssMiB} MiB`).join('; ');
-    lines.push(`| worker RSS per sleeping workflow beyond the cache (${m.workerMaxCachedWorkflows}) | ${pts}${m.reached < m.target ? ` (reached ${m.reached.toLocaleString('en')} of ${m.target.toLocaleString('en')} in the time budget)` : ''} | — | ${m.kbPerSleepingWorkflowBeyondCache ?? '—'} KB | ≤ 2 KB | ${yes(m.goalMet)} | same run |`);
+    const heap = (x: { heapUsedKiB?: number | null }): string => (x.heapUsedKiB != null ? ` (heap ${Math.round(x.heapUsedKiB / 1024)} MiB)` : '');
+    const pts = m.points.map((x) => `${x.sleepingWorkflows.toLocaleString('en')}: ${x.rssMiB} MiB${heap(x)}`).join('; ');
+    const heapSlope = m.heapKbPerSleepingWorkflowBeyondCache != null ? `; heap ${m.heapKbPerSleepingWorkflowBeyondCache} KB` : '';
+    lines.push(`| worker RSS per sleeping workflow beyond the cache (${m.workerMaxCachedWorkflows}), after a full GC in every thread | ${pts}${m.reached < m.target ? ` (reached ${m.reached.toLocaleString('en')} of ${m.target.toLocaleString('en')} in the time budget)` : ''} | — | ${m.kbPerSleepingWorkflowBeyondCache ?? '—'} KB${heapSlope} | ≤ 2 KB | ${yes(m.goalMet)} | same run |`);
   }
   if (t) {
     lines.push('', '| throughput arm | offered/s | achieved/s | p50 ms | p99 ms | errors |', '|---|---|---|---|---|---|');

@@ -10,11 +10,20 @@
  *    a line `RECERTIFY_ACTIVITY_ATTEMPT {json}` when an activity attempt starts and one when it ends,
  *    local activities included (see `ActivityAttempt` in test/support/stack/worker-reports.ts): what ran, which
  *    attempt, when, whether it failed. Fault tests read it to see which steps ran during an outage,
- *    which failed, and whether retries finished them.
+ *    which failed, and whether retries finished them;
+ *  - with `RECERTIFY_WORKER_GC_ON_SIGUSR2=1`, SIGUSR2 makes a full garbage collection in every thread
+ *    of the process (the main thread and the SDK's workflow threads) and prints
+ *    `RECERTIFY_WORKER_GC_DONE <n> <threads> <heap bytes in use in all of them>` (n counts the requests), so the memory benchmark reads
+ *    RSS without the garbage of workflows the cache evicted. V8's `gc` is exposed process-wide before
+ *    the SDK starts its threads; each workflow thread is started through a small wrapper that answers
+ *    a private message port by collecting, then loads the SDK's own thread script unchanged.
  * SIGTERM/SIGINT shut it down gracefully, as in production.
  *
  * Run: `node --import tsx test/support/worker-process.ts` (see `spawnWorker` in test/support/stack/worker.ts).
  */
+import { runInNewContext } from 'node:vm';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import workerThreads, { MessageChannel, type MessagePort, type WorkerOptions as ThreadOptions } from 'node:worker_threads';
 import { DefaultLogger, Runtime, makeTelemetryFilterString, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../../config/env.ts';
@@ -32,12 +41,88 @@ const Overrides = z
   })
   .strict();
 
+/**
+ * With `RECERTIFY_WORKER_GC_ON_SIGUSR2=1`: exposes V8's `gc` in every isolate created from now on and
+ * wraps each worker thread the SDK starts, so `collect()` can run a full collection in all of them.
+ * Resolves the number of threads collected (this one included); a thread that does not answer
+ * within 30 s is not counted.
+ */
+function installGarbageCollection(): { collect(): Promise<{ threads: number; heapUsedBytes: number }> } {
+  setFlagsFromString('--expose-gc');
+  const gcHere = runInNewContext('gc') as () => void;
+  const ports: MessagePort[] = [];
+  // The wrapper runs as the thread's main script (CommonJS), answers its port, then loads the target.
+  const wrapper = `
+    const { workerData } = require('node:worker_threads');
+    const port = workerData.recertifyGcPort;
+    port.on('message', (n) => { globalThis.gc(); port.postMessage({ n, heapUsed: require('node:v8').getHeapStatistics().used_heap_size }); });
+    port.unref();
+    require(workerData.recertifyTarget);`;
+  const Original = workerThreads.Worker;
+  class CollectableWorker extends Original {
+    constructor(filename: string | URL, options: ThreadOptions = {}) {
+      const { port1, port2 } = new MessageChannel();
+      super(wrapper, {
+        ...options,
+        eval: true,
+        workerData: { recertifyGcPort: port2, recertifyTarget: filename instanceof URL ? filename.pathname : filename },
+        transferList: [...(options.transferList ?? []), port2],
+      });
+      port1.unref();
+      ports.push(port1);
+      this.once('exit', () => ports.splice(ports.indexOf(port1), 1));
+    }
+  }
+  workerThreads.Worker = CollectableWorker;
+  let seq = 0;
+  return {
+    async collect(): Promise<{ threads: number; heapUsedBytes: number }> {
+      gcHere();
+      const here = getHeapStatistics().used_heap_size;
+      const answers = await Promise.all(
+        ports.map(
+          (port) =>
+            new Promise<number | null>((resolve) => {
+              const n = ++seq;
+              const timer = setTimeout(() => done(null), 30_000);
+              const onMessage = (m: { n?: number; heapUsed?: number }): void => void (m.n === n && done(m.heapUsed ?? 0));
+              function done(ok: number | null): void {
+                clearTimeout(timer);
+                port.off('message', onMessage);
+                port.unref(); // a listener refs the port: it must not keep the process alive
+                resolve(ok);
+              }
+              port.on('message', onMessage);
+              port.postMessage(n);
+            }),
+        ),
+      );
+      const answered = answers.filter((a) => a !== null);
+      return { threads: 1 + answered.length, heapUsedBytes: here + answered.reduce((a, b) => a + b, 0) };
+    },
+  };
+}
+if (process.env.RECERTIFY_WORKER_GC_ON_SIGUSR2 === '1') {
+  const gc = installGarbageCollection();
+  let requests = 0;
+  process.on('SIGUSR2', () => {
+    const n = ++requests;
+    void gc.collect().then(
+      ({ threads, heapUsedBytes }) => process.stdout.write(`RECERTIFY_WORKER_GC_DONE ${n} ${threads} ${heapUsedBytes}\n`),
+      (err: unknown) => process.stdout.write(`RECERTIFY_WORKER_GC_DONE ${n} failed: ${err instanceof Error ? err.message : String(err)}\n`),
+    );
+  });
+}
+
 const config = loadConfigOrExit();
 const log = createLogger('worker', config.logLevel);
 const overrides = Overrides.parse(JSON.parse(process.env.RECERTIFY_WORKER_OPTIONS ?? '{}'));
 const sdkMetrics = await workerSdkMetrics(config); // as worker/main.ts: the SDK's exporter behind WORKER_METRICS_PORT
 
 Runtime.install({
+  // The SDK's runtime shuts the process down on SIGUSR2 by default: with the garbage-collection
+  // harness on, SIGUSR2 means "collect" instead.
+  ...(process.env.RECERTIFY_WORKER_GC_ON_SIGUSR2 === '1' ? { shutdownSignals: ['SIGINT', 'SIGTERM', 'SIGQUIT'] as NodeJS.Signals[] } : {}),
   logger: new DefaultLogger(config.logLevel === 'debug' || config.logLevel === 'trace' ? 'INFO' : 'WARN', (entry) => {
     log.warn({ sdk: entry.meta ?? {} }, entry.message);
   }),
