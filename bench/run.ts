@@ -95,13 +95,20 @@ const FAN_OUT_CONCURRENCY = 32;
  */
 const SQLITE_PRAGMAS = args.get('sqlite') === 'default' ? [] : ['journal_mode=WAL', 'synchronous=NORMAL'];
 /**
+ * `--provider-latency-ms=N`: the fake Resend answers each request N ms late (default 0), e.g. 300 for
+ * a slow provider, to see the due burst's local sends (which hold a workflow-task slot while they
+ * wait for the provider) under it. Recorded in every result; pair it with `--tag=…`.
+ */
+const PROVIDER_LATENCY_MS = Number(args.get('provider-latency-ms') ?? '0');
+if (!(Number.isInteger(PROVIDER_LATENCY_MS) && PROVIDER_LATENCY_MS >= 0)) throw new Error('--provider-latency-ms must be a whole number of milliseconds ≥ 0');
+/**
  * A benchmark's stack, the tests' fixture: a fresh database `bench_<name>_…` on the run's PostgreSQL,
  * a Temporal dev server of its own with the SQLite settings above, and a fake Resend that enforces 5
- * requests in any second (and batches of ≤ 100).
+ * requests in any second (and batches of ≤ 100), answering `--provider-latency-ms` late.
  */
 const benchStack = (pg: DedicatedPostgres, name: string, server: TemporalServerKind = 'dev'): Promise<Services> => {
   useTemporalServer(server, { postgresAdminUrl: pg.adminUrl });
-  return startServices({ postgres: pg, dbPrefix: `bench_${name}`, dbPool: 10, sqlitePragmas: SQLITE_PRAGMAS, taskQueue: TASK_QUEUE, resend: { rateLimit: 5 } });
+  return startServices({ postgres: pg, dbPrefix: `bench_${name}`, dbPool: 10, sqlitePragmas: SQLITE_PRAGMAS, taskQueue: TASK_QUEUE, resend: { rateLimit: 5, latencyMs: PROVIDER_LATENCY_MS } });
 };
 /** The result file's name for a benchmark on `server`: the dev server's keeps the old name. */
 const resultName = (name: string, server: TemporalServerKind): string => (server === 'dev' ? name : `${name}-full-server`);
@@ -162,7 +169,7 @@ function writeResult(name: string, data: Record<string, unknown>, sinceMs: numbe
   mkdirSync(RESULTS_DIR, { recursive: true });
   const tag = args.get('tag');
   const file = `${RESULTS_DIR}${name}${SCALE === 1 ? '' : `.scale-${SCALE}`}${tag ? `.${tag}` : ''}.json`;
-  const head = { name, scale: SCALE, at: new Date().toISOString(), commit: COMMIT, loadAverage1m: loadSince(sinceMs), machine: machine() };
+  const head = { name, scale: SCALE, at: new Date().toISOString(), commit: COMMIT, loadAverage1m: loadSince(sinceMs), machine: machine(), providerLatencyMs: PROVIDER_LATENCY_MS };
   writeFileSync(file, JSON.stringify({ ...head, ...data }, null, 2) + '\n');
   say(`wrote ${file}`);
 }
