@@ -13,7 +13,7 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { WORKFLOWS_PATH } from '../worker/workers.ts';
 import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES, LMS_POLICIES } from '../workflows/recertification.ts';
-import { REPEATING_REMINDERS, SEND_IN_DUE_STEP, SEND_WINDOWS } from '../workflows/recertification/patches.ts';
+import { ASSIGNED_DUE_TIME_FIXED, REPEATING_REMINDERS, SEND_IN_DUE_STEP, SEND_WINDOWS } from '../workflows/recertification/patches.ts';
 import { quietTemporalRuntime } from './support/temporal.ts';
 
 interface RecordedEvent {
@@ -58,9 +58,16 @@ test('recorded histories replay against the current workflow code', async () => 
   // Issue 11's due step that sends its messages as local activities: recorded with SEND_IN_DUE_STEP
   // (*.send-in-due-step.json, from recertification-workflow); every history recorded before it sent
   // them as activities on the email task queue.
+  // (Histories recorded after it, assigned-due-*.json below, carry it too.)
   const withLocalSend = files.filter((f) => patchesOf(f).includes(SEND_IN_DUE_STEP));
-  assert.deepEqual(withLocalSend, files.filter((f) => f.endsWith('.send-in-due-step.json')));
+  assert.deepEqual(withLocalSend, files.filter((f) => f.endsWith('.send-in-due-step.json') || f.startsWith('assigned-due-')));
   assert.ok(withLocalSend.length >= 4, `histories recorded with patch ${SEND_IN_DUE_STEP}: ${withLocalSend.length}`);
+  // An enrolled award's due time kept (ASSIGNED_DUE_TIME_FIXED): recorded with it after a change of the
+  // lead days, and of the expiry (signalled, and found in the database), once enrolled
+  // (assigned-due-*.json); every history before it moves the due time with them, and a run whose expiry
+  // and lead days never move after the enrollment records no marker.
+  const withDueKept = files.filter((f) => patchesOf(f).includes(ASSIGNED_DUE_TIME_FIXED));
+  assert.deepEqual(withDueKept, ['assigned-due-expiry-extended-without-signal.json', 'assigned-due-expiry-extended.json', 'assigned-due-lead-days-changed.json']);
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);
   let replayed = 0;
   for await (const r of results) {
