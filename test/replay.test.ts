@@ -65,9 +65,12 @@ test('recorded histories replay against the current workflow code', async () => 
   // An enrolled award's due time kept (ASSIGNED_DUE_TIME_FIXED): recorded with it after a change of the
   // lead days, and of the expiry (signalled, and found in the database), once enrolled
   // (assigned-due-*.json); every history before it moves the due time with them, and a run whose expiry
-  // and lead days never move after the enrollment records no marker.
+  // and lead days never move after the enrollment records no marker. The same lead-days change recorded
+  // by the code before the patch (its due time moved: one search-attribute upsert more) replays through
+  // the old path; without the patch's guard it fails to replay.
   const withDueKept = files.filter((f) => patchesOf(f).includes(ASSIGNED_DUE_TIME_FIXED));
   assert.deepEqual(withDueKept, ['assigned-due-expiry-extended-without-signal.json', 'assigned-due-expiry-extended.json', 'assigned-due-lead-days-changed.json']);
+  assert.ok(files.includes('assigned-due-lead-days-changed-before-patch.json'), 'the old path of a lead-days change after the enrollment is recorded too');
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);
   let replayed = 0;
   for await (const r of results) {

@@ -86,6 +86,7 @@ export const SEND_IN_DUE_STEP = 'send-in-due-step';
  * Evaluated only where the two differ (an enrolled run whose expiry − lead days moved), so a run whose
  * expiry and lead days never move after its enrollment records no marker. Histories recorded before it
  * replay through the old path (the due time follows the expiry and lead days);
- * test/histories/assigned-due-*.json record the new one.
+ * test/histories/assigned-due-*.json record the new one, and assigned-due-lead-days-changed-before-patch.json
+ * the old one (recorded by the code before it; it fails to replay without this guard).
  */
 export const ASSIGNED_DUE_TIME_FIXED = 'assigned-due-time-fixed';
