@@ -47,12 +47,14 @@ async function skipTo(h: Harness, ms: number): Promise<void> {
 
 /**
  * A learner, a live course, a certificate (30 lead days, reminder 7 days before expiry, expiring and
- * expired notices on, reminder and expired templates quoting {{dueAt}}), an award expiring 2027-01-31 09:00Z.
+ * expired notices on, reminder and expired templates quoting {{dueAt}}, `graceDays` of grace), an award
+ * expiring 2027-01-31 09:00Z.
  */
-async function scenario(h: Harness) {
+async function scenario(h: Harness, opts: { graceDays?: number } = {}) {
   const learner = await makeLearner(h.db.sql, { name: 'Grace Hopper' });
   const course = await makeCourse(h.db.sql, { title: 'Forklift Safety Refresher' });
   const settings = recertSettings(course.id, { reminderDaysBeforeExpiry: [7] }, {
+    ...(opts.graceDays ? { expiration: { enabled: true, validFor: { amount: 12, unit: 'months' }, anchor: 'completion', graceDays: opts.graceDays } } : {}),
     expiredNotice: { enabled: true },
     messageTemplates: {
       certificateExpiring: null,
@@ -162,4 +164,26 @@ test('enrolled 2027-01-01, expiry then extended to 2027-03-31: the expiry attrib
       assert.deepEqual(await dueTimes(wf), { query: DUE_30, attribute: DUE_30, phase: 'assigned' }, 'not 2027-03-01: the learner was enrolled 2027-01-01');
       await h.recordHistory(wf, 'assigned-due-expiry-extended');
     });
+  }));
+
+test('with 14 days of grace: enrolled 2027-01-01, lead days changed to 10, in grace from 2027-01-31; the expired notice of 2027-02-14 still says the enrollment fell due 2027-01-01', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h, { graceDays: 14 });
+    await h.withWorkers(async () => {
+      const wf = await h.start(s.award);
+      await skipTo(h, at('2027-01-05T09:00:00Z'));
+      assert.equal((await wf.query(statusQuery)).phase, 'assigned');
+      await changeLeadDays(h, wf, s.cert.id, s.settings, 10);
+      assert.deepEqual(await dueTimes(wf), { query: DUE_30, attribute: DUE_30, phase: 'assigned' });
+      await skipTo(h, at('2027-02-01T09:00:00Z'));
+      assert.equal((await wf.query(statusQuery)).phase, 'in_grace');
+      const result = await wf.result();
+      assert.equal(result.phase, 'expired');
+      assert.ok((await patchMarkers(wf)).includes(ASSIGNED_DUE_TIME_FIXED));
+      await h.recordHistory(wf, 'assigned-due-grace-lead-days-changed');
+    });
+    const expired = (await messagesOf(h, s.award.id)).find((m) => m.kind === 'certificate_expired');
+    assert.ok(expired, 'the expired notice went out at the end of grace');
+    const enrolledOn = formatInstant(new Date(DUE_30), 'UTC');
+    assert.ok(expired.body.includes(`Enrolled ${enrolledOn};`), `its {{dueAt}} is the enrollment's due time (${enrolledOn}): ${expired.body}`);
   }));

@@ -82,7 +82,8 @@ export const SEND_IN_DUE_STEP = 'send-in-due-step';
  * in force as it entered `assigned`. Before, each pass of the assigned wait recomputed it from the
  * current expiry and lead days, so an admin's later change of the lead days (or an extension of the
  * expiry) made an enrolled award read "due" at a date still ahead. The messages the run sends while
- * enrolled pass that due time to the send activity as `dueAt` (their `{{dueAt}}`) for the same reason.
+ * enrolled, and the expired notice at the expiry or at the end of grace, pass that due time to the send
+ * activity as `dueAt` (their `{{dueAt}}`) for the same reason.
  * Evaluated only where the two differ (an enrolled run whose expiry − lead days moved), so a run whose
  * expiry and lead days never move after its enrollment records no marker. Histories recorded before it
  * replay through the old path (the due time follows the expiry and lead days);

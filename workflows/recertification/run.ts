@@ -51,6 +51,11 @@ export interface RecertificationRun {
   repeatPlan: string | null;
   /** The expiry the search attributes were last upserted with by this run (`publish`); null until then (not carried). */
   publishedExpiresAt: string | null;
+  /**
+   * In grace: the due time the enrolled run had as it entered grace (the status's is cleared then), for
+   * the expired notice's `{{dueAt}}` (ASSIGNED_DUE_TIME_FIXED); null otherwise. Carried when set.
+   */
+  graceEnrolledDue: string | null;
 }
 
 /** A run's state: carried over from the previous run, or fresh (scheduled, settings not read yet). */
@@ -80,6 +85,7 @@ export function newRun(input: RecertificationInput): RecertificationRun {
     repeatsDone: input.carried?.repeatReminders?.done ?? 0,
     repeatPlan: input.carried?.repeatReminders?.plan ?? null,
     publishedExpiresAt: null,
+    graceEnrolledDue: input.carried?.graceEnrolledDue ?? null,
   };
 }
 
