@@ -129,7 +129,7 @@ test('not yet enrolled: the same change of lead days from 30 to 10 moves the due
     const s = await scenario(h);
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
-      await skipTo(h, at('2026-12-15T09:00:00Z'));
+      await skipTo(h, at('2026-12-31T09:00:00Z'));
       assert.deepEqual(await dueTimes(wf), { query: DUE_30, attribute: DUE_30, phase: 'scheduled' });
 
       await changeLeadDays(h, wf, s.cert.id, s.settings, 10);
