@@ -48,6 +48,13 @@ export interface MessageActivityDeps {
 
 const invalid = (message: string): ApplicationFailure => ApplicationFailure.nonRetryable(message, 'InvalidMessageInput');
 
+/** An ISO instant of the input (`field` names it); throws the non-retryable InvalidMessageInput when it is not one. */
+function instantOf(iso: string, field: string): Date {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw invalid(`${field} is not an instant: ${iso}`);
+  return new Date(ms);
+}
+
 /** The idempotency key of the message `input` asks for: one message per award/attempt and kind. */
 export function messageIdempotencyKey(input: SendMessageInput): string {
   switch (input.kind) {
@@ -169,7 +176,9 @@ export function createMessageActivities({ sql, mailer, appBaseUrl, courseUrlTemp
       certificate: certificate ? { title: certificate.title } : null,
       course: course ? { id: course.id, title: course.title, url: course.url } : null,
       expiresAt: award?.expiresAt ?? null,
-      dueAt: award?.expiresAt && certificate ? dueAt(award.expiresAt, certificate.settings.recertification.leadDays) : null,
+      // The time the enrollment fell due, when the workflow says it (an enrolled award whose lead days
+      // or expiry changed since); otherwise the expiry − the current lead days.
+      dueAt: input.dueAt !== undefined ? instantOf(input.dueAt, 'dueAt') : award?.expiresAt && certificate ? dueAt(award.expiresAt, certificate.settings.recertification.leadDays) : null,
       daysLeft: input.reminderDaysBeforeExpiry ?? repeatDaysLeft(input, award?.expiresAt ?? null),
       timeZone: learner.timeZone ?? defaultTimeZone ?? DEFAULT_TIME_ZONE,
     };

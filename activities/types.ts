@@ -87,6 +87,13 @@ export interface SendMessageInput {
    * message is still due and wanted (domain/acting-rules.ts) before recording it; otherwise `skipped`.
    */
   asOf?: string;
+  /**
+   * The time the learner's enrollment fell due (ISO), when the workflow's due time for the enrolled
+   * award differs from the award's expiry − the certificate's current lead days (an admin changed the
+   * lead days or the expiry after the enrollment; ASSIGNED_DUE_TIME_FIXED). The message's `{{dueAt}}`
+   * then says it; absent, `{{dueAt}}` is the expiry − the current lead days.
+   */
+  dueAt?: string;
 }
 export interface SendMessageResult {
   status: 'sent' | 'failed' | 'skipped';

@@ -715,7 +715,13 @@ export const WorkflowSummarySchema = z
   .object({
     workflowStatus: z.string().openapi({ example: 'RUNNING' }),
     phase: z.string().nullable().openapi({ example: 'scheduled' }),
-    dueAt: z.string().nullable(),
+    dueAt: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          'When recertification falls due: expiry − lead days until the learner is enrolled; once enrolled (`assigned`), the time the enrollment fell due, which a later change of the lead days or the expiry does not move. Null once nothing falls due any more.',
+      }),
   })
   .openapi('WorkflowSummary');
 export const AwardListItemSchema = AwardSchema.extend({
@@ -741,7 +747,13 @@ export const RecertificationStatusSchema = z
   .object({
     awardId: z.string(),
     phase: PhaseSchema,
-    dueAt: z.string().nullable(),
+    dueAt: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          'When recertification falls due: expiry − lead days until the learner is enrolled; once enrolled (`assigned`), the time the enrollment fell due, which a later change of the lead days or the expiry does not move. Null once nothing falls due any more.',
+      }),
     expiresAt: z.string(),
     settingsVersion: z.number(),
     settings: SettingsSchema.nullable(),

@@ -8,7 +8,9 @@
  *
  * For each running award, the step the workflow would take before and after the change:
  *  - enrolled (`assigned`), or at its expiry: nothing at once (a reminder whose time has passed is
- *    not sent late; a course change after enrollment does not re-enroll);
+ *    not sent late; a course change after enrollment does not re-enroll; an enrolled award's due time
+ *    is the time its enrollment fell due, which a change of the lead days does not move, so it is
+ *    never `rescheduled`);
  *  - due and enrollable under the current settings: it acts now with or without the change; not counted;
  *  - after the change before its due time: `rescheduled` when the due time moved or it was waiting
  *    for settings (it goes back to sleep until the new due time);

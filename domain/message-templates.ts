@@ -39,7 +39,11 @@ export interface TemplateContext {
    */
   course?: { id: string; title: string; url?: string | null } | null;
   expiresAt?: Date | null;
-  /** When the learner is (or was) enrolled: the award's expiry − lead days ({{dueAt}}). */
+  /**
+   * When the learner is (or was) enrolled ({{dueAt}}): the time the enrollment falls or fell due. Before
+   * the enrollment, the award's expiry − the current lead days; once enrolled, the due time the workflow
+   * entered `assigned` with (a later change of the lead days or the expiry does not move it).
+   */
   dueAt?: Date | null;
   daysLeft?: number | null;
   /**

@@ -13,7 +13,7 @@ export const PLACEHOLDERS = [
   'course.url',
   'expiresAt',
   'daysLeft',
-  // Issue 13: the enrollment instant and the learner's own time zone (every date is written in it).
+  // Issue 13: when the enrollment falls (or fell) due, and the learner's own time zone (every date is written in it).
   'dueAt',
   'learner.timeZone',
 ] as const;

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AwardCreated, AwardView, CertificateChangePreview, CertificateChanged, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
+import type { AwardCreated, AwardList, AwardView, CertificateChangePreview, CertificateChanged, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { DAY_MS } from '../domain/dates.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
@@ -142,6 +142,44 @@ test('the preview counts the seeded awards, changes nothing, and the save then d
   assert.equal(validity.signalled, 0);
   assert.equal(validity.impact.running, 0);
   assert.equal(validity.impact.enrollNow + validity.impact.released + validity.impact.rescheduled, 0);
+});
+
+test('an enrolled award\'s due time does not move with the lead days: the preview does not count it, and after the save the API still answers the enrollment\'s due time', async () => {
+  const course = await ok<CourseDto>('POST', '/api/courses', { title: 'Crane Refresher', status: 'live' });
+  const cert = await certificate(course.id, 'Crane Operator');
+  await ok('PATCH', `/api/certificates/${cert.id}`, { settings: { recertification: { enabled: true, courseId: course.id, leadDays: 30 } } });
+  const enrolled = await awardExpiringIn(cert.id, 10); // inside the 30-day window: enrolled at once, due 20 days ago
+  const scheduled = await awardExpiringIn(cert.id, 100); // due in 70 days
+  const enrolledDue = new Date(Date.parse(enrolled.expiresAt!) - 30 * DAY_MS).toISOString();
+  const viewOf = async (id: string): Promise<AwardView> => await ok<AwardView>('GET', `/api/awards/${id}`);
+  await stack.eventually('the first is enrolled', async () => (await viewOf(enrolled.id)).recertification?.phase === 'assigned');
+  await stack.eventually('the second is scheduled', async () => (await viewOf(scheduled.id)).recertification?.phase === 'scheduled');
+  assert.equal((await viewOf(enrolled.id)).recertification?.dueAt, enrolledDue);
+
+  const change = { settings: { recertification: { leadDays: 20 } } };
+  const p = (await ok<CertificateChangePreview>('PATCH', `/api/certificates/${cert.id}?dryRun=true`, change)).impact;
+  assert.equal(p.running, 2);
+  assert.equal(p.rescheduled, 1, 'only the scheduled award is rescheduled; the enrolled one keeps its due time');
+  assert.equal(p.earliestNewDueAt, new Date(Date.parse(scheduled.expiresAt!) - 20 * DAY_MS).toISOString());
+  assert.equal(p.enrollNow + p.released + p.waitingNow, 0);
+
+  const saved = await ok<CertificateChanged>('PATCH', `/api/certificates/${cert.id}`, change);
+  const version = saved.certificate.settingsVersion;
+  const view = await stack.eventually('the enrolled workflow took the change in', async () => {
+    const v = await viewOf(enrolled.id);
+    return v.recertification?.settingsVersion === version ? v : null;
+  });
+  assert.equal(view.recertification?.settings?.recertification.leadDays, 20);
+  assert.equal(view.recertification?.dueAt, enrolledDue, 'the status query: still the enrollment\'s due time, not expiry − 20 days');
+  const newDue = new Date(Date.parse(scheduled.expiresAt!) - 20 * DAY_MS).toISOString();
+  // The list reads the RecertificationDueAt search attribute (visibility), as the admin page's Awards tab does.
+  const listed = await stack.eventually('the list shows the scheduled award\'s new due time', async () => {
+    const list = await ok<AwardList>('GET', `/api/awards?certificateId=${cert.id}&include=recertification`);
+    const byId = new Map(list.awards.map((a) => [a.id, a.recertification ?? null]));
+    return byId.get(scheduled.id)?.dueAt === newDue ? byId : null;
+  });
+  assert.equal(listed.get(enrolled.id)?.phase, 'assigned');
+  assert.equal(listed.get(enrolled.id)?.dueAt, enrolledDue, 'the search attribute: still the enrollment\'s due time');
 });
 
 test('a dry run refuses bad input exactly as the save does, and saves nothing either way', async () => {

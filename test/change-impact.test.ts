@@ -100,6 +100,18 @@ test('nothing that is due and enrollable under the current settings is counted: 
   assert.deepEqual({ ...impact, running: 0 }, { ...changeImpact([], side(s), side(s), NOW), running: 0 });
 });
 
+test('an enrolled award\'s due time does not move with the lead days: a shorter or longer lead never reschedules it (its due time is when its enrollment fell due)', () => {
+  const enrolled = award(25, { enrolled: true, expiringNoticeSent: true }); // enrolled 5 days ago with 30 lead days
+  for (const leadDays of [10, 60]) {
+    const impact = changeImpact([enrolled], side(settings({ recert: true, leadDays: 30 })), side(settings({ recert: true, leadDays })), NOW);
+    assert.deepEqual(impact, { ...changeImpact([], side(settings()), side(settings()), NOW), running: 1 }, `30 → ${leadDays} lead days: nothing counted`);
+  }
+  // The same change on a scheduled award (not enrolled) moves its due time.
+  const scheduled = changeImpact([award(40)], side(settings({ recert: true, leadDays: 30 })), side(settings({ recert: true, leadDays: 10 })), NOW);
+  assert.equal(scheduled.rescheduled, 1);
+  assert.equal(scheduled.earliestNewDueAt?.toISOString(), at(30).toISOString());
+});
+
 test('the shared decisions are the workflow\'s: step order, enroll or wait, and the messages of each', () => {
   assert.equal(nextStep({ assigned: true, asOf: 10, dueMs: 0, expiresMs: 10 }), 'expiry');
   assert.equal(nextStep({ assigned: true, asOf: 5, dueMs: 0, expiresMs: 10 }), 'assigned_wait');

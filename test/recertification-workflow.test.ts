@@ -533,7 +533,9 @@ test('truth 1a. assigned, expiry extended 90 days while its signal failed: the o
       assert.equal(mid.expiresAt, extended.toISOString(), 'the workflow now plans from the new expiry');
       const attrs = (await wf.describe()).typedSearchAttributes;
       assert.equal(attrs.get(CertificateExpiresAt)?.toISOString(), extended.toISOString(), 'the search attributes follow the new expiry');
-      assert.equal(attrs.get(RecertificationDueAt)?.toISOString(), new Date(extended.getTime() - 30 * DAY_MS).toISOString());
+      // ASSIGNED_DUE_TIME_FIXED: the learner was enrolled at the old expiry − 30 days; that stays the due time.
+      assert.equal(attrs.get(RecertificationDueAt)?.toISOString(), new Date(s.expiresAt.getTime() - 30 * DAY_MS).toISOString(), 'the due time stays the enrollment\'s');
+      assert.equal(mid.dueAt, new Date(s.expiresAt.getTime() - 30 * DAY_MS).toISOString());
       const result = await wf.result();
       assert.equal(result.phase, 'expired');
       const reminder = result.messages.find((m) => m.kind === 'recertification_reminder');

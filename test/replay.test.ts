@@ -13,7 +13,7 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { WORKFLOWS_PATH } from '../worker/workers.ts';
 import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES, LMS_POLICIES } from '../workflows/recertification.ts';
-import { REPEATING_REMINDERS, SEND_IN_DUE_STEP, SEND_WINDOWS } from '../workflows/recertification/patches.ts';
+import { ASSIGNED_DUE_TIME_FIXED, REPEATING_REMINDERS, SEND_IN_DUE_STEP, SEND_WINDOWS } from '../workflows/recertification/patches.ts';
 import { quietTemporalRuntime } from './support/temporal.ts';
 
 interface RecordedEvent {
@@ -47,7 +47,8 @@ test('recorded histories replay against the current workflow code', async () => 
   }
   // LMS_POLICIES (issue 14): the grace period's two ends, recorded with it (policies-*.json); every other history before it.
   const withPolicies = files.filter((f) => patchesOf(f).includes(LMS_POLICIES));
-  assert.deepEqual(withPolicies, ['policies-grace-then-expired.json', 'policies-grace-then-renewed.json']);
+  // (assigned-due-grace-lead-days-changed.json, recorded after it, carries it too.)
+  assert.deepEqual(withPolicies, ['assigned-due-grace-lead-days-changed.json', 'policies-grace-then-expired.json', 'policies-grace-then-renewed.json']);
   // Issue 13's send windows: histories recorded with SEND_WINDOWS (test/histories/send-window-*.json).
   assert.ok(files.filter((f) => patchesOf(f).includes(SEND_WINDOWS)).length >= 1, `histories recorded with patch ${SEND_WINDOWS}`);
   // Issue 14 §3's repeating reminders: the new path recorded with REPEATING_REMINDERS (capped, renewed,
@@ -58,9 +59,24 @@ test('recorded histories replay against the current workflow code', async () => 
   // Issue 11's due step that sends its messages as local activities: recorded with SEND_IN_DUE_STEP
   // (*.send-in-due-step.json, from recertification-workflow); every history recorded before it sent
   // them as activities on the email task queue.
+  // (Histories recorded after it, assigned-due-*.json below, carry it too.)
   const withLocalSend = files.filter((f) => patchesOf(f).includes(SEND_IN_DUE_STEP));
-  assert.deepEqual(withLocalSend, files.filter((f) => f.endsWith('.send-in-due-step.json')));
+  assert.deepEqual(withLocalSend, files.filter((f) => f.endsWith('.send-in-due-step.json') || f.startsWith('assigned-due-')));
   assert.ok(withLocalSend.length >= 4, `histories recorded with patch ${SEND_IN_DUE_STEP}: ${withLocalSend.length}`);
+  // An enrolled award's due time kept (ASSIGNED_DUE_TIME_FIXED): recorded with it after a change of the
+  // lead days (then reminded and expired, or in grace and expired), and of the expiry (signalled, and
+  // found in the database), once enrolled (assigned-due-*.json); every history before it moves the due
+  // time with them, and a run whose expiry and lead days never move after the enrollment records no
+  // marker. The same lead-days change recorded by the code before the patch (its due time moved: one
+  // search-attribute upsert more) replays through the old path; without the patch's guard it fails to replay.
+  const withDueKept = files.filter((f) => patchesOf(f).includes(ASSIGNED_DUE_TIME_FIXED));
+  assert.deepEqual(withDueKept, [
+    'assigned-due-expiry-extended-without-signal.json',
+    'assigned-due-expiry-extended.json',
+    'assigned-due-grace-lead-days-changed.json',
+    'assigned-due-lead-days-changed.json',
+  ]);
+  assert.ok(files.includes('assigned-due-lead-days-changed-before-patch.json'), 'the old path of a lead-days change after the enrollment is recorded too');
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);
   let replayed = 0;
   for await (const r of results) {

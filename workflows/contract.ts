@@ -106,6 +106,11 @@ export interface CarriedState {
    * they were counted from. Absent when none were ever planned (and in runs before the patch).
    */
   repeatReminders?: { done: number; plan: string | null };
+  /**
+   * In grace, an enrolled award's due time as it entered grace (ISO; ASSIGNED_DUE_TIME_FIXED), for the
+   * expired notice's `{{dueAt}}` at the end of grace. Absent otherwise.
+   */
+  graceEnrolledDue?: string;
 }
 
 /**

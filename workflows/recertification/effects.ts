@@ -9,7 +9,7 @@ import { DAY_MS } from '../../domain/dates.ts';
 import { EMAIL_ACTIVITY_OPTIONS, emailTaskQueue } from '../activity-options.ts';
 import type { MessageKind } from '../contract.ts';
 import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES } from './patches.ts';
-import { MAX_MESSAGES, applyContext, describe, expiresMs, now, record, type RecertificationRun } from './run.ts';
+import { MAX_MESSAGES, applyContext, describe, expiresMs, keptEnrollmentDue, now, record, type RecertificationRun } from './run.ts';
 import { describeOpening, nextWindowOpening } from '../../domain/send-window.ts';
 
 /** The longest single timer the workflow sets: a year. A longer wait is slept in pieces. */
@@ -86,11 +86,13 @@ async function sendLocalFirst(run: RecertificationRun, input: SendMessageInput):
 /**
  * Sends one message about the award and keeps its outcome in the status (sent, failed or skipped,
  * with why). Since ACT_ON_DATABASE_TRUTH the activity checks at the workflow's instant (`asOf`) that
- * the message is still due and wanted.
+ * the message is still due and wanted. While enrolled, the due time the run keeps
+ * (ASSIGNED_DUE_TIME_FIXED) goes with it as `dueAt` when it differs from expiry − lead days.
  */
 export async function send(run: RecertificationRun, kind: MessageKind, extra: Omit<SendMessageInput, 'kind' | 'awardId'> = {}, via: SendVia = 'email_queue'): Promise<void> {
   const asOf = patched(ACT_ON_DATABASE_TRUTH) ? { asOf: new Date(now()).toISOString() } : {};
-  const input: SendMessageInput = { kind, awardId: run.input.awardId, ...extra, ...asOf };
+  const kept = extra.dueAt === undefined && run.status.phase === 'assigned' ? keptEnrollmentDue(run, run.status.dueAt) : null;
+  const input: SendMessageInput = { kind, awardId: run.input.awardId, ...extra, ...asOf, ...(kept ? { dueAt: kept } : {}) };
   const result = via === 'local_first' ? await sendLocalFirst(run, input) : await mail().sendMessage(input);
   const { messages } = run.status;
   messages.push({

@@ -5,7 +5,7 @@ import { patched } from '@temporalio/workflow';
 import { db, refresh, send } from './effects.ts';
 import { enterGrace, graceDaysOf } from './grace.ts';
 import { ACT_ON_DATABASE_TRUTH, LMS_POLICIES } from './patches.ts';
-import { expiresMs, now, publish, record, settingsOf, type RecertificationRun } from './run.ts';
+import { expiresMs, keptEnrollmentDue, now, publish, record, settingsOf, type RecertificationRun } from './run.ts';
 
 /**
  * Marks the award expired and sends the Certificate Expired notice when the settings ask for it.
@@ -32,10 +32,15 @@ export async function expiryStep(run: RecertificationRun): Promise<'expired' | '
     if (result.expiresAt) run.status.expiresAt = result.expiresAt;
     return 'replan';
   }
+  // The enrolled award's due time, for the expired notice's {{dueAt}} (ASSIGNED_DUE_TIME_FIXED), before it is cleared.
+  const enrolledDue = run.status.phase === 'assigned' ? run.status.dueAt : null;
   run.status.phase = 'expired';
   record(run, 'expired');
   if (truthFirst) run.status.dueAt = null; // nothing falls due any more
   publish(run);
-  if (result.expired && settingsOf(run)?.expiredNotice.enabled) await send(run, 'certificate_expired');
+  if (result.expired && settingsOf(run)?.expiredNotice.enabled) {
+    const kept = keptEnrollmentDue(run, enrolledDue);
+    await send(run, 'certificate_expired', kept ? { dueAt: kept } : {});
+  }
   return 'expired';
 }

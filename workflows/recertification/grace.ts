@@ -7,7 +7,7 @@
 import { setCurrentDetails } from '@temporalio/workflow';
 import { DAY_MS } from '../../domain/dates.ts';
 import { db, refresh, send, sleepUntil } from './effects.ts';
-import { describe, expiresMs, now, publish, record, settingsOf, type RecertificationRun } from './run.ts';
+import { describe, expiresMs, keptEnrollmentDue, now, publish, record, settingsOf, type RecertificationRun } from './run.ts';
 
 /** The settings' grace days (0 when off or absent). */
 export const graceDaysOf = (run: RecertificationRun): number => settingsOf(run)?.expiration.graceDays ?? 0;
@@ -35,6 +35,8 @@ export async function enterGrace(run: RecertificationRun, graceDays: number): Pr
     publish(run);
     return 'expired';
   }
+  // The enrolled award's due time, kept for the expired notice at the end of grace (ASSIGNED_DUE_TIME_FIXED).
+  run.graceEnrolledDue = run.status.phase === 'assigned' ? run.status.dueAt : null;
   run.status.phase = 'in_grace';
   run.status.dueAt = null;
   run.status.graceEndsAt = result.graceEndsAt ?? graceEndsAt;
@@ -71,6 +73,9 @@ export async function graceStep(run: RecertificationRun): Promise<'expired' | 'r
   run.status.dueAt = null;
   record(run, 'expired', 'grace period over');
   publish(run);
-  if (result.expired && settingsOf(run)?.expiredNotice.enabled) await send(run, 'certificate_expired');
+  if (result.expired && settingsOf(run)?.expiredNotice.enabled) {
+    const kept = keptEnrollmentDue(run, run.graceEnrolledDue);
+    await send(run, 'certificate_expired', kept ? { dueAt: kept } : {});
+  }
   return 'expired';
 }

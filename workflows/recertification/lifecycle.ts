@@ -58,6 +58,7 @@ export async function continueAsNewWhenHistoryIsLong(run: RecertificationRun): P
   const carried: CarriedState = { status, remindersSent: [...run.remindersSent], expiringNoticeSent: run.expiringNoticeSent };
   // REPEATING_REMINDERS: carried only once a repeat was planned, so runs without them carry what they always did.
   if (run.repeatsDone > 0 || status.settings?.recertification.repeatReminder) carried.repeatReminders = { done: run.repeatsDone, plan: run.repeatPlan };
+  if (run.graceEnrolledDue !== null) carried.graceEnrolledDue = run.graceEnrolledDue;
   if (patched(ACT_ON_DATABASE_TRUTH)) {
     // The closed run keeps its ids but no phase, due time or expiry: a visibility query on those
     // finds the award once, in the running run, which starts with all of them.

@@ -74,3 +74,20 @@ export const REPEATING_REMINDERS = 'repeating-reminders';
  * replace every worker before relying on it, and do not roll a worker back past it.
  */
 export const SEND_IN_DUE_STEP = 'send-in-due-step';
+
+/**
+ * An enrolled award's due time stays the one it was enrolled at (a reviewer's finding on issue 14):
+ * once the run is `assigned`, its due time (the `status` query's `dueAt`, the `RecertificationDueAt`
+ * search attribute, the current details) is the time the enrollment fell due, the expiry − lead days
+ * in force as it entered `assigned`. Before, each pass of the assigned wait recomputed it from the
+ * current expiry and lead days, so an admin's later change of the lead days (or an extension of the
+ * expiry) made an enrolled award read "due" at a date still ahead. The messages the run sends while
+ * enrolled, and the expired notice at the expiry or at the end of grace, pass that due time to the send
+ * activity as `dueAt` (their `{{dueAt}}`) for the same reason.
+ * Evaluated only where the two differ (an enrolled run whose expiry − lead days moved), so a run whose
+ * expiry and lead days never move after its enrollment records no marker. Histories recorded before it
+ * replay through the old path (the due time follows the expiry and lead days);
+ * test/histories/assigned-due-*.json record the new one, and assigned-due-lead-days-changed-before-patch.json
+ * the old one (recorded by the code before it; it fails to replay without this guard).
+ */
+export const ASSIGNED_DUE_TIME_FIXED = 'assigned-due-time-fixed';

@@ -6,13 +6,14 @@
  * Instants are ISO strings in the status (what the `status` query answers) and ms since the epoch in
  * arithmetic; `now()` is the workflow's clock (Date.now() is deterministic in workflow code).
  */
-import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { AwardContext, MessageWindow } from '../../activities/types.ts';
 import type { CertificateSettings } from '../../domain/settings.ts';
 import { DEFAULT_LEAD_DAYS, dueAt, reminderAt } from '../../domain/dates.ts';
 import { formatUtcMinute } from '../../domain/instant-format.ts';
 import type { Phase, RecertificationInput, RecertificationStatus } from '../contract.ts';
 import { CertificateExpiresAt, RecertificationDueAt, RecertificationPhase } from '../search-attributes.ts';
+import { ASSIGNED_DUE_TIME_FIXED } from './patches.ts';
 
 /** Entries kept in the status's short history; the oldest are dropped. */
 const MAX_HISTORY = 50;
@@ -48,6 +49,13 @@ export interface RecertificationRun {
    */
   repeatsDone: number;
   repeatPlan: string | null;
+  /** The expiry the search attributes were last upserted with by this run (`publish`); null until then (not carried). */
+  publishedExpiresAt: string | null;
+  /**
+   * In grace: the due time the enrolled run had as it entered grace (the status's is cleared then), for
+   * the expired notice's `{{dueAt}}` (ASSIGNED_DUE_TIME_FIXED); null otherwise. Carried when set.
+   */
+  graceEnrolledDue: string | null;
 }
 
 /** A run's state: carried over from the previous run, or fresh (scheduled, settings not read yet). */
@@ -76,6 +84,8 @@ export function newRun(input: RecertificationInput): RecertificationRun {
     messageWindow: null,
     repeatsDone: input.carried?.repeatReminders?.done ?? 0,
     repeatPlan: input.carried?.repeatReminders?.plan ?? null,
+    publishedExpiresAt: null,
+    graceEnrolledDue: input.carried?.graceEnrolledDue ?? null,
   };
 }
 
@@ -142,18 +152,39 @@ export function publish(run: RecertificationRun): void {
     { key: RecertificationDueAt, value: status.dueAt ? new Date(status.dueAt) : null },
     { key: CertificateExpiresAt, value: new Date(status.expiresAt) },
   ]);
+  run.publishedExpiresAt = status.expiresAt;
   setCurrentDetails(describe(status));
 }
 
 /**
- * Enters a phase. While the run is scheduled, waiting or assigned its due time follows the current
- * expiry and lead days. Only a change (phase, due time or waiting reason) is recorded and published,
- * so re-entering the same phase emits no search-attribute upsert.
+ * The due time an enrolled run keeps (ASSIGNED_DUE_TIME_FIXED): `enrolledDue` (ISO), the due time the
+ * run entered `assigned` with, when the current expiry − lead days (`dueMs`) says otherwise and the
+ * patch is in force; null when the two agree (nothing to keep), when the run is not enrolled, or on
+ * the old path (histories recorded before the patch: the due time follows the expiry and lead days).
+ * The patch is evaluated only when they differ, so its marker is recorded only by runs it changes.
+ */
+export function keptEnrollmentDue(run: RecertificationRun, enrolledDue: string | null): string | null {
+  if (!run.status.attempt || enrolledDue === null) return null;
+  if (Date.parse(enrolledDue) === dueMs(run)) return null;
+  return patched(ASSIGNED_DUE_TIME_FIXED) ? enrolledDue : null;
+}
+
+/**
+ * Enters a phase. While the run is scheduled or waiting its due time follows the current expiry and
+ * lead days; it enters `assigned` with the due time of that moment, and since ASSIGNED_DUE_TIME_FIXED
+ * keeps it while assigned (the time the enrollment fell due; before the patch it went on following
+ * them). Only a change (phase, due time or waiting reason; with a kept due time, the expiry) is
+ * recorded and published, so re-entering the same phase emits no search-attribute upsert.
  */
 export function setPhase(run: RecertificationRun, phase: Phase, extra?: { reason?: string }): void {
   const { status } = run;
-  const dueIso = phase === 'scheduled' || phase === 'waiting_for_settings' || phase === 'assigned' ? new Date(dueMs(run)).toISOString() : status.dueAt;
-  const changed = status.phase !== phase || status.dueAt !== dueIso || status.waitingReason !== (extra?.reason ?? null);
+  const follows = phase === 'scheduled' || phase === 'waiting_for_settings' || phase === 'assigned';
+  const kept = phase === 'assigned' && status.phase === 'assigned' ? keptEnrollmentDue(run, status.dueAt) : null;
+  const dueIso = kept ?? (follows ? new Date(dueMs(run)).toISOString() : status.dueAt);
+  // With the due time kept, a moved expiry still reaches the search attributes (before the patch the
+  // due time moved with it, and that change published both).
+  const expiryMoved = kept !== null && run.publishedExpiresAt !== status.expiresAt;
+  const changed = status.phase !== phase || status.dueAt !== dueIso || status.waitingReason !== (extra?.reason ?? null) || expiryMoved;
   status.phase = phase;
   status.dueAt = dueIso;
   status.waitingReason = extra?.reason ?? null;

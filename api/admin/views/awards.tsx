@@ -175,8 +175,8 @@ export function AwardActionPage(props: { certificateId: string; award: AwardDto;
           <label for="action-value">New expiry day</label>
           <input type="date" name="value" id="action-value" value={props.value} required />
           <p class="hint">
-            The workflow re-plans at once: its due date follows the new expiry (same time of day). The new expiry must be in the future; to end
-            an award now, revoke it.
+            The workflow re-plans at once: its due date follows the new expiry (same time of day) until the learner is enrolled; once enrolled,
+            the due date stays the day the enrollment fell due. The new expiry must be in the future; to end an award now, revoke it.
           </p>
         </>
       ) : (
