@@ -1,9 +1,11 @@
 /**
  * Issue 14 §3, repeating reminders, in the recertification workflow on Temporal's time-skipping test
- * server with the real activities on PostgreSQL. Concrete dates: the award expires 2027-01-31 09:00Z
- * with 30 lead days, so the learner is enrolled 2027-01-01 09:00Z; "every 7 days" then falls on
+ * server with the real activities on PostgreSQL. Concrete dates: the award expires 2038-01-31 09:00Z
+ * with 30 lead days, so the learner is enrolled 2038-01-01 09:00Z; "every 7 days" then falls on
  * 01-08, 01-15, 01-22 and 01-29 09:00Z. Records test/histories/repeating-reminders-*.json with
  * RECORD_HISTORIES=1 (the REPEATING_REMINDERS path, and a certificate without repeats: no marker).
+ * The dates are in 2038, which has 2027's calendar (the same weekdays): the test server starts at the
+ * real time, so dates must stay ahead of it (they were in 2027 until the clock came within weeks).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,13 +21,21 @@ import { attemptsOf, makeAward, makeCertificate, makeCourse, makeLearner, recert
 import { createHarness, type Harness } from './support/workflow-harness.ts';
 
 const MINUTE = 60 * 1000;
-const ENROLLED = Date.parse('2027-01-01T09:00:00Z');
-const EXPIRES = new Date('2027-01-31T09:00:00Z');
+const ENROLLED = Date.parse('2038-01-01T09:00:00Z');
+const EXPIRES = new Date('2038-01-31T09:00:00Z');
 const at = (iso: string): number => Date.parse(iso);
+
+/**
+ * Where each test's clock starts: the test server starts at the real time, and the run's one timer
+ * is at most a year (MAX_TIMER_MS), so the test moves the clock close to its dates before it makes the
+ * award (an award made years before them would wake once a year on the way and the checks would race it).
+ */
+const CLOCK_STARTS = at('2037-11-25T00:00:00Z');
 
 async function withHarness(fn: (h: Harness) => Promise<void>, opts?: Parameters<typeof createHarness>[0]): Promise<void> {
   const h = await createHarness(opts);
   try {
+    if ((await h.now()) < CLOCK_STARTS) await h.env.sleep(CLOCK_STARTS - (await h.now()));
     await fn(h);
   } finally {
     await h.close();
@@ -51,7 +61,7 @@ function repeatSends(messages: { kind: string; at: string; status: string }[]): 
     .map((m) => [new Date(Math.floor(Date.parse(m.at) / MINUTE) * MINUTE).toISOString(), m.status]);
 }
 
-/** A learner, a live course, a certificate (30 lead days, expiring notice on) repeating as `repeat`, an award expiring 2027-01-31 09:00Z. */
+/** A learner, a live course, a certificate (30 lead days, expiring notice on) repeating as `repeat`, an award expiring 2038-01-31 09:00Z. */
 async function scenario(h: Harness, repeat: RepeatReminder | null, rest: Partial<CertificateSettings> = {}) {
   const learner = await makeLearner(h.db.sql, { name: 'Grace Hopper' });
   const course = await makeCourse(h.db.sql, { title: 'Forklift Safety Refresher' });
@@ -69,19 +79,19 @@ test('repeat every 7 days, at most 3: reminders at 01-08, 01-15 and 01-22 09:00Z
     const s = await scenario(h, { everyDays: 7, maxCount: 3 });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
-      await skipTo(h, at('2027-01-08T08:59:00Z'));
+      await skipTo(h, at('2038-01-08T08:59:00Z'));
       const enrolled = await wf.query(statusQuery);
       assert.equal(enrolled.phase, 'assigned');
-      assert.ok(Math.abs(Date.parse(enrolled.attempt!.at) - ENROLLED) < MINUTE, `enrolled at 2027-01-01 09:00Z (${enrolled.attempt!.at})`);
+      assert.ok(Math.abs(Date.parse(enrolled.attempt!.at) - ENROLLED) < MINUTE, `enrolled at 2038-01-01 09:00Z (${enrolled.attempt!.at})`);
       assert.equal((await repeatsOf(h, s.award.id)).length, 0, 'nothing a minute before the first repeat');
-      await skipTo(h, at('2027-01-08T09:01:00Z'));
+      await skipTo(h, at('2038-01-08T09:01:00Z'));
       assert.deepEqual(keys(await repeatsOf(h, s.award.id)), [repeatKey(s.award.id, 1)], 'the first repeat at 01-08 09:00Z');
       const result = await wf.result();
       assert.equal(result.phase, 'expired');
       assert.deepEqual(repeatSends(result.messages), [
-        ['2027-01-08T09:00:00.000Z', 'sent'],
-        ['2027-01-15T09:00:00.000Z', 'sent'],
-        ['2027-01-22T09:00:00.000Z', 'sent'],
+        ['2038-01-08T09:00:00.000Z', 'sent'],
+        ['2038-01-15T09:00:00.000Z', 'sent'],
+        ['2038-01-22T09:00:00.000Z', 'sent'],
       ]);
       await h.recordHistory(wf, 'repeating-reminders-capped');
     });
@@ -106,10 +116,10 @@ test('repeat every 7 days, at most 10: the expiry comes first, so four (01-08 �
       assert.equal(result.phase, 'expired');
       assert.ok(result.history.some((e) => e.event === 'phase_in_grace'), 'went through grace');
       assert.deepEqual(repeatSends(result.messages), [
-        ['2027-01-08T09:00:00.000Z', 'sent'],
-        ['2027-01-15T09:00:00.000Z', 'sent'],
-        ['2027-01-22T09:00:00.000Z', 'sent'],
-        ['2027-01-29T09:00:00.000Z', 'sent'],
+        ['2038-01-08T09:00:00.000Z', 'sent'],
+        ['2038-01-15T09:00:00.000Z', 'sent'],
+        ['2038-01-22T09:00:00.000Z', 'sent'],
+        ['2038-01-29T09:00:00.000Z', 'sent'],
       ]);
     });
     assert.equal((await repeatsOf(h, s.award.id)).length, 4, 'none on 02-05 or 02-12 (in grace)');
@@ -120,7 +130,7 @@ test('renewed by completing the course after the 2nd repeat: the run ends renewe
     const s = await scenario(h, { everyDays: 7, maxCount: 3 });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
-      await skipTo(h, at('2027-01-16T12:00:00Z'));
+      await skipTo(h, at('2038-01-16T12:00:00Z'));
       assert.equal((await repeatsOf(h, s.award.id)).length, 2);
       const [attempt] = await attemptsOf(h.db.sql, s.learner.id, s.course.id);
       assert.ok(attempt);
@@ -140,14 +150,14 @@ test('completed without a renewal (the course does not renew this certificate) a
     const s = await scenario(h, { everyDays: 7, maxCount: 3 });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
-      await skipTo(h, at('2027-01-16T12:00:00Z'));
+      await skipTo(h, at('2038-01-16T12:00:00Z'));
       await h.db.sql`update course_attempts set status = 'completed', progress = 100, completed_at = now() where award_id = ${s.award.id}`;
       const result = await wf.result();
       assert.equal(result.phase, 'expired');
       assert.deepEqual(repeatSends(result.messages), [
-        ['2027-01-08T09:00:00.000Z', 'sent'],
-        ['2027-01-15T09:00:00.000Z', 'sent'],
-        ['2027-01-22T09:00:00.000Z', 'skipped'],
+        ['2038-01-08T09:00:00.000Z', 'sent'],
+        ['2038-01-15T09:00:00.000Z', 'sent'],
+        ['2038-01-22T09:00:00.000Z', 'skipped'],
       ]);
     });
     assert.equal((await repeatsOf(h, s.award.id)).length, 2, 'no third message');
@@ -158,7 +168,7 @@ test('revoked after the enrollment: no repeat at all', () =>
     const s = await scenario(h, { everyDays: 7, maxCount: 3 });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
-      await skipTo(h, at('2027-01-03T09:00:00Z'));
+      await skipTo(h, at('2038-01-03T09:00:00Z'));
       assert.equal((await wf.query(statusQuery)).phase, 'assigned');
       await h.db.sql`update awards set status = 'revoked', revoked_reason = 'left the company' where id = ${s.award.id}`;
       await wf.signal(awardRevokedSignal, { reason: 'left the company' });
@@ -172,13 +182,13 @@ test('turned on while enrolled (01-16): the repeats of 01-08 and 01-15 are not s
     const s = await scenario(h, null);
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
-      await skipTo(h, at('2027-01-16T12:00:00Z'));
+      await skipTo(h, at('2038-01-16T12:00:00Z'));
       assert.equal((await wf.query(statusQuery)).phase, 'assigned');
       const settings: CertificateSettings = { ...s.settings, recertification: { ...s.settings.recertification, repeatReminder: { everyDays: 7, maxCount: 3 } } };
       const settingsVersion = await updateSettings(h.db.sql, s.cert.id, settings);
       await wf.signal(settingsChangedSignal, { settingsVersion, settings });
       const result = await wf.result();
-      assert.deepEqual(repeatSends(result.messages), [['2027-01-22T09:00:00.000Z', 'sent']]);
+      assert.deepEqual(repeatSends(result.messages), [['2038-01-22T09:00:00.000Z', 'sent']]);
       await h.recordHistory(wf, 'repeating-reminders-turned-on');
     });
     assert.deepEqual(keys(await repeatsOf(h, s.award.id)), [repeatKey(s.award.id, 3)]);
@@ -191,7 +201,7 @@ test('without a repeating reminder nothing changes (no REPEATING_REMINDERS marke
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
       const result = await wf.result();
-      assert.deepEqual(repeatSends(result.messages), [['2027-01-24T09:00:00.000Z', 'sent']], 'only the fixed day (7 before expiry)');
+      assert.deepEqual(repeatSends(result.messages), [['2038-01-24T09:00:00.000Z', 'sent']], 'only the fixed day (7 before expiry)');
       const history = await wf.fetchHistory();
       const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
       const ids = markers.map((e) => Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!).toString('utf8'));
@@ -231,15 +241,15 @@ test('send window mon–fri 08:00–18:00 UTC, every day, at most 4, enrolled Fr
     const s = await scenario(h, { everyDays: 1, maxCount: 4 }, { sendWindow: { enabled: true, start: '08:00', end: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] } });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
-      await skipTo(h, at('2027-01-02T12:00:00Z'));
+      await skipTo(h, at('2038-01-02T12:00:00Z'));
       const waiting = await wf.query(statusQuery);
       assert.equal(waiting.messageWaits?.kind, 'recertification_reminder', 'Saturday\'s repeat waits for the window');
-      assert.equal(waiting.messageWaits?.until, '2027-01-04T08:00:00.000Z');
+      assert.equal(waiting.messageWaits?.until, '2038-01-04T08:00:00.000Z');
       const result = await wf.result();
       assert.deepEqual(repeatSends(result.messages), [
-        ['2027-01-04T08:00:00.000Z', 'sent'],
-        ['2027-01-04T09:00:00.000Z', 'sent'],
-        ['2027-01-05T09:00:00.000Z', 'sent'],
+        ['2038-01-04T08:00:00.000Z', 'sent'],
+        ['2038-01-04T09:00:00.000Z', 'sent'],
+        ['2038-01-05T09:00:00.000Z', 'sent'],
       ]);
     });
     assert.deepEqual(keys(await repeatsOf(h, s.award.id)), [2, 3, 4].map((n) => repeatKey(s.award.id, n)), 'Saturday\'s (1) folded into Sunday\'s (2)');
@@ -248,16 +258,16 @@ test('send window mon–fri 08:00–18:00 UTC, every day, at most 4, enrolled Fr
 // --- The rules, without Temporal ---
 
 test('rules: reminder n at enrollment + n × everyDays; refused when not yet due, past the cap, at the expiry, or the award no longer active', () => {
-  assert.equal(new Date(repeatReminderAt(ENROLLED, 7, 3)).toISOString(), '2027-01-22T09:00:00.000Z');
+  assert.equal(new Date(repeatReminderAt(ENROLLED, 7, 3)).toISOString(), '2038-01-22T09:00:00.000Z');
   const settings = recertSettings('00000000-0000-4000-8000-000000000001', { repeatReminder: { everyDays: 7, maxCount: 3 } });
   const t: AwardTruth = { status: 'active', awardedAt: new Date('2026-01-31T09:00:00Z'), sourceAttemptId: null, expiresAt: EXPIRES, settings, course: null };
-  assert.equal(repeatReminderRefusal(t, at('2027-01-08T09:00:00Z'), 1, ENROLLED), null);
-  assert.match(repeatReminderRefusal(t, at('2027-01-08T08:59:00Z'), 1, ENROLLED) ?? '', /not due until 2027-01-08T09:00:00.000Z/);
-  assert.match(repeatReminderRefusal(t, at('2027-01-29T09:00:00Z'), 4, ENROLLED) ?? '', /beyond the cap of 3/);
-  assert.match(repeatReminderRefusal({ ...t, settings: { ...settings, recertification: { ...settings.recertification, repeatReminder: { everyDays: 7, maxCount: 10 } } } }, at('2027-02-05T09:00:00Z'), 5, ENROLLED) ?? '', /reached its expiry/);
-  assert.match(repeatReminderRefusal({ ...t, status: 'in_grace' }, at('2027-01-15T09:00:00Z'), 2, ENROLLED) ?? '', /in_grace/);
-  assert.match(repeatReminderRefusal({ ...t, status: 'renewed' }, at('2027-01-15T09:00:00Z'), 2, ENROLLED) ?? '', /renewed/);
-  assert.match(repeatReminderRefusal({ ...t, settings: recertSettings('00000000-0000-4000-8000-000000000001') }, at('2027-01-15T09:00:00Z'), 2, ENROLLED) ?? '', /no longer configured/);
+  assert.equal(repeatReminderRefusal(t, at('2038-01-08T09:00:00Z'), 1, ENROLLED), null);
+  assert.match(repeatReminderRefusal(t, at('2038-01-08T08:59:00Z'), 1, ENROLLED) ?? '', /not due until 2038-01-08T09:00:00.000Z/);
+  assert.match(repeatReminderRefusal(t, at('2038-01-29T09:00:00Z'), 4, ENROLLED) ?? '', /beyond the cap of 3/);
+  assert.match(repeatReminderRefusal({ ...t, settings: { ...settings, recertification: { ...settings.recertification, repeatReminder: { everyDays: 7, maxCount: 10 } } } }, at('2038-02-05T09:00:00Z'), 5, ENROLLED) ?? '', /reached its expiry/);
+  assert.match(repeatReminderRefusal({ ...t, status: 'in_grace' }, at('2038-01-15T09:00:00Z'), 2, ENROLLED) ?? '', /in_grace/);
+  assert.match(repeatReminderRefusal({ ...t, status: 'renewed' }, at('2038-01-15T09:00:00Z'), 2, ENROLLED) ?? '', /renewed/);
+  assert.match(repeatReminderRefusal({ ...t, settings: recertSettings('00000000-0000-4000-8000-000000000001') }, at('2038-01-15T09:00:00Z'), 2, ENROLLED) ?? '', /no longer configured/);
 });
 
 test('rules: each repeat has its own idempotency key, apart from the fixed-day reminders and from other awards', () => {
