@@ -939,11 +939,11 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
     let total = n;
     // 0 and 10% (the propagation's workflows) are measured; then 50% and 100% of the target. The quick
     // run (scale < 1) measures its two points just beyond the worker's cache instead, at cache + 500
-    // and cache + 2,500: the slope is the same measure over 2,000 workflows (the heap after a full
-    // collection moves by well under 1 MiB between readings), and creating 10,000 (at ≈ 30 per second
-    // here) would take half of the quick run's ten minutes.
+    // and cache + 2,000: the slope is the same measure over 1,500 workflows (the heap after a full
+    // collection moves by well under 1 MiB between readings: ±0.5 KB per workflow; RSS by tens of MiB),
+    // and creating 10,000 (at ≈ 30 per second here) would take half of the quick run's ten minutes.
     const cacheSize = Number(cache ?? Number.NaN);
-    const checkpoints = SCALE >= 1 || !Number.isFinite(cacheSize) ? [0.5, 1].map((c) => Math.round(c * target)) : [cacheSize + 500, cacheSize + 2500];
+    const checkpoints = SCALE >= 1 || !Number.isFinite(cacheSize) ? [0.5, 1].map((c) => Math.round(c * target)) : [cacheSize + 500, cacheSize + 2000];
     target = checkpoints[checkpoints.length - 1]!;
     for (const checkpoint of measureMemory ? checkpoints : []) {
       if ((performance.now() - memStart) / 1000 > memoryBudgetS) break;
