@@ -11,7 +11,7 @@
  * an existing learner (re-read under a lock) whose saved manager differs, recorded as a `learner.edited`
  * audit entry of the import's actor (who posted it); a row without one leaves the saved manager.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { TransactionSql } from '../db/client.ts';
 import * as auditQ from '../db/queries/audit-log.ts';
 import * as awardsQ from '../db/queries/awards.ts';
@@ -109,9 +109,18 @@ export async function intakeImport(
 ): Promise<ImportIntake> {
   const certificate = await lockedCertificate(tx, args.certificateId);
   refuseArchived(certificate);
-  const contentHash = importContentHash(args.rows, args.createLearners);
+  let contentHash = importContentHash(args.rows, args.createLearners);
   const existing = await importsQ.findImportByContent(tx, certificate.id, contentHash);
-  if (existing) return { import: existing, created: false };
+  if (existing) {
+    // The same file again is the first import, unless it names managers the academy has changed
+    // since (an earlier file posted again to put them back): then it is an import of its own, keyed by
+    // its content and the managers it finds, whose awards stay idempotent (`already_awarded`).
+    const stale = await managersTheRowsWouldChange(tx, args.rows);
+    if (stale.length === 0) return { import: existing, created: false };
+    contentHash = createHash('sha256').update(`${contentHash}\n${JSON.stringify(stale)}`).digest('hex');
+    const again = await importsQ.findImportByContent(tx, certificate.id, contentHash);
+    if (again) return { import: again, created: false };
+  }
   const id = randomUUID();
   const made = await importsQ.insertImport(tx, {
     id,
@@ -260,6 +269,25 @@ async function importAuditContext(tx: TransactionSql, imp: importsQ.ImportRow): 
   const entry = await auditQ.firstEntry(tx, { entityType: 'import', entityId: imp.id, action: 'import.created' });
   if (!entry) return { actor: { name: 'import', tokenId: null, scope: 'write' }, route: `import ${imp.id}` };
   return { actor: { name: entry.actorName, tokenId: entry.actorTokenId, scope: 'write' }, route: entry.route };
+}
+
+/**
+ * The rows' valid managers that differ (case-insensitively) from their active learner's saved one,
+ * as sorted `[learner email, saved manager or '']` pairs (lower-cased): what applying the rows again
+ * would change. Rows of unknown learners, without a manager or with a bad one change nothing here.
+ */
+async function managersTheRowsWouldChange(tx: TransactionSql, rows: readonly ImportRowInput[]): Promise<[string, string][]> {
+  const naming = rows.filter((r) => r.managerEmail !== null && r.managerEmailValid);
+  if (naming.length === 0) return [];
+  const learners = await learnersQ.learnersByEmails(tx, naming.map((r) => r.email));
+  const changes = new Map<string, string>();
+  for (const r of naming) {
+    const l = learners.get(emailKey(r.email));
+    if (!l || learnerStatus(l) !== 'active') continue;
+    const saved = l.managerEmail === null ? '' : emailKey(l.managerEmail);
+    if (saved !== emailKey(r.managerEmail!)) changes.set(emailKey(r.email), saved);
+  }
+  return [...changes].sort(([a], [b]) => a.localeCompare(b));
 }
 
 /**

@@ -23,8 +23,10 @@ import * as receiptsQ from '../db/queries/resend-webhook-events.ts';
 import type { TransactionSql } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { AwardRow, CertificateRow, LearnerRow } from '../db/rows.ts';
+import * as auditQ from '../db/queries/audit-log.ts';
 import * as awardsQ from '../db/queries/awards.ts';
 import * as certsQ from '../db/queries/certificates.ts';
+import * as digestSendsQ from '../db/queries/digest-sends.ts';
 import * as idempotencyQ from '../db/queries/idempotency.ts';
 import * as importsQ from '../db/queries/imports.ts';
 import * as learnersQ from '../db/queries/learners.ts';
@@ -183,6 +185,15 @@ export async function eraseLearner(tx: TransactionSql, id: string, confirm: stri
     (await idempotencyQ.redactAnswersShowingLearner(tx, id, placeholders)) +
     (await idempotencyQ.redactAnswersNaming(tx, { email: current.email, name: current.name }, placeholders));
   await importsQ.redactImportRowsOfLearner(tx, id, current.email, placeholders);
+  // The learner may also be other learners' manager: their address goes from those learners (each
+  // change audited, without the address), from import rows and audit entries naming them as manager,
+  // and from the weekly digest's ledger of what was sent to them.
+  for (const managed of await learnersQ.clearManagerAddress(tx, current.email)) {
+    await recordChange(tx, who, { action: 'learner.edited', entityType: 'learner', entityId: managed.id, before: { managerEmail: '[erased]' }, after: { managerEmail: null } });
+  }
+  await importsQ.clearImportRowManagerAddress(tx, current.email);
+  await auditQ.redactManagerAddress(tx, current.email);
+  await digestSendsQ.redactDigestRecipient(tx, current.email, ERASED.email(id));
   // Delivery timelines and Resend's receipts: a bounce's text quotes the address, often the name too.
   await deliveryEventsQ.redactDeliveryEventsOfLearner(tx, id, ERASED.detail);
   await receiptsQ.redactReceiptsOfLearner(tx, id, ERASED.detail);

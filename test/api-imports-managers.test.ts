@@ -171,3 +171,58 @@ test('a CSV with managerEmail: set on new and existing learners (audited), a bad
   assert.ok(!redacted.includes('boss'), `no manager left in the learner's audit entries: ${redacted}`);
   assert.equal((await learnerByEmail('new.hire@example.com'))?.managerEmail, 'boss.one@example.com', 'another learner keeps theirs');
 });
+
+test('an earlier file posted again to put a manager back is applied (not the first import\'s answer); erasing a learner who is a manager clears their address from the learners they manage, import rows, audit entries and the digest ledger', { timeout: 300_000 }, async () => {
+  const course = await ok<CourseDto>('POST', '/api/courses', { title: 'Scaffold Safety Refresher', status: 'live' });
+  const { certificate } = await ok<{ certificate: CertificateDto }>('POST', '/api/certificates', {
+    title: 'Scaffold Safety',
+    associatedCourseIds: [course.id],
+    settings: { expiration: { enabled: true, validFor: { amount: 365, unit: 'days' }, anchor: 'completion' } },
+  });
+  const alice = await ok<LearnerDto>('POST', '/api/learners', { email: 'alice.manager@example.com', name: 'Alice Manager' });
+  const path = `/api/certificates/${certificate.id}/imports`;
+  const awardedAt = date(-50);
+  const file = (boss: string): string => ['email,name,awardedAt,managerEmail', `carol.worker@example.com,Carol Worker,${awardedAt},${boss}`].join('\r\n') + '\r\n';
+
+  const first = await postCsv<ImportCreated>(`${path}?createLearners=true`, file('Alice.Manager@example.com'));
+  assert.equal(first.status, 202, JSON.stringify(first.body));
+  await completed(first.body.import.id);
+  const carol = await learnerByEmail('carol.worker@example.com');
+  assert.equal(carol?.managerEmail, 'Alice.Manager@example.com');
+  const second = await postCsv<ImportCreated>(`${path}?createLearners=true`, file('m2@example.com'));
+  assert.equal(second.status, 202, JSON.stringify(second.body));
+  await completed(second.body.import.id);
+  assert.equal((await learnerByEmail('carol.worker@example.com'))?.managerEmail, 'm2@example.com');
+
+  // The first file again: its manager differs from the saved one, so it is an import of its own.
+  const restore = await postCsv<ImportCreated>(`${path}?createLearners=true`, file('Alice.Manager@example.com'));
+  assert.equal(restore.status, 202, `a new import, not the first one's answer: ${JSON.stringify(restore.body)}`);
+  assert.ok(![first.body.import.id, second.body.import.id].includes(restore.body.import.id));
+  const restored = await completed(restore.body.import.id);
+  assert.equal(restored.managersSet, 1);
+  assert.deepEqual(restored.byReason, { already_awarded: 1 });
+  assert.equal((await learnerByEmail('carol.worker@example.com'))?.managerEmail, 'Alice.Manager@example.com', 'the manager is back');
+  // And again: now nothing would change, so it is the first import's answer, and nothing is written.
+  const settled = await snapshot(WRITTEN);
+  const same = await postCsv<ImportCreated>(`${path}?createLearners=true`, file('Alice.Manager@example.com'));
+  assert.equal(same.status, 200, JSON.stringify(same.body));
+  assert.equal(same.body.created, false);
+  assert.deepEqual(await snapshot(WRITTEN), settled, 'the same file with nothing to change wrote nothing');
+
+  // Alice received a digest as Carol's manager.
+  await stack.sql`
+    insert into digest_sends (period, recipient, audience, status, idempotency_key, provider, from_address, entry_count, completed_at)
+    values ('2026-11-23', 'alice.manager@example.com', 'manager', 'sent', 'digest:2026-11-23:alice.manager@example.com', 'log', 'academy@example.com', 1, now())`;
+
+  // Alice is erased.
+  await ok('POST', `/api/learners/${alice.id}/erase`, { confirm: 'alice.manager@example.com' });
+  assert.equal((await learnerByEmail('carol.worker@example.com'))?.managerEmail, null, 'Carol no longer names the erased learner as manager');
+  const [rows] = await stack.sql<{ n: number }[]>`select count(*)::int as n from import_rows where manager_email ilike 'alice.manager@example.com'`;
+  assert.equal(rows!.n, 0, 'no import row names her');
+  const [audit] = await stack.sql<{ n: number }[]>`select count(*)::int as n from audit_log where before::text ilike '%alice.manager%' or after::text ilike '%alice.manager%'`;
+  assert.equal(audit!.n, 0, 'no audit entry names her');
+  const [cleared] = await auditOf(carol!.id);
+  assert.deepEqual([cleared?.action, cleared?.before, cleared?.after], ['learner.edited', { managerEmail: '[erased]' }, { managerEmail: null }], 'the change to Carol is audited without the address');
+  const digests = await stack.sql<{ recipient: string; idempotencyKey: string }[]>`select recipient, idempotency_key from digest_sends where period = '2026-11-23'`;
+  assert.deepEqual([...digests], [{ recipient: `erased-${alice.id}@erased.invalid`, idempotencyKey: `digest:2026-11-23:erased-${alice.id}@erased.invalid` }], 'the digest ledger keeps the send, not the address');
+});

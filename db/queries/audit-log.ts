@@ -90,3 +90,19 @@ export async function redactLearnerAuditFields(tx: TransactionSql, learnerId: st
     returning 1`;
   return rows.length;
 }
+
+/**
+ * Replaces `address` (case-insensitively) where it stands as a `managerEmail` in any learner entry's
+ * `before` or `after` with `"[erased]"` (an erasure of that person: other learners' entries named them
+ * as their manager). Returns how many entries changed.
+ */
+export async function redactManagerAddress(tx: TransactionSql, address: string): Promise<number> {
+  const rows = await tx`
+    update audit_log set
+      before = case when lower(before->>'managerEmail') = lower(${address}) then jsonb_set(before, '{managerEmail}', '"[erased]"') else before end,
+      after = case when lower(after->>'managerEmail') = lower(${address}) then jsonb_set(after, '{managerEmail}', '"[erased]"') else after end
+    where entity_type = 'learner'
+      and (lower(before->>'managerEmail') = lower(${address}) or lower(after->>'managerEmail') = lower(${address}))
+    returning 1`;
+  return rows.length;
+}

@@ -118,3 +118,15 @@ export async function managerAddresses(sql: Db): Promise<string[]> {
     order by 1`;
   return rows.map((r) => r.address);
 }
+
+/**
+ * Replaces `address` (case-insensitively) as a digest's recipient, and in its idempotency key, with
+ * `placeholder` (an erasure of that person). Returns how many ledger rows changed.
+ */
+export async function redactDigestRecipient(sql: Db, address: string, placeholder: string): Promise<number> {
+  const rows = await sql`
+    update digest_sends set recipient = ${placeholder}, idempotency_key = 'digest:' || period || ':' || ${placeholder}
+    where recipient = lower(${address})
+    returning 1`;
+  return rows.length;
+}

@@ -207,3 +207,9 @@ export async function redactImportRowsOfLearner(sql: Db, learnerId: string, emai
     returning row_number`;
   return rows.length;
 }
+
+/** Clears `address` (case-insensitively) as the managerEmail of every import row (an erasure of that person). Returns how many. */
+export async function clearImportRowManagerAddress(sql: Db, address: string): Promise<number> {
+  const rows = await sql`update import_rows set manager_email = null where lower(manager_email) = lower(${address}) returning 1`;
+  return rows.length;
+}

@@ -193,3 +193,14 @@ export async function setManagers(tx: TransactionSql, changes: readonly { learne
     where l.id = u.id
     returning l.*`;
 }
+
+/**
+ * Clears the manager of every learner whose manager is `address` (case-insensitively; an erasure of
+ * that person). Returns the learners changed, as they are now.
+ */
+export async function clearManagerAddress(tx: TransactionSql, address: string): Promise<LearnerRow[]> {
+  return await tx<LearnerRow[]>`
+    update learners set manager_email = null
+    where lower(manager_email) = lower(${address})
+    returning *`;
+}
