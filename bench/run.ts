@@ -1010,7 +1010,8 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
         howMeasured: 'after a full garbage collection in every thread of the worker: the lowest of five RSS readings, and the JavaScript heap in use in all threads',
         between: beyondCache ? [pa.sleepingWorkflows, pb.sleepingWorkflows] : null,
         goal: '≤ 2 KB of worker RSS per additional sleeping workflow beyond the cache; judged on both the RSS and the heap slope (RSS also moves with pages V8 and malloc keep after freeing)',
-        goalMet: kbPerWorkflow !== null && kbPerWorkflow <= 2 && heapKbPerWorkflow !== null && heapKbPerWorkflow <= 2 && total >= target,
+        // Both readings must have collected the same threads (one that did not answer is not in its heap figure).
+        goalMet: kbPerWorkflow !== null && kbPerWorkflow <= 2 && heapKbPerWorkflow !== null && heapKbPerWorkflow <= 2 && total >= target && !!pa && pa.threadsCollected !== null && pa.threadsCollected === pb?.threadsCollected,
       },
     }, sinceMs);
   } finally {

@@ -21,6 +21,7 @@
  *
  * Run: `node --import tsx test/support/worker-process.ts` (see `spawnWorker` in test/support/stack/worker.ts).
  */
+import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import workerThreads, { MessageChannel, type MessagePort, type WorkerOptions as ThreadOptions } from 'node:worker_threads';
@@ -65,7 +66,7 @@ function installGarbageCollection(): { collect(): Promise<{ threads: number; hea
       super(wrapper, {
         ...options,
         eval: true,
-        workerData: { recertifyGcPort: port2, recertifyTarget: filename instanceof URL ? filename.pathname : filename },
+        workerData: { recertifyGcPort: port2, recertifyTarget: filename instanceof URL ? fileURLToPath(filename) : filename },
         transferList: [...(options.transferList ?? []), port2],
       });
       port1.unref();
