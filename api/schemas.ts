@@ -711,17 +711,19 @@ export function toAward(config: Config, r: AwardRow, opts: { learnerErased?: boo
   };
 }
 
+/** A workflow's due time as the API shows it (the status query and the `RecertificationDueAt` search attribute). */
+const RecertificationDueAtSchema = z
+  .string()
+  .nullable()
+  .openapi({
+    description:
+      'When recertification falls due: expiry − lead days until the learner is enrolled; once enrolled (`assigned`), the time the enrollment fell due, which a later change of the lead days or the expiry does not move. Null once nothing falls due any more.',
+  });
 export const WorkflowSummarySchema = z
   .object({
     workflowStatus: z.string().openapi({ example: 'RUNNING' }),
     phase: z.string().nullable().openapi({ example: 'scheduled' }),
-    dueAt: z
-      .string()
-      .nullable()
-      .openapi({
-        description:
-          'When recertification falls due: expiry − lead days until the learner is enrolled; once enrolled (`assigned`), the time the enrollment fell due, which a later change of the lead days or the expiry does not move. Null once nothing falls due any more.',
-      }),
+    dueAt: RecertificationDueAtSchema,
   })
   .openapi('WorkflowSummary');
 export const AwardListItemSchema = AwardSchema.extend({
@@ -747,13 +749,7 @@ export const RecertificationStatusSchema = z
   .object({
     awardId: z.string(),
     phase: PhaseSchema,
-    dueAt: z
-      .string()
-      .nullable()
-      .openapi({
-        description:
-          'When recertification falls due: expiry − lead days until the learner is enrolled; once enrolled (`assigned`), the time the enrollment fell due, which a later change of the lead days or the expiry does not move. Null once nothing falls due any more.',
-      }),
+    dueAt: RecertificationDueAtSchema,
     expiresAt: z.string(),
     settingsVersion: z.number(),
     settings: SettingsSchema.nullable(),

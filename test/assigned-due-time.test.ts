@@ -19,7 +19,7 @@ import { ASSIGNED_DUE_TIME_FIXED } from '../workflows/recertification/patches.ts
 import { CertificateExpiresAt, RecertificationDueAt, RecertificationPhase } from '../workflows/search-attributes.ts';
 import type { WorkflowHandle } from '@temporalio/client';
 import { attemptsOf, makeAward, makeCertificate, makeCourse, makeLearner, recertSettings, updateSettings } from './support/fixtures.ts';
-import { createHarness, type Harness } from './support/workflow-harness.ts';
+import { type Harness, withHarness, skipTo } from './support/workflow-harness.ts';
 
 const MINUTE = 60 * 1000;
 const HOUR = 60 * MINUTE;
@@ -36,23 +36,10 @@ const at = (iso: string): number => Date.parse(iso);
  * award (an award made years before them would wake once a year on the way and the checks would race it).
  */
 const CLOCK_STARTS = at('2037-11-25T00:00:00Z');
+/** `withHarness` with the clock moved to CLOCK_STARTS first. */
+const withClock = (fn: (h: Harness) => Promise<void>, opts: Parameters<typeof withHarness>[1] = {}): Promise<void> => withHarness(fn, { ...opts, clockStartsAt: CLOCK_STARTS });
 
-async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await createHarness();
-  try {
-    if ((await h.now()) < CLOCK_STARTS) await h.env.sleep(CLOCK_STARTS - (await h.now()));
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
-/** Skips the test server's time forward to `ms` (epoch ms). */
-async function skipTo(h: Harness, ms: number): Promise<void> {
-  const left = ms - (await h.now());
-  assert.ok(left > 0, `skipTo ${new Date(ms).toISOString()} is in the past`);
-  await h.env.sleep(left);
-}
 
 /**
  * A learner, a live course, a certificate (30 lead days, reminder 7 days before expiry, expiring and
@@ -107,7 +94,7 @@ async function messagesOf(h: Harness, awardId: string): Promise<MessageRow[]> {
 }
 
 test('enrolled 2038-01-01 with 30 lead days, lead days changed to 10 afterwards: the due time stays 2038-01-01 (query, search attribute, {{dueAt}} of the reminder and the expired notice)', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const s = await scenario(h);
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
@@ -134,7 +121,7 @@ test('enrolled 2038-01-01 with 30 lead days, lead days changed to 10 afterwards:
   }));
 
 test('not yet enrolled: the same change of lead days from 30 to 10 moves the due time from 2038-01-01 to 2038-01-21, and the learner is enrolled then (no marker)', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const s = await scenario(h);
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
@@ -157,7 +144,7 @@ test('not yet enrolled: the same change of lead days from 30 to 10 moves the due
   }));
 
 test('enrolled 2038-01-01, expiry then extended to 2038-03-31: the expiry attribute moves, the due time stays 2038-01-01', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const s = await scenario(h);
     const extended = new Date('2038-03-31T09:00:00Z');
     await h.withWorkers(async () => {
@@ -176,7 +163,7 @@ test('enrolled 2038-01-01, expiry then extended to 2038-03-31: the expiry attrib
   }));
 
 test('with 14 days of grace: enrolled 2038-01-01, lead days changed to 10, in grace from 2038-01-31; the expired notice of 2038-02-14 still says the enrollment fell due 2038-01-01', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const s = await scenario(h, { graceDays: 14 });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);

@@ -18,7 +18,7 @@ import { renewForCompletion } from '../domain/awarding.ts';
 import type { CertificateSettings, RepeatReminder } from '../domain/settings.ts';
 import { awardRenewedSignal, awardRevokedSignal, settingsChangedSignal, statusQuery } from '../workflows/contract.ts';
 import { attemptsOf, makeAward, makeCertificate, makeCourse, makeLearner, recertSettings, updateSettings } from './support/fixtures.ts';
-import { createHarness, type Harness } from './support/workflow-harness.ts';
+import { type Harness, withHarness, skipTo } from './support/workflow-harness.ts';
 
 const MINUTE = 60 * 1000;
 const ENROLLED = Date.parse('2038-01-01T09:00:00Z');
@@ -31,23 +31,10 @@ const at = (iso: string): number => Date.parse(iso);
  * award (an award made years before them would wake once a year on the way and the checks would race it).
  */
 const CLOCK_STARTS = at('2037-11-25T00:00:00Z');
+/** `withHarness` with the clock moved to CLOCK_STARTS first. */
+const withClock = (fn: (h: Harness) => Promise<void>, opts: Parameters<typeof withHarness>[1] = {}): Promise<void> => withHarness(fn, { ...opts, clockStartsAt: CLOCK_STARTS });
 
-async function withHarness(fn: (h: Harness) => Promise<void>, opts?: Parameters<typeof createHarness>[0]): Promise<void> {
-  const h = await createHarness(opts);
-  try {
-    if ((await h.now()) < CLOCK_STARTS) await h.env.sleep(CLOCK_STARTS - (await h.now()));
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
-/** Skips the test server's time forward to `ms` (epoch ms). */
-async function skipTo(h: Harness, ms: number): Promise<void> {
-  const left = ms - (await h.now());
-  assert.ok(left > 0, `skipTo ${new Date(ms).toISOString()} is in the past`);
-  await h.env.sleep(left);
-}
 
 async function repeatsOf(h: Harness, awardId: string): Promise<MessageRow[]> {
   return await h.db.sql<MessageRow[]>`
@@ -75,7 +62,7 @@ const keys = (rows: MessageRow[]): string[] => rows.map((m) => m.idempotencyKey)
 const repeatKey = (awardId: string, n: number): string => `award:${awardId}:recertification_reminder:repeat:${n}`;
 
 test('repeat every 7 days, at most 3: reminders at 01-08, 01-15 and 01-22 09:00Z after the enrollment of 01-01 09:00Z; none after (01-29 is past the cap)', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const s = await scenario(h, { everyDays: 7, maxCount: 3 });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
@@ -107,7 +94,7 @@ test('repeat every 7 days, at most 3: reminders at 01-08, 01-15 and 01-22 09:00Z
   }));
 
 test('repeat every 7 days, at most 10: the expiry comes first, so four (01-08 … 01-29) and none in the 14-day grace period', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const base = recertSettings('00000000-0000-4000-8000-000000000000');
     const s = await scenario(h, { everyDays: 7, maxCount: 10 }, { expiration: { ...base.expiration, graceDays: 14 } });
     await h.withWorkers(async () => {
@@ -126,7 +113,7 @@ test('repeat every 7 days, at most 10: the expiry comes first, so four (01-08 �
   }));
 
 test('renewed by completing the course after the 2nd repeat: the run ends renewed, no 3rd', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const s = await scenario(h, { everyDays: 7, maxCount: 3 });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
@@ -146,7 +133,7 @@ test('renewed by completing the course after the 2nd repeat: the run ends renewe
   }));
 
 test('completed without a renewal (the course does not renew this certificate) after the 2nd: the 3rd is not sent', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const s = await scenario(h, { everyDays: 7, maxCount: 3 });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
@@ -164,7 +151,7 @@ test('completed without a renewal (the course does not renew this certificate) a
   }));
 
 test('revoked after the enrollment: no repeat at all', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const s = await scenario(h, { everyDays: 7, maxCount: 3 });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
@@ -178,7 +165,7 @@ test('revoked after the enrollment: no repeat at all', () =>
   }));
 
 test('turned on while enrolled (01-16): the repeats of 01-08 and 01-15 are not sent late; 01-22 is', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const s = await scenario(h, null);
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);
@@ -195,7 +182,7 @@ test('turned on while enrolled (01-16): the repeats of 01-08 and 01-15 are not s
   }));
 
 test('without a repeating reminder nothing changes (no REPEATING_REMINDERS marker: the old path)', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const s = await scenario(h, null, {});
     await h.db.sql`update certificates set settings = jsonb_set(settings, '{recertification,reminderDaysBeforeExpiry}', '[7]') where id = ${s.cert.id}`;
     await h.withWorkers(async () => {
@@ -213,7 +200,7 @@ test('without a repeating reminder nothing changes (no REPEATING_REMINDERS marke
 
 test('a repeat whose send is retried after the worker lost its reply: one message, one email', () => {
   let tries = 0;
-  return withHarness(
+  return withClock(
     async (h) => {
       const s = await scenario(h, { everyDays: 7, maxCount: 1 });
       await h.withWorkers(async () => {
@@ -237,7 +224,7 @@ test('a repeat whose send is retried after the worker lost its reply: one messag
 });
 
 test('send window mon–fri 08:00–18:00 UTC, every day, at most 4, enrolled Friday 01-01 09:00Z: the weekend\'s two repeats make one email on Monday 08:00, then Monday 09:00 and Tuesday 09:00', () =>
-  withHarness(async (h) => {
+  withClock(async (h) => {
     const s = await scenario(h, { everyDays: 1, maxCount: 4 }, { sendWindow: { enabled: true, start: '08:00', end: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] } });
     await h.withWorkers(async () => {
       const wf = await h.start(s.award);

@@ -14,7 +14,7 @@ import type { CertificateSettings } from '../domain/settings.ts';
 import { awardRenewedSignal, statusQuery } from '../workflows/contract.ts';
 import { RecertificationPhase } from '../workflows/search-attributes.ts';
 import { attemptsOf, makeAward, makeCertificate, makeCourse, makeLearner, recertSettings } from './support/fixtures.ts';
-import { createHarness, type Harness } from './support/workflow-harness.ts';
+import { type Harness, withHarness } from './support/workflow-harness.ts';
 
 const HOUR = 60 * 60 * 1000;
 const DEC31 = { month: 12, day: 31, minimumActiveDays: 0 };
@@ -41,14 +41,6 @@ async function graceScenario(h: Harness, anchor: CertificateSettings['expiration
   return { learner, course, cert, award, expiresAt, graceEndsAt: new Date(expiresAt.getTime() + 14 * DAY_MS) };
 }
 
-async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await createHarness();
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 test('grace: at 31 December 23:59:59 the award is in_grace, not expired; at 14 January 23:59:59 expired, with one expired notice', () =>
   withHarness(async (h) => {

@@ -18,7 +18,7 @@ import {
   statusQuery,
 } from '../workflows/contract.ts';
 import { settingsPropagationWorkflowId } from '../workflows/settings-propagation.ts';
-import { createHarness, TASK_QUEUE, type Harness } from './support/workflow-harness.ts';
+import { TASK_QUEUE, type Harness, withHarness } from './support/workflow-harness.ts';
 import { attemptsOf, makeAttempt, makeAward, makeCertificate, makeCourse, makeLearner, recertSettings, updateSettings } from './support/fixtures.ts';
 import type { CertificateSettings } from '../domain/settings.ts';
 import { AwardId, CertificateExpiresAt, CertificateId, RecertificationDueAt, RecertificationPhase } from '../workflows/search-attributes.ts';
@@ -76,14 +76,6 @@ async function propagate(h: Harness, certificateId: string, version: number, lea
   return { prop, result: await prop.result() };
 }
 
-async function withHarness(fn: (h: Harness) => Promise<void>, opts?: Parameters<typeof createHarness>[0]): Promise<void> {
-  const h = await createHarness(opts);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 test('1. nothing happens before expiry − 30 days; at that instant one attempt and one Certificate Expiring message', () =>
   withHarness(async (h) => {

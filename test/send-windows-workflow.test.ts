@@ -13,28 +13,14 @@ import type { CertificateSettings } from '../domain/settings.ts';
 import type { SendWindow } from '../domain/send-window.ts';
 import type { MessageRow } from '../db/rows.ts';
 import { statusQuery } from '../workflows/contract.ts';
-import { createHarness, type Harness } from './support/workflow-harness.ts';
+import { type Harness, withHarness, skipTo } from './support/workflow-harness.ts';
 import { makeAward, makeCertificate, makeCourse, makeLearner, recertSettings, updateSettings } from './support/fixtures.ts';
 
 const HOUR = 60 * 60 * 1000;
 const MINUTE = 60 * 1000;
 const WEEKDAYS_8_18: SendWindow = { enabled: true, start: '08:00', end: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] };
 
-async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await createHarness();
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
-/** Skips the test server's time forward to `ms` (epoch ms). */
-async function skipTo(h: Harness, ms: number): Promise<void> {
-  const left = ms - (await h.now());
-  assert.ok(left > 0, `skipTo ${new Date(ms).toISOString()} is in the past`);
-  await h.env.sleep(left);
-}
 
 /**
  * The first instant after `from` + 40 days that is `hh:00` UTC on a day whose UTC weekday is

@@ -114,3 +114,27 @@ export async function createHarness(opts: {
     },
   };
 }
+
+/**
+ * Runs `fn` with a fresh harness and closes it after, whatever happens. `clockStartsAt` (epoch ms):
+ * first moves the test server's clock there when it is earlier — for tests with concrete dates, which
+ * must stay ahead of the real time the test server starts at, and close enough that the run's one
+ * timer (at most a year, MAX_TIMER_MS) does not wake it on the way.
+ */
+export async function withHarness(fn: (h: Harness) => Promise<void>, opts: Parameters<typeof createHarness>[0] & { clockStartsAt?: number } = {}): Promise<void> {
+  const { clockStartsAt, ...harnessOpts } = opts;
+  const h = await createHarness(harnessOpts);
+  try {
+    if (clockStartsAt !== undefined && (await h.now()) < clockStartsAt) await h.env.sleep(clockStartsAt - (await h.now()));
+    await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
+/** Skips the test server's time forward to `ms` (epoch ms). Throws when `ms` is not ahead of it. */
+export async function skipTo(h: Harness, ms: number): Promise<void> {
+  const left = ms - (await h.now());
+  if (!(left > 0)) throw new Error(`skipTo ${new Date(ms).toISOString()} is in the past`);
+  await h.env.sleep(left);
+}
