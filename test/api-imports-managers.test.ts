@@ -13,6 +13,7 @@ import type { ImportCreated, ImportDto, ImportPlan } from '../api/import-schemas
 import type { CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { DAY_MS } from '../domain/dates.ts';
 import { startStack, type TestStack } from './support/stack.ts';
+import { tableSnapshot } from './support/stack/database.ts';
 
 let stack: TestStack;
 before(async () => {
@@ -31,16 +32,7 @@ async function ok<T>(method: string, path: string, body?: unknown): Promise<T> {
 const date = (n: number): string => new Date(Date.now() + n * DAY_MS).toISOString().slice(0, 10);
 
 /** Every table an import (or its manager changes) could write: row count and content digest. */
-async function snapshot(tables: readonly string[]): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const table of tables) {
-    const [row] = await stack.sql.unsafe<{ n: number; digest: string | null }[]>(
-      `select count(*)::int as n, md5(string_agg(t::text, '|' order by t::text)) as digest from ${table} t`,
-    );
-    out[table] = `${row?.n}:${row?.digest ?? ''}`;
-  }
-  return out;
-}
+const snapshot = (tables: readonly string[]): Promise<Record<string, string>> => tableSnapshot(stack.sql, tables);
 const WRITTEN = ['learners', 'awards', 'imports', 'import_rows', 'audit_log'];
 
 async function postCsv<T>(path: string, csv: string): Promise<{ status: number; body: T }> {

@@ -16,6 +16,7 @@ import { ensureAwardWorkflows } from '../api/temporal-gateway.ts';
 import { waitForWorkflowTaskBacklog, workflowTaskBacklog } from '../domain/award-workflow-start.ts';
 import { seedDueBurst } from './support/due-burst.ts';
 import { startStack, type TestStack } from './support/stack.ts';
+import { tableSnapshot } from './support/stack/database.ts';
 
 let stack: TestStack;
 before(async () => {
@@ -28,16 +29,7 @@ after(async () => {
 const TABLES = ['learners', 'awards', 'course_attempts', 'messages', 'imports', 'import_rows', 'idempotent_requests'];
 
 /** Every table an import could write: row count and content digest. */
-async function databaseSnapshot(tables: readonly string[] = TABLES): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const table of tables) {
-    const [row] = await stack.sql.unsafe<{ n: number; digest: string | null }[]>(
-      `select count(*)::int as n, md5(string_agg(t::text, '|' order by t::text)) as digest from ${table} t`,
-    );
-    out[table] = `${row?.n}:${row?.digest ?? ''}`;
-  }
-  return out;
-}
+const databaseSnapshot = (tables: readonly string[] = TABLES): Promise<Record<string, string>> => tableSnapshot(stack.sql, tables);
 
 async function ok<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await stack.request<T>(method, path, body);

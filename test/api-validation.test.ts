@@ -13,6 +13,7 @@ import { createApp } from '../api/app.ts';
 import type { AttemptDto, AwardDto, CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
 import { createSql } from '../db/client.ts';
 import { startStack, type TestStack } from './support/stack.ts';
+import { tableSnapshot } from './support/stack/database.ts';
 
 let stack: TestStack;
 before(async () => {
@@ -24,16 +25,7 @@ after(async () => {
 
 const TABLES = ['learners', 'courses', 'certificates', 'certificate_courses', 'awards', 'course_attempts', 'messages', 'settings_propagations', 'idempotent_requests'];
 
-async function databaseSnapshot(): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const table of TABLES) {
-    const [row] = await stack.sql.unsafe<{ n: number; digest: string | null }[]>(
-      `select count(*)::int as n, md5(string_agg(t::text, '|' order by t::text)) as digest from ${table} t`,
-    );
-    out[table] = `${row?.n}:${row?.digest ?? ''}`;
-  }
-  return out;
-}
+const databaseSnapshot = (): Promise<Record<string, string>> => tableSnapshot(stack.sql, TABLES);
 
 async function temporalSnapshot(): Promise<string[]> {
   const out: string[] = [];

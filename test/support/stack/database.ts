@@ -97,3 +97,19 @@ export async function startDedicatedPostgres(): Promise<DedicatedPostgres> {
     },
   };
 }
+
+/**
+ * Each of `tables` as `"<row count>:<md5 of its rows' text, in order>"`: two snapshots are equal only
+ * when nothing in those tables changed (tests of "bad input changes nothing" and "the same file again
+ * writes nothing"). Table names are the test's own constants, never input.
+ */
+export async function tableSnapshot(sql: Sql, tables: readonly string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of tables) {
+    const [row] = await sql.unsafe<{ n: number; digest: string | null }[]>(
+      `select count(*)::int as n, md5(string_agg(t::text, '|' order by t::text)) as digest from ${table} t`,
+    );
+    out[table] = `${row?.n}:${row?.digest ?? ''}`;
+  }
+  return out;
+}
