@@ -9,6 +9,16 @@ import { DIGEST_DAYS, type DigestDay } from '../domain/vocabulary.ts';
 
 const optionalUrl = z.string().url().optional();
 
+/**
+ * WORKFLOW_TASK_SLOTS' default: the Temporal SDK's own, 40 (it was 200 for a while). Every slot's task
+ * waits for the one workflow thread and is timed out 10 s after the worker took it. A propagation to
+ * 10,000 workflows beyond the cache, each signal a replay, reached all of them in 470 s with 40 slots
+ * and 9,906 in 600 s with 200; a due step holds its slot while it sends (SEND_IN_DUE_STEP), yet a due
+ * burst against a provider answering 300 ms late still drained in 1.16 × the engine floor with 40
+ * (1.02 with 200). bench/README.md has the runs.
+ */
+export const DEFAULT_WORKFLOW_TASK_SLOTS = 40;
+
 /** True when `value` parses as an absolute http: or https: URL. */
 export function isHttpUrl(value: string): boolean {
   try {
@@ -71,6 +81,17 @@ const EnvSchema = z.object({
    * burst benchmark; `off` (default) leaves them out and the query answers that they are off.
    */
   WORKFLOW_STACK_TRACES: z.enum(['on', 'off'], { message: 'must be on or off' }).default('off'),
+  /**
+   * Workflow tasks the worker runs at once (the SDK's maxConcurrentWorkflowTaskExecutions). They share
+   * one workflow thread, and Temporal times a task out 10 s after the worker took it: lower it when the
+   * worker's metrics show workflow task timeouts (long histories, a slow machine).
+   */
+  WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(1000).default(DEFAULT_WORKFLOW_TASK_SLOTS),
+  /**
+   * Sleeping workflows the worker keeps in memory (the SDK's maxCachedWorkflows, ≈ 100 KB each); one
+   * not kept is replayed from its history when it next wakes. Unset: the SDK's default, from the heap limit.
+   */
+  WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(2).max(1_000_000).optional(),
   // Outbound webhooks (issue 10 §2): how often the API starts pending deliveries, and how they retry.
   WEBHOOK_DISPATCH_INTERVAL_SECONDS: z.coerce.number().min(0).max(3600).default(2),
   WEBHOOK_RETRY_INITIAL_SECONDS: z.coerce.number().positive().max(86_400).default(30),
@@ -194,6 +215,10 @@ export interface Config {
   workerBundlePath: string | undefined;
   /** WORKFLOW_STACK_TRACES=on: the worker records workflow stack traces (worker/workers.ts). */
   workflowStackTraces: boolean;
+  /** WORKFLOW_TASK_SLOTS: workflow tasks the worker runs at once (worker/workers.ts). */
+  workflowTaskSlots: number;
+  /** WORKFLOW_CACHE_SIZE: workflows the worker keeps cached; null: the SDK's default. */
+  workflowCacheSize: number | null;
   /** Outbound webhooks: the dispatcher's interval (0: off) and the delivery policy (workflows/webhook-delivery.ts). */
   webhooks: {
     dispatchIntervalSeconds: number;
@@ -255,6 +280,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (production) missing.push(`${name}: required when NODE_ENV=production`);
     return DEV_DEFAULTS[name];
   };
+  // The SDK would lower the slots to the cache size with only a warning; say it instead.
+  if (env.WORKFLOW_CACHE_SIZE !== undefined && env.WORKFLOW_TASK_SLOTS > env.WORKFLOW_CACHE_SIZE) {
+    missing.push(`WORKFLOW_TASK_SLOTS: must not exceed WORKFLOW_CACHE_SIZE (${env.WORKFLOW_TASK_SLOTS} > ${env.WORKFLOW_CACHE_SIZE})`);
+  }
   const appBaseUrl = (env.APP_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
   const config: Config = {
     databaseUrl: pick('DATABASE_URL', env.DATABASE_URL),
@@ -289,6 +318,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
     workerBundlePath: env.WORKER_BUNDLE_PATH,
     workflowStackTraces: env.WORKFLOW_STACK_TRACES === 'on',
+    workflowTaskSlots: env.WORKFLOW_TASK_SLOTS,
+    workflowCacheSize: env.WORKFLOW_CACHE_SIZE ?? null,
     webhooks: {
       dispatchIntervalSeconds: env.WEBHOOK_DISPATCH_INTERVAL_SECONDS,
       retryInitialSeconds: env.WEBHOOK_RETRY_INITIAL_SECONDS,

@@ -76,6 +76,8 @@ export async function startWorkerProcess(config: Config, log: Logger, opts: Work
     messageActivities,
     workflowBundlePath: config.workerBundlePath,
     workflowStackTraces: config.workflowStackTraces,
+    workflowTaskSlots: config.workflowTaskSlots,
+    workflowCacheSize: config.workflowCacheSize,
     ...(opts.shutdownGraceTime ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),
     workflowWorker: opts.workflowWorker,
     emailWorker: opts.emailWorker,

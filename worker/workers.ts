@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { MessageActivities, PropagationActivities, RecertificationActivities } from '../activities/types.ts';
 import { emailTaskQueue } from '../workflows/activity-options.ts';
+import { DEFAULT_WORKFLOW_TASK_SLOTS } from '../config/env.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 export const DEFAULT_BUNDLE_PATH = fileURLToPath(new URL('../dist/workflow-bundle.js', import.meta.url));
@@ -29,6 +30,10 @@ export interface WorkerSetOptions {
    * (Config.workflowStackTraces, WORKFLOW_STACK_TRACES; default off: see STACK_TRACES_ENV).
    */
   workflowStackTraces?: boolean;
+  /** Workflow tasks run at once (Config.workflowTaskSlots, WORKFLOW_TASK_SLOTS); default DEFAULT_WORKFLOW_TASK_SLOTS. */
+  workflowTaskSlots?: number;
+  /** Workflows kept cached (Config.workflowCacheSize, WORKFLOW_CACHE_SIZE); null or absent: the SDK's default. */
+  workflowCacheSize?: number | null;
   /** Overrides for tests and benchmarks. */
   workflowWorker?: Partial<WorkerOptions>;
   emailWorker?: Partial<WorkerOptions>;
@@ -67,10 +72,9 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
     shutdownGraceTime: grace,
     maxConcurrentActivityTaskExecutions: 100,
     // A due step's workflow task holds its slot while its local activities run, the send included
-    // (at most 20 s, then handed over to the email queue: SEND_IN_DUE_STEP). With the SDK's 40 slots a
-    // burst against a provider answering in 300 ms would stall at ≈ 100 due awards a second, and the
-    // mailer's batches would stay small; slots cost memory only while a task runs.
-    maxConcurrentWorkflowTaskExecutions: 200,
+    // (SEND_IN_DUE_STEP); DEFAULT_WORKFLOW_TASK_SLOTS says why the SDK's 40 are enough.
+    maxConcurrentWorkflowTaskExecutions: opts.workflowTaskSlots ?? DEFAULT_WORKFLOW_TASK_SLOTS,
+    ...(opts.workflowCacheSize ? { maxCachedWorkflows: opts.workflowCacheSize } : {}),
     maxConcurrentLocalActivityExecutions: 1000,
     ...opts.workflowWorker,
   });

@@ -3,7 +3,7 @@
  * measure its memory. Built from the environment exactly as `worker/main.ts` builds the production
  * worker (config, PostgreSQL, Temporal client and native connection, mailer, activities, the two
  * workers of worker/workers.ts), with three additions for the harness:
- *  - it prints one line `RECERTIFY_WORKER_READY <pid>` on stdout once both workers poll;
+ *  - it prints one line `RECERTIFY_WORKER_READY <pid> maxCachedWorkflows=<n> workflowTaskSlots=<n>` on stdout once both workers poll;
  *  - `RECERTIFY_WORKER_OPTIONS` (JSON `{"workflowWorker": {...}, "emailWorker": {...}}`) overrides
  *    numeric/boolean Temporal worker options, e.g. `maxCachedWorkflows`, for the benchmarks;
  *  - with `RECERTIFY_WORKER_ACTIVITY_LOG=1`, a test-only activity interceptor on both workers prints
@@ -190,6 +190,10 @@ const deadline = Date.now() + 30_000;
 while (!running.workers.every((w) => w.getState() === 'RUNNING') && Date.now() < deadline) {
   await new Promise((r) => setTimeout(r, 20));
 }
-process.stdout.write(`${READY_LINE} ${process.pid} maxCachedWorkflows=${running.workers[0]!.options.maxCachedWorkflows}\n`);
+const mainOptions = running.workers[0]!.options;
+const wftSlots = mainOptions.tuner.workflowTaskSlotSupplier;
+process.stdout.write(
+  `${READY_LINE} ${process.pid} maxCachedWorkflows=${mainOptions.maxCachedWorkflows} workflowTaskSlots=${wftSlots.type === 'fixed-size' ? wftSlots.numSlots : wftSlots.type}\n`,
+);
 
 await finished;

@@ -5,7 +5,7 @@
  * steps ran during an outage, which failed, and whether retries finished them.
  */
 
-/** `RECERTIFY_WORKER_READY <pid> maxCachedWorkflows=<n>`: both workers poll. */
+/** `RECERTIFY_WORKER_READY <pid> maxCachedWorkflows=<n> workflowTaskSlots=<n>`: both workers poll, with the main worker's cache size and workflow-task slots. */
 export const READY_LINE = 'RECERTIFY_WORKER_READY';
 /** The prefix of an attempt report. */
 export const ACTIVITY_ATTEMPT_LINE = 'RECERTIFY_ACTIVITY_ATTEMPT';

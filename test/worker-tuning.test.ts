@@ -1,0 +1,55 @@
+/**
+ * WORKFLOW_TASK_SLOTS and WORKFLOW_CACHE_SIZE (config/env.ts, worker/workers.ts): how many workflow
+ * tasks the worker runs at once, and how many sleeping workflows it keeps in memory. Bad values are
+ * refused at start with the variable named; good ones reach the Temporal SDK's worker.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, DEFAULT_WORKFLOW_TASK_SLOTS, loadConfig } from '../config/env.ts';
+import { eventually, seedDueBurst, startAwardWorkflows } from './support/due-burst.ts';
+import { startServices } from './support/stack.ts';
+import { RECERTIFICATION_WORKFLOW } from '../workflows/contract.ts';
+import { DAY_MS } from '../domain/dates.ts';
+
+const BASE_ENV = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', ADMIN_API_TOKEN: 'x'.repeat(32) };
+const TASK_QUEUE = 'worker-tuning';
+
+const refused = (env: Record<string, string>, pattern: RegExp): void => {
+  assert.throws(() => loadConfig({ ...BASE_ENV, ...env }), (err: unknown) => err instanceof ConfigError && pattern.test(err.message), JSON.stringify(env));
+};
+
+test('WORKFLOW_TASK_SLOTS and WORKFLOW_CACHE_SIZE: defaults, accepted values, and refusals naming the variable', () => {
+  const defaults = loadConfig(BASE_ENV);
+  assert.equal(defaults.workflowTaskSlots, DEFAULT_WORKFLOW_TASK_SLOTS);
+  assert.equal(DEFAULT_WORKFLOW_TASK_SLOTS, 40, "the Temporal SDK's own");
+  assert.equal(defaults.workflowCacheSize, null, "unset: the SDK's default, from the heap limit");
+  const set = loadConfig({ ...BASE_ENV, WORKFLOW_TASK_SLOTS: '200', WORKFLOW_CACHE_SIZE: '12000' });
+  assert.equal(set.workflowTaskSlots, 200);
+  assert.equal(set.workflowCacheSize, 12000);
+  for (const bad of ['0', '1', '1001', '2.5', 'many']) refused({ WORKFLOW_TASK_SLOTS: bad }, /WORKFLOW_TASK_SLOTS: /);
+  for (const bad of ['1', '-5', '2.5', 'lots']) refused({ WORKFLOW_CACHE_SIZE: bad }, /WORKFLOW_CACHE_SIZE: /);
+  // The SDK would quietly lower the slots to the cache size; the configuration says so instead.
+  refused({ WORKFLOW_TASK_SLOTS: '100', WORKFLOW_CACHE_SIZE: '50' }, /WORKFLOW_TASK_SLOTS: must not exceed WORKFLOW_CACHE_SIZE \(100 > 50\)/);
+  assert.equal(loadConfig({ ...BASE_ENV, WORKFLOW_TASK_SLOTS: '50', WORKFLOW_CACHE_SIZE: '50' }).workflowTaskSlots, 50);
+});
+
+test('the worker process runs with the configured workflow-task slots and cache size', { timeout: 240_000 }, async () => {
+  const stack = await startServices({ taskQueue: TASK_QUEUE });
+  try {
+    const w = await stack.spawnWorker({ env: { WORKFLOW_TASK_SLOTS: '17', WORKFLOW_CACHE_SIZE: '50' } });
+    const ready = w.output().split('\n').find((l) => l.startsWith('RECERTIFY_WORKER_READY'));
+    assert.match(ready ?? '', / maxCachedWorkflows=50 workflowTaskSlots=17$/, `the SDK worker's options:\n${w.output().slice(-2000)}`);
+    const defaults = await stack.spawnWorker({});
+    const defaultReady = defaults.output().split('\n').find((l) => l.startsWith('RECERTIFY_WORKER_READY'));
+    assert.match(defaultReady ?? '', new RegExp(` workflowTaskSlots=${DEFAULT_WORKFLOW_TASK_SLOTS}$`));
+    await defaults.stop(5000);
+    // And it works: more sleeping workflows than it caches all go to sleep (the rest are evicted).
+    const expiresAt = new Date(Date.now() + 200 * DAY_MS);
+    const burst = await seedDueBurst(stack.sql, { count: 60, dueAt: new Date(expiresAt.getTime() - 30 * DAY_MS), leadDays: 30 });
+    await startAwardWorkflows(stack.client, TASK_QUEUE, burst.awards, { leadDays: 30 });
+    const asleep = `WorkflowType = '${RECERTIFICATION_WORKFLOW}' AND TaskQueue = '${TASK_QUEUE}' AND RecertificationPhase = 'scheduled'`;
+    await eventually('60 workflows asleep', async () => (await stack.client.workflow.count(asleep)).count === 60, 120_000, 250);
+  } finally {
+    await stack.stop();
+  }
+});
