@@ -653,17 +653,27 @@ async function fanOutFloor(stack: Services, n: number): Promise<Record<string, u
 // ---------------------------------------------------------------------------------------------
 // 2. due burst
 
+/** The main worker's workflow-task slots, from its ready line (test/support/worker-process.ts); null if absent. */
+const workflowTaskSlotsOf = (w: WorkerProcess): number | null => {
+  const m = w.output().match(/workflowTaskSlots=(\d+)/);
+  return m ? Number(m[1]) : null;
+};
+
 /**
- * Waits until `expected` workflows of the certificate are asleep with a due time, by a visibility count
- * (their first task upserts `RecertificationPhase` and `RecertificationDueAt`), not by querying them: a
- * query to a workflow the worker's cache evicted is a replay, and with a cache smaller than the sample
- * the queries evict each other. True when they are, false at `deadline` (ms since the epoch).
+ * Waits until the workflows of `awardIds` (a sample: the last 200 started, the last to run their first
+ * task) are asleep: their first workflow task completed and none pending. Read by `describe`, which
+ * neither replays nor queries: a query to a workflow the worker's cache evicted is a replay, and with a
+ * cache smaller than the sample the queries evict each other. (Visibility cannot say it: the start
+ * already sets the phase and due time search attributes.) True when they are, false at `deadline`.
  */
-async function waitSettled(client: Client, certificateId: string, expected: number, deadline: number): Promise<boolean> {
-  const query = `CertificateId = '${certificateId}' AND RecertificationPhase = 'scheduled' AND RecertificationDueAt IS NOT NULL`;
+async function waitSettled(client: Client, awardIds: string[], deadline: number): Promise<boolean> {
+  const sample = awardIds.slice(-200);
   while (Date.now() < deadline) {
-    const asleep = await client.workflow.count(query).then((c) => c.count, () => -1);
-    if (asleep >= expected) return true;
+    const asleep = await mapLimit(sample, 32, async (id) => {
+      const d = await client.workflow.getHandle(workflowIdForAward(id)).describe();
+      return !d.raw.pendingWorkflowTask && (d.historyLength ?? 0) > 2;
+    }).catch(() => []);
+    if (asleep.length === sample.length && asleep.every(Boolean)) return true;
     await sleep(1000);
   }
   return false;
@@ -677,6 +687,7 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
   const { db, temporal, client, fakeResend: fake } = stack;
   try {
     const w = await stack.spawnWorker({ emailBatchSize: 100, emailRequestsPerSecond: 4, options: WORKER_OPTIONS });
+    const slots = workflowTaskSlotsOf(w);
     const leadDays = 30;
     // Slack to start and settle them before the window: ≈ 25 workflows/s under load (measured here;
     // 1,000 were asleep 25–40 s after the first start on an idle machine, 38 s in the last quick runs,
@@ -696,7 +707,7 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
     await startAwardWorkflows(client, TASK_QUEUE, burst.awards, { leadDays, concurrency: 64 });
     const startS = (performance.now() - t0) / 1000;
     say(`burst: ${n} workflows started in ${r1(startS)} s; waiting for them to sleep`);
-    const settled = await waitSettled(client, burst.certificateId, n, minuteStart.getTime() - 1000);
+    const settled = await waitSettled(client, burst.awards.map((a) => a.id), minuteStart.getTime() - 1000);
     const slackS = (minuteStart.getTime() - Date.now()) / 1000;
     say(`burst: settled=${settled}, ${r1(slackS)} s before the minute starts`);
     const setupCpuUse = setupCpu.stop();
@@ -777,6 +788,7 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
         fakeResend: '5 requests/s sliding window, batches ≤ 100',
         mailer: '4 requests/s per worker process, batches of 100, 100 ms linger',
         workerOptions: WORKER_OPTIONS,
+        workerWorkflowTaskSlots: slots,
         workflowsStartedInS: r1(startS),
         settledBeforeTheMinute: settled,
         slackBeforeTheMinuteS: r1(slackS),
@@ -876,6 +888,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
     const w = await stack.spawnWorker({ options: WORKER_OPTIONS, env: { RECERTIFY_WORKER_GC_ON_SIGUSR2: '1' } });
     // Read now: the worker's output is kept only in its last 20,000 characters.
     const cache = w.output().match(/maxCachedWorkflows=(\d+)/)?.[1];
+    const slots = workflowTaskSlotsOf(w);
     const memory: { sleepingWorkflows: number; rssMiB: number | null; rssKiB: number | null; heapUsedKiB: number | null; threadsCollected: number | null }[] = [];
     const point = async (sleepingWorkflows: number): Promise<void> => {
       const { rss, heapUsed, threads } = await settledMemory(w);
@@ -892,7 +905,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
     let t0 = performance.now();
     await startAwardWorkflows(client, TASK_QUEUE, burst.awards, { leadDays, concurrency: 64 });
     const startS = (performance.now() - t0) / 1000;
-    const settled = await waitSettled(client, burst.certificateId, n, Date.now() + 600_000);
+    const settled = await waitSettled(client, burst.awards.map((a) => a.id), Date.now() + 600_000);
     const settleS = (performance.now() - t0) / 1000;
     const createCpuUse = createCpu.stop();
     say(`propagation: ${n} workflows started in ${r1(startS)} s, asleep after ${r1(settleS)} s (${settled})`);
@@ -965,7 +978,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
         done += chunk.length;
       }
       total += done;
-      await waitSettled(client, more.certificateId, done, Date.now() + 300_000);
+      await waitSettled(client, more.awards.slice(0, done).map((a) => a.id), Date.now() + 300_000);
       await point(total);
       say(`memory: ${total} workflows → ${memory[memory.length - 1]!.rssMiB} MiB RSS, heap ${memory[memory.length - 1]!.heapUsedKiB} KiB (${r1((performance.now() - memStart) / 1000)} s)`);
       if (budgetHit) break;
@@ -1004,6 +1017,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
       ratios: { propagationToFanOutFloor: propagationToFanOut, goal: '≤ 1.25', kbPerSleepingWorkflowBeyondCache: kbPerWorkflow, heapKbPerSleepingWorkflowBeyondCache: heapKbPerWorkflow, memoryGoal: '≤ 2 KB' },
       memory: {
         workerMaxCachedWorkflows: cache ? Number(cache) : 'SDK default',
+        workerWorkflowTaskSlots: slots,
         workerOptions: WORKER_OPTIONS,
         points: memory,
         target,

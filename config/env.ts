@@ -280,7 +280,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (production) missing.push(`${name}: required when NODE_ENV=production`);
     return DEV_DEFAULTS[name];
   };
-  // The SDK would lower the slots to the cache size with only a warning; say it instead.
+  // More slots than cached workflows would leave tasks waiting for room in the cache; the SDK (1.24,
+  // which turns the slots into its tuner) does not check it.
   if (env.WORKFLOW_CACHE_SIZE !== undefined && env.WORKFLOW_TASK_SLOTS > env.WORKFLOW_CACHE_SIZE) {
     missing.push(`WORKFLOW_TASK_SLOTS: must not exceed WORKFLOW_CACHE_SIZE (${env.WORKFLOW_TASK_SLOTS} > ${env.WORKFLOW_CACHE_SIZE})`);
   }

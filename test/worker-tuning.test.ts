@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { ConfigError, DEFAULT_WORKFLOW_TASK_SLOTS, loadConfig } from '../config/env.ts';
 import { eventually, seedDueBurst, startAwardWorkflows } from './support/due-burst.ts';
 import { startServices } from './support/stack.ts';
-import { RECERTIFICATION_WORKFLOW } from '../workflows/contract.ts';
+import { workflowIdForAward } from '../workflows/contract.ts';
+import { queryStatuses } from './support/workflow-history.ts';
 import { DAY_MS } from '../domain/dates.ts';
 
 const BASE_ENV = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', ADMIN_API_TOKEN: 'x'.repeat(32) };
@@ -28,7 +29,7 @@ test('WORKFLOW_TASK_SLOTS and WORKFLOW_CACHE_SIZE: defaults, accepted values, an
   assert.equal(set.workflowCacheSize, 12000);
   for (const bad of ['0', '1', '1001', '2.5', 'many']) refused({ WORKFLOW_TASK_SLOTS: bad }, /WORKFLOW_TASK_SLOTS: /);
   for (const bad of ['1', '-5', '2.5', 'lots']) refused({ WORKFLOW_CACHE_SIZE: bad }, /WORKFLOW_CACHE_SIZE: /);
-  // The SDK would quietly lower the slots to the cache size; the configuration says so instead.
+  // More slots than cached workflows: tasks would wait for room in the cache (the SDK does not check it).
   refused({ WORKFLOW_TASK_SLOTS: '100', WORKFLOW_CACHE_SIZE: '50' }, /WORKFLOW_TASK_SLOTS: must not exceed WORKFLOW_CACHE_SIZE \(100 > 50\)/);
   assert.equal(loadConfig({ ...BASE_ENV, WORKFLOW_TASK_SLOTS: '50', WORKFLOW_CACHE_SIZE: '50' }).workflowTaskSlots, 50);
 });
@@ -43,12 +44,21 @@ test('the worker process runs with the configured workflow-task slots and cache 
     const defaultReady = defaults.output().split('\n').find((l) => l.startsWith('RECERTIFY_WORKER_READY'));
     assert.match(defaultReady ?? '', new RegExp(` workflowTaskSlots=${DEFAULT_WORKFLOW_TASK_SLOTS}$`));
     await defaults.stop(5000);
-    // And it works: more sleeping workflows than it caches all go to sleep (the rest are evicted).
+    // And it works: more workflows than it caches each run their first task and sleep (evicting
+    // others), and each answers its status query, which replays the evicted ones.
     const expiresAt = new Date(Date.now() + 200 * DAY_MS);
     const burst = await seedDueBurst(stack.sql, { count: 60, dueAt: new Date(expiresAt.getTime() - 30 * DAY_MS), leadDays: 30 });
     await startAwardWorkflows(stack.client, TASK_QUEUE, burst.awards, { leadDays: 30 });
-    const asleep = `WorkflowType = '${RECERTIFICATION_WORKFLOW}' AND TaskQueue = '${TASK_QUEUE}' AND RecertificationPhase = 'scheduled'`;
-    await eventually('60 workflows asleep', async () => (await stack.client.workflow.count(asleep)).count === 60, 120_000, 250);
+    const handles = burst.awards.map((a) => stack.client.workflow.getHandle(workflowIdForAward(a.id)));
+    await eventually('60 first workflow tasks completed', async () => {
+      const described = await Promise.all(handles.map((h) => h.describe()));
+      return described.every((d) => !d.raw.pendingWorkflowTask && d.historyLength > 2);
+    }, 120_000, 500);
+    const statuses = await queryStatuses(stack.client, burst.awards.map((a) => a.id), 8);
+    assert.deepEqual(
+      statuses.map((st) => [st.phase, st.dueAt !== null]),
+      burst.awards.map(() => ['scheduled', true]),
+    );
   } finally {
     await stack.stop();
   }
