@@ -48,6 +48,8 @@ import { childEnv, procRss, sleep, spawnChild, type StackProcess } from '../test
 import { STACK_TRACES_ENV } from '../worker/workers.ts';
 import type { WorkerProcess, WorkerProcessOptions } from '../test/support/stack/worker.ts';
 import { RECERTIFICATION_WORKFLOW, recertificationStart, workflowIdForAward } from '../workflows/contract.ts';
+import { firstTaskDone } from '../test/support/workflow-history.ts';
+import { workerReadyOptions } from '../test/support/stack/worker-reports.ts';
 import { FLOOR_READY_LINE } from './floor/activities.ts';
 import { PEER_READY_LINE, type PeerJob } from './peer/jobs.ts';
 
@@ -653,26 +655,15 @@ async function fanOutFloor(stack: Services, n: number): Promise<Record<string, u
 // ---------------------------------------------------------------------------------------------
 // 2. due burst
 
-/** The main worker's workflow-task slots, from its ready line (test/support/worker-process.ts); null if absent. */
-const workflowTaskSlotsOf = (w: WorkerProcess): number | null => {
-  const m = w.output().match(/workflowTaskSlots=(\d+)/);
-  return m ? Number(m[1]) : null;
-};
-
 /**
  * Waits until the workflows of `awardIds` (a sample: the last 200 started, the last to run their first
- * task) are asleep: their first workflow task completed and none pending. Read by `describe`, which
- * neither replays nor queries: a query to a workflow the worker's cache evicted is a replay, and with a
- * cache smaller than the sample the queries evict each other. (Visibility cannot say it: the start
- * already sets the phase and due time search attributes.) True when they are, false at `deadline`.
+ * task) are asleep (test/support/workflow-history.ts `firstTaskDone`; querying them instead would replay
+ * every one the cache evicted). True when they are, false at `deadline`.
  */
 async function waitSettled(client: Client, awardIds: string[], deadline: number): Promise<boolean> {
   const sample = awardIds.slice(-200);
   while (Date.now() < deadline) {
-    const asleep = await mapLimit(sample, 32, async (id) => {
-      const d = await client.workflow.getHandle(workflowIdForAward(id)).describe();
-      return !d.raw.pendingWorkflowTask && (d.historyLength ?? 0) > 2;
-    }).catch(() => []);
+    const asleep = await mapLimit(sample, 32, (id) => firstTaskDone(client, id)).catch(() => []);
     if (asleep.length === sample.length && asleep.every(Boolean)) return true;
     await sleep(1000);
   }
@@ -687,7 +678,7 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
   const { db, temporal, client, fakeResend: fake } = stack;
   try {
     const w = await stack.spawnWorker({ emailBatchSize: 100, emailRequestsPerSecond: 4, options: WORKER_OPTIONS });
-    const slots = workflowTaskSlotsOf(w);
+    const slots = workerReadyOptions(w.output())?.workflowTaskSlots ?? null;
     const leadDays = 30;
     // Slack to start and settle them before the window: ≈ 25 workflows/s under load (measured here;
     // 1,000 were asleep 25–40 s after the first start on an idle machine, 38 s in the last quick runs,
@@ -887,8 +878,9 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
   try {
     const w = await stack.spawnWorker({ options: WORKER_OPTIONS, env: { RECERTIFY_WORKER_GC_ON_SIGUSR2: '1' } });
     // Read now: the worker's output is kept only in its last 20,000 characters.
-    const cache = w.output().match(/maxCachedWorkflows=(\d+)/)?.[1];
-    const slots = workflowTaskSlotsOf(w);
+    const ready = workerReadyOptions(w.output());
+    const cache = ready?.maxCachedWorkflows;
+    const slots = ready?.workflowTaskSlots ?? null;
     const memory: { sleepingWorkflows: number; rssMiB: number | null; rssKiB: number | null; heapUsedKiB: number | null; threadsCollected: number | null }[] = [];
     const point = async (sleepingWorkflows: number): Promise<void> => {
       const { rss, heapUsed, threads } = await settledMemory(w);

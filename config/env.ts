@@ -11,11 +11,11 @@ const optionalUrl = z.string().url().optional();
 
 /**
  * WORKFLOW_TASK_SLOTS' default: the Temporal SDK's own, 40 (it was 200 for a while). Every slot's task
- * waits for the one workflow thread and is timed out 10 s after the worker took it. A propagation to
- * 10,000 workflows beyond the cache, each signal a replay, reached all of them in 470 s with 40 slots
- * and 9,906 in 600 s with 200; a due step holds its slot while it sends (SEND_IN_DUE_STEP), yet a due
- * burst against a provider answering 300 ms late still drained in 1.16 × the engine floor with 40
- * (1.02 with 200). bench/README.md has the runs.
+ * waits for the one workflow thread and is timed out 10 s after the worker took it; with 200 slots a
+ * propagation to 10,000 workflows beyond the cache (each signal a replay) had reached 9,906 after 600 s.
+ * A due step holds its slot while it sends (SEND_IN_DUE_STEP), yet a due burst against a provider
+ * answering 300 ms late still drained in 1.16 × the engine floor with 40 (1.02 with 200).
+ * bench/README.md has the runs.
  */
 export const DEFAULT_WORKFLOW_TASK_SLOTS = 40;
 

@@ -7,6 +7,17 @@ import { tsToMs } from '@temporalio/common/lib/time.js';
 import { statusQuery, workflowIdForAward, type RecertificationStatus } from '../../workflows/contract.ts';
 import { mapLimit } from './due-burst.ts';
 
+/**
+ * True when the award's workflow has completed its first workflow task and has none pending: asleep,
+ * as far as Temporal says. Read by `describe`, which neither queries nor replays the workflow (a query
+ * to one the worker's cache evicted is a replay); visibility cannot say it, since the start already sets
+ * the phase and due-time search attributes.
+ */
+export async function firstTaskDone(client: Client, awardId: string): Promise<boolean> {
+  const d = await client.workflow.getHandle(workflowIdForAward(awardId)).describe();
+  return !d.raw.pendingWorkflowTask && d.historyLength > 2;
+}
+
 /** The status query of each award's workflow, at most `concurrency` at once. */
 export async function queryStatuses(client: Client, awardIds: string[], concurrency = 16): Promise<RecertificationStatus[]> {
   return await mapLimit(awardIds, concurrency, async (id) => {
