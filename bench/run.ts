@@ -30,6 +30,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
@@ -46,6 +47,7 @@ import { startDedicatedPostgres, type DedicatedPostgres } from '../test/support/
 import { useTemporalServer, type TemporalServerKind } from '../test/support/stack/temporal.ts';
 import { childEnv, procRss, sleep, spawnChild, type StackProcess } from '../test/support/stack/process.ts';
 import { STACK_TRACES_ENV } from '../worker/workers.ts';
+import { DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize } from '../config/env.ts';
 import type { WorkerProcess, WorkerProcessOptions } from '../test/support/stack/worker.ts';
 import { RECERTIFICATION_WORKFLOW, recertificationStart, workflowIdForAward } from '../workflows/contract.ts';
 import { firstTaskDone } from '../test/support/workflow-history.ts';
@@ -74,6 +76,17 @@ const ONLY = new Set((args.get('only') ?? 'throughput,burst,propagation').split(
  */
 const SERVERS = (args.get('servers') ?? (SCALE === 1 ? 'dev,full' : 'dev')).split(',').filter((x): x is TemporalServerKind => x === 'dev' || x === 'full');
 const WORKER_OPTIONS = JSON.parse(args.get('worker-options') ?? '{}') as NonNullable<WorkerProcessOptions['options']>;
+/**
+ * Our worker's environment in every arm. A quick run (scale < 1) scales the worker's default cache
+ * (WORKFLOW_CACHE_SIZE's, config/env.ts `defaultWorkflowCacheSize`: 15,776 on a 4 GiB heap limit)
+ * with everything else, so that its memory points just beyond the cache (cache + 500 and + 2,000)
+ * fit its ten minutes; the full run keeps the default. `--worker-options` with `maxCachedWorkflows`
+ * overrides both. The floor's worker gets whatever cache ours reports (`spawnFloorWorker`).
+ */
+const WORKER_ENV: Record<string, string> =
+  SCALE < 1 && WORKER_OPTIONS.workflowWorker?.maxCachedWorkflows === undefined
+    ? { WORKFLOW_CACHE_SIZE: String(Math.round(defaultWorkflowCacheSize(getHeapStatistics().heap_size_limit / 2 ** 20, DEFAULT_WORKFLOW_TASK_SLOTS) * SCALE)) }
+    : {};
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 const TASK_QUEUE = 'bench';
@@ -446,13 +459,22 @@ async function benchThroughput(pg: DedicatedPostgres): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // the engine floor and the peer (issue 11): arms compared with ours in the same run
 
-/** The engine floor's worker (bench/floor/worker.ts), a process of its own on the stack's Temporal and database. */
-async function spawnFloorWorker(stack: Services): Promise<StackProcess> {
+/**
+ * The engine floor's worker (bench/floor/worker.ts), a process of its own on the stack's Temporal and
+ * database. `maxCachedWorkflows`: our worker's cache size (from its ready line), so that the floor's
+ * workflows are evicted, and replayed on their next task, exactly when ours are; undefined: the SDK's default.
+ */
+async function spawnFloorWorker(stack: Services, maxCachedWorkflows: number | undefined): Promise<StackProcess> {
   return await spawnChild({
     what: 'the engine floor worker to poll',
     entry: FLOOR_WORKER,
     // The SDK's per-promise stack traces off, as on our worker (WORKFLOW_STACK_TRACES, worker/workers.ts).
-    env: childEnv({ ...stack.env(), BENCH_FLOOR_TASK_QUEUE: FLOOR_TASK_QUEUE, [STACK_TRACES_ENV]: 'off' }),
+    env: childEnv({
+      ...stack.env(),
+      BENCH_FLOOR_TASK_QUEUE: FLOOR_TASK_QUEUE,
+      [STACK_TRACES_ENV]: 'off',
+      ...(maxCachedWorkflows ? { BENCH_FLOOR_MAX_CACHED_WORKFLOWS: String(maxCachedWorkflows) } : {}),
+    }),
     ready: (out) => out.includes(FLOOR_READY_LINE),
     readyPollMs: 50,
   });
@@ -481,9 +503,9 @@ const ratio = (a: number | null, b: number | null): number | null => (a === null
  * window as the burst's, each then writing one row through one activity on a second task queue.
  * Drain: the last row's time after the window's start; CPU seconds per process from the window's start.
  */
-async function floorBurst(stack: Services, n: number): Promise<Record<string, unknown> & { lastRowAfterFirstDueS: number | null; cpuSeconds: Record<string, number> }> {
+async function floorBurst(stack: Services, n: number, maxCachedWorkflows: number | undefined): Promise<Record<string, unknown> & { lastRowAfterFirstDueS: number | null; cpuSeconds: Record<string, number> }> {
   const { client, temporal, sql } = stack;
-  const fw = await spawnFloorWorker(stack);
+  const fw = await spawnFloorWorker(stack, maxCachedWorkflows);
   try {
     const tag = randomUUID().slice(0, 8);
     const ids = Array.from({ length: n }, (_, i) => `floor-burst-${tag}-${i}`);
@@ -525,6 +547,7 @@ async function floorBurst(stack: Services, n: number): Promise<Record<string, un
       lastRowAfterLastDueS: last?.last ? r1((last.last.getTime() - T - DUE_WINDOW_MS) / 1000) : null,
       cpuSeconds,
       cpuMsPerAward: cpuMsPer(cpuSeconds, n),
+      floorWorkerMaxCachedWorkflows: maxCachedWorkflows ?? 'SDK default',
       what: 'minimal workflows (bench/floor/workflows.ts) on a worker process of their own: sleep until the due time, then one activity on a second task queue that writes one row',
     };
   } finally {
@@ -604,9 +627,9 @@ async function peerBurst(stack: Services, n: number): Promise<Record<string, unk
  * upserts one search attribute. Time from the first signal until every one is handled (by the same
  * kind of visibility count as the propagation's acknowledgements).
  */
-async function fanOutFloor(stack: Services, n: number): Promise<Record<string, unknown> & { lastHandledS: number; cpuSeconds: Record<string, number> }> {
+async function fanOutFloor(stack: Services, n: number, maxCachedWorkflows: number | undefined): Promise<Record<string, unknown> & { lastHandledS: number; cpuSeconds: Record<string, number> }> {
   const { client, temporal } = stack;
-  const fw = await spawnFloorWorker(stack);
+  const fw = await spawnFloorWorker(stack, maxCachedWorkflows);
   try {
     const tag = randomUUID().slice(0, 8);
     const ids = Array.from({ length: n }, (_, i) => `floor-fanout-${tag}-${i}`);
@@ -645,6 +668,7 @@ async function fanOutFloor(stack: Services, n: number): Promise<Record<string, u
       lastHandledS: r1(lastHandledS),
       cpuSeconds,
       cpuMsPerWorkflow: cpuMsPer(cpuSeconds, n),
+      floorWorkerMaxCachedWorkflows: maxCachedWorkflows ?? 'SDK default',
       what: 'minimal workflows (bench/floor/workflows.ts) asleep in condition(); a client loop signals each, 32 in flight; the handler sets a flag, on which the workflow upserts one search attribute and sleeps on (counted by visibility, like the propagation\'s acknowledgements)',
     };
   } finally {
@@ -677,8 +701,9 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
   const stack = await benchStack(pg, 'burst', server);
   const { db, temporal, client, fakeResend: fake } = stack;
   try {
-    const w = await stack.spawnWorker({ emailBatchSize: 100, emailRequestsPerSecond: 4, options: WORKER_OPTIONS });
-    const slots = workerReadyOptions(w.output())?.workflowTaskSlots ?? null;
+    const w = await stack.spawnWorker({ emailBatchSize: 100, emailRequestsPerSecond: 4, options: WORKER_OPTIONS, env: WORKER_ENV });
+    const ready = workerReadyOptions(w.output());
+    const slots = ready?.workflowTaskSlots ?? null;
     const leadDays = 30;
     // Slack to start and settle them before the window: ≈ 25 workflows/s under load (measured here;
     // 1,000 were asleep 25–40 s after the first start on an idle machine, 38 s in the last quick runs,
@@ -754,7 +779,7 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
 
     // The arms it is compared with, on the same stack, one after the other; our worker is stopped first.
     await w.stop(10_000);
-    const floor = await floorBurst(stack, n);
+    const floor = await floorBurst(stack, n, ready?.maxCachedWorkflows);
     const peer = await peerBurst(stack, n);
     const oursDrain = drainFromMinuteStartS === null ? null : r1(drainFromMinuteStartS);
     const oursCpu = sumCpu(burstCpuUse, ['temporalCpuS', 'workerCpuS', 'postgresCpuS']);
@@ -876,7 +901,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
   const stack = await benchStack(pg, 'propagation', server);
   const { db, temporal, client } = stack;
   try {
-    const w = await stack.spawnWorker({ options: WORKER_OPTIONS, env: { RECERTIFY_WORKER_GC_ON_SIGUSR2: '1' } });
+    const w = await stack.spawnWorker({ options: WORKER_OPTIONS, env: { ...WORKER_ENV, RECERTIFY_WORKER_GC_ON_SIGUSR2: '1' } });
     // Read now: the worker's output is kept only in its last 20,000 characters.
     const ready = workerReadyOptions(w.output());
     const cache = ready?.maxCachedWorkflows;
@@ -939,7 +964,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
     await api.stop(5000);
 
     // The fan-out floor, on the same stack (our worker stays up, idle, for the memory arm).
-    const fanOut = await fanOutFloor(stack, n);
+    const fanOut = await fanOutFloor(stack, n, ready?.maxCachedWorkflows);
     const propagationToFanOut = ratio(r1(lastAckS), fanOut.lastHandledS);
     say(`propagation ÷ fan-out floor = ${propagationToFanOut}`);
 

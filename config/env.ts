@@ -19,6 +19,35 @@ const optionalUrl = z.string().url().optional();
  */
 export const DEFAULT_WORKFLOW_TASK_SLOTS = 40;
 
+/**
+ * What one cached recertification workflow holds in the worker, KiB of RSS: its share of the
+ * workflow thread's heap and the SDK's native state of the run. Measured 95–100 KiB of heap and
+ * 169–244 KiB of RSS per cached workflow, after a full collection: 10,000 cached in
+ * bench/results/propagation-memory.default-cache.json (the least RSS each), 1,000 in the quick run
+ * (the most; fixed costs weigh more there), 2,310 of 10,000 in propagation-memory.100k.json.
+ */
+export const CACHED_WORKFLOW_KIB = 256;
+
+/**
+ * WORKFLOW_CACHE_SIZE's default (issue 11): as many workflows as fit, at CACHED_WORKFLOW_KIB each, in
+ * the budget the Temporal SDK gives its own default, the V8 heap limit less 200 MiB; never fewer
+ * than the SDK's default nor than the workflow-task slots. The SDK's rule (1.24, worker-options.ts:
+ * 600 workflows per GiB of that budget) assumes ≈ 1.7 MiB of heap per workflow, 18 × ours: on a
+ * 4,142 MiB heap limit it caches 2,310, and a lead-days change to 10,000 awards of one certificate
+ * then replays most of them from their histories (bench/README.md, "Beyond the worker's cache").
+ * This rule caches 15,776 there, and the worker's RSS with a full cache stays near the heap limit.
+ * Node sizes that limit from the memory the machine or the container allows (a quarter of it, up to
+ * ≈ 4 GiB); `--max-old-space-size` in NODE_OPTIONS, or WORKFLOW_CACHE_SIZE, sets it otherwise.
+ * @param heapLimitMiB the worker's V8 heap limit (`v8.getHeapStatistics().heap_size_limit`), MiB
+ * @param workflowTaskSlots WORKFLOW_TASK_SLOTS (the cache must hold every running task's workflow)
+ * @returns workflows to keep cached
+ */
+export function defaultWorkflowCacheSize(heapLimitMiB: number, workflowTaskSlots: number): number {
+  const budgetMiB = Math.max(heapLimitMiB - 200, 0);
+  const sdkDefault = Math.max(Math.floor((budgetMiB * 600) / 1024), 10);
+  return Math.max(Math.floor((budgetMiB * 1024) / CACHED_WORKFLOW_KIB), sdkDefault, workflowTaskSlots);
+}
+
 /** True when `value` parses as an absolute http: or https: URL. */
 export function isHttpUrl(value: string): boolean {
   try {
@@ -88,8 +117,9 @@ const EnvSchema = z.object({
    */
   WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(1000).default(DEFAULT_WORKFLOW_TASK_SLOTS),
   /**
-   * Sleeping workflows the worker keeps in memory (the SDK's maxCachedWorkflows, ≈ 100 KB each); one
-   * not kept is replayed from its history when it next wakes. Unset: the SDK's default, from the heap limit.
+   * Sleeping workflows the worker keeps in memory (the SDK's maxCachedWorkflows, ≈ 200 KiB of RSS
+   * each); one not kept is replayed from its history when it next wakes. Unset: `defaultWorkflowCacheSize`
+   * of the worker's heap limit (15,776 with a 4 GiB heap limit).
    */
   WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(2).max(1_000_000).optional(),
   // Outbound webhooks (issue 10 §2): how often the API starts pending deliveries, and how they retry.
@@ -217,7 +247,7 @@ export interface Config {
   workflowStackTraces: boolean;
   /** WORKFLOW_TASK_SLOTS: workflow tasks the worker runs at once (worker/workers.ts). */
   workflowTaskSlots: number;
-  /** WORKFLOW_CACHE_SIZE: workflows the worker keeps cached; null: the SDK's default. */
+  /** WORKFLOW_CACHE_SIZE: workflows the worker keeps cached; null: `defaultWorkflowCacheSize` of its heap limit (worker/workers.ts). */
   workflowCacheSize: number | null;
   /** Outbound webhooks: the dispatcher's interval (0: off) and the delivery policy (workflows/webhook-delivery.ts). */
   webhooks: {

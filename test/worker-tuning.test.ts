@@ -1,11 +1,13 @@
 /**
  * WORKFLOW_TASK_SLOTS and WORKFLOW_CACHE_SIZE (config/env.ts, worker/workers.ts): how many workflow
- * tasks the worker runs at once, and how many sleeping workflows it keeps in memory. Bad values are
- * refused at start with the variable named; good ones reach the Temporal SDK's worker.
+ * tasks the worker runs at once, and how many sleeping workflows it keeps in memory (unset: sized
+ * from the worker's heap limit by `defaultWorkflowCacheSize`). Bad values are refused at start with
+ * the variable named; good ones reach the Temporal SDK's worker.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, DEFAULT_WORKFLOW_TASK_SLOTS, loadConfig } from '../config/env.ts';
+import { spawnSync } from 'node:child_process';
+import { CACHED_WORKFLOW_KIB, ConfigError, DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize, loadConfig } from '../config/env.ts';
 import { eventually, seedDueBurst, startAwardWorkflows } from './support/due-burst.ts';
 import { startServices } from './support/stack.ts';
 import { firstTaskDone, queryStatuses } from './support/workflow-history.ts';
@@ -22,7 +24,7 @@ test('WORKFLOW_TASK_SLOTS and WORKFLOW_CACHE_SIZE: defaults, accepted values, an
   const defaults = loadConfig(BASE_ENV);
   assert.equal(defaults.workflowTaskSlots, DEFAULT_WORKFLOW_TASK_SLOTS);
   assert.equal(DEFAULT_WORKFLOW_TASK_SLOTS, 40, "the Temporal SDK's own");
-  assert.equal(defaults.workflowCacheSize, null, "unset: the SDK's default, from the heap limit");
+  assert.equal(defaults.workflowCacheSize, null, 'unset: defaultWorkflowCacheSize of the worker\'s heap limit');
   const set = loadConfig({ ...BASE_ENV, WORKFLOW_TASK_SLOTS: '200', WORKFLOW_CACHE_SIZE: '12000' });
   assert.equal(set.workflowTaskSlots, 200);
   assert.equal(set.workflowCacheSize, 12000);
@@ -33,15 +35,38 @@ test('WORKFLOW_TASK_SLOTS and WORKFLOW_CACHE_SIZE: defaults, accepted values, an
   assert.equal(loadConfig({ ...BASE_ENV, WORKFLOW_TASK_SLOTS: '50', WORKFLOW_CACHE_SIZE: '50' }).workflowTaskSlots, 50);
 });
 
+test('the default cache size: the SDK\'s heap budget (limit − 200 MiB) at CACHED_WORKFLOW_KIB per workflow, never below the SDK\'s rule or the slots', () => {
+  assert.equal(CACHED_WORKFLOW_KIB, 256);
+  // A 4 GiB heap limit (node's default on a machine with 16 GiB or more): 3,944 MiB of budget.
+  assert.equal(defaultWorkflowCacheSize(4144, 40), 15_776);
+  // The SDK's own rule there: 600 per GiB of the budget, 2,310 (what the worker cached before).
+  assert.equal(Math.floor((3944 * 600) / 1024), 2310);
+  // A container allowing 2 GiB (node: a heap limit of a quarter, 512 MiB): 1,248.
+  assert.equal(defaultWorkflowCacheSize(512, 40), 1248);
+  // No budget at all: the SDK's floor of 10, raised to the slots so every running task's workflow fits.
+  assert.equal(defaultWorkflowCacheSize(150, 40), 40);
+  assert.equal(defaultWorkflowCacheSize(150, 2), 10);
+  // It grows with the heap limit and never falls below the SDK's rule.
+  for (const mib of [256, 1024, 2048, 4144, 8192]) {
+    const sdk = Math.max(Math.floor(((mib - 200) * 600) / 1024), 10);
+    assert.ok(defaultWorkflowCacheSize(mib, 2) >= sdk, `${mib} MiB`);
+    assert.ok(defaultWorkflowCacheSize(mib * 2, 2) > defaultWorkflowCacheSize(mib, 2), `${mib} MiB doubled`);
+  }
+});
+
 test('the worker process runs with the configured workflow-task slots and cache size', { timeout: 240_000 }, async () => {
   const stack = await startServices({ taskQueue: TASK_QUEUE });
   try {
     const w = await stack.spawnWorker({ env: { WORKFLOW_TASK_SLOTS: '17', WORKFLOW_CACHE_SIZE: '50' } });
     const ready = w.output().split('\n').find((l) => l.startsWith('RECERTIFY_WORKER_READY'));
     assert.match(ready ?? '', / maxCachedWorkflows=50 workflowTaskSlots=17$/, `the SDK worker's options:\n${w.output().slice(-2000)}`);
-    const defaults = await stack.spawnWorker({});
+    // Unset, the cache follows the worker's heap limit (here set to 1 GiB of old space).
+    const defaults = await stack.spawnWorker({ env: { NODE_OPTIONS: '--max-old-space-size=1024' } });
+    const heapLimit = spawnSync(process.execPath, ['--max-old-space-size=1024', '-p', 'v8.getHeapStatistics().heap_size_limit'], { encoding: 'utf8' });
+    const expectedCache = defaultWorkflowCacheSize(Number(heapLimit.stdout) / 2 ** 20, DEFAULT_WORKFLOW_TASK_SLOTS);
+    assert.ok(expectedCache > 2310 && expectedCache < 15_776, `1 GiB of old space: ${expectedCache}`);
     const defaultReady = defaults.output().split('\n').find((l) => l.startsWith('RECERTIFY_WORKER_READY'));
-    assert.match(defaultReady ?? '', new RegExp(` workflowTaskSlots=${DEFAULT_WORKFLOW_TASK_SLOTS}$`));
+    assert.match(defaultReady ?? '', new RegExp(` maxCachedWorkflows=${expectedCache} workflowTaskSlots=${DEFAULT_WORKFLOW_TASK_SLOTS}$`));
     await defaults.stop(5000);
     // And it works: more workflows than it caches each run their first task and sleep (evicting
     // others), and each answers its status query, which replays the evicted ones.

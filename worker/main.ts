@@ -30,7 +30,16 @@ Runtime.install({
 if (process.env.MIGRATE_ON_START !== 'false') await migrate(config.databaseUrl, (m) => log.debug(m));
 const { running, metrics, finished } = await startWorkerProcess(config, log, { sdkMetrics });
 log.info(
-  { metrics: metrics?.url ?? null, taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, temporal: config.temporal.address, email: config.email.resendApiKey ? 'resend' : 'log' },
+  {
+    metrics: metrics?.url ?? null,
+    taskQueue: config.temporal.taskQueue,
+    namespace: config.temporal.namespace,
+    temporal: config.temporal.address,
+    email: config.email.resendApiKey ? 'resend' : 'log',
+    // What the worker keeps in memory and runs at once (WORKFLOW_CACHE_SIZE, WORKFLOW_TASK_SLOTS).
+    workflowCacheSize: running.workers[0]?.options.maxCachedWorkflows ?? null,
+    workflowTaskSlots: config.workflowTaskSlots,
+  },
   'worker running',
 );
 await running.done;

@@ -8,10 +8,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { MessageActivities, PropagationActivities, RecertificationActivities } from '../activities/types.ts';
 import { emailTaskQueue } from '../workflows/activity-options.ts';
-import { DEFAULT_WORKFLOW_TASK_SLOTS } from '../config/env.ts';
+import { DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize } from '../config/env.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 export const DEFAULT_BUNDLE_PATH = fileURLToPath(new URL('../dist/workflow-bundle.js', import.meta.url));
@@ -32,7 +33,10 @@ export interface WorkerSetOptions {
   workflowStackTraces?: boolean;
   /** Workflow tasks run at once (Config.workflowTaskSlots, WORKFLOW_TASK_SLOTS); default DEFAULT_WORKFLOW_TASK_SLOTS. */
   workflowTaskSlots?: number;
-  /** Workflows kept cached (Config.workflowCacheSize, WORKFLOW_CACHE_SIZE); null or absent: the SDK's default. */
+  /**
+   * Workflows kept cached (Config.workflowCacheSize, WORKFLOW_CACHE_SIZE); null or absent:
+   * `defaultWorkflowCacheSize` of this process's V8 heap limit.
+   */
   workflowCacheSize?: number | null;
   /** Overrides for tests and benchmarks. */
   workflowWorker?: Partial<WorkerOptions>;
@@ -61,6 +65,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
   const bundlePath = opts.workflowBundlePath ?? (existsSync(DEFAULT_BUNDLE_PATH) && process.env.NODE_ENV === 'production' ? DEFAULT_BUNDLE_PATH : undefined);
   const workflowSource = bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH };
   const grace = (opts.shutdownGraceTime ?? '30 seconds') as WorkerOptions['shutdownGraceTime'];
+  const slots = opts.workflowTaskSlots ?? DEFAULT_WORKFLOW_TASK_SLOTS;
   const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -73,8 +78,8 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
     maxConcurrentActivityTaskExecutions: 100,
     // A due step's workflow task holds its slot while its local activities run, the send included
     // (SEND_IN_DUE_STEP); DEFAULT_WORKFLOW_TASK_SLOTS says why the SDK's 40 are enough.
-    maxConcurrentWorkflowTaskExecutions: opts.workflowTaskSlots ?? DEFAULT_WORKFLOW_TASK_SLOTS,
-    ...(opts.workflowCacheSize ? { maxCachedWorkflows: opts.workflowCacheSize } : {}),
+    maxConcurrentWorkflowTaskExecutions: slots,
+    maxCachedWorkflows: opts.workflowCacheSize ?? defaultWorkflowCacheSize(getHeapStatistics().heap_size_limit / 2 ** 20, slots),
     maxConcurrentLocalActivityExecutions: 1000,
     ...opts.workflowWorker,
   });

@@ -3,8 +3,9 @@
  * bench/floor/workflows.ts on `BENCH_FLOOR_TASK_QUEUE` and their one activity on
  * `<queue>-activity`, shaped like the product's worker (a workflow worker and an activity worker on a
  * second queue, one native connection, a PostgreSQL pool of 20) but with nothing of the product in
- * it. Reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL; prints `BENCH_FLOOR_WORKER_READY
- * <pid>` once both workers poll; SIGTERM/SIGINT shut it down.
+ * it. Reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, and BENCH_FLOOR_MAX_CACHED_WORKFLOWS
+ * (the workflow cache size, set by bench/run.ts to our worker's; unset: the SDK's default); prints
+ * `BENCH_FLOOR_WORKER_READY <pid>` once both workers poll; SIGTERM/SIGINT shut it down.
  *
  * Run: `node --import tsx bench/floor/worker.ts` (bench/run.ts spawns it).
  */
@@ -29,7 +30,9 @@ await ensureFloorTable(sql);
 const connection = await NativeConnection.connect({ address: need('TEMPORAL_ADDRESS') });
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: silent });
-const workflows = await Worker.create({ connection, namespace, taskQueue, workflowBundle: { code }, shutdownGraceTime: '2 seconds' });
+const cache = process.env.BENCH_FLOOR_MAX_CACHED_WORKFLOWS ? Number(process.env.BENCH_FLOOR_MAX_CACHED_WORKFLOWS) : undefined;
+if (cache !== undefined && !(Number.isInteger(cache) && cache >= 2)) throw new Error(`BENCH_FLOOR_MAX_CACHED_WORKFLOWS must be a whole number ≥ 2, got ${process.env.BENCH_FLOOR_MAX_CACHED_WORKFLOWS}`);
+const workflows = await Worker.create({ connection, namespace, taskQueue, workflowBundle: { code }, shutdownGraceTime: '2 seconds', ...(cache ? { maxCachedWorkflows: cache } : {}) });
 const activities = await Worker.create({
   connection,
   namespace,
