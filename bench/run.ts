@@ -30,7 +30,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
@@ -47,7 +46,7 @@ import { startDedicatedPostgres, type DedicatedPostgres } from '../test/support/
 import { useTemporalServer, type TemporalServerKind } from '../test/support/stack/temporal.ts';
 import { childEnv, procRss, sleep, spawnChild, type StackProcess } from '../test/support/stack/process.ts';
 import { STACK_TRACES_ENV } from '../worker/workers.ts';
-import { DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize } from '../config/env.ts';
+import { DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize, processMemory } from '../config/env.ts';
 import type { WorkerProcess, WorkerProcessOptions } from '../test/support/stack/worker.ts';
 import { RECERTIFICATION_WORKFLOW, recertificationStart, workflowIdForAward } from '../workflows/contract.ts';
 import { firstTaskDone } from '../test/support/workflow-history.ts';
@@ -77,16 +76,34 @@ const ONLY = new Set((args.get('only') ?? 'throughput,burst,propagation').split(
 const SERVERS = (args.get('servers') ?? (SCALE === 1 ? 'dev,full' : 'dev')).split(',').filter((x): x is TemporalServerKind => x === 'dev' || x === 'full');
 const WORKER_OPTIONS = JSON.parse(args.get('worker-options') ?? '{}') as NonNullable<WorkerProcessOptions['options']>;
 /**
- * Our worker's environment in every arm. A quick run (scale < 1) scales the worker's default cache
- * (WORKFLOW_CACHE_SIZE's, config/env.ts `defaultWorkflowCacheSize`: 15,776 on a 4 GiB heap limit)
- * with everything else, so that its memory points just beyond the cache (cache + 500 and + 2,000)
- * fit its ten minutes; the full run keeps the default. `--worker-options` with `maxCachedWorkflows`
- * overrides both. The floor's worker gets whatever cache ours reports (`spawnFloorWorker`).
+ * Our worker's environment in every arm (recorded in each result as `workerEnv`). A quick run
+ * (scale < 1) scales the worker's default cache (WORKFLOW_CACHE_SIZE's, config/env.ts
+ * `defaultWorkflowCacheSize`: 15,776 on this machine) with everything else, so that its memory points
+ * just beyond the cache (cache + 500 and + 2,000) fit its ten minutes; the full run keeps the
+ * default. A WORKFLOW_CACHE_SIZE in the bench's environment, or `--worker-options` with
+ * `maxCachedWorkflows`, is used as given instead. The floor's worker gets whatever cache and slots
+ * ours reports (`spawnFloorWorker`).
  */
 const WORKER_ENV: Record<string, string> =
-  SCALE < 1 && WORKER_OPTIONS.workflowWorker?.maxCachedWorkflows === undefined
-    ? { WORKFLOW_CACHE_SIZE: String(Math.round(defaultWorkflowCacheSize(getHeapStatistics().heap_size_limit / 2 ** 20, DEFAULT_WORKFLOW_TASK_SLOTS) * SCALE)) }
+  SCALE < 1 && WORKER_OPTIONS.workflowWorker?.maxCachedWorkflows === undefined && !process.env.WORKFLOW_CACHE_SIZE
+    ? { WORKFLOW_CACHE_SIZE: String(Math.round(defaultWorkflowCacheSize(processMemory(), DEFAULT_WORKFLOW_TASK_SLOTS) * SCALE)) }
     : {};
+
+/**
+ * The cache size and workflow-task slots our worker runs with, from its ready line
+ * (test/support/stack/worker-reports.ts). Throws when the line cannot be read: the floor is given the
+ * same, and a ratio against a floor with other settings would not be published silently.
+ */
+function workerTuning(w: WorkerProcess): WorkerTuning {
+  const ready = workerReadyOptions(w.output());
+  if (!ready || ready.workflowTaskSlots === null) throw new Error(`our worker's ready line (cache size, slots) is unreadable:\n${w.output().slice(-2000)}`);
+  return { maxCachedWorkflows: ready.maxCachedWorkflows, workflowTaskSlots: ready.workflowTaskSlots };
+}
+/** Our worker's cache size and workflow-task slots, which the floor's worker gets too. */
+interface WorkerTuning {
+  maxCachedWorkflows: number;
+  workflowTaskSlots: number;
+}
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 const TASK_QUEUE = 'bench';
@@ -461,10 +478,10 @@ async function benchThroughput(pg: DedicatedPostgres): Promise<void> {
 
 /**
  * The engine floor's worker (bench/floor/worker.ts), a process of its own on the stack's Temporal and
- * database. `maxCachedWorkflows`: our worker's cache size (from its ready line), so that the floor's
- * workflows are evicted, and replayed on their next task, exactly when ours are; undefined: the SDK's default.
+ * database, with our worker's cache size and workflow-task slots (`workerTuning`), so that the floor's
+ * workflows are evicted, and replayed on their next task, exactly when ours are.
  */
-async function spawnFloorWorker(stack: Services, maxCachedWorkflows: number | undefined): Promise<StackProcess> {
+async function spawnFloorWorker(stack: Services, tuning: WorkerTuning): Promise<StackProcess> {
   return await spawnChild({
     what: 'the engine floor worker to poll',
     entry: FLOOR_WORKER,
@@ -473,7 +490,8 @@ async function spawnFloorWorker(stack: Services, maxCachedWorkflows: number | un
       ...stack.env(),
       BENCH_FLOOR_TASK_QUEUE: FLOOR_TASK_QUEUE,
       [STACK_TRACES_ENV]: 'off',
-      ...(maxCachedWorkflows ? { BENCH_FLOOR_MAX_CACHED_WORKFLOWS: String(maxCachedWorkflows) } : {}),
+      BENCH_FLOOR_MAX_CACHED_WORKFLOWS: String(tuning.maxCachedWorkflows),
+      BENCH_FLOOR_WORKFLOW_TASK_SLOTS: String(tuning.workflowTaskSlots),
     }),
     ready: (out) => out.includes(FLOOR_READY_LINE),
     readyPollMs: 50,
@@ -503,9 +521,9 @@ const ratio = (a: number | null, b: number | null): number | null => (a === null
  * window as the burst's, each then writing one row through one activity on a second task queue.
  * Drain: the last row's time after the window's start; CPU seconds per process from the window's start.
  */
-async function floorBurst(stack: Services, n: number, maxCachedWorkflows: number | undefined): Promise<Record<string, unknown> & { lastRowAfterFirstDueS: number | null; cpuSeconds: Record<string, number> }> {
+async function floorBurst(stack: Services, n: number, tuning: WorkerTuning): Promise<Record<string, unknown> & { lastRowAfterFirstDueS: number | null; cpuSeconds: Record<string, number> }> {
   const { client, temporal, sql } = stack;
-  const fw = await spawnFloorWorker(stack, maxCachedWorkflows);
+  const fw = await spawnFloorWorker(stack, tuning);
   try {
     const tag = randomUUID().slice(0, 8);
     const ids = Array.from({ length: n }, (_, i) => `floor-burst-${tag}-${i}`);
@@ -547,7 +565,8 @@ async function floorBurst(stack: Services, n: number, maxCachedWorkflows: number
       lastRowAfterLastDueS: last?.last ? r1((last.last.getTime() - T - DUE_WINDOW_MS) / 1000) : null,
       cpuSeconds,
       cpuMsPerAward: cpuMsPer(cpuSeconds, n),
-      floorWorkerMaxCachedWorkflows: maxCachedWorkflows ?? 'SDK default',
+      floorWorkerMaxCachedWorkflows: tuning.maxCachedWorkflows,
+      floorWorkerWorkflowTaskSlots: tuning.workflowTaskSlots,
       what: 'minimal workflows (bench/floor/workflows.ts) on a worker process of their own: sleep until the due time, then one activity on a second task queue that writes one row',
     };
   } finally {
@@ -627,9 +646,9 @@ async function peerBurst(stack: Services, n: number): Promise<Record<string, unk
  * upserts one search attribute. Time from the first signal until every one is handled (by the same
  * kind of visibility count as the propagation's acknowledgements).
  */
-async function fanOutFloor(stack: Services, n: number, maxCachedWorkflows: number | undefined): Promise<Record<string, unknown> & { lastHandledS: number; cpuSeconds: Record<string, number> }> {
+async function fanOutFloor(stack: Services, n: number, tuning: WorkerTuning): Promise<Record<string, unknown> & { lastHandledS: number; cpuSeconds: Record<string, number> }> {
   const { client, temporal } = stack;
-  const fw = await spawnFloorWorker(stack, maxCachedWorkflows);
+  const fw = await spawnFloorWorker(stack, tuning);
   try {
     const tag = randomUUID().slice(0, 8);
     const ids = Array.from({ length: n }, (_, i) => `floor-fanout-${tag}-${i}`);
@@ -668,7 +687,8 @@ async function fanOutFloor(stack: Services, n: number, maxCachedWorkflows: numbe
       lastHandledS: r1(lastHandledS),
       cpuSeconds,
       cpuMsPerWorkflow: cpuMsPer(cpuSeconds, n),
-      floorWorkerMaxCachedWorkflows: maxCachedWorkflows ?? 'SDK default',
+      floorWorkerMaxCachedWorkflows: tuning.maxCachedWorkflows,
+      floorWorkerWorkflowTaskSlots: tuning.workflowTaskSlots,
       what: 'minimal workflows (bench/floor/workflows.ts) asleep in condition(); a client loop signals each, 32 in flight; the handler sets a flag, on which the workflow upserts one search attribute and sleeps on (counted by visibility, like the propagation\'s acknowledgements)',
     };
   } finally {
@@ -702,8 +722,7 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
   const { db, temporal, client, fakeResend: fake } = stack;
   try {
     const w = await stack.spawnWorker({ emailBatchSize: 100, emailRequestsPerSecond: 4, options: WORKER_OPTIONS, env: WORKER_ENV });
-    const ready = workerReadyOptions(w.output());
-    const slots = ready?.workflowTaskSlots ?? null;
+    const tuning = workerTuning(w);
     const leadDays = 30;
     // Slack to start and settle them before the window: ≈ 25 workflows/s under load (measured here;
     // 1,000 were asleep 25–40 s after the first start on an idle machine, 38 s in the last quick runs,
@@ -779,7 +798,7 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
 
     // The arms it is compared with, on the same stack, one after the other; our worker is stopped first.
     await w.stop(10_000);
-    const floor = await floorBurst(stack, n, ready?.maxCachedWorkflows);
+    const floor = await floorBurst(stack, n, tuning);
     const peer = await peerBurst(stack, n);
     const oursDrain = drainFromMinuteStartS === null ? null : r1(drainFromMinuteStartS);
     const oursCpu = sumCpu(burstCpuUse, ['temporalCpuS', 'workerCpuS', 'postgresCpuS']);
@@ -804,7 +823,9 @@ async function benchBurst(pg: DedicatedPostgres, server: TemporalServerKind): Pr
         fakeResend: '5 requests/s sliding window, batches ≤ 100',
         mailer: '4 requests/s per worker process, batches of 100, 100 ms linger',
         workerOptions: WORKER_OPTIONS,
-        workerWorkflowTaskSlots: slots,
+        workerEnv: WORKER_ENV,
+        workerMaxCachedWorkflows: tuning.maxCachedWorkflows,
+        workerWorkflowTaskSlots: tuning.workflowTaskSlots,
         workflowsStartedInS: r1(startS),
         settledBeforeTheMinute: settled,
         slackBeforeTheMinuteS: r1(slackS),
@@ -903,9 +924,9 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
   try {
     const w = await stack.spawnWorker({ options: WORKER_OPTIONS, env: { ...WORKER_ENV, RECERTIFY_WORKER_GC_ON_SIGUSR2: '1' } });
     // Read now: the worker's output is kept only in its last 20,000 characters.
-    const ready = workerReadyOptions(w.output());
-    const cache = ready?.maxCachedWorkflows;
-    const slots = ready?.workflowTaskSlots ?? null;
+    const tuning = workerTuning(w);
+    const cache = tuning.maxCachedWorkflows;
+    const slots = tuning.workflowTaskSlots;
     const memory: { sleepingWorkflows: number; rssMiB: number | null; rssKiB: number | null; heapUsedKiB: number | null; threadsCollected: number | null }[] = [];
     const point = async (sleepingWorkflows: number): Promise<void> => {
       const { rss, heapUsed, threads } = await settledMemory(w);
@@ -964,7 +985,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
     await api.stop(5000);
 
     // The fan-out floor, on the same stack (our worker stays up, idle, for the memory arm).
-    const fanOut = await fanOutFloor(stack, n, ready?.maxCachedWorkflows);
+    const fanOut = await fanOutFloor(stack, n, tuning);
     const propagationToFanOut = ratio(r1(lastAckS), fanOut.lastHandledS);
     say(`propagation ÷ fan-out floor = ${propagationToFanOut}`);
 
@@ -1036,6 +1057,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
         workerMaxCachedWorkflows: cache ? Number(cache) : 'SDK default',
         workerWorkflowTaskSlots: slots,
         workerOptions: WORKER_OPTIONS,
+        workerEnv: WORKER_ENV,
         points: memory,
         target,
         reached: total,

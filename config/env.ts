@@ -2,6 +2,8 @@
  * The service's configuration, read from the environment once and validated with zod.
  * A bad variable stops the process at start with a message naming it.
  */
+import { totalmem } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
 import { canonicalTimeZone, DEFAULT_TIME_ZONE } from '../domain/instant-format.ts';
 import { DEFAULT_SEND_WINDOW, parseSendWindow, type SendWindow } from '../domain/send-window.ts';
@@ -21,30 +23,50 @@ export const DEFAULT_WORKFLOW_TASK_SLOTS = 40;
 
 /**
  * What one cached recertification workflow holds in the worker, KiB of RSS: its share of the
- * workflow thread's heap and the SDK's native state of the run. Measured 95–100 KiB of heap and
- * 169–244 KiB of RSS per cached workflow, after a full collection: 10,000 cached in
- * bench/results/propagation-memory.default-cache.json (the least RSS each), 1,000 in the quick run
- * (the most; fixed costs weigh more there), 2,310 of 10,000 in propagation-memory.100k.json.
+ * workflow thread's heap and the SDK's native state of the run. Measured 95–101 KiB of heap and
+ * 169–250 KiB of RSS per cached workflow after a full collection, in bench/results: 169 KiB with
+ * 10,000 cached (propagation-memory.default-cache.json), 232 KiB with 2,310 cached
+ * (propagation-memory.100k.json), 224–250 KiB with 1,000 in the quick runs (fixed costs weigh more
+ * there). Those are fresh workflows with small payloads; a workflow's share grows with the payloads
+ * it sent and received (its status, the settings), so this is rounded up and the budget below halved.
  */
 export const CACHED_WORKFLOW_KIB = 256;
 
+/** The memory a worker process may use, MiB: V8's heap limit and the machine's or container's memory. */
+export interface ProcessMemory {
+  /** `v8.getHeapStatistics().heap_size_limit` (the same in the SDK's workflow thread), MiB. */
+  heapLimitMiB: number;
+  /** The least of the machine's memory and the container's limit (`process.constrainedMemory()`), MiB. */
+  memoryMiB: number;
+}
+
+/** This process's ProcessMemory. */
+export function processMemory(): ProcessMemory {
+  const constrained = process.constrainedMemory() || Number.POSITIVE_INFINITY; // 0: no limit known
+  return { heapLimitMiB: getHeapStatistics().heap_size_limit / 2 ** 20, memoryMiB: Math.min(totalmem(), constrained) / 2 ** 20 };
+}
+
 /**
  * WORKFLOW_CACHE_SIZE's default (issue 11): as many workflows as fit, at CACHED_WORKFLOW_KIB each, in
- * the budget the Temporal SDK gives its own default, the V8 heap limit less 200 MiB; never fewer
- * than the SDK's default nor than the workflow-task slots. The SDK's rule (1.24, worker-options.ts:
- * 600 workflows per GiB of that budget) assumes ≈ 1.7 MiB of heap per workflow, 18 × ours: on a
- * 4,142 MiB heap limit it caches 2,310, and a lead-days change to 10,000 awards of one certificate
- * then replays most of them from their histories (bench/README.md, "Beyond the worker's cache").
- * This rule caches 15,776 there, and the worker's RSS with a full cache stays near the heap limit.
- * Node sizes that limit from the memory the machine or the container allows (a quarter of it, up to
- * ≈ 4 GiB); `--max-old-space-size` in NODE_OPTIONS, or WORKFLOW_CACHE_SIZE, sets it otherwise.
- * @param heapLimitMiB the worker's V8 heap limit (`v8.getHeapStatistics().heap_size_limit`), MiB
+ * the lesser of the budget the Temporal SDK gives its own default (the V8 heap limit less 200 MiB) and
+ * a quarter of the memory the process may use; never fewer than the SDK's default nor than the
+ * workflow-task slots. The SDK's rule (1.24, worker-options.ts) caches 600 workflows per GiB of its
+ * budget, a cautious figure for any workflow (its docs: about 1 MB per cached workflow): on this
+ * machine's 4,144 MiB heap limit it caches 2,310, and a lead-days change to 10,000 awards of one
+ * certificate then replays most of them from their histories (bench/README.md). This rule caches
+ * 15,776 there (a quarter of 24 GiB would allow 24,576), and a full cache keeps the worker's RSS near
+ * the heap limit. Node sizes the heap limit from the machine's or container's memory (on 64-bit half
+ * of it, at most 2 GiB below 15 GiB of memory and 4 GiB above); `--max-old-space-size` in
+ * NODE_OPTIONS changes it, and WORKFLOW_CACHE_SIZE replaces this rule. Several workers on one host
+ * without a limit each size themselves from the whole host: set WORKFLOW_CACHE_SIZE there.
+ * @param memory the process's heap limit and memory (`processMemory()`), MiB
  * @param workflowTaskSlots WORKFLOW_TASK_SLOTS (the cache must hold every running task's workflow)
  * @returns workflows to keep cached
  */
-export function defaultWorkflowCacheSize(heapLimitMiB: number, workflowTaskSlots: number): number {
-  const budgetMiB = Math.max(heapLimitMiB - 200, 0);
-  const sdkDefault = Math.max(Math.floor((budgetMiB * 600) / 1024), 10);
+export function defaultWorkflowCacheSize(memory: ProcessMemory, workflowTaskSlots: number): number {
+  const sdkBudgetMiB = Math.max(memory.heapLimitMiB - 200, 0);
+  const sdkDefault = Math.max(Math.floor((sdkBudgetMiB * 600) / 1024), 10);
+  const budgetMiB = Math.min(sdkBudgetMiB, memory.memoryMiB / 4);
   return Math.max(Math.floor((budgetMiB * 1024) / CACHED_WORKFLOW_KIB), sdkDefault, workflowTaskSlots);
 }
 
@@ -119,7 +141,7 @@ const EnvSchema = z.object({
   /**
    * Sleeping workflows the worker keeps in memory (the SDK's maxCachedWorkflows, ≈ 200 KiB of RSS
    * each); one not kept is replayed from its history when it next wakes. Unset: `defaultWorkflowCacheSize`
-   * of the worker's heap limit (15,776 with a 4 GiB heap limit).
+   * of the worker's heap limit and memory (15,776 with a 4 GiB heap limit and 24 GiB).
    */
   WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(2).max(1_000_000).optional(),
   // Outbound webhooks (issue 10 §2): how often the API starts pending deliveries, and how they retry.
@@ -247,7 +269,7 @@ export interface Config {
   workflowStackTraces: boolean;
   /** WORKFLOW_TASK_SLOTS: workflow tasks the worker runs at once (worker/workers.ts). */
   workflowTaskSlots: number;
-  /** WORKFLOW_CACHE_SIZE: workflows the worker keeps cached; null: `defaultWorkflowCacheSize` of its heap limit (worker/workers.ts). */
+  /** WORKFLOW_CACHE_SIZE: workflows the worker keeps cached; null: `defaultWorkflowCacheSize` of its heap limit and memory (worker/workers.ts). */
   workflowCacheSize: number | null;
   /** Outbound webhooks: the dispatcher's interval (0: off) and the delivery policy (workflows/webhook-delivery.ts). */
   webhooks: {

@@ -1,13 +1,13 @@
 /**
  * WORKFLOW_TASK_SLOTS and WORKFLOW_CACHE_SIZE (config/env.ts, worker/workers.ts): how many workflow
  * tasks the worker runs at once, and how many sleeping workflows it keeps in memory (unset: sized
- * from the worker's heap limit by `defaultWorkflowCacheSize`). Bad values are refused at start with
+ * from the worker's heap limit and memory by `defaultWorkflowCacheSize`). Bad values are refused at start with
  * the variable named; good ones reach the Temporal SDK's worker.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { CACHED_WORKFLOW_KIB, ConfigError, DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize, loadConfig } from '../config/env.ts';
+import { CACHED_WORKFLOW_KIB, ConfigError, DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize, loadConfig, processMemory } from '../config/env.ts';
 import { eventually, seedDueBurst, startAwardWorkflows } from './support/due-burst.ts';
 import { startServices } from './support/stack.ts';
 import { firstTaskDone, queryStatuses } from './support/workflow-history.ts';
@@ -24,7 +24,7 @@ test('WORKFLOW_TASK_SLOTS and WORKFLOW_CACHE_SIZE: defaults, accepted values, an
   const defaults = loadConfig(BASE_ENV);
   assert.equal(defaults.workflowTaskSlots, DEFAULT_WORKFLOW_TASK_SLOTS);
   assert.equal(DEFAULT_WORKFLOW_TASK_SLOTS, 40, "the Temporal SDK's own");
-  assert.equal(defaults.workflowCacheSize, null, 'unset: defaultWorkflowCacheSize of the worker\'s heap limit');
+  assert.equal(defaults.workflowCacheSize, null, 'unset: defaultWorkflowCacheSize of the worker\'s heap limit and memory');
   const set = loadConfig({ ...BASE_ENV, WORKFLOW_TASK_SLOTS: '200', WORKFLOW_CACHE_SIZE: '12000' });
   assert.equal(set.workflowTaskSlots, 200);
   assert.equal(set.workflowCacheSize, 12000);
@@ -35,23 +35,28 @@ test('WORKFLOW_TASK_SLOTS and WORKFLOW_CACHE_SIZE: defaults, accepted values, an
   assert.equal(loadConfig({ ...BASE_ENV, WORKFLOW_TASK_SLOTS: '50', WORKFLOW_CACHE_SIZE: '50' }).workflowTaskSlots, 50);
 });
 
-test('the default cache size: the SDK\'s heap budget (limit − 200 MiB) at CACHED_WORKFLOW_KIB per workflow, never below the SDK\'s rule or the slots', () => {
+test('the default cache size: the lesser of the SDK\'s heap budget and a quarter of memory, at CACHED_WORKFLOW_KIB per workflow; never below the SDK\'s rule or the slots', () => {
   assert.equal(CACHED_WORKFLOW_KIB, 256);
-  // A 4 GiB heap limit (node's default on a machine with 16 GiB or more): 3,944 MiB of budget.
-  assert.equal(defaultWorkflowCacheSize(4144, 40), 15_776);
-  // The SDK's own rule there: 600 per GiB of the budget, 2,310 (what the worker cached before).
-  assert.equal(Math.floor((3944 * 600) / 1024), 2310);
-  // A container allowing 2 GiB (node: a heap limit of a quarter, 512 MiB): 1,248.
-  assert.equal(defaultWorkflowCacheSize(512, 40), 1248);
+  const GiB = 1024;
+  // This machine: a 4,144 MiB heap limit and 24 GiB. The heap budget (3,944 MiB) binds: 15,776, where the SDK's rule gives 2,310.
+  assert.equal(defaultWorkflowCacheSize({ heapLimitMiB: 4144, memoryMiB: 24 * GiB }, 40), 15_776);
+  // The same heap limit with 8 GiB of memory: a quarter of it (2 GiB) binds: 8,192.
+  assert.equal(defaultWorkflowCacheSize({ heapLimitMiB: 4144, memoryMiB: 8 * GiB }, 40), 8192);
+  // A 2 GiB container (node gives it a heap limit of about 1 GiB, half): a quarter of 2 GiB binds, 2,048.
+  assert.equal(defaultWorkflowCacheSize({ heapLimitMiB: 1072, memoryMiB: 2 * GiB }, 40), 2048);
+  // Never below the SDK's own rule: a large heap limit set in a small container keeps the SDK's 2,310.
+  assert.equal(defaultWorkflowCacheSize({ heapLimitMiB: 4144, memoryMiB: 512 }, 40), 2310);
   // No budget at all: the SDK's floor of 10, raised to the slots so every running task's workflow fits.
-  assert.equal(defaultWorkflowCacheSize(150, 40), 40);
-  assert.equal(defaultWorkflowCacheSize(150, 2), 10);
-  // It grows with the heap limit and never falls below the SDK's rule.
-  for (const mib of [256, 1024, 2048, 4144, 8192]) {
-    const sdk = Math.max(Math.floor(((mib - 200) * 600) / 1024), 10);
-    assert.ok(defaultWorkflowCacheSize(mib, 2) >= sdk, `${mib} MiB`);
-    assert.ok(defaultWorkflowCacheSize(mib * 2, 2) > defaultWorkflowCacheSize(mib, 2), `${mib} MiB doubled`);
+  assert.equal(defaultWorkflowCacheSize({ heapLimitMiB: 150, memoryMiB: 24 * GiB }, 40), 40);
+  assert.equal(defaultWorkflowCacheSize({ heapLimitMiB: 150, memoryMiB: 24 * GiB }, 2), 10);
+  // It grows with the heap limit while memory allows, and with memory while the heap limit allows.
+  for (const mib of [512, 1024, 2048]) {
+    assert.ok(defaultWorkflowCacheSize({ heapLimitMiB: mib * 2, memoryMiB: 64 * GiB }, 2) > defaultWorkflowCacheSize({ heapLimitMiB: mib, memoryMiB: 64 * GiB }, 2), `heap ${mib} MiB doubled`);
+    assert.ok(defaultWorkflowCacheSize({ heapLimitMiB: GiB, memoryMiB: mib * 2 }, 2) > defaultWorkflowCacheSize({ heapLimitMiB: GiB, memoryMiB: mib }, 2), `memory ${mib} MiB doubled`);
   }
+  // This process's figures are read from V8 and the OS.
+  const own = processMemory();
+  assert.ok(own.heapLimitMiB > 100 && own.memoryMiB > own.heapLimitMiB / 4, JSON.stringify(own));
 });
 
 test('the worker process runs with the configured workflow-task slots and cache size', { timeout: 240_000 }, async () => {
@@ -60,10 +65,10 @@ test('the worker process runs with the configured workflow-task slots and cache 
     const w = await stack.spawnWorker({ env: { WORKFLOW_TASK_SLOTS: '17', WORKFLOW_CACHE_SIZE: '50' } });
     const ready = w.output().split('\n').find((l) => l.startsWith('RECERTIFY_WORKER_READY'));
     assert.match(ready ?? '', / maxCachedWorkflows=50 workflowTaskSlots=17$/, `the SDK worker's options:\n${w.output().slice(-2000)}`);
-    // Unset, the cache follows the worker's heap limit (here set to 1 GiB of old space).
-    const defaults = await stack.spawnWorker({ env: { NODE_OPTIONS: '--max-old-space-size=1024' } });
+    // Unset, the cache follows the worker's heap limit (here set to 1 GiB of old space) and memory.
+    const defaults = await stack.spawnWorker({ env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=1024`.trim() } });
     const heapLimit = spawnSync(process.execPath, ['--max-old-space-size=1024', '-p', 'v8.getHeapStatistics().heap_size_limit'], { encoding: 'utf8' });
-    const expectedCache = defaultWorkflowCacheSize(Number(heapLimit.stdout) / 2 ** 20, DEFAULT_WORKFLOW_TASK_SLOTS);
+    const expectedCache = defaultWorkflowCacheSize({ heapLimitMiB: Number(heapLimit.stdout) / 2 ** 20, memoryMiB: processMemory().memoryMiB }, DEFAULT_WORKFLOW_TASK_SLOTS);
     assert.ok(expectedCache > 2310 && expectedCache < 15_776, `1 GiB of old space: ${expectedCache}`);
     const defaultReady = defaults.output().split('\n').find((l) => l.startsWith('RECERTIFY_WORKER_READY'));
     assert.match(defaultReady ?? '', new RegExp(` maxCachedWorkflows=${expectedCache} workflowTaskSlots=${DEFAULT_WORKFLOW_TASK_SLOTS}$`));

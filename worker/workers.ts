@@ -8,11 +8,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { getHeapStatistics } from 'node:v8';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { MessageActivities, PropagationActivities, RecertificationActivities } from '../activities/types.ts';
 import { emailTaskQueue } from '../workflows/activity-options.ts';
-import { DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize } from '../config/env.ts';
+import { DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize, processMemory } from '../config/env.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 export const DEFAULT_BUNDLE_PATH = fileURLToPath(new URL('../dist/workflow-bundle.js', import.meta.url));
@@ -35,7 +34,8 @@ export interface WorkerSetOptions {
   workflowTaskSlots?: number;
   /**
    * Workflows kept cached (Config.workflowCacheSize, WORKFLOW_CACHE_SIZE); null or absent:
-   * `defaultWorkflowCacheSize` of this process's V8 heap limit.
+   * `defaultWorkflowCacheSize` of this process's V8 heap limit and memory (the SDK's own default when a
+   * harness turns `reuseV8Context` off: that rule assumes the shared context).
    */
   workflowCacheSize?: number | null;
   /** Overrides for tests and benchmarks. */
@@ -79,7 +79,9 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
     // A due step's workflow task holds its slot while its local activities run, the send included
     // (SEND_IN_DUE_STEP); DEFAULT_WORKFLOW_TASK_SLOTS says why the SDK's 40 are enough.
     maxConcurrentWorkflowTaskExecutions: slots,
-    maxCachedWorkflows: opts.workflowCacheSize ?? defaultWorkflowCacheSize(getHeapStatistics().heap_size_limit / 2 ** 20, slots),
+    ...(opts.workflowCacheSize || opts.workflowWorker?.reuseV8Context !== false
+      ? { maxCachedWorkflows: opts.workflowCacheSize ?? defaultWorkflowCacheSize(processMemory(), slots) }
+      : {}),
     maxConcurrentLocalActivityExecutions: 1000,
     ...opts.workflowWorker,
   });

@@ -4,7 +4,8 @@
  * `<queue>-activity`, shaped like the product's worker (a workflow worker and an activity worker on a
  * second queue, one native connection, a PostgreSQL pool of 20) but with nothing of the product in
  * it. Reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, and BENCH_FLOOR_MAX_CACHED_WORKFLOWS
- * (the workflow cache size, set by bench/run.ts to our worker's; unset: the SDK's default); prints
+ * and BENCH_FLOOR_WORKFLOW_TASK_SLOTS (the workflow cache size and slots, set by bench/run.ts to our
+ * worker's; unset: the SDK's defaults); prints
  * `BENCH_FLOOR_WORKER_READY <pid>` once both workers poll; SIGTERM/SIGINT shut it down.
  *
  * Run: `node --import tsx bench/floor/worker.ts` (bench/run.ts spawns it).
@@ -30,9 +31,25 @@ await ensureFloorTable(sql);
 const connection = await NativeConnection.connect({ address: need('TEMPORAL_ADDRESS') });
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: silent });
-const cache = process.env.BENCH_FLOOR_MAX_CACHED_WORKFLOWS ? Number(process.env.BENCH_FLOOR_MAX_CACHED_WORKFLOWS) : undefined;
-if (cache !== undefined && !(Number.isInteger(cache) && cache >= 2)) throw new Error(`BENCH_FLOOR_MAX_CACHED_WORKFLOWS must be a whole number ≥ 2, got ${process.env.BENCH_FLOOR_MAX_CACHED_WORKFLOWS}`);
-const workflows = await Worker.create({ connection, namespace, taskQueue, workflowBundle: { code }, shutdownGraceTime: '2 seconds', ...(cache ? { maxCachedWorkflows: cache } : {}) });
+/** A whole number ≥ 2 from the environment, or undefined when unset. */
+const wholeOrUnset = (name: string): number | undefined => {
+  const raw = process.env[name];
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!(Number.isInteger(n) && n >= 2)) throw new Error(`${name} must be a whole number ≥ 2, got ${raw}`);
+  return n;
+};
+const cache = wholeOrUnset('BENCH_FLOOR_MAX_CACHED_WORKFLOWS');
+const slots = wholeOrUnset('BENCH_FLOOR_WORKFLOW_TASK_SLOTS');
+const workflows = await Worker.create({
+  connection,
+  namespace,
+  taskQueue,
+  workflowBundle: { code },
+  shutdownGraceTime: '2 seconds',
+  ...(cache ? { maxCachedWorkflows: cache } : {}),
+  ...(slots ? { maxConcurrentWorkflowTaskExecutions: slots } : {}),
+});
 const activities = await Worker.create({
   connection,
   namespace,
