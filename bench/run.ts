@@ -997,8 +997,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
     // and cache + 2,000: the slope is the same measure over 1,500 workflows (the heap after a full
     // collection moves by well under 1 MiB between readings: ±0.5 KB per workflow; RSS by tens of MiB),
     // and creating 10,000 (at ≈ 30 per second here) would take half of the quick run's ten minutes.
-    const cacheSize = Number(cache ?? Number.NaN);
-    const checkpoints = SCALE >= 1 || !Number.isFinite(cacheSize) ? [0.5, 1].map((c) => Math.round(c * target)) : [cacheSize + 500, cacheSize + 2000];
+    const checkpoints = SCALE >= 1 ? [0.5, 1].map((c) => Math.round(c * target)) : [cache + 500, cache + 2000];
     target = checkpoints[checkpoints.length - 1]!;
     for (const checkpoint of measureMemory ? checkpoints : []) {
       if ((performance.now() - memStart) / 1000 > memoryBudgetS) break;
@@ -1023,7 +1022,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
     }
     // KB of RSS per additional sleeping workflow beyond the cache: between the last two points, both above it.
     const [pa, pb] = memory.slice(-2);
-    const beyondCache = pa && pb && cache && pa.sleepingWorkflows >= Number(cache) && pb.sleepingWorkflows > pa.sleepingWorkflows && pa.rssKiB !== null && pb.rssKiB !== null;
+    const beyondCache = pa && pb && pa.sleepingWorkflows >= cache && pb.sleepingWorkflows > pa.sleepingWorkflows && pa.rssKiB !== null && pb.rssKiB !== null;
     const perWorkflow = (kib: (p: (typeof memory)[number]) => number | null): number | null => {
       if (!beyondCache) return null;
       const a = kib(pa);
@@ -1054,7 +1053,7 @@ async function benchPropagationAndMemory(pg: DedicatedPostgres, server: Temporal
       fanOutFloor: fanOut,
       ratios: { propagationToFanOutFloor: propagationToFanOut, goal: '≤ 1.25', kbPerSleepingWorkflowBeyondCache: kbPerWorkflow, heapKbPerSleepingWorkflowBeyondCache: heapKbPerWorkflow, memoryGoal: '≤ 2 KB' },
       memory: {
-        workerMaxCachedWorkflows: cache ? Number(cache) : 'SDK default',
+        workerMaxCachedWorkflows: cache,
         workerWorkflowTaskSlots: slots,
         workerOptions: WORKER_OPTIONS,
         workerEnv: WORKER_ENV,

@@ -28,7 +28,8 @@ export const DEFAULT_WORKFLOW_TASK_SLOTS = 40;
  * 10,000 cached (propagation-memory.default-cache.json), 232 KiB with 2,310 cached
  * (propagation-memory.100k.json), 224–250 KiB with 1,000 in the quick runs (fixed costs weigh more
  * there). Those are fresh workflows with small payloads; a workflow's share grows with the payloads
- * it sent and received (its status, the settings), so this is rounded up and the budget below halved.
+ * it sent and received (its status, the settings): rounded up, and `defaultWorkflowCacheSize` also
+ * keeps the cache within a quarter of the memory.
  */
 export const CACHED_WORKFLOW_KIB = 256;
 

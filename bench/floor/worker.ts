@@ -5,8 +5,8 @@
  * second queue, one native connection, a PostgreSQL pool of 20) but with nothing of the product in
  * it. Reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, and BENCH_FLOOR_MAX_CACHED_WORKFLOWS
  * and BENCH_FLOOR_WORKFLOW_TASK_SLOTS (the workflow cache size and slots, set by bench/run.ts to our
- * worker's; unset: the SDK's defaults); prints
- * `BENCH_FLOOR_WORKER_READY <pid>` once both workers poll; SIGTERM/SIGINT shut it down.
+ * worker's; unset: the SDK's defaults); prints `BENCH_FLOOR_WORKER_READY <pid>` once both workers
+ * poll; SIGTERM/SIGINT shut it down.
  *
  * Run: `node --import tsx bench/floor/worker.ts` (bench/run.ts spawns it).
  */
