@@ -26,10 +26,10 @@ export const DEFAULT_WORKFLOW_TASK_SLOTS = 40;
  * workflow thread's heap and the SDK's native state of the run. Measured 95–101 KiB of heap and
  * 169–250 KiB of RSS per cached workflow after a full collection, in bench/results: 169 KiB with
  * 10,000 cached (propagation-memory.default-cache.json), 232 KiB with 2,310 cached
- * (propagation-memory.100k.json), 224–250 KiB with 1,000 in the quick runs (fixed costs weigh more
- * there). Those are fresh workflows with small payloads; a workflow's share grows with the payloads
+ * (propagation-memory.100k.json; an upper bound, 7,690 evicted ones are in it), 224–250 KiB with 1,000
+ * in the quick runs (propagation-memory.scale-0.1.json now and at f18e3db; fixed costs weigh more there). Those are fresh workflows with small payloads; a workflow's share grows with the payloads
  * it sent and received (its status, the settings): rounded up, and `defaultWorkflowCacheSize` also
- * keeps the cache within a quarter of the memory.
+ * keeps the cache within a quarter of the memory (unless the SDK's own rule gives more).
  */
 export const CACHED_WORKFLOW_KIB = 256;
 
@@ -41,10 +41,20 @@ export interface ProcessMemory {
   memoryMiB: number;
 }
 
+/**
+ * The memory a process may use, MiB: the least of the machine's memory and the container's limit.
+ * @param totalBytes `os.totalmem()`, bytes
+ * @param constrainedBytes `process.constrainedMemory()`, bytes: 0 (or undefined, on older Node) when
+ *   no limit is known, and a no-limit value such as 2^64 when the cgroup sets none; neither binds
+ */
+export function usableMemoryMiB(totalBytes: number, constrainedBytes: number | undefined): number {
+  const limit = constrainedBytes !== undefined && constrainedBytes > 0 ? constrainedBytes : Number.POSITIVE_INFINITY;
+  return Math.min(totalBytes, limit) / 2 ** 20;
+}
+
 /** This process's ProcessMemory. */
 export function processMemory(): ProcessMemory {
-  const constrained = process.constrainedMemory() || Number.POSITIVE_INFINITY; // 0: no limit known
-  return { heapLimitMiB: getHeapStatistics().heap_size_limit / 2 ** 20, memoryMiB: Math.min(totalmem(), constrained) / 2 ** 20 };
+  return { heapLimitMiB: getHeapStatistics().heap_size_limit / 2 ** 20, memoryMiB: usableMemoryMiB(totalmem(), process.constrainedMemory()) };
 }
 
 /**
@@ -55,9 +65,9 @@ export function processMemory(): ProcessMemory {
  * budget, a cautious figure for any workflow (its docs: about 1 MB per cached workflow): on this
  * machine's 4,144 MiB heap limit it caches 2,310, and a lead-days change to 10,000 awards of one
  * certificate then replays most of them from their histories (bench/README.md). This rule caches
- * 15,776 there (a quarter of 24 GiB would allow 24,576), and a full cache keeps the worker's RSS near
- * the heap limit. Node sizes the heap limit from the machine's or container's memory (on 64-bit half
- * of it, at most 2 GiB below 15 GiB of memory and 4 GiB above); `--max-old-space-size` in
+ * 15,776 there (a quarter of its 24,105 MiB would allow 24,105), and a full cache keeps the worker's
+ * RSS near the heap limit. Node sizes the heap limit from the machine's or container's memory (on
+ * 64-bit half of it, at most about 2 GiB below about 15.5 GiB of memory and 4 GiB above); `--max-old-space-size` in
  * NODE_OPTIONS changes it, and WORKFLOW_CACHE_SIZE replaces this rule. Several workers on one host
  * without a limit each size themselves from the whole host: set WORKFLOW_CACHE_SIZE there.
  * @param memory the process's heap limit and memory (`processMemory()`), MiB

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { CACHED_WORKFLOW_KIB, ConfigError, DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize, loadConfig, processMemory } from '../config/env.ts';
+import { totalmem } from 'node:os';
+import { CACHED_WORKFLOW_KIB, ConfigError, DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize, loadConfig, processMemory, usableMemoryMiB } from '../config/env.ts';
 import { eventually, seedDueBurst, startAwardWorkflows } from './support/due-burst.ts';
 import { startServices } from './support/stack.ts';
 import { firstTaskDone, queryStatuses } from './support/workflow-history.ts';
@@ -54,9 +55,15 @@ test('the default cache size: the lesser of the SDK\'s heap budget and a quarter
     assert.ok(defaultWorkflowCacheSize({ heapLimitMiB: mib * 2, memoryMiB: 64 * GiB }, 2) > defaultWorkflowCacheSize({ heapLimitMiB: mib, memoryMiB: 64 * GiB }, 2), `heap ${mib} MiB doubled`);
     assert.ok(defaultWorkflowCacheSize({ heapLimitMiB: GiB, memoryMiB: mib * 2 }, 2) > defaultWorkflowCacheSize({ heapLimitMiB: GiB, memoryMiB: mib }, 2), `memory ${mib} MiB doubled`);
   }
-  // This process's figures are read from V8 and the OS.
+  // The memory a process may use: a container's limit binds; none known (0, undefined) or a cgroup's
+  // "no limit" (2^64, 2^63) does not.
+  const machine = 24 * GiB * 2 ** 20;
+  for (const none of [0, undefined, 2 ** 64, 2 ** 63]) assert.equal(usableMemoryMiB(machine, none), 24 * GiB, String(none));
+  assert.equal(usableMemoryMiB(machine, 2 * GiB * 2 ** 20), 2 * GiB);
+  assert.equal(usableMemoryMiB(2 * GiB * 2 ** 20, 8 * GiB * 2 ** 20), 2 * GiB);
+  // This process's figures are read from V8 and the OS, never more than the machine has.
   const own = processMemory();
-  assert.ok(own.heapLimitMiB > 100 && own.memoryMiB > own.heapLimitMiB / 4, JSON.stringify(own));
+  assert.ok(own.heapLimitMiB > 100 && Number.isFinite(own.memoryMiB) && own.memoryMiB <= totalmem() / 2 ** 20 && own.memoryMiB > own.heapLimitMiB / 4, JSON.stringify(own));
 });
 
 test('the worker process runs with the configured workflow-task slots and cache size', { timeout: 240_000 }, async () => {
