@@ -50,7 +50,7 @@ import { DEFAULT_WORKFLOW_TASK_SLOTS, defaultWorkflowCacheSize, processMemory } 
 import type { WorkerProcess, WorkerProcessOptions } from '../test/support/stack/worker.ts';
 import { RECERTIFICATION_WORKFLOW, recertificationStart, workflowIdForAward } from '../workflows/contract.ts';
 import { firstTaskDone } from '../test/support/workflow-history.ts';
-import { workerReadyOptions } from '../test/support/stack/worker-reports.ts';
+import { workerReadyOptions, type WorkerTuning } from '../test/support/stack/worker-reports.ts';
 import { FLOOR_READY_LINE } from './floor/activities.ts';
 import { PEER_READY_LINE, type PeerJob } from './peer/jobs.ts';
 
@@ -96,13 +96,8 @@ const WORKER_ENV: Record<string, string> =
  */
 function workerTuning(w: WorkerProcess): WorkerTuning {
   const ready = workerReadyOptions(w.output());
-  if (!ready || ready.workflowTaskSlots === null) throw new Error(`our worker's ready line (cache size, slots) is unreadable:\n${w.output().slice(-2000)}`);
-  return { maxCachedWorkflows: ready.maxCachedWorkflows, workflowTaskSlots: ready.workflowTaskSlots };
-}
-/** Our worker's cache size and workflow-task slots, which the floor's worker gets too. */
-interface WorkerTuning {
-  maxCachedWorkflows: number;
-  workflowTaskSlots: number;
+  if (!ready) throw new Error(`our worker's ready line (cache size, slots) is unreadable:\n${w.output().slice(-2000)}`);
+  return ready;
 }
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const README = fileURLToPath(new URL('./README.md', import.meta.url));

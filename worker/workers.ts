@@ -66,6 +66,8 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
   const workflowSource = bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH };
   const grace = (opts.shutdownGraceTime ?? '30 seconds') as WorkerOptions['shutdownGraceTime'];
   const slots = opts.workflowTaskSlots ?? DEFAULT_WORKFLOW_TASK_SLOTS;
+  // Without the shared V8 context (a harness's `reuseV8Context: false`) the SDK's own default applies.
+  const cache = opts.workflowCacheSize ?? (opts.workflowWorker?.reuseV8Context === false ? null : defaultWorkflowCacheSize(processMemory(), slots));
   const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -79,9 +81,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
     // A due step's workflow task holds its slot while its local activities run, the send included
     // (SEND_IN_DUE_STEP); DEFAULT_WORKFLOW_TASK_SLOTS says why the SDK's 40 are enough.
     maxConcurrentWorkflowTaskExecutions: slots,
-    ...(opts.workflowCacheSize || opts.workflowWorker?.reuseV8Context !== false
-      ? { maxCachedWorkflows: opts.workflowCacheSize ?? defaultWorkflowCacheSize(processMemory(), slots) }
-      : {}),
+    ...(cache ? { maxCachedWorkflows: cache } : {}),
     maxConcurrentLocalActivityExecutions: 1000,
     ...opts.workflowWorker,
   });

@@ -8,10 +8,16 @@
 /** `RECERTIFY_WORKER_READY <pid> maxCachedWorkflows=<n> workflowTaskSlots=<n>`: both workers poll, with the main worker's cache size and workflow-task slots. */
 export const READY_LINE = 'RECERTIFY_WORKER_READY';
 
-/** The main worker's cache size and workflow-task slots, from the ready line in `output`; null before it. */
-export function workerReadyOptions(output: string): { maxCachedWorkflows: number; workflowTaskSlots: number | null } | null {
-  const m = output.match(/RECERTIFY_WORKER_READY \d+ maxCachedWorkflows=(\d+)(?: workflowTaskSlots=(\d+))?/);
-  return m ? { maxCachedWorkflows: Number(m[1]), workflowTaskSlots: m[2] ? Number(m[2]) : null } : null;
+/** The main worker's cache size and workflow-task slots, as its ready line reports them. */
+export interface WorkerTuning {
+  maxCachedWorkflows: number;
+  workflowTaskSlots: number;
+}
+
+/** The main worker's WorkerTuning, from the ready line in `output`; null before it. */
+export function workerReadyOptions(output: string): WorkerTuning | null {
+  const m = output.match(/RECERTIFY_WORKER_READY \d+ maxCachedWorkflows=(\d+) workflowTaskSlots=(\d+)/);
+  return m ? { maxCachedWorkflows: Number(m[1]), workflowTaskSlots: Number(m[2]) } : null;
 }
 /** The prefix of an attempt report. */
 export const ACTIVITY_ATTEMPT_LINE = 'RECERTIFY_ACTIVITY_ATTEMPT';
