@@ -1,12 +1,13 @@
 /** Activities of the recertification workflow that read and write PostgreSQL. */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Sql } from '../db/client.ts';
+import type { CourseRow } from '../db/rows.ts';
 import * as awardsQ from '../db/queries/awards.ts';
-import { createRecertificationAttempt } from '../domain/attempts.ts';
+import { createRecertificationAttempt, enrollWhenDue } from '../domain/attempts.ts';
 import type { Logger } from '../config/logger.ts';
 import { enrollmentRefusal, type AwardTruth } from '../domain/acting-rules.ts';
 import { emitAwardEvents } from '../domain/webhook-events.ts';
-import type { AwardContext, CreateAttemptInput, CreateAttemptRefused, CreateAttemptResult, EnterGraceResult, ExpireAwardResult, MessageWindow, RecertificationActivities } from './types.ts';
+import type { AwardContext, CourseSummary, CreateAttemptInput, EnrollWhenDueInput, EnrollWhenDueResult, CreateAttemptRefused, CreateAttemptResult, EnterGraceResult, ExpireAwardResult, MessageWindow, RecertificationActivities } from './types.ts';
 import type { SendWindow } from '../domain/send-window.ts';
 import { DEFAULT_TIME_ZONE } from '../domain/instant-format.ts';
 
@@ -46,6 +47,14 @@ export function awardTruth(ctx: awardsQ.AwardTruthRow): AwardTruth {
   };
 }
 
+/** A course as the workflow sees it: whether it has an enrollment message of its own, not the message. */
+const courseSummary = (course: CourseRow): CourseSummary => ({
+  id: course.id,
+  title: course.title,
+  status: course.status,
+  hasEnrollmentMessage: course.enrollmentMessage !== null,
+});
+
 function toAwardContext(ctx: awardsQ.AwardContextRow, messageWindow: MessageWindow | null): AwardContext {
   const { award, certificate, learner, recertificationCourse: course } = ctx;
   return {
@@ -60,9 +69,7 @@ function toAwardContext(ctx: awardsQ.AwardContextRow, messageWindow: MessageWind
     expiresAt: award.expiresAt ? award.expiresAt.toISOString() : null,
     settings: certificate.settings,
     settingsVersion: certificate.settingsVersion,
-    recertificationCourse: course
-      ? { id: course.id, title: course.title, status: course.status, hasEnrollmentMessage: course.enrollmentMessage !== null }
-      : null,
+    recertificationCourse: course ? courseSummary(course) : null,
     renewedByAwardId: award.renewedByAwardId,
     revokedReason: award.revokedReason,
   };
@@ -104,6 +111,21 @@ export function createRecertificationActivities({ sql, log, ...org }: Recertific
         courseId: result.attempt.courseId,
         supersededAttemptId: result.supersededAttemptId,
         created: result.created,
+      };
+    },
+
+    async enrollWhenDue({ awardId, asOf }: EnrollWhenDueInput): Promise<EnrollWhenDueResult> {
+      const asOfMs = parseAsOf(asOf);
+      if (asOfMs === undefined) throw ApplicationFailure.nonRetryable('asOf is required', 'InvalidInput');
+      const result = await enrollWhenDue(sql, { awardId, refuse: (truth) => enrollmentRefusal(awardTruth(truth), asOfMs) });
+      if (!result) throw ApplicationFailure.nonRetryable(`award ${awardId} not found`, 'AwardNotFound');
+      const context = toContext(result.context);
+      if ('refused' in result) return { context, refused: result.refused };
+      const { attempt, supersededAttemptId, created, course } = result.made;
+      log.info({ awardId, attemptId: attempt.id, created, superseded: supersededAttemptId }, 'recertification attempt');
+      return {
+        context,
+        enrolled: { attemptId: attempt.id, courseId: attempt.courseId, supersededAttemptId, created, course: courseSummary(course) },
       };
     },
 

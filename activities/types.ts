@@ -71,6 +71,20 @@ export interface CreateAttemptRefused {
   context: AwardContext;
 }
 
+export interface EnrollWhenDueInput {
+  awardId: string;
+  /** ISO instant the workflow acts at: the enrollment is made only if it is due then (domain/acting-rules.ts). */
+  asOf: string;
+}
+/**
+ * What `enrollWhenDue` read and did in its one transaction: the award's context as the database held
+ * it (the award row locked), and the attempt it made (or the one an earlier try of the same step
+ * made) with its course, or why it made none.
+ */
+export type EnrollWhenDueResult =
+  | { context: AwardContext; enrolled: CreateAttemptResult & { course: CourseSummary } }
+  | { context: AwardContext; refused: string };
+
 export interface SendMessageInput {
   kind: MessageKind;
   awardId: string | null;
@@ -123,6 +137,12 @@ export interface EnterGraceResult {
 export interface RecertificationActivities {
   loadAwardContext(input: { awardId: string }): Promise<AwardContext>;
   createRecertificationAttempt(input: CreateAttemptInput): Promise<CreateAttemptResult | CreateAttemptRefused>;
+  /**
+   * The due step's read and enrollment in one transaction (ENROLL_WHEN_DUE): reads the award's context
+   * with its row locked and, when the acting rules allow the enrollment at `asOf`, creates the
+   * attempt. Idempotent per award. Throws a non-retryable `AwardNotFound` or `InvalidInput` (asOf).
+   */
+  enrollWhenDue(input: EnrollWhenDueInput): Promise<EnrollWhenDueResult>;
   /** `asOf` (ISO): expire only if the database's expiry is at or before it (an award in grace: its grace end). */
   expireAward(input: { awardId: string; asOf?: string }): Promise<ExpireAwardResult>;
   /**

@@ -85,6 +85,52 @@ export async function createRecertificationAttempt(
   });
 }
 
+/**
+ * What `enrollWhenDue` read and did: the award's context (read with its row locked), and the attempt
+ * made with its course, or the acting rule's reason for making none.
+ */
+export type EnrollWhenDueOutcome = { context: awardsQ.AwardContextRow } & (
+  | { made: AttemptMade & { created: boolean; course: CourseRow } }
+  | { refused: string }
+);
+
+/**
+ * The due step's read and enrollment in one transaction: reads the award's context (certificate
+ * settings, learner, the settings' recertification course) with the award row locked, so a revoke,
+ * renewal or expiry change waits for it; asks `refuse` (the acting rules' `enrollmentRefusal` at the
+ * workflow's instant) and, when it has no reason, enrolls the learner in the settings' course as
+ * `createRecertificationAttempt` does (supersede-then-insert under the learner and course's lock, with
+ * the `recertification.enrolled` webhook event). Idempotent per award: a retry returns the attempt the
+ * first try made, with that attempt's course. Null: no such award.
+ * Throws when `refuse` allows an enrollment without a course (a bug in the rule passed in).
+ */
+export async function enrollWhenDue(
+  sql: Sql,
+  args: { awardId: string; refuse: (truth: awardsQ.AwardTruthRow) => string | null },
+): Promise<EnrollWhenDueOutcome | null> {
+  return await sql.begin(async (tx) => {
+    const context = await awardsQ.loadAwardContext(tx, args.awardId, { forUpdate: true });
+    if (!context) return null;
+    const existing = await attemptsQ.findRecertificationAttempt(tx, args.awardId);
+    if (existing) {
+      const current = context.recertificationCourse;
+      const course = current?.id === existing.courseId ? current : await coursesQ.getCourse(tx, existing.courseId);
+      if (!course) throw new Error(`course ${existing.courseId} of attempt ${existing.id} not found`);
+      const supersededAttemptId = await attemptsQ.findSupersededBy(tx, existing);
+      return { context, made: { attempt: existing, supersededAttemptId, created: false, course } };
+    }
+    const refused = args.refuse(context);
+    if (refused !== null) return { context, refused };
+    const course = context.recertificationCourse;
+    if (!course) throw new Error(`the enrollment rule let award ${args.awardId} enroll without a recertification course`);
+    const learnerId = context.award.learnerId;
+    await attemptsQ.lockLearnerCourse(tx, learnerId, course.id);
+    const made = await attemptsQ.supersedeAndInsertAttempt(tx, { learnerId, courseId: course.id, source: 'recertification', awardId: args.awardId });
+    await emitRecertificationEnrolled(tx, context.award, made.attempt, made.supersededAttemptId);
+    return { context, made: { ...made, created: true, course } };
+  });
+}
+
 /** What completing an attempt did. */
 export interface Completion {
   attempt: AttemptRow;

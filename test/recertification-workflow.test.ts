@@ -110,8 +110,8 @@ test('1. nothing happens before expiry − 30 days; at that instant one attempt 
       assert.match(html, new RegExp(String(s.expiresAt.getUTCFullYear())), 'names the expiry date');
       assert.match(html, new RegExp(`/courses/${s.course.id}`), 'links the course');
       assert.doesNotMatch(html, /<b>Lovelace<\/b>/, 'learner name is HTML-escaped');
-      // SEND_IN_DUE_STEP: from the timer's firing to the assigned wait's timer, one workflow task, in
-      // which the context read, the attempt and the send ran as local activities; no activity task.
+      // SEND_IN_DUE_STEP and ENROLL_WHEN_DUE: from the timer's firing to the assigned wait's timer, one
+      // workflow task, in which the read-and-enroll and the send ran as local activities; no activity task.
       const events = (await wf.fetchHistory()).events ?? [];
       const fired = events.findIndex((e) => e.timerFiredEventAttributes);
       const dueStep = events.slice(fired + 1, events.findIndex((e, i) => i > fired && e.timerStartedEventAttributes));
@@ -121,7 +121,7 @@ test('1. nothing happens before expiry − 30 days; at that instant one attempt 
         .map((e) => e.markerRecordedEventAttributes)
         .filter((m) => m?.markerName === 'core_local_activity')
         .map((m) => (JSON.parse(Buffer.from(m!.details!.data!.payloads![0]!.data!).toString('utf8')) as { activity_type: string }).activity_type);
-      assert.deepEqual(localTypes, ['loadAwardContext', 'createRecertificationAttempt', 'sendMessage']);
+      assert.deepEqual(localTypes, ['enrollWhenDue', 'sendMessage']);
       await h.recordHistory(wf, 'scheduled-then-assigned');
     });
   }));
@@ -411,8 +411,8 @@ test('10a. activities retried after a crash between their write and their reply 
     {
       wrapActivities: (a) => ({
         ...a,
-        async createRecertificationAttempt(input) {
-          const r = await a.createRecertificationAttempt(input);
+        async enrollWhenDue(input) {
+          const r = await a.enrollWhenDue(input);
           if (attemptCalls++ === 0) throw new Error('worker lost before replying');
           return r;
         },
@@ -658,6 +658,61 @@ test('truth 1f. the acting activities re-check the database: a stale enrollment,
     assert.equal(expired.expired, false, 'an award whose expiry moved later is not expired');
     assert.equal(await awardStatus(h, s.award.id), 'active');
     assert.equal((await messagesOf(h, s.award.id)).length, 0);
+  }));
+
+test('truth 1g. the due step reads and enrolls in one transaction (enrollWhenDue): only when the rules allow it at asOf, once, with the attempt\'s own course on a retry', () =>
+  withHarness(async (h) => {
+    const s = await scenario(h);
+    const { activities } = createActivities({
+      sql: h.db.sql, client: h.env.client, mailer: { deliver: () => Promise.reject(new Error('no send expected')), close: async () => {} } as unknown as Mailer,
+      appBaseUrl: 'https://learn.example.com', from: 'x@example.com', log: createLogger('test', 'warn'),
+    });
+    const awardId = s.award.id;
+    const due = new Date(s.expiresAt.getTime() - 10 * DAY_MS).toISOString(); // lead days 30: due
+    const early = await activities.enrollWhenDue({ awardId, asOf: new Date(s.expiresAt.getTime() - 40 * DAY_MS).toISOString() });
+    assert.ok('refused' in early && /^not due until /.test(early.refused), `refused before the due time: ${JSON.stringify(early)}`);
+    assert.equal(early.context.awardId, awardId);
+    assert.equal(early.context.recertificationCourse?.id, s.course.id, 'the context read comes back with the refusal');
+    await h.db.sql`update awards set status = 'revoked', revoked_reason = 'left the company' where id = ${awardId}`;
+    const revoked = await activities.enrollWhenDue({ awardId, asOf: due });
+    assert.ok('refused' in revoked && revoked.refused === 'the award is revoked', 'no enrollment of a revoked award');
+    assert.equal(revoked.context.status, 'revoked');
+    assert.equal(revoked.context.revokedReason, 'left the company');
+    await h.db.sql`update awards set status = 'active', revoked_reason = null where id = ${awardId}`;
+    const archived = await makeCourse(h.db.sql, { title: 'Old Refresher', status: 'archived' });
+    await updateSettings(h.db.sql, s.cert.id, recertSettings(archived.id));
+    const notLive = await activities.enrollWhenDue({ awardId, asOf: due });
+    assert.ok('refused' in notLive && /"Old Refresher" is archived, not live/.test(notLive.refused), 'no enrollment in a course that is not live');
+    assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 0, 'refusals change nothing');
+    await updateSettings(h.db.sql, s.cert.id, recertSettings(s.course.id));
+
+    const made = await activities.enrollWhenDue({ awardId, asOf: due });
+    assert.ok('enrolled' in made, `enrolled: ${JSON.stringify(made)}`);
+    assert.equal(made.enrolled.created, true);
+    assert.equal(made.enrolled.course.id, s.course.id);
+    assert.equal(made.enrolled.course.title, 'Forklift Safety Refresher');
+    const [attempt] = await attemptsOf(h.db.sql, s.learner.id, s.course.id);
+    assert.equal(attempt?.id, made.enrolled.attemptId);
+    assert.equal(attempt?.source, 'recertification');
+    // A retry after the settings moved to another course (and past the expiry): the attempt the first
+    // try made, on its own course, not a refusal and not a second attempt.
+    const other = await makeCourse(h.db.sql, { title: 'New Refresher', enrollmentMessage: { subject: 'Hi', body: '<p>Go</p>' } });
+    await updateSettings(h.db.sql, s.cert.id, recertSettings(other.id));
+    const again = await activities.enrollWhenDue({ awardId, asOf: new Date(s.expiresAt.getTime() + DAY_MS).toISOString() });
+    assert.ok('enrolled' in again, `the retry answers the first try's attempt: ${JSON.stringify(again)}`);
+    assert.equal(again.enrolled.attemptId, made.enrolled.attemptId);
+    assert.equal(again.enrolled.created, false);
+    assert.equal(again.enrolled.course.id, s.course.id, "the attempt's course, not the settings' new one");
+    assert.equal(again.enrolled.course.hasEnrollmentMessage, false);
+    assert.equal(again.context.recertificationCourse?.id, other.id, 'the context is what the database says now');
+    assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 1);
+    assert.equal((await attemptsOf(h.db.sql, s.learner.id, other.id)).length, 0);
+
+    await assert.rejects(activities.enrollWhenDue({ awardId, asOf: 'soon' }), (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable && err.type === 'InvalidInput');
+    await assert.rejects(
+      activities.enrollWhenDue({ awardId: '00000000-0000-4000-8000-000000000000', asOf: due }),
+      (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable && err.type === 'AwardNotFound',
+    );
   }));
 
 test('truth 3. lead days longer than the validity: the attempt that earned a renewal is not superseded, no one is re-enrolled or told', () =>

@@ -13,7 +13,7 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { WORKFLOWS_PATH } from '../worker/workers.ts';
 import { ACT_ON_DATABASE_TRUTH, DUE_STEP_LOCAL_ACTIVITIES, LMS_POLICIES } from '../workflows/recertification.ts';
-import { ASSIGNED_DUE_TIME_FIXED, REPEATING_REMINDERS, SEND_IN_DUE_STEP, SEND_WINDOWS } from '../workflows/recertification/patches.ts';
+import { ASSIGNED_DUE_TIME_FIXED, ENROLL_WHEN_DUE, REPEATING_REMINDERS, SEND_IN_DUE_STEP, SEND_WINDOWS } from '../workflows/recertification/patches.ts';
 import { quietTemporalRuntime } from './support/temporal.ts';
 
 interface RecordedEvent {
@@ -59,10 +59,18 @@ test('recorded histories replay against the current workflow code', async () => 
   // Issue 11's due step that sends its messages as local activities: recorded with SEND_IN_DUE_STEP
   // (*.send-in-due-step.json, from recertification-workflow); every history recorded before it sent
   // them as activities on the email task queue.
-  // (Histories recorded after it, assigned-due-*.json below, carry it too.)
+  // (Histories recorded after it, assigned-due-*.json below and *.enroll-when-due.json, carry it too.)
   const withLocalSend = files.filter((f) => patchesOf(f).includes(SEND_IN_DUE_STEP));
-  assert.deepEqual(withLocalSend, files.filter((f) => f.endsWith('.send-in-due-step.json') || f.startsWith('assigned-due-')));
+  assert.deepEqual(withLocalSend, files.filter((f) => f.endsWith('.send-in-due-step.json') || f.endsWith('.enroll-when-due.json') || f.startsWith('assigned-due-')));
   assert.ok(withLocalSend.length >= 4, `histories recorded with patch ${SEND_IN_DUE_STEP}: ${withLocalSend.length}`);
+  // Issue 11's due step that reads and enrolls in one local activity (ENROLL_WHEN_DUE): recorded with it
+  // on every path through the due step (*.enroll-when-due.json, from recertification-workflow: enrolled
+  // at once, after waiting for settings, after a course change, with the send handed over, then reminded
+  // and expired, and after an expiry extended in the database); every history recorded before it read
+  // the context and created the attempt in two local activities (or two regular ones).
+  const withOneStep = files.filter((f) => patchesOf(f).includes(ENROLL_WHEN_DUE));
+  assert.deepEqual(withOneStep, files.filter((f) => f.endsWith('.enroll-when-due.json')));
+  assert.ok(withOneStep.length >= 6, `histories recorded with patch ${ENROLL_WHEN_DUE}: ${withOneStep.length}`);
   // An enrolled award's due time kept (ASSIGNED_DUE_TIME_FIXED): recorded with it after a change of the
   // lead days (then reminded and expired, or in grace and expired), and of the expiry (signalled, and
   // found in the database), once enrolled (assigned-due-*.json); every history before it moves the due
@@ -75,6 +83,8 @@ test('recorded histories replay against the current workflow code', async () => 
     'assigned-due-expiry-extended.json',
     'assigned-due-grace-lead-days-changed.json',
     'assigned-due-lead-days-changed.json',
+    // recorded after it too: an expiry extended in the database once enrolled (the due time kept)
+    'expiry-extended-without-signal.enroll-when-due.json',
   ]);
   assert.ok(files.includes('assigned-due-lead-days-changed-before-patch.json'), 'the old path of a lead-days change after the enrollment is recorded too');
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded' }, histories);

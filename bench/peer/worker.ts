@@ -2,8 +2,8 @@
  * The peer arm's worker (issue 11): the same due burst done the way a team without Temporal would,
  * with a PostgreSQL job queue (pg-boss 10, a dev dependency of the benchmark only). Each delayed job
  * (`startAfter` = the award's due time) does the due step's work with the product's own code, as the
- * activities do it: load the award's context, decide with `dueStepDecision`, create the attempt
- * (`createRecertificationAttempt`, re-checked at `asOf`), then send the enrollment's messages
+ * activities do it: read the award and create the attempt when the acting rules allow it at `asOf`
+ * (`enrollWhenDue`, one transaction, as the workflow's due step does since ENROLL_WHEN_DUE), then send the enrollment's messages
  * (`enrollmentMessageKinds`) through `sendMessage` and the same per-process mailer (batches of
  * EMAIL_BATCH_SIZE, EMAIL_REQUESTS_PER_SECOND) against the same provider. A failed job is retried by
  * pg-boss; the activities' idempotency keys keep a retry from doubling anything.
@@ -21,7 +21,7 @@ import { createSql } from '../../db/client.ts';
 import { createMailerFromConfig } from '../../activities/mail/index.ts';
 import { createMessageActivities } from '../../activities/messages.ts';
 import { createRecertificationActivities } from '../../activities/recertification.ts';
-import { dueStepDecision, enrollmentMessageKinds } from '../../domain/recertification-steps.ts';
+import { enrollmentMessageKinds } from '../../domain/recertification-steps.ts';
 import { PEER_READY_LINE, type PeerJob } from './jobs.ts';
 
 const config = loadConfigOrExit();
@@ -38,32 +38,19 @@ const { sendMessage } = createMessageActivities({ sql, mailer, appBaseUrl: confi
 
 /** One due award: what the workflow's due step does, without the workflow. */
 async function dueStep({ awardId }: PeerJob): Promise<void> {
-  const ctx = await steps.loadAwardContext({ awardId });
-  const asOf = Date.now();
-  const decision = dueStepDecision(
-    {
-      status: ctx.status,
-      awardedAt: new Date(ctx.awardedAt ?? 0),
-      sourceAttemptId: ctx.sourceAttemptId ?? null,
-      expiresAt: ctx.expiresAt ? new Date(ctx.expiresAt) : null,
-      settings: ctx.settings,
-      course: ctx.recertificationCourse,
-    },
-    asOf,
-    true,
-  );
-  if (decision.action !== 'enroll') return;
-  const made = await steps.createRecertificationAttempt({ awardId, courseId: decision.course.id, asOf: new Date(asOf).toISOString() });
-  if ('refused' in made) return;
+  const asOf = new Date().toISOString();
+  const result = await steps.enrollWhenDue({ awardId, asOf });
+  if (!('enrolled' in result)) return;
+  const { context: ctx, enrolled } = result;
   const kinds = enrollmentMessageKinds({
     expiringNoticeOn: ctx.settings.expiringNotice.enabled,
     expiringNoticeSent: false,
-    courseHasEnrollmentMessage: decision.course.hasEnrollmentMessage,
+    courseHasEnrollmentMessage: enrolled.course.hasEnrollmentMessage,
     actOnDatabaseTruth: true,
   });
   for (const kind of kinds) {
-    const result = await sendMessage({ kind, awardId, attemptId: made.attemptId, asOf: new Date(asOf).toISOString() });
-    if (result.status === 'failed') throw new Error(`send failed: ${result.error ?? 'unknown'}`);
+    const sent = await sendMessage({ kind, awardId, attemptId: enrolled.attemptId, asOf });
+    if (sent.status === 'failed') throw new Error(`send failed: ${sent.error ?? 'unknown'}`);
   }
 }
 

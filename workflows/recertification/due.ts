@@ -4,11 +4,11 @@
  * chosen messages, or waits for settings that allow it.
  */
 import { patched } from '@temporalio/workflow';
-import type { AwardContext, CourseSummary, CreateAttemptRefused, RecertificationActivities } from '../../activities/types.ts';
+import type { AwardContext, CourseSummary, CreateAttemptRefused, CreateAttemptResult, RecertificationActivities } from '../../activities/types.ts';
 import type { AwardTruth } from '../../domain/acting-rules.ts';
 import { dueStepDecision, enrollmentMessageKinds, waitingMessageKinds } from '../../domain/recertification-steps.ts';
-import { dbSteps, send, sleepUntil, waitForSendWindow } from './effects.ts';
-import { ACT_ON_DATABASE_TRUTH, SEND_IN_DUE_STEP, SEND_WINDOWS } from './patches.ts';
+import { dbSteps, enrollWhenDue, send, sleepUntil, waitForSendWindow } from './effects.ts';
+import { ACT_ON_DATABASE_TRUTH, ENROLL_WHEN_DUE, SEND_IN_DUE_STEP, SEND_WINDOWS } from './patches.ts';
 import { applyContext, dueMs, expiresMs, now, record, setPhase, skipPassedReminders, type RecertificationRun } from './run.ts';
 
 /** After a refused enrollment the workflow re-plans; it waits this long (ms) if the refusal did not change its plan. */
@@ -27,6 +27,7 @@ export async function waitUntilDue(run: RecertificationRun): Promise<void> {
  * waits for settings.
  */
 export async function dueStep(run: RecertificationRun): Promise<void> {
+  if (patched(ENROLL_WHEN_DUE)) return await enrollOrWait(run);
   const steps = dbSteps();
   const ctx = await steps.loadAwardContext({ awardId: run.input.awardId });
   applyContext(run, ctx);
@@ -43,6 +44,29 @@ export async function dueStep(run: RecertificationRun): Promise<void> {
 }
 
 /**
+ * The due step since ENROLL_WHEN_DUE: one local activity reads the award and, when the acting rules
+ * allow it at the workflow's instant, enrolls the learner, in one transaction. The workflow takes in
+ * the context it read and decides with the same rules (`dueStepDecision`): enrolled, it enters
+ * `assigned` and tells the learner; not, it re-plans (ended, or the expiry or lead days moved) or
+ * waits for settings with the reason the rules give. Should its decision be to enroll where the
+ * activity did not (a worker of another version), it re-plans as after a refused enrollment.
+ */
+async function enrollOrWait(run: RecertificationRun): Promise<void> {
+  const result = await enrollWhenDue(run);
+  const ctx = result.context;
+  applyContext(run, ctx);
+  if ('enrolled' in result) {
+    const { course, ...made } = result.enrolled;
+    return await enrolled(run, ctx, course, made, true);
+  }
+  if (run.ending) return;
+  if (now() < dueMs(run) || now() >= expiresMs(run)) return; // the expiry or lead days moved: re-plan
+  const decision = dueStepDecision(truthOf(ctx), now(), true);
+  if (decision.action === 'wait') return await waitForSettings(run, ctx, decision.reason);
+  await replanAfterRefusal(run, { refused: result.refused, context: ctx });
+}
+
+/**
  * Creates the attempt (earlier progress on the course superseded), enters `assigned` and tells the
  * learner. Since ACT_ON_DATABASE_TRUTH the activity re-checks in its transaction that the enrollment
  * is still due (`asOf`) and may refuse.
@@ -54,6 +78,11 @@ async function enroll(run: RecertificationRun, steps: RecertificationActivities,
     ...(truthFirst ? { asOf: new Date(now()).toISOString() } : {}),
   });
   if ('refused' in made) return await replanAfterRefusal(run, made);
+  await enrolled(run, ctx, course, made, truthFirst);
+}
+
+/** The attempt is made (`made`, on `course`): the run enters `assigned` and tells the learner. */
+async function enrolled(run: RecertificationRun, ctx: AwardContext, course: CourseSummary, made: CreateAttemptResult, truthFirst: boolean): Promise<void> {
   run.status.attempt = {
     attemptId: made.attemptId,
     courseId: made.courseId,

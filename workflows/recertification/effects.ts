@@ -4,7 +4,7 @@
  * functions changes the recorded histories: guard it with a patch (patches.ts).
  */
 import { CancelledFailure, TemporalFailure, condition, log, patched, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import type { MessageActivities, RecertificationActivities, SendMessageInput, SendMessageResult } from '../../activities/types.ts';
+import type { EnrollWhenDueResult, MessageActivities, RecertificationActivities, SendMessageInput, SendMessageResult } from '../../activities/types.ts';
 import { DAY_MS } from '../../domain/dates.ts';
 import { EMAIL_ACTIVITY_OPTIONS, emailTaskQueue } from '../activity-options.ts';
 import type { MessageKind } from '../contract.ts';
@@ -33,6 +33,10 @@ const localDb = proxyLocalActivities<RecertificationActivities>({
 
 /** Which proxy runs the due step's database steps: local activities since the patch, else regular ones. */
 export const dbSteps = (): RecertificationActivities => (patched(DUE_STEP_LOCAL_ACTIVITIES) ? localDb : db);
+
+/** The due step's read and enrollment, one local activity (ENROLL_WHEN_DUE), at the workflow's instant. */
+export const enrollWhenDue = (run: RecertificationRun): Promise<EnrollWhenDueResult> =>
+  localDb.enrollWhenDue({ awardId: run.input.awardId, asOf: new Date(now()).toISOString() });
 
 /** Re-reads the award and its settings before an acting step (ACT_ON_DATABASE_TRUTH). */
 export async function refresh(run: RecertificationRun): Promise<void> {

@@ -91,3 +91,20 @@ export const SEND_IN_DUE_STEP = 'send-in-due-step';
  * the old one (recorded by the code before it; it fails to replay without this guard).
  */
 export const ASSIGNED_DUE_TIME_FIXED = 'assigned-due-time-fixed';
+
+/**
+ * The due step reads the award and enrolls in one local activity and one transaction (issue 11, the
+ * due burst): `enrollWhenDue` reads the award's context with its row locked and, when the acting rules
+ * (domain/acting-rules.ts `enrollmentRefusal`, at the workflow's instant) allow it, creates the
+ * attempt. Before, the step ran `loadAwardContext`, decided, then `createRecertificationAttempt`
+ * (which re-read and re-checked in its own transaction): two local activities, so two activations
+ * of the workflow and two transactions' worth of round trips. A due award now costs three activations
+ * (the timer, the enrollment, the send) instead of four. The workflow still decides from the context
+ * returned, with the same rules (domain/recertification-steps.ts `dueStepDecision`), so its phase and
+ * waiting reason are those the activity acted on; a disagreement (a worker of another version) is
+ * handled as a refused enrollment. Evaluated first in the due step, before any activity; histories
+ * recorded before it replay through the old path (test/histories/*.enroll-when-due.json record the new
+ * one). Like SEND_IN_DUE_STEP, a worker without this code cannot replay a workflow that took it:
+ * replace every worker before relying on it.
+ */
+export const ENROLL_WHEN_DUE = 'enroll-when-due';
