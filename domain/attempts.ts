@@ -1,9 +1,10 @@
 /**
  * Course attempts: how a learner comes to hold a fresh attempt at a course, and what completing one
  * does. Two ways in, one way to make the attempt: a manual enrollment (`enrollLearner`) and the
- * recertification workflow's enrollment (`createRecertificationAttempt`) both take the learner and
- * course's advisory lock and supersede-then-insert (db/queries/attempts.ts), so the learner holds one
- * current attempt per course and earlier progress is kept as history. Completion
+ * recertification workflow's enrollment (`enrollWhenDue`, and `createRecertificationAttempt` for
+ * workflows before ENROLL_WHEN_DUE) all take the learner and course's advisory lock and
+ * supersede-then-insert (db/queries/attempts.ts), so the learner holds one current attempt per course
+ * and earlier progress is kept as history. Completion
  * (`completeAttempt`) awards or renews through the awarding routine (domain/awarding.ts).
  *
  * No HTTP here: a request the rules refuse is a `Refusal` (domain/refusal.ts).

@@ -12,7 +12,8 @@
  *  - `award.revoked`: `POST /api/awards/{id}/revoke` (api/routes/awards.ts) and the lifecycle's
  *    revocations (domain/lifecycle.ts: deactivation, erasure, archive);
  *  - `award.expired`: the recertification workflow's `expireAward` activity;
- *  - `recertification.enrolled`: domain/attempts.ts `createRecertificationAttempt`;
+ *  - `recertification.enrolled`: domain/attempts.ts `enrollWhenDue` (the due step since
+ *    ENROLL_WHEN_DUE) and `createRecertificationAttempt` (before it);
  *  - `recertification.reminded`: db/queries/messages.ts `completeBatch`, when a reminder becomes `sent`;
  *  - `message.bounced`: `emitMessageBounced`, for the code that records a bounce.
  */

@@ -30,6 +30,7 @@ import { createLogger } from '../config/logger.ts';
 import { setAwardExpiry } from '../db/queries/awards.ts';
 import { createActivities } from '../activities/index.ts';
 import type { Mailer } from '../activities/mail/mailer.ts';
+import type { EnrollWhenDueResult } from '../activities/types.ts';
 import type { AwardRow } from '../db/rows.ts';
 
 const HOUR = 60 * 60 * 1000;
@@ -401,6 +402,7 @@ test('10a. activities retried after a crash between their write and their reply 
         const wf = await h.start(s.award);
         await h.env.sleep(336 * DAY_MS);
         assert.equal((await wf.query(statusQuery)).phase, 'assigned');
+        await h.recordHistory(wf, 'enrolled-after-retried-activities');
       });
       assert.equal(attemptCalls, 2, 'the attempt activity ran twice: it crashed once after committing');
       assert.equal(sendCalls, 2, 'the send activity ran twice: it crashed once after sending');
@@ -630,6 +632,7 @@ test('truth 1e. renewed before the due time and its signal failed: no enrollment
       await h.env.sleep(50 * DAY_MS);
       await h.db.sql`update awards set status = 'renewed' where id = ${s.award.id}`; // no signal
       assert.equal((await wf.result()).phase, 'renewed');
+      await h.recordHistory(wf, 'renewed-found-at-due');
     });
     assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 0);
     assert.equal((await messagesOf(h, s.award.id)).length, 0);
@@ -660,7 +663,7 @@ test('truth 1f. the acting activities re-check the database: a stale enrollment,
     assert.equal((await messagesOf(h, s.award.id)).length, 0);
   }));
 
-test('truth 1g. the due step reads and enrolls in one transaction (enrollWhenDue): only when the rules allow it at asOf, once, with the attempt\'s own course on a retry', () =>
+test('truth 1h. the due step reads and enrolls in one transaction (enrollWhenDue): only when the rules allow it at asOf, once, with the attempt\'s own course on a retry', () =>
   withHarness(async (h) => {
     const s = await scenario(h);
     const { activities } = createActivities({
@@ -685,6 +688,21 @@ test('truth 1g. the due step reads and enrolls in one transaction (enrollWhenDue
     assert.ok('refused' in notLive && /"Old Refresher" is archived, not live/.test(notLive.refused), 'no enrollment in a course that is not live');
     assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 0, 'refusals change nothing');
     await updateSettings(h.db.sql, s.cert.id, recertSettings(s.course.id));
+
+    // The award row is read locked: a revoke committing meanwhile is waited for, and wins.
+    let settled = false;
+    let raced = null as Promise<EnrollWhenDueResult> | null;
+    await h.db.sql.begin(async (tx) => {
+      await tx`update awards set status = 'revoked', revoked_reason = 'revoked meanwhile' where id = ${awardId}`;
+      raced = activities.enrollWhenDue({ awardId, asOf: due });
+      void raced.then(() => (settled = true), () => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(settled, false, "the read waits for the revoke's transaction");
+    });
+    const afterRevoke = await raced!;
+    assert.ok('refused' in afterRevoke && afterRevoke.refused === 'the award is revoked', `the committed revoke wins: ${JSON.stringify(afterRevoke)}`);
+    assert.equal((await attemptsOf(h.db.sql, s.learner.id, s.course.id)).length, 0);
+    await h.db.sql`update awards set status = 'active', revoked_reason = null where id = ${awardId}`;
 
     const made = await activities.enrollWhenDue({ awardId, asOf: due });
     assert.ok('enrolled' in made, `enrolled: ${JSON.stringify(made)}`);

@@ -447,6 +447,15 @@ test('the workflow-side paths write their events once: award.expired, recertific
     assert.equal(enrolled[0]!.data.attemptId, first.attemptId);
     assert.equal(enrolled[0]!.data.courseId, course.id);
     assert.equal(enrolled[0]!.data.awardId, award.id);
+    // The due step's read-and-enroll (enrollWhenDue, ENROLL_WHEN_DUE), retried: one event more, for its award.
+    const dueAward = await makeAward(sql, { certificateId: cert.id, learnerId: (await makeLearner(sql)).id, awardedAt: new Date(Date.now() - 300 * 86_400_000), expiresAt: new Date(Date.now() + 10 * 86_400_000) });
+    const asOf = new Date().toISOString();
+    const made = await activities.enrollWhenDue({ awardId: dueAward.id, asOf });
+    const madeAgain = await activities.enrollWhenDue({ awardId: dueAward.id, asOf });
+    assert.ok('enrolled' in made && 'enrolled' in madeAgain && madeAgain.enrolled.attemptId === made.enrolled.attemptId && !madeAgain.enrolled.created);
+    const enrolledNow = await eventsOf('recertification.enrolled');
+    assert.deepEqual(enrolledNow.map((e) => e.data.awardId), [award.id, dueAward.id], 'one event per enrollment, however often the activity runs');
+    assert.equal(enrolledNow[1]!.data.attemptId, made.enrolled.attemptId);
 
     // A reminder recorded sent by the provider's answer: one event; another kind: none.
     const draft = (kind: 'recertification_reminder' | 'certificate_expiring', key: string): MessageDraft => ({
@@ -479,7 +488,7 @@ test('the workflow-side paths write their events once: award.expired, recertific
     const bounced = await eventsOf('message.bounced');
     assert.deepEqual(bounced.map((e) => e.data.bounceType), ['hard'], 'the rolled-back bounce wrote no event');
 
-    const ids = [...enrolled, ...reminded, ...expired, ...bounced].map((e) => e.id);
+    const ids = [...enrolledNow, ...reminded, ...expired, ...bounced].map((e) => e.id);
     await stack.eventually('all four delivered', async () => {
       for (const id of ids) if ((await deliveryStatus(sub.id, id)) !== 'delivered') return false;
       return true;
@@ -489,7 +498,7 @@ test('the workflow-side paths write their events once: award.expired, recertific
     assert.ok(got.every((r) => r.verified));
     assert.deepEqual(
       got.map((r) => (JSON.parse(r.body) as { type: string }).type).sort(),
-      ['award.expired', 'message.bounced', 'recertification.enrolled', 'recertification.reminded'],
+      ['award.expired', 'message.bounced', 'recertification.enrolled', 'recertification.enrolled', 'recertification.reminded'],
     );
   } finally {
     await run.stop();

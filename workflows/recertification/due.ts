@@ -45,14 +45,17 @@ export async function dueStep(run: RecertificationRun): Promise<void> {
 
 /**
  * The due step since ENROLL_WHEN_DUE: one local activity reads the award and, when the acting rules
- * allow it at the workflow's instant, enrolls the learner, in one transaction. The workflow takes in
- * the context it read and decides with the same rules (`dueStepDecision`): enrolled, it enters
- * `assigned` and tells the learner; not, it re-plans (ended, or the expiry or lead days moved) or
- * waits for settings with the reason the rules give. Should its decision be to enroll where the
- * activity did not (a worker of another version), it re-plans as after a refused enrollment.
+ * allow it at the step's instant (`asOf`), enrolls the learner, in one transaction. The workflow takes
+ * in the context it read and decides with the same rules at the same instant (`dueStepDecision`; the
+ * workflow's clock has moved on by the time the activity answers, so `now()` would not do): enrolled,
+ * it enters `assigned` and tells the learner; not, it re-plans (ended, or the expiry or lead days
+ * moved) or waits for settings with the reason the rules give. The rules are one function on both
+ * sides, so the workflow deciding to enroll where the activity did not is a bug; should it happen,
+ * the workflow re-plans as after a refused enrollment (an hour's wait) instead of spinning.
  */
 async function enrollOrWait(run: RecertificationRun): Promise<void> {
-  const result = await enrollWhenDue(run);
+  const asOf = now();
+  const result = await enrollWhenDue(run, asOf);
   const ctx = result.context;
   applyContext(run, ctx);
   if ('enrolled' in result) {
@@ -60,8 +63,8 @@ async function enrollOrWait(run: RecertificationRun): Promise<void> {
     return await enrolled(run, ctx, course, made, true);
   }
   if (run.ending) return;
-  if (now() < dueMs(run) || now() >= expiresMs(run)) return; // the expiry or lead days moved: re-plan
-  const decision = dueStepDecision(truthOf(ctx), now(), true);
+  if (asOf < dueMs(run) || asOf >= expiresMs(run)) return; // the expiry or lead days moved: re-plan
+  const decision = dueStepDecision(truthOf(ctx), asOf, true);
   if (decision.action === 'wait') return await waitForSettings(run, ctx, decision.reason);
   await replanAfterRefusal(run, { refused: result.refused, context: ctx });
 }

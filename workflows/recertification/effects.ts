@@ -22,8 +22,9 @@ export const db = proxyActivities<RecertificationActivities>({
 });
 
 /**
- * The short database steps (load the award's context, create the attempt) as local activities, run
- * inside the workflow task the timer's firing starts (DUE_STEP_LOCAL_ACTIVITIES says why).
+ * The short database steps (load the award's context, create the attempt; since ENROLL_WHEN_DUE the
+ * due step's `enrollWhenDue`) as local activities, run inside the workflow task the timer's firing
+ * starts (DUE_STEP_LOCAL_ACTIVITIES says why).
  */
 const localDb = proxyLocalActivities<RecertificationActivities>({
   startToCloseTimeout: '1 minute',
@@ -34,9 +35,9 @@ const localDb = proxyLocalActivities<RecertificationActivities>({
 /** Which proxy runs the due step's database steps: local activities since the patch, else regular ones. */
 export const dbSteps = (): RecertificationActivities => (patched(DUE_STEP_LOCAL_ACTIVITIES) ? localDb : db);
 
-/** The due step's read and enrollment, one local activity (ENROLL_WHEN_DUE), at the workflow's instant. */
-export const enrollWhenDue = (run: RecertificationRun): Promise<EnrollWhenDueResult> =>
-  localDb.enrollWhenDue({ awardId: run.input.awardId, asOf: new Date(now()).toISOString() });
+/** The due step's read and enrollment, one local activity (ENROLL_WHEN_DUE), as of `asOfMs` (ms since the epoch). */
+export const enrollWhenDue = (run: RecertificationRun, asOfMs: number): Promise<EnrollWhenDueResult> =>
+  localDb.enrollWhenDue({ awardId: run.input.awardId, asOf: new Date(asOfMs).toISOString() });
 
 /** Re-reads the award and its settings before an acting step (ACT_ON_DATABASE_TRUTH). */
 export async function refresh(run: RecertificationRun): Promise<void> {

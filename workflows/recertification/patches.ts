@@ -98,13 +98,13 @@ export const ASSIGNED_DUE_TIME_FIXED = 'assigned-due-time-fixed';
  * (domain/acting-rules.ts `enrollmentRefusal`, at the workflow's instant) allow it, creates the
  * attempt. Before, the step ran `loadAwardContext`, decided, then `createRecertificationAttempt`
  * (which re-read and re-checked in its own transaction): two local activities, so two activations
- * of the workflow and two transactions' worth of round trips. A due award now costs three activations
- * (the timer, the enrollment, the send) instead of four. The workflow still decides from the context
- * returned, with the same rules (domain/recertification-steps.ts `dueStepDecision`), so its phase and
- * waiting reason are those the activity acted on; a disagreement (a worker of another version) is
- * handled as a refused enrollment. Evaluated first in the due step, before any activity; histories
- * recorded before it replay through the old path (test/histories/*.enroll-when-due.json record the new
- * one). Like SEND_IN_DUE_STEP, a worker without this code cannot replay a workflow that took it:
+ * of the workflow and two transactions' worth of round trips. Falling due now costs one activation
+ * fewer (three with one message to send: the timer, the enrollment, the send). The workflow still
+ * decides from the context returned, with the same rules (domain/recertification-steps.ts
+ * `dueStepDecision`) at the instant the activity was given, so its phase and waiting reason are those
+ * the activity acted on; a disagreement would be a bug, handled as a refused enrollment. Evaluated
+ * first in the due step, before any activity; histories recorded before it replay through the old
+ * path (test/histories/*.enroll-when-due.json record the new one). Like SEND_IN_DUE_STEP, a worker without this code cannot replay a workflow that took it:
  * replace every worker before relying on it.
  */
 export const ENROLL_WHEN_DUE = 'enroll-when-due';

@@ -122,8 +122,8 @@ export function skipPassedReminders(run: RecertificationRun, reminderDays: reado
 }
 
 /**
- * Takes in what the database says about the award (`loadAwardContext`, or a refused enrollment's
- * context): newer settings, the current expiry, and a renewal or revocation whose signal may never
+ * Takes in what the database says about the award (`loadAwardContext`, `enrollWhenDue`'s context, or
+ * a refused enrollment's context): newer settings, the current expiry, and a renewal or revocation whose signal may never
  * have arrived. Signals are the fast path; the database is the truth.
  */
 export function applyContext(run: RecertificationRun, ctx: AwardContext): void {
