@@ -7,7 +7,7 @@ import { createRecertificationAttempt, enrollWhenDue } from '../domain/attempts.
 import type { Logger } from '../config/logger.ts';
 import { enrollmentRefusal, type AwardTruth } from '../domain/acting-rules.ts';
 import { emitAwardEvents } from '../domain/webhook-events.ts';
-import type { AwardContext, CourseSummary, CreateAttemptInput, EnrollWhenDueInput, EnrollWhenDueResult, CreateAttemptRefused, CreateAttemptResult, EnterGraceResult, ExpireAwardResult, MessageWindow, RecertificationActivities } from './types.ts';
+import type { AwardContext, CourseSummary, CreateAttemptInput, CreateAttemptRefused, CreateAttemptResult, EnrollWhenDueInput, EnrollWhenDueResult, EnterGraceResult, ExpireAwardResult, MessageWindow, RecertificationActivities } from './types.ts';
 import type { SendWindow } from '../domain/send-window.ts';
 import { DEFAULT_TIME_ZONE } from '../domain/instant-format.ts';
 

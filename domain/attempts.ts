@@ -71,19 +71,36 @@ export async function createRecertificationAttempt(
   return await sql.begin(async (tx) => {
     const truth = await awardsQ.lockAwardTruth(tx, args.awardId);
     if (!truth) return null;
-    const learnerId = truth.award.learnerId;
-    await attemptsQ.lockLearnerCourse(tx, learnerId, args.courseId);
-    const existing = await attemptsQ.findRecertificationAttempt(tx, args.awardId);
-    if (existing) return { attempt: existing, supersededAttemptId: await attemptsQ.findSupersededBy(tx, existing), created: false };
+    const earlier = await attemptMadeBefore(tx, args.awardId);
+    if (earlier) return { ...earlier, created: false };
     const refused = args.refuse?.(truth) ?? null;
     if (refused) {
       const context = await awardsQ.loadAwardContext(tx, args.awardId); // rare: the workflow re-plans from it
       return context ? { refused, context } : null;
     }
-    const made = await attemptsQ.supersedeAndInsertAttempt(tx, { learnerId, courseId: args.courseId, source: 'recertification', awardId: args.awardId });
-    await emitRecertificationEnrolled(tx, truth.award, made.attempt, made.supersededAttemptId);
-    return { ...made, created: true };
+    return { ...(await makeRecertificationAttempt(tx, truth.award, args.courseId)), created: true };
   });
+}
+
+/**
+ * The award's recertification attempt if an earlier try made it, with the attempt it superseded; null
+ * if none. The caller holds the award row's lock, under which every recertification attempt is made.
+ */
+async function attemptMadeBefore(tx: TransactionSql, awardId: string): Promise<AttemptMade | null> {
+  const attempt = await attemptsQ.findRecertificationAttempt(tx, awardId);
+  return attempt ? { attempt, supersededAttemptId: await attemptsQ.findSupersededBy(tx, attempt) } : null;
+}
+
+/**
+ * Enrolls the award's learner in `courseId` as the award's recertification attempt, in the caller's
+ * transaction (which holds the award row's lock): the learner and course's lock, supersede-then-insert,
+ * and the `recertification.enrolled` webhook event.
+ */
+async function makeRecertificationAttempt(tx: TransactionSql, award: AwardRow, courseId: string): Promise<AttemptMade> {
+  await attemptsQ.lockLearnerCourse(tx, award.learnerId, courseId);
+  const made = await attemptsQ.supersedeAndInsertAttempt(tx, { learnerId: award.learnerId, courseId, source: 'recertification', awardId: award.id });
+  await emitRecertificationEnrolled(tx, award, made.attempt, made.supersededAttemptId);
+  return made;
 }
 
 /**
@@ -112,23 +129,19 @@ export async function enrollWhenDue(
   return await sql.begin(async (tx) => {
     const context = await awardsQ.loadAwardContext(tx, args.awardId, { forUpdate: true });
     if (!context) return null;
-    const existing = await attemptsQ.findRecertificationAttempt(tx, args.awardId);
-    if (existing) {
+    const earlier = await attemptMadeBefore(tx, args.awardId);
+    if (earlier) {
+      const { courseId, id } = earlier.attempt;
       const current = context.recertificationCourse;
-      const course = current?.id === existing.courseId ? current : await coursesQ.getCourse(tx, existing.courseId);
-      if (!course) throw new Error(`course ${existing.courseId} of attempt ${existing.id} not found`);
-      const supersededAttemptId = await attemptsQ.findSupersededBy(tx, existing);
-      return { context, made: { attempt: existing, supersededAttemptId, created: false, course } };
+      const course = current?.id === courseId ? current : await coursesQ.getCourse(tx, courseId);
+      if (!course) throw new Error(`course ${courseId} of attempt ${id} not found`);
+      return { context, made: { ...earlier, created: false, course } };
     }
     const refused = args.refuse(context);
     if (refused !== null) return { context, refused };
     const course = context.recertificationCourse;
     if (!course) throw new Error(`the enrollment rule let award ${args.awardId} enroll without a recertification course`);
-    const learnerId = context.award.learnerId;
-    await attemptsQ.lockLearnerCourse(tx, learnerId, course.id);
-    const made = await attemptsQ.supersedeAndInsertAttempt(tx, { learnerId, courseId: course.id, source: 'recertification', awardId: args.awardId });
-    await emitRecertificationEnrolled(tx, context.award, made.attempt, made.supersededAttemptId);
-    return { context, made: { ...made, created: true, course } };
+    return { context, made: { ...(await makeRecertificationAttempt(tx, context.award, course.id)), created: true, course } };
   });
 }
 

@@ -84,9 +84,10 @@ export function waitingMessageKinds(args: { expiringNoticeOn: boolean; expiringN
  * long as the admin's visibility queries stay true"). A workflow that is scheduled (not enrolled, its
  * due time still ahead under the settings before and after the change) sleeps until expiry − lead
  * days and reads the award and settings again there before it acts (ACT_ON_DATABASE_TRUTH: the due
- * step's `loadAwardContext`, or since ENROLL_WHEN_DUE its `enrollWhenDue`; every version reads). So when the lead days stay as they
- * were, nothing it does before its due time, nor its search attributes (phase, due time, expiry),
- * depends on the change: it is not signalled and picks the change up at its due time.
+ * step's `loadAwardContext`, or since ENROLL_WHEN_DUE its `enrollWhenDue`; every version reads). So
+ * when the lead days stay as they were, nothing it does before its due time, nor its search
+ * attributes (phase, due time, expiry), depends on the change: it is not signalled and picks the
+ * change up at its due time.
  *
  * Every other workflow is signalled: an enrolled one (reminders, send windows), one waiting for
  * settings or at its due time, one past its expiry (grace), and any when the lead days before the

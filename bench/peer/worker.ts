@@ -3,10 +3,11 @@
  * with a PostgreSQL job queue (pg-boss 10, a dev dependency of the benchmark only). Each delayed job
  * (`startAfter` = the award's due time) does the due step's work with the product's own code, as the
  * activities do it: read the award and create the attempt when the acting rules allow it at `asOf`
- * (`enrollWhenDue`, one transaction, as the workflow's due step does since ENROLL_WHEN_DUE), then send the enrollment's messages
- * (`enrollmentMessageKinds`) through `sendMessage` and the same per-process mailer (batches of
- * EMAIL_BATCH_SIZE, EMAIL_REQUESTS_PER_SECOND) against the same provider. A failed job is retried by
- * pg-boss; the activities' idempotency keys keep a retry from doubling anything.
+ * (`enrollWhenDue`, one transaction, as the workflow's due step does since ENROLL_WHEN_DUE), then
+ * send the enrollment's messages (`enrollmentMessageKinds`) through `sendMessage` and the same
+ * per-process mailer (batches of EMAIL_BATCH_SIZE, EMAIL_REQUESTS_PER_SECOND) against the same
+ * provider. A failed job is retried by pg-boss; the activities' idempotency keys keep a retry from
+ * doubling anything.
  *
  * Reads the product's configuration (config/env.ts) and BENCH_PEER_QUEUE, BENCH_PEER_WORKERS (pg-boss
  * workers, default 4), BENCH_PEER_BATCH (jobs per fetch, default 100); prints

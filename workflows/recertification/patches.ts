@@ -104,7 +104,7 @@ export const ASSIGNED_DUE_TIME_FIXED = 'assigned-due-time-fixed';
  * `dueStepDecision`) at the instant the activity was given, so its phase and waiting reason are those
  * the activity acted on; a disagreement would be a bug, handled as a refused enrollment. Evaluated
  * first in the due step, before any activity; histories recorded before it replay through the old
- * path (test/histories/*.enroll-when-due.json record the new one). Like SEND_IN_DUE_STEP, a worker without this code cannot replay a workflow that took it:
- * replace every worker before relying on it.
+ * path (test/histories/*.enroll-when-due.json record the new one). Like SEND_IN_DUE_STEP, a worker
+ * without this code cannot replay a workflow that took it: replace every worker before relying on it.
  */
 export const ENROLL_WHEN_DUE = 'enroll-when-due';
