@@ -27,7 +27,8 @@ export const DEFAULT_WORKFLOW_TASK_SLOTS = 40;
  * 169–250 KiB of RSS per cached workflow after a full collection, in bench/results: 169 KiB with
  * 10,000 cached (propagation-memory.default-cache.json), 232 KiB with 2,310 cached
  * (propagation-memory.100k.json; an upper bound, 7,690 evicted ones are in it), 224–250 KiB with 1,000
- * in the quick runs (propagation-memory.scale-0.1.json now and at f18e3db; fixed costs weigh more there). Those are fresh workflows with small payloads; a workflow's share grows with the payloads
+ * in the quick runs (propagation-memory.scale-0.1.json now and at f18e3db; fixed costs weigh more
+ * there). Those are fresh workflows with small payloads; a workflow's share grows with the payloads
  * it sent and received (its status, the settings): rounded up, and `defaultWorkflowCacheSize` also
  * keeps the cache within a quarter of the memory (unless the SDK's own rule gives more).
  */
@@ -67,8 +68,8 @@ export function processMemory(): ProcessMemory {
  * certificate then replays most of them from their histories (bench/README.md). This rule caches
  * 15,776 there (a quarter of its 24,105 MiB would allow 24,105), and a full cache keeps the worker's
  * RSS near the heap limit. Node sizes the heap limit from the machine's or container's memory (on
- * 64-bit half of it, at most about 2 GiB below about 15.5 GiB of memory and 4 GiB above); `--max-old-space-size` in
- * NODE_OPTIONS changes it, and WORKFLOW_CACHE_SIZE replaces this rule. Several workers on one host
+ * 64-bit half of it, at most about 2 GiB below about 15.5 GiB of memory and 4 GiB above);
+ * `--max-old-space-size` in NODE_OPTIONS changes it, and WORKFLOW_CACHE_SIZE replaces this rule. Several workers on one host
  * without a limit each size themselves from the whole host: set WORKFLOW_CACHE_SIZE there.
  * @param memory the process's heap limit and memory (`processMemory()`), MiB
  * @param workflowTaskSlots WORKFLOW_TASK_SLOTS (the cache must hold every running task's workflow)
