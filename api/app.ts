@@ -22,7 +22,9 @@ import { DOCS_ASSET_BASE, docsAsset, docsPage } from './docs.ts';
 import { API_BASE, createRouter, type ApiDeps, type App, type AppEnv } from './deps.ts';
 import { Refusal, type RefusalKind } from '../domain/refusal.ts';
 import { ApiError, MAX_ECHOED_CHARS, MAX_LISTED_ISSUES, errorResponse, handleError, validationHook, type ErrorStatus } from './errors.ts';
-import { honoPath, openApiPath, refuseUnhonouredIdempotencyKey } from './idempotency.ts';
+import { PRECONDITIONS_HONOURED } from './etag.ts';
+import { IDEMPOTENCY_KEY_HONOURED } from './idempotency.ts';
+import { honoPath, openApiPath, refuseUnhonouredHeaders } from './unhonoured-headers.ts';
 import { attemptsApp } from './routes/attempts.ts';
 import { awardsApp } from './routes/awards.ts';
 import { certificatesApp } from './routes/certificates.ts';
@@ -219,7 +221,7 @@ export function createApp(deps: ApiDeps): App {
   app.use('/api/*', apiAuth(deps, app, authFailures));
   app.use('/api/*', refuseContentEncoding);
   app.use('/api/*', refuseUnknownOrRepeatedQueryParameters(app));
-  app.use('/api/*', refuseUnhonouredIdempotencyKey(app));
+  app.use('/api/*', refuseUnhonouredHeaders(app, [IDEMPOTENCY_KEY_HONOURED, ...PRECONDITIONS_HONOURED]));
   const limitBody = (maxSize: number): MiddlewareHandler<AppEnv> =>
     bodyLimit({
       maxSize,

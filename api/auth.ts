@@ -28,7 +28,7 @@ import { TOKEN_SCOPES, type TokenScope } from '../domain/vocabulary.ts';
 import type { FailureLimiter } from './auth-limiter.ts';
 import type { ApiDeps, App, AppEnv } from './deps.ts';
 import { errorResponse } from './errors.ts';
-import { honoPath, openApiPath } from './idempotency.ts';
+import { honoPath, openApiPath } from './unhonoured-headers.ts';
 import { inProcessActor } from './in-process.ts';
 import { hashToken } from './tokens.ts';
 

@@ -7,16 +7,14 @@
  * Every POST route honours it; a route does by declaring `IdempotencyHeaders` as its request headers
  * (so the OpenAPI document shows it) and running its work through `runIdempotent`. Sent to any other
  * `/api` route (GET, PATCH), where it would mean nothing, the key is refused with 400
- * `idempotency_key_unsupported` (`refuseUnhonouredIdempotencyKey`), never silently ignored.
+ * `idempotency_key_unsupported` (api/unhonoured-headers.ts), never silently ignored.
  */
-import type { Context, MiddlewareHandler } from 'hono';
-import { matchedRoutes } from 'hono/route';
-import { METHOD_NAME_ALL } from 'hono/router';
-import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { Sql, TransactionSql } from '../db/client.ts';
 import * as q from '../db/queries/idempotency.ts';
-import { API_BASE, type AppEnv } from './deps.ts';
-import { errorResponse, unprocessable } from './errors.ts';
+import { API_BASE } from './deps.ts';
+import { unprocessable } from './errors.ts';
+import type { HonouredHeader } from './unhonoured-headers.ts';
 import { canonicalJson, sha256 } from './util.ts';
 
 /** The request header, lower-cased as Hono reads it. */
@@ -85,49 +83,10 @@ export function markReplayed(c: Context): void {
   c.header('Idempotent-Replayed', 'true');
 }
 
-/** Hono's path pattern of an OpenAPI path (`/api/awards/{id}` → `/api/awards/:id`), as OpenAPIHono registers it. */
-export const honoPath = (openApiPath: string): string => openApiPath.replaceAll(/\/{(.+?)}/g, '/:$1');
-/** The OpenAPI path of a Hono path pattern, for messages. */
-export const openApiPath = (path: string): string => path.replaceAll(/:([^/]+)/g, '{$1}');
-
-/**
- * The routes that honour `Idempotency-Key`, as `METHOD /hono/:path`: those whose declared request
- * headers hold it (read from the app's OpenAPI registry, so the document and the behaviour agree).
- * `app` is the whole API: `app.route()` copies each area's routes into its registry with their full
- * paths, so call it once every area is mounted.
- */
-export function idempotentRoutes(app: OpenAPIHono<AppEnv>): Set<string> {
-  const out = new Set<string>();
-  for (const def of app.openAPIRegistry.definitions) {
-    if (def.type !== 'route') continue;
-    const headers = def.route.request?.headers;
-    if (headers instanceof z.ZodObject && IDEMPOTENCY_HEADER in headers.shape) out.add(`${def.route.method.toUpperCase()} ${honoPath(def.route.path)}`);
-  }
-  return out;
-}
-
-/**
- * Middleware for `/api/*`: a request carrying `Idempotency-Key` to a route that does not honour it
- * is 400 `idempotency_key_unsupported` (details name the routes that do), not run without the
- * guarantee its sender asked for. Requests to no route at all pass on (to the 404 or 405).
- */
-export function refuseUnhonouredIdempotencyKey(app: OpenAPIHono<AppEnv>): MiddlewareHandler<AppEnv> {
-  let honoured: Set<string> | undefined; // read on first use: every route is registered by then
-  return async (c, next) => {
-    if (c.req.header(IDEMPOTENCY_HEADER) === undefined) return await next();
-    const endpoint = matchedRoutes(c).find((r) => r.method !== METHOD_NAME_ALL);
-    if (!endpoint) return await next();
-    honoured ??= idempotentRoutes(app);
-    const method = endpoint.method.toUpperCase();
-    if (honoured.has(`${method} ${endpoint.path}`)) return await next();
-    const route = `${method} ${openApiPath(endpoint.path)}`;
-    const honouredBy = [...honoured].map((r) => openApiPath(r)).sort();
-    return errorResponse(
-      c,
-      400,
-      'idempotency_key_unsupported',
-      `Idempotency-Key means nothing on ${route}: send the request without it (details.honouredBy lists the routes that honour it).`,
-      { header: 'Idempotency-Key', route, honouredBy },
-    );
-  };
-}
+/** `Idempotency-Key` as api/unhonoured-headers.ts refuses it on a route that does not honour it (every POST route does). */
+export const IDEMPOTENCY_KEY_HONOURED: HonouredHeader = {
+  header: IDEMPOTENCY_HEADER,
+  name: 'Idempotency-Key',
+  code: 'idempotency_key_unsupported',
+  meaningless: (route) => `Idempotency-Key means nothing on ${route}.`,
+};

@@ -337,6 +337,65 @@ test('Idempotency-Key where it means nothing (GET, PATCH) is a 400 naming the ro
   assert.equal(progress?.progress, 0);
 });
 
+test('a precondition (If-Match, If-None-Match, If-Unmodified-Since) sent with a change to a route without a version is a 400 naming the routes that honour it, and changes nothing', async () => {
+  const { learner, course, certificate } = await world('precondition');
+  const { award } = await ok(stack.request<{ award: AwardDto }>('POST', `/api/certificates/${certificate.id}/awards`, { learnerId: learner.id }));
+  const doc = await ok(stack.request<{ paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> }>('GET', '/api/openapi.json'));
+  const declaringIfMatch = Object.entries(doc.paths)
+    .flatMap(([path, ops]) => Object.entries(ops).filter(([, op]) => op.parameters?.some((p) => p.in === 'header' && p.name === 'if-match')).map(([m]) => `${m.toUpperCase()} ${path}`))
+    .sort();
+  assert.ok(declaringIfMatch.includes('PATCH /api/certificates/{id}') && declaringIfMatch.includes('PATCH /api/courses/{id}'), declaringIfMatch.join(', '));
+  const awardBefore = await stack.sql`select expires_at, status from awards where id = ${award.id}`;
+  const learnerBefore = await stack.sql`select name from learners where id = ${learner.id}`;
+  const certificateBefore = await stack.sql`select settings, settings_version from certificates where id = ${certificate.id}`;
+  for (const [method, path, body, headers, honouredBy] of [
+    ['PATCH', `/api/awards/${award.id}`, { expiresAt: '2031-01-01T00:00:00Z' }, { 'if-match': '"999"' }, declaringIfMatch],
+    ['PATCH', `/api/awards/${award.id}`, { expiresAt: '2031-01-01T00:00:00Z' }, { 'if-match': '*' }, declaringIfMatch],
+    ['PATCH', `/api/learners/${learner.id}`, { name: 'Renamed' }, { 'if-match': '"1"' }, declaringIfMatch],
+    ['POST', `/api/awards/${award.id}/revoke`, { reason: 'left' }, { 'if-match': '"1"' }, declaringIfMatch],
+    ['PATCH', `/api/certificates/${certificate.id}`, { settings: { recertification: { leadDays: 45 } } }, { 'if-none-match': '*' }, []],
+    ['PATCH', `/api/learners/${learner.id}`, { name: 'Renamed' }, { 'if-unmodified-since': 'Sat, 01 Jan 2000 00:00:00 GMT' }, []],
+  ] as const) {
+    const res = await stack.request<ErrorAnswer<{ header: string; route: string; honouredBy: string[] }>>(method, path, body, { ...headers });
+    const what = `${method} ${path} ${JSON.stringify(headers)}`;
+    assert.equal(res.status, 400, what);
+    assert.equal(res.body.error.code, 'precondition_unsupported', what);
+    assert.match(res.body.error.message, /nothing was changed/, what);
+    assert.deepEqual(res.body.error.details.honouredBy, [...honouredBy], what);
+  }
+  assert.deepEqual(await stack.sql`select expires_at, status from awards where id = ${award.id}`, awardBefore, 'the award is as it was');
+  assert.deepEqual(await stack.sql`select name from learners where id = ${learner.id}`, learnerBefore, 'the learner is as they were');
+  assert.deepEqual(await stack.sql`select settings, settings_version from certificates where id = ${certificate.id}`, certificateBefore, 'the settings are as they were');
+  // Reads may carry them (caches do): they change nothing and are answered.
+  assert.equal((await stack.request('GET', `/api/awards/${award.id}`, undefined, { 'if-none-match': '"1"', 'if-match': '"1"' })).status, 200);
+  // Where the route honours If-Match it is still compared.
+  const course2 = await stack.request<CourseDto>('PATCH', `/api/courses/${course.id}`, { title: 'Kept' }, { 'if-match': '"1"' });
+  assert.equal(course2.status, 200);
+});
+
+test('a version conflict says what is wrong with the If-Match sent: changed since, not reached, or no version at all', async () => {
+  const { certificate } = await world('conflict-words');
+  const change = { settings: { recertification: { leadDays: 40 } } };
+  await ok(stack.request('PATCH', `/api/certificates/${certificate.id}`, change));
+  const [{ version: now } = { version: 0 }] = await stack.sql<{ version: number }[]>`select settings_version as version from certificates where id = ${certificate.id}`;
+  assert.ok(now >= 2, `the certificate moved on (${now})`);
+  const cases: [string, RegExp][] = [
+    ['"1"', /changed since the version in If-Match \("1"\)/],
+    [`"${now + 7}"`, /names a version the certificate has not reached/],
+    ['"abc"', /names no version a certificate can have/],
+    [`W/"${now}"`, /a weak W\/ tag never matches/],
+  ];
+  for (const [ifMatch, words] of cases) {
+    const res = await stack.request<ErrorAnswer>('PATCH', `/api/certificates/${certificate.id}`, { settings: { recertification: { leadDays: 50 } } }, { 'if-match': ifMatch });
+    assert.equal(res.status, 409, ifMatch);
+    assert.equal(res.body.error.code, 'version_conflict', ifMatch);
+    assert.match(res.body.error.message, words, ifMatch);
+    assert.match(res.body.error.message, new RegExp(`it is now at settingsVersion ${now}\\. Nothing was saved`), ifMatch);
+  }
+  const [{ version: after } = { version: 0 }] = await stack.sql<{ version: number }[]>`select settings_version as version from certificates where id = ${certificate.id}`;
+  assert.equal(after, now, 'nothing was saved');
+});
+
 test('a client that aborts a form upload to the admin page is logged at info, not as a server error', async () => {
   const { log, entries } = capturingLog();
   const server = await startApiServer({ config: stack.config, sql: stack.sql, client: stack.client, log, port: 0, host: '127.0.0.1' });

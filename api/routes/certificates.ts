@@ -37,7 +37,7 @@ import { settingsPropagationWorkflowId } from '../../workflows/settings-propagat
 import { recordChange } from '../../domain/audit.ts';
 import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
-import { etagHeader, etagOf, ifMatchAllows, ifMatchHeaders } from '../etag.ts';
+import { etagHeader, etagOf, ifMatchAllows, ifMatchHeaders, versionConflictMessage } from '../etag.ts';
 import { idempotencyScope, markReplayed, runIdempotent, updateIdempotentAnswer } from '../idempotency.ts';
 import { pageOf } from '../paging.ts';
 import { deliverAwardChanges, tryStartSettingsPropagation } from '../temporal-gateway.ts';
@@ -230,8 +230,7 @@ function versionConflict(c: Context, current: number, ifMatch: string | undefine
   return c.json(
     errorBody(
       'version_conflict',
-      `The certificate changed since the version in If-Match (${ifMatch ?? ''}): it is now at settingsVersion ${current}. ` +
-        'Nothing was saved; read it again, re-apply the change and send the new ETag.',
+      versionConflictMessage('certificate', 'settingsVersion', ifMatch, current),
       { settingsVersion: current, ifMatch: ifMatch ?? null },
     ),
     409,

@@ -17,7 +17,7 @@ import * as awardsQ from '../../db/queries/awards.ts';
 import { recordChange } from '../../domain/audit.ts';
 import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorBody, errorResponses, notFound, unprocessable } from '../errors.ts';
-import { etagHeader, etagOf, ifMatchAllows, ifMatchHeaders } from '../etag.ts';
+import { etagHeader, etagOf, ifMatchAllows, ifMatchHeaders, versionConflictMessage } from '../etag.ts';
 import { idempotencyScope, markReplayed, runIdempotent } from '../idempotency.ts';
 import { tryStartSettingsPropagation } from '../temporal-gateway.ts';
 import { canonicalJson } from '../util.ts';
@@ -209,8 +209,7 @@ export function coursesApp(deps: ApiDeps): App {
       return c.json(
         errorBody(
           'version_conflict',
-          `The course changed since the version in If-Match (${ifMatch ?? ''}): it is now at version ${result.current}. ` +
-            'Nothing was saved; read it again, re-apply the change and send the new ETag.',
+          versionConflictMessage('course', 'version', ifMatch, result.current),
           { version: result.current, ifMatch: ifMatch ?? null },
         ),
         409,
