@@ -182,11 +182,13 @@ async function nextFreePort(from: number, host: string, avoid: number[]): Promis
 /**
  * Checks every port of the plan before anything starts. Returns one paragraph per taken port (or
  * port it may not use), each naming the port, what holds it when this machine can tell
- * (/proc, `ss` or `lsof`), the variable that moves it and a free port to move it to; [] when all are free.
+ * (/proc, `ss` or `lsof`), the variable that moves it and a free port to move it to (each a different
+ * one, none the plan uses); [] when all are free.
  */
 export async function checkPorts(plan: DevPlan): Promise<string[]> {
   const problems: string[] = [];
-  const all = plan.ports.map((p) => p.port);
+  // The plan's ports, and each port suggested so far: following every suggestion must not make two collide.
+  const avoid = plan.ports.map((p) => p.port);
   for (const p of plan.ports) {
     let taken: boolean;
     try {
@@ -201,7 +203,8 @@ export async function checkPorts(plan: DevPlan): Promise<string[]> {
     const held = who
       ? `by pid ${who.pid} (${who.command ?? '?'}), listening on ${holders.map((h) => h.address).join(', ')}`
       : `by a process this user cannot see (\`sudo ss -ltnp 'sport = :${p.port}'\` tells which)`;
-    const free = await nextFreePort(p.port, p.host, all);
+    const free = await nextFreePort(p.port, p.host, avoid);
+    if (free !== undefined) avoid.push(free);
     const lines = [
       `port ${p.port} (${p.what}) is already in use, ${held}.`,
       `  To run beside it: ${p.variable}=${free ?? '<a free port>'} npm run dev${free ? `   (${free} is free)` : ''}`,

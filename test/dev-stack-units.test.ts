@@ -89,6 +89,36 @@ test('checkPorts names a taken port, the process holding it, the variable and a 
   }
 });
 
+test('checkPorts suggests a different free port for each taken one, never one it already suggested (a fresh tester was told 19466 for both metrics ports)', async () => {
+  // Two taken ports side by side (the metrics ports' defaults are 9464 and 9465): the first free port after each is the same one.
+  let a = 0;
+  let held: Awaited<ReturnType<typeof hold>>[] = [];
+  for (let tries = 0; tries < 20 && held.length < 2; tries++) {
+    a = await freePort();
+    held = [await hold(a)];
+    try {
+      held.push(await hold(a + 1));
+    } catch {
+      for (const srv of held) await new Promise((r) => srv.close(r));
+      held = [];
+    }
+  }
+  assert.equal(held.length, 2, 'found two free ports side by side');
+  try {
+    const [pg, temporal, ui, api] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const env = { RECERTIFY_DEV_PG_PORT: String(pg), RECERTIFY_DEV_TEMPORAL_PORT: String(temporal), RECERTIFY_DEV_TEMPORAL_UI_PORT: String(ui), PORT: String(api), METRICS_PORT: String(a), WORKER_METRICS_PORT: String(a + 1) };
+    const plan = planDevStack(env);
+    const problems = await checkPorts(plan);
+    const suggested = problems.map((text) => Number(/To run beside it: \w+=(\d+)/.exec(text)?.[1]));
+    assert.equal(suggested.length, 2, problems.join('\n'));
+    assert.ok(suggested.every((n) => Number.isInteger(n) && n > a + 1), problems.join('\n'));
+    assert.notEqual(suggested[0], suggested[1], `two different ports suggested:\n${problems.join('\n')}`);
+    for (const n of suggested) assert.ok(!plan.ports.some((p) => p.port === n), `${n} is not a port the plan already uses`);
+  } finally {
+    for (const srv of held) await new Promise((r) => srv.close(r));
+  }
+});
+
 test('freePort leaves the port it found in TIME_WAIT, so the kernel does not hand it out again at once, yet it can be bound', async () => {
   const port = await freePort();
   const { readFileSync } = await import('node:fs');
