@@ -1021,7 +1021,7 @@ export const MessagePreviewSchema = z
       learnerEmail: z.string(),
       expiresAt: Instant,
       dueAt: Instant,
-      daysLeft: z.number().int(),
+      daysLeft: z.number().int().nullable().openapi({ description: 'The reminder\'s days left; null for the other messages, whose `{{daysLeft}}` is empty as in a real one.' }),
     }),
   })
   .openapi('MessagePreview');

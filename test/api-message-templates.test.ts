@@ -123,3 +123,30 @@ test('templates and a send window are saved with the settings; the preview rende
   const after = await ok<CertificateDto>('GET', `/api/certificates/${cert.id}`);
   assert.equal(after.settingsVersion, saved.certificate.settingsVersion, 'a preview saves nothing');
 });
+
+test('the preview\'s sample is one instant of each message: expiry and {{daysLeft}} agree with when that message goes out (a fresh tester saw a 120-day expiry with "7 days left")', async () => {
+  const cert = await certificate(); // lead days 30, a reminder 5 days before expiry
+  const DAY = 86_400_000;
+  const template = { subject: '[{{daysLeft}}]', body: 'Expires {{expiresAt}}, due {{dueAt}}' };
+  const at = async (message: string) => {
+    const t0 = Date.now();
+    const p = await ok<MessagePreviewDto>('POST', `/api/certificates/${cert.id}/message-preview`, { message, template });
+    return { p, daysAway: (Date.parse(p.sample.expiresAt) - t0) / DAY, dueAway: (Date.parse(p.sample.dueAt) - t0) / DAY };
+  };
+  // Certificate Expiring goes out when recertification falls due: the expiry is lead days away; a real one carries no {{daysLeft}}.
+  const expiring = await at('certificateExpiring');
+  assert.ok(Math.abs(expiring.daysAway - 30) < 0.01, `expiry ${expiring.daysAway} days away`);
+  assert.ok(Math.abs(expiring.dueAway) < 0.01, `due now (${expiring.dueAway})`);
+  assert.equal(expiring.p.sample.daysLeft, null);
+  assert.equal(expiring.p.subject, '[]', 'as a real Certificate Expiring message renders it');
+  // A reminder goes out its reminder day before the expiry: {{daysLeft}} is those days, and the expiry is that far away.
+  const reminder = await at('recertificationReminder');
+  assert.equal(reminder.p.sample.daysLeft, 5);
+  assert.equal(reminder.p.subject, '[5]');
+  assert.ok(Math.abs(reminder.daysAway - 5) < 0.01, `expiry ${reminder.daysAway} days away, as {{daysLeft}} says`);
+  assert.ok(Math.abs(reminder.dueAway - (5 - 30)) < 0.01, `fell due lead days before the expiry (${reminder.dueAway})`);
+  // Certificate Expired goes out at the expiry.
+  const expired = await at('certificateExpired');
+  assert.ok(Math.abs(expired.daysAway) < 0.01, `expired now (${expired.daysAway})`);
+  assert.equal(expired.p.sample.daysLeft, null);
+});

@@ -29,7 +29,9 @@ export const messagePreviewRoute = createRoute({
   description:
     'Renders `message` (`certificateExpiring`, `recertificationReminder` or `certificateExpired`) with `template` (unsaved; absent: the ' +
     'saved one, null: the built-in text) for `learnerId` or a sample learner, with the certificate\'s title and recertification course, ' +
-    'an expiry `leadDays` from now and the first reminder day (else 7) as `{{daysLeft}}`. Dates are written in `timeZone`, else the ' +
+    'at the instant the message goes out: Certificate Expiring when recertification falls due (the expiry `leadDays` away, no `{{daysLeft}}`, ' +
+    'as a real one), a reminder on the first reminder day (else 7) before the expiry (that many `{{daysLeft}}`), Certificate Expired at the ' +
+    'expiry (no `{{daysLeft}}`). Dates are written in `timeZone`, else the ' +
     'learner\'s, else `DEFAULT_TIME_ZONE`. Answers subject (plain text), the HTML document (show it sandboxed) and its text part. ' +
     'Nothing is saved or sent. 422 `unknown_placeholder` (details `field`, `unknown`, `allowed`) when the template uses anything in ' +
     'double braces that is not a placeholder, or a `{{` without its `}}`; 404 for an unknown certificate or learner.',
@@ -39,6 +41,25 @@ export const messagePreviewRoute = createRoute({
     ...errorResponses(400, 401, 404, 415, 422),
   },
 });
+
+/**
+ * The instant a preview shows `message` at, as it goes out (activities/messages.ts renders the same
+ * values): Certificate Expiring when recertification falls due (the expiry `leadDays` away, no
+ * `{{daysLeft}}`); a reminder on its day (the first of `reminderDaysBeforeExpiry`, else 7) before the
+ * expiry, which is then `daysLeft` days away; Certificate Expired at the expiry (no `{{daysLeft}}`).
+ * `now`: ms since the epoch; the expiry is cut to the minute. Returns the sample's expiry, due time
+ * (expiry − lead days, domain/dates.ts) and days left (null where a real message has none). Throws nothing.
+ */
+export function sampleInstant(
+  message: keyof typeof TEMPLATE_MESSAGE_KINDS,
+  recertification: { leadDays: number; reminderDaysBeforeExpiry: readonly number[] },
+  now: number,
+): { expiresAt: Date; dueAt: Date; daysLeft: number | null } {
+  const daysLeft = message === 'recertificationReminder' ? (recertification.reminderDaysBeforeExpiry[0] ?? 7) : null;
+  const daysAway = message === 'certificateExpiring' ? recertification.leadDays : (daysLeft ?? 0);
+  const expiresAt = new Date(Math.floor((now + daysAway * DAY_MS) / 60_000) * 60_000);
+  return { expiresAt, dueAt: dueAtOf(expiresAt, recertification.leadDays), daysLeft };
+}
 
 /** The message previews' sub-app (routes relative to `/api`). */
 export function messagePreviewsApp(deps: ApiDeps): App {
@@ -65,10 +86,7 @@ export function messagePreviewsApp(deps: ApiDeps): App {
     }
     const courseId = settings.recertification.courseId;
     const course = courseId ? await coursesQ.getCourse(sql, courseId) : null;
-    const leadDays = settings.recertification.leadDays;
-    const expiresAt = new Date(Math.floor((Date.now() + leadDays * DAY_MS) / 60_000) * 60_000);
-    const dueAt = dueAtOf(expiresAt, leadDays);
-    const daysLeft = settings.recertification.reminderDaysBeforeExpiry[0] ?? 7;
+    const { expiresAt, dueAt, daysLeft } = sampleInstant(input.message, settings.recertification, Date.now());
     const timeZone = input.timeZone ?? learner?.timeZone ?? config.defaultTimeZone ?? DEFAULT_TIME_ZONE;
     const who = learner ? { name: learner.name, email: learner.email } : SAMPLE_LEARNER;
     const ctx: TemplateContext = {
