@@ -78,7 +78,8 @@ export const text = (max: number, lines: 'one' | 'many' = 'one') =>
       description:
         `Trimmed, 1 to ${max} characters, with at least one visible character. A value with control characters` +
         (lines === 'many' ? ' (line breaks are kept)' : ' (line breaks and the separators U+2028/U+2029 included)') +
-        ', noncharacters (U+FFFF…), or one made only of invisible characters (bidi controls, zero-width characters, soft hyphens, …), is 400 `validation_failed`.',
+        ', noncharacters (U+FFFF…), a bidi override (U+202D, U+202E) or a bidi embedding or isolate left open, or one made only of invisible ' +
+        'characters (bidi controls, zero-width characters, soft hyphens, …), is 400 `validation_failed`.',
     });
 /** A search term in a query string: one line of valid text, possibly empty. */
 export const searchText = (max: number) =>

@@ -23,6 +23,42 @@ const NONCHARACTER = /\p{Noncharacter_Code_Point}/u;
  */
 const INVISIBLE = /[\p{White_Space}\p{Cf}\p{Default_Ignorable_Code_Point}\p{M}\p{Cc}\u2800]/gu;
 
+/**
+ * Bidi overrides (U+202D LRO, U+202E RLO): they force the characters after them to display in an
+ * order other than the one they are written in, the trick that makes `abc\u202Egnp.exe` read
+ * "abcexe.png" (Unicode TR36 §2.1, "Trojan Source"). No name, title or message needs them: text in
+ * two directions is shown right with marks, embeddings and isolates, which are allowed.
+ */
+const BIDI_OVERRIDE = /[\u202D\u202E]/;
+/** Bidi embeddings (U+202A LRE, U+202B RLE) and isolates (U+2066 LRI, U+2067 RLI, U+2068 FSI), with what closes them. */
+const EMBEDDING_OPEN = /[\u202A\u202B]/;
+const ISOLATE_OPEN = /[\u2066\u2067\u2068]/;
+const POP_EMBEDDING = '\u202C';
+const POP_ISOLATE = '\u2069';
+
+/**
+ * The first bidi embedding or isolate `value` opens and does not close (or a close with nothing
+ * open), as UAX #9 pairs them: PDF closes the last embedding, PDI the last isolate and any embedding
+ * opened inside it. Null when balanced. An unclosed one would turn the text that follows the value
+ * around wherever it is shown inside a sentence (a message's "Hi {{learner.name}}, …").
+ */
+function unbalancedBidi(value: string): string | null {
+  const open: string[] = [];
+  for (const c of value) {
+    if (EMBEDDING_OPEN.test(c) || ISOLATE_OPEN.test(c)) open.push(c);
+    else if (c === POP_EMBEDDING) {
+      if (open.length === 0 || ISOLATE_OPEN.test(open.at(-1)!)) return `${codePoint(c)} closes no embedding`;
+      open.pop();
+    } else if (c === POP_ISOLATE) {
+      const at = open.findLastIndex((o) => ISOLATE_OPEN.test(o));
+      if (at < 0) return `${codePoint(c)} closes no isolate`;
+      open.length = at;
+    }
+  }
+  const first = open[0];
+  return first === undefined ? null : `${codePoint(first)} is not closed by ${EMBEDDING_OPEN.test(first) ? codePoint(POP_EMBEDDING) : codePoint(POP_ISOLATE)}`;
+}
+
 /** `U+XXXX` of a character, for messages. */
 const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -69,7 +105,8 @@ export const hasVisibleText = (value: string): boolean => value.replace(INVISIBL
  * reasons, search terms) refuses every control character; `lines: 'many'` (message bodies) allows
  * tab and line breaks. Checked: unpaired surrogates, U+FFFD (the mark of bytes that were not UTF-8,
  * e.g. a body sent as Latin-1), NUL, noncharacters (U+FFFF…), line and paragraph separators in one
- * line, other controls, and (with `visible`) nothing visible.
+ * line, other controls, (with `visible`) nothing visible, bidi overrides (U+202D, U+202E) and bidi
+ * embeddings or isolates left open (they would turn around the text shown after the value).
  * The answer is a phrase for a 400's message, e.g. "must not contain control characters (U+001B)".
  */
 export function textProblem(value: string, opts: { lines: 'one' | 'many'; visible?: boolean }): string | null {
@@ -88,5 +125,9 @@ export function textProblem(value: string, opts: { lines: 'one' | 'many'; visibl
   if (opts.visible !== false && !hasVisibleText(value)) {
     return 'must contain a visible character (not only spaces, bidi controls, zero-width or other invisible characters)';
   }
+  const override = BIDI_OVERRIDE.exec(value);
+  if (override) return `must not contain bidi overrides (${codePoint(override[0])}), which show text in another order than it is written`;
+  const unbalanced = unbalancedBidi(value);
+  if (unbalanced) return `must close every bidi embedding and isolate it opens (${unbalanced})`;
   return null;
 }

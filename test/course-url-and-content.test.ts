@@ -130,9 +130,40 @@ describe('invisible names', () => {
     assert.equal((await ok<CourseDto>('GET', `/api/courses/${course.id}`)).title, 'Visible');
   });
 
-  test('a name with a visible character among such controls is accepted', async () => {
-    const learner = await ok<LearnerDto>('POST', '/api/learners', { email: `v-${randomUUID().slice(0, 8)}@example.com`, name: '\u202EAda\u200B' });
-    assert.equal(learner.name, '\u202EAda\u200B');
+  test('a name with a visible character among balanced bidi controls, marks or zero-width characters is accepted', async () => {
+    for (const name of ['Ada\u200B', 'Ada\u200E', '\u2067\u05D0\u05D3\u05D4\u2069 Cohen', '\u202B\u05D0\u05D1\u202C Cohen', '\u2068\u202Bx\u2069 y']) {
+      const learner = await ok<LearnerDto>('POST', '/api/learners', { email: `v-${randomUUID().slice(0, 8)}@example.com`, name });
+      assert.equal(learner.name, name);
+    }
+  });
+
+  test('a bidi override, or an embedding or isolate left open, is 400 wherever text is taken (a fresh tester stored "abc\\u202Egnp.exe", shown as "abcexe.png")', async () => {
+    const course = await ok<CourseDto>('POST', '/api/courses', { title: 'Kept title' });
+    const before = await stack.sql<{ n: number }[]>`select (select count(*) from learners) + (select count(*) from courses) + (select count(*) from certificates) as n`;
+    const cases: [string, RegExp][] = [
+      ['abc\u202Egnp.exe', /bidi overrides \(U\+202E\)/],
+      ['\u202DAda\u202C', /bidi overrides \(U\+202D\)/],
+      ['Ada \u202B\u05D0', /U\+202B is not closed by U\+202C/],
+      ['Ada \u2067\u05D0', /U\+2067 is not closed by U\+2069/],
+      ['Ada\u202C', /U\+202C closes no embedding/],
+      ['Ada\u2069', /U\+2069 closes no isolate/],
+      ['\u2067x\u202C\u2069', /U\+202C closes no embedding/],
+    ];
+    for (const [value, why] of cases) {
+      for (const [method, path, body] of [
+        ['POST', '/api/learners', { email: `b-${randomUUID().slice(0, 8)}@example.com`, name: value }],
+        ['PATCH', `/api/courses/${course.id}`, { title: value }],
+        ['POST', '/api/certificates', { title: value }],
+      ] as const) {
+        const res = await stack.request<ErrorAnswer>(method, path, body);
+        assert.equal(res.status, 400, `${method} ${path} ${JSON.stringify(value)} → ${res.status}`);
+        assert.equal(res.body.error.code, 'validation_failed');
+        assert.match(JSON.stringify(res.body.error), why, JSON.stringify(value));
+      }
+    }
+    const afterCount = await stack.sql<{ n: number }[]>`select (select count(*) from learners) + (select count(*) from courses) + (select count(*) from certificates) as n`;
+    assert.deepEqual(afterCount, before, 'nothing created');
+    assert.equal((await ok<CourseDto>('GET', `/api/courses/${course.id}`)).title, 'Kept title', 'nothing changed');
   });
 });
 
