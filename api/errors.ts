@@ -132,11 +132,13 @@ function listIssue(issue: z.core.$ZodIssue): ValidationIssue {
   return { path, code: issue.code, message: clip(issue.message) };
 }
 
-/** zod issues as the `details` of a 400: where and what, the first `MAX_LISTED_ISSUES` of them and their count. */
+/** zod issues as the `details` of a 400: where and what, unknown keys first, the first `MAX_LISTED_ISSUES` of them and their count. */
 export function validationDetails(error: z.ZodError, target: string): ValidationDetails {
+  // Unknown keys first: a misspelt or misplaced key is usually why a required one looks missing.
+  const ordered = [...error.issues.filter((i) => i.code === 'unrecognized_keys'), ...error.issues.filter((i) => i.code !== 'unrecognized_keys')];
   return {
     target,
-    issues: error.issues.slice(0, MAX_LISTED_ISSUES).map(listIssue),
+    issues: ordered.slice(0, MAX_LISTED_ISSUES).map(listIssue),
     issueCount: error.issues.length,
   };
 }

@@ -272,6 +272,24 @@ test('a 422 names the rule and the field; a 400 lists the issues', async () => {
   assert.deepEqual(invalid.body.error.details.issues.map((i) => i.path), ['settings.recertification.leadDays']);
 });
 
+test('an unknown key leads the 400, before the issues it causes (a fresh tester sent {"status":"completed"} to an attempt and was told first that progress was missing)', async () => {
+  const course = await ok<CourseDto>('POST', '/api/courses', { title: 'Leading issue', status: 'live' });
+  const learner = await ok<{ id: string }>('POST', '/api/learners', { email: 'leading-issue@example.com', name: 'Lead' });
+  const { attempt } = await ok<{ attempt: { id: string } }>('POST', `/api/courses/${course.id}/enrollments`, { learnerId: learner.id });
+  const res = await stack.request<{ error: { code: string; message: string; details: { issues: { path: string; code: string }[]; issueCount: number } } }>(
+    'PATCH',
+    `/api/attempts/${attempt.id}`,
+    { status: 'completed' },
+  );
+  assert.equal(res.status, 400);
+  assert.equal(res.body.error.code, 'validation_failed');
+  assert.ok(res.body.error.details.issueCount >= 2, JSON.stringify(res.body.error.details));
+  assert.equal(res.body.error.details.issues[0]?.code, 'unrecognized_keys', JSON.stringify(res.body.error.details.issues));
+  assert.match(res.body.error.message, /^Invalid json: .*status/, res.body.error.message);
+  const [row] = await stack.sql<{ progress: number }[]>`select progress from course_attempts where id = ${attempt.id}`;
+  assert.equal(row?.progress, 0, 'nothing changed');
+});
+
 test('the OpenAPI document, generated from the routes, and the docs page are public; everything else needs the token', async () => {
   const doc = await stack.request<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> } }>(
     'GET',
