@@ -44,7 +44,12 @@ export const ImportRowSchema = z
   .strict()
   .openapi('ImportRowIn');
 export const ImportRequestSchema = z
-  .object({ rows: z.array(ImportRowSchema).min(1).max(MAX_IMPORT_ROWS) })
+  .object({
+    rows: z
+      .array(ImportRowSchema)
+      .min(1, { error: 'the import has no rows: rows needs at least one row.' })
+      .max(MAX_IMPORT_ROWS, { error: `an import takes at most ${MAX_IMPORT_ROWS.toLocaleString('en-US')} rows: split the rows into several imports.` }),
+  })
   .strict()
   .openapi('ImportRequest');
 export type ImportRequest = z.infer<typeof ImportRequestSchema>;
@@ -64,8 +69,10 @@ export function readImportDate(text: string): Date | null {
  * The intake's reading of rows (1-based row numbers): emails, names and manager emails by the learners'
  * own rules (api/schemas.ts `LearnerCreateSchema`: the managerEmail rule is the API's, not a second
  * one), dates by `readImportDate`, each cell's length by `MAX_IMPORT_CELL`. An empty managerEmail is none.
+ * `wrongFieldCount`: the indexes (0-based) of rows read from a CSV line with more or fewer fields than
+ * its header (api/import-csv.ts), marked so to be rejected `wrong_field_count`. Throws nothing.
  */
-export function readImportRows(rows: readonly z.infer<typeof ImportRowSchema>[]): ImportRowInput[] {
+export function readImportRows(rows: readonly z.infer<typeof ImportRowSchema>[], wrongFieldCount: ReadonlySet<number> = new Set()): ImportRowInput[] {
   // PostgreSQL text cannot hold NUL: it is kept as U+FFFD, which no email, date or name rule takes,
   // so the row is rejected with its reason (and its text can still be stored and shown).
   // A cell over its limit is kept cut (its first characters and an ellipsis: enough to find the row) and the row rejected.
@@ -85,6 +92,7 @@ export function readImportRows(rows: readonly z.infer<typeof ImportRowSchema>[])
     return {
       rowNumber: i + 1,
       tooLong,
+      wrongFieldCount: wrongFieldCount.has(i),
       email,
       name,
       awardedAtText,

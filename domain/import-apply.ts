@@ -31,6 +31,7 @@ export const importWorkflowId = (importId: string): string => `import-${importId
 
 /** Reasons that hold whatever the database says: a row rejected for one is rejected at intake, for good. */
 const INTRINSIC: ReadonlySet<ImportRejectReason> = new Set([
+  'wrong_field_count',
   'cell_too_long',
   'bad_email',
   'bad_manager_email',
@@ -97,7 +98,7 @@ export interface ImportIntake {
 
 /**
  * Stores an import to apply: the import (status `running`, its workflow not yet started) and its rows,
- * those with a reason that no later state can lift (a cell too long, bad email, bad manager email, unparsable date,
+ * those with a reason that no later state can lift (a wrong field count, a cell too long, bad email, bad manager email, unparsable date,
  * future awardedAt, expiry before award, duplicate) already `rejected`, the others `pending` for the workflow, which
  * re-plans them against the database when it reaches them. The same rows and flag posted again for the
  * same certificate find the first import (`created: false`). Throws `not_found` for an unknown certificate.

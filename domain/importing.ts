@@ -31,6 +31,11 @@ export interface ImportRowInput {
   rowNumber: number;
   /** A cell was longer than its `MAX_IMPORT_CELL` (its text here is cut, ending in an ellipsis). */
   tooLong: boolean;
+  /**
+   * The row came from a CSV line with more or fewer fields than the header (its cells may not be in
+   * their columns: a missing cell is empty, an extra one dropped). Absent: false (a JSON row).
+   */
+  wrongFieldCount?: boolean;
   email: string;
   name: string;
   awardedAtText: string;
@@ -122,8 +127,9 @@ const rejected = (row: ImportRowInput, reason: ImportRejectReason, learnerId: st
 });
 
 /**
- * Plans `rows` in order against `facts`. A row is rejected, the first reason that holds, for: a cell
- * over its `MAX_IMPORT_CELL` (`cell_too_long`; such a row does not count for duplicates), a bad email,
+ * Plans `rows` in order against `facts`. A row is rejected, the first reason that holds, for: a CSV
+ * row with more or fewer fields than the header (`wrong_field_count`), a cell over its
+ * `MAX_IMPORT_CELL` (`cell_too_long`; neither such row counts for duplicates), a bad email,
  * a managerEmail the learner API would refuse (`bad_manager_email`), an unparsable date, awardedAt more than FUTURE_TOLERANCE_MS ahead of `now`, an expiresAt not
  * after awardedAt, an email an earlier row of `rows` gave (`duplicate_row`, case-insensitively), no
  * learner with the email while creation is off (`unknown_learner`) or a bad name while it is on
@@ -136,6 +142,7 @@ const rejected = (row: ImportRowInput, reason: ImportRejectReason, learnerId: st
 export function planImportRows(rows: readonly ImportRowInput[], facts: ImportFacts): ImportRowPlan[] {
   const seen = new Set<string>();
   return rows.map((row) => {
+    if (row.wrongFieldCount) return rejected(row, 'wrong_field_count');
     if (row.tooLong) return rejected(row, 'cell_too_long');
     if (!row.emailValid) return rejected(row, 'bad_email');
     const key = emailKey(row.email);
@@ -192,13 +199,21 @@ export function importTotals(plans: readonly ImportRowPlan[]): ImportTotals {
  * rows' texts as given, in order, and the `createLearners` flag. A CSV and the JSON of the same rows
  * hash alike. A row's managerEmail counts only when given, so a row without one (no column, an empty
  * cell: both keep the saved manager) hashes as it did before the column existed, and a file whose
- * managers changed is a new import.
+ * managers changed is a new import. A row with the wrong field count is marked so (only then): the
+ * same texts in a row of the right length are another row.
  */
 export function importContentHash(rows: readonly ImportRowInput[], createLearners: boolean): string {
   const hash = createHash('sha256');
   hash.update(createLearners ? 'create\n' : 'nocreate\n');
   for (const r of rows) {
-    const texts = [r.email, r.name, r.awardedAtText, r.expiresAtText, ...(r.managerEmail === null ? [] : [r.managerEmail])];
+    const texts = [
+      r.email,
+      r.name,
+      r.awardedAtText,
+      r.expiresAtText,
+      ...(r.managerEmail === null ? [] : [r.managerEmail]),
+      ...(r.wrongFieldCount ? [{ wrongFieldCount: true }] : []),
+    ];
     hash.update(`${JSON.stringify(texts)}\n`);
   }
   return hash.digest('hex');

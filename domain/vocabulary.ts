@@ -153,7 +153,8 @@ export type ImportRowOutcome = (typeof IMPORT_ROW_OUTCOMES)[number];
  *  - `already_recorded`: the learner already has an award of the certificate given at the row's
  *    awardedAt, whatever its status (an expired record imported before): never recorded twice;
  *  - `cell_too_long`: a cell is longer than the import takes (domain/importing.ts `MAX_IMPORT_CELL`);
- *  - `bad_manager_email`: the managerEmail cell is not an address the learner API takes for a manager.
+ *  - `bad_manager_email`: the managerEmail cell is not an address the learner API takes for a manager;
+ *  - `wrong_field_count`: a CSV row has more or fewer fields than the header (its cells cannot be told apart).
  */
 export const IMPORT_REJECT_REASONS = [
   'bad_email',
@@ -172,6 +173,8 @@ export const IMPORT_REJECT_REASONS = [
   'cell_too_long',
   // the managerEmail column (issue 14 §4, import)
   'bad_manager_email',
+  // a CSV row of the wrong length rejects the row, not the file
+  'wrong_field_count',
 ] as const;
 export type ImportRejectReason = (typeof IMPORT_REJECT_REASONS)[number];
 

@@ -159,3 +159,40 @@ browserTest('a file over the 64 KB form limit: the dry run shows the first 200 r
   assert.equal(imp.totalRows, 2000);
   assert.equal(imp.createLearners, true);
 });
+
+browserTest('a row with more or fewer cells than the header is a rejected row in the dry run and the import, not a refused file; a header alone says so', async () => {
+  const tag = `cells${Date.now()}`;
+  const cert = await recertifying(`Cells import ${tag}`);
+  const csv = [
+    'email,name,awardedAt',
+    `short-${tag}@example.com,Short One`, // wrong_field_count (2 of 3)
+    `good-${tag}@example.com,Good Two,${day(-100)}`, // schedule
+    '',
+    `long-${tag}@example.com,Long Three,${day(-100)},extra`, // wrong_field_count (4 of 3)
+    ',,',
+  ].join('\n');
+  await page.goto(`${stack.api}/admin/certificates/${cert.id}/import`);
+  await page.setInputFiles('#import-file', { name: 'cells.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.check('#import-create-learners');
+  assert.equal(await submit(page, '#import-dry-run'), 200);
+  const outcomes = await page.$$eval('#import-plan-rows tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-row'), tr.getAttribute('data-outcome'), tr.children[3]!.textContent]));
+  assert.deepEqual(outcomes, [
+    ['1', 'reject', 'wrong_field_count'],
+    ['2', 'schedule', ''],
+    ['3', 'reject', 'wrong_field_count'],
+  ]);
+  assert.equal(await page.textContent('#import-plan-totals tr[data-reason=wrong_field_count] td'), '2');
+
+  await Promise.all([page.waitForURL('**/admin/imports/*'), page.click('#import-confirm')]);
+  await page.waitForFunction(() => document.querySelector('#import-status')?.textContent === 'completed', undefined, { timeout: 60_000 });
+  const errors = await page.$$eval('#import-errors tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-row'), tr.children[5]!.textContent]));
+  assert.deepEqual(errors, [['1', 'wrong_field_count'], ['3', 'wrong_field_count']]);
+  assert.equal((await api<AwardList>('GET', `/api/awards?certificateId=${cert.id}`)).awards.length, 1, 'the good row is awarded');
+
+  // A header and nothing under it: the page says so, and names the columns it found.
+  await page.goto(`${stack.api}/admin/certificates/${cert.id}/import`);
+  await page.setInputFiles('#import-file', { name: 'header.csv', mimeType: 'text/csv', buffer: Buffer.from('email,name,awardedAt\n\n') });
+  assert.equal(await submit(page, '#import-dry-run'), 400);
+  assert.match((await page.textContent('#import-error')) ?? '', /Nothing was imported: The CSV has a header row \(email, name, awardedAt\) but no rows under it/);
+  assert.equal(await page.locator('#import-plan').count(), 0);
+});

@@ -108,8 +108,8 @@ test('bad input: each status and code, and nothing written', async () => {
     return list[0]!.n === 2;
   });
   const before = await databaseSnapshot();
-  const cases: { name: string; method?: string; path: string; body?: unknown; headers?: Record<string, string>; raw?: string; status: number; code: string }[] = [
-    { name: 'no rows', path, body: { rows: [] }, status: 400, code: 'validation_failed' },
+  const cases: { name: string; method?: string; path: string; body?: unknown; headers?: Record<string, string>; raw?: string; status: number; code: string; message?: RegExp }[] = [
+    { name: 'no rows', path, body: { rows: [] }, status: 400, code: 'validation_failed', message: /^Invalid json\.rows: the import has no rows: rows needs at least one row\.$/ },
     { name: 'rows not a list', path, body: { rows: 'x' }, status: 400, code: 'validation_failed' },
     { name: 'a row with an unknown field', path, body: { rows: [{ ...row, phone: '1' }] }, status: 400, code: 'validation_failed' },
     { name: 'a row without awardedAt', path, body: { rows: [{ email: 'a@example.com', name: 'A' }] }, status: 400, code: 'validation_failed' },
@@ -129,29 +129,34 @@ test('bad input: each status and code, and nothing written', async () => {
       body: { rows: Array.from({ length: 100_001 }, (_, i) => ({ email: `r${i}@example.com`, name: 'R', awardedAt: '2025-01-01' })) },
       status: 400,
       code: 'validation_failed',
+      message: /an import takes at most 100,000 rows/,
     },
   ];
   for (const c of cases) {
-    const res = await stack.request<{ error: { code: string } }>(c.method ?? 'POST', c.path, c.body, c.headers);
+    const res = await stack.request<{ error: { code: string; message: string } }>(c.method ?? 'POST', c.path, c.body, c.headers);
     assert.equal(res.status, c.status, `${c.name}: ${JSON.stringify(res.body).slice(0, 300)}`);
     assert.equal(res.body.error.code, c.code, c.name);
+    if (c.message) assert.match(res.body.error.message, c.message, c.name);
   }
-  // CSV that cannot be read as the import's table: 400 malformed_csv naming what; another type: 415.
+  // CSV that cannot be read as the import's table: 400 malformed_csv saying what, in words of the file; another type: 415.
+  // (A row with more or fewer cells than the header is a rejected row, not a refused file: see its own test.)
   const csvCases: [string, string, RegExp][] = [
-    ['unclosed quote', 'email,name,awardedAt\r\na@example.com,"Ada,2025-01-01\r\n', /cannot be read/],
-    ['a row with an extra cell', 'email,name,awardedAt\r\na@example.com,A,2025-01-01,x\r\n', /line 2/],
+    ['unclosed quote', 'email,name,awardedAt\r\na@example.com,"Ada,2025-01-01\r\n', /cannot be read: a quote opened after line 1 is never closed/],
     ['no awardedAt column', 'email,name\r\na@example.com,A\r\n', /lacks the column awardedAt/],
     ['an unknown column', 'email,name,awardedAt,role\r\na@example.com,A,2025-01-01,x\r\n', /unknown column "role"/],
     ['a repeated column', 'email,Email,name,awardedAt\r\na@example.com,b@example.com,A,2025-01-01\r\n', /email twice/],
-    ['only a header', 'email,name,awardedAt\r\n', /./],
+    ['only a header', 'email,name,awardedAt\r\n', /^The CSV has a header row \(email, name, awardedAt\) but no rows under it/],
+    ['only a header and blank lines', '\uFEFFemail,name,awardedAt\r\n\r\n,,\r\n', /^The CSV has a header row \(email, name, awardedAt\) but no rows under it/],
     ['empty', '', /empty/],
+    ['more than 100,000 rows', ['email,name,awardedAt', ...Array.from({ length: 100_001 }, (_, i) => `r${i}@example.com,R,2025-01-01`)].join('\r\n'), /100,001 rows: an import takes at most 100,000/],
   ];
   for (const [what, text, message] of csvCases) {
     const res = await fetch(`${stack.api}${path}`, { method: 'POST', headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'text/csv' }, body: text });
     const answer = (await res.json()) as { error: { code: string; message: string } };
     assert.equal(res.status, 400, what);
-    assert.ok(['malformed_csv', 'validation_failed'].includes(answer.error.code), `${what}: ${answer.error.code}`);
+    assert.equal(answer.error.code, 'malformed_csv', `${what}: ${answer.error.message}`);
     assert.match(answer.error.message, message, what);
+    assert.doesNotMatch(answer.error.message, /json/i, `${what}: a CSV's refusal speaks of the file`);
   }
   const notUtf8 = await fetch(`${stack.api}${path}`, {
     method: 'POST',
@@ -312,6 +317,68 @@ test('a CSV file (BOM, CRLF, quoted commas and quotes, columns in any order, an 
   assert.deepEqual(fromCsv, fromJson);
   assert.deepEqual(fromCsv.rows.map((r) => r.outcome), ['schedule', 'enroll_now', 'reject']);
   assert.deepEqual(await databaseSnapshot(), before, 'a dry run from CSV writes nothing either');
+});
+
+test('a CSV row with fewer or more cells than the header is a rejected row (wrong_field_count), not a refused file, on the dry run and the apply; blank lines and empty rows are no rows', { timeout: 120_000 }, async () => {
+  const { certificate } = await setUp();
+  const path = `/api/certificates/${certificate.id}/imports`;
+  const post = (query: string, body: string) =>
+    fetch(`${stack.api}${path}${query}`, { method: 'POST', headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'text/csv' }, body });
+  const tag = randomUUID().slice(0, 8);
+  const date = day(-100).slice(0, 10);
+
+  // The tester's file: one short row, one good row.
+  const before = await databaseSnapshot();
+  const tester = await post('?dryRun=true&createLearners=true', `email,name,awardedAt\nshort.${tag}@example.com,Short\nok.${tag}@example.com,OK,${date}T00:00:00Z\n`);
+  const testerPlan = (await tester.json()) as ImportPlan;
+  assert.equal(tester.status, 200, JSON.stringify(testerPlan));
+  assert.deepEqual(testerPlan.rows.map((r) => [r.row, r.outcome, r.reason]), [[1, 'reject', 'wrong_field_count'], [2, 'schedule', null]]);
+  assert.deepEqual(await databaseSnapshot(), before, 'the dry run wrote nothing');
+
+  // A BOM, CRLF, a short and a long row, a blank line, a row of only commas, a line of spaces, trailing blank lines.
+  const csv = [
+    '\uFEFFemail,name,awardedAt',
+    `short.${tag}@example.com,Short`,
+    `ok.${tag}@example.com,OK One,${date}`,
+    '',
+    ',,',
+    `long.${tag}@example.com,Long,${date},extra`,
+    '   ',
+    `ok2.${tag}@example.com,OK Two,${date}`,
+    '',
+    '',
+  ].join('\r\n');
+  const expected = [[1, 'reject', 'wrong_field_count'], [2, 'schedule', null], [3, 'reject', 'wrong_field_count'], [4, 'schedule', null]];
+  const dry = await post('?dryRun=true&createLearners=true', csv);
+  const plan = (await dry.json()) as ImportPlan;
+  assert.equal(dry.status, 200, JSON.stringify(plan));
+  assert.deepEqual(plan.rows.map((r) => [r.row, r.outcome, r.reason]), expected);
+  assert.deepEqual(plan.rows.map((r) => r.email), [`short.${tag}@example.com`, `ok.${tag}@example.com`, `long.${tag}@example.com`, `ok2.${tag}@example.com`]);
+  assert.equal(plan.totals.byReason.wrong_field_count, 2);
+  assert.deepEqual(await databaseSnapshot(), before, 'nor did this one');
+
+  const applied = await post('?createLearners=true', csv);
+  const created = (await applied.json()) as ImportCreated;
+  assert.equal(applied.status, 202, JSON.stringify(created));
+  assert.equal(created.import.totalRows, 4);
+  assert.equal(created.import.progress.rejected, 2, 'a wrong field count is rejected at intake');
+  const done = await stack.eventually('the import completed', async () => {
+    const res = await stack.request<ImportDto>('GET', `/api/imports/${created.import.id}`);
+    return res.body.status === 'completed' ? res.body : null;
+  }, 60_000);
+  assert.deepEqual(done.errors.map((e) => [e.row, e.email, e.reason]), [[1, `short.${tag}@example.com`, 'wrong_field_count'], [3, `long.${tag}@example.com`, 'wrong_field_count']]);
+  assert.deepEqual(done.byOutcome, { schedule: 2, reject: 2 });
+  const awarded = await stack.sql<{ email: string }[]>`
+    select l.email from awards a join learners l on l.id = a.learner_id where a.certificate_id = ${certificate.id} and l.email like ${`%.${tag}@example.com`} order by l.email`;
+  assert.deepEqual(awarded.map((a) => a.email), [`ok.${tag}@example.com`, `ok2.${tag}@example.com`], 'the good rows are awarded, the bad ones not');
+  const errorsCsv = await fetch(`${stack.api}/api/imports/${created.import.id}/errors.csv`, { headers: { authorization: `Bearer ${stack.token}` } });
+  assert.deepEqual((await errorsCsv.text()).trim().split('\r\n').slice(1), [
+    `1,short.${tag}@example.com,Short,,,,wrong_field_count`,
+    `3,long.${tag}@example.com,Long,${date},,,wrong_field_count`,
+  ]);
+  const again = await post('?createLearners=true', csv);
+  assert.equal(again.status, 200, 'the same file again is the same import');
+  assert.equal(((await again.json()) as ImportCreated).import.id, created.import.id);
 });
 
 test('a NUL in any cell of a JSON or CSV import is a rejected row with its reason, never a 500, on the dry run and the apply', { timeout: 120_000 }, async () => {

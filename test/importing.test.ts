@@ -163,3 +163,17 @@ test('the content hash counts a managerEmail only when given: without one it is 
   assert.notEqual(withManager, legacy);
   assert.notEqual(withManager, importContentHash([{ ...a[0]!, managerEmail: 'other@example.com' }], true));
 });
+
+test('a CSV row with the wrong field count is wrong_field_count, the first reason, and the row is no duplicate of the next', () => {
+  const plans = planImportRows([row({ wrongFieldCount: true, tooLong: true, emailValid: false, awardedAt: null }), row({ wrongFieldCount: true }), row()], facts());
+  assert.deepEqual(plans.map((p) => [p.outcome, p.reason]), [['reject', 'wrong_field_count'], ['reject', 'wrong_field_count'], ['schedule', null]]);
+  assert.equal(importTotals(plans).byReason.wrong_field_count, 2);
+});
+
+test('the content hash counts a wrong field count: the same texts with it are another import, without it the hash of before', () => {
+  const a = [row({ rowNumber: 1, awardedAtText: '' })];
+  const legacy = createHash('sha256').update('create\n').update(`${JSON.stringify(['ada@example.com', 'Ada', '', null])}\n`).digest('hex');
+  assert.equal(importContentHash(a, true), legacy);
+  assert.equal(importContentHash([{ ...a[0]!, wrongFieldCount: false }], true), legacy);
+  assert.notEqual(importContentHash([{ ...a[0]!, wrongFieldCount: true }], true), legacy);
+});

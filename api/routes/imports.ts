@@ -10,7 +10,7 @@ import * as importsQ from '../../db/queries/imports.ts';
 import { intakeImport, planImport } from '../../domain/import-apply.ts';
 import { importContentHash, importTotals, MAX_IMPORT_ROWS } from '../../domain/importing.ts';
 import { toCsv } from '../admin/csv.ts';
-import { csvImportBody } from '../import-csv.ts';
+import { csvImportBody, csvWrongFieldCount } from '../import-csv.ts';
 import { recordChange } from '../../domain/audit.ts';
 import { requires, createRouter, type ApiDeps, type App } from '../deps.ts';
 import { errorResponses, notFound } from '../errors.ts';
@@ -59,7 +59,8 @@ export const createImportRoute = createRoute({
     '`duplicate_row` (an earlier row has the email), `unknown_learner` (creation off), `already_awarded` (an active award exists), ' +
     '`already_recorded` (an award of it given at the same awardedAt exists, e.g. the same expired record imported before), `learner_deactivated`, ' +
     '`learner_erased`, `cell_too_long` (email, name or managerEmail over 1000 characters, a date over 100: the row, not the file), ' +
-    '`bad_manager_email` (managerEmail is not an address the learner API takes: nothing of the row is written). ' +
+    '`bad_manager_email` (managerEmail is not an address the learner API takes: nothing of the row is written), ' +
+    '`wrong_field_count` (a CSV row with more or fewer fields than the header: the row, not the file). ' +
     'A rejected row never stops the others. Without `dryRun`: 202 with the import, applied by its Temporal workflow a page of 500 rows ' +
     'at a time (each page one transaction; its recertification workflows started 16 at a time before the next page); follow it with ' +
     '`GET /api/imports/{id}`. Rows are re-planned against the database when their page is applied, so the apply acts on what the ' +
@@ -76,7 +77,10 @@ export const createImportRoute = createRoute({
         'text/csv': {
           schema: z.string().openapi({
             description: 'RFC 4180, UTF-8 with or without a BOM; a header row naming email, name, awardedAt and optionally expiresAt and managerEmail ' +
-              '(any order, any case); an empty expiresAt or managerEmail cell is none. A CSV that cannot be read so is 400 `malformed_csv` naming the line or column.',
+              '(any order, any case); an empty expiresAt or managerEmail cell is none. Row numbers count the rows under the header: blank lines and ' +
+              'rows of only empty cells are skipped; a row with more or fewer fields than the header is rejected `wrong_field_count`. A CSV that ' +
+              'cannot be read so (not UTF-8, an unclosed or stray quote, no header, a header without a required column or with an unknown or repeated ' +
+              `one, a header without rows under it, more than ${MAX_IMPORT_ROWS} rows) is 400 \`malformed_csv\` saying so, with the line or column.`,
             example: 'email,name,awardedAt,expiresAt\r\nada@example.com,"Lovelace, Ada",2025-06-01,\r\n',
           }),
         },
@@ -136,7 +140,7 @@ export function importsApp(deps: ApiDeps): App {
     // A CSV body reaches here as JSON already (csvImportBody); the declared text/csv is for the docs.
     const given = c.req.valid('json');
     if (typeof given === 'string') throw new Error('a text/csv import body was not read by csvImportBody');
-    const rows = readImportRows(given.rows);
+    const rows = readImportRows(given.rows, csvWrongFieldCount(c.req.raw));
     if (dryRun) {
       // A read-only transaction on one snapshot: the plan can change nothing, and reads one state.
       const plans = await sql.begin('isolation level repeatable read read only', (tx) => planImport(tx, { certificateId, rows, createLearners }));
