@@ -7,7 +7,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CertificateDto, CourseDto } from '../api/schemas.ts';
+import type { CertificateDto, CourseDto, LearnerDto } from '../api/schemas.ts';
+import { DEFAULT_SEND_WINDOW } from '../domain/send-window.ts';
+import { TEMPLATE_MESSAGES } from '../domain/settings.ts';
 import { adminSessionCookie, okApi } from './support/admin-browser.ts';
 import { startStack, type TestStack } from './support/stack.ts';
 
@@ -70,19 +72,30 @@ async function recertifyingCertificate(): Promise<{ cert: CertificateDto; course
   return { cert: certificate, courseId: c.id };
 }
 
-/** The Settings form as the browser posts it for `cert` unchanged, with `change` applied. */
+/** The hidden field the Settings form sends naming its tick boxes, so an unticked box (absent) is told from one the post lacks. */
+const SETTINGS_CHECKBOXES = 'expiration.enabled recertification.enabled expiringNotice.enabled expiredNotice.enabled associatedCourseIds';
+
+/** The Settings form as the browser posts it for `cert` unchanged (every field it always sends), with `change` applied. */
 function settingsForm(cert: CertificateDto, change: Record<string, string | string[] | undefined> = {}): Record<string, string | string[]> {
   const s = cert.settings;
+  const repeat = s.recertification.repeatReminder;
   const fields: Record<string, string | string[] | undefined> = {
     revision: String(cert.settingsVersion),
+    checkboxes: SETTINGS_CHECKBOXES,
     'expiration.enabled': s.expiration.enabled ? 'on' : undefined,
     'expiration.validFor.amount': String(s.expiration.validFor.amount),
     'expiration.validFor.unit': s.expiration.validFor.unit,
     'expiration.anchor': s.expiration.anchor,
+    'expiration.fixedDate.day': String(s.expiration.fixedDate?.day ?? 31),
+    'expiration.fixedDate.month': String(s.expiration.fixedDate?.month ?? 12),
+    'expiration.fixedDate.minimumActiveDays': String(s.expiration.fixedDate?.minimumActiveDays ?? 90),
+    'expiration.graceDays': String(s.expiration.graceDays ?? 0),
     'recertification.enabled': s.recertification.enabled ? 'on' : undefined,
     'recertification.courseId': s.recertification.courseId ?? '',
     'recertification.leadDays': String(s.recertification.leadDays),
     'recertification.reminderDaysBeforeExpiry': s.recertification.reminderDaysBeforeExpiry.join(', '),
+    'recertification.repeatReminder.everyDays': repeat ? String(repeat.everyDays) : '',
+    'recertification.repeatReminder.maxCount': repeat ? String(repeat.maxCount) : '',
     'expiringNotice.enabled': s.expiringNotice.enabled ? 'on' : undefined,
     'expiredNotice.enabled': s.expiredNotice.enabled ? 'on' : undefined,
     associatedCourseIds: cert.associatedCourseIds,
@@ -321,6 +334,168 @@ test('settings form: a field sent twice is refused beside it; reminders go to th
   assert.match(await repeatedDay.text(), /data-warning="duplicate_reminder_days"/);
   const after = await api<CertificateDto>('GET', `/api/certificates/${cert.id}`);
   assert.deepEqual(after.settings.recertification.reminderDaysBeforeExpiry, [7, 1, 1], 'saved as typed');
+});
+
+// ---------------------------------------------------------------------------------------------
+// 7. partial forms: a post lacking a field its form always sends is refused, never filled in
+
+/** The form a post lacking `names` would be: `fields` without them. */
+const without = (fields: Record<string, string | string[]>, ...names: string[]): Record<string, string | string[]> =>
+  Object.fromEntries(Object.entries(fields).filter(([k]) => !names.includes(k)));
+
+/** The tick boxes of the Settings form: absent when unticked, so never "missing". */
+const SETTINGS_BOXES = SETTINGS_CHECKBOXES.split(' ');
+
+test('settings form: a partial post is a 400 naming every field it lacks (and its bad value); nothing is saved, nothing turned off or emptied', async () => {
+  const { cert } = await recertifyingCertificate();
+  const path = `/admin/certificates/${cert.id}/settings`;
+  const before = await certRow(cert.id);
+  // The reported post: a revision and a bad lead days, nothing else.
+  const partial = await postForm(path, { revision: String(cert.settingsVersion), 'recertification.leadDays': '0' });
+  assert.equal(partial.status, 400);
+  const html = await partial.text();
+  assert.match(html, /Nothing was saved/);
+  for (const name of ['checkboxes', 'expiration.validFor.amount', 'expiration.validFor.unit', 'expiration.anchor', 'expiration.graceDays', 'recertification.courseId', 'recertification.reminderDaysBeforeExpiry']) {
+    assert.ok(html.includes(`“${name}”`), `names the missing ${name}`);
+  }
+  assert.match(html, /Lead days must be a whole number from 1 to 365/, 'the bad value is reported, not ignored');
+  assert.deepEqual(await certRow(cert.id), before, 'nothing saved');
+
+  // Every field the form always sends, one at a time (the tick boxes are absent when unticked; the
+  // revision has its own 400).
+  const full = settingsForm(cert, { 'recertification.leadDays': '20' });
+  for (const name of Object.keys(full).filter((n) => n !== 'revision' && !SETTINGS_BOXES.includes(n))) {
+    const res = await postForm(path, without(full, name));
+    assert.equal(res.status, 400, `without ${name}`);
+    const text = await res.text();
+    assert.ok(text.includes(`“${name}”`), `names ${name}`);
+    assert.match(text, /Nothing was saved/);
+  }
+  // A marker that is not the form's own (it would let a missing box pass for an unticked one).
+  for (const marker of ['', 'expiration.enabled', `${SETTINGS_CHECKBOXES} extra`, [SETTINGS_CHECKBOXES, SETTINGS_CHECKBOXES]]) {
+    const res = await postForm(path, settingsForm(cert, { checkboxes: marker, 'recertification.leadDays': '20' }));
+    assert.equal(res.status, 400, `checkboxes ${JSON.stringify(marker)}`);
+  }
+  assert.deepEqual(await certRow(cert.id), before, 'nothing saved');
+
+  // The whole form as a browser sends it saves (an unticked box, with the marker, is off).
+  const saved = await postForm(path, full);
+  assert.equal(saved.status, 200);
+  const after = await api<CertificateDto>('GET', `/api/certificates/${cert.id}`);
+  assert.equal(after.settings.recertification.leadDays, 20);
+  assert.equal(after.settings.expiration.enabled, true);
+  assert.deepEqual(after.associatedCourseIds, cert.associatedCourseIds);
+});
+
+test('settings form: a bad value is refused even in a section the form turns off (never ignored); nothing is saved', async () => {
+  const { cert } = await recertifyingCertificate();
+  const path = `/admin/certificates/${cert.id}/settings`;
+  const before = await certRow(cert.id);
+  // [change, message, whether the page hides the field (then the banner says it)]
+  const cases: [Record<string, string | undefined>, RegExp, boolean][] = [
+    [{ 'expiration.enabled': undefined, 'recertification.leadDays': '0' }, /Lead days must be a whole number from 1 to 365/, true],
+    [{ 'recertification.enabled': undefined, 'recertification.leadDays': '0' }, /Lead days must be a whole number from 1 to 365/, false], // shown beside the validity
+    [{ 'recertification.enabled': undefined, 'recertification.reminderDaysBeforeExpiry': '7, soon' }, /not a list of whole numbers/, true],
+    [{ 'recertification.enabled': undefined, 'recertification.repeatReminder.everyDays': '0', 'recertification.repeatReminder.maxCount': '3' }, /Repeat every 1 to 365 days/, true],
+    [{ 'expiration.enabled': undefined, 'expiration.validFor.amount': 'x' }, /“x” is not a whole number/, true],
+    [{ 'expiration.enabled': undefined, 'expiration.graceDays': '400' }, /Grace days must be a whole number from 0/, true],
+    [{ 'expiration.fixedDate.day': '40' }, /day of the month from 1 to 31/, false], // the anchor is not the fixed date
+  ];
+  for (const [change, message, hidden] of cases) {
+    const res = await postForm(path, settingsForm(cert, change));
+    assert.equal(res.status, 400, JSON.stringify(change));
+    const html = await res.text();
+    assert.match(html, /Nothing was saved/, JSON.stringify(change));
+    assert.match(html, message, JSON.stringify(change));
+    const banner = /<ul id="hidden-field-errors">(.*?)<\/ul>/s.exec(html)?.[1] ?? '';
+    if (hidden) assert.match(banner, message, `${JSON.stringify(change)}: the banner names the hidden field's error`);
+    else assert.equal(banner, '', JSON.stringify(change));
+  }
+  assert.deepEqual(await certRow(cert.id), before, 'nothing saved');
+});
+
+/** The templates form as the browser posts it for `cert` unchanged, with `change` applied. */
+function templatesForm(cert: CertificateDto, change: Record<string, string | string[] | undefined> = {}): Record<string, string | string[]> {
+  const s = cert.settings;
+  const fields: Record<string, string | string[] | undefined> = { revision: String(cert.settingsVersion), checkboxes: 'sendWindow.days' };
+  for (const name of TEMPLATE_MESSAGES) {
+    fields[`messageTemplates.${name}.subject`] = s.messageTemplates?.[name]?.subject ?? '';
+    fields[`messageTemplates.${name}.body`] = s.messageTemplates?.[name]?.body ?? '';
+  }
+  const w = s.sendWindow ?? DEFAULT_SEND_WINDOW;
+  Object.assign(fields, { 'sendWindow.mode': s.sendWindow ? (s.sendWindow.enabled ? 'on' : 'off') : 'org', 'sendWindow.start': w.start, 'sendWindow.end': w.end, 'sendWindow.days': [...w.days] }, change);
+  return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string | string[]] => e[1] !== undefined));
+}
+
+test('templates form: a partial post, a field sent twice or an unknown send-window mode is a 400 naming it; templates and window are never erased', async () => {
+  const { cert: created } = await recertifyingCertificate();
+  await api('PATCH', `/api/certificates/${created.id}`, {
+    settings: {
+      messageTemplates: { certificateExpiring: { subject: 'Renew {{certificate.title}}', body: '<p>Hello {{learner.name}}</p>' } },
+      sendWindow: { enabled: true, start: '09:00', end: '17:00', days: ['mon', 'tue'] },
+    },
+  });
+  const cert = await api<CertificateDto>('GET', `/api/certificates/${created.id}`);
+  const path = `/admin/certificates/${cert.id}/templates`;
+  const before = await certRow(cert.id);
+  const partial = await postForm(path, { revision: String(cert.settingsVersion) });
+  assert.equal(partial.status, 400);
+  const html = await partial.text();
+  for (const name of ['messageTemplates.certificateExpiring.subject', 'messageTemplates.certificateExpired.body', 'sendWindow.mode', 'sendWindow.start', 'checkboxes']) {
+    assert.ok(html.includes(`“${name}”`), `names the missing ${name}`);
+  }
+  assert.match(html, /Nothing was saved/);
+  const full = templatesForm(cert);
+  for (const name of Object.keys(full).filter((n) => n !== 'revision' && n !== 'sendWindow.days')) {
+    const res = await postForm(path, without(full, name));
+    assert.equal(res.status, 400, `without ${name}`);
+    assert.ok((await res.text()).includes(`“${name}”`), `names ${name}`);
+  }
+  const bogusMode = await postForm(path, templatesForm(cert, { 'sendWindow.mode': 'bogus' }));
+  assert.equal(bogusMode.status, 400);
+  assert.match(await bogusMode.text(), /sendWindow\.mode|send window/i);
+  const twice = await postForm(path, templatesForm(cert, { 'messageTemplates.certificateExpiring.subject': ['Renew', 'Other'] }));
+  assert.equal(twice.status, 400);
+  assert.match(await twice.text(), /more than once/);
+  assert.deepEqual(await certRow(cert.id), before, 'nothing saved');
+
+  // The whole form as a browser sends it saves, keeping what it shows.
+  const saved = await postForm(path, templatesForm(cert, { 'messageTemplates.certificateExpired.subject': 'Expired: {{certificate.title}}', 'messageTemplates.certificateExpired.body': '<p>Sorry {{learner.name}}</p>' }));
+  assert.equal(saved.status, 200);
+  const after = await api<CertificateDto>('GET', `/api/certificates/${cert.id}`);
+  assert.equal(after.settings.messageTemplates?.certificateExpiring?.subject, 'Renew {{certificate.title}}');
+  assert.equal(after.settings.messageTemplates?.certificateExpired?.subject, 'Expired: {{certificate.title}}');
+  assert.deepEqual(after.settings.sendWindow, { enabled: true, start: '09:00', end: '17:00', days: ['mon', 'tue'] });
+});
+
+test('course and learner edit forms: a post lacking a field the form always sends is a 400 naming it; the URL or the manager is never removed by it', async () => {
+  const c = await course('Fall Arrest', 'live', 'https://lms.example.com/fall-arrest');
+  const courseBefore = await courseRow(c.id);
+  const noUrl = await postForm(`/admin/courses/${c.id}`, { revision: '1', title: 'Fall Arrest II', status: 'live' });
+  assert.equal(noUrl.status, 400);
+  const noUrlText = await noUrl.text();
+  assert.ok(noUrlText.includes('“url”'), 'names url');
+  assert.match(noUrlText, /Nothing was (saved|changed)/);
+  const noStatus = await postForm(`/admin/courses/${c.id}`, { revision: '1', title: 'Fall Arrest II', url: 'https://lms.example.com/fall-arrest' });
+  assert.equal(noStatus.status, 400);
+  assert.ok((await noStatus.text()).includes('“status”'), 'names status');
+  assert.deepEqual(await courseRow(c.id), courseBefore, 'nothing saved');
+  const whole = await postForm(`/admin/courses/${c.id}`, { revision: '1', title: 'Fall Arrest II', status: 'live', url: 'https://lms.example.com/fall-arrest' });
+  assert.equal(whole.status, 200, 'the whole form saves');
+
+  const learner = await api<LearnerDto>('POST', '/api/learners', { email: `kim-${Date.now()}@example.com`, name: 'Kim Lee', managerEmail: 'boss@example.com' });
+  const learnerBefore = await api<LearnerDto>('GET', `/api/learners/${learner.id}`);
+  const noManager = await postForm(`/admin/learners/${learner.id}`, { name: 'Kim Lee-Park', email: learner.email });
+  assert.equal(noManager.status, 400);
+  const noManagerText = await noManager.text();
+  assert.ok(noManagerText.includes('“managerEmail”'), 'names managerEmail');
+  assert.match(noManagerText, /Nothing was (saved|changed)/);
+  assert.deepEqual(await api<LearnerDto>('GET', `/api/learners/${learner.id}`), learnerBefore, 'nothing saved: the manager stays');
+  const wholeLearner = await postForm(`/admin/learners/${learner.id}`, { name: 'Kim Lee-Park', email: learner.email, managerEmail: 'boss@example.com' });
+  assert.equal(wholeLearner.status, 200);
+  const after = await api<LearnerDto>('GET', `/api/learners/${learner.id}`);
+  assert.equal(after.name, 'Kim Lee-Park');
+  assert.equal(after.managerEmail, 'boss@example.com');
 });
 
 test('a form over the size limit is a 413 read to its end: the next request on the same keep-alive connection is answered, not reset', async () => {

@@ -17,10 +17,22 @@ import {
   patchBody,
   repeatedCourseFieldErrors,
 } from '../api/admin/course-form.ts';
-import { PageRefusal, queryParam, readForm, refusedParameterMessage, repeatedFields } from '../api/admin/requests.ts';
+import { formGaps, formGapsText, PageRefusal, queryParam, readForm, refusedParameterMessage, repeatedFields } from '../api/admin/requests.ts';
 import { courseUrl, courseUrlFromTemplate, defaultCourseUrlTemplate } from '../domain/course-url.ts';
 import { csvField, toCsv } from '../api/admin/csv.ts';
-import { buildPatch, errorsFromApi, expectedVersionOf, revisionOf, SINGLE_FIELDS, valuesFromCertificate, valuesFromForm, type FormBody } from '../api/admin/forms.ts';
+import {
+  buildPatch,
+  errorsFromApi,
+  expectedVersionOf,
+  hiddenFields,
+  revisionOf,
+  SETTINGS_CHECKBOXES,
+  SETTINGS_FORM_SHAPE,
+  SINGLE_FIELDS,
+  valuesFromCertificate,
+  valuesFromForm,
+  type FormBody,
+} from '../api/admin/forms.ts';
 import { newSessionValue, safeNext, sessionIdHash, sessionIdHashOf } from '../api/admin/session.ts';
 import { certificateQuery, thisMonth } from '../api/admin/workflows.ts';
 import type { CertificateDto, CourseDto } from '../api/schemas.ts';
@@ -56,9 +68,16 @@ function form(cert: CertificateDto, change: Record<string, string | string[] | b
     'expiration.validFor.amount': v.amount,
     'expiration.validFor.unit': v.unit,
     'expiration.anchor': v.anchor,
+    'expiration.fixedDate.month': v.fixedMonth,
+    'expiration.fixedDate.day': v.fixedDay,
+    'expiration.fixedDate.minimumActiveDays': v.fixedMinimum,
+    'expiration.graceDays': v.graceDays ?? '0',
     'recertification.courseId': v.courseId,
     'recertification.leadDays': v.leadDays,
     'recertification.reminderDaysBeforeExpiry': v.reminders,
+    'recertification.repeatReminder.everyDays': v.repeatEvery,
+    'recertification.repeatReminder.maxCount': v.repeatMax,
+    checkboxes: SETTINGS_CHECKBOXES.value,
     associatedCourseIds: v.associatedCourseIds,
   };
   const boxes: Record<string, boolean> = {
@@ -140,10 +159,29 @@ test('the form sends only what changed', () => {
   assert.deepEqual(assoc.patch, { associatedCourseIds: [COURSE, OTHER] }, 'kept in order, the new one at the end');
 });
 
-test('turning expiration off sends only that; hidden fields are ignored even when bad', () => {
+test('turning expiration off sends only that; a bad value in a section turned off is still refused, never ignored', () => {
   const cert = certificate();
-  const off = buildPatch(valuesFromForm(form(cert, { 'expiration.enabled': false, 'recertification.leadDays': 'abc' })), cert, LIVE);
+  const off = buildPatch(valuesFromForm(form(cert, { 'expiration.enabled': false })), cert, LIVE);
   assert.deepEqual(off, { patch: { settings: { expiration: { enabled: false } } }, errors: {} });
+  for (const [field, bad] of [['recertification.leadDays', 'abc'], ['recertification.leadDays', '0'], ['expiration.validFor.amount', '0'], ['recertification.reminderDaysBeforeExpiry', '400']] as const) {
+    const r = buildPatch(valuesFromForm(form(cert, { 'expiration.enabled': false, [field]: bad })), cert, LIVE);
+    assert.ok(r.errors[field], `${field} = ${bad} while expiration is off`);
+    assert.deepEqual(hiddenFields(valuesFromForm(form(cert, { 'expiration.enabled': false }))).includes(field), true, `${field} is hidden: the banner says it`);
+  }
+});
+
+test('formGaps: a post lacking a field its form always sends is named (zod); a tick box counts as unticked only with the form\'s marker', () => {
+  const cert = certificate();
+  const full = form(cert);
+  assert.deepEqual(formGaps(full, SETTINGS_FORM_SHAPE), { missing: [], malformed: {} });
+  const partial = formGaps({ revision: '3', 'recertification.leadDays': '0' }, SETTINGS_FORM_SHAPE);
+  assert.ok(partial.missing.includes('checkboxes') && partial.missing.includes('expiration.validFor.amount') && !partial.missing.includes('recertification.leadDays'), JSON.stringify(partial));
+  assert.ok(!partial.missing.includes('expiration.enabled') && !partial.missing.includes('associatedCourseIds'), 'tick boxes are vouched for by the marker');
+  assert.match(formGapsText(partial), /did not send .*“checkboxes”.*Reload the page/);
+  const wrong = formGaps({ ...full, checkboxes: 'expiration.enabled' }, SETTINGS_FORM_SHAPE);
+  assert.deepEqual(Object.keys(wrong.malformed), ['checkboxes']);
+  const { 'expiration.graceDays': _grace, ...noGrace } = full;
+  assert.deepEqual(formGaps(noGrace, SETTINGS_FORM_SHAPE).missing, ['expiration.graceDays']);
 });
 
 test('bad numbers stop the save with a message per field, in one go', () => {

@@ -8,6 +8,7 @@ import { COURSE_STATUSES, type CourseStatus } from '../../domain/vocabulary.ts';
 import type { CourseDto } from '../schemas.ts';
 import type { CourseWriteBody } from './api-client.ts';
 import type { FieldErrors, FormBody } from './forms.ts';
+import { sentField, type SentFormShape } from './requests.ts';
 
 /** The course form's fields: the API's field names, so its refusal lands beside the field it names. */
 export const COURSE_FIELDS = ['title', 'status', 'url'] as const;
@@ -26,6 +27,13 @@ export interface CourseFormValues {
    */
   revision: string;
 }
+
+/**
+ * What every post of a course's edit form carries besides its revision: title, status and URL (an
+ * emptied URL is sent empty). A post lacking one is refused (formGaps), so a missing URL never
+ * removes the course's own.
+ */
+export const COURSE_EDIT_FORM_SHAPE: SentFormShape = Object.fromEntries(COURSE_FIELDS.map((name) => [name, sentField]));
 
 /** The fields a course form sends once each; one sent twice is refused (repeatedCourseFieldErrors). */
 export const COURSE_FORM_FIELDS = [...COURSE_FIELDS, 'revision'] as const;

@@ -12,6 +12,7 @@ import { MAX_VALIDITY_TEXT, SettingsPatchSchema, type CertificateSettings } from
 import type { CertificateDto } from '../schemas.ts';
 import { canonicalJson } from '../util.ts';
 import type { CertificatePatchBody } from './api-client.ts';
+import { CHECKBOXES_FIELD, checkboxMarker, sentField, type SentFormShape } from './requests.ts';
 
 /** The form's field names: the API's field paths (so its errors and warnings land beside their field). */
 export const F = {
@@ -34,6 +35,23 @@ export const F = {
   associated: 'associatedCourseIds',
   revision: 'revision',
 } as const;
+
+/** The Settings form's tick boxes: absent from a post when unticked (the hidden `checkboxes` field says the form had them). */
+export const SETTINGS_CHECKBOXES = checkboxMarker([F.expirationEnabled, F.recertificationEnabled, F.expiringNotice, F.expiredNotice, F.associated]);
+
+/**
+ * What every post of the Settings form carries, whatever the admin ticked: each field but the tick
+ * boxes, which the hidden `checkboxes` marker stands for (the revision has its own check, a 400 of
+ * its own). A post that lacks one is refused (formGaps): nothing is guessed for it.
+ */
+export const SETTINGS_FORM_SHAPE: SentFormShape = {
+  ...Object.fromEntries(
+    Object.values(F)
+      .filter((name) => name !== F.revision && !SETTINGS_CHECKBOXES.value.split(' ').includes(name))
+      .map((name) => [name, sentField]),
+  ),
+  [CHECKBOXES_FIELD]: SETTINGS_CHECKBOXES.schema,
+};
 
 /** Field name → the message shown beside it. */
 export type FieldErrors = Record<string, string>;
@@ -82,6 +100,38 @@ export const FIELD_MESSAGES: Record<string, string> = {
   [F.courseId]: 'Choose a live course.',
   [F.associated]: 'Choose courses from the list.',
 };
+
+/** Field name → its label on the page, for a message about a field the page hides. */
+export const FIELD_LABELS: Record<string, string> = {
+  [F.amount]: 'Certificate is valid for',
+  [F.unit]: 'Unit of the validity',
+  [F.anchor]: 'A renewed certificate’s expiry counts from',
+  [F.fixedMonth]: 'Fixed expiry date (month)',
+  [F.fixedDay]: 'Fixed expiry date (day)',
+  [F.fixedMinimum]: 'Minimum active days',
+  [F.graceDays]: 'Grace period after expiry',
+  [F.courseId]: 'Recertification Course',
+  [F.leadDays]: 'Assign the course … days before the certificate expires',
+  [F.reminders]: 'Remind the learner … days before expiry',
+  [F.repeatEvery]: 'Also remind the learner every … days',
+  [F.repeatMax]: 'At most this many repeating reminders',
+};
+
+/** The fields under "Enable certificate expiration" (hidden while it is off). */
+const EXPIRATION_FIELDS: readonly string[] = [F.amount, F.unit, F.anchor, F.fixedMonth, F.fixedDay, F.fixedMinimum, F.graceDays];
+/** The fields under "Enable recertification" (hidden while it, or expiration, is off). */
+const RECERTIFICATION_FIELDS: readonly string[] = [F.courseId, F.leadDays, F.reminders, F.repeatEvery, F.repeatMax];
+
+/**
+ * The fields the page hides for these values (their section is turned off), so an error beside them
+ * would not be seen: the page says it in its banner instead. Lead days with recertification off are
+ * not among them: their error shows beside the validity (views/settings.tsx).
+ */
+export function hiddenFields(values: SettingsFormValues): string[] {
+  if (!values.expirationEnabled) return [...EXPIRATION_FIELDS, ...RECERTIFICATION_FIELDS];
+  if (!values.recertificationEnabled) return RECERTIFICATION_FIELDS.filter((f) => f !== F.leadDays);
+  return [];
+}
 
 /** The form's `revision` for a certificate: its version, which every change raises. */
 export function revisionOf(cert: CertificateDto): string {
@@ -200,10 +250,12 @@ const sameList = (a: readonly unknown[], b: readonly unknown[]): boolean => cano
 
 /**
  * The PATCH body for the change the form makes to `current`, or the field errors that stop it (then
- * nothing is sent). Hidden fields are ignored: the recertification fields while expiration or
- * recertification is off, the messages while expiration is off. `liveCourseIds` are the dropdown's
- * choices: an empty choice while the saved course is no longer live keeps the saved one (the API then
- * says whether that is still allowed).
+ * nothing is sent). Every value the form sent is checked — whole numbers, then the domain's schema
+ * for their ranges — whichever sections are on, so a bad entry is never ignored (even one in a
+ * section the same save turns off); only the sections that are on go into the patch: the
+ * recertification fields while expiration and recertification are on, the messages while expiration
+ * is on. `liveCourseIds` are the dropdown's choices: an empty choice while the saved course is no
+ * longer live keeps the saved one (the API then says whether that is still allowed).
  */
 export function buildPatch(
   values: SettingsFormValues,
@@ -212,48 +264,76 @@ export function buildPatch(
 ): { patch: CertificatePatchBody; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const cur = current.settings;
+  const notWhole = (raw: string, field: string): void => {
+    errors[field] = `“${raw}” is not a whole number. ${FIELD_MESSAGES[field]}`;
+  };
+
+  // Every value as sent, read whatever its section's toggle says.
+  const amount = wholeNumber(values.amount);
+  if (amount === null) notWhole(values.amount, F.amount);
+  // No such field (a values object built without one) keeps the saved grace days; an emptied one is 0, none.
+  const grace = values.graceDays === null ? (cur.expiration.graceDays ?? 0) : values.graceDays === '' ? 0 : wholeNumber(values.graceDays);
+  if (grace === null) notWhole(values.graceDays ?? '', F.graceDays);
+  const month = wholeNumber(values.fixedMonth);
+  const day = wholeNumber(values.fixedDay);
+  const minimumActiveDays = wholeNumber(values.fixedMinimum);
+  if (month === null) errors[F.fixedMonth] = FIELD_MESSAGES[F.fixedMonth] ?? '';
+  if (day === null) notWhole(values.fixedDay, F.fixedDay);
+  if (minimumActiveDays === null) notWhole(values.fixedMinimum, F.fixedMinimum);
+  const fixedDate = month !== null && day !== null && minimumActiveDays !== null ? { month, day, minimumActiveDays } : null;
+  const courseId = values.courseId === '' ? null : values.courseId;
+  const lead = wholeNumber(values.leadDays);
+  if (lead === null) notWhole(values.leadDays, F.leadDays);
+  const reminders = reminderDays(values.reminders);
+  if (reminders === null) errors[F.reminders] = `“${values.reminders}” is not a list of whole numbers. ${FIELD_MESSAGES[F.reminders]}`;
+  const repeat = repeatReminder(values, errors);
+
+  // The domain's schema over everything sent: every range error at once, in the API's own words,
+  // next to its field. The patch below is part of it, so it is checked too.
+  const sent = {
+    expiration: {
+      enabled: values.expirationEnabled,
+      ...(amount !== null ? { validFor: { amount, unit: values.unit } } : {}),
+      anchor: values.anchor,
+      ...(fixedDate ? { fixedDate } : {}),
+      ...(grace !== null ? { graceDays: grace } : {}),
+    },
+    recertification: {
+      enabled: values.recertificationEnabled,
+      courseId,
+      ...(lead !== null ? { leadDays: lead } : {}),
+      ...(reminders !== null ? { reminderDaysBeforeExpiry: reminders } : {}),
+      ...(repeat !== undefined ? { repeatReminder: repeat } : {}),
+    },
+    expiringNotice: { enabled: values.expiringNotice },
+    expiredNotice: { enabled: values.expiredNotice },
+  };
+  const checkedSent = SettingsPatchSchema.safeParse(sent);
+  if (!checkedSent.success) {
+    for (const issue of checkedSent.error.issues) {
+      const field = fieldOf(issue.path.map(String).join('.'));
+      errors[field] ??= FIELD_MESSAGES[field] ?? issue.message;
+    }
+  }
+
+  // The change: only the sections that are on, only what differs from the saved settings.
   const expiration: Record<string, unknown> = {};
   const recertification: Record<string, unknown> = {};
   const expiringNotice: Record<string, unknown> = {};
   const expiredNotice: Record<string, unknown> = {};
-
   if (values.expirationEnabled !== cur.expiration.enabled) expiration.enabled = values.expirationEnabled;
   if (values.expirationEnabled) {
-    const amount = wholeNumber(values.amount);
-    if (amount === null) errors[F.amount] = `“${values.amount}” is not a whole number. ${FIELD_MESSAGES[F.amount]}`;
-    else if (amount !== cur.expiration.validFor.amount || values.unit !== cur.expiration.validFor.unit) {
-      expiration.validFor = { amount, unit: values.unit };
-    }
+    if (amount !== null && (amount !== cur.expiration.validFor.amount || values.unit !== cur.expiration.validFor.unit)) expiration.validFor = { amount, unit: values.unit };
     if (values.anchor !== cur.expiration.anchor) expiration.anchor = values.anchor;
-    // No such field (a form rendered before it existed) keeps the saved grace days; an emptied one is 0, none.
-    const grace = values.graceDays === null ? (cur.expiration.graceDays ?? 0) : values.graceDays === '' ? 0 : wholeNumber(values.graceDays);
-    if (grace === null) errors[F.graceDays] = `“${values.graceDays}” is not a whole number. ${FIELD_MESSAGES[F.graceDays]}`;
-    else if (grace !== (cur.expiration.graceDays ?? 0)) expiration.graceDays = grace;
-    if (values.anchor === 'fixed_date') {
-      const month = wholeNumber(values.fixedMonth);
-      const day = wholeNumber(values.fixedDay);
-      const minimumActiveDays = wholeNumber(values.fixedMinimum);
-      if (month === null) errors[F.fixedMonth] = FIELD_MESSAGES[F.fixedMonth] ?? '';
-      if (day === null) errors[F.fixedDay] = `“${values.fixedDay}” is not a whole number. ${FIELD_MESSAGES[F.fixedDay]}`;
-      if (minimumActiveDays === null) errors[F.fixedMinimum] = `“${values.fixedMinimum}” is not a whole number. ${FIELD_MESSAGES[F.fixedMinimum]}`;
-      if (month !== null && day !== null && minimumActiveDays !== null) {
-        const fixedDate = { month, day, minimumActiveDays };
-        if (canonicalJson(fixedDate) !== canonicalJson(cur.expiration.fixedDate ?? null)) expiration.fixedDate = fixedDate;
-      }
-    }
+    if (grace !== null && grace !== (cur.expiration.graceDays ?? 0)) expiration.graceDays = grace;
+    if (values.anchor === 'fixed_date' && fixedDate && canonicalJson(fixedDate) !== canonicalJson(cur.expiration.fixedDate ?? null)) expiration.fixedDate = fixedDate;
 
     if (values.recertificationEnabled !== cur.recertification.enabled) recertification.enabled = values.recertificationEnabled;
     if (values.recertificationEnabled) {
-      const keepSaved = values.courseId === '' && cur.recertification.courseId !== null && !liveCourseIds.has(cur.recertification.courseId);
-      const courseId = values.courseId === '' ? null : values.courseId;
+      const keepSaved = courseId === null && cur.recertification.courseId !== null && !liveCourseIds.has(cur.recertification.courseId);
       if (!keepSaved && courseId !== cur.recertification.courseId) recertification.courseId = courseId;
-      const lead = wholeNumber(values.leadDays);
-      if (lead === null) errors[F.leadDays] = `“${values.leadDays}” is not a whole number. ${FIELD_MESSAGES[F.leadDays]}`;
-      else if (lead !== cur.recertification.leadDays) recertification.leadDays = lead;
-      const reminders = reminderDays(values.reminders);
-      if (reminders === null) errors[F.reminders] = `“${values.reminders}” is not a list of whole numbers. ${FIELD_MESSAGES[F.reminders]}`;
-      else if (!sameList(reminders, cur.recertification.reminderDaysBeforeExpiry)) recertification.reminderDaysBeforeExpiry = reminders;
-      const repeat = repeatReminder(values, errors);
+      if (lead !== null && lead !== cur.recertification.leadDays) recertification.leadDays = lead;
+      if (reminders !== null && !sameList(reminders, cur.recertification.reminderDaysBeforeExpiry)) recertification.reminderDaysBeforeExpiry = reminders;
       if (repeat !== undefined && canonicalJson(repeat) !== canonicalJson(cur.recertification.repeatReminder ?? null)) recertification.repeatReminder = repeat;
     }
     if (values.expiringNotice !== cur.expiringNotice.enabled) expiringNotice.enabled = values.expiringNotice;
@@ -265,15 +345,6 @@ export function buildPatch(
   if (Object.keys(recertification).length) settings.recertification = recertification;
   if (Object.keys(expiringNotice).length) settings.expiringNotice = expiringNotice;
   if (Object.keys(expiredNotice).length) settings.expiredNotice = expiredNotice;
-
-  // The domain's schema: every range error at once, in the API's own words, next to its field.
-  const checkedPatch = SettingsPatchSchema.safeParse(settings);
-  if (!checkedPatch.success) {
-    for (const issue of checkedPatch.error.issues) {
-      const field = fieldOf(issue.path.map(String).join('.'));
-      errors[field] ??= FIELD_MESSAGES[field] ?? issue.message;
-    }
-  }
 
   const patch: CertificatePatchBody = {};
   if (Object.keys(settings).length) patch.settings = settings;

@@ -1,10 +1,12 @@
 /**
  * What the admin page reads from a request, refused clearly when it is not what a page sends: the
  * form of a POST (readForm), a query parameter (queryParam), a field that must come once
- * (repeatedFields). A refusal is a `PageRefusal`, which createAdminApp (index.tsx) answers with an
- * error page of its status (400, 415) naming what was wrong; nothing is changed.
+ * (repeatedFields), the fields a form always sends (formGaps). A refusal is a `PageRefusal`, which
+ * createAdminApp (index.tsx) answers with an error page of its status (400, 415) naming what was
+ * wrong; nothing is changed.
  */
 import type { Context } from 'hono';
+import { z } from 'zod';
 import type { FormBody } from './forms.ts';
 
 /** A request the admin page refuses before acting on it: its status, the page's title and message. */
@@ -99,4 +101,88 @@ export function refusedParameterMessage(failure: { message: string; details: unk
   const issue = Array.isArray(issues) ? (issues[0] as { path?: unknown; message?: unknown } | undefined) : undefined;
   if (!issue || typeof issue.path !== 'string' || issue.path === '') return null;
   return badParameter(issue.path, typeof issue.message === 'string' ? issue.message : 'refused').message;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the fields a form always sends
+
+/** The message of a field the post lacks (formGaps tells it from a malformed one by this). */
+const MISSING = 'missing';
+
+/** A zod error map: `missing` for an absent field, else `why`. */
+const missingOr =
+  (why: string) =>
+  (issue: { input?: unknown }): string =>
+    issue.input === undefined ? MISSING : why;
+
+/**
+ * A field every post of its form carries whatever the admin did: a text, hidden or date input, a
+ * textarea, a select, a radio group with one always checked. Its value is the form's to check; sent
+ * twice it is refused by repeatedFields, so only its absence (or a file) fails here.
+ */
+export const sentField = z.union([z.string(), z.array(z.string())], { error: missingOr('is not text') });
+
+/** A field the form always sends with one of `values` (a select or radio group the page renders). */
+export const sentChoice = (values: readonly [string, ...string[]]) => z.enum(values, { error: missingOr(`is not one of ${values.join(', ')}`) });
+
+/** The hidden field that names a form's tick boxes (see checkboxMarker). */
+export const CHECKBOXES_FIELD = 'checkboxes';
+
+/**
+ * The marker of a form's tick boxes: a browser leaves an unticked box out of the post, so an absent
+ * box is read as unticked only when the post carries this hidden field naming exactly the boxes
+ * `names` (space-separated). Without it an absent box cannot be told from one the post lacks.
+ * Shape: `{ value }` to render as `<input type="hidden" name="checkboxes" value={value}>`, `schema`
+ * for the form's schema under CHECKBOXES_FIELD.
+ */
+export function checkboxMarker(names: readonly string[]): { value: string; schema: z.ZodType } {
+  const value = names.join(' ');
+  return { value, schema: z.literal(value, { error: missingOr('is not this form’s list of tick boxes (reload the page)') }) };
+}
+
+/** What a form always sends: field name → its zod schema (sentField, sentChoice, a checkboxMarker's schema). */
+export type SentFormShape = Record<string, z.ZodType>;
+
+/** What a post lacks of its form: the fields it does not carry, and the ones it carries malformed (field → why). */
+export interface FormGaps {
+  missing: string[];
+  malformed: Record<string, string>;
+}
+
+/**
+ * Checks `form` against `shape` (the fields its page always sends) with zod: the names the post
+ * lacks, in `shape`'s order, and those it carries but not as the page sends them (a file for text, a
+ * choice the page does not offer, a tick-box marker that is not the form's own). Fields not in
+ * `shape` are not looked at. Throws nothing.
+ */
+export function formGaps(form: FormBody, shape: SentFormShape): FormGaps {
+  const gaps: FormGaps = { missing: [], malformed: {} };
+  const checked = z.object(shape).safeParse({ ...form });
+  if (checked.success) return gaps;
+  for (const issue of checked.error.issues) {
+    const name = String(issue.path[0] ?? '');
+    if (issue.message === MISSING) {
+      if (!gaps.missing.includes(name)) gaps.missing.push(name);
+    } else gaps.malformed[name] ??= issue.message;
+  }
+  return gaps;
+}
+
+/** True when the post lacks nothing of its form and carries nothing malformed. */
+export const isComplete = (gaps: FormGaps): boolean => gaps.missing.length === 0 && Object.keys(gaps.malformed).length === 0;
+
+/**
+ * The sentences saying what a post lacks (for a page's banner), e.g. "The form did not send “url”,
+ * “status”, which the page’s form always sends. “sendWindow.mode” is not one of org, on, off. Reload
+ * the page and make your change again." Empty when the post is complete.
+ */
+export function formGapsText(gaps: FormGaps): string {
+  const parts: string[] = [];
+  if (gaps.missing.length) {
+    const names = gaps.missing.map((n) => `“${n}”`).join(', ');
+    const marker = gaps.missing.includes(CHECKBOXES_FIELD) ? ` (its hidden “${CHECKBOXES_FIELD}” field is what tells an unticked box from one the post lacks)` : '';
+    parts.push(`The form did not send ${names}, which the page’s form always sends${marker}.`);
+  }
+  for (const [name, why] of Object.entries(gaps.malformed)) parts.push(`“${name}” ${why}.`);
+  return parts.length ? `${parts.join(' ')} Reload the page and make your change again.` : '';
 }

@@ -8,7 +8,33 @@ import { TEMPLATE_MESSAGES, type CertificateSettings, type MessageTemplate, type
 import { DEFAULT_SEND_WINDOW, WEEKDAYS, type SendWindow, type Weekday } from '../../domain/send-window.ts';
 import type { CertificateDto } from '../schemas.ts';
 import type { FormBody } from './forms.ts';
+import { CHECKBOXES_FIELD, checkboxMarker, sentChoice, sentField, type SentFormShape } from './requests.ts';
 import type { TemplatesFormValues } from './views/message-templates.tsx';
+
+/** The templates form's tick boxes (the send window's days): absent from a post when unticked, which the hidden `checkboxes` field vouches for. */
+export const TEMPLATES_CHECKBOXES = checkboxMarker(['sendWindow.days']);
+
+/** The templates form's fields that carry one value (all but the days), the revision included. */
+export const TEMPLATES_SINGLE_FIELDS: readonly string[] = [
+  'revision',
+  ...TEMPLATE_MESSAGES.flatMap((name) => [`messageTemplates.${name}.subject`, `messageTemplates.${name}.body`]),
+  'sendWindow.mode',
+  'sendWindow.start',
+  'sendWindow.end',
+];
+
+/**
+ * What every post of the templates form carries (the revision has its own check): each message's
+ * subject and body (empty: the built-in text), the window's mode (one of the three radio buttons is
+ * always checked), start and end, and the `checkboxes` marker for the days. A post lacking one, or
+ * with a mode the form does not offer, is refused (formGaps): an absent template is never taken for
+ * an emptied one, an unknown mode never for the organisation's window.
+ */
+export const TEMPLATES_FORM_SHAPE: SentFormShape = {
+  ...Object.fromEntries(TEMPLATES_SINGLE_FIELDS.filter((name) => name !== 'revision' && name !== 'sendWindow.mode').map((name) => [name, sentField])),
+  'sendWindow.mode': sentChoice(['org', 'on', 'off']),
+  [CHECKBOXES_FIELD]: TEMPLATES_CHECKBOXES.schema,
+};
 
 /** The form's values for a certificate's saved templates and window. */
 export function templateValuesFromCertificate(cert: CertificateDto): TemplatesFormValues {

@@ -14,25 +14,36 @@ import type { AdminApi, ApiFailure } from '../api-client.ts';
 import type { AdminContext, AdminEnv } from '../context.ts';
 import {
   F,
+  FIELD_LABELS,
   REPEATED_FIELD_MESSAGE,
+  SETTINGS_FORM_SHAPE,
   SINGLE_FIELDS,
   buildPatch,
   errorsFromApi,
   expectedVersionOf,
+  hiddenFields,
   valuesFromCertificate,
   valuesFromForm,
   type FieldErrors,
   type SettingsFormValues,
 } from '../forms.ts';
 import { renderNotFound } from '../renderer.tsx';
-import { formText, readForm, refuseRepeated, repeatedFields } from '../requests.ts';
+import { formGaps, formGapsText, formText, isComplete, readForm, refuseRepeated, repeatedFields } from '../requests.ts';
 import { CONFIRM_FIELD, ChangePreview, actsAtOnce, confirmToken, impactLines } from '../views/change-preview.tsx';
 import { CertificateTabs, CertificatesPage } from '../views/certificates.tsx';
 import type { Banner } from '../views/layout.tsx';
 import { SettingsForm } from '../views/settings.tsx';
 import { ArchiveCertificatePage } from '../views/learners.tsx';
 import { MessageTemplatesForm, type TemplatesFormValues, type TemplatesViewProps } from '../views/message-templates.tsx';
-import { templateOf, templateValuesFromCertificate, templateValuesFromForm, templatesPatch, windowInWords } from '../templates-form.ts';
+import {
+  TEMPLATES_FORM_SHAPE,
+  TEMPLATES_SINGLE_FIELDS,
+  templateOf,
+  templateValuesFromCertificate,
+  templateValuesFromForm,
+  templatesPatch,
+  windowInWords,
+} from '../templates-form.ts';
 import { TEMPLATE_MESSAGES, type TemplateMessage } from '../../../domain/settings.ts';
 import type { MessagePreviewDto } from '../../schemas.ts';
 
@@ -156,16 +167,53 @@ certificates.post('/:id/settings', async (c) => {
   const expectedVersion = repeated.includes(F.revision) ? null : expectedVersionOf(values);
   // A form without a well-formed revision is malformed (400), not stale: nobody else saved anything.
   if (expectedVersion === null) return settingsPage(c, { cert, courses, status: 400, fromPost: true, banner: { kind: 'error', text: BAD_REVISION_TEXT } });
+  const live = new Set(courses.filter((x) => x.status === 'live').map((x) => x.id));
+  const { patch, errors } = buildPatch(values, cert, live);
+  // A post that lacks a field the form always sends (a tick box counts only with the form's
+  // `checkboxes` marker) is refused, never filled in: nothing is guessed "off" or "empty" for it.
+  // The bad values it did carry are named too. The form shown is the saved settings.
+  const gaps = formGaps(form, SETTINGS_FORM_SHAPE);
+  if (!isComplete(gaps)) {
+    const badSent = Object.entries(errors).filter(([name]) => name in form);
+    const text = (
+      <>
+        <strong>Nothing was saved.</strong> {formGapsText(gaps)}
+        {badSent.length > 0 && (
+          <ul id="bad-values">
+            {badSent.map(([name, message]) => (
+              <li data-field={name}>
+                “{name}”: {message}
+              </li>
+            ))}
+          </ul>
+        )}
+      </>
+    );
+    return settingsPage(c, { cert, courses, status: 400, fromPost: true, banner: { kind: 'error', text } });
+  }
   // A quick refusal for a form already stale; the API's If-Match check below is the one that holds
   // when two saves race (it runs under the certificate's row lock).
   if (expectedVersion !== cert.settingsVersion) return stale(cert);
-  const live = new Set(courses.filter((x) => x.status === 'live').map((x) => x.id));
-  const { patch, errors } = buildPatch(values, cert, live);
   for (const name of repeated) errors[name] = REPEATED_FIELD_MESSAGE; // a field sent twice: refused, not one picked
   if (Object.keys(errors).length > 0) {
-    const text = repeated.length
-      ? `Nothing was saved: the form sent ${repeated.map((n) => `“${n}”`).join(', ')} more than once.`
-      : 'Nothing was saved: correct the fields marked below.';
+    // An error beside a field its section hides (the same save turns the section off) is said in the banner.
+    const hidden = hiddenFields(values).filter((name) => errors[name]);
+    const text = repeated.length ? (
+      `Nothing was saved: the form sent ${repeated.map((n) => `“${n}”`).join(', ')} more than once.`
+    ) : (
+      <>
+        Nothing was saved: correct the fields marked below.
+        {hidden.length > 0 && (
+          <ul id="hidden-field-errors">
+            {hidden.map((name) => (
+              <li data-field={name}>
+                {FIELD_LABELS[name] ?? name} (in a section turned off): {errors[name]}
+              </li>
+            ))}
+          </ul>
+        )}
+      </>
+    );
     return settingsPage(c, { cert, courses, values, errors, status: 400, banner: { kind: 'error', text } });
   }
   /** The page of a change the API refused (the preview or the save): the API's message beside each field it names. */
@@ -319,9 +367,18 @@ certificates.post('/:id/templates', async (c) => {
   const { api } = c.var.admin;
   const [cert, courses] = await Promise.all([loadCertificate(api, c.req.param('id')), api.listCourses()]);
   if (!cert) return renderNotFound(c, 'That certificate');
-  const values = templateValuesFromForm(await readForm(c));
-  const version = /^[1-9]\d{0,9}$/.test(values.revision) ? Number(values.revision) : null;
+  const form = await readForm(c);
+  const values = templateValuesFromForm(form);
+  const repeated = repeatedFields(form, TEMPLATES_SINGLE_FIELDS);
+  const version = !repeated.includes('revision') && /^[1-9]\d{0,9}$/.test(values.revision) ? Number(values.revision) : null;
   if (version === null) return settingsPage(c, { cert, courses, status: 400, fromPost: true, banner: { kind: 'error', text: BAD_REVISION_TEXT } });
+  // A post lacking a field the form always sends, or sending one twice, is refused: an absent
+  // template is never saved as "built-in", an absent or unknown mode never as the organisation's window.
+  const gaps = formGaps(form, TEMPLATES_FORM_SHAPE);
+  if (!isComplete(gaps) || repeated.length > 0) {
+    const twice = repeated.length ? `The form sent ${repeated.map((n) => `“${n}”`).join(', ')} more than once; send each once.` : '';
+    return settingsPage(c, { cert, courses, status: 400, fromPost: true, banner: { kind: 'error', text: `Nothing was saved: ${[formGapsText(gaps), twice].filter(Boolean).join(' ')}` } });
+  }
   const answer = await api.patchCertificate(cert.id, { settings: templatesPatch(values) }, { expectedVersion: version });
   if (answer.ok) {
     const { certificate, warnings } = answer.body;

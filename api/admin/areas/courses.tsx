@@ -13,6 +13,7 @@ import { isId } from '../../../domain/ids.ts';
 import { versionOfEtag, type VersionedCourse } from '../api-client.ts';
 import type { AdminContext, AdminEnv } from '../context.ts';
 import {
+  COURSE_EDIT_FORM_SHAPE,
   courseErrorsFromApi,
   courseRevisionOf,
   courseValuesFromCourse,
@@ -25,7 +26,7 @@ import {
 } from '../course-form.ts';
 import type { FieldErrors } from '../forms.ts';
 import { renderNotFound } from '../renderer.tsx';
-import { readForm } from '../requests.ts';
+import { formGaps, formGapsText, isComplete, readForm } from '../requests.ts';
 import { CourseEditPage, CoursesPage } from '../views/courses.tsx';
 import type { Banner } from '../views/layout.tsx';
 
@@ -111,6 +112,9 @@ courses.post('/:id', async (c) => {
   const expectedVersion = courseRevisionOf(form);
   // A form without a well-formed revision is malformed (400), not stale: nobody else saved anything.
   if (expectedVersion === null) return coursePage(c, found, { status: 400, fromPost: true, banner: { kind: 'error', text: BAD_REVISION_TEXT } });
+  // A post lacking a field the form always sends is refused, never filled in (a missing URL is not an emptied one).
+  const gaps = formGaps(form, COURSE_EDIT_FORM_SHAPE);
+  if (!isComplete(gaps)) return coursePage(c, found, { status: 400, fromPost: true, banner: { kind: 'error', text: `Nothing was saved: ${formGapsText(gaps)}` } });
   // A quick refusal for a form already stale; the API's If-Match check is the one that holds when
   // two saves race (it runs under the course's row lock).
   if (expectedVersion !== found.version) return stale(found);

@@ -13,7 +13,7 @@ import { isId } from '../../../domain/ids.ts';
 import type { LearnerDeactivated, LearnerDto, LearnerErasedDto } from '../../schemas.ts';
 import type { AdminContext, AdminEnv } from '../context.ts';
 import { renderNotFound } from '../renderer.tsx';
-import { formText, queryParam, readForm, refuseRepeated } from '../requests.ts';
+import { formGaps, formGapsText, formText, isComplete, queryParam, readForm, refuseRepeated, sentField, type SentFormShape } from '../requests.ts';
 import type { Banner } from '../views/layout.tsx';
 import { LearnerPage } from '../views/learner.tsx';
 import { LearnerForms, LearnersPage, type LearnerFormState } from '../views/learners.tsx';
@@ -82,6 +82,13 @@ async function loadLearner(c: AdminContext): Promise<LearnerDto | null> {
   return isId(id) ? await c.var.admin.api.getLearner(id) : null;
 }
 
+/**
+ * What every post of the learner edit form carries: name, email and manager's email (an emptied
+ * manager field is sent empty and removes the manager). A post lacking one is refused (formGaps), so
+ * a missing manager field never removes the manager.
+ */
+const LEARNER_EDIT_FORM_SHAPE: SentFormShape = { name: sentField, email: sentField, managerEmail: sentField };
+
 /** The status of a page answering a refused write: the API's, or 500 for anything unexpected. */
 const refusedStatus = (status: number) => ([400, 409, 413, 415, 422].includes(status) ? status : 500) as ContentfulStatusCode;
 /** The field a refusal names (`details.field`, or the first validation issue's path), if any. */
@@ -103,6 +110,8 @@ learners.post('/:id', async (c) => {
   if (!learner) return renderNotFound(c, 'That learner');
   const form = await readForm(c);
   refuseRepeated(form, ['name', 'email', 'managerEmail']);
+  const gaps = formGaps(form, LEARNER_EDIT_FORM_SHAPE);
+  if (!isComplete(gaps)) return learnerPage(c, learner, { status: 400, fromPost: true, banner: { kind: 'error', text: `Nothing was saved: ${formGapsText(gaps)}` } });
   const values = { name: formText(form, 'name'), email: formText(form, 'email'), managerEmail: formText(form, 'managerEmail') };
   const body: { name?: string; email?: string; managerEmail?: string | null } = {};
   if (values.name.trim() !== learner.name) body.name = values.name;

@@ -8,6 +8,8 @@ import type { MessagePreviewDto } from '../../schemas.ts';
 import { PLACEHOLDERS } from '../../../domain/placeholders.ts';
 import { TEMPLATE_MESSAGES, type TemplateMessage } from '../../../domain/settings.ts';
 import { WEEKDAYS } from '../../../domain/send-window.ts';
+import { CHECKBOXES_FIELD } from '../requests.ts';
+import { TEMPLATES_CHECKBOXES } from '../templates-form.ts';
 import { TEMPLATE_MESSAGE_LABELS, WEEKDAY_LABELS } from './labels.ts';
 
 /** The form's values as typed. */
@@ -49,6 +51,8 @@ export function MessageTemplatesForm(props: TemplatesViewProps) {
   return (
     <form method="post" action={action} id="templates-form" class="settings">
       <input type="hidden" name="revision" value={v.revision} />
+      {/* Names the tick boxes (the days), which a browser leaves out when unticked: an absent day is unticked, not missing. */}
+      <input type="hidden" name={CHECKBOXES_FIELD} value={TEMPLATES_CHECKBOXES.value} />
       <section class="card" id="templates-section">
         <h2>Message templates and send window</h2>
         <p class="hint">

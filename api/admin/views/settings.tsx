@@ -6,7 +6,8 @@
  */
 import type { Child } from 'hono/jsx';
 import type { CertificateDto, CourseDto, SettingsWarningDto } from '../../schemas.ts';
-import { F, type FieldErrors, type SettingsFormValues } from '../forms.ts';
+import { F, SETTINGS_CHECKBOXES, type FieldErrors, type SettingsFormValues } from '../forms.ts';
+import { CHECKBOXES_FIELD } from '../requests.ts';
 import { DURATION_UNITS, EXPIRY_ANCHORS } from '../../../domain/dates.ts';
 import { ANCHOR_LABELS, MONTH_NAMES, STATUS_LABELS, UNIT_LABELS } from './labels.ts';
 
@@ -82,6 +83,8 @@ export function SettingsForm(props: SettingsViewProps) {
     <>
       <form method="post" action={`/admin/certificates/${cert.id}/settings`} id="settings-form" class="settings">
         <input type="hidden" name={F.revision} value={v.revision} />
+        {/* Names the tick boxes, which a browser leaves out when unticked: so the server reads an absent box as unticked, not as missing. */}
+        <input type="hidden" name={CHECKBOXES_FIELD} value={SETTINGS_CHECKBOXES.value} />
 
         <section class="card" id="expiration-section">
           <h2>Certificate Expiration</h2>
