@@ -55,13 +55,13 @@ export function errorResponse(c: Context, status: ErrorStatus, code: string, mes
 export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<S, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }> {
   const describe: Record<ErrorStatus, string> = {
     400:
-      'Malformed input: invalid JSON (`malformed_json`); failed validation (`validation_failed`: `details.issues` lists the first 20 issues ' +
+      'Malformed input: invalid JSON (`malformed_json`); failed validation (`validation_failed`: `details.issues` lists the first 20 issues, unknown keys first, ' +
       'as `{path, code, message}` and `details.issueCount` counts them all; an `unrecognized_keys` issue names the first 20 unknown keys in ' +
       '`keys`, with `keyCount`; any path, key or message echoed back is cut at 200 characters), including a query parameter given more than ' +
       'once (`repeated_parameter`) and a body sent to a route that takes none (an empty body or `{}` is accepted); or an ' +
       '`Idempotency-Key` sent to a route that does not honour it (`idempotency_key_unsupported`; `details.honouredBy` lists the routes that do), ' +
       'or a precondition (`If-Match`, `If-None-Match`, `If-Unmodified-Since`) sent with a change to a route that cannot check it ' +
-      '(`precondition_unsupported`: only versioned resources take `If-Match`; `details.honouredBy` lists the routes that do).',
+      '(`precondition_unsupported`: only the certificate and course PATCH compare `If-Match`; `details.honouredBy` lists the routes that do).',
     401: 'Missing or unknown bearer token (`unauthorized`), a revoked one (`token_revoked`) or an expired one (`token_expired`).',
     403: 'The token lacks the scope this route needs (`insufficient_scope`; `details.requiredScope`, `details.tokenScope`).',
     404: 'Unknown resource (`not_found`).',

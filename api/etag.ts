@@ -5,8 +5,8 @@
  * inside the change's transaction, so of two changes made at the same version exactly one commits and
  * the other is a 409 `version_conflict`.
  *
- * A route without a version cannot honour a precondition: `If-Match`, `If-None-Match` or
- * `If-Unmodified-Since` sent with a change (POST, PUT, PATCH, DELETE) to any other `/api` route is
+ * Only the routes that declare `If-Match` (the certificate and course PATCH) compare a precondition:
+ * `If-Match`, `If-None-Match` or `If-Unmodified-Since` sent with a change (POST, PUT, PATCH, DELETE) to any other `/api` route is
  * refused with 400 `precondition_unsupported` (`PRECONDITIONS_HONOURED`, api/unhonoured-headers.ts),
  * never ignored while the change is made. GET and HEAD may carry them (caches do): they change nothing.
  */
@@ -31,7 +31,7 @@ export const PRECONDITIONS_HONOURED: readonly HonouredHeader[] = [
     name: 'If-Match',
     code: 'precondition_unsupported',
     methods: CHANGING_METHODS,
-    meaningless: (route) => `If-Match cannot be checked on ${route}: what it changes has no version (no ETag) to compare.`,
+    meaningless: (route) => `If-Match is not compared on ${route}: only the routes that change a versioned resource's fields (details.honouredBy) compare it.`,
   },
   {
     header: 'if-none-match',
@@ -82,16 +82,16 @@ export function etagHeader(description: string, example: string) {
   return z.object({ ETag: z.string().openapi({ description, example }) });
 }
 
+/** The strong entity tags' values of an If-Match header (`"7", W/"8"` → `['7']`): weak ones never match. */
+const strongTags = (header: string): string[] => [...header.matchAll(/(W\/)?"([^"]*)"/g)].filter((m) => !m[1]).map((m) => m[2] ?? '');
+
 /**
  * Whether an `If-Match` header lets a change to a resource at `version` through: absent, `*`, or
  * naming its ETag under the strong comparison (a weak `W/"7"` never matches).
  */
 export function ifMatchAllows(header: string | undefined, version: number): boolean {
   if (header === undefined || header.trim() === '*') return true;
-  for (const m of header.matchAll(/(W\/)?"([^"]*)"/g)) {
-    if (!m[1] && m[2] === String(version)) return true;
-  }
-  return false;
+  return strongTags(header).includes(String(version));
 }
 
 /**
@@ -101,8 +101,7 @@ export function ifMatchAllows(header: string | undefined, version: number): bool
  * it can have (weak, not a whole number, or one it has not reached) is said to be that instead.
  */
 export function versionConflictMessage(what: string, versionName: string, header: string | undefined, current: number): string {
-  const strong = [...(header ?? '').matchAll(/(W\/)?"([^"]*)"/g)].filter((m) => !m[1]).map((m) => m[2] ?? '');
-  const versions = strong.filter((t) => /^[1-9][0-9]*$/.test(t)).map(Number);
+  const versions = strongTags(header ?? '').filter((t) => /^[1-9][0-9]*$/.test(t)).map(Number);
   const why = versions.some((v) => v < current)
     ? `The ${what} changed since the version in If-Match (${header ?? ''})`
     : versions.length > 0

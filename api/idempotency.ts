@@ -4,9 +4,10 @@
  * (and does nothing), the same key with another body is 422 `idempotency_key_reused`. A request that
  * fails (4xx, 5xx) stores nothing: its transaction rolled back, so a retry with the key runs anew.
  *
- * Every POST route honours it; a route does by declaring `IdempotencyHeaders` as its request headers
- * (so the OpenAPI document shows it) and running its work through `runIdempotent`. Sent to any other
- * `/api` route (GET, PATCH), where it would mean nothing, the key is refused with 400
+ * Every POST route that creates or changes something honours it (not the token routes, whose secret
+ * is shown once, nor the message preview); a route does by declaring `IdempotencyHeaders` as its
+ * request headers (so the OpenAPI document shows it) and running its work through `runIdempotent`.
+ * Sent to any other `/api` route (GET, PATCH, DELETE, those POSTs) the key is refused with 400
  * `idempotency_key_unsupported` (api/unhonoured-headers.ts), never silently ignored.
  */
 import type { Context } from 'hono';
@@ -83,7 +84,7 @@ export function markReplayed(c: Context): void {
   c.header('Idempotent-Replayed', 'true');
 }
 
-/** `Idempotency-Key` as api/unhonoured-headers.ts refuses it on a route that does not honour it (every POST route does). */
+/** `Idempotency-Key` as api/unhonoured-headers.ts refuses it on a route that does not declare it (see the module's comment). */
 export const IDEMPOTENCY_KEY_HONOURED: HonouredHeader = {
   header: IDEMPOTENCY_HEADER,
   name: 'Idempotency-Key',

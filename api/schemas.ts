@@ -81,13 +81,13 @@ export const text = (max: number, lines: 'one' | 'many' = 'one') =>
         ', noncharacters (U+FFFF…), a bidi override (U+202D, U+202E) or a bidi embedding or isolate left open, or one made only of invisible ' +
         'characters (bidi controls, zero-width characters, soft hyphens, …), is 400 `validation_failed`.',
     });
-/** A search term in a query string: one line of valid text, possibly empty. */
+/** A search term in a query string: one line of valid text, possibly empty, bidi controls as they come (a fragment of a name may open one). */
 export const searchText = (max: number) =>
   z
     .string()
     .max(max)
     .superRefine((v, ctx) => {
-      const problem = textProblem(v, { lines: 'one', visible: false });
+      const problem = textProblem(v, { lines: 'one', visible: false, bidi: false });
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     });
 /** An absolute http or https URL (a course's page in the LMS). */
@@ -188,8 +188,9 @@ export const IdempotencyHeaders = z.object({
       param: { name: 'idempotency-key', in: 'header' },
       description:
         'A key is 1–255 visible ASCII characters (`!` to `~`) other than the comma, sent in one header: a header sent twice arrives joined with ", " ' +
-        'and is refused (400 `validation_failed`), as is any key with a comma or a space. Honoured by every POST and refused elsewhere ' +
-        '(400 `idempotency_key_unsupported`). The key is claimed in the transaction that does the work, together with the answer. ' +
+        'and is refused (400 `validation_failed`), as is any key with a comma or a space. Honoured by the routes that declare it (every POST ' +
+        'that creates or changes something but the token routes) and refused elsewhere (400 `idempotency_key_unsupported`, ' +
+        '`details.honouredBy` listing them). The key is claimed in the transaction that does the work, together with the answer. ' +
         'A repeat with the same key and the same request (body and path id) returns the first answer with the header ' +
         '`Idempotent-Replayed: true` and changes nothing. The stored answer includes the outcome of the workflow start or signal that ' +
         'followed the commit. The same key with another request is 422 `idempotency_key_reused`. A request that fails stores nothing, ' +

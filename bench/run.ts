@@ -1149,7 +1149,7 @@ function serversTable(): string {
     const file = `${RESULTS_DIR}${name}${suffix}.json`;
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null;
   };
-  type Burst = { at: string; setup: { awards: number }; drain: Record<string, number | null>; timerLatenessMs: Record<string, number>; enrollmentLatenessMs: Record<string, number>; exactlyOnce: { exact: number; providerEmails: number; duplicateRecipients: number }; cpuSeconds: { fromTheFirstDueToTheLastMessage: Record<string, number> } };
+  type Burst = { at: string; setup: { awards: number; dueWindow?: string }; drain: Record<string, number | null>; timerLatenessMs: Record<string, number>; enrollmentLatenessMs: Record<string, number>; exactlyOnce: { exact: number; providerEmails: number; duplicateRecipients: number }; cpuSeconds: { fromTheFirstDueToTheLastMessage: Record<string, number> } };
   type Prop = { at: string; propagation: { sleepingWorkflows: number; workflowsAsleepAfterS: number; acknowledged: number; lastAcknowledgementS: number; apiAnsweredInMs: number; cpuSeconds: Record<string, number> } };
   const cpu = (c: Record<string, number> | undefined): string => (c ? Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ') : '—');
   const lines = [`Scale ${SCALE} (\`npm run bench -- --scale=${SCALE} --only=burst,propagation\`), both servers in one run; CPU seconds per process.`, '', '| benchmark | dev server (SQLite, 1 shard) | full server (PostgreSQL, 4 shards) |', '|---|---|---|'];
@@ -1158,7 +1158,7 @@ function serversTable(): string {
     x
       ? `last message ${x.drain.lastMessageAfterFirstDueS} s after the first due (${x.drain.lastMessageAfterLastDueS} s after the last); timer lateness p50 ${x.timerLatenessMs.p50} ms, p99 ${x.timerLatenessMs.p99} ms; enrollment lateness p50 ${x.enrollmentLatenessMs.p50} ms, p99 ${x.enrollmentLatenessMs.p99} ms; ${x.exactlyOnce.exact}/${x.setup.awards} exactly once, ${x.exactlyOnce.duplicateRecipients} doubled; CPU s: ${cpu(x.cpuSeconds.fromTheFirstDueToTheLastMessage)}`
       : '—';
-  if (b[0] || b[1]) lines.push(`| due burst, ${(b[0] ?? b[1])!.setup.awards} awards in one minute | ${bCell(b[0])} | ${bCell(b[1])} |`);
+  if (b[0] || b[1]) lines.push(`| due burst, ${(b[0] ?? b[1])!.setup.awards} awards due ${(b[0] ?? b[1])!.setup.dueWindow ?? 'in one window'} | ${bCell(b[0])} | ${bCell(b[1])} |`);
   const p = [load<Prop>('propagation-memory'), load<Prop>('propagation-memory-full-server')];
   const pCell = (x: Prop | null | undefined): string =>
     x

@@ -30,33 +30,35 @@ const INVISIBLE = /[\p{White_Space}\p{Cf}\p{Default_Ignorable_Code_Point}\p{M}\p
  * two directions is shown right with marks, embeddings and isolates, which are allowed.
  */
 const BIDI_OVERRIDE = /[\u202D\u202E]/;
+/** Any bidi embedding, override, pop or isolate control: text without one needs no pairing check. */
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
 /** Bidi embeddings (U+202A LRE, U+202B RLE) and isolates (U+2066 LRI, U+2067 RLI, U+2068 FSI), with what closes them. */
-const EMBEDDING_OPEN = /[\u202A\u202B]/;
-const ISOLATE_OPEN = /[\u2066\u2067\u2068]/;
+const EMBEDDING_OPEN = new Set(['\u202A', '\u202B']);
+const ISOLATE_OPEN = new Set(['\u2066', '\u2067', '\u2068']);
 const POP_EMBEDDING = '\u202C';
 const POP_ISOLATE = '\u2069';
 
 /**
- * The first bidi embedding or isolate `value` opens and does not close (or a close with nothing
- * open), as UAX #9 pairs them: PDF closes the last embedding, PDI the last isolate and any embedding
- * opened inside it. Null when balanced. An unclosed one would turn the text that follows the value
- * around wherever it is shown inside a sentence (a message's "Hi {{learner.name}}, …").
+ * The first bidi embedding or isolate `value` opens and does not close, as UAX #9 (rules X6a, X7)
+ * pairs them: PDF closes the last embedding unless an isolate was opened after it, PDI the last
+ * isolate and every embedding opened inside it; a PDF or PDI with nothing of its kind to close does
+ * nothing and is let be. Null when every opening is closed. An unclosed one would turn the text that
+ * follows the value around wherever it is shown inside a sentence (a message's "Hi {{learner.name}}, …").
  */
-function unbalancedBidi(value: string): string | null {
+function unclosedBidi(value: string): string | null {
+  if (!BIDI_CONTROL.test(value)) return null;
   const open: string[] = [];
   for (const c of value) {
-    if (EMBEDDING_OPEN.test(c) || ISOLATE_OPEN.test(c)) open.push(c);
+    if (EMBEDDING_OPEN.has(c) || ISOLATE_OPEN.has(c)) open.push(c);
     else if (c === POP_EMBEDDING) {
-      if (open.length === 0 || ISOLATE_OPEN.test(open.at(-1)!)) return `${codePoint(c)} closes no embedding`;
-      open.pop();
+      if (open.length > 0 && EMBEDDING_OPEN.has(open.at(-1)!)) open.pop();
     } else if (c === POP_ISOLATE) {
-      const at = open.findLastIndex((o) => ISOLATE_OPEN.test(o));
-      if (at < 0) return `${codePoint(c)} closes no isolate`;
-      open.length = at;
+      const at = open.findLastIndex((o) => ISOLATE_OPEN.has(o));
+      if (at >= 0) open.length = at;
     }
   }
   const first = open[0];
-  return first === undefined ? null : `${codePoint(first)} is not closed by ${EMBEDDING_OPEN.test(first) ? codePoint(POP_EMBEDDING) : codePoint(POP_ISOLATE)}`;
+  return first === undefined ? null : `${codePoint(first)} is not closed by ${EMBEDDING_OPEN.has(first) ? codePoint(POP_EMBEDDING) : codePoint(POP_ISOLATE)}`;
 }
 
 /** `U+XXXX` of a character, for messages. */
@@ -105,11 +107,12 @@ export const hasVisibleText = (value: string): boolean => value.replace(INVISIBL
  * reasons, search terms) refuses every control character; `lines: 'many'` (message bodies) allows
  * tab and line breaks. Checked: unpaired surrogates, U+FFFD (the mark of bytes that were not UTF-8,
  * e.g. a body sent as Latin-1), NUL, noncharacters (U+FFFF…), line and paragraph separators in one
- * line, other controls, (with `visible`) nothing visible, bidi overrides (U+202D, U+202E) and bidi
- * embeddings or isolates left open (they would turn around the text shown after the value).
+ * line, other controls, (with `visible`) nothing visible, and (unless `bidi: false`, for a search
+ * term, which may be a fragment of a name) bidi overrides (U+202D, U+202E) and bidi embeddings or
+ * isolates left open (they would turn around the text shown after the value).
  * The answer is a phrase for a 400's message, e.g. "must not contain control characters (U+001B)".
  */
-export function textProblem(value: string, opts: { lines: 'one' | 'many'; visible?: boolean }): string | null {
+export function textProblem(value: string, opts: { lines: 'one' | 'many'; visible?: boolean; bidi?: boolean }): string | null {
   if (LONE_SURROGATE.test(value)) return 'must be valid Unicode text (it has an unpaired surrogate)';
   if (value.includes('\uFFFD')) return 'must be UTF-8 text (it has U+FFFD, the mark of bytes that were not UTF-8)';
   if (value.includes('\u0000')) return 'must not contain NUL characters (\\u0000)';
@@ -125,9 +128,10 @@ export function textProblem(value: string, opts: { lines: 'one' | 'many'; visibl
   if (opts.visible !== false && !hasVisibleText(value)) {
     return 'must contain a visible character (not only spaces, bidi controls, zero-width or other invisible characters)';
   }
+  if (opts.bidi === false) return null;
   const override = BIDI_OVERRIDE.exec(value);
   if (override) return `must not contain bidi overrides (${codePoint(override[0])}), which show text in another order than it is written`;
-  const unbalanced = unbalancedBidi(value);
-  if (unbalanced) return `must close every bidi embedding and isolate it opens (${unbalanced})`;
+  const unclosed = unclosedBidi(value);
+  if (unclosed) return `must close every bidi embedding and isolate it opens (${unclosed})`;
   return null;
 }

@@ -236,7 +236,11 @@ test('archiving a certificate ends its workflows as revoked, refuses new awards,
   assert.equal(res.certificate.status, 'archived');
   assert.ok(res.certificate.archivedAt);
   assert.equal(res.revokedAwards, 2);
-  assert.equal(res.signalled + res.pending, 2);
+  // Each is signalled, left to the reconciler, or (its start confirmed but its first workflow task
+  // run after the archive's commit, on a loaded machine: a CI run saw one) has already read the
+  // revocation from the database and ended, so its signal finds it closed. Each ends revoked (below).
+  const told = res.signalled + res.pending;
+  assert.ok(told <= 2, `each signalled, left to the reconciler, or already ended: ${JSON.stringify(res)}`);
   for (const award of awards) {
     const status = await closedStatus(award.workflowId!);
     assert.equal(status.phase, 'revoked');

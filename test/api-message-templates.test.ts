@@ -145,6 +145,11 @@ test('the preview\'s sample is one instant of each message: expiry and {{daysLef
   assert.equal(reminder.p.subject, '[5]');
   assert.ok(Math.abs(reminder.daysAway - 5) < 0.01, `expiry ${reminder.daysAway} days away, as {{daysLeft}} says`);
   assert.ok(Math.abs(reminder.dueAway - (5 - 30)) < 0.01, `fell due lead days before the expiry (${reminder.dueAway})`);
+  // With several reminder days the sample is the first reminder to go out: the most days before the expiry, however listed.
+  await ok('PATCH', `/api/certificates/${cert.id}`, { settings: { recertification: { reminderDaysBeforeExpiry: [3, 14] } } });
+  const first = await at('recertificationReminder');
+  assert.equal(first.p.sample.daysLeft, 14);
+  assert.ok(Math.abs(first.daysAway - 14) < 0.01, `expiry ${first.daysAway} days away`);
   // Certificate Expired goes out at the expiry.
   const expired = await at('certificateExpired');
   assert.ok(Math.abs(expired.daysAway) < 0.01, `expired now (${expired.daysAway})`);

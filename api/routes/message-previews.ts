@@ -30,7 +30,7 @@ export const messagePreviewRoute = createRoute({
     'Renders `message` (`certificateExpiring`, `recertificationReminder` or `certificateExpired`) with `template` (unsaved; absent: the ' +
     'saved one, null: the built-in text) for `learnerId` or a sample learner, with the certificate\'s title and recertification course, ' +
     'at the instant the message goes out: Certificate Expiring when recertification falls due (the expiry `leadDays` away, no `{{daysLeft}}`, ' +
-    'as a real one), a reminder on the first reminder day (else 7) before the expiry (that many `{{daysLeft}}`), Certificate Expired at the ' +
+    'as a real one), the first reminder (the most reminder days, else 7) before the expiry (that many `{{daysLeft}}`), Certificate Expired at the ' +
     'expiry (no `{{daysLeft}}`). Dates are written in `timeZone`, else the ' +
     'learner\'s, else `DEFAULT_TIME_ZONE`. Answers subject (plain text), the HTML document (show it sandboxed) and its text part. ' +
     'Nothing is saved or sent. 422 `unknown_placeholder` (details `field`, `unknown`, `allowed`) when the template uses anything in ' +
@@ -45,7 +45,7 @@ export const messagePreviewRoute = createRoute({
 /**
  * The instant a preview shows `message` at, as it goes out (activities/messages.ts renders the same
  * values): Certificate Expiring when recertification falls due (the expiry `leadDays` away, no
- * `{{daysLeft}}`); a reminder on its day (the first of `reminderDaysBeforeExpiry`, else 7) before the
+ * `{{daysLeft}}`); the first reminder on its day (the most of `reminderDaysBeforeExpiry`, else 7) before the
  * expiry, which is then `daysLeft` days away; Certificate Expired at the expiry (no `{{daysLeft}}`).
  * `now`: ms since the epoch; the expiry is cut to the minute. Returns the sample's expiry, due time
  * (expiry − lead days, domain/dates.ts) and days left (null where a real message has none). Throws nothing.
@@ -55,7 +55,8 @@ export function sampleInstant(
   recertification: { leadDays: number; reminderDaysBeforeExpiry: readonly number[] },
   now: number,
 ): { expiresAt: Date; dueAt: Date; daysLeft: number | null } {
-  const daysLeft = message === 'recertificationReminder' ? (recertification.reminderDaysBeforeExpiry[0] ?? 7) : null;
+  const reminders = recertification.reminderDaysBeforeExpiry;
+  const daysLeft = message === 'recertificationReminder' ? (reminders.length > 0 ? Math.max(...reminders) : 7) : null;
   const daysAway = message === 'certificateExpiring' ? recertification.leadDays : (daysLeft ?? 0);
   const expiresAt = new Date(Math.floor((now + daysAway * DAY_MS) / 60_000) * 60_000);
   return { expiresAt, dueAt: dueAtOf(expiresAt, recertification.leadDays), daysLeft };

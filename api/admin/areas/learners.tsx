@@ -87,7 +87,8 @@ async function loadLearner(c: AdminContext): Promise<LearnerDto | null> {
  * manager field is sent empty and removes the manager). A post lacking one is refused (formGaps), so
  * a missing manager field never removes the manager.
  */
-const LEARNER_EDIT_FORM_SHAPE: SentFormShape = { name: sentField, email: sentField, managerEmail: sentField };
+const LEARNER_EDIT_FIELDS = ['name', 'email', 'managerEmail'] as const;
+const LEARNER_EDIT_FORM_SHAPE: SentFormShape = Object.fromEntries(LEARNER_EDIT_FIELDS.map((name) => [name, sentField]));
 
 /** The status of a page answering a refused write: the API's, or 500 for anything unexpected. */
 const refusedStatus = (status: number) => ([400, 409, 413, 415, 422].includes(status) ? status : 500) as ContentfulStatusCode;
@@ -109,7 +110,7 @@ learners.post('/:id', async (c) => {
   const learner = await loadLearner(c);
   if (!learner) return renderNotFound(c, 'That learner');
   const form = await readForm(c);
-  refuseRepeated(form, ['name', 'email', 'managerEmail']);
+  refuseRepeated(form, LEARNER_EDIT_FIELDS);
   const gaps = formGaps(form, LEARNER_EDIT_FORM_SHAPE);
   if (!isComplete(gaps)) return learnerPage(c, learner, { status: 400, fromPost: true, banner: { kind: 'error', text: `Nothing was saved: ${formGapsText(gaps)}` } });
   const values = { name: formText(form, 'name'), email: formText(form, 'email'), managerEmail: formText(form, 'managerEmail') };
