@@ -9,6 +9,9 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { FormBody } from './forms.ts';
 
+/** Field names as the page's messages write them: `“a”, “b”`. */
+export const fieldNames = (names: readonly string[]): string => names.map((n) => `“${n}”`).join(', ');
+
 /** A request the admin page refuses before acting on it: its status, the page's title and message. */
 export class PageRefusal extends Error {
   constructor(
@@ -62,7 +65,7 @@ export function repeatedFields(form: FormBody, names: readonly string[]): string
 export function refuseRepeated(form: FormBody, names: readonly string[]): void {
   const repeated = repeatedFields(form, names);
   if (repeated.length > 0) {
-    throw new PageRefusal(400, 'Bad form', `The form sent ${repeated.map((n) => `“${n}”`).join(', ')} more than once. Nothing was changed.`);
+    throw new PageRefusal(400, 'Bad form', `The form sent ${fieldNames(repeated)} more than once. Nothing was changed.`);
   }
 }
 
@@ -179,7 +182,7 @@ export const isComplete = (gaps: FormGaps): boolean => gaps.missing.length === 0
 export function formGapsText(gaps: FormGaps): string {
   const parts: string[] = [];
   if (gaps.missing.length) {
-    const names = gaps.missing.map((n) => `“${n}”`).join(', ');
+    const names = fieldNames(gaps.missing);
     const marker = gaps.missing.includes(CHECKBOXES_FIELD) ? ` (its hidden “${CHECKBOXES_FIELD}” field is what tells an unticked box from one the post lacks)` : '';
     parts.push(`The form did not send ${names}, which the page’s form always sends${marker}.`);
   }

@@ -28,7 +28,7 @@ import {
   type SettingsFormValues,
 } from '../forms.ts';
 import { renderNotFound } from '../renderer.tsx';
-import { formGaps, formGapsText, formText, isComplete, readForm, refuseRepeated, repeatedFields } from '../requests.ts';
+import { fieldNames, formGaps, formGapsText, formText, isComplete, readForm, refuseRepeated, repeatedFields } from '../requests.ts';
 import { CONFIRM_FIELD, ChangePreview, actsAtOnce, confirmToken, impactLines } from '../views/change-preview.tsx';
 import { CertificateTabs, CertificatesPage } from '../views/certificates.tsx';
 import type { Banner } from '../views/layout.tsx';
@@ -199,7 +199,7 @@ certificates.post('/:id/settings', async (c) => {
     // An error beside a field its section hides (the same save turns the section off) is said in the banner.
     const hidden = hiddenFields(values).filter((name) => errors[name]);
     const text = repeated.length ? (
-      `Nothing was saved: the form sent ${repeated.map((n) => `“${n}”`).join(', ')} more than once.`
+      `Nothing was saved: the form sent ${fieldNames(repeated)} more than once.`
     ) : (
       <>
         Nothing was saved: correct the fields marked below.
@@ -376,7 +376,7 @@ certificates.post('/:id/templates', async (c) => {
   // template is never saved as "built-in", an absent or unknown mode never as the organisation's window.
   const gaps = formGaps(form, TEMPLATES_FORM_SHAPE);
   if (!isComplete(gaps) || repeated.length > 0) {
-    const twice = repeated.length ? `The form sent ${repeated.map((n) => `“${n}”`).join(', ')} more than once; send each once.` : '';
+    const twice = repeated.length ? `The form sent ${fieldNames(repeated)} more than once; send each once.` : '';
     return settingsPage(c, { cert, courses, status: 400, fromPost: true, banner: { kind: 'error', text: `Nothing was saved: ${[formGapsText(gaps), twice].filter(Boolean).join(' ')}` } });
   }
   const answer = await api.patchCertificate(cert.id, { settings: templatesPatch(values) }, { expectedVersion: version });
